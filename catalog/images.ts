@@ -1,0 +1,194 @@
+/**
+ * Serving container images per region: the SageMaker Triton container and the LMI, TGI and vLLM
+ * containers from the AWS Deep Learning Containers (DLC) registries, and NVIDIA's own Triton image
+ * for EKS and EC2.
+ *
+ * Sources, read 2026-11-27: aws/sagemaker-python-sdk `image_uri_config/*.json` (registries per
+ * region, versions and tag prefixes) and aws/deep-learning-containers `available_images.md` and
+ * `region_availability.md`; NVIDIA's Triton compatibility matrix for the NGC tags.
+ */
+
+/** The DLC registry account per region (the same for every DLC repository in these regions). */
+export const DLC_ACCOUNTS: Readonly<Record<string, string>> = {
+  "us-east-1": "763104351884",
+  "us-east-2": "763104351884",
+  "us-west-1": "763104351884",
+  "us-west-2": "763104351884",
+  "ca-central-1": "763104351884",
+  "eu-west-1": "763104351884",
+  "eu-west-2": "763104351884",
+  "eu-west-3": "763104351884",
+  "eu-central-1": "763104351884",
+  "eu-north-1": "763104351884",
+  "ap-northeast-1": "763104351884",
+  "ap-northeast-2": "763104351884",
+  "ap-south-1": "763104351884",
+  "ap-southeast-1": "763104351884",
+  "ap-southeast-2": "763104351884",
+  "sa-east-1": "763104351884",
+  "af-south-1": "626614931356",
+  "ap-east-1": "871362719292",
+  "ap-northeast-3": "364406365360",
+  "ap-southeast-3": "907027046896",
+  "eu-south-1": "692866216735",
+  "me-south-1": "217643126080",
+  "il-central-1": "780543022126",
+  "ca-west-1": "204538143572",
+  "cn-north-1": "727897471807",
+  "cn-northwest-1": "727897471807",
+};
+
+/** The serving containers the catalog knows. */
+export const ServingImage = {
+  /** NVIDIA Triton Inference Server, SageMaker build (`sagemaker-tritonserver`). */
+  TritonSageMaker: "triton",
+  /** Large Model Inference (DJL Serving with vLLM / LMI-Dist), GPU. */
+  Lmi: "lmi",
+  /** LMI for Inferentia2 and Trainium (Neuron SDK). */
+  LmiNeuron: "lmi-neuron",
+  /** Hugging Face Text Generation Inference, GPU. */
+  Tgi: "tgi",
+  /** Hugging Face TGI on Optimum Neuron (Inferentia2). */
+  TgiNeuron: "tgi-neuron",
+  /** The AWS vLLM container, SageMaker build. */
+  Vllm: "vllm",
+} as const;
+export type ServingImage = (typeof ServingImage)[keyof typeof ServingImage];
+
+export interface ImageFamily {
+  repository: string;
+  /** The accelerators the image runs on. */
+  accelerator: "nvidia" | "neuron";
+  /** Tags by version, newest last. */
+  tags: Readonly<Record<string, string>>;
+  defaultVersion: string;
+  /** Regions (beyond DLC_ACCOUNTS) where the image is not published. */
+  unavailableIn?: readonly string[];
+}
+
+export const SERVING_IMAGES: Readonly<Record<ServingImage, ImageFamily>> = {
+  triton: {
+    repository: "sagemaker-tritonserver",
+    accelerator: "nvidia",
+    tags: {
+      "24.05": "24.05-py3",
+      "24.09": "24.09-py3",
+      "25.04": "25.04-py3",
+      "25.09": "25.09-py3",
+      "25.12": "25.12-py3",
+      "26.03": "26.03-py3",
+      "26.05": "26.05-py3",
+    },
+    // Pinned to 24.09: 25.04 and later need R575+ host drivers (one failure on SageMaker
+    // multi-model hosts with older drivers is reported). Pick a newer version explicitly.
+    defaultVersion: "24.09",
+  },
+  lmi: {
+    repository: "djl-inference",
+    accelerator: "nvidia",
+    tags: {
+      "0.31.0": "0.31.0-lmi13.0.0-cu124",
+      "0.33.0": "0.33.0-lmi15.0.0-cu128",
+      "0.35.0": "0.35.0-lmi17.0.0-cu128",
+      "0.36.0": "0.36.0-lmi23.0.0-cu129",
+    },
+    defaultVersion: "0.36.0",
+  },
+  "lmi-neuron": {
+    repository: "djl-inference",
+    accelerator: "neuron",
+    tags: {
+      "0.29.0": "0.29.0-neuronx-sdk2.19.1",
+      "0.30.0": "0.30.0-neuronx-sdk2.20.1",
+    },
+    defaultVersion: "0.30.0",
+    unavailableIn: ["us-west-1", "ca-central-1"],
+  },
+  tgi: {
+    repository: "huggingface-pytorch-tgi-inference",
+    accelerator: "nvidia",
+    tags: {
+      "3.2.3": "2.6.0-tgi3.2.3-gpu-py311-cu124-ubuntu22.04",
+      "3.3.6": "2.7.0-tgi3.3.6-gpu-py311-cu124-ubuntu22.04",
+    },
+    defaultVersion: "3.3.6",
+  },
+  "tgi-neuron": {
+    repository: "huggingface-pytorch-tgi-inference",
+    accelerator: "neuron",
+    tags: { "0.3.0": "2.7.0-optimum3.3.6-neuronx-py310-ubuntu22.04" },
+    defaultVersion: "0.3.0",
+  },
+  vllm: {
+    repository: "vllm",
+    accelerator: "nvidia",
+    tags: {
+      "0.28.0": "0.28.0-gpu-py312-cu130-ubuntu24.04-sagemaker",
+      "0.31.0": "0.31.0-gpu-py312-cu130-ubuntu24.04-sagemaker",
+    },
+    defaultVersion: "0.31.0",
+  },
+};
+
+/** NVIDIA's Triton images on NGC, for EKS and EC2 (not SageMaker). */
+export const NGC_TRITON = {
+  repository: "nvcr.io/nvidia/tritonserver",
+  defaultVersion: "26.07",
+  /** Tag for a version and flavour: base (`26.07-py3`), vLLM or TensorRT-LLM backends. */
+  tag(version: string, flavour: "base" | "vllm" | "trtllm" = "base"): string {
+    const suffix = { base: "py3", vllm: "vllm-python-py3", trtllm: "trtllm-python-py3" }[flavour];
+    return `${version}-${suffix}`;
+  },
+} as const;
+
+/** The ECR domain of a region (China regions use amazonaws.com.cn). */
+export function ecrDomain(region: string): string {
+  return region.startsWith("cn-") ? "amazonaws.com.cn" : "amazonaws.com";
+}
+
+export interface ResolvedImage {
+  uri: string;
+  image: ServingImage;
+  version: string;
+  accelerator: "nvidia" | "neuron";
+}
+
+/**
+ * The image URI of a serving container in a region, e.g.
+ * `763104351884.dkr.ecr.us-east-1.amazonaws.com/sagemaker-tritonserver:24.09-py3`.
+ * Throws an error naming the allowed values for an unknown image, version or region.
+ */
+export function servingImageUri(image: string, region: string, version?: string): ResolvedImage {
+  const family = (SERVING_IMAGES as Record<string, ImageFamily | undefined>)[image];
+  if (!family) {
+    throw new Error(`unknown serving image ${JSON.stringify(image)}; allowed: ${Object.keys(SERVING_IMAGES).join(", ")}`);
+  }
+  const v = version ?? family.defaultVersion;
+  const tag = family.tags[v];
+  if (!tag) {
+    throw new Error(`${image} has no version ${JSON.stringify(v)}; allowed: ${Object.keys(family.tags).join(", ")}`);
+  }
+  const account = DLC_ACCOUNTS[region];
+  if (!account || family.unavailableIn?.includes(region)) {
+    const regions = Object.keys(DLC_ACCOUNTS).filter((r) => !family.unavailableIn?.includes(r));
+    throw new Error(`${image} is not published in ${region}; available in ${regions.join(", ")}`);
+  }
+  return {
+    uri: `${account}.dkr.ecr.${region}.${ecrDomain(region)}/${family.repository}:${tag}`,
+    image: image as ServingImage,
+    version: v,
+    accelerator: family.accelerator,
+  };
+}
+
+/** Public SSM parameters that resolve the current accelerated AMIs. */
+export const AMI_SSM_PARAMETERS = {
+  eksNvidia: (kubernetesVersion: string) =>
+    `/aws/service/eks/optimized-ami/${kubernetesVersion}/amazon-linux-2023/x86_64/nvidia/recommended/image_id`,
+  eksNeuron: (kubernetesVersion: string) =>
+    `/aws/service/eks/optimized-ami/${kubernetesVersion}/amazon-linux-2023/x86_64/neuron/recommended/image_id`,
+  ecsGpu: "/aws/service/ecs/optimized-ami/amazon-linux-2023/gpu/recommended/image_id",
+  ecsNeuron: "/aws/service/ecs/optimized-ami/amazon-linux-2023/inf/recommended/image_id",
+  deepLearningBaseGpu:
+    "/aws/service/deeplearning/ami/x86_64/base-oss-nvidia-driver-gpu-amazon-linux-2023/latest/ami-id",
+} as const;

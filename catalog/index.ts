@@ -1,0 +1,5 @@
+export * from "./instances";
+export * from "./prices";
+export * from "./images";
+export * from "./modelFit";
+export * from "./cost";

@@ -1,0 +1,15 @@
+/**
+ * llm-infra components. Type tokens are `llm-infra:index:<Class>`.
+ */
+export * from "./network/inferenceVpc";
+export * from "./storage/modelRegistry";
+export * from "./storage/modelStore";
+export {
+  modelReadOnlyPolicy,
+  modelReadWritePolicy,
+  validateModelPrefix,
+  PolicyDocument,
+  PolicyStatement,
+} from "./storage/modelStorePolicies";
+export { Tags } from "./tags";
+export * as catalog from "../catalog";

@@ -1,0 +1,300 @@
+import * as aws from "@pulumi/aws";
+import * as awsx from "@pulumi/awsx";
+import * as pulumi from "@pulumi/pulumi";
+import { ArgError, checkIntegerRange, checkLogRetention, checkOneOf, throwIfInvalid } from "../validation";
+import { Tags, withTags } from "../tags";
+
+/** How many NAT gateways the VPC runs. */
+export const NatGatewayStrategy = {
+  /** No NAT: private subnets reach AWS only through VPC endpoints. */
+  None: "none",
+  /** One NAT gateway for all AZs (cheaper; an AZ outage cuts egress). */
+  Single: "single",
+  /** One NAT gateway per AZ (production). */
+  OnePerAz: "onePerAz",
+} as const;
+export type NatGatewayStrategy = (typeof NatGatewayStrategy)[keyof typeof NatGatewayStrategy];
+
+/** The AWS services an inference VPC can reach privately through interface endpoints. */
+export const InterfaceEndpointService = {
+  EcrApi: "ecr.api",
+  EcrDkr: "ecr.dkr",
+  SageMakerRuntime: "sagemaker.runtime",
+  SageMakerApi: "sagemaker.api",
+  Sts: "sts",
+  Logs: "logs",
+  Monitoring: "monitoring",
+} as const;
+export type InterfaceEndpointService =
+  (typeof InterfaceEndpointService)[keyof typeof InterfaceEndpointService];
+
+export interface InferenceVpcArgs {
+  /**
+   * The VPC's IPv4 range, a /16 to /22.
+   * @default "10.0.0.0/16"
+   */
+  cidrBlock?: string;
+  /**
+   * Availability zones, 2 to 6. Each gets a private subnet (nodes, endpoints) and a public one
+   * (internet-facing load balancers, NAT gateways).
+   * @default 2
+   */
+  azCount?: number;
+  /**
+   * NAT gateways: `none`, `single` or `onePerAz`. Each costs about $33/month plus $0.045/GB.
+   * @default "onePerAz"
+   */
+  natGateways?: NatGatewayStrategy;
+  /**
+   * Interface endpoints for private access to AWS APIs; each costs about $7.30/month per AZ.
+   * The S3 gateway endpoint is always created (it is free).
+   * @default ["ecr.api", "ecr.dkr", "sagemaker.runtime", "sts", "logs"]
+   * @example ["ecr.api", "ecr.dkr"]
+   */
+  interfaceEndpoints?: InterfaceEndpointService[];
+  /**
+   * VPC flow logs (all traffic) to a CloudWatch log group.
+   * @default true
+   */
+  flowLogs?: boolean;
+  /**
+   * How long flow logs are kept, in days (a CloudWatch Logs retention value).
+   * @default 90
+   */
+  flowLogRetentionDays?: number;
+  /** KMS key for the flow log group; CloudWatch Logs' own encryption when absent. */
+  flowLogKmsKeyArn?: pulumi.Input<string>;
+  /**
+   * An EKS cluster that will use the subnets: tags them `kubernetes.io/cluster/<name>=shared`.
+   */
+  clusterName?: string;
+  /**
+   * The region the VPC is in (endpoint service names depend on it).
+   * @default the `aws:region` config of the stack
+   */
+  region?: string;
+  /** Tags for every resource (cost allocation: environment, team, cost centre). */
+  tags?: Tags;
+}
+
+export const DEFAULT_INTERFACE_ENDPOINTS: InterfaceEndpointService[] = [
+  "ecr.api",
+  "ecr.dkr",
+  "sagemaker.runtime",
+  "sts",
+  "logs",
+];
+
+/** Subnet sizes for a VPC range: private subnets take 1/8 of it each, public 1/64. */
+export function subnetLayout(cidrBlock: string): { privateCidrMask: number; publicCidrMask: number } {
+  const prefix = Number(cidrBlock.split("/")[1]);
+  return { privateCidrMask: prefix + 3, publicCidrMask: prefix + 6 };
+}
+
+const CIDR = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
+
+/** Every problem with the arguments, each naming its property. */
+export function validateInferenceVpcArgs(args: InferenceVpcArgs): ArgError[] {
+  const errors: ArgError[] = [];
+  if (args.cidrBlock !== undefined) {
+    const m = CIDR.exec(args.cidrBlock);
+    const octetsOk = m !== null && m.slice(1, 5).every((o) => Number(o) <= 255);
+    const prefix = m ? Number(m[5]) : NaN;
+    if (!m || !octetsOk || prefix < 16 || prefix > 22) {
+      errors.push({ propertyPath: "cidrBlock", reason: `must be an IPv4 CIDR from /16 to /22, got ${JSON.stringify(args.cidrBlock)}` });
+    }
+  }
+  checkIntegerRange(errors, "azCount", args.azCount, 2, 6);
+  checkOneOf(errors, "natGateways", args.natGateways, Object.values(NatGatewayStrategy));
+  const allowed = Object.values(InterfaceEndpointService) as string[];
+  (args.interfaceEndpoints ?? []).forEach((s, i) => checkOneOf(errors, `interfaceEndpoints[${i}]`, s, allowed));
+  const seen = new Set<string>();
+  for (const s of args.interfaceEndpoints ?? []) {
+    if (seen.has(s)) errors.push({ propertyPath: "interfaceEndpoints", reason: `lists ${s} twice` });
+    seen.add(s);
+  }
+  checkLogRetention(errors, "flowLogRetentionDays", args.flowLogRetentionDays);
+  if (!(args.region ?? aws.config.region)) {
+    errors.push({ propertyPath: "region", reason: "must be set when the stack has no aws:region config" });
+  }
+  return errors;
+}
+
+const AWSX_NAT: Record<NatGatewayStrategy, awsx.types.enums.ec2.NatGatewayStrategy> = {
+  none: "None",
+  single: "Single",
+  onePerAz: "OnePerAz",
+};
+
+/** The trust policy that lets VPC Flow Logs assume the delivery role, for this account only. */
+export function flowLogsTrustPolicy(accountId: string): object {
+  return {
+    Version: "2012-10-17",
+    Statement: [
+      {
+        Effect: "Allow",
+        Principal: { Service: "vpc-flow-logs.amazonaws.com" },
+        Action: "sts:AssumeRole",
+        Condition: { StringEquals: { "aws:SourceAccount": accountId } },
+      },
+    ],
+  };
+}
+
+/** Write access to one log group and nothing else. */
+export function flowLogsDeliveryPolicy(logGroupArn: string): object {
+  return {
+    Version: "2012-10-17",
+    Statement: [
+      {
+        Effect: "Allow",
+        Action: ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+        Resource: [logGroupArn, `${logGroupArn}:*`],
+      },
+    ],
+  };
+}
+
+/**
+ * A VPC for inference: private subnets for nodes and endpoints, public subnets for load balancers
+ * and NAT, an S3 gateway endpoint, interface endpoints to the AWS APIs serving needs, flow logs,
+ * and the subnet tags EKS and the AWS Load Balancer Controller discover subnets by.
+ */
+export class InferenceVpc extends pulumi.ComponentResource {
+  public readonly vpcId: pulumi.Output<string>;
+  public readonly privateSubnetIds: pulumi.Output<string[]>;
+  public readonly publicSubnetIds: pulumi.Output<string[]>;
+  public readonly cidrBlock: string;
+  /** The security group of the interface endpoints (HTTPS from inside the VPC). */
+  public readonly endpointSecurityGroupId?: pulumi.Output<string>;
+  public readonly flowLogGroupName?: pulumi.Output<string>;
+
+  constructor(name: string, args: InferenceVpcArgs = {}, opts?: pulumi.ComponentResourceOptions) {
+    super("llm-infra:index:InferenceVpc", name, {}, opts);
+    throwIfInvalid("InferenceVpc", name, validateInferenceVpcArgs(args));
+
+    const cidrBlock = args.cidrBlock ?? "10.0.0.0/16";
+    const azCount = args.azCount ?? 2;
+    const nat = args.natGateways ?? "onePerAz";
+    const endpoints = args.interfaceEndpoints ?? DEFAULT_INTERFACE_ENDPOINTS;
+    const layout = subnetLayout(cidrBlock);
+    const clusterTag: Record<string, string> = args.clusterName
+      ? { [`kubernetes.io/cluster/${args.clusterName}`]: "shared" }
+      : {};
+    const region = (args.region ?? aws.config.region) as string;
+
+    const vpc = new awsx.ec2.Vpc(
+      `${name}-vpc`,
+      {
+        cidrBlock,
+        numberOfAvailabilityZones: azCount,
+        enableDnsHostnames: true,
+        enableDnsSupport: true,
+        subnetStrategy: "Auto",
+        subnetSpecs: [
+          {
+            type: "Private",
+            name: "private",
+            cidrMask: layout.privateCidrMask,
+            tags: withTags(args.tags, { "kubernetes.io/role/internal-elb": "1", ...clusterTag }),
+          },
+          {
+            type: "Public",
+            name: "public",
+            cidrMask: layout.publicCidrMask,
+            tags: withTags(args.tags, { "kubernetes.io/role/elb": "1", ...clusterTag }),
+          },
+        ],
+        natGateways: { strategy: AWSX_NAT[nat] },
+        vpcEndpointStrategy: "Auto",
+        vpcEndpointSpecs: [
+          {
+            serviceName: `com.amazonaws.${region}.s3`,
+            vpcEndpointType: "Gateway",
+            tags: withTags(args.tags, { Name: `${name}-s3` }),
+          },
+        ],
+        tags: args.tags,
+      },
+      { parent: this },
+    );
+    this.vpcId = vpc.vpcId;
+    this.privateSubnetIds = vpc.privateSubnetIds;
+    this.publicSubnetIds = vpc.publicSubnetIds;
+    this.cidrBlock = cidrBlock;
+
+    if (endpoints.length > 0) {
+      const endpointSg = new aws.ec2.SecurityGroup(
+        `${name}-endpoints`,
+        {
+          vpcId: vpc.vpcId,
+          description: "HTTPS from inside the VPC to the AWS API interface endpoints",
+          ingress: [{ protocol: "tcp", fromPort: 443, toPort: 443, cidrBlocks: [cidrBlock], description: "HTTPS from the VPC" }],
+          tags: args.tags,
+        },
+        { parent: this },
+      );
+      this.endpointSecurityGroupId = endpointSg.id;
+      for (const service of endpoints) {
+        new aws.ec2.VpcEndpoint(
+          `${name}-${service.replace(".", "-")}`,
+          {
+            vpcId: vpc.vpcId,
+            serviceName: `com.amazonaws.${region}.${service}`,
+            vpcEndpointType: "Interface",
+            privateDnsEnabled: true,
+            subnetIds: vpc.privateSubnetIds,
+            securityGroupIds: [endpointSg.id],
+            tags: args.tags,
+          },
+          { parent: this },
+        );
+      }
+    }
+
+    if (args.flowLogs ?? true) {
+      const accountId = aws.getCallerIdentityOutput({}, { parent: this }).accountId;
+      const logGroup = new aws.cloudwatch.LogGroup(
+        `${name}-flow-logs`,
+        { retentionInDays: args.flowLogRetentionDays ?? 90, kmsKeyId: args.flowLogKmsKeyArn, tags: args.tags },
+        { parent: this },
+      );
+      const role = new aws.iam.Role(
+        `${name}-flow-logs`,
+        {
+          assumeRolePolicy: accountId.apply((id) => JSON.stringify(flowLogsTrustPolicy(id))),
+          description: "Delivers VPC flow logs to one log group",
+          tags: args.tags,
+        },
+        { parent: this },
+      );
+      new aws.iam.RolePolicy(
+        `${name}-flow-logs`,
+        { role: role.id, policy: logGroup.arn.apply((arn) => JSON.stringify(flowLogsDeliveryPolicy(arn))) },
+        { parent: this },
+      );
+      new aws.ec2.FlowLog(
+        `${name}-flow-log`,
+        {
+          vpcId: vpc.vpcId,
+          trafficType: "ALL",
+          logDestinationType: "cloud-watch-logs",
+          logDestination: logGroup.arn,
+          iamRoleArn: role.arn,
+          maxAggregationInterval: 60,
+          tags: args.tags,
+        },
+        { parent: this },
+      );
+      this.flowLogGroupName = logGroup.name;
+    }
+
+    this.registerOutputs({
+      vpcId: this.vpcId,
+      privateSubnetIds: this.privateSubnetIds,
+      publicSubnetIds: this.publicSubnetIds,
+      endpointSecurityGroupId: this.endpointSecurityGroupId,
+      flowLogGroupName: this.flowLogGroupName,
+    });
+  }
+}

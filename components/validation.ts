@@ -1,0 +1,56 @@
+import * as pulumi from "@pulumi/pulumi";
+
+/** One problem with a component's arguments: the property and what is allowed. */
+export type ArgError = pulumi.InputPropertyErrorDetails;
+
+/**
+ * Throws one `InputPropertiesError` listing every problem, each naming its property, so that a
+ * user sees all their mistakes at once, at preview time, before any cloud call.
+ */
+export function throwIfInvalid(componentType: string, name: string, errors: ArgError[]): void {
+  if (errors.length === 0) return;
+  const lines = errors.map((e) => `  - ${e.propertyPath}: ${e.reason}`).join("\n");
+  throw new pulumi.InputPropertiesError({
+    message: `${componentType} "${name}" has invalid arguments:\n${lines}`,
+    errors,
+  });
+}
+
+/** An error unless `value` is an integer in [min, max]. */
+export function checkIntegerRange(
+  errors: ArgError[],
+  propertyPath: string,
+  value: number | undefined,
+  min: number,
+  max: number,
+): void {
+  if (value === undefined) return;
+  if (!Number.isInteger(value) || value < min || value > max) {
+    errors.push({ propertyPath, reason: `must be an integer between ${min} and ${max}, got ${JSON.stringify(value)}` });
+  }
+}
+
+/** An error unless `value` is one of `allowed`. */
+export function checkOneOf(
+  errors: ArgError[],
+  propertyPath: string,
+  value: string | undefined,
+  allowed: readonly string[],
+): void {
+  if (value === undefined) return;
+  if (!allowed.includes(value)) {
+    errors.push({ propertyPath, reason: `must be one of ${allowed.join(", ")}, got ${JSON.stringify(value)}` });
+  }
+}
+
+/** Retention periods CloudWatch Logs accepts, in days. */
+export const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+] as const;
+
+export function checkLogRetention(errors: ArgError[], propertyPath: string, value: number | undefined): void {
+  if (value === undefined) return;
+  if (!(LOG_RETENTION_DAYS as readonly number[]).includes(value)) {
+    errors.push({ propertyPath, reason: `must be one of ${LOG_RETENTION_DAYS.join(", ")} (CloudWatch Logs retention), got ${JSON.stringify(value)}` });
+  }
+}

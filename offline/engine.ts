@@ -1,0 +1,119 @@
+/**
+ * The offline engine: runs a Pulumi program under mocks and captures every resource it registers,
+ * with its type, name, parent, resolved inputs and resource options, in registration order.
+ *
+ * The mocks' own arguments carry no parent or options, so the engine listens one level lower, at
+ * the mock resource monitor's `registerResource`, which receives the same request the real engine
+ * would.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { OfflineMocks } from "./mocks";
+
+/** One resource the program registered. */
+export interface CapturedResource {
+  type: string;
+  name: string;
+  /** The parent's name, or null for a top-level resource. */
+  parent: string | null;
+  /** True for custom resources, false for components. */
+  custom: boolean;
+  /** The id the mocks returned (empty for components). */
+  id?: string;
+  inputs: Record<string, unknown>;
+  protect: boolean;
+  retainOnDelete: boolean;
+}
+
+export interface CaptureOptions {
+  project?: string;
+  stack: string;
+  region: string;
+  /** Config values as the engine passes them (`aws:region`, `llm-infra:network` as JSON, ...). */
+  config?: Record<string, string>;
+}
+
+export interface CaptureResult<T> {
+  resources: CapturedResource[];
+  /** What the program returned, with every Output resolved. */
+  outputs: T;
+}
+
+/** The protobuf request the mock monitor receives (the accessors the engine reads). */
+interface RegisterResourceRequest {
+  getType(): string;
+  getName(): string;
+  getParent(): string;
+  getCustom(): boolean;
+  getProtect(): boolean;
+  getRetainondelete?(): boolean;
+  getObject(): Parameters<typeof pulumi.runtime.deserializeProperties>[0];
+}
+interface RegisterResourceResponse {
+  getId(): string;
+}
+type Callback = (err: Error | null, resp?: RegisterResourceResponse) => void;
+interface MonitorWithRegister {
+  registerResource(req: RegisterResourceRequest, callback: Callback): void;
+}
+
+/** The last segment of a URN is the resource's name. */
+function nameFromUrn(urn: string): string | null {
+  if (!urn) return null;
+  const parts = urn.split("::");
+  return parts[parts.length - 1] ?? null;
+}
+
+/** Secrets and resource references as plain JSON: secrets are never printed. */
+export function plainValue(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(plainValue);
+  if (value !== null && typeof value === "object") {
+    const o = value as Record<string, unknown>;
+    if (o[pulumi.runtime.specialSigKey] === pulumi.runtime.specialSecretSig) return "[secret]";
+    if (pulumi.Resource.isInstance(value)) return "[resource]";
+    return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, plainValue(v)]));
+  }
+  return value;
+}
+
+/** Waits until the runtime has no outstanding resource registrations or invokes. */
+async function settle(): Promise<void> {
+  const waitForRPCs = (pulumi.runtime as unknown as { waitForRPCs?: () => Promise<void> }).waitForRPCs;
+  if (typeof waitForRPCs !== "function") {
+    throw new Error("this @pulumi/pulumi has no runtime.waitForRPCs; the offline engine needs it to know the program finished");
+  }
+  await waitForRPCs();
+}
+
+/**
+ * Runs `program` under mocks and returns every resource it registered and its resolved result.
+ * Errors the program throws (invalid arguments) propagate as they are.
+ */
+export async function capture<T>(program: () => T, options: CaptureOptions): Promise<CaptureResult<pulumi.Unwrap<T>>> {
+  const resources: CapturedResource[] = [];
+  await pulumi.runtime.setMocks(new OfflineMocks(options.region), options.project ?? "llm-infra", options.stack, false);
+  pulumi.runtime.setAllConfig({ "aws:region": options.region, ...options.config });
+
+  const monitor = pulumi.runtime.getMonitor() as unknown as MonitorWithRegister;
+  const register = monitor.registerResource.bind(monitor);
+  monitor.registerResource = (req, callback) => {
+    const entry: CapturedResource = {
+      type: req.getType(),
+      name: req.getName(),
+      parent: nameFromUrn(req.getParent()),
+      custom: req.getCustom(),
+      inputs: plainValue(pulumi.runtime.deserializeProperties(req.getObject())) as Record<string, unknown>,
+      protect: req.getProtect() === true,
+      retainOnDelete: req.getRetainondelete?.() === true,
+    };
+    resources.push(entry);
+    register(req, (err, resp) => {
+      if (resp && entry.custom) entry.id = resp.getId();
+      callback(err, resp);
+    });
+  };
+
+  const result = program();
+  const outputs = await new Promise<pulumi.Unwrap<T>>((resolve) => pulumi.output(result).apply((v) => resolve(v as pulumi.Unwrap<T>)));
+  await settle();
+  return { resources, outputs };
+}

@@ -1,0 +1,145 @@
+/**
+ * Pulumi mocks that answer like AWS: realistic ids, ARNs, names and URLs, derived from the
+ * resource's type and name so a plan is the same every run. Remote components that register as one
+ * resource under mocks (`awsx:ec2:Vpc`) get the outputs their real implementation returns, so every
+ * reference between resources resolves in the recorded inputs.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { createHash } from "crypto";
+
+export const MOCK_ACCOUNT_ID = "123456789012";
+
+type State = Record<string, unknown>;
+
+/** Deterministic hex of a given length from the resource's identity. */
+export function hexFor(seed: string, length: number): string {
+  let out = "";
+  for (let i = 0; out.length < length; i++) out += createHash("sha256").update(`${seed}#${i}`).digest("hex");
+  return out.slice(0, length);
+}
+
+function uuidFor(seed: string): string {
+  const h = hexFor(seed, 32);
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
+/** A Pulumi auto-name: the logical name plus seven hex characters. */
+function autoName(name: string, seed: string): string {
+  return `${name}-${hexFor(seed, 7)}`;
+}
+
+/** The service part of a type token: `aws:ecr/repository:Repository` -> `ecr`. */
+function serviceOf(type: string): string {
+  return type.split(":")[1]?.split("/")[0] ?? "unknown";
+}
+
+export class OfflineMocks implements pulumi.runtime.Mocks {
+  constructor(
+    private readonly region: string,
+    private readonly accountId: string = MOCK_ACCOUNT_ID,
+  ) {}
+
+  private arn(service: string, resource: string, global = false): string {
+    return `arn:aws:${service}:${global ? "" : this.region}:${service === "s3" ? "" : this.accountId}:${resource}`;
+  }
+
+  newResource(args: pulumi.runtime.MockResourceArgs): { id: string | undefined; state: State } {
+    const seed = `${args.type}::${args.name}`;
+    const inputs = args.inputs as State;
+    const computed = this.computed(args.type, args.name, inputs, seed);
+    if (args.custom === false) return { id: undefined, state: { ...inputs, ...computed.state } };
+    return { id: computed.id, state: { ...inputs, ...computed.state } };
+  }
+
+  call(args: pulumi.runtime.MockCallArgs): Record<string, unknown> {
+    switch (args.token) {
+      case "aws:index/getCallerIdentity:getCallerIdentity":
+        return {
+          accountId: this.accountId,
+          arn: `arn:aws:iam::${this.accountId}:user/offline-plan`,
+          userId: "AIDAOFFLINEPLAN",
+          id: this.accountId,
+        };
+      case "aws:index/getRegion:getRegion":
+        return { name: this.region, region: this.region, id: this.region, endpoint: `ec2.${this.region}.amazonaws.com` };
+      case "aws:index/getPartition:getPartition":
+        return { partition: "aws", dnsSuffix: "amazonaws.com", id: "aws" };
+      case "aws:index/getAvailabilityZones:getAvailabilityZones":
+        return { names: ["a", "b", "c", "d", "e", "f"].map((z) => `${this.region}${z}`), id: this.region };
+      default:
+        return {};
+    }
+  }
+
+  private computed(type: string, name: string, inputs: State, seed: string): { id: string; state: State } {
+    const hex17 = hexFor(seed, 17);
+    switch (type) {
+      case "awsx:ec2:Vpc": {
+        const azs = typeof inputs.numberOfAvailabilityZones === "number" ? inputs.numberOfAvailabilityZones : 3;
+        const subnets = (kind: string) =>
+          Array.from({ length: azs }, (_, i) => `subnet-${hexFor(`${seed}/${kind}/${i}`, 17)}`);
+        return {
+          id: "",
+          state: {
+            vpcId: `vpc-${hex17}`,
+            privateSubnetIds: subnets("private"),
+            publicSubnetIds: subnets("public"),
+            isolatedSubnetIds: [],
+          },
+        };
+      }
+      case "aws:s3/bucket:Bucket": {
+        const bucket = (inputs.bucket as string | undefined) ?? autoName(name, seed);
+        return {
+          id: bucket,
+          state: {
+            bucket,
+            arn: `arn:aws:s3:::${bucket}`,
+            bucketDomainName: `${bucket}.s3.amazonaws.com`,
+            bucketRegionalDomainName: `${bucket}.s3.${this.region}.amazonaws.com`,
+            region: this.region,
+          },
+        };
+      }
+      case "aws:kms/key:Key": {
+        const keyId = uuidFor(seed);
+        return { id: keyId, state: { keyId, arn: this.arn("kms", `key/${keyId}`) } };
+      }
+      case "aws:ecr/repository:Repository": {
+        const repo = (inputs.name as string | undefined) ?? autoName(name, seed);
+        return {
+          id: repo,
+          state: {
+            name: repo,
+            arn: this.arn("ecr", `repository/${repo}`),
+            registryId: this.accountId,
+            repositoryUrl: `${this.accountId}.dkr.ecr.${this.region}.amazonaws.com/${repo}`,
+          },
+        };
+      }
+      case "aws:iam/role:Role": {
+        const role = (inputs.name as string | undefined) ?? autoName(name, seed);
+        return { id: role, state: { name: role, arn: `arn:aws:iam::${this.accountId}:role/${role}`, uniqueId: `AROA${hex17.toUpperCase()}` } };
+      }
+      case "aws:iam/policy:Policy": {
+        const policy = (inputs.name as string | undefined) ?? autoName(name, seed);
+        const arn = `arn:aws:iam::${this.accountId}:policy/${policy}`;
+        return { id: arn, state: { name: policy, arn } };
+      }
+      case "aws:cloudwatch/logGroup:LogGroup": {
+        const group = (inputs.name as string | undefined) ?? autoName(name, seed);
+        return { id: group, state: { name: group, arn: this.arn("logs", `log-group:${group}`) } };
+      }
+      case "aws:ec2/securityGroup:SecurityGroup":
+        return { id: `sg-${hex17}`, state: { arn: this.arn("ec2", `security-group/sg-${hex17}`) } };
+      case "aws:ec2/vpcEndpoint:VpcEndpoint":
+        return { id: `vpce-${hex17}`, state: { arn: this.arn("ec2", `vpc-endpoint/vpce-${hex17}`) } };
+      case "aws:ec2/flowLog:FlowLog":
+        return { id: `fl-${hex17}`, state: { arn: this.arn("ec2", `vpc-flow-log/fl-${hex17}`) } };
+      default: {
+        const id = autoName(name, seed);
+        return { id, state: { arn: this.arn(serviceOf(type), `${type.split(":")[2]?.toLowerCase() ?? "resource"}/${id}`) } };
+      }
+    }
+  }
+}

@@ -1,0 +1,255 @@
+/**
+ * The stack configuration: Pulumi.<stack>.yaml -> one typed, validated object.
+ *
+ * Every error names its key and what is allowed, e.g.
+ * `llm-infra:network.azCount must be an integer between 2 and 6, got 1`. All errors are collected
+ * and reported together. The README's config reference documents every key read here.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { CostAssumptions, DEFAULT_COST_ASSUMPTIONS } from "../catalog/cost";
+import {
+  DEFAULT_INTERFACE_ENDPOINTS,
+  InferenceVpcArgs,
+  InterfaceEndpointService,
+  NatGatewayStrategy,
+  validateInferenceVpcArgs,
+} from "../components/network/inferenceVpc";
+import { ModelRegistryArgs, validateModelRegistryArgs } from "../components/storage/modelRegistry";
+import { ModelStoreArgs, validateModelStoreArgs } from "../components/storage/modelStore";
+import { ArgError } from "../components/validation";
+
+export const PROJECT = "llm-infra";
+
+export const Environment = { Dev: "dev", Staging: "staging", Prod: "prod" } as const;
+export type Environment = (typeof Environment)[keyof typeof Environment];
+const ENVIRONMENTS = Object.values(Environment) as string[];
+
+/** The whole stack configuration, validated, with environment defaults filled in. */
+export interface StackConfig {
+  stack: string;
+  environment: Environment;
+  region: string;
+  /** Cost-allocation tags on every taggable resource: environment, team, cost-center, and extras. */
+  tags: Record<string, string>;
+  network: Required<
+    Pick<InferenceVpcArgs, "cidrBlock" | "azCount" | "natGateways" | "interfaceEndpoints" | "flowLogs" | "flowLogRetentionDays">
+  >;
+  storage: {
+    registry: Required<Pick<ModelRegistryArgs, "repositories" | "immutableTags" | "untaggedImageExpiryDays" | "maxImages">>;
+    modelStore: Required<Pick<ModelStoreArgs, "repositoryPrefix" | "noncurrentVersionExpiryDays" | "accessLogs">>;
+    /** Keep buckets, keys and registries through a destroy (and protect them). */
+    retainOnDelete: boolean;
+  };
+  cost: { assumptions: CostAssumptions };
+}
+
+/** Defaults that differ by environment. */
+export const ENVIRONMENT_DEFAULTS: Readonly<
+  Record<Environment, { azCount: number; natGateways: NatGatewayStrategy; interfaceEndpoints: InterfaceEndpointService[]; flowLogRetentionDays: number; retainOnDelete: boolean }>
+> = {
+  dev: { azCount: 2, natGateways: "single", interfaceEndpoints: [], flowLogRetentionDays: 30, retainOnDelete: false },
+  staging: { azCount: 2, natGateways: "single", interfaceEndpoints: DEFAULT_INTERFACE_ENDPOINTS, flowLogRetentionDays: 90, retainOnDelete: false },
+  prod: { azCount: 3, natGateways: "onePerAz", interfaceEndpoints: DEFAULT_INTERFACE_ENDPOINTS, flowLogRetentionDays: 365, retainOnDelete: true },
+};
+
+/** Invalid configuration: every problem, each naming its key. */
+export class ConfigError extends Error {
+  constructor(public readonly problems: string[]) {
+    super(`invalid stack configuration:\n${problems.map((p) => `  ${p}`).join("\n")}`);
+    this.name = "ConfigError";
+  }
+}
+
+const KEY = (k: string) => `${PROJECT}:${k}`;
+const TOP_LEVEL_KEYS = ["environment", "tags", "network", "storage", "cost"];
+const SECTION_KEYS: Record<string, string[]> = {
+  tags: [],
+  network: ["cidrBlock", "azCount", "natGateways", "interfaceEndpoints", "flowLogs", "flowLogRetentionDays"],
+  storage: ["repositories", "immutableTags", "untaggedImageExpiryDays", "maxImages", "repositoryPrefix", "noncurrentVersionExpiryDays", "accessLogs", "retainOnDelete"],
+  cost: ["assumptions"],
+};
+
+/** Reads typed values out of one config section, recording a problem for each wrong type. */
+class SectionReader {
+  constructor(
+    private readonly section: string,
+    private readonly values: Record<string, unknown>,
+    private readonly problems: string[],
+  ) {}
+
+  key(k: string): string {
+    return `${KEY(this.section)}.${k}`;
+  }
+
+  private typed<T>(k: string, what: string, ok: (v: unknown) => boolean): T | undefined {
+    const v = this.values[k];
+    if (v === undefined || v === null) return undefined;
+    if (!ok(v)) {
+      this.problems.push(`${this.key(k)} must be ${what}, got ${JSON.stringify(v)}`);
+      return undefined;
+    }
+    return v as T;
+  }
+
+  string(k: string): string | undefined {
+    return this.typed<string>(k, "a string", (v) => typeof v === "string");
+  }
+  number(k: string): number | undefined {
+    return this.typed<number>(k, "a number", (v) => typeof v === "number" && Number.isFinite(v));
+  }
+  boolean(k: string): boolean | undefined {
+    return this.typed<boolean>(k, "true or false", (v) => typeof v === "boolean");
+  }
+  strings(k: string): string[] | undefined {
+    return this.typed<string[]>(k, "a list of strings", (v) => Array.isArray(v) && v.every((x) => typeof x === "string"));
+  }
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === "object" && !Array.isArray(v);
+}
+
+/** Component validation errors, re-keyed to the config keys that produced them. */
+function fromComponent(section: string, errors: ArgError[], rename: Record<string, string> = {}): string[] {
+  return errors.map((e) => {
+    const [head, ...rest] = e.propertyPath.split(/(?=\[)/);
+    return `${KEY(section)}.${rename[head] ?? head}${rest.join("")} ${e.reason}`;
+  });
+}
+
+/**
+ * Parses the `config:` map of a Pulumi.<stack>.yaml (keys like `aws:region` and
+ * `llm-infra:network`, values already decoded from YAML or JSON) into a StackConfig.
+ * Throws a ConfigError listing every problem.
+ */
+export function parseStackConfig(raw: Record<string, unknown>, stack: string): StackConfig {
+  const problems: string[] = [];
+
+  for (const k of Object.keys(raw)) {
+    const [ns, name] = k.split(":");
+    if (ns === PROJECT && !TOP_LEVEL_KEYS.includes(name)) {
+      problems.push(`${k} is not a known key; allowed: ${TOP_LEVEL_KEYS.map(KEY).join(", ")}`);
+    }
+  }
+
+  const region = raw["aws:region"];
+  if (typeof region !== "string" || !/^[a-z]{2}(-gov)?-[a-z]+-\d$/.test(region)) {
+    problems.push(`aws:region must be an AWS region such as us-east-1, got ${JSON.stringify(region)}`);
+  }
+
+  const env = raw[KEY("environment")];
+  if (typeof env !== "string" || !ENVIRONMENTS.includes(env)) {
+    problems.push(`${KEY("environment")} must be one of ${ENVIRONMENTS.join(", ")}, got ${JSON.stringify(env)}`);
+  }
+  const environment = (ENVIRONMENTS.includes(String(env)) ? env : "dev") as Environment;
+  const defaults = ENVIRONMENT_DEFAULTS[environment];
+
+  const section = (name: string): SectionReader => {
+    const v = raw[KEY(name)] ?? {};
+    if (!isObject(v)) {
+      problems.push(`${KEY(name)} must be a map of keys, got ${JSON.stringify(v)}`);
+      return new SectionReader(name, {}, problems);
+    }
+    const allowed = SECTION_KEYS[name];
+    if (allowed.length > 0) {
+      for (const k of Object.keys(v)) {
+        if (!allowed.includes(k)) problems.push(`${KEY(name)}.${k} is not a known key; allowed: ${allowed.join(", ")}`);
+      }
+    }
+    return new SectionReader(name, v, problems);
+  };
+
+  // tags: team and costCenter are required; any other string values are added as they are.
+  const tagValues = isObject(raw[KEY("tags")]) ? (raw[KEY("tags")] as Record<string, unknown>) : {};
+  const tagsReader = section("tags");
+  const team = tagsReader.string("team");
+  const costCenter = tagsReader.string("costCenter");
+  if (!team) problems.push(`${KEY("tags")}.team is required (the owning team, a cost-allocation tag)`);
+  if (!costCenter) problems.push(`${KEY("tags")}.costCenter is required (a cost-allocation tag)`);
+  const extraTags: Record<string, string> = {};
+  for (const [k, v] of Object.entries(tagValues)) {
+    if (k === "team" || k === "costCenter") continue;
+    if (typeof v !== "string") problems.push(`${KEY("tags")}.${k} must be a string, got ${JSON.stringify(v)}`);
+    else extraTags[k] = v;
+  }
+
+  const net = section("network");
+  const network = {
+    cidrBlock: net.string("cidrBlock") ?? "10.0.0.0/16",
+    azCount: net.number("azCount") ?? defaults.azCount,
+    natGateways: (net.string("natGateways") ?? defaults.natGateways) as NatGatewayStrategy,
+    interfaceEndpoints: (net.strings("interfaceEndpoints") ?? defaults.interfaceEndpoints) as InterfaceEndpointService[],
+    flowLogs: net.boolean("flowLogs") ?? true,
+    flowLogRetentionDays: net.number("flowLogRetentionDays") ?? defaults.flowLogRetentionDays,
+  };
+  problems.push(...fromComponent("network", validateInferenceVpcArgs({ ...network, region: String(region) })));
+
+  const sto = section("storage");
+  const retainOnDelete = sto.boolean("retainOnDelete") ?? defaults.retainOnDelete;
+  const registry = {
+    repositories: sto.strings("repositories") ?? ["triton"],
+    immutableTags: sto.boolean("immutableTags") ?? true,
+    untaggedImageExpiryDays: sto.number("untaggedImageExpiryDays") ?? 7,
+    maxImages: sto.number("maxImages") ?? 50,
+  };
+  problems.push(...fromComponent("storage", validateModelRegistryArgs({ ...registry, retainOnDelete })));
+  const modelStore = {
+    repositoryPrefix: sto.string("repositoryPrefix") ?? "model-repository",
+    noncurrentVersionExpiryDays: sto.number("noncurrentVersionExpiryDays") ?? 90,
+    accessLogs: sto.boolean("accessLogs") ?? true,
+  };
+  problems.push(...fromComponent("storage", validateModelStoreArgs({ ...modelStore, retainOnDelete })));
+
+  const costSection = section("cost");
+  const assumptions: CostAssumptions = { ...DEFAULT_COST_ASSUMPTIONS };
+  const rawAssumptions = (isObject(raw[KEY("cost")]) ? (raw[KEY("cost")] as Record<string, unknown>) : {}).assumptions;
+  if (rawAssumptions !== undefined) {
+    if (!isObject(rawAssumptions)) {
+      problems.push(`${costSection.key("assumptions")} must be a map of keys, got ${JSON.stringify(rawAssumptions)}`);
+    } else {
+      for (const [k, v] of Object.entries(rawAssumptions)) {
+        if (!(k in DEFAULT_COST_ASSUMPTIONS)) {
+          problems.push(`${costSection.key("assumptions")}.${k} is not a known key; allowed: ${Object.keys(DEFAULT_COST_ASSUMPTIONS).join(", ")}`);
+        } else if (typeof v !== "number" || !Number.isFinite(v) || v < 0) {
+          problems.push(`${costSection.key("assumptions")}.${k} must be a number of at least 0, got ${JSON.stringify(v)}`);
+        } else {
+          assumptions[k as keyof CostAssumptions] = v;
+        }
+      }
+    }
+  }
+
+  if (problems.length > 0) throw new ConfigError(problems);
+  return {
+    stack,
+    environment,
+    region: region as string,
+    tags: { environment, team: team as string, "cost-center": costCenter as string, ...extraTags },
+    network,
+    storage: { registry, modelStore, retainOnDelete },
+    cost: { assumptions },
+  };
+}
+
+/** Config values as the Pulumi engine hands them to a program: strings, objects as JSON. */
+export function decodeEngineConfig(values: Record<string, string>): Record<string, unknown> {
+  const decoded: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(values)) {
+    const trimmed = v.trim();
+    if (trimmed.startsWith("{") || trimmed.startsWith("[")) {
+      try {
+        decoded[k] = JSON.parse(trimmed);
+        continue;
+      } catch {
+        // Not JSON after all: keep the string.
+      }
+    }
+    decoded[k] = v;
+  }
+  return decoded;
+}
+
+/** The configuration of the stack the Pulumi engine (or the offline plan) is running. */
+export function loadStackConfig(): StackConfig {
+  return parseStackConfig(decodeEngineConfig(pulumi.runtime.allConfig()), pulumi.getStack());
+}

@@ -1,0 +1,8 @@
+/**
+ * The stack program (Pulumi.yaml `main`). `pulumi up -s <stack>` runs it with the stack's config;
+ * the exported function's result becomes the stack outputs.
+ */
+import { loadStackConfig } from "./config";
+import { createPlatform } from "./platform";
+
+export = () => createPlatform(loadStackConfig());

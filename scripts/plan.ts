@@ -1,0 +1,56 @@
+/**
+ * `npm run plan -- <stack> [--json]`: what the stack would create and cost, offline.
+ *
+ * Exit status: 0 clean, 1 a mandatory policy violation, 2 invalid config or usage.
+ */
+import { Command, CommanderError } from "commander";
+import { ConfigError } from "../programs/config";
+import { UsageError, listStacks, planStack } from "../offline/plan";
+import { toJson, toText } from "../offline/report";
+
+const EXIT_OK = 0;
+const EXIT_POLICY = 1;
+const EXIT_USAGE = 2;
+
+/** Errors a user can fix, reported as one message and exit status 2. */
+function isUserError(e: unknown): boolean {
+  return e instanceof ConfigError || e instanceof UsageError || (e instanceof Error && e.name === "InputPropertiesError");
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const cli = new Command("plan")
+    .description("Offline plan of a stack: resources, monthly cost and policy verdicts, with no AWS account")
+    .argument("<stack>", `stack name (${listStacks().join(", ")})`)
+    .option("--json", "print one JSON object and nothing else on stdout")
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  try {
+    cli.parse(argv, { from: "user" });
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
+    throw e;
+  }
+  const [stack] = cli.args;
+  const json = cli.opts<{ json?: boolean }>().json === true;
+  try {
+    const report = await planStack(stack);
+    process.stdout.write(`${json ? toJson(report) : toText(report)}\n`);
+    return report.policies.some((p) => p.enforcement === "mandatory") ? EXIT_POLICY : EXIT_OK;
+  } catch (e) {
+    if (isUserError(e)) {
+      process.stderr.write(`error: ${(e as Error).message}\n`);
+      return EXIT_USAGE;
+    }
+    throw e;
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (e: unknown) => {
+      process.stderr.write(`plan failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+      process.exit(3);
+    },
+  );
+}
