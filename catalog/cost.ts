@@ -8,7 +8,13 @@
  * is counted twice. A type the estimator neither prices nor knows to be free is reported in
  * `unpriced`, never silently $0; so is an instance type without a price.
  */
-import { HOURS_PER_MONTH, UnitPrices, ec2HourlyUsd, sagemakerHourlyUsd, unitPrices } from "./prices";
+import {
+  HOURS_PER_MONTH,
+  UnitPrices,
+  ec2HourlyUsd,
+  sagemakerHourlyUsd,
+  unitPrices,
+} from "./prices";
 
 /** A resource as the engine (or the offline plan) sees it. */
 export interface ResourceRecord {
@@ -138,7 +144,9 @@ function num(v: unknown, fallback: number): number {
 }
 
 function obj(v: unknown): Record<string, unknown> {
-  return v !== null && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+  return v !== null && typeof v === "object" && !Array.isArray(v)
+    ? (v as Record<string, unknown>)
+    : {};
 }
 
 function instanceHours(
@@ -155,7 +163,9 @@ function instanceHours(
       : ec2HourlyUsd(instanceType, ctx.region);
   if (lookup.warning) ctx.warnings.add(lookup.warning);
   if (lookup.value === undefined) {
-    ctx.warnings.add(`no ${service === "sagemaker" ? "SageMaker" : "EC2"} price for ${instanceType}; ${r.name} is priced at $0`);
+    ctx.warnings.add(
+      `no ${service === "sagemaker" ? "SageMaker" : "EC2"} price for ${instanceType}; ${r.name} is priced at $0`,
+    );
     return line(r, `${count} x ${instanceType} ${what}: PRICE UNKNOWN`, 0);
   }
   return line(
@@ -209,7 +219,13 @@ const priceVpcEndpoint: Pricer = (r, ctx) => {
 
 const priceFlowLog: Pricer = (r, ctx) => {
   const gb = ctx.assumptions.flowLogsGbPerMonth;
-  return [line(r, `${gb} GB of flow logs per month x ${usd(ctx.units.vendedLogsIngestPerGb)}/GB`, gb * ctx.units.vendedLogsIngestPerGb)];
+  return [
+    line(
+      r,
+      `${gb} GB of flow logs per month x ${usd(ctx.units.vendedLogsIngestPerGb)}/GB`,
+      gb * ctx.units.vendedLogsIngestPerGb,
+    ),
+  ];
 };
 
 const priceLogGroup: Pricer = (r, ctx) => {
@@ -220,44 +236,82 @@ const priceLogGroup: Pricer = (r, ctx) => {
       x.type === "aws:ec2/flowLog:FlowLog" &&
       (x.inputs.logDestination === arn || x.inputs.logGroupName === r.inputs.name),
   );
-  if (isFlowLogDestination) return [line(r, "flow log destination: ingest priced on the flow log", 0)];
+  if (isFlowLogDestination)
+    return [line(r, "flow log destination: ingest priced on the flow log", 0)];
   const gb = ctx.assumptions.logIngestGbPerMonth;
-  return [line(r, `${gb} GB ingested per month x ${usd(ctx.units.cloudwatchLogsIngestPerGb)}/GB`, gb * ctx.units.cloudwatchLogsIngestPerGb)];
+  return [
+    line(
+      r,
+      `${gb} GB ingested per month x ${usd(ctx.units.cloudwatchLogsIngestPerGb)}/GB`,
+      gb * ctx.units.cloudwatchLogsIngestPerGb,
+    ),
+  ];
 };
 
 const priceKmsKey: Pricer = (r, ctx) => [
-  line(r, `customer managed key x ${usd(ctx.units.kmsKeyMonthly)}/month (requests not included)`, ctx.units.kmsKeyMonthly),
+  line(
+    r,
+    `customer managed key x ${usd(ctx.units.kmsKeyMonthly)}/month (requests not included)`,
+    ctx.units.kmsKeyMonthly,
+  ),
 ];
 
 const priceBucket: Pricer = (r, ctx) => {
   const isLogTarget = ctx.records.some(
-    (x) => x.type === "aws:s3/bucketLogging:BucketLogging" && r.id !== undefined && x.inputs.targetBucket === r.id,
+    (x) =>
+      x.type === "aws:s3/bucketLogging:BucketLogging" &&
+      r.id !== undefined &&
+      x.inputs.targetBucket === r.id,
   );
   const gb = isLogTarget ? ctx.assumptions.s3AccessLogsGb : ctx.assumptions.s3StoredGb;
   const what = isLogTarget ? "access logs" : "stored";
-  return [line(r, `${gb} GB ${what} x ${usd(ctx.units.s3StandardPerGbMonth)}/GB-month (S3 Standard; requests not included)`, gb * ctx.units.s3StandardPerGbMonth)];
+  return [
+    line(
+      r,
+      `${gb} GB ${what} x ${usd(ctx.units.s3StandardPerGbMonth)}/GB-month (S3 Standard; requests not included)`,
+      gb * ctx.units.s3StandardPerGbMonth,
+    ),
+  ];
 };
 
 const priceEcrRepository: Pricer = (r, ctx) => {
   const gb = ctx.assumptions.ecrStoredGb;
-  return [line(r, `${gb} GB of images x ${usd(ctx.units.ecrStoragePerGbMonth)}/GB-month`, gb * ctx.units.ecrStoragePerGbMonth)];
+  return [
+    line(
+      r,
+      `${gb} GB of images x ${usd(ctx.units.ecrStoragePerGbMonth)}/GB-month`,
+      gb * ctx.units.ecrStoragePerGbMonth,
+    ),
+  ];
 };
 
 const priceEfs: Pricer = (r, ctx) => {
   const gb = ctx.assumptions.efsStoredGb;
-  return [line(r, `${gb} GB x ${usd(ctx.units.efsStandardPerGbMonth)}/GB-month (EFS Standard; throughput not included)`, gb * ctx.units.efsStandardPerGbMonth)];
+  return [
+    line(
+      r,
+      `${gb} GB x ${usd(ctx.units.efsStandardPerGbMonth)}/GB-month (EFS Standard; throughput not included)`,
+      gb * ctx.units.efsStandardPerGbMonth,
+    ),
+  ];
 };
 
 function eksControlPlane(r: ResourceRecord, ctx: Context): CostLine {
   const rate = ctx.units.eksClusterHourly;
-  return line(r, `EKS control plane x ${HOURS_PER_MONTH} h x ${usd(rate)}/h (standard support)`, month(rate));
+  return line(
+    r,
+    `EKS control plane x ${HOURS_PER_MONTH} h x ${usd(rate)}/h (standard support)`,
+    month(rate),
+  );
 }
 
 const priceEksCluster: Pricer = (r, ctx) => [eksControlPlane(r, ctx)];
 
 /** eks:index:Cluster: the control plane, and the default node group unless it is skipped. */
 const priceEksComponent: Pricer = (r, ctx) => {
-  const hasChildren = ctx.records.some((c) => c.parent === r.name && c.type === "aws:eks/cluster:Cluster");
+  const hasChildren = ctx.records.some(
+    (c) => c.parent === r.name && c.type === "aws:eks/cluster:Cluster",
+  );
   if (hasChildren) return [];
   const lines = [eksControlPlane(r, ctx)];
   if (r.inputs.skipDefaultNodeGroup !== true) {
@@ -271,19 +325,25 @@ const priceEksComponent: Pricer = (r, ctx) => {
 /** The launch template a resource points at, found by the id the engine returned for it. */
 function launchTemplateOf(ref: unknown, ctx: Context): ResourceRecord | undefined {
   const id = obj(ref).id;
-  return ctx.records.find((x) => x.type === "aws:ec2/launchTemplate:LaunchTemplate" && x.id !== undefined && x.id === id);
+  return ctx.records.find(
+    (x) => x.type === "aws:ec2/launchTemplate:LaunchTemplate" && x.id !== undefined && x.id === id,
+  );
 }
 
 const priceNodeGroup: Pricer = (r, ctx) => {
   const scaling = obj(r.inputs.scalingConfig);
   const desired = num(scaling.desiredSize, 0);
   const types = Array.isArray(r.inputs.instanceTypes) ? r.inputs.instanceTypes.map(String) : [];
-  const instanceType = types[0] ?? String(launchTemplateOf(r.inputs.launchTemplate, ctx)?.inputs.instanceType ?? "");
+  const instanceType =
+    types[0] ?? String(launchTemplateOf(r.inputs.launchTemplate, ctx)?.inputs.instanceType ?? "");
   if (!instanceType) {
     ctx.warnings.add(`node group ${r.name} has no instance type the estimator can see`);
     return [line(r, "node group: instance type unknown", 0)];
   }
-  const capacity = r.inputs.capacityType === "SPOT" ? "spot node group at the on-demand price (an upper bound)" : "node group at desired size";
+  const capacity =
+    r.inputs.capacityType === "SPOT"
+      ? "spot node group at the on-demand price (an upper bound)"
+      : "node group at desired size";
   return [instanceHours(r, ctx, instanceType, desired, "ec2", capacity)];
 };
 
@@ -293,14 +353,19 @@ const priceAutoScalingGroup: Pricer = (r, ctx) => {
   const overrides = obj(mixed.launchTemplate).overrides;
   let instanceType = Array.isArray(overrides) ? String(obj(overrides[0]).instanceType ?? "") : "";
   if (!instanceType) {
-    const template = launchTemplateOf(r.inputs.launchTemplate ?? obj(mixed.launchTemplate).launchTemplateSpecification, ctx);
+    const template = launchTemplateOf(
+      r.inputs.launchTemplate ?? obj(mixed.launchTemplate).launchTemplateSpecification,
+      ctx,
+    );
     instanceType = String(template?.inputs.instanceType ?? "");
   }
   if (!instanceType) {
     ctx.warnings.add(`Auto Scaling group ${r.name} has no instance type the estimator can see`);
     return [line(r, "Auto Scaling group: instance type unknown", 0)];
   }
-  return [instanceHours(r, ctx, instanceType, desired, "ec2", "Auto Scaling group at desired capacity")];
+  return [
+    instanceHours(r, ctx, instanceType, desired, "ec2", "Auto Scaling group at desired capacity"),
+  ];
 };
 
 const priceInstance: Pricer = (r, ctx) => [
@@ -309,7 +374,13 @@ const priceInstance: Pricer = (r, ctx) => [
 
 const priceLoadBalancer: Pricer = (r, ctx) => {
   if (r.inputs.loadBalancerType === "network") {
-    return [line(r, `network load balancer x ${HOURS_PER_MONTH} h x ${usd(ctx.units.nlbHourly)}/h (NLCUs not included)`, month(ctx.units.nlbHourly))];
+    return [
+      line(
+        r,
+        `network load balancer x ${HOURS_PER_MONTH} h x ${usd(ctx.units.nlbHourly)}/h (NLCUs not included)`,
+        month(ctx.units.nlbHourly),
+      ),
+    ];
   }
   const lcus = ctx.assumptions.albLcus;
   return [
@@ -322,7 +393,9 @@ const priceLoadBalancer: Pricer = (r, ctx) => {
 };
 
 const priceEndpointConfiguration: Pricer = (r, ctx) => {
-  const variants = Array.isArray(r.inputs.productionVariants) ? r.inputs.productionVariants.map(obj) : [];
+  const variants = Array.isArray(r.inputs.productionVariants)
+    ? r.inputs.productionVariants.map(obj)
+    : [];
   return variants.map((v) => {
     const serverless = obj(v.serverlessConfig);
     if (Object.keys(serverless).length > 0) {
@@ -337,7 +410,14 @@ const priceEndpointConfiguration: Pricer = (r, ctx) => {
       );
     }
     const count = num(v.initialInstanceCount, 1);
-    return instanceHours(r, ctx, String(v.instanceType), count, "sagemaker", `variant ${String(v.variantName)}`);
+    return instanceHours(
+      r,
+      ctx,
+      String(v.instanceType),
+      count,
+      "sagemaker",
+      `variant ${String(v.variantName)}`,
+    );
   });
 };
 
@@ -349,12 +429,24 @@ const priceAlarm: Pricer = (r, ctx) => {
 
 const priceRestApi: Pricer = (r, ctx) => {
   const millions = ctx.assumptions.requestsPerMonth / 1e6;
-  return [line(r, `REST API: ${millions}M requests per month x ${usd(ctx.units.apiGatewayRestPerMillion)}/M`, millions * ctx.units.apiGatewayRestPerMillion)];
+  return [
+    line(
+      r,
+      `REST API: ${millions}M requests per month x ${usd(ctx.units.apiGatewayRestPerMillion)}/M`,
+      millions * ctx.units.apiGatewayRestPerMillion,
+    ),
+  ];
 };
 
 const priceHttpApi: Pricer = (r, ctx) => {
   const millions = ctx.assumptions.requestsPerMonth / 1e6;
-  return [line(r, `HTTP API: ${millions}M requests per month x ${usd(ctx.units.apiGatewayHttpPerMillion)}/M`, millions * ctx.units.apiGatewayHttpPerMillion)];
+  return [
+    line(
+      r,
+      `HTTP API: ${millions}M requests per month x ${usd(ctx.units.apiGatewayHttpPerMillion)}/M`,
+      millions * ctx.units.apiGatewayHttpPerMillion,
+    ),
+  ];
 };
 
 const PRICERS: Readonly<Record<string, Pricer>> = {
@@ -386,11 +478,18 @@ export function isPricedType(type: string): boolean {
 
 /** True for component types (`pkg:module:Name`) and providers, which cost nothing themselves. */
 function isStructural(type: string): boolean {
-  return type.startsWith("pulumi:providers:") || type.startsWith("llm-infra:") || type === "pulumi:pulumi:Stack";
+  return (
+    type.startsWith("pulumi:providers:") ||
+    type.startsWith("llm-infra:") ||
+    type === "pulumi:pulumi:Stack"
+  );
 }
 
 /** Monthly cost of a set of resources, with a line per priced item. */
-export function estimateMonthlyCost(records: ResourceRecord[], options: EstimateOptions): CostEstimate {
+export function estimateMonthlyCost(
+  records: ResourceRecord[],
+  options: EstimateOptions,
+): CostEstimate {
   const units = unitPrices(options.region);
   const ctx: Context = {
     region: options.region,
@@ -404,7 +503,8 @@ export function estimateMonthlyCost(records: ResourceRecord[], options: Estimate
   for (const r of records) {
     const pricer = PRICERS[r.type];
     if (pricer) lines.push(...pricer(r, ctx));
-    else if (!FREE_TYPES.has(r.type) && !isStructural(r.type)) unpriced.set(r.type, (unpriced.get(r.type) ?? 0) + 1);
+    else if (!FREE_TYPES.has(r.type) && !isStructural(r.type))
+      unpriced.set(r.type, (unpriced.get(r.type) ?? 0) + 1);
   }
   for (const [type, count] of unpriced) ctx.warnings.add(`not priced: ${count} x ${type}`);
   const monthlyUsd = round2(lines.reduce((sum, l) => sum + l.monthlyUsd, 0));

@@ -161,12 +161,16 @@ export interface ResolvedImage {
 export function servingImageUri(image: string, region: string, version?: string): ResolvedImage {
   const family = (SERVING_IMAGES as Record<string, ImageFamily | undefined>)[image];
   if (!family) {
-    throw new Error(`unknown serving image ${JSON.stringify(image)}; allowed: ${Object.keys(SERVING_IMAGES).join(", ")}`);
+    throw new Error(
+      `unknown serving image ${JSON.stringify(image)}; allowed: ${Object.keys(SERVING_IMAGES).join(", ")}`,
+    );
   }
   const v = version ?? family.defaultVersion;
   const tag = family.tags[v];
   if (!tag) {
-    throw new Error(`${image} has no version ${JSON.stringify(v)}; allowed: ${Object.keys(family.tags).join(", ")}`);
+    throw new Error(
+      `${image} has no version ${JSON.stringify(v)}; allowed: ${Object.keys(family.tags).join(", ")}`,
+    );
   }
   const account = DLC_ACCOUNTS[region];
   if (!account || family.unavailableIn?.includes(region)) {

@@ -194,7 +194,9 @@ export function knownInstanceTypes(): string[] {
 }
 
 /** The Kubernetes extended resource that schedules onto this instance's accelerators. */
-export function kubernetesResourceFor(spec: InstanceSpec): KubernetesAcceleratorResource | undefined {
+export function kubernetesResourceFor(
+  spec: InstanceSpec,
+): KubernetesAcceleratorResource | undefined {
   if (!spec.accelerator) return undefined;
   return spec.accelerator.kind === "nvidia" ? "nvidia.com/gpu" : "aws.amazon.com/neuron";
 }

@@ -16,7 +16,12 @@
  * The model is assumed to be sharded across all accelerators of one instance (tensor parallelism),
  * so what must fit is the instance's total accelerator memory.
  */
-import { InstanceSpec, INSTANCE_SPECS, totalAcceleratorMemoryMib } from "./instances";
+import {
+  AcceleratorKind,
+  InstanceSpec,
+  INSTANCE_SPECS,
+  totalAcceleratorMemoryMib,
+} from "./instances";
 import { ec2HourlyUsd, sagemakerHourlyUsd } from "./prices";
 
 export const ModelDtype = {
@@ -79,7 +84,12 @@ export function validateModelRequirements(req: ModelRequirements, prefix = ""): 
   const positive = (field: keyof ModelRequirements, integer: boolean) => {
     const v = req[field];
     if (v === undefined) return;
-    if (typeof v !== "number" || !Number.isFinite(v) || v <= 0 || (integer && !Number.isInteger(v))) {
+    if (
+      typeof v !== "number" ||
+      !Number.isFinite(v) ||
+      v <= 0 ||
+      (integer && !Number.isInteger(v))
+    ) {
       errors.push(
         `${prefix}${field} must be a positive ${integer ? "integer" : "number"}, got ${JSON.stringify(v)}`,
       );
@@ -102,7 +112,9 @@ export function validateModelRequirements(req: ModelRequirements, prefix = ""): 
   }
   const h = req.headroomFraction;
   if (h !== undefined && (typeof h !== "number" || !(h >= 0 && h < 1))) {
-    errors.push(`${prefix}headroomFraction must be at least 0 and below 1, got ${JSON.stringify(h)}`);
+    errors.push(
+      `${prefix}headroomFraction must be at least 0 and below 1, got ${JSON.stringify(h)}`,
+    );
   }
   if (req.kvHeads !== undefined && req.attentionHeads === undefined) {
     errors.push(`${prefix}kvHeads needs attentionHeads`);
@@ -112,7 +124,9 @@ export function validateModelRequirements(req: ModelRequirements, prefix = ""): 
     req.attentionHeads !== undefined &&
     req.kvHeads > req.attentionHeads
   ) {
-    errors.push(`${prefix}kvHeads (${req.kvHeads}) cannot exceed attentionHeads (${req.attentionHeads})`);
+    errors.push(
+      `${prefix}kvHeads (${req.kvHeads}) cannot exceed attentionHeads (${req.attentionHeads})`,
+    );
   }
   return errors;
 }
@@ -133,7 +147,9 @@ export function estimateMemory(req: ModelRequirements): MemoryEstimate {
   const layers = req.layers ?? estimate.layers;
   const hiddenSize = req.hiddenSize ?? estimate.hiddenSize;
   const kvRatio =
-    req.kvHeads !== undefined && req.attentionHeads !== undefined ? req.kvHeads / req.attentionHeads : 1;
+    req.kvHeads !== undefined && req.attentionHeads !== undefined
+      ? req.kvHeads / req.attentionHeads
+      : 1;
   const kvBytes = BYTES_PER_PARAMETER[req.kvCacheDtype ?? "fp16"];
   const weightsBytes = req.parametersBillions * 1e9 * BYTES_PER_PARAMETER[req.dtype];
   const kvCacheBytes =
@@ -176,34 +192,52 @@ export interface InstanceChoice {
   requiredGib: number;
 }
 
+export interface FitSearchOptions {
+  region: string;
+  /** Price as EC2 instances or as SageMaker hosting (`ml.*`). */
+  service: "ec2" | "sagemaker";
+  /** Only NVIDIA GPUs or only Neuron devices (a Neuron model must be compiled for it). */
+  accelerator?: AcceleratorKind;
+}
+
 /**
  * Instances whose accelerators hold the model, cheapest first, priced for EC2 or SageMaker
  * hosting in the region (types without a price there are left out).
  */
 export function instancesThatFit(
   req: ModelRequirements,
-  options: { region: string; service: "ec2" | "sagemaker" },
+  options: FitSearchOptions,
 ): InstanceChoice[] {
   const choices: InstanceChoice[] = [];
   for (const spec of Object.values(INSTANCE_SPECS)) {
     if (!spec.accelerator) continue;
+    if (options.accelerator !== undefined && spec.accelerator.kind !== options.accelerator)
+      continue;
     const fit = fitsInstance(req, spec);
     if (!fit.fits) continue;
-    const instanceType = options.service === "sagemaker" ? `ml.${spec.instanceType}` : spec.instanceType;
+    const instanceType =
+      options.service === "sagemaker" ? `ml.${spec.instanceType}` : spec.instanceType;
     const price =
       options.service === "sagemaker"
         ? sagemakerHourlyUsd(instanceType, options.region).value
         : ec2HourlyUsd(instanceType, options.region).value;
     if (price === undefined) continue;
-    choices.push({ instanceType, hourlyUsd: price, availableGib: fit.availableGib, requiredGib: fit.requiredGib });
+    choices.push({
+      instanceType,
+      hourlyUsd: price,
+      availableGib: fit.availableGib,
+      requiredGib: fit.requiredGib,
+    });
   }
-  return choices.sort((a, b) => a.hourlyUsd - b.hourlyUsd || a.instanceType.localeCompare(b.instanceType));
+  return choices.sort(
+    (a, b) => a.hourlyUsd - b.hourlyUsd || a.instanceType.localeCompare(b.instanceType),
+  );
 }
 
 /** The cheapest instance that fits, or undefined when none in the catalog does. */
 export function cheapestInstanceThatFits(
   req: ModelRequirements,
-  options: { region: string; service: "ec2" | "sagemaker" },
+  options: FitSearchOptions,
 ): InstanceChoice | undefined {
   return instancesThatFit(req, options)[0];
 }

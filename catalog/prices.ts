@@ -74,7 +74,8 @@ export const EC2_ON_DEMAND: Readonly<Record<string, PriceTable>> = {
 export const SAGEMAKER_HOSTING: Readonly<Record<string, PriceTable>> = {
   "us-east-1": {
     region: "us-east-1",
-    source: "AWS Price List API (AmazonSageMaker offer, Hosting) and aws.amazon.com/sagemaker/pricing",
+    source:
+      "AWS Price List API (AmazonSageMaker offer, Hosting) and aws.amazon.com/sagemaker/pricing",
     readOn: "2026-11-27",
     hourlyUsd: {
       "ml.g5.xlarge": 1.408,
@@ -188,7 +189,10 @@ function pickRegion<T>(tables: Readonly<Record<string, T>>, region: string, what
 }
 
 /** USD/hour of an EC2 instance type in a region, or undefined when the catalog has no price. */
-export function ec2HourlyUsd(instanceType: string, region: string): RegionalLookup<number | undefined> {
+export function ec2HourlyUsd(
+  instanceType: string,
+  region: string,
+): RegionalLookup<number | undefined> {
   const { table, region: used, warning } = pickRegion(EC2_ON_DEMAND, region, "EC2 prices");
   return { value: table.hourlyUsd[instanceType], region: used, warning };
 }
@@ -198,7 +202,11 @@ export function sagemakerHourlyUsd(
   instanceType: string,
   region: string,
 ): RegionalLookup<number | undefined> {
-  const { table, region: used, warning } = pickRegion(SAGEMAKER_HOSTING, region, "SageMaker prices");
+  const {
+    table,
+    region: used,
+    warning,
+  } = pickRegion(SAGEMAKER_HOSTING, region, "SageMaker prices");
   return { value: table.hourlyUsd[instanceType], region: used, warning };
 }
 

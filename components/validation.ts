@@ -26,7 +26,10 @@ export function checkIntegerRange(
 ): void {
   if (value === undefined) return;
   if (!Number.isInteger(value) || value < min || value > max) {
-    errors.push({ propertyPath, reason: `must be an integer between ${min} and ${max}, got ${JSON.stringify(value)}` });
+    errors.push({
+      propertyPath,
+      reason: `must be an integer between ${min} and ${max}, got ${JSON.stringify(value)}`,
+    });
   }
 }
 
@@ -39,18 +42,29 @@ export function checkOneOf(
 ): void {
   if (value === undefined) return;
   if (!allowed.includes(value)) {
-    errors.push({ propertyPath, reason: `must be one of ${allowed.join(", ")}, got ${JSON.stringify(value)}` });
+    errors.push({
+      propertyPath,
+      reason: `must be one of ${allowed.join(", ")}, got ${JSON.stringify(value)}`,
+    });
   }
 }
 
 /** Retention periods CloudWatch Logs accepts, in days. */
 export const LOG_RETENTION_DAYS = [
-  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288,
+  3653,
 ] as const;
 
-export function checkLogRetention(errors: ArgError[], propertyPath: string, value: number | undefined): void {
+export function checkLogRetention(
+  errors: ArgError[],
+  propertyPath: string,
+  value: number | undefined,
+): void {
   if (value === undefined) return;
   if (!(LOG_RETENTION_DAYS as readonly number[]).includes(value)) {
-    errors.push({ propertyPath, reason: `must be one of ${LOG_RETENTION_DAYS.join(", ")} (CloudWatch Logs retention), got ${JSON.stringify(value)}` });
+    errors.push({
+      propertyPath,
+      reason: `must be one of ${LOG_RETENTION_DAYS.join(", ")} (CloudWatch Logs retention), got ${JSON.stringify(value)}`,
+    });
   }
 }

@@ -77,9 +77,12 @@ export function plainValue(value: unknown): unknown {
 
 /** Waits until the runtime has no outstanding resource registrations or invokes. */
 async function settle(): Promise<void> {
-  const waitForRPCs = (pulumi.runtime as unknown as { waitForRPCs?: () => Promise<void> }).waitForRPCs;
+  const waitForRPCs = (pulumi.runtime as unknown as { waitForRPCs?: () => Promise<void> })
+    .waitForRPCs;
   if (typeof waitForRPCs !== "function") {
-    throw new Error("this @pulumi/pulumi has no runtime.waitForRPCs; the offline engine needs it to know the program finished");
+    throw new Error(
+      "this @pulumi/pulumi has no runtime.waitForRPCs; the offline engine needs it to know the program finished",
+    );
   }
   await waitForRPCs();
 }
@@ -88,9 +91,17 @@ async function settle(): Promise<void> {
  * Runs `program` under mocks and returns every resource it registered and its resolved result.
  * Errors the program throws (invalid arguments) propagate as they are.
  */
-export async function capture<T>(program: () => T, options: CaptureOptions): Promise<CaptureResult<pulumi.Unwrap<T>>> {
+export async function capture<T>(
+  program: () => T,
+  options: CaptureOptions,
+): Promise<CaptureResult<pulumi.Unwrap<T>>> {
   const resources: CapturedResource[] = [];
-  await pulumi.runtime.setMocks(new OfflineMocks(options.region), options.project ?? "llm-infra", options.stack, false);
+  await pulumi.runtime.setMocks(
+    new OfflineMocks(options.region),
+    options.project ?? "llm-infra",
+    options.stack,
+    false,
+  );
   pulumi.runtime.setAllConfig({ "aws:region": options.region, ...options.config });
 
   const monitor = pulumi.runtime.getMonitor() as unknown as MonitorWithRegister;
@@ -101,7 +112,10 @@ export async function capture<T>(program: () => T, options: CaptureOptions): Pro
       name: req.getName(),
       parent: nameFromUrn(req.getParent()),
       custom: req.getCustom(),
-      inputs: plainValue(pulumi.runtime.deserializeProperties(req.getObject())) as Record<string, unknown>,
+      inputs: plainValue(pulumi.runtime.deserializeProperties(req.getObject())) as Record<
+        string,
+        unknown
+      >,
       protect: req.getProtect() === true,
       retainOnDelete: req.getRetainondelete?.() === true,
     };
@@ -113,7 +127,9 @@ export async function capture<T>(program: () => T, options: CaptureOptions): Pro
   };
 
   const result = program();
-  const outputs = await new Promise<pulumi.Unwrap<T>>((resolve) => pulumi.output(result).apply((v) => resolve(v as pulumi.Unwrap<T>)));
+  const outputs = await new Promise<pulumi.Unwrap<T>>((resolve) =>
+    pulumi.output(result).apply((v) => resolve(v as pulumi.Unwrap<T>)),
+  );
   await settle();
   return { resources, outputs };
 }

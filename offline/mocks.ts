@@ -14,7 +14,8 @@ type State = Record<string, unknown>;
 /** Deterministic hex of a given length from the resource's identity. */
 export function hexFor(seed: string, length: number): string {
   let out = "";
-  for (let i = 0; out.length < length; i++) out += createHash("sha256").update(`${seed}#${i}`).digest("hex");
+  for (let i = 0; out.length < length; i++)
+    out += createHash("sha256").update(`${seed}#${i}`).digest("hex");
   return out.slice(0, length);
 }
 
@@ -61,21 +62,37 @@ export class OfflineMocks implements pulumi.runtime.Mocks {
           id: this.accountId,
         };
       case "aws:index/getRegion:getRegion":
-        return { name: this.region, region: this.region, id: this.region, endpoint: `ec2.${this.region}.amazonaws.com` };
+        return {
+          name: this.region,
+          region: this.region,
+          id: this.region,
+          endpoint: `ec2.${this.region}.amazonaws.com`,
+        };
       case "aws:index/getPartition:getPartition":
         return { partition: "aws", dnsSuffix: "amazonaws.com", id: "aws" };
       case "aws:index/getAvailabilityZones:getAvailabilityZones":
-        return { names: ["a", "b", "c", "d", "e", "f"].map((z) => `${this.region}${z}`), id: this.region };
+        return {
+          names: ["a", "b", "c", "d", "e", "f"].map((z) => `${this.region}${z}`),
+          id: this.region,
+        };
       default:
         return {};
     }
   }
 
-  private computed(type: string, name: string, inputs: State, seed: string): { id: string; state: State } {
+  private computed(
+    type: string,
+    name: string,
+    inputs: State,
+    seed: string,
+  ): { id: string; state: State } {
     const hex17 = hexFor(seed, 17);
     switch (type) {
       case "awsx:ec2:Vpc": {
-        const azs = typeof inputs.numberOfAvailabilityZones === "number" ? inputs.numberOfAvailabilityZones : 3;
+        const azs =
+          typeof inputs.numberOfAvailabilityZones === "number"
+            ? inputs.numberOfAvailabilityZones
+            : 3;
         const subnets = (kind: string) =>
           Array.from({ length: azs }, (_, i) => `subnet-${hexFor(`${seed}/${kind}/${i}`, 17)}`);
         return {
@@ -119,7 +136,14 @@ export class OfflineMocks implements pulumi.runtime.Mocks {
       }
       case "aws:iam/role:Role": {
         const role = (inputs.name as string | undefined) ?? autoName(name, seed);
-        return { id: role, state: { name: role, arn: `arn:aws:iam::${this.accountId}:role/${role}`, uniqueId: `AROA${hex17.toUpperCase()}` } };
+        return {
+          id: role,
+          state: {
+            name: role,
+            arn: `arn:aws:iam::${this.accountId}:role/${role}`,
+            uniqueId: `AROA${hex17.toUpperCase()}`,
+          },
+        };
       }
       case "aws:iam/policy:Policy": {
         const policy = (inputs.name as string | undefined) ?? autoName(name, seed);
@@ -133,12 +157,23 @@ export class OfflineMocks implements pulumi.runtime.Mocks {
       case "aws:ec2/securityGroup:SecurityGroup":
         return { id: `sg-${hex17}`, state: { arn: this.arn("ec2", `security-group/sg-${hex17}`) } };
       case "aws:ec2/vpcEndpoint:VpcEndpoint":
-        return { id: `vpce-${hex17}`, state: { arn: this.arn("ec2", `vpc-endpoint/vpce-${hex17}`) } };
+        return {
+          id: `vpce-${hex17}`,
+          state: { arn: this.arn("ec2", `vpc-endpoint/vpce-${hex17}`) },
+        };
       case "aws:ec2/flowLog:FlowLog":
         return { id: `fl-${hex17}`, state: { arn: this.arn("ec2", `vpc-flow-log/fl-${hex17}`) } };
       default: {
         const id = autoName(name, seed);
-        return { id, state: { arn: this.arn(serviceOf(type), `${type.split(":")[2]?.toLowerCase() ?? "resource"}/${id}`) } };
+        return {
+          id,
+          state: {
+            arn: this.arn(
+              serviceOf(type),
+              `${type.split(":")[2]?.toLowerCase() ?? "resource"}/${id}`,
+            ),
+          },
+        };
       }
     }
   }

@@ -7,7 +7,7 @@ import * as path from "path";
 import * as YAML from "yaml";
 import { CostEstimate, estimateMonthlyCost } from "../catalog/cost";
 import { PROJECT, StackConfig, parseStackConfig } from "../programs/config";
-import program = require("../programs/index");
+import program from "../programs/index";
 import { CapturedResource, capture } from "./engine";
 
 /** A policy verdict (filled by the policy pack; empty until it exists). */
@@ -60,7 +60,9 @@ export function listStacks(root = projectRoot()): string[] {
 export function readStackFile(stack: string, root = projectRoot()): Record<string, unknown> {
   const file = path.join(root, `Pulumi.${stack}.yaml`);
   if (!/^[A-Za-z0-9_.-]+$/.test(stack) || !fs.existsSync(file)) {
-    throw new UsageError(`no stack ${JSON.stringify(stack)}: there is no Pulumi.${stack}.yaml; stacks: ${listStacks(root).join(", ")}`);
+    throw new UsageError(
+      `no stack ${JSON.stringify(stack)}: there is no Pulumi.${stack}.yaml; stacks: ${listStacks(root).join(", ")}`,
+    );
   }
   let doc: unknown;
   try {
@@ -83,7 +85,10 @@ export function toEngineConfig(config: Record<string, unknown>): Record<string, 
 }
 
 /** Runs the stack program for parsed config values and prices what it creates. */
-export async function planConfig(stack: string, rawConfig: Record<string, unknown>): Promise<PlanReport> {
+export async function planConfig(
+  stack: string,
+  rawConfig: Record<string, unknown>,
+): Promise<PlanReport> {
   const config: StackConfig = parseStackConfig(rawConfig, stack);
   const { resources } = await capture(program, {
     project: PROJECT,
@@ -91,8 +96,18 @@ export async function planConfig(stack: string, rawConfig: Record<string, unknow
     region: config.region,
     config: toEngineConfig(rawConfig),
   });
-  const cost = estimateMonthlyCost(resources, { region: config.region, assumptions: config.cost.assumptions });
-  return { stack, environment: config.environment, region: config.region, resources, cost, policies: [] };
+  const cost = estimateMonthlyCost(resources, {
+    region: config.region,
+    assumptions: config.cost.assumptions,
+  });
+  return {
+    stack,
+    environment: config.environment,
+    region: config.region,
+    resources,
+    cost,
+    policies: [],
+  };
 }
 
 /** The plan of a shipped stack (Pulumi.<stack>.yaml). */

@@ -29,12 +29,17 @@ export function toJson(report: PlanReport): string {
   );
 }
 
-const usd = (n: number) => `$${n.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
+const usd = (n: number) =>
+  `$${n.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
 
 /** Component types print by class name (`InferenceVpc`), resources by full type token. */
 function label(r: CapturedResource): string {
-  const type = r.type.startsWith("llm-infra:index:") ? r.type.slice("llm-infra:index:".length) : r.type;
-  const flags = [r.protect ? "protected" : "", r.retainOnDelete ? "retained on delete" : ""].filter(Boolean);
+  const type = r.type.startsWith("llm-infra:index:")
+    ? r.type.slice("llm-infra:index:".length)
+    : r.type;
+  const flags = [r.protect ? "protected" : "", r.retainOnDelete ? "retained on delete" : ""].filter(
+    Boolean,
+  );
   return `${type} ${r.name}${flags.length ? `  [${flags.join(", ")}]` : ""}`;
 }
 
@@ -61,7 +66,11 @@ export function renderTree(resources: CapturedResource[]): string[] {
 
 export function renderCostTable(report: PlanReport): string[] {
   const lines = [...report.cost.lines].sort((a, b) => b.monthlyUsd - a.monthlyUsd);
-  const amountWidth = Math.max("MONTHLY".length, ...lines.map((l) => usd(l.monthlyUsd).length), usd(report.cost.monthlyUsd).length);
+  const amountWidth = Math.max(
+    "MONTHLY".length,
+    ...lines.map((l) => usd(l.monthlyUsd).length),
+    usd(report.cost.monthlyUsd).length,
+  );
   const nameWidth = Math.max(8, ...lines.map((l) => l.resource.length));
   const row = (amount: string, name: string, description: string) =>
     `  ${amount.padStart(amountWidth)}  ${name.padEnd(nameWidth)}  ${description}`;
@@ -97,7 +106,10 @@ export function toText(report: PlanReport): string {
     for (const level of ["mandatory", "advisory", "remediate"] as const) {
       const verdicts = report.policies.filter((p) => p.enforcement === level);
       if (verdicts.length === 0) continue;
-      out.push(`  ${level} (${verdicts.length}):`, ...verdicts.map((v) => `    - ${v.policy} on ${v.resource}: ${v.message}`));
+      out.push(
+        `  ${level} (${verdicts.length}):`,
+        ...verdicts.map((v) => `    - ${v.policy} on ${v.resource}: ${v.message}`),
+      );
     }
   }
   return out.join("\n");

@@ -32,11 +32,26 @@ export interface StackConfig {
   /** Cost-allocation tags on every taggable resource: environment, team, cost-center, and extras. */
   tags: Record<string, string>;
   network: Required<
-    Pick<InferenceVpcArgs, "cidrBlock" | "azCount" | "natGateways" | "interfaceEndpoints" | "flowLogs" | "flowLogRetentionDays">
+    Pick<
+      InferenceVpcArgs,
+      | "cidrBlock"
+      | "azCount"
+      | "natGateways"
+      | "interfaceEndpoints"
+      | "flowLogs"
+      | "flowLogRetentionDays"
+    >
   >;
   storage: {
-    registry: Required<Pick<ModelRegistryArgs, "repositories" | "immutableTags" | "untaggedImageExpiryDays" | "maxImages">>;
-    modelStore: Required<Pick<ModelStoreArgs, "repositoryPrefix" | "noncurrentVersionExpiryDays" | "accessLogs">>;
+    registry: Required<
+      Pick<
+        ModelRegistryArgs,
+        "repositories" | "immutableTags" | "untaggedImageExpiryDays" | "maxImages"
+      >
+    >;
+    modelStore: Required<
+      Pick<ModelStoreArgs, "repositoryPrefix" | "noncurrentVersionExpiryDays" | "accessLogs">
+    >;
     /** Keep buckets, keys and registries through a destroy (and protect them). */
     retainOnDelete: boolean;
   };
@@ -45,11 +60,38 @@ export interface StackConfig {
 
 /** Defaults that differ by environment. */
 export const ENVIRONMENT_DEFAULTS: Readonly<
-  Record<Environment, { azCount: number; natGateways: NatGatewayStrategy; interfaceEndpoints: InterfaceEndpointService[]; flowLogRetentionDays: number; retainOnDelete: boolean }>
+  Record<
+    Environment,
+    {
+      azCount: number;
+      natGateways: NatGatewayStrategy;
+      interfaceEndpoints: InterfaceEndpointService[];
+      flowLogRetentionDays: number;
+      retainOnDelete: boolean;
+    }
+  >
 > = {
-  dev: { azCount: 2, natGateways: "single", interfaceEndpoints: [], flowLogRetentionDays: 30, retainOnDelete: false },
-  staging: { azCount: 2, natGateways: "single", interfaceEndpoints: DEFAULT_INTERFACE_ENDPOINTS, flowLogRetentionDays: 90, retainOnDelete: false },
-  prod: { azCount: 3, natGateways: "onePerAz", interfaceEndpoints: DEFAULT_INTERFACE_ENDPOINTS, flowLogRetentionDays: 365, retainOnDelete: true },
+  dev: {
+    azCount: 2,
+    natGateways: "single",
+    interfaceEndpoints: [],
+    flowLogRetentionDays: 30,
+    retainOnDelete: false,
+  },
+  staging: {
+    azCount: 2,
+    natGateways: "single",
+    interfaceEndpoints: DEFAULT_INTERFACE_ENDPOINTS,
+    flowLogRetentionDays: 90,
+    retainOnDelete: false,
+  },
+  prod: {
+    azCount: 3,
+    natGateways: "onePerAz",
+    interfaceEndpoints: DEFAULT_INTERFACE_ENDPOINTS,
+    flowLogRetentionDays: 365,
+    retainOnDelete: true,
+  },
 };
 
 /** Invalid configuration: every problem, each naming its key. */
@@ -64,8 +106,24 @@ const KEY = (k: string) => `${PROJECT}:${k}`;
 const TOP_LEVEL_KEYS = ["environment", "tags", "network", "storage", "cost"];
 const SECTION_KEYS: Record<string, string[]> = {
   tags: [],
-  network: ["cidrBlock", "azCount", "natGateways", "interfaceEndpoints", "flowLogs", "flowLogRetentionDays"],
-  storage: ["repositories", "immutableTags", "untaggedImageExpiryDays", "maxImages", "repositoryPrefix", "noncurrentVersionExpiryDays", "accessLogs", "retainOnDelete"],
+  network: [
+    "cidrBlock",
+    "azCount",
+    "natGateways",
+    "interfaceEndpoints",
+    "flowLogs",
+    "flowLogRetentionDays",
+  ],
+  storage: [
+    "repositories",
+    "immutableTags",
+    "untaggedImageExpiryDays",
+    "maxImages",
+    "repositoryPrefix",
+    "noncurrentVersionExpiryDays",
+    "accessLogs",
+    "retainOnDelete",
+  ],
   cost: ["assumptions"],
 };
 
@@ -101,7 +159,11 @@ class SectionReader {
     return this.typed<boolean>(k, "true or false", (v) => typeof v === "boolean");
   }
   strings(k: string): string[] | undefined {
-    return this.typed<string[]>(k, "a list of strings", (v) => Array.isArray(v) && v.every((x) => typeof x === "string"));
+    return this.typed<string[]>(
+      k,
+      "a list of strings",
+      (v) => Array.isArray(v) && v.every((x) => typeof x === "string"),
+    );
   }
 }
 
@@ -110,7 +172,11 @@ function isObject(v: unknown): v is Record<string, unknown> {
 }
 
 /** Component validation errors, re-keyed to the config keys that produced them. */
-function fromComponent(section: string, errors: ArgError[], rename: Record<string, string> = {}): string[] {
+function fromComponent(
+  section: string,
+  errors: ArgError[],
+  rename: Record<string, string> = {},
+): string[] {
   return errors.map((e) => {
     const [head, ...rest] = e.propertyPath.split(/(?=\[)/);
     return `${KEY(section)}.${rename[head] ?? head}${rest.join("")} ${e.reason}`;
@@ -134,12 +200,16 @@ export function parseStackConfig(raw: Record<string, unknown>, stack: string): S
 
   const region = raw["aws:region"];
   if (typeof region !== "string" || !/^[a-z]{2}(-gov)?-[a-z]+-\d$/.test(region)) {
-    problems.push(`aws:region must be an AWS region such as us-east-1, got ${JSON.stringify(region)}`);
+    problems.push(
+      `aws:region must be an AWS region such as us-east-1, got ${JSON.stringify(region)}`,
+    );
   }
 
   const env = raw[KEY("environment")];
   if (typeof env !== "string" || !ENVIRONMENTS.includes(env)) {
-    problems.push(`${KEY("environment")} must be one of ${ENVIRONMENTS.join(", ")}, got ${JSON.stringify(env)}`);
+    problems.push(
+      `${KEY("environment")} must be one of ${ENVIRONMENTS.join(", ")}, got ${JSON.stringify(env)}`,
+    );
   }
   const environment = (ENVIRONMENTS.includes(String(env)) ? env : "dev") as Environment;
   const defaults = ENVIRONMENT_DEFAULTS[environment];
@@ -153,7 +223,8 @@ export function parseStackConfig(raw: Record<string, unknown>, stack: string): S
     const allowed = SECTION_KEYS[name];
     if (allowed.length > 0) {
       for (const k of Object.keys(v)) {
-        if (!allowed.includes(k)) problems.push(`${KEY(name)}.${k} is not a known key; allowed: ${allowed.join(", ")}`);
+        if (!allowed.includes(k))
+          problems.push(`${KEY(name)}.${k} is not a known key; allowed: ${allowed.join(", ")}`);
       }
     }
     return new SectionReader(name, v, problems);
@@ -164,12 +235,14 @@ export function parseStackConfig(raw: Record<string, unknown>, stack: string): S
   const tagsReader = section("tags");
   const team = tagsReader.string("team");
   const costCenter = tagsReader.string("costCenter");
-  if (!team) problems.push(`${KEY("tags")}.team is required (the owning team, a cost-allocation tag)`);
+  if (!team)
+    problems.push(`${KEY("tags")}.team is required (the owning team, a cost-allocation tag)`);
   if (!costCenter) problems.push(`${KEY("tags")}.costCenter is required (a cost-allocation tag)`);
   const extraTags: Record<string, string> = {};
   for (const [k, v] of Object.entries(tagValues)) {
     if (k === "team" || k === "costCenter") continue;
-    if (typeof v !== "string") problems.push(`${KEY("tags")}.${k} must be a string, got ${JSON.stringify(v)}`);
+    if (typeof v !== "string")
+      problems.push(`${KEY("tags")}.${k} must be a string, got ${JSON.stringify(v)}`);
     else extraTags[k] = v;
   }
 
@@ -178,11 +251,14 @@ export function parseStackConfig(raw: Record<string, unknown>, stack: string): S
     cidrBlock: net.string("cidrBlock") ?? "10.0.0.0/16",
     azCount: net.number("azCount") ?? defaults.azCount,
     natGateways: (net.string("natGateways") ?? defaults.natGateways) as NatGatewayStrategy,
-    interfaceEndpoints: (net.strings("interfaceEndpoints") ?? defaults.interfaceEndpoints) as InterfaceEndpointService[],
+    interfaceEndpoints: (net.strings("interfaceEndpoints") ??
+      defaults.interfaceEndpoints) as InterfaceEndpointService[],
     flowLogs: net.boolean("flowLogs") ?? true,
     flowLogRetentionDays: net.number("flowLogRetentionDays") ?? defaults.flowLogRetentionDays,
   };
-  problems.push(...fromComponent("network", validateInferenceVpcArgs({ ...network, region: String(region) })));
+  problems.push(
+    ...fromComponent("network", validateInferenceVpcArgs({ ...network, region: String(region) })),
+  );
 
   const sto = section("storage");
   const retainOnDelete = sto.boolean("retainOnDelete") ?? defaults.retainOnDelete;
@@ -192,26 +268,38 @@ export function parseStackConfig(raw: Record<string, unknown>, stack: string): S
     untaggedImageExpiryDays: sto.number("untaggedImageExpiryDays") ?? 7,
     maxImages: sto.number("maxImages") ?? 50,
   };
-  problems.push(...fromComponent("storage", validateModelRegistryArgs({ ...registry, retainOnDelete })));
+  problems.push(
+    ...fromComponent("storage", validateModelRegistryArgs({ ...registry, retainOnDelete })),
+  );
   const modelStore = {
     repositoryPrefix: sto.string("repositoryPrefix") ?? "model-repository",
     noncurrentVersionExpiryDays: sto.number("noncurrentVersionExpiryDays") ?? 90,
     accessLogs: sto.boolean("accessLogs") ?? true,
   };
-  problems.push(...fromComponent("storage", validateModelStoreArgs({ ...modelStore, retainOnDelete })));
+  problems.push(
+    ...fromComponent("storage", validateModelStoreArgs({ ...modelStore, retainOnDelete })),
+  );
 
   const costSection = section("cost");
   const assumptions: CostAssumptions = { ...DEFAULT_COST_ASSUMPTIONS };
-  const rawAssumptions = (isObject(raw[KEY("cost")]) ? (raw[KEY("cost")] as Record<string, unknown>) : {}).assumptions;
+  const rawAssumptions = (
+    isObject(raw[KEY("cost")]) ? (raw[KEY("cost")] as Record<string, unknown>) : {}
+  ).assumptions;
   if (rawAssumptions !== undefined) {
     if (!isObject(rawAssumptions)) {
-      problems.push(`${costSection.key("assumptions")} must be a map of keys, got ${JSON.stringify(rawAssumptions)}`);
+      problems.push(
+        `${costSection.key("assumptions")} must be a map of keys, got ${JSON.stringify(rawAssumptions)}`,
+      );
     } else {
       for (const [k, v] of Object.entries(rawAssumptions)) {
         if (!(k in DEFAULT_COST_ASSUMPTIONS)) {
-          problems.push(`${costSection.key("assumptions")}.${k} is not a known key; allowed: ${Object.keys(DEFAULT_COST_ASSUMPTIONS).join(", ")}`);
+          problems.push(
+            `${costSection.key("assumptions")}.${k} is not a known key; allowed: ${Object.keys(DEFAULT_COST_ASSUMPTIONS).join(", ")}`,
+          );
         } else if (typeof v !== "number" || !Number.isFinite(v) || v < 0) {
-          problems.push(`${costSection.key("assumptions")}.${k} must be a number of at least 0, got ${JSON.stringify(v)}`);
+          problems.push(
+            `${costSection.key("assumptions")}.${k} must be a number of at least 0, got ${JSON.stringify(v)}`,
+          );
         } else {
           assumptions[k as keyof CostAssumptions] = v;
         }

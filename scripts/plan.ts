@@ -3,6 +3,8 @@
  *
  * Exit status: 0 clean, 1 a mandatory policy violation, 2 invalid config or usage.
  */
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
 import { Command, CommanderError } from "commander";
 import { ConfigError } from "../programs/config";
 import { UsageError, listStacks, planStack } from "../offline/plan";
@@ -14,14 +16,24 @@ const EXIT_USAGE = 2;
 
 /** Errors a user can fix, reported as one message and exit status 2. */
 function isUserError(e: unknown): boolean {
-  return e instanceof ConfigError || e instanceof UsageError || (e instanceof Error && e.name === "InputPropertiesError");
+  return (
+    e instanceof ConfigError ||
+    e instanceof UsageError ||
+    pulumi.InputPropertiesError.isInstance(e)
+  );
 }
 
 export async function main(argv: string[]): Promise<number> {
   const cli = new Command("plan")
-    .description("Offline plan of a stack: resources, monthly cost and policy verdicts, with no AWS account")
+    .description(
+      "Offline plan of a stack: resources, monthly cost and policy verdicts, with no AWS account",
+    )
     .argument("<stack>", `stack name (${listStacks().join(", ")})`)
     .option("--json", "print one JSON object and nothing else on stdout")
+    .option(
+      "--dir <directory>",
+      "the directory holding Pulumi.<stack>.yaml (default: this project)",
+    )
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   try {
@@ -31,10 +43,10 @@ export async function main(argv: string[]): Promise<number> {
     throw e;
   }
   const [stack] = cli.args;
-  const json = cli.opts<{ json?: boolean }>().json === true;
+  const { json, dir } = cli.opts<{ json?: boolean; dir?: string }>();
   try {
-    const report = await planStack(stack);
-    process.stdout.write(`${json ? toJson(report) : toText(report)}\n`);
+    const report = await planStack(stack, dir === undefined ? undefined : path.resolve(dir));
+    process.stdout.write(`${json === true ? toJson(report) : toText(report)}\n`);
     return report.policies.some((p) => p.enforcement === "mandatory") ? EXIT_POLICY : EXIT_OK;
   } catch (e) {
     if (isUserError(e)) {
@@ -49,7 +61,9 @@ if (require.main === module) {
   main(process.argv.slice(2)).then(
     (code) => process.exit(code),
     (e: unknown) => {
-      process.stderr.write(`plan failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+      process.stderr.write(
+        `plan failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`,
+      );
       process.exit(3);
     },
   );

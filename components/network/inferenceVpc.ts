@@ -1,7 +1,13 @@
 import * as aws from "@pulumi/aws";
 import * as awsx from "@pulumi/awsx";
 import * as pulumi from "@pulumi/pulumi";
-import { ArgError, checkIntegerRange, checkLogRetention, checkOneOf, throwIfInvalid } from "../validation";
+import {
+  ArgError,
+  checkIntegerRange,
+  checkLogRetention,
+  checkOneOf,
+  throwIfInvalid,
+} from "../validation";
 import { Tags, withTags } from "../tags";
 
 /** How many NAT gateways the VPC runs. */
@@ -86,7 +92,10 @@ export const DEFAULT_INTERFACE_ENDPOINTS: InterfaceEndpointService[] = [
 ];
 
 /** Subnet sizes for a VPC range: private subnets take 1/8 of it each, public 1/64. */
-export function subnetLayout(cidrBlock: string): { privateCidrMask: number; publicCidrMask: number } {
+export function subnetLayout(cidrBlock: string): {
+  privateCidrMask: number;
+  publicCidrMask: number;
+} {
   const prefix = Number(cidrBlock.split("/")[1]);
   return { privateCidrMask: prefix + 3, publicCidrMask: prefix + 6 };
 }
@@ -101,21 +110,30 @@ export function validateInferenceVpcArgs(args: InferenceVpcArgs): ArgError[] {
     const octetsOk = m !== null && m.slice(1, 5).every((o) => Number(o) <= 255);
     const prefix = m ? Number(m[5]) : NaN;
     if (!m || !octetsOk || prefix < 16 || prefix > 22) {
-      errors.push({ propertyPath: "cidrBlock", reason: `must be an IPv4 CIDR from /16 to /22, got ${JSON.stringify(args.cidrBlock)}` });
+      errors.push({
+        propertyPath: "cidrBlock",
+        reason: `must be an IPv4 CIDR from /16 to /22, got ${JSON.stringify(args.cidrBlock)}`,
+      });
     }
   }
   checkIntegerRange(errors, "azCount", args.azCount, 2, 6);
   checkOneOf(errors, "natGateways", args.natGateways, Object.values(NatGatewayStrategy));
   const allowed = Object.values(InterfaceEndpointService) as string[];
-  (args.interfaceEndpoints ?? []).forEach((s, i) => checkOneOf(errors, `interfaceEndpoints[${i}]`, s, allowed));
+  (args.interfaceEndpoints ?? []).forEach((s, i) =>
+    checkOneOf(errors, `interfaceEndpoints[${i}]`, s, allowed),
+  );
   const seen = new Set<string>();
   for (const s of args.interfaceEndpoints ?? []) {
-    if (seen.has(s)) errors.push({ propertyPath: "interfaceEndpoints", reason: `lists ${s} twice` });
+    if (seen.has(s))
+      errors.push({ propertyPath: "interfaceEndpoints", reason: `lists ${s} twice` });
     seen.add(s);
   }
   checkLogRetention(errors, "flowLogRetentionDays", args.flowLogRetentionDays);
   if (!(args.region ?? aws.config.region)) {
-    errors.push({ propertyPath: "region", reason: "must be set when the stack has no aws:region config" });
+    errors.push({
+      propertyPath: "region",
+      reason: "must be set when the stack has no aws:region config",
+    });
   }
   return errors;
 }
@@ -170,8 +188,9 @@ export class InferenceVpc extends pulumi.ComponentResource {
   public readonly flowLogGroupName?: pulumi.Output<string>;
 
   constructor(name: string, args: InferenceVpcArgs = {}, opts?: pulumi.ComponentResourceOptions) {
-    super("llm-infra:index:InferenceVpc", name, {}, opts);
+    // Validate before anything is registered: bad input fails at preview, naming the field.
     throwIfInvalid("InferenceVpc", name, validateInferenceVpcArgs(args));
+    super("llm-infra:index:InferenceVpc", name, {}, opts);
 
     const cidrBlock = args.cidrBlock ?? "10.0.0.0/16";
     const azCount = args.azCount ?? 2;
@@ -229,7 +248,15 @@ export class InferenceVpc extends pulumi.ComponentResource {
         {
           vpcId: vpc.vpcId,
           description: "HTTPS from inside the VPC to the AWS API interface endpoints",
-          ingress: [{ protocol: "tcp", fromPort: 443, toPort: 443, cidrBlocks: [cidrBlock], description: "HTTPS from the VPC" }],
+          ingress: [
+            {
+              protocol: "tcp",
+              fromPort: 443,
+              toPort: 443,
+              cidrBlocks: [cidrBlock],
+              description: "HTTPS from the VPC",
+            },
+          ],
           tags: args.tags,
         },
         { parent: this },
@@ -256,7 +283,11 @@ export class InferenceVpc extends pulumi.ComponentResource {
       const accountId = aws.getCallerIdentityOutput({}, { parent: this }).accountId;
       const logGroup = new aws.cloudwatch.LogGroup(
         `${name}-flow-logs`,
-        { retentionInDays: args.flowLogRetentionDays ?? 90, kmsKeyId: args.flowLogKmsKeyArn, tags: args.tags },
+        {
+          retentionInDays: args.flowLogRetentionDays ?? 90,
+          kmsKeyId: args.flowLogKmsKeyArn,
+          tags: args.tags,
+        },
         { parent: this },
       );
       const role = new aws.iam.Role(
@@ -270,7 +301,10 @@ export class InferenceVpc extends pulumi.ComponentResource {
       );
       new aws.iam.RolePolicy(
         `${name}-flow-logs`,
-        { role: role.id, policy: logGroup.arn.apply((arn) => JSON.stringify(flowLogsDeliveryPolicy(arn))) },
+        {
+          role: role.id,
+          policy: logGroup.arn.apply((arn) => JSON.stringify(flowLogsDeliveryPolicy(arn))),
+        },
         { parent: this },
       );
       new aws.ec2.FlowLog(

@@ -23,6 +23,9 @@ export function keyArnOrNew(
 }
 
 /** Options that keep a resource (and what it stores) through `pulumi destroy`. */
-export function retainOptions(retain: boolean, parent: pulumi.Resource): pulumi.CustomResourceOptions {
+export function retainOptions(
+  retain: boolean,
+  parent: pulumi.Resource,
+): pulumi.CustomResourceOptions {
   return retain ? { parent, protect: true, retainOnDelete: true } : { parent };
 }

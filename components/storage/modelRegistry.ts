@@ -62,25 +62,37 @@ export function validateModelRegistryArgs(args: ModelRegistryArgs): ArgError[] {
         reason: `must be 2-200 characters of lower-case letters, digits and . _ - / (ECR naming), got ${JSON.stringify(r)}`,
       });
     }
-    if (seen.has(r)) errors.push({ propertyPath: `repositories[${i}]`, reason: `${r} is listed twice` });
+    if (seen.has(r))
+      errors.push({ propertyPath: `repositories[${i}]`, reason: `${r} is listed twice` });
     seen.add(r);
   });
   checkIntegerRange(errors, "untaggedImageExpiryDays", args.untaggedImageExpiryDays, 1, 365);
   checkIntegerRange(errors, "maxImages", args.maxImages, 1, 1000);
   if (args.forceDelete && (args.retainOnDelete ?? true)) {
-    errors.push({ propertyPath: "forceDelete", reason: "cannot be true while retainOnDelete is true (the default)" });
+    errors.push({
+      propertyPath: "forceDelete",
+      reason: "cannot be true while retainOnDelete is true (the default)",
+    });
   }
   return errors;
 }
 
 /** The lifecycle policy: expire untagged images after some days, keep the newest N images. */
-export function registryLifecyclePolicy(untaggedImageExpiryDays: number, maxImages: number): object {
+export function registryLifecyclePolicy(
+  untaggedImageExpiryDays: number,
+  maxImages: number,
+): object {
   return {
     rules: [
       {
         rulePriority: 1,
         description: `Expire untagged images ${untaggedImageExpiryDays} days after push`,
-        selection: { tagStatus: "untagged", countType: "sinceImagePushed", countUnit: "days", countNumber: untaggedImageExpiryDays },
+        selection: {
+          tagStatus: "untagged",
+          countType: "sinceImagePushed",
+          countUnit: "days",
+          countNumber: untaggedImageExpiryDays,
+        },
         action: { type: "expire" },
       },
       {
@@ -104,11 +116,18 @@ export class ModelRegistry extends pulumi.ComponentResource {
   public readonly kmsKeyArn: pulumi.Output<string>;
 
   constructor(name: string, args: ModelRegistryArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("llm-infra:index:ModelRegistry", name, {}, opts);
+    // Validate before anything is registered: bad input fails at preview, naming the field.
     throwIfInvalid("ModelRegistry", name, validateModelRegistryArgs(args));
+    super("llm-infra:index:ModelRegistry", name, {}, opts);
 
     const retain = args.retainOnDelete ?? true;
-    this.kmsKeyArn = keyArnOrNew(name, `ECR images of ${name}`, args.kmsKeyArn, args.tags, retainOptions(retain, this));
+    this.kmsKeyArn = keyArnOrNew(
+      name,
+      `ECR images of ${name}`,
+      args.kmsKeyArn,
+      args.tags,
+      retainOptions(retain, this),
+    );
     const lifecycle = JSON.stringify(
       registryLifecyclePolicy(args.untaggedImageExpiryDays ?? 7, args.maxImages ?? 50),
     );
@@ -128,7 +147,11 @@ export class ModelRegistry extends pulumi.ComponentResource {
         },
         retainOptions(retain, this),
       );
-      new aws.ecr.LifecyclePolicy(childName, { repository: repository.name, policy: lifecycle }, { parent: this });
+      new aws.ecr.LifecyclePolicy(
+        childName,
+        { repository: repository.name, policy: lifecycle },
+        { parent: this },
+      );
       urls[repositoryName] = repository.repositoryUrl;
       arns[repositoryName] = repository.arn;
     }

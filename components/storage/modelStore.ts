@@ -56,10 +56,19 @@ export function validateModelStoreArgs(args: ModelStoreArgs): ArgError[] {
     const problem = validateModelPrefix(args.repositoryPrefix);
     if (problem) errors.push({ propertyPath: "repositoryPrefix", reason: problem });
   }
-  checkIntegerRange(errors, "noncurrentVersionExpiryDays", args.noncurrentVersionExpiryDays, 1, 3650);
+  checkIntegerRange(
+    errors,
+    "noncurrentVersionExpiryDays",
+    args.noncurrentVersionExpiryDays,
+    1,
+    3650,
+  );
   checkIntegerRange(errors, "accessLogExpiryDays", args.accessLogExpiryDays, 1, 3650);
   if (args.forceDestroy && (args.retainOnDelete ?? true)) {
-    errors.push({ propertyPath: "forceDestroy", reason: "cannot be true while retainOnDelete is true (the default)" });
+    errors.push({
+      propertyPath: "forceDestroy",
+      reason: "cannot be true while retainOnDelete is true (the default)",
+    });
   }
   return errors;
 }
@@ -82,28 +91,61 @@ export class ModelStore extends pulumi.ComponentResource {
   public readonly accessLogBucketName?: pulumi.Output<string>;
 
   constructor(name: string, args: ModelStoreArgs = {}, opts?: pulumi.ComponentResourceOptions) {
-    super("llm-infra:index:ModelStore", name, {}, opts);
+    // Validate before anything is registered: bad input fails at preview, naming the field.
     throwIfInvalid("ModelStore", name, validateModelStoreArgs(args));
+    super("llm-infra:index:ModelStore", name, {}, opts);
 
     const retain = args.retainOnDelete ?? true;
     const keep = retainOptions(retain, this);
     const child = { parent: this };
     this.repositoryPrefix = (args.repositoryPrefix ?? "model-repository").replace(/\/+$/, "");
-    this.kmsKeyArn = keyArnOrNew(name, `Model artifacts of ${name}`, args.kmsKeyArn, args.tags, keep);
+    this.kmsKeyArn = keyArnOrNew(
+      name,
+      `Model artifacts of ${name}`,
+      args.kmsKeyArn,
+      args.tags,
+      keep,
+    );
 
-    const bucket = new aws.s3.Bucket(`${name}-bucket`, { forceDestroy: args.forceDestroy ?? false, tags: args.tags }, keep);
-    new aws.s3.BucketOwnershipControls(`${name}-bucket`, { bucket: bucket.id, rule: { objectOwnership: "BucketOwnerEnforced" } }, child);
-    const publicAccess = new aws.s3.BucketPublicAccessBlock(
+    const bucket = new aws.s3.Bucket(
       `${name}-bucket`,
-      { bucket: bucket.id, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true },
+      { forceDestroy: args.forceDestroy ?? false, tags: args.tags },
+      keep,
+    );
+    new aws.s3.BucketOwnershipControls(
+      `${name}-bucket`,
+      { bucket: bucket.id, rule: { objectOwnership: "BucketOwnerEnforced" } },
       child,
     );
-    new aws.s3.BucketVersioning(`${name}-bucket`, { bucket: bucket.id, versioningConfiguration: { status: "Enabled" } }, child);
+    const publicAccess = new aws.s3.BucketPublicAccessBlock(
+      `${name}-bucket`,
+      {
+        bucket: bucket.id,
+        blockPublicAcls: true,
+        blockPublicPolicy: true,
+        ignorePublicAcls: true,
+        restrictPublicBuckets: true,
+      },
+      child,
+    );
+    new aws.s3.BucketVersioning(
+      `${name}-bucket`,
+      { bucket: bucket.id, versioningConfiguration: { status: "Enabled" } },
+      child,
+    );
     new aws.s3.BucketServerSideEncryptionConfiguration(
       `${name}-bucket`,
       {
         bucket: bucket.id,
-        rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: this.kmsKeyArn }, bucketKeyEnabled: true }],
+        rules: [
+          {
+            applyServerSideEncryptionByDefault: {
+              sseAlgorithm: "aws:kms",
+              kmsMasterKeyId: this.kmsKeyArn,
+            },
+            bucketKeyEnabled: true,
+          },
+        ],
       },
       child,
     );
@@ -127,31 +169,57 @@ export class ModelStore extends pulumi.ComponentResource {
       `${name}-bucket`,
       {
         bucket: bucket.id,
-        policy: bucket.arn.apply((arn) => JSON.stringify({ Version: "2012-10-17", Statement: tlsOnlyStatements(arn) })),
+        policy: bucket.arn.apply((arn) =>
+          JSON.stringify({ Version: "2012-10-17", Statement: tlsOnlyStatements(arn) }),
+        ),
       },
       { parent: this, dependsOn: [publicAccess] },
     );
 
     if (args.accessLogs ?? true) {
       const accountId = aws.getCallerIdentityOutput({}, { parent: this }).accountId;
-      const logs = new aws.s3.Bucket(`${name}-access-logs`, { forceDestroy: args.forceDestroy ?? false, tags: args.tags }, keep);
-      new aws.s3.BucketOwnershipControls(`${name}-access-logs`, { bucket: logs.id, rule: { objectOwnership: "BucketOwnerEnforced" } }, child);
+      const logs = new aws.s3.Bucket(
+        `${name}-access-logs`,
+        { forceDestroy: args.forceDestroy ?? false, tags: args.tags },
+        keep,
+      );
+      new aws.s3.BucketOwnershipControls(
+        `${name}-access-logs`,
+        { bucket: logs.id, rule: { objectOwnership: "BucketOwnerEnforced" } },
+        child,
+      );
       const logsPublicAccess = new aws.s3.BucketPublicAccessBlock(
         `${name}-access-logs`,
-        { bucket: logs.id, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true },
+        {
+          bucket: logs.id,
+          blockPublicAcls: true,
+          blockPublicPolicy: true,
+          ignorePublicAcls: true,
+          restrictPublicBuckets: true,
+        },
         child,
       );
       // S3 server access logging delivers only to buckets encrypted with SSE-S3, not SSE-KMS.
       new aws.s3.BucketServerSideEncryptionConfiguration(
         `${name}-access-logs`,
-        { bucket: logs.id, rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }] },
+        {
+          bucket: logs.id,
+          rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }],
+        },
         child,
       );
       new aws.s3.BucketLifecycleConfiguration(
         `${name}-access-logs`,
         {
           bucket: logs.id,
-          rules: [{ id: "expire-access-logs", status: "Enabled", filter: { prefix: "" }, expiration: { days: args.accessLogExpiryDays ?? 365 } }],
+          rules: [
+            {
+              id: "expire-access-logs",
+              status: "Enabled",
+              filter: { prefix: "" },
+              expiration: { days: args.accessLogExpiryDays ?? 365 },
+            },
+          ],
         },
         child,
       );
@@ -164,13 +232,20 @@ export class ModelStore extends pulumi.ComponentResource {
             .apply(([logsArn, sourceArn, account]) =>
               JSON.stringify({
                 Version: "2012-10-17",
-                Statement: [...accessLogDeliveryStatements(logsArn, sourceArn, account), ...tlsOnlyStatements(logsArn)],
+                Statement: [
+                  ...accessLogDeliveryStatements(logsArn, sourceArn, account),
+                  ...tlsOnlyStatements(logsArn),
+                ],
               }),
             ),
         },
         { parent: this, dependsOn: [logsPublicAccess] },
       );
-      new aws.s3.BucketLogging(`${name}-bucket`, { bucket: bucket.id, targetBucket: logs.id, targetPrefix: "s3-access/" }, child);
+      new aws.s3.BucketLogging(
+        `${name}-bucket`,
+        { bucket: bucket.id, targetBucket: logs.id, targetPrefix: "s3-access/" },
+        child,
+      );
       this.accessLogBucketName = logs.bucket;
     }
 
@@ -204,7 +279,9 @@ export class ModelStore extends pulumi.ComponentResource {
     const prefix = this.modelPrefix(model);
     return pulumi
       .all([this.bucketArn, this.kmsKeyArn])
-      .apply(([bucketArn, kmsKeyArn]) => JSON.stringify(modelReadOnlyPolicy({ bucketArn, kmsKeyArn, prefix })));
+      .apply(([bucketArn, kmsKeyArn]) =>
+        JSON.stringify(modelReadOnlyPolicy({ bucketArn, kmsKeyArn, prefix })),
+      );
   }
 
   /** IAM policy JSON: publish (write, replace, delete) under one model's prefix. */
@@ -212,6 +289,8 @@ export class ModelStore extends pulumi.ComponentResource {
     const prefix = this.modelPrefix(model);
     return pulumi
       .all([this.bucketArn, this.kmsKeyArn])
-      .apply(([bucketArn, kmsKeyArn]) => JSON.stringify(modelReadWritePolicy({ bucketArn, kmsKeyArn, prefix })));
+      .apply(([bucketArn, kmsKeyArn]) =>
+        JSON.stringify(modelReadWritePolicy({ bucketArn, kmsKeyArn, prefix })),
+      );
   }
 }

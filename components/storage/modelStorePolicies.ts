@@ -22,9 +22,12 @@ const PREFIX = /^[A-Za-z0-9!_.*'()-]+(\/[A-Za-z0-9!_.*'()-]+)*\/?$/;
 export function validateModelPrefix(prefix: string): string | undefined {
   if (typeof prefix !== "string" || prefix.length === 0) return "must be a non-empty S3 key prefix";
   if (prefix.startsWith("/")) return `must not start with "/", got ${JSON.stringify(prefix)}`;
-  if (prefix.includes("*")) return `must not contain "*" (it would widen IAM policies), got ${JSON.stringify(prefix)}`;
-  if (prefix.split("/").some((p) => p === "." || p === "..")) return `must not contain "." or ".." segments, got ${JSON.stringify(prefix)}`;
-  if (!PREFIX.test(prefix)) return `may hold only letters, digits, / and !_.'()- , got ${JSON.stringify(prefix)}`;
+  if (prefix.includes("*"))
+    return `must not contain "*" (it would widen IAM policies), got ${JSON.stringify(prefix)}`;
+  if (prefix.split("/").some((p) => p === "." || p === ".."))
+    return `must not contain "." or ".." segments, got ${JSON.stringify(prefix)}`;
+  if (!PREFIX.test(prefix))
+    return `may hold only letters, digits, / and !_.'()- , got ${JSON.stringify(prefix)}`;
   return undefined;
 }
 
@@ -46,19 +49,32 @@ function listUnderPrefix(bucketArn: string, prefix: string): PolicyStatement {
 }
 
 /** Read the objects under one prefix and decrypt them: what a serving container needs. */
-export function modelReadOnlyPolicy({ bucketArn, kmsKeyArn, prefix }: ModelPolicyArgs): PolicyDocument {
+export function modelReadOnlyPolicy({
+  bucketArn,
+  kmsKeyArn,
+  prefix,
+}: ModelPolicyArgs): PolicyDocument {
   return {
     Version: "2012-10-17",
     Statement: [
       listUnderPrefix(bucketArn, prefix),
-      { Sid: "ReadModelObjects", Effect: "Allow", Action: ["s3:GetObject"], Resource: `${bucketArn}/${prefix}/*` },
+      {
+        Sid: "ReadModelObjects",
+        Effect: "Allow",
+        Action: ["s3:GetObject"],
+        Resource: `${bucketArn}/${prefix}/*`,
+      },
       { Sid: "DecryptModelObjects", Effect: "Allow", Action: ["kms:Decrypt"], Resource: kmsKeyArn },
     ],
   };
 }
 
 /** Read, write and delete under one prefix: what a publishing pipeline needs. */
-export function modelReadWritePolicy({ bucketArn, kmsKeyArn, prefix }: ModelPolicyArgs): PolicyDocument {
+export function modelReadWritePolicy({
+  bucketArn,
+  kmsKeyArn,
+  prefix,
+}: ModelPolicyArgs): PolicyDocument {
   return {
     Version: "2012-10-17",
     Statement: [
@@ -66,10 +82,21 @@ export function modelReadWritePolicy({ bucketArn, kmsKeyArn, prefix }: ModelPoli
       {
         Sid: "ReadWriteModelObjects",
         Effect: "Allow",
-        Action: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"],
+        Action: [
+          "s3:GetObject",
+          "s3:PutObject",
+          "s3:DeleteObject",
+          "s3:AbortMultipartUpload",
+          "s3:ListMultipartUploadParts",
+        ],
         Resource: `${bucketArn}/${prefix}/*`,
       },
-      { Sid: "EncryptModelObjects", Effect: "Allow", Action: ["kms:Decrypt", "kms:GenerateDataKey"], Resource: kmsKeyArn },
+      {
+        Sid: "EncryptModelObjects",
+        Effect: "Allow",
+        Action: ["kms:Decrypt", "kms:GenerateDataKey"],
+        Resource: kmsKeyArn,
+      },
     ],
   };
 }
