@@ -21,7 +21,8 @@ function time(args: string[], cwd: string): number {
   const start = process.hrtime.bigint();
   const result = spawnSync(process.execPath, args, { cwd, stdio: ["ignore", "ignore", "pipe"] });
   const ms = Number(process.hrtime.bigint() - start) / 1e6;
-  if (result.status !== 0) throw new Error(`node ${args.join(" ")} exited ${result.status}: ${result.stderr.toString()}`);
+  if (result.status !== 0)
+    throw new Error(`node ${args.join(" ")} exited ${result.status}: ${result.stderr.toString()}`);
   return ms;
 }
 
@@ -32,7 +33,8 @@ function main(): void {
     .parse(process.argv);
   const { runs, stack } = cli.opts<{ runs: string; stack: string }>();
   const n = Number(runs);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`--runs must be a positive integer, got ${runs}`);
+  if (!Number.isInteger(n) || n < 1)
+    throw new Error(`--runs must be a positive integer, got ${runs}`);
   const root = path.resolve(__dirname, "..", "..");
   const floorScript = SDK_PACKAGES.map((p) => `require(${JSON.stringify(p)});`).join(" ");
   const plan = path.join(root, "dist", "scripts", "plan.js");
@@ -48,7 +50,9 @@ function main(): void {
   }
   const floorMs = median(floor);
   const planMs = median(planned);
-  console.log(`floor (load ${SDK_PACKAGES.join(", ")}): median ${floorMs.toFixed(0)} ms over ${n} runs`);
+  console.log(
+    `floor (load ${SDK_PACKAGES.join(", ")}): median ${floorMs.toFixed(0)} ms over ${n} runs`,
+  );
   console.log(`plan ${stack} --json: median ${planMs.toFixed(0)} ms over ${n} runs`);
   console.log(`plan/floor ratio: ${(planMs / floorMs).toFixed(2)}`);
 }

@@ -17,9 +17,7 @@ const EXIT_USAGE = 2;
 /** Errors a user can fix, reported as one message and exit status 2. */
 function isUserError(e: unknown): boolean {
   return (
-    e instanceof ConfigError ||
-    e instanceof UsageError ||
-    pulumi.InputPropertiesError.isInstance(e)
+    e instanceof ConfigError || e instanceof UsageError || pulumi.InputPropertiesError.isInstance(e)
   );
 }
 

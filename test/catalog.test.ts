@@ -17,7 +17,16 @@ import {
 import { assertThrowsWith } from "./helpers";
 
 const REQUIRED_TYPES = [
-  ...["xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge", "24xlarge", "48xlarge"].map((s) => `g5.${s}`),
+  ...[
+    "xlarge",
+    "2xlarge",
+    "4xlarge",
+    "8xlarge",
+    "12xlarge",
+    "16xlarge",
+    "24xlarge",
+    "48xlarge",
+  ].map((s) => `g5.${s}`),
   ...["xlarge", "2xlarge", "12xlarge", "48xlarge"].map((s) => `g6.${s}`),
   ...["xlarge", "2xlarge", "12xlarge", "48xlarge"].map((s) => `g6e.${s}`),
   "p4d.24xlarge",
@@ -30,12 +39,18 @@ const REQUIRED_TYPES = [
 
 describe("catalog: instance specs", () => {
   it("knows every inference instance type the platform supports", () => {
-    for (const t of REQUIRED_TYPES) assert.ok(INSTANCE_SPECS[t]?.accelerator, `${t} missing or without accelerator`);
+    for (const t of REQUIRED_TYPES)
+      assert.ok(INSTANCE_SPECS[t]?.accelerator, `${t} missing or without accelerator`);
   });
 
   it("reports accelerator memory as the EC2 API does, not the marketed size", () => {
     const g5 = getInstance("g5.2xlarge");
-    assert.deepStrictEqual(g5.accelerator, { model: "A10G", kind: "nvidia", count: 1, memoryMibPerDevice: 22888 });
+    assert.deepStrictEqual(g5.accelerator, {
+      model: "A10G",
+      kind: "nvidia",
+      count: 1,
+      memoryMibPerDevice: 22888,
+    });
     assert.strictEqual(getInstance("g6.xlarge").accelerator?.memoryMibPerDevice, 22888);
     assert.strictEqual(getInstance("p5.48xlarge").accelerator?.memoryMibPerDevice, 81920);
     assert.strictEqual(getInstance("inf2.xlarge").accelerator?.memoryMibPerDevice, 32768);
@@ -53,7 +68,11 @@ describe("catalog: instance specs", () => {
     };
     for (const [t, [devices, vcpus, memGib]] of Object.entries(expect)) {
       const s = getInstance(t);
-      assert.deepStrictEqual([s.accelerator?.count, s.vcpus, s.memoryMib / 1024], [devices, vcpus, memGib], t);
+      assert.deepStrictEqual(
+        [s.accelerator?.count, s.vcpus, s.memoryMib / 1024],
+        [devices, vcpus, memGib],
+        t,
+      );
     }
     assert.strictEqual(totalAcceleratorMemoryMib(getInstance("g5.12xlarge")), 4 * 22888);
   });
@@ -82,7 +101,12 @@ describe("catalog: instance specs", () => {
   it("accepts SageMaker ml.* names and rejects unknown types with the list of known ones", () => {
     assert.strictEqual(findInstance("ml.g5.2xlarge")?.instanceType, "g5.2xlarge");
     assert.strictEqual(findInstance("g5.3xlarge"), undefined);
-    assertThrowsWith(() => getInstance("g5.3xlarge"), "unknown instance type", "g5.2xlarge", "p5.48xlarge");
+    assertThrowsWith(
+      () => getInstance("g5.3xlarge"),
+      "unknown instance type",
+      "g5.2xlarge",
+      "p5.48xlarge",
+    );
   });
 });
 
@@ -96,8 +120,14 @@ describe("catalog: prices", () => {
 
   it("uses the P4d, P4de and P5 prices after the June 2025 reduction", () => {
     assert.strictEqual(ec2HourlyUsd("p5.48xlarge", "us-east-1").value, 55.04);
-    assert.ok(ec2HourlyUsd("p4d.24xlarge", "us-east-1").value! < 32.77, "p4d still at the old $32.77");
-    assert.ok(ec2HourlyUsd("p4de.24xlarge", "us-east-1").value! < 40.96, "p4de still at the old $40.97");
+    assert.ok(
+      ec2HourlyUsd("p4d.24xlarge", "us-east-1").value! < 32.77,
+      "p4d still at the old $32.77",
+    );
+    assert.ok(
+      ec2HourlyUsd("p4de.24xlarge", "us-east-1").value! < 40.96,
+      "p4de still at the old $40.97",
+    );
   });
 
   it("prices every accelerated instance on EC2, and its SageMaker twin where SageMaker hosts it", () => {
@@ -107,12 +137,19 @@ describe("catalog: prices", () => {
     for (const t of Object.keys(SAGEMAKER_HOSTING["us-east-1"].hourlyUsd)) {
       const ec2 = ec2HourlyUsd(t.slice(3), "us-east-1").value;
       assert.ok(ec2 !== undefined, `${t} has no EC2 twin in the catalog`);
-      assert.ok(SAGEMAKER_HOSTING["us-east-1"].hourlyUsd[t] > ec2, `${t} should cost more on SageMaker than on EC2`);
+      assert.ok(
+        SAGEMAKER_HOSTING["us-east-1"].hourlyUsd[t] > ec2,
+        `${t} should cost more on SageMaker than on EC2`,
+      );
     }
   });
 
   it("names a source and the date read for every table", () => {
-    for (const table of [...Object.values(EC2_ON_DEMAND), ...Object.values(SAGEMAKER_HOSTING), ...Object.values(UNIT_PRICES)]) {
+    for (const table of [
+      ...Object.values(EC2_ON_DEMAND),
+      ...Object.values(SAGEMAKER_HOSTING),
+      ...Object.values(UNIT_PRICES),
+    ]) {
       assert.ok(table.source.length > 20, "source");
       assert.match(table.readOn, /^\d{4}-\d{2}-\d{2}$/);
     }
@@ -131,7 +168,10 @@ describe("catalog: prices", () => {
 describe("catalog: serving images", () => {
   it("builds the SageMaker Triton URI from the DLC account of the region", () => {
     const img = servingImageUri("triton", "us-east-1");
-    assert.strictEqual(img.uri, "763104351884.dkr.ecr.us-east-1.amazonaws.com/sagemaker-tritonserver:24.09-py3");
+    assert.strictEqual(
+      img.uri,
+      "763104351884.dkr.ecr.us-east-1.amazonaws.com/sagemaker-tritonserver:24.09-py3",
+    );
     assert.strictEqual(
       servingImageUri("triton", "eu-west-1", "25.04").uri,
       "763104351884.dkr.ecr.eu-west-1.amazonaws.com/sagemaker-tritonserver:25.04-py3",
@@ -143,7 +183,10 @@ describe("catalog: serving images", () => {
   });
 
   it("uses the amazonaws.com.cn domain in China regions", () => {
-    assert.match(servingImageUri("lmi", "cn-north-1").uri, /^727897471807\.dkr\.ecr\.cn-north-1\.amazonaws\.com\.cn\/djl-inference:/);
+    assert.match(
+      servingImageUri("lmi", "cn-north-1").uri,
+      /^727897471807\.dkr\.ecr\.cn-north-1\.amazonaws\.com\.cn\/djl-inference:/,
+    );
   });
 
   it("offers LMI, TGI and vLLM images, Neuron builds marked as such", () => {
@@ -155,9 +198,20 @@ describe("catalog: serving images", () => {
   });
 
   it("rejects unknown images, versions and regions, naming what is allowed", () => {
-    assertThrowsWith(() => servingImageUri("trtllm", "us-east-1"), "unknown serving image", "triton", "vllm");
+    assertThrowsWith(
+      () => servingImageUri("trtllm", "us-east-1"),
+      "unknown serving image",
+      "triton",
+      "vllm",
+    );
     assertThrowsWith(() => servingImageUri("triton", "us-east-1", "22.01"), "no version", "24.09");
-    assertThrowsWith(() => servingImageUri("lmi-neuron", "us-west-1"), "not published in us-west-1");
-    assertThrowsWith(() => servingImageUri("triton", "mars-east-1"), "not published in mars-east-1");
+    assertThrowsWith(
+      () => servingImageUri("lmi-neuron", "us-west-1"),
+      "not published in us-west-1",
+    );
+    assertThrowsWith(
+      () => servingImageUri("triton", "mars-east-1"),
+      "not published in mars-east-1",
+    );
   });
 });

@@ -9,7 +9,15 @@ const TAGS = { environment: "test", team: "ml", "cost-center": "1" };
 
 describe("InferenceVpc", () => {
   it("creates an awsx VPC with private and public subnets tagged for load balancer discovery", async () => {
-    const res = await resourcesOf(() => new InferenceVpc("net", { azCount: 3, natGateways: "onePerAz", clusterName: "gpu", tags: TAGS }));
+    const res = await resourcesOf(
+      () =>
+        new InferenceVpc("net", {
+          azCount: 3,
+          natGateways: "onePerAz",
+          clusterName: "gpu",
+          tags: TAGS,
+        }),
+    );
     const vpc = one(res, "awsx:ec2:Vpc", "net-vpc");
     assert.strictEqual(vpc.parent, "net");
     assert.strictEqual(vpc.inputs.numberOfAvailabilityZones, 3);
@@ -28,22 +36,44 @@ describe("InferenceVpc", () => {
     const vpc = one(res, "awsx:ec2:Vpc");
     assert.strictEqual(vpc.inputs.vpcEndpointStrategy, "Auto");
     assert.deepStrictEqual(
-      (vpc.inputs.vpcEndpointSpecs as Record<string, unknown>[]).map((s) => [s.serviceName, s.vpcEndpointType]),
+      (vpc.inputs.vpcEndpointSpecs as Record<string, unknown>[]).map((s) => [
+        s.serviceName,
+        s.vpcEndpointType,
+      ]),
       [["com.amazonaws.us-east-1.s3", "Gateway"]],
     );
     assert.strictEqual(ofType(res, "aws:ec2/vpcEndpoint:VpcEndpoint").length, 0);
-    assert.strictEqual(ofType(res, "aws:ec2/securityGroup:SecurityGroup").length, 0, "no endpoint security group without endpoints");
+    assert.strictEqual(
+      ofType(res, "aws:ec2/securityGroup:SecurityGroup").length,
+      0,
+      "no endpoint security group without endpoints",
+    );
   });
 
   it("creates interface endpoints in every private subnet behind an HTTPS-only security group", async () => {
-    const res = await resourcesOf(() => new InferenceVpc("net", { azCount: 2, interfaceEndpoints: ["ecr.api", "sagemaker.runtime"] }));
+    const res = await resourcesOf(
+      () =>
+        new InferenceVpc("net", {
+          azCount: 2,
+          interfaceEndpoints: ["ecr.api", "sagemaker.runtime"],
+        }),
+    );
     const vpc = one(res, "awsx:ec2:Vpc");
     const sg = one(res, "aws:ec2/securityGroup:SecurityGroup", "net-endpoints");
     assert.deepStrictEqual(sg.inputs.ingress, [
-      { protocol: "tcp", fromPort: 443, toPort: 443, cidrBlocks: ["10.0.0.0/16"], description: "HTTPS from the VPC" },
+      {
+        protocol: "tcp",
+        fromPort: 443,
+        toPort: 443,
+        cidrBlocks: ["10.0.0.0/16"],
+        description: "HTTPS from the VPC",
+      },
     ]);
     const endpoints = ofType(res, "aws:ec2/vpcEndpoint:VpcEndpoint");
-    assert.deepStrictEqual(endpoints.map((e) => e.inputs.serviceName), ["com.amazonaws.us-east-1.ecr.api", "com.amazonaws.us-east-1.sagemaker.runtime"]);
+    assert.deepStrictEqual(
+      endpoints.map((e) => e.inputs.serviceName),
+      ["com.amazonaws.us-east-1.ecr.api", "com.amazonaws.us-east-1.sagemaker.runtime"],
+    );
     for (const e of endpoints) {
       assert.strictEqual(e.inputs.vpcEndpointType, "Interface");
       assert.strictEqual(e.inputs.privateDnsEnabled, true);
@@ -61,12 +91,20 @@ describe("InferenceVpc", () => {
     const role = one(res, "aws:iam/role:Role");
     assert.strictEqual(group.inputs.retentionInDays, 30);
     assert.strictEqual(flow.inputs.trafficType, "ALL");
-    assert.match(String(flow.inputs.logDestination), /^arn:aws:logs:us-east-1:123456789012:log-group:/);
+    assert.match(
+      String(flow.inputs.logDestination),
+      /^arn:aws:logs:us-east-1:123456789012:log-group:/,
+    );
     assert.match(String(flow.inputs.iamRoleArn), /^arn:aws:iam::123456789012:role\//);
     const trust = policyOf(role, "assumeRolePolicy");
-    assert.deepStrictEqual(trust.Statement[0].Principal, { Service: "vpc-flow-logs.amazonaws.com" });
+    assert.deepStrictEqual(trust.Statement[0].Principal, {
+      Service: "vpc-flow-logs.amazonaws.com",
+    });
     const policy = policyOf(one(res, "aws:iam/rolePolicy:RolePolicy"));
-    assert.deepStrictEqual(policy.Statement[0].Resource, [flow.inputs.logDestination, `${flow.inputs.logDestination}:*`]);
+    assert.deepStrictEqual(policy.Statement[0].Resource, [
+      flow.inputs.logDestination,
+      `${flow.inputs.logDestination}:*`,
+    ]);
   });
 
   it("creates no flow log resources when flow logs are off", async () => {
@@ -76,15 +114,27 @@ describe("InferenceVpc", () => {
   });
 
   it("sizes subnets from the VPC range so six AZs fit", () => {
-    assert.deepStrictEqual(subnetLayout("10.0.0.0/16"), { privateCidrMask: 19, publicCidrMask: 22 });
-    assert.deepStrictEqual(subnetLayout("10.1.0.0/20"), { privateCidrMask: 23, publicCidrMask: 26 });
+    assert.deepStrictEqual(subnetLayout("10.0.0.0/16"), {
+      privateCidrMask: 19,
+      publicCidrMask: 22,
+    });
+    assert.deepStrictEqual(subnetLayout("10.1.0.0/20"), {
+      privateCidrMask: 23,
+      publicCidrMask: 26,
+    });
   });
 
   it("rejects bad arguments before registering anything, naming every field", async () => {
     let error: Error | undefined;
     const res = await resourcesOf(() => {
       try {
-        new InferenceVpc("net", { azCount: 1, cidrBlock: "10.0.0.0/8", natGateways: "many" as "single", interfaceEndpoints: ["s3" as "sts"], flowLogRetentionDays: 10 });
+        new InferenceVpc("net", {
+          azCount: 1,
+          cidrBlock: "10.0.0.0/8",
+          natGateways: "many" as "single",
+          interfaceEndpoints: ["s3" as "sts"],
+          flowLogRetentionDays: 10,
+        });
       } catch (e) {
         error = e as Error;
       }
@@ -105,21 +155,36 @@ describe("InferenceVpc", () => {
 
 describe("ModelRegistry", () => {
   it("creates scanned, immutable, KMS-encrypted repositories with a lifecycle policy", async () => {
-    const res = await resourcesOf(() => new ModelRegistry("reg", { repositories: ["triton", "vllm"], retainOnDelete: false, tags: TAGS }));
+    const res = await resourcesOf(
+      () =>
+        new ModelRegistry("reg", {
+          repositories: ["triton", "vllm"],
+          retainOnDelete: false,
+          tags: TAGS,
+        }),
+    );
     const key = one(res, "aws:kms/key:Key", "reg-key");
     assert.strictEqual(key.inputs.enableKeyRotation, true);
     const repos = ofType(res, "aws:ecr/repository:Repository");
-    assert.deepStrictEqual(repos.map((r) => r.name), ["reg-triton", "reg-vllm"]);
+    assert.deepStrictEqual(
+      repos.map((r) => r.name),
+      ["reg-triton", "reg-vllm"],
+    );
     for (const repo of repos) {
       assert.strictEqual(repo.inputs.imageTagMutability, "IMMUTABLE");
       assert.deepStrictEqual(repo.inputs.imageScanningConfiguration, { scanOnPush: true });
-      assert.deepStrictEqual(repo.inputs.encryptionConfigurations, [{ encryptionType: "KMS", kmsKey: `arn:aws:kms:us-east-1:123456789012:key/${key.id}` }]);
+      assert.deepStrictEqual(repo.inputs.encryptionConfigurations, [
+        { encryptionType: "KMS", kmsKey: `arn:aws:kms:us-east-1:123456789012:key/${key.id}` },
+      ]);
       assert.strictEqual(repo.inputs.forceDelete, false);
       assert.strictEqual(repo.protect, false);
     }
     const policies = ofType(res, "aws:ecr/lifecyclePolicy:LifecyclePolicy");
     assert.strictEqual(policies.length, 2);
-    assert.deepStrictEqual(JSON.parse(String(policies[0].inputs.policy)), registryLifecyclePolicy(7, 50));
+    assert.deepStrictEqual(
+      JSON.parse(String(policies[0].inputs.policy)),
+      registryLifecyclePolicy(7, 50),
+    );
     assert.match(String(policies[0].inputs.repository), /^reg-triton-[0-9a-f]{7}$/);
   });
 
@@ -132,56 +197,122 @@ describe("ModelRegistry", () => {
   });
 
   it("uses the caller's key instead of creating one", async () => {
-    const res = await resourcesOf(() => new ModelRegistry("reg", { repositories: ["triton"], kmsKeyArn: "arn:aws:kms:us-east-1:123456789012:key/mine" }));
+    const res = await resourcesOf(
+      () =>
+        new ModelRegistry("reg", {
+          repositories: ["triton"],
+          kmsKeyArn: "arn:aws:kms:us-east-1:123456789012:key/mine",
+        }),
+    );
     assert.strictEqual(ofType(res, "aws:kms/key:Key").length, 0);
-    assert.deepStrictEqual(one(res, "aws:ecr/repository:Repository").inputs.encryptionConfigurations, [{ encryptionType: "KMS", kmsKey: "arn:aws:kms:us-east-1:123456789012:key/mine" }]);
+    assert.deepStrictEqual(
+      one(res, "aws:ecr/repository:Repository").inputs.encryptionConfigurations,
+      [{ encryptionType: "KMS", kmsKey: "arn:aws:kms:us-east-1:123456789012:key/mine" }],
+    );
   });
 
   it("rejects bad names, duplicates, ranges and force-delete of retained repositories", () => {
     assertThrowsWith(
-      () => new ModelRegistry("reg", { repositories: ["Triton", "vllm", "vllm"], untaggedImageExpiryDays: 0, maxImages: 5000, forceDelete: true }),
+      () =>
+        new ModelRegistry("reg", {
+          repositories: ["Triton", "vllm", "vllm"],
+          untaggedImageExpiryDays: 0,
+          maxImages: 5000,
+          forceDelete: true,
+        }),
       "repositories[0]",
       "repositories[2]: vllm is listed twice",
       "untaggedImageExpiryDays",
       "maxImages",
       "forceDelete",
     );
-    assertThrowsWith(() => new ModelRegistry("reg", { repositories: [] }), "repositories: must list at least one");
+    assertThrowsWith(
+      () => new ModelRegistry("reg", { repositories: [] }),
+      "repositories: must list at least one",
+    );
   });
 });
 
 describe("ModelStore", () => {
   it("creates a versioned, KMS-encrypted, private, TLS-only bucket with logs and lifecycle", async () => {
-    const res = await resourcesOf(() => new ModelStore("models", { retainOnDelete: false, tags: TAGS }));
+    const res = await resourcesOf(
+      () => new ModelStore("models", { retainOnDelete: false, tags: TAGS }),
+    );
     const bucket = one(res, "aws:s3/bucket:Bucket", "models-bucket");
     const logs = one(res, "aws:s3/bucket:Bucket", "models-access-logs");
     const key = one(res, "aws:kms/key:Key");
-    const bucketOf = (type: string) => ofType(res, type).find((r) => r.inputs.bucket === bucket.id)!;
+    const bucketOf = (type: string) =>
+      ofType(res, type).find((r) => r.inputs.bucket === bucket.id)!;
 
-    assert.deepStrictEqual(bucketOf("aws:s3/bucketVersioning:BucketVersioning").inputs.versioningConfiguration, { status: "Enabled" });
-    const sse = (bucketOf("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration").inputs.rules as Record<string, unknown>[])[0];
+    assert.deepStrictEqual(
+      bucketOf("aws:s3/bucketVersioning:BucketVersioning").inputs.versioningConfiguration,
+      { status: "Enabled" },
+    );
+    const sse = (
+      bucketOf(
+        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+      ).inputs.rules as Record<string, unknown>[]
+    )[0];
     assert.deepStrictEqual(sse, {
-      applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: `arn:aws:kms:us-east-1:123456789012:key/${key.id}` },
+      applyServerSideEncryptionByDefault: {
+        sseAlgorithm: "aws:kms",
+        kmsMasterKeyId: `arn:aws:kms:us-east-1:123456789012:key/${key.id}`,
+      },
       bucketKeyEnabled: true,
     });
     const pab = bucketOf("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock").inputs;
-    for (const k of ["blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"]) assert.strictEqual(pab[k], true, k);
-    assert.deepStrictEqual(bucketOf("aws:s3/bucketOwnershipControls:BucketOwnershipControls").inputs.rule, { objectOwnership: "BucketOwnerEnforced" });
-    const lifecycle = (bucketOf("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration").inputs.rules as Record<string, unknown>[])[0];
+    for (const k of [
+      "blockPublicAcls",
+      "blockPublicPolicy",
+      "ignorePublicAcls",
+      "restrictPublicBuckets",
+    ])
+      assert.strictEqual(pab[k], true, k);
+    assert.deepStrictEqual(
+      bucketOf("aws:s3/bucketOwnershipControls:BucketOwnershipControls").inputs.rule,
+      { objectOwnership: "BucketOwnerEnforced" },
+    );
+    const lifecycle = (
+      bucketOf("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration").inputs
+        .rules as Record<string, unknown>[]
+    )[0];
     assert.deepStrictEqual(lifecycle.noncurrentVersionExpiration, { noncurrentDays: 90 });
 
     const policy = policyOf(bucketOf("aws:s3/bucketPolicy:BucketPolicy"));
-    assert.deepStrictEqual(policy.Statement.map((s) => [s.Effect, s.Condition]), [
-      ["Deny", { Bool: { "aws:SecureTransport": "false" } }],
-      ["Deny", { NumericLessThan: { "s3:TlsVersion": "1.2" } }],
-    ]);
+    assert.deepStrictEqual(
+      policy.Statement.map((s) => [s.Effect, s.Condition]),
+      [
+        ["Deny", { Bool: { "aws:SecureTransport": "false" } }],
+        ["Deny", { NumericLessThan: { "s3:TlsVersion": "1.2" } }],
+      ],
+    );
 
     const logging = one(res, "aws:s3/bucketLogging:BucketLogging");
-    assert.deepStrictEqual([logging.inputs.bucket, logging.inputs.targetBucket], [bucket.id, logs.id]);
-    const logsSse = (ofType(res, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration").find((r) => r.inputs.bucket === logs.id)!.inputs.rules as Record<string, Record<string, unknown>>[])[0];
-    assert.strictEqual(logsSse.applyServerSideEncryptionByDefault.sseAlgorithm, "AES256", "access logs need SSE-S3");
-    const logsPolicy = policyOf(ofType(res, "aws:s3/bucketPolicy:BucketPolicy").find((r) => r.inputs.bucket === logs.id)!);
-    assert.deepStrictEqual(logsPolicy.Statement[0].Condition, { ArnLike: { "aws:SourceArn": `arn:aws:s3:::${bucket.id}` }, StringEquals: { "aws:SourceAccount": "123456789012" } });
+    assert.deepStrictEqual(
+      [logging.inputs.bucket, logging.inputs.targetBucket],
+      [bucket.id, logs.id],
+    );
+    const logsSse = (
+      ofType(
+        res,
+        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+      ).find((r) => r.inputs.bucket === logs.id)!.inputs.rules as Record<
+        string,
+        Record<string, unknown>
+      >[]
+    )[0];
+    assert.strictEqual(
+      logsSse.applyServerSideEncryptionByDefault.sseAlgorithm,
+      "AES256",
+      "access logs need SSE-S3",
+    );
+    const logsPolicy = policyOf(
+      ofType(res, "aws:s3/bucketPolicy:BucketPolicy").find((r) => r.inputs.bucket === logs.id)!,
+    );
+    assert.deepStrictEqual(logsPolicy.Statement[0].Condition, {
+      ArnLike: { "aws:SourceArn": `arn:aws:s3:::${bucket.id}` },
+      StringEquals: { "aws:SourceAccount": "123456789012" },
+    });
     assert.strictEqual(bucket.inputs.forceDestroy, false);
   });
 
@@ -193,7 +324,9 @@ describe("ModelStore", () => {
   });
 
   it("has no access log bucket when access logs are off", async () => {
-    const res = await resourcesOf(() => new ModelStore("models", { accessLogs: false, retainOnDelete: false }));
+    const res = await resourcesOf(
+      () => new ModelStore("models", { accessLogs: false, retainOnDelete: false }),
+    );
     assert.strictEqual(ofType(res, "aws:s3/bucket:Bucket").length, 1);
     assert.strictEqual(ofType(res, "aws:s3/bucketLogging:BucketLogging").length, 0);
   });
@@ -209,17 +342,33 @@ describe("ModelStore", () => {
     const doc = JSON.parse(policy) as { Statement: Record<string, unknown>[] };
     const bucketArn = doc.Statement[0].Resource as string;
     assert.match(bucketArn, /^arn:aws:s3:::models-bucket-[0-9a-f]{7}$/);
-    assert.deepStrictEqual(doc.Statement.map((s) => s.Action), ["s3:ListBucket", ["s3:GetObject"], ["kms:Decrypt"]]);
+    assert.deepStrictEqual(
+      doc.Statement.map((s) => s.Action),
+      ["s3:ListBucket", ["s3:GetObject"], ["kms:Decrypt"]],
+    );
     assert.strictEqual(doc.Statement[1].Resource, `${bucketArn}/model-repository/llama3/*`);
-    assert.deepStrictEqual(doc.Statement[0].Condition, { StringLike: { "s3:prefix": ["model-repository/llama3", "model-repository/llama3/", "model-repository/llama3/*"] } });
+    assert.deepStrictEqual(doc.Statement[0].Condition, {
+      StringLike: {
+        "s3:prefix": [
+          "model-repository/llama3",
+          "model-repository/llama3/",
+          "model-repository/llama3/*",
+        ],
+      },
+    });
     assert.ok(!policy.includes('"*"'), "no wildcard resource");
-    assert.strictEqual(uri, `s3://${bucketArn.slice("arn:aws:s3:::".length)}/model-repository/llama3/`);
+    assert.strictEqual(
+      uri,
+      `s3://${bucketArn.slice("arn:aws:s3:::".length)}/model-repository/llama3/`,
+    );
   });
 
   it("grants publishing rights (write, delete, encrypt) under the prefix only", async () => {
     let policy = "";
     await resourcesOf(() => {
-      new ModelStore("models", { retainOnDelete: false }).readWritePolicy("llama3").apply((p) => (policy = p));
+      new ModelStore("models", { retainOnDelete: false })
+        .readWritePolicy("llama3")
+        .apply((p) => (policy = p));
     });
     const doc = JSON.parse(policy) as { Statement: Record<string, unknown>[] };
     assert.ok((doc.Statement[1].Action as string[]).includes("s3:PutObject"));
@@ -228,9 +377,23 @@ describe("ModelStore", () => {
   });
 
   it("rejects prefixes that would widen policies, and contradictory options", () => {
-    assertThrowsWith(() => new ModelStore("m", { repositoryPrefix: "/models" }), "repositoryPrefix", 'must not start with "/"');
-    assertThrowsWith(() => new ModelStore("m", { repositoryPrefix: "a/*" }), "repositoryPrefix", '"*"');
-    assertThrowsWith(() => new ModelStore("m", { forceDestroy: true }), "forceDestroy: cannot be true while retainOnDelete");
-    assertThrowsWith(() => new ModelStore("m", { noncurrentVersionExpiryDays: 0 }), "noncurrentVersionExpiryDays");
+    assertThrowsWith(
+      () => new ModelStore("m", { repositoryPrefix: "/models" }),
+      "repositoryPrefix",
+      'must not start with "/"',
+    );
+    assertThrowsWith(
+      () => new ModelStore("m", { repositoryPrefix: "a/*" }),
+      "repositoryPrefix",
+      '"*"',
+    );
+    assertThrowsWith(
+      () => new ModelStore("m", { forceDestroy: true }),
+      "forceDestroy: cannot be true while retainOnDelete",
+    );
+    assertThrowsWith(
+      () => new ModelStore("m", { noncurrentVersionExpiryDays: 0 }),
+      "noncurrentVersionExpiryDays",
+    );
   });
 });

@@ -1,5 +1,10 @@
 import * as assert from "assert";
-import { ConfigError, ENVIRONMENT_DEFAULTS, decodeEngineConfig, parseStackConfig } from "../programs/config";
+import {
+  ConfigError,
+  ENVIRONMENT_DEFAULTS,
+  decodeEngineConfig,
+  parseStackConfig,
+} from "../programs/config";
 
 const base = (extra: Record<string, unknown> = {}) => ({
   "aws:region": "us-east-1",
@@ -21,16 +26,33 @@ function problemsOf(raw: Record<string, unknown>): string[] {
 describe("stack config", () => {
   it("fills environment defaults: one NAT in dev, one per AZ and retention in prod", () => {
     const dev = parseStackConfig(base(), "dev");
-    assert.deepStrictEqual([dev.network.azCount, dev.network.natGateways, dev.storage.retainOnDelete], [2, "single", false]);
+    assert.deepStrictEqual(
+      [dev.network.azCount, dev.network.natGateways, dev.storage.retainOnDelete],
+      [2, "single", false],
+    );
     assert.deepStrictEqual(dev.network.interfaceEndpoints, []);
     const prod = parseStackConfig(base({ "llm-infra:environment": "prod" }), "prod");
-    assert.deepStrictEqual([prod.network.azCount, prod.network.natGateways, prod.storage.retainOnDelete], [3, "onePerAz", true]);
-    assert.deepStrictEqual(prod.network.interfaceEndpoints, ENVIRONMENT_DEFAULTS.prod.interfaceEndpoints);
+    assert.deepStrictEqual(
+      [prod.network.azCount, prod.network.natGateways, prod.storage.retainOnDelete],
+      [3, "onePerAz", true],
+    );
+    assert.deepStrictEqual(
+      prod.network.interfaceEndpoints,
+      ENVIRONMENT_DEFAULTS.prod.interfaceEndpoints,
+    );
   });
 
   it("builds the cost-allocation tags from the config", () => {
-    const c = parseStackConfig(base({ "llm-infra:tags": { team: "ml", costCenter: "42", owner: "oncall" } }), "dev");
-    assert.deepStrictEqual(c.tags, { environment: "dev", team: "ml", "cost-center": "42", owner: "oncall" });
+    const c = parseStackConfig(
+      base({ "llm-infra:tags": { team: "ml", costCenter: "42", owner: "oncall" } }),
+      "dev",
+    );
+    assert.deepStrictEqual(c.tags, {
+      environment: "dev",
+      team: "ml",
+      "cost-center": "42",
+      owner: "oncall",
+    });
   });
 
   it("names the key and the allowed range in an error", () => {
@@ -44,7 +66,12 @@ describe("stack config", () => {
       "aws:region": "nowhere",
       "llm-infra:environment": "qa",
       "llm-infra:tags": { team: "ml" },
-      "llm-infra:network": { azCount: "two", natGateways: "lots", interfaceEndpoints: ["ecr.api", "s4"], cidr: "10.0.0.0/16" },
+      "llm-infra:network": {
+        azCount: "two",
+        natGateways: "lots",
+        interfaceEndpoints: ["ecr.api", "s4"],
+        cidr: "10.0.0.0/16",
+      },
       "llm-infra:storage": { repositories: ["Triton"], retainOnDelete: "yes" },
       "llm-infra:cost": { assumptions: { s3StoredGb: -1, gpuHours: 3 } },
       "llm-infra:netwrk": {},
@@ -52,11 +79,11 @@ describe("stack config", () => {
     const expected = [
       "llm-infra:netwrk is not a known key",
       "aws:region must be an AWS region",
-      "llm-infra:environment must be one of dev, staging, prod, got \"qa\"",
+      'llm-infra:environment must be one of dev, staging, prod, got "qa"',
       "llm-infra:tags.costCenter is required",
       "llm-infra:network.cidr is not a known key; allowed: cidrBlock",
-      "llm-infra:network.azCount must be a number, got \"two\"",
-      "llm-infra:network.natGateways must be one of none, single, onePerAz, got \"lots\"",
+      'llm-infra:network.azCount must be a number, got "two"',
+      'llm-infra:network.natGateways must be one of none, single, onePerAz, got "lots"',
       "llm-infra:network.interfaceEndpoints[1] must be one of",
       "llm-infra:storage.retainOnDelete must be true or false",
       "llm-infra:storage.repositories[0] must be 2-200 characters",
@@ -64,23 +91,36 @@ describe("stack config", () => {
       "llm-infra:cost.assumptions.gpuHours is not a known key",
     ];
     for (const fragment of expected) {
-      assert.ok(problems.some((p) => p.startsWith(fragment)), `missing "${fragment}" in:\n${problems.join("\n")}`);
+      assert.ok(
+        problems.some((p) => p.startsWith(fragment)),
+        `missing "${fragment}" in:\n${problems.join("\n")}`,
+      );
     }
     assert.strictEqual(problems.length, expected.length, problems.join("\n"));
   });
 
   it("requires the cost-allocation tags", () => {
-    assert.deepStrictEqual(problemsOf({ "aws:region": "us-east-1", "llm-infra:environment": "dev" }), [
-      "llm-infra:tags.team is required (the owning team, a cost-allocation tag)",
-      "llm-infra:tags.costCenter is required (a cost-allocation tag)",
-    ]);
+    assert.deepStrictEqual(
+      problemsOf({ "aws:region": "us-east-1", "llm-infra:environment": "dev" }),
+      [
+        "llm-infra:tags.team is required (the owning team, a cost-allocation tag)",
+        "llm-infra:tags.costCenter is required (a cost-allocation tag)",
+      ],
+    );
   });
 
   it("decodes structured values the way the engine passes them", () => {
-    assert.deepStrictEqual(decodeEngineConfig({ "aws:region": "us-east-1", "llm-infra:network": '{"azCount":3}', "llm-infra:x": "[1]" }), {
-      "aws:region": "us-east-1",
-      "llm-infra:network": { azCount: 3 },
-      "llm-infra:x": [1],
-    });
+    assert.deepStrictEqual(
+      decodeEngineConfig({
+        "aws:region": "us-east-1",
+        "llm-infra:network": '{"azCount":3}',
+        "llm-infra:x": "[1]",
+      }),
+      {
+        "aws:region": "us-east-1",
+        "llm-infra:network": { azCount: 3 },
+        "llm-infra:x": [1],
+      },
+    );
   });
 });

@@ -7,7 +7,10 @@ import { CapturedResource, capture } from "../offline/engine";
 export const REGION = "us-east-1";
 
 /** Runs `program` under the offline mocks and returns what it registered. */
-export async function resourcesOf(program: () => unknown, region = REGION): Promise<CapturedResource[]> {
+export async function resourcesOf(
+  program: () => unknown,
+  region = REGION,
+): Promise<CapturedResource[]> {
   const { resources } = await capture(program, { stack: "test", region });
   return resources;
 }
@@ -19,12 +22,19 @@ export function ofType(resources: CapturedResource[], type: string): CapturedRes
 /** The one resource of a type (and name, when given); fails the test when there is not exactly one. */
 export function one(resources: CapturedResource[], type: string, name?: string): CapturedResource {
   const found = ofType(resources, type).filter((r) => name === undefined || r.name === name);
-  assert.strictEqual(found.length, 1, `expected one ${type}${name ? ` named ${name}` : ""}, found ${found.length}`);
+  assert.strictEqual(
+    found.length,
+    1,
+    `expected one ${type}${name ? ` named ${name}` : ""}, found ${found.length}`,
+  );
   return found[0];
 }
 
 /** Parses a JSON policy document stored as a string input. */
-export function policyOf(r: CapturedResource, key = "policy"): { Statement: Record<string, unknown>[] } {
+export function policyOf(
+  r: CapturedResource,
+  key = "policy",
+): { Statement: Record<string, unknown>[] } {
   const raw = r.inputs[key];
   assert.strictEqual(typeof raw, "string", `${r.name}.${key} should be a JSON string`);
   return JSON.parse(raw as string);
@@ -39,6 +49,7 @@ export function assertThrowsWith(fn: () => unknown, ...fragments: string[]): Err
     caught = e;
   }
   assert.ok(caught instanceof Error, "expected an error");
-  for (const f of fragments) assert.ok(caught.message.includes(f), `expected "${f}" in: ${caught.message}`);
+  for (const f of fragments)
+    assert.ok(caught.message.includes(f), `expected "${f}" in: ${caught.message}`);
   return caught;
 }

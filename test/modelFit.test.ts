@@ -40,7 +40,10 @@ describe("catalog: model fit", () => {
 
   it("fits Llama 3 8B in bf16 on one A10G, and not with 16 long sequences", () => {
     assert.strictEqual(fitsInstance(llama3_8b, getInstance("g5.xlarge")).fits, true);
-    assert.strictEqual(fitsInstance({ ...llama3_8b, concurrentSequences: 16 }, getInstance("g5.xlarge")).fits, false);
+    assert.strictEqual(
+      fitsInstance({ ...llama3_8b, concurrentSequences: 16 }, getInstance("g5.xlarge")).fits,
+      false,
+    );
   });
 
   it("estimates a decoder shape close to Llama's from the parameter count", () => {
@@ -50,27 +53,59 @@ describe("catalog: model fit", () => {
   });
 
   it("picks the cheapest instance that holds a 70B model in bf16", () => {
-    const req: ModelRequirements = { parametersBillions: 70, dtype: "bf16", contextLength: 4096, concurrentSequences: 8, layers: 80, hiddenSize: 8192, attentionHeads: 64, kvHeads: 8 };
-    const gpu = cheapestInstanceThatFits(req, { region: "us-east-1", service: "ec2", accelerator: "nvidia" });
+    const req: ModelRequirements = {
+      parametersBillions: 70,
+      dtype: "bf16",
+      contextLength: 4096,
+      concurrentSequences: 8,
+      layers: 80,
+      hiddenSize: 8192,
+      attentionHeads: 64,
+      kvHeads: 8,
+    };
+    const gpu = cheapestInstanceThatFits(req, {
+      region: "us-east-1",
+      service: "ec2",
+      accelerator: "nvidia",
+    });
     // 140 GB of weights + 10 GiB of KV cache over 0.9: 156 GiB; four L40S hold 178.8 GiB.
     assert.strictEqual(gpu?.instanceType, "g6e.12xlarge");
-    const sm = cheapestInstanceThatFits(req, { region: "us-east-1", service: "sagemaker", accelerator: "nvidia" });
+    const sm = cheapestInstanceThatFits(req, {
+      region: "us-east-1",
+      service: "sagemaker",
+      accelerator: "nvidia",
+    });
     assert.strictEqual(sm?.instanceType, "ml.g6e.12xlarge");
     assert.strictEqual(sm?.hourlyUsd, 13.12);
   });
 
   it("finds nothing for a model no single instance holds", () => {
-    const req: ModelRequirements = { parametersBillions: 1000, dtype: "fp32", contextLength: 4096, concurrentSequences: 1 };
+    const req: ModelRequirements = {
+      parametersBillions: 1000,
+      dtype: "fp32",
+      contextLength: 4096,
+      concurrentSequences: 1,
+    };
     assert.deepStrictEqual(instancesThatFit(req, { region: "us-east-1", service: "ec2" }), []);
   });
 
   it("rejects bad requirements naming each field", () => {
-    const errors = validateModelRequirements({ parametersBillions: -1, dtype: "fp64" as ModelDtype, contextLength: 0.5, concurrentSequences: 1, headroomFraction: 1, kvHeads: 8 });
+    const errors = validateModelRequirements({
+      parametersBillions: -1,
+      dtype: "fp64" as ModelDtype,
+      contextLength: 0.5,
+      concurrentSequences: 1,
+      headroomFraction: 1,
+      kvHeads: 8,
+    });
     assert.deepStrictEqual(
       errors.map((e) => e.split(" ")[0]),
       ["parametersBillions", "contextLength", "dtype", "headroomFraction", "kvHeads"],
     );
-    assert.throws(() => estimateMemory({ ...llama3_8b, contextLength: 0 }), /contextLength must be a positive integer/);
+    assert.throws(
+      () => estimateMemory({ ...llama3_8b, contextLength: 0 }),
+      /contextLength must be a positive integer/,
+    );
   });
 
   const requirements = fc.record({
@@ -85,27 +120,57 @@ describe("catalog: model fit", () => {
     fc.assert(
       fc.property(requirements, fc.double({ min: 1.01, max: 4, noNaN: true }), (req, k) => {
         const base = estimateMemory({ ...req, layers: 32, hiddenSize: 4096 }).requiredGib;
-        assert.ok(estimateMemory({ ...req, layers: 32, hiddenSize: 4096, parametersBillions: req.parametersBillions * k }).requiredGib > base);
-        assert.ok(estimateMemory({ ...req, layers: 32, hiddenSize: 4096, concurrentSequences: req.concurrentSequences + 1 }).requiredGib > base);
-        assert.ok(estimateMemory({ ...req, layers: 32, hiddenSize: 4096, contextLength: req.contextLength + 1 }).requiredGib > base);
+        assert.ok(
+          estimateMemory({
+            ...req,
+            layers: 32,
+            hiddenSize: 4096,
+            parametersBillions: req.parametersBillions * k,
+          }).requiredGib > base,
+        );
+        assert.ok(
+          estimateMemory({
+            ...req,
+            layers: 32,
+            hiddenSize: 4096,
+            concurrentSequences: req.concurrentSequences + 1,
+          }).requiredGib > base,
+        );
+        assert.ok(
+          estimateMemory({
+            ...req,
+            layers: 32,
+            hiddenSize: 4096,
+            contextLength: req.contextLength + 1,
+          }).requiredGib > base,
+        );
       }),
     );
   });
 
   it("returns only instances that fit, cheapest first, and none cheaper that fits (property)", () => {
     fc.assert(
-      fc.property(requirements, fc.constantFrom("ec2" as const, "sagemaker" as const), (req, service) => {
-        const choices = instancesThatFit(req, { region: "us-east-1", service });
-        for (let i = 1; i < choices.length; i++) assert.ok(choices[i - 1].hourlyUsd <= choices[i].hourlyUsd);
-        for (const c of choices) assert.ok(c.requiredGib <= c.availableGib);
-        const chosen = new Set(choices.map((c) => c.instanceType.replace(/^ml\./, "")));
-        for (const spec of Object.values(INSTANCE_SPECS)) {
-          if (!spec.accelerator || chosen.has(spec.instanceType)) continue;
-          // Left out: it does not fit, or has no price for the service.
-          const fit = fitsInstance(req, spec).fits;
-          if (fit) assert.ok(service === "sagemaker", `${spec.instanceType} fits but was left out of EC2 choices`);
-        }
-      }),
+      fc.property(
+        requirements,
+        fc.constantFrom("ec2" as const, "sagemaker" as const),
+        (req, service) => {
+          const choices = instancesThatFit(req, { region: "us-east-1", service });
+          for (let i = 1; i < choices.length; i++)
+            assert.ok(choices[i - 1].hourlyUsd <= choices[i].hourlyUsd);
+          for (const c of choices) assert.ok(c.requiredGib <= c.availableGib);
+          const chosen = new Set(choices.map((c) => c.instanceType.replace(/^ml\./, "")));
+          for (const spec of Object.values(INSTANCE_SPECS)) {
+            if (!spec.accelerator || chosen.has(spec.instanceType)) continue;
+            // Left out: it does not fit, or has no price for the service.
+            const fit = fitsInstance(req, spec).fits;
+            if (fit)
+              assert.ok(
+                service === "sagemaker",
+                `${spec.instanceType} fits but was left out of EC2 choices`,
+              );
+          }
+        },
+      ),
       { numRuns: 200 },
     );
   });

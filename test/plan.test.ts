@@ -14,7 +14,10 @@ const PLAN = path.join(ROOT, "dist", "scripts", "plan.js");
 /** Runs the plan CLI; resolves with its exit code and output whatever the code. */
 async function cli(args: string[], command = process.execPath, cmdArgs = [PLAN]) {
   try {
-    const { stdout, stderr } = await run(command, [...cmdArgs, ...args], { cwd: ROOT, maxBuffer: 64 * 1024 * 1024 });
+    const { stdout, stderr } = await run(command, [...cmdArgs, ...args], {
+      cwd: ROOT,
+      maxBuffer: 64 * 1024 * 1024,
+    });
     return { code: 0, stdout, stderr };
   } catch (e) {
     const err = e as { code: number; stdout: string; stderr: string };
@@ -46,12 +49,25 @@ describe("offline plan of the shipped stacks", () => {
       const components = new Set(r.resources.filter((x) => !x.custom).map((x) => x.name));
       for (const res of r.resources) {
         assert.match(res.type, /^[a-z0-9-]+:[A-Za-z0-9/]+:[A-Za-z0-9]+$/);
-        assert.ok(res.parent === null || components.has(res.parent), `${res.name} has unknown parent ${res.parent}`);
+        assert.ok(
+          res.parent === null || components.has(res.parent),
+          `${res.name} has unknown parent ${res.parent}`,
+        );
         for (const s of strings(res.inputs)) {
-          assert.ok(!s.includes("undefined") && !s.includes("[object Object]") && !s.includes("04da6b54-80e4-46f7-96ec-b56ff0331ba9"), `${res.name} has an unresolved input: ${s}`);
+          assert.ok(
+            !s.includes("undefined") &&
+              !s.includes("[object Object]") &&
+              !s.includes("04da6b54-80e4-46f7-96ec-b56ff0331ba9"),
+            `${res.name} has an unresolved input: ${s}`,
+          );
         }
       }
-      assert.deepStrictEqual([...components].sort(), ["models", "network", "network-vpc", "registry"]);
+      assert.deepStrictEqual([...components].sort(), [
+        "models",
+        "network",
+        "network-vpc",
+        "registry",
+      ]);
     });
 
     it(`${stack}: cost lines add up to the monthly total`, () => {
@@ -59,7 +75,11 @@ describe("offline plan of the shipped stacks", () => {
       const sum = Math.round(cost.lines.reduce((s, l) => s + l.monthlyUsd, 0) * 100) / 100;
       assert.strictEqual(cost.monthlyUsd, sum);
       assert.ok(cost.monthlyUsd > 0);
-      assert.deepStrictEqual(cost.unpriced, [], "every resource type is priced or known to be free");
+      assert.deepStrictEqual(
+        cost.unpriced,
+        [],
+        "every resource type is priced or known to be free",
+      );
     });
 
     it(`${stack}: tags every taggable resource with environment, team and cost-center`, () => {
@@ -73,14 +93,21 @@ describe("offline plan of the shipped stacks", () => {
 
   it("prod keeps model buckets, keys and registries through a destroy; dev does not", () => {
     const kept = (stack: string) =>
-      reports[stack].resources.filter((r) => ["aws:s3/bucket:Bucket", "aws:ecr/repository:Repository", "aws:kms/key:Key"].includes(r.type));
+      reports[stack].resources.filter((r) =>
+        ["aws:s3/bucket:Bucket", "aws:ecr/repository:Repository", "aws:kms/key:Key"].includes(
+          r.type,
+        ),
+      );
     assert.ok(kept("prod").length >= 5);
-    for (const r of kept("prod")) assert.deepStrictEqual([r.protect, r.retainOnDelete], [true, true], r.name);
-    for (const r of kept("dev")) assert.deepStrictEqual([r.protect, r.retainOnDelete], [false, false], r.name);
+    for (const r of kept("prod"))
+      assert.deepStrictEqual([r.protect, r.retainOnDelete], [true, true], r.name);
+    for (const r of kept("dev"))
+      assert.deepStrictEqual([r.protect, r.retainOnDelete], [false, false], r.name);
   });
 
   it("prod runs a NAT gateway per AZ; dev runs one", () => {
-    const nat = (stack: string) => reports[stack].cost.lines.find((l) => l.type === "awsx:ec2:Vpc")!.description;
+    const nat = (stack: string) =>
+      reports[stack].cost.lines.find((l) => l.type === "awsx:ec2:Vpc")!.description;
     assert.match(nat("prod"), /^3 NAT gateway/);
     assert.match(nat("dev"), /^1 NAT gateway/);
   });
@@ -88,11 +115,16 @@ describe("offline plan of the shipped stacks", () => {
   it("renders a tree, a cost table sorted largest first, and a total for people", () => {
     const text = toText(reports.dev);
     assert.match(text, /^llm-infra plan: stack dev \(environment dev, us-east-1\)/);
-    assert.match(text, /├─ InferenceVpc network\n│  ├─ /);
+    assert.match(text, /├─ InferenceVpc network\n│ {2}├─ /);
     assert.match(text, /└─ ModelStore models\n/);
-    const amounts = [...text.matchAll(/^\s+\$([\d,.]+)\s+\S+\s+/gm)].map((m) => Number(m[1].replace(/,/g, "")));
+    const amounts = [...text.matchAll(/^\s+\$([\d,.]+)\s+\S+\s+/gm)].map((m) =>
+      Number(m[1].replace(/,/g, "")),
+    );
     const rows = amounts.slice(0, -1);
-    assert.deepStrictEqual(rows, [...rows].sort((a, b) => b - a));
+    assert.deepStrictEqual(
+      rows,
+      [...rows].sort((a, b) => b - a),
+    );
     assert.strictEqual(amounts[amounts.length - 1], reports.dev.cost.monthlyUsd);
   });
 });
@@ -111,7 +143,14 @@ describe("plan CLI", () => {
     const { code, stdout } = await cli(["prod", "--json"], npm, ["run", "plan", "--"]);
     assert.strictEqual(code, 0);
     const report = JSON.parse(stdout) as Record<string, unknown>;
-    assert.deepStrictEqual(Object.keys(report), ["stack", "environment", "region", "resources", "cost", "policies"]);
+    assert.deepStrictEqual(Object.keys(report), [
+      "stack",
+      "environment",
+      "region",
+      "resources",
+      "cost",
+      "policies",
+    ]);
     assert.strictEqual(report.stack, "prod");
     assert.deepStrictEqual(report.policies, []);
     const first = (report.resources as Record<string, unknown>[])[0];
@@ -145,5 +184,16 @@ describe("plan CLI", () => {
     const { code, stderr } = await cli([]);
     assert.strictEqual(code, 2);
     assert.match(stderr, /missing required argument/);
+  });
+});
+
+describe("README", () => {
+  it("quotes the monthly figures the plan prints for each shipped stack", async () => {
+    const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8").replace(/\s+/g, " ");
+    for (const stack of listStacks()) {
+      const { cost } = await planStack(stack);
+      const quoted = `${stack} $${cost.monthlyUsd.toLocaleString("en-US", { minimumFractionDigits: 2 })}`;
+      assert.ok(readme.includes(quoted), `README should say "${quoted}"`);
+    }
   });
 });
