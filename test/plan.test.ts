@@ -13,9 +13,14 @@ const PLAN = path.join(ROOT, "dist", "scripts", "plan.js");
 
 /** Runs the plan CLI; resolves with its exit code and output whatever the code. */
 async function cli(args: string[], command = process.execPath, cmdArgs = [PLAN]) {
+  // As from a user's shell: without the npm settings of the `npm test` that runs this suite.
+  const env = Object.fromEntries(
+    Object.entries(process.env).filter(([k]) => !k.toLowerCase().startsWith("npm_config_")),
+  );
   try {
     const { stdout, stderr } = await run(command, [...cmdArgs, ...args], {
       cwd: ROOT,
+      env,
       maxBuffer: 64 * 1024 * 1024,
     });
     return { code: 0, stdout, stderr };
