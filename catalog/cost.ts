@@ -56,6 +56,8 @@ export interface CostAssumptions {
   serverlessSecondsPerRequest: number;
   /** Load balancer capacity units used on average by each ALB. */
   albLcus: number;
+  /** Hours a month an asynchronous endpoint that scales to zero has its instances running. */
+  asyncActiveHoursPerMonth: number;
 }
 
 export const DEFAULT_COST_ASSUMPTIONS: Readonly<CostAssumptions> = Object.freeze({
@@ -69,6 +71,7 @@ export const DEFAULT_COST_ASSUMPTIONS: Readonly<CostAssumptions> = Object.freeze
   requestsPerMonth: 1_000_000,
   serverlessSecondsPerRequest: 1,
   albLcus: 1,
+  asyncActiveHoursPerMonth: 160,
 });
 
 export interface CostEstimate {
@@ -396,6 +399,7 @@ const priceEndpointConfiguration: Pricer = (r, ctx) => {
   const variants = Array.isArray(r.inputs.productionVariants)
     ? r.inputs.productionVariants.map(obj)
     : [];
+  const isAsync = Object.keys(obj(r.inputs.asyncInferenceConfig)).length > 0;
   return variants.map((v) => {
     const serverless = obj(v.serverlessConfig);
     if (Object.keys(serverless).length > 0) {
@@ -403,6 +407,11 @@ const priceEndpointConfiguration: Pricer = (r, ctx) => {
       const requests = ctx.assumptions.requestsPerMonth;
       const seconds = ctx.assumptions.serverlessSecondsPerRequest;
       const rate = ctx.units.sagemakerServerlessPerGbSecond;
+      if (serverless.provisionedConcurrency !== undefined) {
+        ctx.warnings.add(
+          `provisioned concurrency of ${r.name} (${String(serverless.provisionedConcurrency)}) is not priced`,
+        );
+      }
       return line(
         r,
         `serverless variant ${String(v.variantName)}: ${requests.toLocaleString("en-US")} requests x ${seconds} s x ${gb} GB x ${usd(rate)}/GB-s`,
@@ -410,10 +419,25 @@ const priceEndpointConfiguration: Pricer = (r, ctx) => {
       );
     }
     const count = num(v.initialInstanceCount, 1);
+    const instanceType = String(v.instanceType);
+    if (isAsync) {
+      const hours = ctx.assumptions.asyncActiveHoursPerMonth;
+      const lookup = sagemakerHourlyUsd(instanceType, ctx.region);
+      if (lookup.warning) ctx.warnings.add(lookup.warning);
+      if (lookup.value === undefined) {
+        ctx.warnings.add(`no SageMaker price for ${instanceType}; ${r.name} is priced at $0`);
+        return line(r, `async variant ${String(v.variantName)}: ${instanceType} PRICE UNKNOWN`, 0);
+      }
+      return line(
+        r,
+        `async variant ${String(v.variantName)}: ${count} x ${instanceType} x ${hours} h active (assumed; $0 while scaled in to zero) x ${usd(lookup.value)}/h`,
+        count * hours * lookup.value,
+      );
+    }
     return instanceHours(
       r,
       ctx,
-      String(v.instanceType),
+      instanceType,
       count,
       "sagemaker",
       `variant ${String(v.variantName)}`,

@@ -4,6 +4,8 @@
 export * from "./network/inferenceVpc";
 export * from "./storage/modelRegistry";
 export * from "./storage/modelStore";
+export * from "./sagemaker/endpointArgs";
+export * from "./sagemaker/sageMakerEndpoint";
 export {
   modelReadOnlyPolicy,
   modelReadWritePolicy,

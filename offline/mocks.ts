@@ -163,16 +163,22 @@ export class OfflineMocks implements pulumi.runtime.Mocks {
         };
       case "aws:ec2/flowLog:FlowLog":
         return { id: `fl-${hex17}`, state: { arn: this.arn("ec2", `vpc-flow-log/fl-${hex17}`) } };
+      case "aws:sns/topic:Topic": {
+        const topic = (inputs.name as string | undefined) ?? autoName(name, seed);
+        const arn = this.arn("sns", topic);
+        return { id: arn, state: { name: topic, arn } };
+      }
+      case "aws:cloudwatch/metricAlarm:MetricAlarm": {
+        const alarm = (inputs.name as string | undefined) ?? autoName(name, seed);
+        return { id: alarm, state: { name: alarm, arn: this.arn("cloudwatch", `alarm:${alarm}`) } };
+      }
       default: {
-        const id = autoName(name, seed);
+        // Most AWS resources auto-name a `name` property; the id is the physical name.
+        const physical = (inputs.name as string | undefined) ?? autoName(name, seed);
+        const kind = type.split(":")[2]?.toLowerCase() ?? "resource";
         return {
-          id,
-          state: {
-            arn: this.arn(
-              serviceOf(type),
-              `${type.split(":")[2]?.toLowerCase() ?? "resource"}/${id}`,
-            ),
-          },
+          id: physical,
+          state: { name: physical, arn: this.arn(serviceOf(type), `${kind}/${physical}`) },
         };
       }
     }

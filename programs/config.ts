@@ -16,7 +16,8 @@ import {
 } from "../components/network/inferenceVpc";
 import { ModelRegistryArgs, validateModelRegistryArgs } from "../components/storage/modelRegistry";
 import { ModelStoreArgs, validateModelStoreArgs } from "../components/storage/modelStore";
-import { ArgError } from "../components/validation";
+import { SectionReader, fromComponent, isObject } from "./configReader";
+import { EndpointConfig, parseSageMakerConfig } from "./sagemakerConfig";
 
 export const PROJECT = "llm-infra";
 
@@ -55,6 +56,8 @@ export interface StackConfig {
     /** Keep buckets, keys and registries through a destroy (and protect them). */
     retainOnDelete: boolean;
   };
+  /** SageMaker endpoints (none when the section is absent). */
+  sagemaker: { endpoints: EndpointConfig[] };
   cost: { assumptions: CostAssumptions };
 }
 
@@ -103,7 +106,7 @@ export class ConfigError extends Error {
 }
 
 const KEY = (k: string) => `${PROJECT}:${k}`;
-const TOP_LEVEL_KEYS = ["environment", "tags", "network", "storage", "cost"];
+const TOP_LEVEL_KEYS = ["environment", "tags", "network", "storage", "sagemaker", "cost"];
 const SECTION_KEYS: Record<string, string[]> = {
   tags: [],
   network: [
@@ -126,62 +129,6 @@ const SECTION_KEYS: Record<string, string[]> = {
   ],
   cost: ["assumptions"],
 };
-
-/** Reads typed values out of one config section, recording a problem for each wrong type. */
-class SectionReader {
-  constructor(
-    private readonly section: string,
-    private readonly values: Record<string, unknown>,
-    private readonly problems: string[],
-  ) {}
-
-  key(k: string): string {
-    return `${KEY(this.section)}.${k}`;
-  }
-
-  private typed<T>(k: string, what: string, ok: (v: unknown) => boolean): T | undefined {
-    const v = this.values[k];
-    if (v === undefined || v === null) return undefined;
-    if (!ok(v)) {
-      this.problems.push(`${this.key(k)} must be ${what}, got ${JSON.stringify(v)}`);
-      return undefined;
-    }
-    return v as T;
-  }
-
-  string(k: string): string | undefined {
-    return this.typed<string>(k, "a string", (v) => typeof v === "string");
-  }
-  number(k: string): number | undefined {
-    return this.typed<number>(k, "a number", (v) => typeof v === "number" && Number.isFinite(v));
-  }
-  boolean(k: string): boolean | undefined {
-    return this.typed<boolean>(k, "true or false", (v) => typeof v === "boolean");
-  }
-  strings(k: string): string[] | undefined {
-    return this.typed<string[]>(
-      k,
-      "a list of strings",
-      (v) => Array.isArray(v) && v.every((x) => typeof x === "string"),
-    );
-  }
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === "object" && !Array.isArray(v);
-}
-
-/** Component validation errors, re-keyed to the config keys that produced them. */
-function fromComponent(
-  section: string,
-  errors: ArgError[],
-  rename: Record<string, string> = {},
-): string[] {
-  return errors.map((e) => {
-    const [head, ...rest] = e.propertyPath.split(/(?=\[)/);
-    return `${KEY(section)}.${rename[head] ?? head}${rest.join("")} ${e.reason}`;
-  });
-}
 
 /**
  * Parses the `config:` map of a Pulumi.<stack>.yaml (keys like `aws:region` and
@@ -218,7 +165,7 @@ export function parseStackConfig(raw: Record<string, unknown>, stack: string): S
     const v = raw[KEY(name)] ?? {};
     if (!isObject(v)) {
       problems.push(`${KEY(name)} must be a map of keys, got ${JSON.stringify(v)}`);
-      return new SectionReader(name, {}, problems);
+      return new SectionReader(KEY(name), {}, problems);
     }
     const allowed = SECTION_KEYS[name];
     if (allowed.length > 0) {
@@ -227,7 +174,7 @@ export function parseStackConfig(raw: Record<string, unknown>, stack: string): S
           problems.push(`${KEY(name)}.${k} is not a known key; allowed: ${allowed.join(", ")}`);
       }
     }
-    return new SectionReader(name, v, problems);
+    return new SectionReader(KEY(name), v, problems);
   };
 
   // tags: team and costCenter are required; any other string values are added as they are.
@@ -257,7 +204,10 @@ export function parseStackConfig(raw: Record<string, unknown>, stack: string): S
     flowLogRetentionDays: net.number("flowLogRetentionDays") ?? defaults.flowLogRetentionDays,
   };
   problems.push(
-    ...fromComponent("network", validateInferenceVpcArgs({ ...network, region: String(region) })),
+    ...fromComponent(
+      KEY("network"),
+      validateInferenceVpcArgs({ ...network, region: String(region) }),
+    ),
   );
 
   const sto = section("storage");
@@ -269,7 +219,7 @@ export function parseStackConfig(raw: Record<string, unknown>, stack: string): S
     maxImages: sto.number("maxImages") ?? 50,
   };
   problems.push(
-    ...fromComponent("storage", validateModelRegistryArgs({ ...registry, retainOnDelete })),
+    ...fromComponent(KEY("storage"), validateModelRegistryArgs({ ...registry, retainOnDelete })),
   );
   const modelStore = {
     repositoryPrefix: sto.string("repositoryPrefix") ?? "model-repository",
@@ -277,7 +227,13 @@ export function parseStackConfig(raw: Record<string, unknown>, stack: string): S
     accessLogs: sto.boolean("accessLogs") ?? true,
   };
   problems.push(
-    ...fromComponent("storage", validateModelStoreArgs({ ...modelStore, retainOnDelete })),
+    ...fromComponent(KEY("storage"), validateModelStoreArgs({ ...modelStore, retainOnDelete })),
+  );
+
+  const endpoints = parseSageMakerConfig(
+    raw[KEY("sagemaker")],
+    { region: String(region), repositoryPrefix: modelStore.repositoryPrefix },
+    problems,
   );
 
   const costSection = section("cost");
@@ -315,6 +271,7 @@ export function parseStackConfig(raw: Record<string, unknown>, stack: string): S
     tags: { environment, team: team as string, "cost-center": costCenter as string, ...extraTags },
     network,
     storage: { registry, modelStore, retainOnDelete },
+    sagemaker: { endpoints },
     cost: { assumptions },
   };
 }

@@ -6,7 +6,9 @@ import * as pulumi from "@pulumi/pulumi";
 import { InferenceVpc } from "../components/network/inferenceVpc";
 import { ModelRegistry } from "../components/storage/modelRegistry";
 import { ModelStore } from "../components/storage/modelStore";
+import { SageMakerEndpoint } from "../components/sagemaker/sageMakerEndpoint";
 import { StackConfig } from "./config";
+import { componentArgs } from "./sagemakerConfig";
 
 /** The stack outputs other stacks and scripts read. */
 export interface PlatformOutputs {
@@ -18,6 +20,8 @@ export interface PlatformOutputs {
   modelBucketName: pulumi.Output<string>;
   modelRepositoryUri: pulumi.Output<string>;
   registryUrls: pulumi.Output<Record<string, string>>;
+  /** SageMaker endpoint names by configured name. */
+  sagemakerEndpoints: Record<string, string>;
 }
 
 export function createPlatform(config: StackConfig): PlatformOutputs {
@@ -37,6 +41,19 @@ export function createPlatform(config: StackConfig): PlatformOutputs {
     tags,
   });
 
+  const endpoints: Record<string, string> = {};
+  for (const e of config.sagemaker.endpoints) {
+    const endpoint = new SageMakerEndpoint(e.name, {
+      ...componentArgs(e, config.region),
+      modelBucketArn: models.bucketArn,
+      modelKmsKeyArn: models.kmsKeyArn,
+      subnetIds: e.inVpc ? network.privateSubnetIds : undefined,
+      vpcId: e.inVpc ? network.vpcId : undefined,
+      tags,
+    });
+    endpoints[e.name] = endpoint.endpointName;
+  }
+
   return {
     environment: config.environment,
     region: config.region,
@@ -46,5 +63,6 @@ export function createPlatform(config: StackConfig): PlatformOutputs {
     modelBucketName: models.bucketName,
     modelRepositoryUri: models.repositoryUri,
     registryUrls: registry.repositoryUrls,
+    sagemakerEndpoints: endpoints,
   };
 }

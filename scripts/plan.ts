@@ -57,7 +57,8 @@ export async function main(argv: string[]): Promise<number> {
 
 if (require.main === module) {
   main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
+    // Exit only once stdout is flushed: a pipe takes large outputs in several writes.
+    (code) => process.stdout.write("", () => process.exit(code)),
     (e: unknown) => {
       process.stderr.write(
         `plan failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`,

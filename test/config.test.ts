@@ -124,3 +124,74 @@ describe("stack config", () => {
     );
   });
 });
+
+describe("stack config: sagemaker", () => {
+  const withEndpoints = (endpoints: unknown) => base({ "llm-infra:sagemaker": { endpoints } });
+  const model = {
+    parametersBillions: 8,
+    dtype: "bf16",
+    contextLength: 4096,
+    concurrentSequences: 2,
+  };
+
+  it("gives each endpoint its own model repository prefix and puts it in the VPC", () => {
+    const c = parseStackConfig(
+      withEndpoints([{ name: "chat", instanceType: "ml.g5.xlarge", tritonModelName: "m", model }]),
+      "dev",
+    );
+    assert.deepStrictEqual(
+      [
+        c.sagemaker.endpoints[0].modelDataPrefix,
+        c.sagemaker.endpoints[0].inVpc,
+        c.sagemaker.endpoints[0].modelRequirements,
+      ],
+      ["model-repository/chat", true, model],
+    );
+    assert.deepStrictEqual(parseStackConfig(base(), "dev").sagemaker.endpoints, []);
+  });
+
+  it("names the endpoint key of every problem, with the component's own rules", () => {
+    const problems = problemsOf(
+      withEndpoints([
+        {
+          name: "chat",
+          instanceType: "ml.g5.xlarge",
+          tritonModelName: "m",
+          minInstances: 3,
+          maxInstances: 2,
+          model: { ...model, dtype: "fp64" },
+        },
+        {
+          name: "chat",
+          mode: "serverless",
+          model: {
+            parametersBillions: 7,
+            dtype: "fp16",
+            contextLength: 4096,
+            concurrentSequences: 1,
+          },
+        },
+        { name: "Bad_Name" },
+        { name: "models", instanceType: "ml.g5.xlarge", tritonModelName: "m", gpus: 2 },
+      ]),
+    );
+    const expected = [
+      "llm-infra:sagemaker.endpoints[0].model.dtype must be one of",
+      "llm-infra:sagemaker.endpoints[0].minInstances (3) must not exceed maxInstances (2)",
+      "llm-infra:sagemaker.endpoints[1].name chat is used by another endpoint",
+      "llm-infra:sagemaker.endpoints[1].tritonModelName is required with the Triton image",
+      "llm-infra:sagemaker.endpoints[1].mode serverless inference has no GPUs",
+      "llm-infra:sagemaker.endpoints[1].model serverless inference has no GPUs",
+      "llm-infra:sagemaker.endpoints[2].name must be 1-31 lower-case letters",
+      "llm-infra:sagemaker.endpoints[3].gpus is not a known key",
+      "llm-infra:sagemaker.endpoints[3].name must not be network, registry, models",
+    ];
+    for (const fragment of expected) {
+      assert.ok(
+        problems.some((p) => p.startsWith(fragment)),
+        `missing "${fragment}" in:\n${problems.join("\n")}`,
+      );
+    }
+    assert.strictEqual(problems.length, expected.length, problems.join("\n"));
+  });
+});

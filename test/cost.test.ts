@@ -138,6 +138,22 @@ describe("catalog: cost estimator", () => {
     assert.strictEqual(e.monthlyUsd, 16);
   });
 
+  it("prices an async variant at its assumed active hours, since it scales to zero", () => {
+    const e = estimateMonthlyCost(
+      [
+        r("aws:sagemaker/endpointConfiguration:EndpointConfiguration", "async", {
+          productionVariants: [
+            { variantName: "primary", instanceType: "ml.g5.2xlarge", initialInstanceCount: 1 },
+          ],
+          asyncInferenceConfig: { outputConfig: { s3OutputPath: "s3://b/o/" } },
+        }),
+      ],
+      { region: "us-east-1", assumptions: { asyncActiveHoursPerMonth: 100 } },
+    );
+    assert.strictEqual(e.monthlyUsd, 151.5);
+    assert.match(e.lines[0].description, /100 h active \(assumed; \$0 while scaled in to zero\)/);
+  });
+
   it("prices the eks:index:Cluster component with its default node group unless skipped", () => {
     assert.strictEqual(
       estimate([r("eks:index:Cluster", "c", { instanceType: "m5.large", desiredCapacity: 2 })])

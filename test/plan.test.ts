@@ -67,12 +67,11 @@ describe("offline plan of the shipped stacks", () => {
           );
         }
       }
-      assert.deepStrictEqual([...components].sort(), [
-        "models",
-        "network",
-        "network-vpc",
-        "registry",
-      ]);
+      const endpoints = { dev: ["chat"], staging: ["chat"], prod: ["batch", "chat"] }[stack]!;
+      assert.deepStrictEqual(
+        [...components].sort(),
+        [...endpoints, "models", "network", "network-vpc", "registry"].sort(),
+      );
     });
 
     it(`${stack}: cost lines add up to the monthly total`, () => {
@@ -98,16 +97,92 @@ describe("offline plan of the shipped stacks", () => {
 
   it("prod keeps model buckets, keys and registries through a destroy; dev does not", () => {
     const kept = (stack: string) =>
-      reports[stack].resources.filter((r) =>
-        ["aws:s3/bucket:Bucket", "aws:ecr/repository:Repository", "aws:kms/key:Key"].includes(
-          r.type,
-        ),
+      reports[stack].resources.filter(
+        (r) =>
+          ["aws:s3/bucket:Bucket", "aws:ecr/repository:Repository", "aws:kms/key:Key"].includes(
+            r.type,
+          ) && ["models", "registry"].includes(r.parent ?? ""),
       );
     assert.ok(kept("prod").length >= 5);
     for (const r of kept("prod"))
       assert.deepStrictEqual([r.protect, r.retainOnDelete], [true, true], r.name);
     for (const r of kept("dev"))
       assert.deepStrictEqual([r.protect, r.retainOnDelete], [false, false], r.name);
+  });
+
+  it("prod has the Triton endpoint on two ml.g5.2xlarge, scaling 70/300/60 on invocations per instance", () => {
+    const r = reports.prod.resources;
+    const byName = (name: string) => r.find((x) => x.name === name)!;
+    const model = byName("chat-model");
+    assert.strictEqual(model.type, "aws:sagemaker/model:Model");
+    const config = byName("chat-config");
+    assert.strictEqual(config.type, "aws:sagemaker/endpointConfiguration:EndpointConfiguration");
+    const variant = (config.inputs.productionVariants as Record<string, unknown>[])[0];
+    assert.deepStrictEqual(
+      [variant.instanceType, variant.initialInstanceCount, variant.modelName],
+      ["ml.g5.2xlarge", 2, model.id],
+    );
+    const endpoint = byName("chat-endpoint");
+    assert.deepStrictEqual(
+      [endpoint.type, endpoint.inputs.endpointConfigName],
+      ["aws:sagemaker/endpoint:Endpoint", config.id],
+    );
+    assert.strictEqual(byName("chat-scaling").type, "aws:appautoscaling/target:Target");
+    const tracking = byName("chat-invocations").inputs;
+    assert.strictEqual(tracking.policyType, "TargetTrackingScaling");
+    assert.deepStrictEqual(tracking.targetTrackingScalingPolicyConfiguration, {
+      targetValue: 70,
+      scaleInCooldown: 300,
+      scaleOutCooldown: 60,
+      predefinedMetricSpecification: {
+        predefinedMetricType: "SageMakerVariantInvocationsPerInstance",
+      },
+    });
+    const line = reports.prod.cost.lines.find((l) => l.resource === "chat-config")!;
+    assert.strictEqual(line.monthlyUsd, 2211.9);
+    assert.match(line.description, /^2 x ml\.g5\.2xlarge/);
+  });
+
+  it("prod has an async endpoint that scales from zero with a step policy, priced at its active hours", () => {
+    const r = reports.prod.resources;
+    const target = r.find((x) => x.name === "batch-scaling")!;
+    assert.strictEqual(target.inputs.minCapacity, 0);
+    assert.ok(
+      r.some(
+        (x) =>
+          x.parent === "batch" &&
+          x.type === "aws:appautoscaling/policy:Policy" &&
+          x.inputs.policyType === "StepScaling",
+      ),
+    );
+    assert.match(
+      reports.prod.cost.lines.find((l) => l.resource === "batch-config")!.description,
+      /160 h active \(assumed; \$0 while scaled in to zero\)/,
+    );
+  });
+
+  it("every SageMaker alarm has actions, and no endpoint IAM statement allows an S3 action on *", () => {
+    for (const stack of ["dev", "staging", "prod"]) {
+      const alarms = reports[stack].resources.filter(
+        (x) => x.type === "aws:cloudwatch/metricAlarm:MetricAlarm",
+      );
+      assert.ok(alarms.length >= 5, stack);
+      for (const a of alarms)
+        assert.ok((a.inputs.alarmActions as string[]).length > 0, `${stack} ${a.name}`);
+      for (const p of reports[stack].resources.filter(
+        (x) => x.type === "aws:iam/rolePolicy:RolePolicy",
+      )) {
+        for (const st of (
+          JSON.parse(String(p.inputs.policy)) as {
+            Statement: { Action: string | string[]; Resource: string | string[] }[];
+          }
+        ).Statement) {
+          const actions = ([] as string[]).concat(st.Action);
+          if (actions.some((a) => a.startsWith("s3:")))
+            assert.ok(!([] as string[]).concat(st.Resource).includes("*"), `${stack} ${p.name}`);
+        }
+      }
+    }
   });
 
   it("prod runs a NAT gateway per AZ; dev runs one", () => {
@@ -121,7 +196,8 @@ describe("offline plan of the shipped stacks", () => {
     const text = toText(reports.dev);
     assert.match(text, /^llm-infra plan: stack dev \(environment dev, us-east-1\)/);
     assert.match(text, /├─ InferenceVpc network\n│ {2}├─ /);
-    assert.match(text, /└─ ModelStore models\n/);
+    assert.match(text, /├─ ModelStore models\n/);
+    assert.match(text, /└─ SageMakerEndpoint chat\n/);
     const amounts = [...text.matchAll(/^\s+\$([\d,.]+)\s+\S+\s+/gm)].map((m) =>
       Number(m[1].replace(/,/g, "")),
     );
@@ -138,7 +214,7 @@ describe("plan CLI", () => {
   it("prints the human report for dev and exits 0", async () => {
     const { code, stdout } = await cli(["dev"]);
     assert.strictEqual(code, 0);
-    assert.match(stdout, /Resources: \d+ \(4 components, \d+ resources\)/);
+    assert.match(stdout, /Resources: \d+ \(5 components, \d+ resources\)/);
     assert.match(stdout, /Monthly cost: \$[\d,.]+/);
     assert.match(stdout, /TOTAL/);
   });
@@ -147,6 +223,7 @@ describe("plan CLI", () => {
     const npm = process.platform === "win32" ? "npm.cmd" : "npm";
     const { code, stdout } = await cli(["prod", "--json"], npm, ["run", "plan", "--"]);
     assert.strictEqual(code, 0);
+    assert.ok(stdout.length > 65536, "large enough to need several pipe writes");
     const report = JSON.parse(stdout) as Record<string, unknown>;
     assert.deepStrictEqual(Object.keys(report), [
       "stack",
@@ -177,6 +254,31 @@ describe("plan CLI", () => {
     assert.strictEqual(code, 2);
     assert.strictEqual(stdout, "");
     assert.match(stderr, /llm-infra:network\.azCount must be an integer between 2 and 6, got 1/);
+  });
+
+  it("exits 2 for a serverless endpoint of a 7B fp16 model, naming serverless and GPUs", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "llm-infra-plan-"));
+    fs.writeFileSync(
+      path.join(dir, "Pulumi.serverless.yaml"),
+      [
+        "config:",
+        "  aws:region: us-east-1",
+        "  llm-infra:environment: dev",
+        "  llm-infra:tags: {team: ml, costCenter: '1'}",
+        "  llm-infra:sagemaker:",
+        "    endpoints:",
+        "      - name: spiky",
+        "        mode: serverless",
+        "        model: {parametersBillions: 7, dtype: fp16, contextLength: 4096, concurrentSequences: 1}",
+        "",
+      ].join("\n"),
+    );
+    const { code, stderr } = await cli(["serverless", "--dir", dir]);
+    assert.strictEqual(code, 2);
+    assert.match(
+      stderr,
+      /llm-infra:sagemaker\.endpoints\[0\]\.model serverless inference has no GPUs/,
+    );
   });
 
   it("exits 2 for an unknown stack, listing the stacks", async () => {

@@ -7,7 +7,7 @@ export interface PolicyStatement {
   Effect: "Allow" | "Deny";
   Principal?: unknown;
   Action: string | string[];
-  Resource: string | string[];
+  Resource?: string | string[];
   Condition?: Record<string, Record<string, unknown>>;
 }
 

@@ -1,0 +1,227 @@
+/**
+ * What an endpoint is watched and scaled by, as plain data: the alarms of each mode and the
+ * autoscaling policies that apply to it (and only those).
+ */
+import { InstanceSpec } from "../../catalog/instances";
+import { EndpointMode } from "./endpointArgs";
+
+export const VARIANT_NAME = "primary";
+
+export interface AlarmSpec {
+  /** Child name suffix: `${name}-<role>`. */
+  role: string;
+  description: string;
+  namespace: string;
+  metricName: string;
+  dimensions: Record<string, string>;
+  statistic?: string;
+  extendedStatistic?: string;
+  periodSeconds: number;
+  evaluationPeriods: number;
+  datapointsToAlarm: number;
+  threshold: number;
+  comparisonOperator: string;
+  /** True when a breach during a deployment rolls it back. */
+  rollback: boolean;
+}
+
+export interface AlarmThresholds {
+  latencyP90Ms: number;
+  latencyP99Ms: number;
+  errors5xxPerMinute: number;
+  gpuUtilizationPercent: number;
+  asyncBacklogAgeSeconds: number;
+}
+
+/**
+ * The alarms of an endpoint. ModelLatency is in microseconds, so thresholds in milliseconds are
+ * converted. GPU metrics are summed over the instance's GPUs (0 to 100 x GPUs), so the per-GPU
+ * threshold is multiplied by the GPU count; they exist only on NVIDIA instances.
+ */
+export function endpointAlarms(
+  endpointName: string,
+  mode: EndpointMode,
+  instance: InstanceSpec | undefined,
+  t: AlarmThresholds,
+): AlarmSpec[] {
+  const variant = { EndpointName: endpointName, VariantName: VARIANT_NAME };
+  const base = {
+    namespace: "AWS/SageMaker",
+    dimensions: variant,
+    periodSeconds: 60,
+    comparisonOperator: "GreaterThanThreshold",
+  };
+  const alarms: AlarmSpec[] = [
+    {
+      ...base,
+      role: "5xx-errors",
+      description: `${endpointName}: more than ${t.errors5xxPerMinute} Invocation5XXErrors per minute`,
+      metricName: "Invocation5XXErrors",
+      statistic: "Sum",
+      evaluationPeriods: 3,
+      datapointsToAlarm: 2,
+      threshold: t.errors5xxPerMinute,
+      rollback: true,
+    },
+    {
+      ...base,
+      role: "latency-p90",
+      description: `${endpointName}: ModelLatency p90 above ${t.latencyP90Ms} ms`,
+      metricName: "ModelLatency",
+      extendedStatistic: "p90",
+      evaluationPeriods: 5,
+      datapointsToAlarm: 3,
+      threshold: t.latencyP90Ms * 1000,
+      rollback: false,
+    },
+    {
+      ...base,
+      role: "latency-p99",
+      description: `${endpointName}: ModelLatency p99 above ${t.latencyP99Ms} ms`,
+      metricName: "ModelLatency",
+      extendedStatistic: "p99",
+      evaluationPeriods: 5,
+      datapointsToAlarm: 3,
+      threshold: t.latencyP99Ms * 1000,
+      rollback: true,
+    },
+  ];
+  const gpus = instance?.accelerator?.kind === "nvidia" ? instance.accelerator.count : 0;
+  if (mode !== "serverless" && gpus > 0) {
+    for (const [role, metricName] of [
+      ["gpu-utilization", "GPUUtilization"],
+      ["gpu-memory", "GPUMemoryUtilization"],
+    ] as const) {
+      alarms.push({
+        ...base,
+        namespace: "/aws/sagemaker/Endpoints",
+        role,
+        description: `${endpointName}: ${metricName} above ${t.gpuUtilizationPercent}% per GPU (${gpus} GPU(s))`,
+        metricName,
+        statistic: "Average",
+        evaluationPeriods: 10,
+        datapointsToAlarm: 8,
+        threshold: t.gpuUtilizationPercent * gpus,
+        rollback: false,
+      });
+    }
+  }
+  if (mode === "async") {
+    alarms.push({
+      ...base,
+      dimensions: { EndpointName: endpointName },
+      role: "backlog-age",
+      description: `${endpointName}: oldest queued request older than ${t.asyncBacklogAgeSeconds} s`,
+      metricName: "ApproximateAgeOfOldestRequest",
+      statistic: "Maximum",
+      evaluationPeriods: 3,
+      datapointsToAlarm: 3,
+      threshold: t.asyncBacklogAgeSeconds,
+      rollback: false,
+    });
+  }
+  return alarms;
+}
+
+/** The alarm that starts an async endpoint from zero instances when requests are waiting. */
+export function backlogWithoutCapacityAlarm(endpointName: string): AlarmSpec {
+  return {
+    role: "backlog-without-capacity",
+    description: `${endpointName}: requests are queued and no instance is running`,
+    namespace: "AWS/SageMaker",
+    metricName: "HasBacklogWithoutCapacity",
+    dimensions: { EndpointName: endpointName },
+    statistic: "Average",
+    periodSeconds: 60,
+    evaluationPeriods: 2,
+    datapointsToAlarm: 2,
+    threshold: 1,
+    comparisonOperator: "GreaterThanOrEqualToThreshold",
+    rollback: false,
+  };
+}
+
+/** The application-autoscaling resource id of the endpoint's variant. */
+export function scalingResourceId(endpointName: string): string {
+  return `endpoint/${endpointName}/variant/${VARIANT_NAME}`;
+}
+
+export interface TargetTrackingSpec {
+  role: string;
+  targetValue: number;
+  scaleInCooldown: number;
+  scaleOutCooldown: number;
+  predefinedMetricType?: string;
+  customizedMetric?: {
+    metricName: string;
+    namespace: string;
+    dimensions: { name: string; value: string }[];
+    statistic: string;
+  };
+}
+
+/** The target-tracking policies that apply to the mode. */
+export function targetTrackingPolicies(
+  endpointName: string,
+  mode: EndpointMode,
+  o: {
+    targetInvocationsPerInstance: number;
+    highResolutionScaling: boolean;
+    targetConcurrentRequestsPerModel: number;
+    targetBacklogPerInstance: number;
+    scaleInCooldownSeconds: number;
+    scaleOutCooldownSeconds: number;
+    provisionedConcurrency?: number;
+  },
+): TargetTrackingSpec[] {
+  const cooldowns = {
+    scaleInCooldown: o.scaleInCooldownSeconds,
+    scaleOutCooldown: o.scaleOutCooldownSeconds,
+  };
+  switch (mode) {
+    case "realtime": {
+      const policies: TargetTrackingSpec[] = [
+        {
+          role: "invocations",
+          targetValue: o.targetInvocationsPerInstance,
+          predefinedMetricType: "SageMakerVariantInvocationsPerInstance",
+          ...cooldowns,
+        },
+      ];
+      if (o.highResolutionScaling) {
+        policies.push({
+          role: "concurrency",
+          targetValue: o.targetConcurrentRequestsPerModel,
+          predefinedMetricType: "SageMakerVariantConcurrentRequestsPerModelHighResolution",
+          ...cooldowns,
+        });
+      }
+      return policies;
+    }
+    case "async":
+      return [
+        {
+          role: "backlog",
+          targetValue: o.targetBacklogPerInstance,
+          customizedMetric: {
+            metricName: "ApproximateBacklogSizePerInstance",
+            namespace: "AWS/SageMaker",
+            dimensions: [{ name: "EndpointName", value: endpointName }],
+            statistic: "Average",
+          },
+          ...cooldowns,
+        },
+      ];
+    case "serverless":
+      return o.provisionedConcurrency === undefined
+        ? []
+        : [
+            {
+              role: "provisioned-concurrency",
+              targetValue: 0.7,
+              predefinedMetricType: "SageMakerVariantProvisionedConcurrencyUtilization",
+              ...cooldowns,
+            },
+          ];
+  }
+}

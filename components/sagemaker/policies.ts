@@ -1,0 +1,229 @@
+/**
+ * The endpoint execution role's policies, as pure functions: read only the model's data, pull only
+ * the image it runs, write only its own logs and outputs, decrypt only with the keys it uses.
+ */
+import { PolicyDocument, PolicyStatement } from "../storage/modelStorePolicies";
+
+export function sageMakerTrustPolicy(accountId: string): PolicyDocument {
+  return {
+    Version: "2012-10-17",
+    Statement: [
+      {
+        Effect: "Allow",
+        Principal: { Service: "sagemaker.amazonaws.com" },
+        Action: "sts:AssumeRole",
+        Condition: { StringEquals: { "aws:SourceAccount": accountId } },
+      },
+    ],
+  };
+}
+
+export interface ExecutionPolicyArgs {
+  partition: string;
+  region: string;
+  accountId: string;
+  endpointName: string;
+  bucketArn: string;
+  /** An uncompressed prefix (read everything under it), or the key of one tarball. */
+  modelData: { prefix: string } | { tarballKey: string };
+  /** Keys to decrypt model data with (the model store's). */
+  decryptKeyArns: string[];
+  /** The ECR repository of the serving image. */
+  imageRepositoryArn: string;
+  /** Subnets' VPC, when the endpoint runs in a VPC. */
+  vpcArn?: string;
+  /** Async: where requests are read from and results written to. */
+  async?: { prefix: string; topicArns: string[] };
+  /** Data capture prefix. */
+  dataCapturePrefix?: string;
+  /** Keys to encrypt outputs with (async results, captured data). */
+  encryptKeyArns: string[];
+}
+
+/** The inline policy of an endpoint's execution role. No S3 action is granted on `*`. */
+export function endpointExecutionPolicy(a: ExecutionPolicyArgs): PolicyDocument {
+  const logGroup = `arn:${a.partition}:logs:${a.region}:${a.accountId}:log-group:/aws/sagemaker/Endpoints/${a.endpointName}`;
+  const statements: PolicyStatement[] = [];
+  if ("prefix" in a.modelData) {
+    statements.push(
+      {
+        Sid: "ListModelData",
+        Effect: "Allow",
+        Action: "s3:ListBucket",
+        Resource: a.bucketArn,
+        Condition: {
+          StringLike: {
+            "s3:prefix": [a.modelData.prefix, `${a.modelData.prefix}/`, `${a.modelData.prefix}/*`],
+          },
+        },
+      },
+      {
+        Sid: "ReadModelData",
+        Effect: "Allow",
+        Action: "s3:GetObject",
+        Resource: `${a.bucketArn}/${a.modelData.prefix}/*`,
+      },
+    );
+  } else {
+    statements.push({
+      Sid: "ReadModelData",
+      Effect: "Allow",
+      Action: "s3:GetObject",
+      Resource: `${a.bucketArn}/${a.modelData.tarballKey}`,
+    });
+  }
+  if (a.decryptKeyArns.length > 0) {
+    statements.push({
+      Sid: "DecryptModelData",
+      Effect: "Allow",
+      Action: "kms:Decrypt",
+      Resource: a.decryptKeyArns,
+    });
+  }
+  statements.push(
+    {
+      Sid: "PullServingImage",
+      Effect: "Allow",
+      Action: [
+        "ecr:BatchGetImage",
+        "ecr:GetDownloadUrlForLayer",
+        "ecr:BatchCheckLayerAvailability",
+      ],
+      Resource: a.imageRepositoryArn,
+    },
+    // GetAuthorizationToken has no resource-level permissions: AWS requires "*".
+    { Sid: "EcrLogin", Effect: "Allow", Action: "ecr:GetAuthorizationToken", Resource: "*" },
+    {
+      Sid: "WriteOwnLogs",
+      Effect: "Allow",
+      Action: [
+        "logs:CreateLogGroup",
+        "logs:CreateLogStream",
+        "logs:PutLogEvents",
+        "logs:DescribeLogStreams",
+      ],
+      Resource: [logGroup, `${logGroup}:*`],
+    },
+    {
+      Sid: "PublishOwnMetrics",
+      Effect: "Allow",
+      Action: "cloudwatch:PutMetricData",
+      Resource: "*",
+      Condition: { StringLike: { "cloudwatch:namespace": "/aws/sagemaker/*" } },
+    },
+  );
+  if (a.vpcArn) {
+    statements.push(
+      {
+        Sid: "DescribeNetwork",
+        Effect: "Allow",
+        Action: [
+          "ec2:DescribeNetworkInterfaces",
+          "ec2:DescribeVpcs",
+          "ec2:DescribeDhcpOptions",
+          "ec2:DescribeSubnets",
+          "ec2:DescribeSecurityGroups",
+        ],
+        Resource: "*",
+      },
+      {
+        Sid: "ManageEndpointInterfaces",
+        Effect: "Allow",
+        Action: [
+          "ec2:CreateNetworkInterface",
+          "ec2:CreateNetworkInterfacePermission",
+          "ec2:DeleteNetworkInterface",
+          "ec2:DeleteNetworkInterfacePermission",
+        ],
+        Resource: "*",
+        Condition: { ArnEquals: { "ec2:Vpc": a.vpcArn } },
+      },
+    );
+  }
+  if (a.async) {
+    statements.push(
+      {
+        Sid: "ReadAsyncRequests",
+        Effect: "Allow",
+        Action: "s3:GetObject",
+        Resource: `${a.bucketArn}/${a.async.prefix}/input/*`,
+      },
+      {
+        Sid: "WriteAsyncResults",
+        Effect: "Allow",
+        Action: ["s3:PutObject", "s3:AbortMultipartUpload"],
+        Resource: [
+          `${a.bucketArn}/${a.async.prefix}/output/*`,
+          `${a.bucketArn}/${a.async.prefix}/failure/*`,
+        ],
+      },
+      {
+        Sid: "NotifyAsyncResults",
+        Effect: "Allow",
+        Action: "sns:Publish",
+        Resource: a.async.topicArns,
+      },
+    );
+  }
+  if (a.dataCapturePrefix) {
+    statements.push({
+      Sid: "WriteCapturedData",
+      Effect: "Allow",
+      Action: "s3:PutObject",
+      Resource: `${a.bucketArn}/${a.dataCapturePrefix}/*`,
+    });
+  }
+  if ((a.async || a.dataCapturePrefix) && a.encryptKeyArns.length > 0) {
+    statements.push({
+      Sid: "EncryptOutputs",
+      Effect: "Allow",
+      Action: ["kms:GenerateDataKey", "kms:Decrypt"],
+      Resource: a.encryptKeyArns,
+    });
+  }
+  return { Version: "2012-10-17", Statement: statements };
+}
+
+/** A topic policy that refuses publishing over plain HTTP. */
+export function tlsOnlyTopicPolicy(topicArn: string): PolicyDocument {
+  return {
+    Version: "2012-10-17",
+    Statement: [
+      {
+        Sid: "DenyInsecureTransport",
+        Effect: "Deny",
+        Principal: "*",
+        Action: ["sns:Publish", "sns:Subscribe"],
+        Resource: topicArn,
+        Condition: { Bool: { "aws:SecureTransport": "false" } },
+      },
+    ],
+  };
+}
+
+/**
+ * The key policy of the alarm topic's key: the account administers it; CloudWatch may use it to
+ * publish alarms (CloudWatch cannot publish to topics under the AWS managed SNS key).
+ */
+export function alarmTopicKeyPolicy(partition: string, accountId: string): PolicyDocument {
+  return {
+    Version: "2012-10-17",
+    Statement: [
+      {
+        Sid: "AccountAdministers",
+        Effect: "Allow",
+        Principal: { AWS: `arn:${partition}:iam::${accountId}:root` },
+        Action: "kms:*",
+        Resource: "*",
+      },
+      {
+        Sid: "CloudWatchPublishesAlarms",
+        Effect: "Allow",
+        Principal: { Service: "cloudwatch.amazonaws.com" },
+        Action: ["kms:Decrypt", "kms:GenerateDataKey*"],
+        Resource: "*",
+        Condition: { StringEquals: { "aws:SourceAccount": accountId } },
+      },
+    ],
+  };
+}

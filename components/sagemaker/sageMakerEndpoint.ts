@@ -1,0 +1,511 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { createHash } from "crypto";
+import { getInstance } from "../../catalog/instances";
+import { servingImageUri } from "../../catalog/images";
+import { throwIfInvalid } from "../validation";
+import {
+  EndpointMode,
+  SageMakerEndpointArgs,
+  ecrRepositoryArn,
+  endpointRegion,
+  instanceCounts,
+  validateSageMakerEndpointArgs,
+} from "./endpointArgs";
+import {
+  AlarmSpec,
+  VARIANT_NAME,
+  backlogWithoutCapacityAlarm,
+  endpointAlarms,
+  scalingResourceId,
+  targetTrackingPolicies,
+} from "./monitoring";
+import {
+  alarmTopicKeyPolicy,
+  endpointExecutionPolicy,
+  sageMakerTrustPolicy,
+  tlsOnlyTopicPolicy,
+} from "./policies";
+
+/** `<project>-<stack>-<name>` as a SageMaker endpoint name: at most 63 letters, digits and hyphens. */
+export function defaultEndpointName(project: string, stack: string, name: string): string {
+  const clean = `${project}-${stack}-${name}`
+    .replace(/[^a-zA-Z0-9]+/g, "-")
+    .replace(/^-+|-+$/g, "");
+  if (clean.length <= 63) return clean;
+  const hash = createHash("sha256").update(clean).digest("hex").slice(0, 8);
+  return `${clean.slice(0, 54).replace(/-+$/, "")}-${hash}`;
+}
+
+function partitionOf(region: string): string {
+  return region.startsWith("cn-") ? "aws-cn" : region.startsWith("us-gov-") ? "aws-us-gov" : "aws";
+}
+
+/** The blue/green or rolling deployment configuration, with rollback on the given alarms. */
+export function deploymentConfig(
+  args: SageMakerEndpointArgs,
+  mode: EndpointMode,
+  rollbackAlarmNames: pulumi.Input<string>[],
+): aws.types.input.sagemaker.EndpointDeploymentConfig {
+  const strategy = args.deploymentStrategy ?? "allAtOnce";
+  const bake = args.deploymentBakeSeconds ?? 600;
+  const autoRollbackConfiguration = {
+    alarms: rollbackAlarmNames.map((alarmName) => ({ alarmName })),
+  };
+  if (strategy === "rolling") {
+    const batch = { type: "CAPACITY_PERCENT", value: args.rollingBatchPercent ?? 25 };
+    return {
+      rollingUpdatePolicy: {
+        maximumBatchSize: batch,
+        rollbackMaximumBatchSize: batch,
+        waitIntervalInSeconds: bake,
+        maximumExecutionTimeoutInSeconds: 28800,
+      },
+      autoRollbackConfiguration,
+    };
+  }
+  const trafficRoutingConfiguration: aws.types.input.sagemaker.EndpointDeploymentConfigBlueGreenUpdatePolicyTrafficRoutingConfiguration =
+    strategy === "canary"
+      ? {
+          type: "CANARY",
+          waitIntervalInSeconds: bake,
+          canarySize: { type: "CAPACITY_PERCENT", value: args.canaryPercent ?? 10 },
+        }
+      : strategy === "linear"
+        ? {
+            type: "LINEAR",
+            waitIntervalInSeconds: bake,
+            linearStepSize: { type: "CAPACITY_PERCENT", value: args.linearStepPercent ?? 25 },
+          }
+        : { type: "ALL_AT_ONCE", waitIntervalInSeconds: mode === "serverless" ? 0 : bake };
+  return {
+    blueGreenUpdatePolicy: {
+      trafficRoutingConfiguration,
+      terminationWaitInSeconds: mode === "serverless" ? 0 : bake,
+      maximumExecutionTimeoutInSeconds: 28800,
+    },
+    autoRollbackConfiguration,
+  };
+}
+
+/**
+ * A SageMaker inference endpoint (real-time, asynchronous or serverless) serving a model from the
+ * model store: the model with a least-privilege execution role, the endpoint configuration, the
+ * endpoint with deployment guardrails that roll back on its own alarms, the autoscaling that
+ * applies to its mode, and CloudWatch alarms to an SNS topic.
+ */
+export class SageMakerEndpoint extends pulumi.ComponentResource {
+  public readonly mode: EndpointMode;
+  public readonly endpointName: string;
+  public readonly endpointArn: pulumi.Output<string>;
+  public readonly roleArn: pulumi.Output<string>;
+  public readonly alarmTopicArn: pulumi.Output<string>;
+  /** Async: where to upload requests, and where results and failures land. */
+  public readonly asyncInputUri?: pulumi.Output<string>;
+  public readonly asyncOutputUri?: pulumi.Output<string>;
+  public readonly asyncFailureUri?: pulumi.Output<string>;
+
+  constructor(name: string, args: SageMakerEndpointArgs, opts?: pulumi.ComponentResourceOptions) {
+    // Validate before anything is registered: bad input fails at preview, naming the field.
+    throwIfInvalid("SageMakerEndpoint", name, validateSageMakerEndpointArgs(args));
+    super("llm-infra:index:SageMakerEndpoint", name, {}, opts);
+
+    const mode = args.mode ?? "realtime";
+    const region = endpointRegion(args) as string;
+    const partition = partitionOf(region);
+    const endpointName =
+      args.endpointName ?? defaultEndpointName(pulumi.getProject(), pulumi.getStack(), name);
+    const instance = args.instanceType ? getInstance(args.instanceType) : undefined;
+    const accountId = aws.getCallerIdentityOutput({}, { parent: this }).accountId;
+    const child = { parent: this };
+    const tags = args.tags;
+    this.mode = mode;
+    this.endpointName = endpointName;
+
+    const imageUri = pulumi.output(
+      args.imageUri ?? servingImageUri(args.image ?? "triton", region, args.imageVersion).uri,
+    );
+    const bucketArn = pulumi.output(args.modelBucketArn);
+    const bucketName = bucketArn.apply((arn) => arn.replace(/^arn:[^:]+:s3:::/, ""));
+    const asyncPrefix = `async-inference/${endpointName}`;
+    const capturePrefix =
+      args.dataCapturePercent !== undefined ? `data-capture/${endpointName}` : undefined;
+
+    // Alarm notifications: the caller's topic, or one under a key CloudWatch may use.
+    if (args.alarmTopicArn !== undefined) {
+      this.alarmTopicArn = pulumi.output(args.alarmTopicArn);
+    } else {
+      const key = new aws.kms.Key(
+        `${name}-alarms`,
+        {
+          description: `Alarm notifications of ${endpointName}`,
+          enableKeyRotation: true,
+          deletionWindowInDays: 30,
+          policy: accountId.apply((id) => JSON.stringify(alarmTopicKeyPolicy(partition, id))),
+          tags,
+        },
+        child,
+      );
+      const topic = new aws.sns.Topic(`${name}-alarms`, { kmsMasterKeyId: key.id, tags }, child);
+      new aws.sns.TopicPolicy(
+        `${name}-alarms`,
+        {
+          arn: topic.arn,
+          policy: topic.arn.apply((arn) => JSON.stringify(tlsOnlyTopicPolicy(arn))),
+        },
+        child,
+      );
+      this.alarmTopicArn = topic.arn;
+    }
+
+    // Async result notifications, encrypted and TLS-only.
+    let asyncTopics: { success: aws.sns.Topic; error: aws.sns.Topic } | undefined;
+    if (mode === "async") {
+      const topic = (role: string) => {
+        const t = new aws.sns.Topic(
+          `${name}-${role}`,
+          { kmsMasterKeyId: "alias/aws/sns", tags },
+          child,
+        );
+        new aws.sns.TopicPolicy(
+          `${name}-${role}`,
+          { arn: t.arn, policy: t.arn.apply((arn) => JSON.stringify(tlsOnlyTopicPolicy(arn))) },
+          child,
+        );
+        return t;
+      };
+      asyncTopics = { success: topic("success"), error: topic("error") };
+    }
+
+    // The execution role: only this model's data, this image, these logs and outputs.
+    const decryptKeys = [args.modelKmsKeyArn].filter(
+      (k): k is pulumi.Input<string> => k !== undefined,
+    );
+    const encryptKeys = [args.kmsKeyArn ?? args.modelKmsKeyArn].filter(
+      (k): k is pulumi.Input<string> => k !== undefined,
+    );
+    const role = new aws.iam.Role(
+      `${name}-role`,
+      {
+        description: `Execution role of SageMaker endpoint ${endpointName}`,
+        assumeRolePolicy: accountId.apply((id) => JSON.stringify(sageMakerTrustPolicy(id))),
+        tags,
+      },
+      child,
+    );
+    const vpcArn =
+      args.vpcId === undefined
+        ? undefined
+        : pulumi
+            .all([accountId, args.vpcId])
+            .apply(([id, vpc]) => `arn:${partition}:ec2:${region}:${id}:vpc/${vpc}`);
+    const rolePolicy = new aws.iam.RolePolicy(
+      `${name}-role`,
+      {
+        role: role.id,
+        policy: pulumi
+          .all([
+            accountId,
+            bucketArn,
+            imageUri,
+            pulumi.all(decryptKeys),
+            pulumi.all(encryptKeys),
+            vpcArn,
+            asyncTopics?.success.arn,
+            asyncTopics?.error.arn,
+          ])
+          .apply(([id, bucket, image, decrypt, encrypt, vpc, success, error]) =>
+            JSON.stringify(
+              endpointExecutionPolicy({
+                partition,
+                region,
+                accountId: id,
+                endpointName,
+                bucketArn: bucket,
+                modelData:
+                  args.modelDataPrefix !== undefined
+                    ? { prefix: args.modelDataPrefix.replace(/\/+$/, "") }
+                    : { tarballKey: args.modelDataTarball as string },
+                decryptKeyArns: decrypt,
+                imageRepositoryArn:
+                  ecrRepositoryArn(image) ??
+                  `arn:${partition}:ecr:${region}:${id}:repository/unknown`,
+                vpcArn: vpc,
+                async:
+                  success && error
+                    ? { prefix: asyncPrefix, topicArns: [success, error] }
+                    : undefined,
+                dataCapturePrefix: capturePrefix,
+                encryptKeyArns: encrypt,
+              }),
+            ),
+          ),
+      },
+      child,
+    );
+
+    // Networking: the model containers in private subnets, talking HTTPS out only.
+    let vpcConfig: aws.types.input.sagemaker.ModelVpcConfig | undefined;
+    if (args.subnetIds !== undefined) {
+      const sg = new aws.ec2.SecurityGroup(
+        `${name}-sg`,
+        {
+          vpcId: args.vpcId as pulumi.Input<string>,
+          description: `SageMaker endpoint ${endpointName}: no inbound, HTTPS outbound`,
+          egress: [
+            {
+              protocol: "tcp",
+              fromPort: 443,
+              toPort: 443,
+              cidrBlocks: ["0.0.0.0/0"],
+              description: "HTTPS to AWS APIs and S3",
+            },
+          ],
+          tags,
+        },
+        child,
+      );
+      vpcConfig = { subnets: args.subnetIds, securityGroupIds: [sg.id] };
+    }
+
+    const environment = pulumi.output(args.environment ?? {}).apply((env) => ({
+      ...(args.tritonModelName
+        ? { SAGEMAKER_TRITON_DEFAULT_MODEL_NAME: args.tritonModelName }
+        : {}),
+      ...env,
+    }));
+    const model = new aws.sagemaker.Model(
+      `${name}-model`,
+      {
+        executionRoleArn: role.arn,
+        enableNetworkIsolation: args.networkIsolation ?? mode !== "serverless",
+        vpcConfig,
+        primaryContainer: {
+          image: imageUri,
+          mode: "SingleModel",
+          environment,
+          ...(args.modelDataPrefix !== undefined
+            ? {
+                modelDataSource: {
+                  s3DataSources: [
+                    {
+                      s3Uri: pulumi.interpolate`s3://${bucketName}/${args.modelDataPrefix.replace(/\/+$/, "")}/`,
+                      s3DataType: "S3Prefix",
+                      compressionType: "None",
+                    },
+                  ],
+                },
+              }
+            : { modelDataUrl: pulumi.interpolate`s3://${bucketName}/${args.modelDataTarball}` }),
+        },
+        tags,
+      },
+      { parent: this, dependsOn: [rolePolicy] },
+    );
+
+    const counts = instanceCounts(args, mode);
+    const variant: aws.types.input.sagemaker.EndpointConfigurationProductionVariant =
+      mode === "serverless"
+        ? {
+            variantName: VARIANT_NAME,
+            modelName: model.name,
+            serverlessConfig: {
+              memorySizeInMb: args.serverlessMemoryMb ?? 6144,
+              maxConcurrency: args.serverlessMaxConcurrency ?? 10,
+              provisionedConcurrency: args.serverlessProvisionedConcurrency,
+            },
+          }
+        : {
+            variantName: VARIANT_NAME,
+            modelName: model.name,
+            instanceType: args.instanceType,
+            initialInstanceCount: counts.initial,
+            initialVariantWeight: 1,
+            modelDataDownloadTimeoutInSeconds: args.modelDataDownloadTimeoutSeconds ?? 1800,
+            containerStartupHealthCheckTimeoutInSeconds:
+              args.containerStartupTimeoutSeconds ?? 1800,
+            volumeSizeInGb: args.volumeSizeGb,
+          };
+    // SageMaker refuses a volume key for instance types with local NVMe (encrypted in hardware),
+    // and serverless endpoints have no volume.
+    const volumeKey =
+      mode !== "serverless" && instance !== undefined && instance.nvmeGb === 0
+        ? args.kmsKeyArn
+        : undefined;
+    const outputKey = args.kmsKeyArn ?? args.modelKmsKeyArn;
+    const config = new aws.sagemaker.EndpointConfiguration(
+      `${name}-config`,
+      {
+        productionVariants: [variant],
+        kmsKeyArn: volumeKey,
+        asyncInferenceConfig: asyncTopics
+          ? {
+              clientConfig: {
+                maxConcurrentInvocationsPerInstance:
+                  args.asyncMaxConcurrentInvocationsPerInstance ?? 4,
+              },
+              outputConfig: {
+                s3OutputPath: pulumi.interpolate`s3://${bucketName}/${asyncPrefix}/output/`,
+                s3FailurePath: pulumi.interpolate`s3://${bucketName}/${asyncPrefix}/failure/`,
+                kmsKeyId: outputKey,
+                notificationConfig: {
+                  successTopic: asyncTopics.success.arn,
+                  errorTopic: asyncTopics.error.arn,
+                },
+              },
+            }
+          : undefined,
+        dataCaptureConfig: capturePrefix
+          ? {
+              enableCapture: true,
+              initialSamplingPercentage: args.dataCapturePercent as number,
+              destinationS3Uri: pulumi.interpolate`s3://${bucketName}/${capturePrefix}/`,
+              kmsKeyId: outputKey,
+              captureOptions: [{ captureMode: "Input" }, { captureMode: "Output" }],
+              captureContentTypeHeader: { jsonContentTypes: ["application/json"] },
+            }
+          : undefined,
+        tags,
+      },
+      child,
+    );
+
+    // Alarms first: the endpoint's deployments roll back on them.
+    const thresholds = {
+      latencyP90Ms: args.latencyP90Ms ?? 10000,
+      latencyP99Ms: args.latencyP99Ms ?? 30000,
+      errors5xxPerMinute: args.errors5xxPerMinute ?? 5,
+      gpuUtilizationPercent: args.gpuUtilizationPercent ?? 90,
+      asyncBacklogAgeSeconds: args.asyncBacklogAgeSeconds ?? 900,
+    };
+    const alarm = (
+      spec: AlarmSpec,
+      actions: pulumi.Input<string>[],
+      okActions: pulumi.Input<string>[],
+    ) =>
+      new aws.cloudwatch.MetricAlarm(
+        `${name}-${spec.role}`,
+        {
+          alarmDescription: spec.description,
+          namespace: spec.namespace,
+          metricName: spec.metricName,
+          dimensions: spec.dimensions,
+          statistic: spec.statistic,
+          extendedStatistic: spec.extendedStatistic,
+          period: spec.periodSeconds,
+          evaluationPeriods: spec.evaluationPeriods,
+          datapointsToAlarm: spec.datapointsToAlarm,
+          threshold: spec.threshold,
+          comparisonOperator: spec.comparisonOperator,
+          treatMissingData: "notBreaching",
+          alarmActions: actions,
+          okActions,
+          tags,
+        },
+        child,
+      );
+    const rollbackAlarms: pulumi.Output<string>[] = [];
+    for (const spec of endpointAlarms(endpointName, mode, instance, thresholds)) {
+      const a = alarm(spec, [this.alarmTopicArn], [this.alarmTopicArn]);
+      if (spec.rollback) rollbackAlarms.push(a.name);
+    }
+
+    const endpoint = new aws.sagemaker.Endpoint(
+      `${name}-endpoint`,
+      {
+        name: endpointName,
+        endpointConfigName: config.name,
+        deploymentConfig: deploymentConfig(args, mode, rollbackAlarms),
+        tags,
+      },
+      // The name is fixed (alarms and the role are scoped to it): a replacement must go first.
+      { parent: this, deleteBeforeReplace: true },
+    );
+    this.endpointArn = endpoint.arn;
+    this.roleArn = role.arn;
+
+    // Autoscaling: only what applies to the mode.
+    const policies = targetTrackingPolicies(endpointName, mode, {
+      targetInvocationsPerInstance: args.targetInvocationsPerInstance ?? 70,
+      highResolutionScaling: args.highResolutionScaling ?? false,
+      targetConcurrentRequestsPerModel: args.targetConcurrentRequestsPerModel ?? 4,
+      targetBacklogPerInstance: args.targetBacklogPerInstance ?? 5,
+      scaleInCooldownSeconds: args.scaleInCooldownSeconds ?? 300,
+      scaleOutCooldownSeconds: args.scaleOutCooldownSeconds ?? 60,
+      provisionedConcurrency: args.serverlessProvisionedConcurrency,
+    });
+    if (policies.length > 0) {
+      const serverless = mode === "serverless";
+      const target = new aws.appautoscaling.Target(
+        `${name}-scaling`,
+        {
+          serviceNamespace: "sagemaker",
+          resourceId: scalingResourceId(endpointName),
+          scalableDimension: serverless
+            ? "sagemaker:variant:DesiredProvisionedConcurrency"
+            : "sagemaker:variant:DesiredInstanceCount",
+          minCapacity: serverless ? (args.serverlessProvisionedConcurrency as number) : counts.min,
+          maxCapacity: serverless ? (args.serverlessMaxConcurrency ?? 10) : counts.max,
+          tags,
+        },
+        { parent: this, dependsOn: [endpoint] },
+      );
+      const scaling = {
+        resourceId: target.resourceId,
+        scalableDimension: target.scalableDimension,
+        serviceNamespace: target.serviceNamespace,
+      };
+      for (const p of policies) {
+        new aws.appautoscaling.Policy(
+          `${name}-${p.role}`,
+          {
+            ...scaling,
+            policyType: "TargetTrackingScaling",
+            targetTrackingScalingPolicyConfiguration: {
+              targetValue: p.targetValue,
+              scaleInCooldown: p.scaleInCooldown,
+              scaleOutCooldown: p.scaleOutCooldown,
+              predefinedMetricSpecification: p.predefinedMetricType
+                ? { predefinedMetricType: p.predefinedMetricType }
+                : undefined,
+              customizedMetricSpecification: p.customizedMetric,
+            },
+          },
+          child,
+        );
+      }
+      if (mode === "async") {
+        // Target tracking cannot leave zero instances; a step policy starts the first one.
+        const fromZero = new aws.appautoscaling.Policy(
+          `${name}-scale-from-zero`,
+          {
+            ...scaling,
+            policyType: "StepScaling",
+            stepScalingPolicyConfiguration: {
+              adjustmentType: "ChangeInCapacity",
+              cooldown: args.scaleOutCooldownSeconds ?? 60,
+              metricAggregationType: "Average",
+              stepAdjustments: [{ metricIntervalLowerBound: "0", scalingAdjustment: 1 }],
+            },
+          },
+          child,
+        );
+        alarm(backlogWithoutCapacityAlarm(endpointName), [fromZero.arn], []);
+      }
+    }
+
+    if (mode === "async") {
+      this.asyncInputUri = pulumi.interpolate`s3://${bucketName}/${asyncPrefix}/input/`;
+      this.asyncOutputUri = pulumi.interpolate`s3://${bucketName}/${asyncPrefix}/output/`;
+      this.asyncFailureUri = pulumi.interpolate`s3://${bucketName}/${asyncPrefix}/failure/`;
+    }
+    this.registerOutputs({
+      endpointName,
+      endpointArn: this.endpointArn,
+      roleArn: this.roleArn,
+      alarmTopicArn: this.alarmTopicArn,
+      asyncInputUri: this.asyncInputUri,
+      asyncOutputUri: this.asyncOutputUri,
+    });
+  }
+}

@@ -1,0 +1,196 @@
+/**
+ * The `llm-infra:sagemaker` config section: the stack's SageMaker endpoints.
+ *
+ * ```yaml
+ * llm-infra:sagemaker:
+ *   endpoints:
+ *     - name: chat
+ *       instanceType: ml.g5.2xlarge
+ *       tritonModelName: llama3-8b
+ *       model: { parametersBillions: 8, dtype: bf16, contextLength: 8192, concurrentSequences: 4 }
+ * ```
+ *
+ * Each endpoint serves its own Triton model repository, `<storage.repositoryPrefix>/<name>/`, so
+ * its role reads only that prefix.
+ */
+import { ModelRequirements } from "../catalog/modelFit";
+import {
+  SageMakerEndpointArgs,
+  validateSageMakerEndpointArgs,
+} from "../components/sagemaker/endpointArgs";
+import { SectionReader, fromComponent, isObject } from "./configReader";
+
+/** One endpoint as configured: the component's plain arguments, a name, and whether it is in the VPC. */
+export type EndpointConfig = Omit<
+  SageMakerEndpointArgs,
+  | "modelBucketArn"
+  | "modelKmsKeyArn"
+  | "subnetIds"
+  | "vpcId"
+  | "environment"
+  | "imageUri"
+  | "tags"
+  | "alarmTopicArn"
+  | "kmsKeyArn"
+> & {
+  name: string;
+  /** Run the model containers in the VPC's private subnets. @default true (false for serverless) */
+  inVpc: boolean;
+};
+
+const PREFIX = "llm-infra:sagemaker";
+const NUMBER_KEYS = [
+  "initialInstanceCount",
+  "minInstances",
+  "maxInstances",
+  "targetInvocationsPerInstance",
+  "targetConcurrentRequestsPerModel",
+  "scaleInCooldownSeconds",
+  "scaleOutCooldownSeconds",
+  "modelDataDownloadTimeoutSeconds",
+  "containerStartupTimeoutSeconds",
+  "volumeSizeGb",
+  "asyncMaxConcurrentInvocationsPerInstance",
+  "targetBacklogPerInstance",
+  "serverlessMemoryMb",
+  "serverlessMaxConcurrency",
+  "serverlessProvisionedConcurrency",
+  "dataCapturePercent",
+  "deploymentBakeSeconds",
+  "canaryPercent",
+  "linearStepPercent",
+  "rollingBatchPercent",
+  "latencyP90Ms",
+  "latencyP99Ms",
+  "errors5xxPerMinute",
+  "gpuUtilizationPercent",
+  "asyncBacklogAgeSeconds",
+] as const;
+const STRING_KEYS = [
+  "mode",
+  "image",
+  "imageVersion",
+  "instanceType",
+  "tritonModelName",
+  "modelDataTarball",
+  "deploymentStrategy",
+  "endpointName",
+] as const;
+const BOOLEAN_KEYS = ["highResolutionScaling", "networkIsolation", "inVpc"] as const;
+const MODEL_NUMBER_KEYS = [
+  "parametersBillions",
+  "contextLength",
+  "concurrentSequences",
+  "layers",
+  "hiddenSize",
+  "attentionHeads",
+  "kvHeads",
+  "headroomFraction",
+] as const;
+const MODEL_STRING_KEYS = ["dtype", "kvCacheDtype"] as const;
+/** Names the platform's own components use. */
+const RESERVED_NAMES = ["network", "registry", "models"];
+
+function readModel(reader: SectionReader, problems: string[]): ModelRequirements | undefined {
+  const model = reader.map("model");
+  if (model === undefined) return undefined;
+  const r = new SectionReader(reader.key("model"), model, problems);
+  r.onlyKeys([...MODEL_NUMBER_KEYS, ...MODEL_STRING_KEYS]);
+  const out: Record<string, unknown> = {};
+  for (const k of MODEL_NUMBER_KEYS) out[k] = r.number(k);
+  for (const k of MODEL_STRING_KEYS) out[k] = r.string(k);
+  for (const k of ["parametersBillions", "dtype", "contextLength", "concurrentSequences"]) {
+    if (model[k] === undefined) problems.push(`${r.key(k)} is required`);
+  }
+  return Object.fromEntries(
+    Object.entries(out).filter(([, v]) => v !== undefined),
+  ) as unknown as ModelRequirements;
+}
+
+/**
+ * Parses `llm-infra:sagemaker` (raw, decoded) into endpoint configs, validating each with the
+ * component's own rules. Problems are appended, each naming its full key.
+ */
+export function parseSageMakerConfig(
+  raw: unknown,
+  ctx: { region: string; repositoryPrefix: string },
+  problems: string[],
+): EndpointConfig[] {
+  if (raw === undefined) return [];
+  if (!isObject(raw)) {
+    problems.push(`${PREFIX} must be a map of keys, got ${JSON.stringify(raw)}`);
+    return [];
+  }
+  const section = new SectionReader(PREFIX, raw, problems);
+  section.onlyKeys(["endpoints"]);
+  const list = raw.endpoints ?? [];
+  if (!Array.isArray(list)) {
+    problems.push(`${PREFIX}.endpoints must be a list of endpoints, got ${JSON.stringify(list)}`);
+    return [];
+  }
+  const endpoints: EndpointConfig[] = [];
+  const names = new Set<string>();
+  list.forEach((item: unknown, i: number) => {
+    const prefix = `${PREFIX}.endpoints[${i}]`;
+    if (!isObject(item)) {
+      problems.push(`${prefix} must be a map of keys, got ${JSON.stringify(item)}`);
+      return;
+    }
+    const r = new SectionReader(prefix, item, problems);
+    r.onlyKeys(["name", "model", ...NUMBER_KEYS, ...STRING_KEYS, ...BOOLEAN_KEYS]);
+    const name = r.string("name");
+    if (!name || !/^[a-z][a-z0-9-]{0,30}$/.test(name)) {
+      problems.push(
+        `${r.key("name")} must be 1-31 lower-case letters, digits and hyphens, starting with a letter, got ${JSON.stringify(item.name)}`,
+      );
+      return;
+    }
+    if (RESERVED_NAMES.includes(name))
+      problems.push(
+        `${r.key("name")} must not be ${RESERVED_NAMES.join(", ")} (the platform's own components)`,
+      );
+    if (names.has(name)) problems.push(`${r.key("name")} ${name} is used by another endpoint`);
+    names.add(name);
+
+    const values: Record<string, unknown> = {};
+    for (const k of NUMBER_KEYS) values[k] = r.number(k);
+    for (const k of STRING_KEYS) values[k] = r.string(k);
+    for (const k of BOOLEAN_KEYS) values[k] = r.boolean(k);
+    const modelRequirements = readModel(r, problems);
+    const plain = Object.fromEntries(
+      Object.entries(values).filter(([, v]) => v !== undefined),
+    ) as Partial<EndpointConfig>;
+    const mode = plain.mode ?? "realtime";
+    const inVpc = plain.inVpc ?? mode !== "serverless";
+    const config: EndpointConfig = {
+      ...plain,
+      name,
+      inVpc,
+      modelRequirements,
+      modelDataPrefix:
+        plain.modelDataTarball === undefined ? `${ctx.repositoryPrefix}/${name}` : undefined,
+    };
+    problems.push(
+      ...fromComponent(prefix, validateSageMakerEndpointArgs(componentArgs(config, ctx.region)), {
+        modelRequirements: "model",
+        subnetIds: "inVpc",
+        vpcId: "inVpc",
+        modelDataPrefix: "modelDataTarball",
+      }),
+    );
+    endpoints.push(config);
+  });
+  return endpoints;
+}
+
+/** The component arguments of a configured endpoint (placeholders where the platform fills in outputs). */
+export function componentArgs(config: EndpointConfig, region: string): SageMakerEndpointArgs {
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars
+  const { name, inVpc, ...args } = config;
+  return {
+    ...args,
+    region,
+    modelBucketArn: "arn:aws:s3:::model-store",
+    ...(inVpc ? { subnetIds: ["subnet"], vpcId: "vpc" } : {}),
+  };
+}

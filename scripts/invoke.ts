@@ -1,0 +1,102 @@
+/**
+ * `npm run invoke -- <endpoint> "<prompt>" [--stream | --async <s3-input-uri>]`: one request to a
+ * deployed SageMaker endpoint, with AWS credentials from the environment.
+ *
+ * Exit status: 0 answered, 1 the invocation failed (the message says why), 2 usage.
+ */
+import { Command, CommanderError } from "commander";
+import { InvocationError, SageMakerInferenceClient } from "../client/sagemakerClient";
+
+export async function main(
+  argv: string[],
+  makeClient = (region: string) => new SageMakerInferenceClient({ region }),
+): Promise<number> {
+  const cli = new Command("invoke")
+    .description("Send a prompt to a SageMaker endpoint and print the answer")
+    .argument("<endpoint>", "the endpoint name (pulumi stack output sagemakerEndpoints)")
+    .argument("<prompt>", "the prompt")
+    .option("--stream", "print the answer as it is generated (InvokeEndpointWithResponseStream)")
+    .option(
+      "--async <s3-input-uri>",
+      "asynchronous endpoint: upload the request here (the endpoint's asyncInputUri) and wait for the result",
+    )
+    .option("--max-tokens <n>", "tokens to generate", "256")
+    .option("--temperature <t>", "sampling temperature", "0.7")
+    .option("--timeout-seconds <s>", "how long to wait for an async result", "900")
+    .option(
+      "--region <region>",
+      "AWS region",
+      process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? "us-east-1",
+    )
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  try {
+    cli.parse(argv, { from: "user" });
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
+    throw e;
+  }
+  const [endpoint, prompt] = cli.args;
+  const o = cli.opts<{
+    stream?: boolean;
+    async?: string;
+    maxTokens: string;
+    temperature: string;
+    timeoutSeconds: string;
+    region: string;
+  }>();
+  const parameters = { max_tokens: Number(o.maxTokens), temperature: Number(o.temperature) };
+  if (
+    !Number.isInteger(parameters.max_tokens) ||
+    parameters.max_tokens < 1 ||
+    !Number.isFinite(parameters.temperature) ||
+    parameters.temperature < 0
+  ) {
+    process.stderr.write(
+      "error: --max-tokens must be a positive integer and --temperature a number of at least 0\n",
+    );
+    return 2;
+  }
+  if (o.stream && o.async) {
+    process.stderr.write("error: --stream and --async cannot be combined\n");
+    return 2;
+  }
+  const client = makeClient(o.region);
+  try {
+    if (o.stream) {
+      for await (const chunk of client.stream(endpoint, prompt, parameters))
+        process.stdout.write(chunk);
+      process.stdout.write("\n");
+    } else if (o.async) {
+      const result = await client.invokeAsync(
+        endpoint,
+        prompt,
+        { inputUri: o.async, timeoutSeconds: Number(o.timeoutSeconds) },
+        parameters,
+      );
+      process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    } else {
+      const result = await client.invoke(endpoint, prompt, parameters);
+      process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    }
+    return 0;
+  } catch (e) {
+    process.stderr.write(
+      `error: ${e instanceof InvocationError ? e.message : e instanceof Error ? `${e.name}: ${e.message}` : String(e)}\n`,
+    );
+    return 1;
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    // Exit only once stdout is flushed: a pipe takes large outputs in several writes.
+    (code) => process.stdout.write("", () => process.exit(code)),
+    (e: unknown) => {
+      process.stderr.write(
+        `invoke failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`,
+      );
+      process.exit(3);
+    },
+  );
+}
