@@ -4,6 +4,7 @@
  *
  * Exit status: 0 answered, 1 the invocation failed (the message says why), 2 usage.
  */
+import { runMain } from "./cli";
 import { Command, CommanderError } from "commander";
 import { InvocationError, SageMakerInferenceClient } from "../client/sagemakerClient";
 
@@ -88,15 +89,4 @@ export async function main(
   }
 }
 
-if (require.main === module) {
-  main(process.argv.slice(2)).then(
-    // Exit only once stdout is flushed: a pipe takes large outputs in several writes.
-    (code) => process.stdout.write("", () => process.exit(code)),
-    (e: unknown) => {
-      process.stderr.write(
-        `invoke failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`,
-      );
-      process.exit(3);
-    },
-  );
-}
+if (require.main === module) runMain("invoke", (argv) => main(argv));

@@ -5,6 +5,7 @@
  */
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
+import { runMain } from "./cli";
 import { Command, CommanderError } from "commander";
 import { ConfigError } from "../programs/config";
 import { UsageError, listStacks, planStack } from "../offline/plan";
@@ -55,15 +56,4 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-if (require.main === module) {
-  main(process.argv.slice(2)).then(
-    // Exit only once stdout is flushed: a pipe takes large outputs in several writes.
-    (code) => process.stdout.write("", () => process.exit(code)),
-    (e: unknown) => {
-      process.stderr.write(
-        `plan failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`,
-      );
-      process.exit(3);
-    },
-  );
-}
+if (require.main === module) runMain("plan", (argv) => main(argv));

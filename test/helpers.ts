@@ -2,9 +2,22 @@
  * Test helpers: the same offline engine `npm run plan` uses, and lookups over what it captured.
  */
 import * as assert from "assert";
+import { ModelRequirements } from "../catalog";
 import { CapturedResource, capture } from "../offline/engine";
 
 export const REGION = "us-east-1";
+
+/** Llama 3 8B in bf16 serving 4 sequences of 8k tokens: 32 layers, hidden 4096, 32 heads, 8 KV heads. */
+export const LLAMA3_8B: ModelRequirements = {
+  parametersBillions: 8,
+  dtype: "bf16",
+  contextLength: 8192,
+  concurrentSequences: 4,
+  layers: 32,
+  hiddenSize: 4096,
+  attentionHeads: 32,
+  kvHeads: 8,
+};
 
 /** Runs `program` under the offline mocks and returns what it registered. */
 export async function resourcesOf(

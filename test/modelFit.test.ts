@@ -13,24 +13,13 @@ import {
   instancesThatFit,
   validateModelRequirements,
 } from "../catalog";
+import { LLAMA3_8B } from "./helpers";
 
 const GIB = 1024 ** 3;
 
-/** Llama 3 8B: 32 layers, hidden 4096, 32 heads, 8 KV heads. */
-const llama3_8b: ModelRequirements = {
-  parametersBillions: 8,
-  dtype: "bf16",
-  contextLength: 8192,
-  concurrentSequences: 4,
-  layers: 32,
-  hiddenSize: 4096,
-  attentionHeads: 32,
-  kvHeads: 8,
-};
-
 describe("catalog: model fit", () => {
   it("computes weights and KV cache from the model's shape", () => {
-    const m = estimateMemory(llama3_8b);
+    const m = estimateMemory(LLAMA3_8B);
     assert.strictEqual(m.weightsGib, (8e9 * 2) / GIB);
     // 2 (K,V) x 32 layers x 1024 (4096 x 8/32) x 8192 tokens x 4 sequences x 2 bytes = 4 GiB
     assert.strictEqual(m.kvCacheGib, 4);
@@ -39,9 +28,9 @@ describe("catalog: model fit", () => {
   });
 
   it("fits Llama 3 8B in bf16 on one A10G, and not with 16 long sequences", () => {
-    assert.strictEqual(fitsInstance(llama3_8b, getInstance("g5.xlarge")).fits, true);
+    assert.strictEqual(fitsInstance(LLAMA3_8B, getInstance("g5.xlarge")).fits, true);
     assert.strictEqual(
-      fitsInstance({ ...llama3_8b, concurrentSequences: 16 }, getInstance("g5.xlarge")).fits,
+      fitsInstance({ ...LLAMA3_8B, concurrentSequences: 16 }, getInstance("g5.xlarge")).fits,
       false,
     );
   });
@@ -103,7 +92,7 @@ describe("catalog: model fit", () => {
       ["parametersBillions", "contextLength", "dtype", "headroomFraction", "kvHeads"],
     );
     assert.throws(
-      () => estimateMemory({ ...llama3_8b, contextLength: 0 }),
+      () => estimateMemory({ ...LLAMA3_8B, contextLength: 0 }),
       /contextLength must be a positive integer/,
     );
   });

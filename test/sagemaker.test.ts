@@ -1,29 +1,18 @@
 import * as assert from "assert";
-import { ModelRequirements } from "../catalog";
 import { SageMakerEndpoint, SageMakerEndpointArgs } from "../components";
 import { defaultEndpointName, deploymentConfig } from "../components/sagemaker/sageMakerEndpoint";
 import { CapturedResource } from "../offline/engine";
-import { assertThrowsWith, ofType, one, policyOf, resourcesOf } from "./helpers";
+import { LLAMA3_8B, assertThrowsWith, ofType, one, policyOf, resourcesOf } from "./helpers";
 
 const BUCKET_ARN = "arn:aws:s3:::models-bucket-1234567";
 const MODEL_KEY = "arn:aws:kms:us-east-1:123456789012:key/model";
-const llama8b: ModelRequirements = {
-  parametersBillions: 8,
-  dtype: "bf16",
-  contextLength: 8192,
-  concurrentSequences: 4,
-  layers: 32,
-  hiddenSize: 4096,
-  attentionHeads: 32,
-  kvHeads: 8,
-};
 const base: SageMakerEndpointArgs = {
   modelBucketArn: BUCKET_ARN,
   modelKmsKeyArn: MODEL_KEY,
   modelDataPrefix: "model-repository/chat",
   tritonModelName: "llama3-8b",
   instanceType: "ml.g5.2xlarge",
-  modelRequirements: llama8b,
+  modelRequirements: LLAMA3_8B,
 };
 const TYPES = {
   model: "aws:sagemaker/model:Model",
@@ -274,11 +263,17 @@ describe("SageMakerEndpoint: real-time", () => {
 
   it("supports linear, rolling and all-at-once deployments", () => {
     const alarms = ["a"];
-    assert.strictEqual(
-      deploymentConfig({ ...base, deploymentStrategy: "linear" }, "realtime", alarms)
-        .blueGreenUpdatePolicy && "LINEAR",
-      "LINEAR",
-    );
+    const linear = deploymentConfig({ ...base, deploymentStrategy: "linear" }, "realtime", alarms);
+    assert.deepStrictEqual(linear.blueGreenUpdatePolicy, {
+      trafficRoutingConfiguration: {
+        type: "LINEAR",
+        waitIntervalInSeconds: 600,
+        linearStepSize: { type: "CAPACITY_PERCENT", value: 25 },
+      },
+      terminationWaitInSeconds: 600,
+      maximumExecutionTimeoutInSeconds: 28800,
+    });
+    assert.deepStrictEqual(linear.autoRollbackConfiguration, { alarms: [{ alarmName: "a" }] });
     const rolling = deploymentConfig(
       { ...base, deploymentStrategy: "rolling", rollingBatchPercent: 50 },
       "realtime",

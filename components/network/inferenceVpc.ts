@@ -9,6 +9,7 @@ import {
   throwIfInvalid,
 } from "../validation";
 import { Tags, withTags } from "../tags";
+import { serviceTrustPolicy } from "../trust";
 
 /** How many NAT gateways the VPC runs. */
 export const NatGatewayStrategy = {
@@ -144,21 +145,6 @@ const AWSX_NAT: Record<NatGatewayStrategy, awsx.types.enums.ec2.NatGatewayStrate
   onePerAz: "OnePerAz",
 };
 
-/** The trust policy that lets VPC Flow Logs assume the delivery role, for this account only. */
-export function flowLogsTrustPolicy(accountId: string): object {
-  return {
-    Version: "2012-10-17",
-    Statement: [
-      {
-        Effect: "Allow",
-        Principal: { Service: "vpc-flow-logs.amazonaws.com" },
-        Action: "sts:AssumeRole",
-        Condition: { StringEquals: { "aws:SourceAccount": accountId } },
-      },
-    ],
-  };
-}
-
 /** Write access to one log group and nothing else. */
 export function flowLogsDeliveryPolicy(logGroupArn: string): object {
   return {
@@ -293,7 +279,9 @@ export class InferenceVpc extends pulumi.ComponentResource {
       const role = new aws.iam.Role(
         `${name}-flow-logs`,
         {
-          assumeRolePolicy: accountId.apply((id) => JSON.stringify(flowLogsTrustPolicy(id))),
+          assumeRolePolicy: accountId.apply((id) =>
+            JSON.stringify(serviceTrustPolicy("vpc-flow-logs.amazonaws.com", id)),
+          ),
           description: "Delivers VPC flow logs to one log group",
           tags: args.tags,
         },

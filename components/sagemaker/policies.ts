@@ -4,20 +4,6 @@
  */
 import { PolicyDocument, PolicyStatement } from "../storage/modelStorePolicies";
 
-export function sageMakerTrustPolicy(accountId: string): PolicyDocument {
-  return {
-    Version: "2012-10-17",
-    Statement: [
-      {
-        Effect: "Allow",
-        Principal: { Service: "sagemaker.amazonaws.com" },
-        Action: "sts:AssumeRole",
-        Condition: { StringEquals: { "aws:SourceAccount": accountId } },
-      },
-    ],
-  };
-}
-
 export interface ExecutionPolicyArgs {
   partition: string;
   region: string;

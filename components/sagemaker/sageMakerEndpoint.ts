@@ -20,12 +20,8 @@ import {
   scalingResourceId,
   targetTrackingPolicies,
 } from "./monitoring";
-import {
-  alarmTopicKeyPolicy,
-  endpointExecutionPolicy,
-  sageMakerTrustPolicy,
-  tlsOnlyTopicPolicy,
-} from "./policies";
+import { alarmTopicKeyPolicy, endpointExecutionPolicy, tlsOnlyTopicPolicy } from "./policies";
+import { serviceTrustPolicy } from "../trust";
 
 /** `<project>-<stack>-<name>` as a SageMaker endpoint name: at most 63 letters, digits and hyphens. */
 export function defaultEndpointName(project: string, stack: string, name: string): string {
@@ -188,7 +184,9 @@ export class SageMakerEndpoint extends pulumi.ComponentResource {
       `${name}-role`,
       {
         description: `Execution role of SageMaker endpoint ${endpointName}`,
-        assumeRolePolicy: accountId.apply((id) => JSON.stringify(sageMakerTrustPolicy(id))),
+        assumeRolePolicy: accountId.apply((id) =>
+          JSON.stringify(serviceTrustPolicy("sagemaker.amazonaws.com", id)),
+        ),
         tags,
       },
       child,
