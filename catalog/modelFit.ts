@@ -24,6 +24,12 @@ import {
 } from "./instances";
 import { ec2HourlyUsd, sagemakerHourlyUsd } from "./prices";
 
+/**
+ * The tag components put on a resource with the accelerator memory (GiB) its model needs; the
+ * policy pack checks it against the resource's instance type.
+ */
+export const MODEL_MEMORY_TAG = "llm-infra:model-memory-gib";
+
 export const ModelDtype = {
   fp32: "fp32",
   bf16: "bf16",

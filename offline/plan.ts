@@ -8,7 +8,9 @@ import * as YAML from "yaml";
 import { CostEstimate, estimateMonthlyCost } from "../catalog/cost";
 import { PROJECT, StackConfig, parseStackConfig } from "../programs/config";
 import program from "../programs/index";
+import { ALL_POLICIES } from "../policy/policies";
 import { CapturedResource, capture } from "./engine";
+import { evaluatePolicies, readPolicyConfig } from "./policyEvaluator";
 
 /** A policy verdict (filled by the policy pack; empty until it exists). */
 export interface PolicyVerdict {
@@ -26,6 +28,8 @@ export interface PlanReport {
   resources: CapturedResource[];
   cost: CostEstimate;
   policies: PolicyVerdict[];
+  /** How many policies ran (not disabled in the environment's pack configuration). */
+  policiesEvaluated: number;
 }
 
 /** A usage problem (unknown stack, unreadable file): the CLI exits 2 with the message. */
@@ -100,13 +104,20 @@ export async function planConfig(
     region: config.region,
     assumptions: config.cost.assumptions,
   });
+  // The pack configuration of the stack's environment, as `--policy-pack-config` would pass it.
+  const { verdicts, evaluated } = await evaluatePolicies(ALL_POLICIES, resources, {
+    project: PROJECT,
+    stack,
+    config: readPolicyConfig(config.environment, projectRoot()),
+  });
   return {
     stack,
     environment: config.environment,
     region: config.region,
     resources,
     cost,
-    policies: [],
+    policies: verdicts,
+    policiesEvaluated: evaluated,
   };
 }
 

@@ -100,9 +100,13 @@ export function toText(report: PlanReport): string {
   }
   out.push("");
   if (report.policies.length === 0) {
-    out.push("Policies: no policy pack has been evaluated; no verdicts.");
+    out.push(
+      `Policies: no violations (${report.policiesEvaluated} policies of the ${report.environment} configuration).`,
+    );
   } else {
-    out.push("Policies:");
+    out.push(
+      `Policies: ${report.policies.length} violation(s) of ${report.policiesEvaluated} policies (${report.environment} configuration)`,
+    );
     for (const level of ["mandatory", "advisory", "remediate"] as const) {
       const verdicts = report.policies.filter((p) => p.enforcement === level);
       if (verdicts.length === 0) continue;

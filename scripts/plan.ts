@@ -46,7 +46,10 @@ export async function main(argv: string[]): Promise<number> {
   try {
     const report = await planStack(stack, dir === undefined ? undefined : path.resolve(dir));
     process.stdout.write(`${json === true ? toJson(report) : toText(report)}\n`);
-    return report.policies.some((p) => p.enforcement === "mandatory") ? EXIT_POLICY : EXIT_OK;
+    const mandatory = report.policies.filter((p) => p.enforcement === "mandatory");
+    for (const v of mandatory)
+      process.stderr.write(`error: ${v.policy} (mandatory) on ${v.resource}: ${v.message}\n`);
+    return mandatory.length > 0 ? EXIT_POLICY : EXIT_OK;
   } catch (e) {
     if (isUserError(e)) {
       process.stderr.write(`error: ${(e as Error).message}\n`);

@@ -3,6 +3,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "crypto";
 import { getInstance } from "../../catalog/instances";
 import { servingImageUri } from "../../catalog/images";
+import { MODEL_MEMORY_TAG, estimateMemory } from "../../catalog/modelFit";
+import { withTags } from "../tags";
 import { throwIfInvalid } from "../validation";
 import {
   EndpointMode,
@@ -363,7 +365,12 @@ export class SageMakerEndpoint extends pulumi.ComponentResource {
               captureContentTypeHeader: { jsonContentTypes: ["application/json"] },
             }
           : undefined,
-        tags,
+        // The model's memory need, for the policy pack's fit check.
+        tags: args.modelRequirements
+          ? withTags(tags, {
+              [MODEL_MEMORY_TAG]: estimateMemory(args.modelRequirements).requiredGib.toFixed(1),
+            })
+          : tags,
       },
       child,
     );

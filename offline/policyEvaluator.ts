@@ -1,0 +1,231 @@
+/**
+ * Runs CrossGuard policies in-process over captured resources, as the Pulumi engine would: each
+ * resource policy sees every resource's type, inputs, URN, name and options; stack policies see
+ * the whole stack; configuration is the policy's schema defaults overlaid with the pack config;
+ * `notApplicable` and the type fast-path are honoured; `disabled` policies do not run.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import {
+  EnforcementLevel,
+  Policies,
+  PolicyPackConfig,
+  PolicyResource,
+  ReportViolation,
+  ResourceValidationArgs,
+  ResourceValidationPolicy,
+  StackValidationPolicy,
+} from "@pulumi/policy";
+import { CapturedResource } from "./engine";
+import { PolicyVerdict } from "./plan";
+
+class NotApplicable extends Error {
+  constructor(public readonly reason: string | undefined) {
+    super(reason ?? "not applicable");
+  }
+}
+function notApplicable(reason?: string): never {
+  throw new NotApplicable(reason);
+}
+
+export interface NotApplicableRecord {
+  policy: string;
+  resource: string;
+  reason: string;
+}
+
+export interface Evaluation {
+  /** Policies that ran (not disabled). */
+  evaluated: number;
+  verdicts: PolicyVerdict[];
+  notApplicable: NotApplicableRecord[];
+}
+
+export interface EvaluateOptions {
+  project: string;
+  stack: string;
+  /** The pack configuration (`--policy-pack-config`): per policy, a level or `{enforcementLevel, ...}`. */
+  config?: PolicyPackConfig;
+  stackTags?: ReadonlyMap<string, string>;
+}
+
+type PolicyConfigValue =
+  EnforcementLevel | ({ enforcementLevel?: EnforcementLevel } & Record<string, unknown>);
+
+function enforcementOf(
+  policy: { enforcementLevel?: EnforcementLevel },
+  value: PolicyConfigValue | undefined,
+): EnforcementLevel {
+  const configured = typeof value === "string" ? value : value?.enforcementLevel;
+  return configured ?? policy.enforcementLevel ?? "advisory";
+}
+
+/** Schema defaults overlaid with the configured values (what the CLI hands a policy). */
+function configOf(
+  policy: ResourceValidationPolicy | StackValidationPolicy,
+  value: PolicyConfigValue | undefined,
+) {
+  const defaults = Object.fromEntries(
+    Object.entries(policy.configSchema?.properties ?? {})
+      .filter(([, schema]) => (schema as { default?: unknown }).default !== undefined)
+      .map(([k, schema]) => [k, (schema as { default?: unknown }).default]),
+  );
+  const configured =
+    typeof value === "object"
+      ? Object.fromEntries(Object.entries(value).filter(([k]) => k !== "enforcementLevel"))
+      : {};
+  return { ...defaults, ...configured };
+}
+
+function typeOf(cls: unknown): string | undefined {
+  return (cls as { __pulumiType?: string } | undefined)?.__pulumiType;
+}
+
+function urnOf(r: CapturedResource, options: EvaluateOptions): string {
+  return `urn:pulumi:${options.stack}::${options.project}::${r.type}::${r.name}`;
+}
+
+function resourceOptions(r: CapturedResource, parentUrn: string | undefined) {
+  return {
+    protect: r.protect,
+    ignoreChanges: [],
+    aliases: [],
+    customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 },
+    additionalSecretOutputs: [],
+    parent: parentUrn,
+  };
+}
+
+/** Runs every policy over the resources and returns the violations and not-applicable records. */
+export async function evaluatePolicies(
+  policies: Policies,
+  resources: CapturedResource[],
+  options: EvaluateOptions,
+): Promise<Evaluation> {
+  const verdicts: PolicyVerdict[] = [];
+  const notApplicableRecords: NotApplicableRecord[] = [];
+  let evaluated = 0;
+  const stackTags = options.stackTags ?? new Map<string, string>();
+  const byName = new Map(resources.filter((r) => !r.custom).map((r) => [r.name, r]));
+  const parentUrn = (r: CapturedResource) => {
+    const parent = r.parent === null ? undefined : byName.get(r.parent);
+    return parent ? urnOf(parent, options) : undefined;
+  };
+
+  for (const policy of policies) {
+    const value = options.config?.[policy.name] as PolicyConfigValue | undefined;
+    let enforcement = enforcementOf(policy, value);
+    if (enforcement === "disabled") continue;
+    evaluated++;
+    if (enforcement === "remediate") enforcement = "mandatory";
+    const level = enforcement as PolicyVerdict["enforcement"];
+    const config = configOf(policy, value);
+    const getConfig = <T extends object>() => config as T;
+
+    if ("validateStack" in policy) {
+      const policyResources = stackResources(resources, options);
+      const report: ReportViolation = (message, urn) => {
+        const resource = urn ? (policyResources.find((p) => p.urn === urn)?.name ?? urn) : "stack";
+        verdicts.push({ policy: policy.name, enforcement: level, resource, message });
+      };
+      try {
+        await Promise.resolve(
+          policy.validateStack(
+            { resources: policyResources, stackTags, getConfig, notApplicable },
+            report,
+          ),
+        );
+      } catch (e) {
+        if (!(e instanceof NotApplicable)) throw e;
+        notApplicableRecords.push({
+          policy: policy.name,
+          resource: "stack",
+          reason: e.reason ?? "",
+        });
+      }
+      continue;
+    }
+
+    const validations = ([] as unknown[]).concat(
+      (policy as ResourceValidationPolicy).validateResource ?? [],
+    ) as ((a: ResourceValidationArgs, r: ReportViolation) => Promise<void> | void)[];
+    const fastType = validations.length === 1 ? typeOf(validations[0]) : undefined;
+    for (const r of resources) {
+      if (fastType && fastType !== r.type) {
+        notApplicableRecords.push({
+          policy: policy.name,
+          resource: r.name,
+          reason: `Policy only applies to resources of type '${fastType}'`,
+        });
+        continue;
+      }
+      const args: ResourceValidationArgs = {
+        type: r.type,
+        props: r.inputs,
+        urn: urnOf(r, options),
+        name: r.name,
+        opts: resourceOptions(r, parentUrn(r)),
+        stackTags,
+        isType: (cls) => typeOf(cls) === r.type,
+        asType: ((cls: unknown) =>
+          typeOf(cls) === r.type ? r.inputs : undefined) as ResourceValidationArgs["asType"],
+        getConfig,
+        notApplicable,
+      };
+      const report: ReportViolation = (message) =>
+        verdicts.push({ policy: policy.name, enforcement: level, resource: r.name, message });
+      for (const validate of validations) {
+        try {
+          await Promise.resolve(validate(args, report));
+        } catch (e) {
+          if (!(e instanceof NotApplicable))
+            throw new Error(`policy ${policy.name} failed on ${r.name}: ${(e as Error).message}`, {
+              cause: e,
+            });
+          notApplicableRecords.push({
+            policy: policy.name,
+            resource: r.name,
+            reason: e.reason ?? "",
+          });
+        }
+      }
+    }
+  }
+  return { evaluated, verdicts, notApplicable: notApplicableRecords };
+}
+
+/** The stack as stack policies see it: each resource with its id among its properties and its parent linked. */
+function stackResources(resources: CapturedResource[], options: EvaluateOptions): PolicyResource[] {
+  const out = new Map<string, PolicyResource>();
+  const list = resources.map((r) => {
+    const props = r.id === undefined ? { ...r.inputs } : { id: r.id, ...r.inputs };
+    const p: PolicyResource = {
+      type: r.type,
+      props,
+      urn: urnOf(r, options),
+      name: r.name,
+      opts: resourceOptions(r, undefined),
+      dependencies: [],
+      propertyDependencies: {},
+      isType: (cls) => typeOf(cls) === r.type,
+      asType: ((cls: unknown) =>
+        typeOf(cls) === r.type ? props : undefined) as PolicyResource["asType"],
+    };
+    if (!r.custom) out.set(r.name, p);
+    return { r, p };
+  });
+  for (const { r, p } of list) {
+    if (r.parent !== null && out.has(r.parent)) {
+      p.parent = out.get(r.parent);
+      p.opts.parent = p.parent?.urn;
+    }
+  }
+  return list.map(({ p }) => p);
+}
+
+/** The pack configuration of an environment: policy/config/<environment>.json. */
+export function readPolicyConfig(environment: string, root: string): PolicyPackConfig {
+  const file = path.join(root, "policy", "config", `${environment}.json`);
+  if (!fs.existsSync(file)) return {};
+  return JSON.parse(fs.readFileSync(file, "utf8")) as PolicyPackConfig;
+}

@@ -1,0 +1,130 @@
+/**
+ * Cost policies: the stack's monthly estimate against the environment's budget (the same
+ * estimator `npm run plan` prints), and a cap on how many instances any group may scale to.
+ */
+import { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
+import { estimateMonthlyCost } from "../catalog/cost";
+import { list, obj } from "./resources";
+
+interface BudgetConfig {
+  monthlyBudgetUsd: number;
+  warnFraction: number;
+  region: string;
+}
+
+const budgetSchema = {
+  properties: {
+    monthlyBudgetUsd: {
+      type: "number" as const,
+      default: 5000,
+      description: "The environment's monthly budget, USD",
+    },
+    warnFraction: {
+      type: "number" as const,
+      default: 0.8,
+      description: "Share of the budget above which the stack is flagged",
+    },
+    region: {
+      type: "string" as const,
+      default: "us-east-1",
+      description: "Region whose prices the estimate uses",
+    },
+  },
+};
+
+const usd = (n: number) =>
+  `$${n.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
+
+function estimate(args: Parameters<StackValidationPolicy["validateStack"]>[0]) {
+  const { region } = args.getConfig<BudgetConfig>();
+  const records = args.resources.map((r) => ({
+    type: r.type,
+    name: r.name,
+    parent: r.parent?.name ?? null,
+    id: typeof r.props.id === "string" ? r.props.id : undefined,
+    inputs: r.props,
+  }));
+  return estimateMonthlyCost(records, { region });
+}
+
+function largest(lines: { resource: string; monthlyUsd: number }[]): string {
+  return [...lines]
+    .sort((a, b) => b.monthlyUsd - a.monthlyUsd)
+    .slice(0, 3)
+    .map((l) => `${l.resource} ${usd(l.monthlyUsd)}`)
+    .join(", ");
+}
+
+export const monthlyBudget: StackValidationPolicy = {
+  name: "monthly-budget",
+  description: "The stack's estimated monthly cost stays within the environment's budget.",
+  enforcementLevel: "mandatory",
+  configSchema: budgetSchema,
+  validateStack: (args, reportViolation) => {
+    const { monthlyBudgetUsd } = args.getConfig<BudgetConfig>();
+    const cost = estimate(args);
+    if (cost.monthlyUsd > monthlyBudgetUsd) {
+      reportViolation(
+        `estimated ${usd(cost.monthlyUsd)}/month exceeds the budget of ${usd(monthlyBudgetUsd)}; largest: ${largest(cost.lines)}`,
+      );
+    }
+  },
+};
+
+export const monthlyBudgetWarning: StackValidationPolicy = {
+  name: "monthly-budget-warning",
+  description: "The stack's estimated monthly cost is flagged above a share of the budget.",
+  enforcementLevel: "advisory",
+  configSchema: budgetSchema,
+  validateStack: (args, reportViolation) => {
+    const { monthlyBudgetUsd, warnFraction } = args.getConfig<BudgetConfig>();
+    const cost = estimate(args);
+    const threshold = monthlyBudgetUsd * warnFraction;
+    if (cost.monthlyUsd > threshold && cost.monthlyUsd <= monthlyBudgetUsd) {
+      reportViolation(
+        `estimated ${usd(cost.monthlyUsd)}/month is above ${Math.round(warnFraction * 100)}% of the budget of ${usd(monthlyBudgetUsd)}`,
+      );
+    }
+  },
+};
+
+/** The most instances a resource may run or scale to, or undefined when it runs none. */
+export function maxInstancesOf(type: string, props: Record<string, unknown>): number | undefined {
+  switch (type) {
+    case "aws:eks/nodeGroup:NodeGroup":
+      return Number(obj(props.scalingConfig).maxSize ?? 0);
+    case "aws:autoscaling/group:Group":
+      return Number(props.maxSize ?? 0);
+    case "aws:appautoscaling/target:Target":
+      return props.scalableDimension === "sagemaker:variant:DesiredInstanceCount"
+        ? Number(props.maxCapacity ?? 0)
+        : undefined;
+    case "aws:sagemaker/endpointConfiguration:EndpointConfiguration":
+      return Math.max(
+        0,
+        ...list(props.productionVariants).map((v) => Number(obj(v).initialInstanceCount ?? 0)),
+      );
+    default:
+      return undefined;
+  }
+}
+
+export const maxInstances: ResourceValidationPolicy = {
+  name: "max-instances",
+  description:
+    "No node group, endpoint variant or Auto Scaling group scales beyond the environment's cap.",
+  enforcementLevel: "mandatory",
+  configSchema: {
+    properties: {
+      maxInstances: { type: "integer", default: 20, description: "Most instances per group" },
+    },
+  },
+  validateResource: (args, reportViolation) => {
+    const count = maxInstancesOf(args.type, args.props);
+    if (count === undefined) return args.notApplicable("runs no instances");
+    const { maxInstances: cap } = args.getConfig<{ maxInstances: number }>();
+    if (count > cap) reportViolation(`${args.name} may run ${count} instances; the cap is ${cap}`);
+  },
+};
+
+export const COST_POLICIES = [monthlyBudget, monthlyBudgetWarning, maxInstances];

@@ -1,0 +1,135 @@
+/**
+ * Instance-type policies: per-environment allowlists (P-family GPUs only where explicitly allowed),
+ * types the catalog knows, spot for dev GPU groups, and models that fit their accelerators.
+ */
+import { ResourceValidationPolicy } from "@pulumi/policy";
+import { findInstance, totalAcceleratorMemoryMib } from "../catalog/instances";
+import { MODEL_MEMORY_TAG } from "../catalog/modelFit";
+import { instanceTypesOf, list, tagsOf } from "./resources";
+
+/** The P-family types that cost tens of thousands a month each. */
+const P_FAMILY = /^p\d/;
+
+export const instanceTypeAllowlist: ResourceValidationPolicy = {
+  name: "instance-type-allowlist",
+  description:
+    "Node groups, launch templates, Auto Scaling groups, instances and SageMaker variants use the environment's allowed instance types.",
+  enforcementLevel: "mandatory",
+  configSchema: {
+    properties: {
+      allowedInstanceTypes: {
+        type: "array",
+        items: { type: "string" },
+        default: [
+          "g5.xlarge",
+          "g5.2xlarge",
+          "g6.xlarge",
+          "g6.2xlarge",
+          "inf2.xlarge",
+          "t3.medium",
+          "m5.large",
+          "m5.xlarge",
+          "m6i.large",
+          "m7i.large",
+          "c5.xlarge",
+          "c6i.xlarge",
+        ],
+        description: "EC2 instance types (SageMaker ml.* types are matched without the prefix)",
+      },
+      allowPFamily: {
+        type: "boolean",
+        default: false,
+        description: "Allow p4d, p4de and p5 (only where explicitly wanted)",
+      },
+    },
+  },
+  validateResource: (args, reportViolation) => {
+    const types = instanceTypesOf(args.type, args.props);
+    if (types === undefined) return args.notApplicable("runs no instances");
+    const { allowedInstanceTypes, allowPFamily } = args.getConfig<{
+      allowedInstanceTypes: string[];
+      allowPFamily: boolean;
+    }>();
+    for (const t of types) {
+      if (P_FAMILY.test(t) && !allowPFamily) {
+        reportViolation(
+          `${args.name} uses ${t}: P-family instances are not allowed in this environment (allowPFamily is false)`,
+        );
+      } else if (!allowedInstanceTypes.includes(t) && !(P_FAMILY.test(t) && allowPFamily)) {
+        reportViolation(
+          `${args.name} uses ${t}, which is not in this environment's allowlist (${allowedInstanceTypes.join(", ")})`,
+        );
+      }
+    }
+  },
+};
+
+export const instanceTypeKnown: ResourceValidationPolicy = {
+  name: "instance-type-known",
+  description:
+    "Every instance type is one the catalog knows (specs and prices), so fit and cost are checked.",
+  enforcementLevel: "mandatory",
+  validateResource: (args, reportViolation) => {
+    const types = instanceTypesOf(args.type, args.props);
+    if (types === undefined) return args.notApplicable("runs no instances");
+    for (const t of types) {
+      if (!findInstance(t))
+        reportViolation(`${args.name} uses ${t}, which the catalog does not know`);
+    }
+  },
+};
+
+export const spotForDevGpu: ResourceValidationPolicy = {
+  name: "spot-for-dev-gpu",
+  description: "GPU node groups in development run on spot capacity.",
+  enforcementLevel: "advisory",
+  validateResource: (args, reportViolation) => {
+    if (args.type !== "aws:eks/nodeGroup:NodeGroup")
+      return args.notApplicable("applies to EKS node groups");
+    const accelerated = list(args.props.instanceTypes).some(
+      (t) => findInstance(String(t))?.accelerator !== undefined,
+    );
+    if (!accelerated) return args.notApplicable("not an accelerated node group");
+    if (args.props.capacityType !== "SPOT") {
+      reportViolation(
+        `${args.name} runs accelerated instances on ${String(args.props.capacityType ?? "ON_DEMAND")}; spot costs far less for development`,
+      );
+    }
+  },
+};
+
+export const modelFitsAccelerator: ResourceValidationPolicy = {
+  name: "model-fits-accelerator",
+  description: `Where a resource carries its model's memory needs (tag ${MODEL_MEMORY_TAG}), its accelerators hold them.`,
+  enforcementLevel: "mandatory",
+  validateResource: (args, reportViolation) => {
+    const types = instanceTypesOf(args.type, args.props);
+    const needed = tagsOf(args.props)[MODEL_MEMORY_TAG];
+    if (types === undefined || needed === undefined)
+      return args.notApplicable("carries no model requirements");
+    const neededGib = Number(needed);
+    if (!Number.isFinite(neededGib)) {
+      reportViolation(
+        `${args.name}: tag ${MODEL_MEMORY_TAG} must be a number of GiB, got ${JSON.stringify(needed)}`,
+      );
+      return;
+    }
+    for (const t of types) {
+      const spec = findInstance(t);
+      if (!spec) continue; // instance-type-known reports it
+      const availableGib = totalAcceleratorMemoryMib(spec) / 1024;
+      if (neededGib > availableGib) {
+        reportViolation(
+          `${args.name}: the model needs ${neededGib} GiB of accelerator memory but ${t} has ${availableGib.toFixed(1)} GiB`,
+        );
+      }
+    }
+  },
+};
+
+export const INSTANCE_POLICIES = [
+  instanceTypeAllowlist,
+  instanceTypeKnown,
+  spotForDevGpu,
+  modelFitsAccelerator,
+];

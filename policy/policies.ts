@@ -1,0 +1,13 @@
+/** Every policy of the pack, in the order verdicts are reported. */
+import { Policies } from "@pulumi/policy";
+import { COST_POLICIES } from "./costPolicies";
+import { INSTANCE_POLICIES } from "./instancePolicies";
+import { SECURITY_POLICIES } from "./securityPolicies";
+import { TAG_POLICIES } from "./tagPolicies";
+
+export const ALL_POLICIES: Policies = [
+  ...COST_POLICIES,
+  ...INSTANCE_POLICIES,
+  ...SECURITY_POLICIES,
+  ...TAG_POLICIES,
+];
