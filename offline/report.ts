@@ -23,6 +23,7 @@ export function toJson(report: PlanReport): string {
       })),
       cost: report.cost,
       policies: report.policies,
+      policiesEvaluated: report.policiesEvaluated,
     },
     null,
     2,

@@ -36,6 +36,7 @@ const usd = (n: number) =>
   `$${n.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
 
 function estimate(args: Parameters<StackValidationPolicy["validateStack"]>[0]) {
+  if (args.resources.length === 0) return args.notApplicable("the stack has no resources");
   const { region } = args.getConfig<BudgetConfig>();
   const records = args.resources.map((r) => ({
     type: r.type,

@@ -185,6 +185,18 @@ describe("offline plan of the shipped stacks", () => {
     }
   });
 
+  it("every shipped stack passes every mandatory policy of its environment", () => {
+    for (const stack of ["dev", "staging", "prod"]) {
+      const r = reports[stack];
+      assert.ok(r.policiesEvaluated >= 15, stack);
+      assert.deepStrictEqual(
+        r.policies.filter((p) => p.enforcement === "mandatory"),
+        [],
+        stack,
+      );
+    }
+  });
+
   it("prod runs a NAT gateway per AZ; dev runs one", () => {
     const nat = (stack: string) =>
       reports[stack].cost.lines.find((l) => l.type === "awsx:ec2:Vpc")!.description;
@@ -232,9 +244,11 @@ describe("plan CLI", () => {
       "resources",
       "cost",
       "policies",
+      "policiesEvaluated",
     ]);
     assert.strictEqual(report.stack, "prod");
     assert.deepStrictEqual(report.policies, []);
+    assert.ok((report.policiesEvaluated as number) >= 15);
     const first = (report.resources as Record<string, unknown>[])[0];
     for (const k of ["type", "name", "parent", "custom", "inputs"]) assert.ok(k in first, k);
   });
@@ -279,6 +293,27 @@ describe("plan CLI", () => {
       stderr,
       /llm-infra:sagemaker\.endpoints\[0\]\.model serverless inference has no GPUs/,
     );
+  });
+
+  it("refuses dev on p5.48xlarge with exit 1, naming the instance type, the policy and the budget", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "llm-infra-plan-"));
+    const dev = fs.readFileSync(path.join(ROOT, "Pulumi.dev.yaml"), "utf8");
+    assert.ok(dev.includes("ml.g5.xlarge"));
+    fs.writeFileSync(
+      path.join(dir, "Pulumi.p5.yaml"),
+      dev.replace(/ml\.g5\.xlarge/g, "ml.p5.48xlarge"),
+    );
+    const { code, stdout, stderr } = await cli(["p5", "--dir", dir]);
+    assert.strictEqual(code, 1);
+    assert.match(
+      stderr,
+      /instance-type-allowlist \(mandatory\) on chat-config: chat-config uses p5\.48xlarge/,
+    );
+    assert.match(
+      stderr,
+      /monthly-budget \(mandatory\) on stack: estimated \$[\d,.]+\/month exceeds the budget of \$1,500\.00; largest: chat-config/,
+    );
+    assert.match(stdout, /Policies: \d+ violation\(s\)[^]*mandatory \(2\):/);
   });
 
   it("exits 2 for an unknown stack, listing the stacks", async () => {

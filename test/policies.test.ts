@@ -1,0 +1,534 @@
+import * as assert from "assert";
+import { Policies, PolicyPackConfig } from "@pulumi/policy";
+import { CapturedResource } from "../offline/engine";
+import { evaluatePolicies } from "../offline/policyEvaluator";
+import { maxInstances, monthlyBudget, monthlyBudgetWarning } from "../policy/costPolicies";
+import {
+  instanceTypeAllowlist,
+  instanceTypeKnown,
+  modelFitsAccelerator,
+  spotForDevGpu,
+} from "../policy/instancePolicies";
+import { ALL_POLICIES } from "../policy/policies";
+import {
+  ecrRepositoryHardening,
+  efsEncrypted,
+  eksAuditLogs,
+  eksEndpointNotPublic,
+  eksSecretsEncryption,
+  iamNoWildcards,
+  launchTemplateHardening,
+  s3BucketHardening,
+  sagemakerMultiInstance,
+  sagemakerNetworkIsolation,
+  sagemakerVolumeKms,
+  securityGroupAdminPorts,
+} from "../policy/securityPolicies";
+import { costAllocationTags } from "../policy/tagPolicies";
+
+const TAGS = { environment: "dev", team: "ml", "cost-center": "1" };
+
+function res(
+  type: string,
+  name: string,
+  inputs: Record<string, unknown>,
+  extra: Partial<CapturedResource> = {},
+): CapturedResource {
+  return {
+    type,
+    name,
+    parent: null,
+    custom: true,
+    inputs,
+    protect: false,
+    retainOnDelete: false,
+    ...extra,
+  };
+}
+
+async function run(
+  policy: Policies[number],
+  resources: CapturedResource[],
+  config?: PolicyPackConfig,
+) {
+  return evaluatePolicies([policy], resources, { project: "llm-infra", stack: "test", config });
+}
+
+type Outcome = "violation" | "pass" | "not-applicable";
+
+/** What one policy concludes about the given resources: a violation, a pass, or not applicable. */
+async function outcome(
+  policy: Policies[number],
+  resources: CapturedResource[],
+  config?: PolicyPackConfig,
+): Promise<{ outcome: Outcome; messages: string[] }> {
+  const e = await run(policy, resources, config);
+  if (e.verdicts.length > 0)
+    return { outcome: "violation", messages: e.verdicts.map((v) => v.message) };
+  const applicable = resources.length - new Set(e.notApplicable.map((n) => n.resource)).size;
+  const stackNa = e.notApplicable.some((n) => n.resource === "stack");
+  return { outcome: stackNa || applicable === 0 ? "not-applicable" : "pass", messages: [] };
+}
+
+interface Case {
+  violating: CapturedResource[];
+  /** A fragment of the violation message. */
+  says: string;
+  passing: CapturedResource[];
+  notApplicable: CapturedResource[];
+  /** The resource without the property the policy reads, and what the policy concludes. */
+  missing: CapturedResource[];
+  missingOutcome: Outcome;
+  config?: PolicyPackConfig;
+  /** Stack policies: not applicable to a stack without resources. */
+  emptyStackNotApplicable?: boolean;
+}
+
+const g5Group = (inputs: Record<string, unknown>) =>
+  res("aws:eks/nodeGroup:NodeGroup", "gpu", {
+    instanceTypes: ["g5.2xlarge"],
+    scalingConfig: { minSize: 1, desiredSize: 2, maxSize: 10 },
+    tags: TAGS,
+    ...inputs,
+  });
+const variant = (extra: Record<string, unknown>) => ({
+  variantName: "primary",
+  instanceType: "ml.g5.2xlarge",
+  initialInstanceCount: 2,
+  ...extra,
+});
+const endpointConfig = (inputs: Record<string, unknown>) =>
+  res("aws:sagemaker/endpointConfiguration:EndpointConfiguration", "cfg", {
+    productionVariants: [variant({})],
+    ...inputs,
+  });
+const bucketSet = (opts: { pab?: boolean; sse?: string; versioning?: string; tls?: boolean }) => [
+  res("aws:s3/bucket:Bucket", "models", {}, { id: "models-1" }),
+  ...(opts.pab === undefined
+    ? []
+    : [
+        res("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "models", {
+          bucket: "models-1",
+          blockPublicAcls: true,
+          blockPublicPolicy: true,
+          ignorePublicAcls: true,
+          restrictPublicBuckets: opts.pab,
+        }),
+      ]),
+  ...(opts.sse === undefined
+    ? []
+    : [
+        res(
+          "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+          "models",
+          {
+            bucket: "models-1",
+            rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: opts.sse } }],
+          },
+        ),
+      ]),
+  ...(opts.versioning === undefined
+    ? []
+    : [
+        res("aws:s3/bucketVersioning:BucketVersioning", "models", {
+          bucket: "models-1",
+          versioningConfiguration: { status: opts.versioning },
+        }),
+      ]),
+  ...(opts.tls
+    ? [
+        res("aws:s3/bucketPolicy:BucketPolicy", "models", {
+          bucket: "models-1",
+          policy:
+            '{"Statement":[{"Effect":"Deny","Condition":{"Bool":{"aws:SecureTransport":"false"}}}]}',
+        }),
+      ]
+    : []),
+];
+const rolePolicy = (statement: Record<string, unknown>) =>
+  res("aws:iam/rolePolicy:RolePolicy", "p", {
+    policy: JSON.stringify({ Version: "2012-10-17", Statement: [statement] }),
+  });
+const kms = res("aws:kms/key:Key", "k", { tags: TAGS });
+
+const CASES: [Policies[number], Case][] = [
+  [
+    monthlyBudget,
+    {
+      config: { "monthly-budget": { monthlyBudgetUsd: 1000 } },
+      violating: [g5Group({})],
+      says: "estimated $1,769.52/month exceeds the budget of $1,000.00",
+      passing: [kms],
+      notApplicable: [],
+      emptyStackNotApplicable: true,
+      missing: [g5Group({ scalingConfig: {} })],
+      missingOutcome: "pass",
+    },
+  ],
+  [
+    monthlyBudgetWarning,
+    {
+      config: { "monthly-budget-warning": { monthlyBudgetUsd: 2000, warnFraction: 0.8 } },
+      violating: [g5Group({})],
+      says: "above 80% of the budget of $2,000.00",
+      passing: [kms],
+      notApplicable: [],
+      emptyStackNotApplicable: true,
+      missing: [g5Group({ scalingConfig: {} })],
+      missingOutcome: "pass",
+    },
+  ],
+  [
+    maxInstances,
+    {
+      config: { "max-instances": { maxInstances: 4 } },
+      violating: [g5Group({})],
+      says: "gpu may run 10 instances; the cap is 4",
+      passing: [g5Group({ scalingConfig: { maxSize: 3 } })],
+      notApplicable: [kms],
+      missing: [g5Group({ scalingConfig: {} })],
+      missingOutcome: "pass",
+    },
+  ],
+  [
+    instanceTypeAllowlist,
+    {
+      config: { "instance-type-allowlist": { allowedInstanceTypes: ["g5.xlarge", "g5.2xlarge"] } },
+      violating: [
+        endpointConfig({ productionVariants: [variant({ instanceType: "ml.p5.48xlarge" })] }),
+      ],
+      says: "cfg uses p5.48xlarge: P-family instances are not allowed",
+      passing: [endpointConfig({})],
+      notApplicable: [kms],
+      missing: [res("aws:ec2/launchTemplate:LaunchTemplate", "lt", {})],
+      missingOutcome: "pass",
+    },
+  ],
+  [
+    instanceTypeKnown,
+    {
+      violating: [g5Group({ instanceTypes: ["g5.3xlarge"] })],
+      says: "gpu uses g5.3xlarge, which the catalog does not know",
+      passing: [g5Group({})],
+      notApplicable: [kms],
+      missing: [g5Group({ instanceTypes: undefined })],
+      missingOutcome: "pass",
+    },
+  ],
+  [
+    spotForDevGpu,
+    {
+      violating: [g5Group({ capacityType: "ON_DEMAND" })],
+      says: "spot costs far less",
+      passing: [g5Group({ capacityType: "SPOT" })],
+      notApplicable: [g5Group({ instanceTypes: ["m5.large"] })],
+      missing: [g5Group({})],
+      missingOutcome: "violation",
+    },
+  ],
+  [
+    modelFitsAccelerator,
+    {
+      violating: [endpointConfig({ tags: { "llm-infra:model-memory-gib": "40.0" } })],
+      says: "the model needs 40 GiB of accelerator memory but g5.2xlarge has 22.4 GiB",
+      passing: [endpointConfig({ tags: { "llm-infra:model-memory-gib": "18.8" } })],
+      notApplicable: [kms],
+      missing: [endpointConfig({})],
+      missingOutcome: "not-applicable",
+    },
+  ],
+  [
+    eksEndpointNotPublic,
+    {
+      violating: [
+        res("aws:eks/cluster:Cluster", "c", {
+          vpcConfig: { endpointPublicAccess: true, publicAccessCidrs: ["0.0.0.0/0"] },
+        }),
+      ],
+      says: "public to the internet",
+      passing: [
+        res("eks:index:Cluster", "c", {
+          endpointPublicAccess: true,
+          publicAccessCidrs: ["203.0.113.0/24"],
+        }),
+      ],
+      notApplicable: [kms],
+      missing: [res("aws:eks/cluster:Cluster", "c", { vpcConfig: {} })],
+      missingOutcome: "violation",
+    },
+  ],
+  [
+    eksSecretsEncryption,
+    {
+      violating: [res("eks:index:Cluster", "c", {})],
+      says: "secrets are not encrypted",
+      passing: [
+        res("aws:eks/cluster:Cluster", "c", {
+          encryptionConfig: { resources: ["secrets"], provider: { keyArn: "arn:k" } },
+        }),
+      ],
+      notApplicable: [kms],
+      missing: [res("aws:eks/cluster:Cluster", "c", {})],
+      missingOutcome: "violation",
+    },
+  ],
+  [
+    eksAuditLogs,
+    {
+      violating: [res("eks:index:Cluster", "c", { enabledClusterLogTypes: ["api"] })],
+      says: "control-plane logs audit, authenticator are off",
+      passing: [
+        res("eks:index:Cluster", "c", {
+          enabledClusterLogTypes: ["api", "audit", "authenticator"],
+        }),
+      ],
+      notApplicable: [kms],
+      missing: [res("aws:eks/cluster:Cluster", "c", {})],
+      missingOutcome: "violation",
+    },
+  ],
+  [
+    launchTemplateHardening,
+    {
+      violating: [
+        res("aws:ec2/launchTemplate:LaunchTemplate", "lt", {
+          metadataOptions: { httpTokens: "optional" },
+          blockDeviceMappings: [{ deviceName: "/dev/xvda", ebs: { encrypted: "false" } }],
+        }),
+      ],
+      says: "must require IMDSv2",
+      passing: [
+        res("aws:ec2/launchTemplate:LaunchTemplate", "lt", {
+          metadataOptions: { httpTokens: "required" },
+          blockDeviceMappings: [
+            { deviceName: "/dev/xvda", ebs: { encrypted: "true", volumeType: "gp3" } },
+          ],
+        }),
+      ],
+      notApplicable: [kms],
+      missing: [res("aws:ec2/launchTemplate:LaunchTemplate", "lt", {})],
+      missingOutcome: "violation",
+    },
+  ],
+  [
+    ecrRepositoryHardening,
+    {
+      violating: [
+        res("aws:ecr/repository:Repository", "r", {
+          imageTagMutability: "MUTABLE",
+          imageScanningConfiguration: { scanOnPush: true },
+          encryptionConfigurations: [{ encryptionType: "KMS" }],
+        }),
+      ],
+      says: "image tags are mutable",
+      passing: [
+        res("aws:ecr/repository:Repository", "r", {
+          imageTagMutability: "IMMUTABLE",
+          imageScanningConfiguration: { scanOnPush: true },
+          encryptionConfigurations: [{ encryptionType: "KMS" }],
+        }),
+      ],
+      notApplicable: [kms],
+      missing: [res("aws:ecr/repository:Repository", "r", {})],
+      missingOutcome: "violation",
+    },
+  ],
+  [
+    s3BucketHardening,
+    {
+      violating: bucketSet({ pab: true, sse: "AES256", versioning: "Enabled", tls: true }),
+      says: "default encryption is AES256; SSE-KMS is required",
+      passing: bucketSet({ pab: true, sse: "aws:kms", versioning: "Enabled", tls: true }),
+      notApplicable: [kms],
+      missing: bucketSet({}),
+      missingOutcome: "violation",
+    },
+  ],
+  [
+    efsEncrypted,
+    {
+      violating: [res("aws:efs/fileSystem:FileSystem", "fs", { encrypted: false })],
+      says: "not encrypted",
+      passing: [res("aws:efs/fileSystem:FileSystem", "fs", { encrypted: true, kmsKeyId: "arn:k" })],
+      notApplicable: [kms],
+      missing: [res("aws:efs/fileSystem:FileSystem", "fs", {})],
+      missingOutcome: "violation",
+    },
+  ],
+  [
+    sagemakerVolumeKms,
+    {
+      violating: [
+        endpointConfig({ productionVariants: [variant({ instanceType: "ml.inf2.xlarge" })] }),
+      ],
+      says: "instance volumes are not encrypted",
+      passing: [
+        endpointConfig({
+          productionVariants: [variant({ instanceType: "ml.inf2.xlarge" })],
+          kmsKeyArn: "arn:k",
+        }),
+      ],
+      notApplicable: [endpointConfig({})],
+      missing: [
+        endpointConfig({
+          productionVariants: [{ variantName: "s", serverlessConfig: { memorySizeInMb: 2048 } }],
+        }),
+      ],
+      missingOutcome: "not-applicable",
+    },
+  ],
+  [
+    sagemakerNetworkIsolation,
+    {
+      violating: [res("aws:sagemaker/model:Model", "m", { enableNetworkIsolation: false })],
+      says: "can reach the network",
+      passing: [res("aws:sagemaker/model:Model", "m", { enableNetworkIsolation: true })],
+      notApplicable: [kms],
+      missing: [res("aws:sagemaker/model:Model", "m", {})],
+      missingOutcome: "violation",
+    },
+  ],
+  [
+    sagemakerMultiInstance,
+    {
+      violating: [endpointConfig({ productionVariants: [variant({ initialInstanceCount: 1 })] })],
+      says: "variant primary runs 1 instance; run at least 2",
+      passing: [endpointConfig({})],
+      notApplicable: [
+        endpointConfig({
+          asyncInferenceConfig: { outputConfig: { s3OutputPath: "s3://b/o/" } },
+          productionVariants: [variant({ initialInstanceCount: 1 })],
+        }),
+      ],
+      missing: [
+        endpointConfig({
+          productionVariants: [{ variantName: "primary", instanceType: "ml.g5.2xlarge" }],
+        }),
+      ],
+      missingOutcome: "violation",
+    },
+  ],
+  [
+    securityGroupAdminPorts,
+    {
+      violating: [
+        res("aws:ec2/securityGroup:SecurityGroup", "sg", {
+          ingress: [{ protocol: "tcp", fromPort: 22, toPort: 22, cidrBlocks: ["0.0.0.0/0"] }],
+        }),
+      ],
+      says: "ingress from the internet on ports 22-22",
+      passing: [
+        res("aws:ec2/securityGroup:SecurityGroup", "sg", {
+          ingress: [
+            { protocol: "tcp", fromPort: 443, toPort: 443, cidrBlocks: ["0.0.0.0/0"] },
+            { protocol: "-1", fromPort: 0, toPort: 0, cidrBlocks: ["10.0.0.0/16"] },
+          ],
+        }),
+      ],
+      notApplicable: [kms],
+      missing: [res("aws:ec2/securityGroup:SecurityGroup", "sg", {})],
+      missingOutcome: "pass",
+    },
+  ],
+  [
+    iamNoWildcards,
+    {
+      violating: [rolePolicy({ Effect: "Allow", Action: ["s3:GetObject"], Resource: "*" })],
+      says: 's3:GetObject allowed on Resource "*"',
+      passing: [
+        rolePolicy({ Effect: "Allow", Action: "ecr:GetAuthorizationToken", Resource: "*" }),
+      ],
+      notApplicable: [kms],
+      missing: [res("aws:iam/role:Role", "r", {})],
+      missingOutcome: "pass",
+    },
+  ],
+  [
+    costAllocationTags,
+    {
+      violating: [res("aws:kms/key:Key", "k", { tags: { environment: "dev" } })],
+      says: "missing cost-allocation tag(s) team, cost-center",
+      passing: [kms],
+      notApplicable: [res("aws:s3/bucketPolicy:BucketPolicy", "p", {})],
+      missing: [res("aws:s3/bucket:Bucket", "b", {})],
+      missingOutcome: "violation",
+    },
+  ],
+];
+
+describe("policy pack", () => {
+  it("has a case for every policy", () => {
+    assert.deepStrictEqual(
+      CASES.map(([p]) => p.name).sort(),
+      ALL_POLICIES.map((p) => p.name).sort(),
+    );
+  });
+
+  for (const [policy, c] of CASES) {
+    describe(policy.name, () => {
+      it("reports a violating resource, naming it", async () => {
+        const r = await outcome(policy, c.violating, c.config);
+        assert.strictEqual(r.outcome, "violation");
+        assert.ok(
+          r.messages.some((m) => m.includes(c.says)),
+          `expected "${c.says}" in ${JSON.stringify(r.messages)}`,
+        );
+      });
+      it("passes a compliant resource", async () => {
+        assert.deepStrictEqual(await outcome(policy, c.passing, c.config), {
+          outcome: "pass",
+          messages: [],
+        });
+      });
+      if (c.notApplicable.length > 0) {
+        it("is not applicable to other resources", async () => {
+          assert.strictEqual(
+            (await outcome(policy, c.notApplicable, c.config)).outcome,
+            "not-applicable",
+          );
+        });
+      }
+      it(`treats a missing property as ${c.missingOutcome}`, async () => {
+        assert.strictEqual((await outcome(policy, c.missing, c.config)).outcome, c.missingOutcome);
+      });
+    });
+  }
+});
+
+describe("policy evaluator", () => {
+  it("applies schema defaults, configured values and enforcement levels", async () => {
+    const group = [g5Group({})];
+    assert.deepStrictEqual(
+      (await run(maxInstances, group)).verdicts,
+      [],
+      "default cap 20 admits 10",
+    );
+    const capped = await run(maxInstances, group, {
+      "max-instances": { enforcementLevel: "advisory", maxInstances: 5 },
+    });
+    assert.deepStrictEqual(
+      capped.verdicts.map((v) => [v.enforcement, v.resource]),
+      [["advisory", "gpu"]],
+    );
+    const disabled = await run(maxInstances, group, { "max-instances": "disabled" });
+    assert.deepStrictEqual([disabled.evaluated, disabled.verdicts.length], [0, 0]);
+  });
+
+  it("reports stack-policy violations against the resource they name", async () => {
+    const e = await run(
+      s3BucketHardening,
+      bucketSet({ pab: false, sse: "aws:kms", versioning: "Enabled", tls: true }),
+    );
+    assert.deepStrictEqual(
+      e.verdicts.map((v) => v.resource),
+      ["models"],
+    );
+  });
+
+  it("fails loudly when a policy itself throws", async () => {
+    await assert.rejects(
+      run(iamNoWildcards, [res("aws:iam/rolePolicy:RolePolicy", "bad", { policy: "{not json" })]),
+      /policy iam-no-wildcards failed on bad/,
+    );
+  });
+});
