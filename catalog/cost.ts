@@ -119,6 +119,12 @@ const FREE_TYPES = new Set<string>([
   "aws:sns/topicPolicy:TopicPolicy",
   "aws:lb/targetGroup:TargetGroup",
   "aws:lb/listener:Listener",
+  "aws:eks/addon:Addon",
+  "aws:eks/podIdentityAssociation:PodIdentityAssociation",
+  "aws:efs/mountTarget:MountTarget",
+  "aws:efs/accessPoint:AccessPoint",
+  "aws:efs/backupPolicy:BackupPolicy",
+  "aws:autoscaling/tag:Tag",
 ]);
 
 type Pricer = (r: ResourceRecord, ctx: Context) => CostLine[];
@@ -505,6 +511,8 @@ function isStructural(type: string): boolean {
   return (
     type.startsWith("pulumi:providers:") ||
     type.startsWith("llm-infra:") ||
+    // Kubernetes objects cost nothing themselves: their pods run on priced nodes.
+    type.startsWith("kubernetes:") ||
     type === "pulumi:pulumi:Stack"
   );
 }

@@ -3,3 +3,4 @@ export * from "./prices";
 export * from "./images";
 export * from "./modelFit";
 export * from "./cost";
+export * from "./kubernetes";

@@ -15,3 +15,7 @@ export {
 } from "./storage/modelStorePolicies";
 export { Tags } from "./tags";
 export * as catalog from "../catalog";
+export * from "./eks/acceleratorNodeGroup";
+export * from "./eks/clusterAddons";
+export * from "./eks/gpuCluster";
+export * from "./eks/sharedModelCache";

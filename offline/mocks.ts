@@ -105,6 +105,91 @@ export class OfflineMocks implements pulumi.runtime.Mocks {
           },
         };
       }
+      case "eks:index:Cluster": {
+        const cluster = (inputs.name as string | undefined) ?? autoName(name, seed);
+        const clusterSg = `sg-${hexFor(`${seed}/cluster-sg`, 17)}`;
+        const endpoint = `https://${hexFor(seed, 32).toUpperCase()}.gr7.${this.region}.eks.amazonaws.com`;
+        const kubeconfig = {
+          apiVersion: "v1",
+          kind: "Config",
+          clusters: [
+            {
+              name: cluster,
+              cluster: {
+                server: endpoint,
+                "certificate-authority-data": "LS0tLS1CRUdJTi1PRkZMSU5FLQ==",
+              },
+            },
+          ],
+          contexts: [{ name: cluster, context: { cluster, user: cluster } }],
+          "current-context": cluster,
+          users: [
+            {
+              name: cluster,
+              user: {
+                exec: {
+                  apiVersion: "client.authentication.k8s.io/v1beta1",
+                  command: "aws",
+                  args: ["eks", "get-token", "--cluster-name", cluster],
+                },
+              },
+            },
+          ],
+        };
+        return {
+          id: "",
+          state: {
+            kubeconfig,
+            kubeconfigJson: JSON.stringify(kubeconfig),
+            eksCluster: {
+              name: cluster,
+              arn: this.arn("eks", `cluster/${cluster}`),
+              endpoint,
+              vpcConfig: { clusterSecurityGroupId: clusterSg },
+            },
+            clusterSecurityGroupId: clusterSg,
+            nodeSecurityGroupId: "",
+            oidcIssuer: "",
+          },
+        };
+      }
+      case "aws:eks/nodeGroup:NodeGroup": {
+        const group = (inputs.nodeGroupName as string | undefined) ?? autoName(name, seed);
+        return {
+          id: `${String(inputs.clusterName)}:${group}`,
+          state: {
+            nodeGroupName: group,
+            arn: this.arn(
+              "eks",
+              `nodegroup/${String(inputs.clusterName)}/${group}/${hexFor(seed, 8)}`,
+            ),
+            resources: [
+              {
+                autoscalingGroups: [{ name: `eks-${group}-${uuidFor(seed)}` }],
+                remoteAccessSecurityGroupId: "",
+              },
+            ],
+          },
+        };
+      }
+      case "aws:ec2/launchTemplate:LaunchTemplate":
+        return {
+          id: `lt-${hex17}`,
+          state: { arn: this.arn("ec2", `launch-template/lt-${hex17}`), latestVersion: 1 },
+        };
+      case "aws:efs/fileSystem:FileSystem":
+        return {
+          id: `fs-${hex17}`,
+          state: {
+            arn: this.arn("elasticfilesystem", `file-system/fs-${hex17}`),
+            dnsName: `fs-${hex17}.efs.${this.region}.amazonaws.com`,
+          },
+        };
+      case "aws:efs/accessPoint:AccessPoint":
+        return {
+          id: `fsap-${hex17}`,
+          state: { arn: this.arn("elasticfilesystem", `access-point/fsap-${hex17}`) },
+        };
       case "aws:s3/bucket:Bucket": {
         const bucket = (inputs.bucket as string | undefined) ?? autoName(name, seed);
         return {

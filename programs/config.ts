@@ -18,6 +18,7 @@ import { ModelRegistryArgs, validateModelRegistryArgs } from "../components/stor
 import { ModelStoreArgs, validateModelStoreArgs } from "../components/storage/modelStore";
 import { SectionReader, fromComponent, isObject } from "./configReader";
 import { EndpointConfig, parseSageMakerConfig } from "./sagemakerConfig";
+import { EksConfig, parseEksConfig } from "./eksConfig";
 
 export const PROJECT = "llm-infra";
 
@@ -58,6 +59,8 @@ export interface StackConfig {
   };
   /** SageMaker endpoints (none when the section is absent). */
   sagemaker: { endpoints: EndpointConfig[] };
+  /** The EKS platform; absent when the stack has no `llm-infra:eks` section. */
+  eks?: EksConfig;
   cost: { assumptions: CostAssumptions };
 }
 
@@ -106,7 +109,7 @@ export class ConfigError extends Error {
 }
 
 const KEY = (k: string) => `${PROJECT}:${k}`;
-const TOP_LEVEL_KEYS = ["environment", "tags", "network", "storage", "sagemaker", "cost"];
+const TOP_LEVEL_KEYS = ["environment", "tags", "network", "storage", "sagemaker", "eks", "cost"];
 const SECTION_KEYS: Record<string, string[]> = {
   tags: [],
   network: [
@@ -236,6 +239,15 @@ export function parseStackConfig(raw: Record<string, unknown>, stack: string): S
     problems,
   );
 
+  const eks = parseEksConfig(raw[KEY("eks")], problems);
+  for (const group of eks?.nodeGroups ?? []) {
+    if (endpoints.some((e) => e.name === group.name)) {
+      problems.push(
+        `${KEY("eks")}.nodeGroups: ${group.name} is also the name of a SageMaker endpoint; component names must be unique`,
+      );
+    }
+  }
+
   const costSection = section("cost");
   const assumptions: CostAssumptions = { ...DEFAULT_COST_ASSUMPTIONS };
   const rawAssumptions = (
@@ -272,6 +284,7 @@ export function parseStackConfig(raw: Record<string, unknown>, stack: string): S
     network,
     storage: { registry, modelStore, retainOnDelete },
     sagemaker: { endpoints },
+    eks,
     cost: { assumptions },
   };
 }

@@ -6,7 +6,12 @@ import * as pulumi from "@pulumi/pulumi";
 import { InferenceVpc } from "../components/network/inferenceVpc";
 import { ModelRegistry } from "../components/storage/modelRegistry";
 import { ModelStore } from "../components/storage/modelStore";
+import { modelReadOnlyPolicy } from "../components/storage/modelStorePolicies";
 import { SageMakerEndpoint } from "../components/sagemaker/sageMakerEndpoint";
+import { AcceleratorNodeGroup } from "../components/eks/acceleratorNodeGroup";
+import { ClusterAddons } from "../components/eks/clusterAddons";
+import { GpuCluster } from "../components/eks/gpuCluster";
+import { SharedModelCache } from "../components/eks/sharedModelCache";
 import { StackConfig } from "./config";
 import { componentArgs } from "./sagemakerConfig";
 
@@ -22,6 +27,9 @@ export interface PlatformOutputs {
   registryUrls: pulumi.Output<Record<string, string>>;
   /** SageMaker endpoint names by configured name. */
   sagemakerEndpoints: Record<string, string>;
+  /** The EKS cluster's name, when the stack has one. */
+  eksClusterName?: string;
+  kubeconfig?: pulumi.Output<string>;
 }
 
 export function createPlatform(config: StackConfig): PlatformOutputs {
@@ -54,6 +62,8 @@ export function createPlatform(config: StackConfig): PlatformOutputs {
     endpoints[e.name] = endpoint.endpointName;
   }
 
+  const cluster = config.eks ? createEksPlatform(config, network, models) : undefined;
+
   return {
     environment: config.environment,
     region: config.region,
@@ -64,5 +74,74 @@ export function createPlatform(config: StackConfig): PlatformOutputs {
     modelRepositoryUri: models.repositoryUri,
     registryUrls: registry.repositoryUrls,
     sagemakerEndpoints: endpoints,
+    eksClusterName: cluster?.clusterName,
+    kubeconfig: cluster ? pulumi.secret(cluster.kubeconfigJson) : undefined,
   };
+}
+
+/** The EKS cluster, its node groups and add-ons, and the shared model cache. */
+function createEksPlatform(
+  config: StackConfig,
+  network: InferenceVpc,
+  models: ModelStore,
+): GpuCluster {
+  const eks = config.eks!;
+  const tags = config.tags;
+  const cluster = new GpuCluster("eks", {
+    ...eks.cluster,
+    vpcId: network.vpcId,
+    privateSubnetIds: network.privateSubnetIds,
+    tags,
+  });
+  for (const { name, ...group } of eks.nodeGroups) {
+    new AcceleratorNodeGroup(
+      name,
+      {
+        ...group,
+        clusterName: cluster.clusterName,
+        nodeRoleArn: cluster.nodeRoleArn,
+        subnetIds: network.privateSubnetIds,
+        tags,
+      },
+      { dependsOn: [cluster] },
+    );
+  }
+  const k8sOpts = {
+    providers: { kubernetes: cluster.provider },
+    dependsOn: [cluster, cluster.podIdentityAgent],
+  };
+  new ClusterAddons(
+    "addons",
+    {
+      ...eks.addons,
+      clusterName: cluster.clusterName,
+      region: config.region,
+      vpcId: network.vpcId,
+      tags,
+    },
+    k8sOpts,
+  );
+  if (eks.modelCache.enabled) {
+    const prefix = eks.modelCache.syncPrefix ?? config.storage.modelStore.repositoryPrefix;
+    new SharedModelCache(
+      "model-cache",
+      {
+        clusterName: cluster.clusterName,
+        vpcId: network.vpcId,
+        subnetIds: network.privateSubnetIds,
+        subnetCount: config.network.azCount,
+        nodeSecurityGroupId: cluster.clusterSecurityGroupId,
+        modelBucketName: models.bucketName,
+        syncPrefix: prefix,
+        readPolicyJson: pulumi
+          .all([models.bucketArn, models.kmsKeyArn])
+          .apply(([bucketArn, kmsKeyArn]) =>
+            JSON.stringify(modelReadOnlyPolicy({ bucketArn, kmsKeyArn, prefix })),
+          ),
+        tags,
+      },
+      k8sOpts,
+    );
+  }
+  return cluster;
 }

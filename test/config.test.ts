@@ -195,3 +195,59 @@ describe("stack config: sagemaker", () => {
     assert.strictEqual(problems.length, expected.length, problems.join("\n"));
   });
 });
+
+describe("stack config: eks", () => {
+  it("is absent without the section, and enables the Neuron plugin when a Neuron group exists", () => {
+    assert.strictEqual(parseStackConfig(base(), "dev").eks, undefined);
+    const c = parseStackConfig(
+      base({
+        "llm-infra:eks": {
+          nodeGroups: [
+            { name: "gpu", instanceTypes: ["g5.2xlarge"] },
+            { name: "neuron", instanceTypes: ["inf2.xlarge"] },
+          ],
+        },
+      }),
+      "dev",
+    );
+    assert.deepStrictEqual(
+      c.eks?.nodeGroups.map((g) => g.name),
+      ["gpu", "neuron"],
+    );
+    assert.strictEqual(c.eks?.addons.neuronDevicePlugin, true);
+    assert.strictEqual(c.eks?.modelCache.enabled, true);
+  });
+
+  it("names the node group key of every problem", () => {
+    const problems = problemsOf(
+      base({
+        "llm-infra:eks": {
+          kubernetesVersion: "1.20",
+          publicAccessCidrs: ["0.0.0.0/0"],
+          nodeGroups: [
+            { name: "gpu", instanceTypes: ["g5.2xlarge", "inf2.xlarge"], minSize: 3, maxSize: 2 },
+            { name: "eks", instanceTypes: ["g9.huge"] },
+          ],
+          addons: { gpuMetrics: "prometheus", istio: true },
+        },
+      }),
+    );
+    const expected = [
+      "llm-infra:eks.kubernetesVersion must be a version in EKS standard support",
+      "llm-infra:eks.publicAccessCidrs[0] must not open the API endpoint",
+      "llm-infra:eks.nodeGroups[0].instanceTypes must all have the same accelerators",
+      "llm-infra:eks.nodeGroups[0].minSize (3) must not exceed maxSize (2)",
+      "llm-infra:eks.nodeGroups[1].name must not be",
+      'llm-infra:eks.nodeGroups[1].instanceTypes[0] "g9.huge" is not an EC2 instance type the catalog knows',
+      "llm-infra:eks.addons.istio is not a known key",
+      "llm-infra:eks.addons.gpuMetrics must be one of cloudwatch, dcgm, none",
+    ];
+    for (const fragment of expected) {
+      assert.ok(
+        problems.some((p) => p.startsWith(fragment)),
+        `missing "${fragment}" in:\n${problems.join("\n")}`,
+      );
+    }
+    assert.strictEqual(problems.length, expected.length, problems.join("\n"));
+  });
+});

@@ -53,7 +53,7 @@ describe("offline plan of the shipped stacks", () => {
       const r = reports[stack];
       const components = new Set(r.resources.filter((x) => !x.custom).map((x) => x.name));
       for (const res of r.resources) {
-        assert.match(res.type, /^[a-z0-9-]+:[A-Za-z0-9/]+:[A-Za-z0-9]+$/);
+        assert.match(res.type, /^[a-z0-9-]+:[A-Za-z0-9/.]+:[A-Za-z0-9]+$/);
         assert.ok(
           res.parent === null || components.has(res.parent),
           `${res.name} has unknown parent ${res.parent}`,
@@ -67,10 +67,15 @@ describe("offline plan of the shipped stacks", () => {
           );
         }
       }
-      const endpoints = { dev: ["chat"], staging: ["chat"], prod: ["batch", "chat"] }[stack]!;
+      const eks = ["eks", "eks-cluster", "eks-system", "addons", "model-cache"];
+      const expected = {
+        dev: ["chat", ...eks, "gpu"],
+        staging: ["chat"],
+        prod: ["batch", "chat", ...eks, "gpu", "neuron"],
+      }[stack]!;
       assert.deepStrictEqual(
         [...components].sort(),
-        [...endpoints, "models", "network", "network-vpc", "registry"].sort(),
+        [...expected, "models", "network", "network-vpc", "registry"].sort(),
       );
     });
 
@@ -197,6 +202,72 @@ describe("offline plan of the shipped stacks", () => {
     }
   });
 
+  it("prod has the EKS cluster, the g5.2xlarge 1/2/10 group, an inf2 group, add-ons and an encrypted cache", () => {
+    const r = reports.prod.resources;
+    assert.strictEqual(r.filter((x) => x.type === "eks:index:Cluster").length, 1);
+    const gpu = r.find((x) => x.name === "gpu-nodes")!;
+    assert.strictEqual(gpu.type, "aws:eks/nodeGroup:NodeGroup");
+    assert.deepStrictEqual(
+      [
+        gpu.inputs.instanceTypes,
+        gpu.inputs.amiType,
+        (gpu.inputs.labels as Record<string, string>)["workload-type"],
+        gpu.inputs.scalingConfig,
+      ],
+      [
+        ["g5.2xlarge"],
+        "AL2023_x86_64_NVIDIA",
+        "gpu-inference",
+        { desiredSize: 2, maxSize: 10, minSize: 1 },
+      ],
+    );
+    assert.deepStrictEqual(gpu.inputs.taints, [
+      { effect: "NO_SCHEDULE", key: "nvidia.com/gpu", value: "true" },
+    ]);
+    assert.ok(
+      "k8s.io/cluster-autoscaler/node-template/resources/nvidia.com/gpu" in
+        (gpu.inputs.tags as Record<string, string>),
+    );
+    const inf2 = r.find((x) => x.name === "neuron-nodes")!;
+    assert.deepStrictEqual(
+      [inf2.inputs.instanceTypes, inf2.inputs.amiType],
+      [["inf2.xlarge"], "AL2023_x86_64_NEURON"],
+    );
+    const template = r.find((x) => x.name === "gpu-lt")!;
+    assert.strictEqual(template.type, "aws:ec2/launchTemplate:LaunchTemplate");
+    assert.strictEqual(
+      (template.inputs.metadataOptions as Record<string, string>).httpTokens,
+      "required",
+    );
+    const ebs = (
+      template.inputs.blockDeviceMappings as Record<string, Record<string, unknown>>[]
+    )[0].ebs;
+    assert.deepStrictEqual([ebs.volumeType, ebs.encrypted], ["gp3", "true"]);
+    const charts = r
+      .filter((x) => x.type === "kubernetes:helm.sh/v3:Release")
+      .map((x) => x.inputs.chart);
+    assert.ok(
+      charts.includes("nvidia-device-plugin") && charts.includes("cluster-autoscaler"),
+      String(charts),
+    );
+    assert.strictEqual(
+      r.find((x) => x.type === "aws:efs/fileSystem:FileSystem")!.inputs.encrypted,
+      true,
+    );
+    const line = reports.prod.cost.lines.find((l) => l.resource === "gpu-nodes")!;
+    assert.deepStrictEqual(
+      [line.monthlyUsd, line.description.startsWith("2 x g5.2xlarge")],
+      [1769.52, true],
+    );
+  });
+
+  it("dev runs one spot GPU group that scales from zero", () => {
+    const gpu = reports.dev.resources.find((x) => x.name === "gpu-nodes")!;
+    assert.strictEqual(gpu.inputs.capacityType, "SPOT");
+    assert.deepStrictEqual(gpu.inputs.scalingConfig, { desiredSize: 0, maxSize: 2, minSize: 0 });
+    assert.ok((gpu.inputs.instanceTypes as string[]).length > 1);
+  });
+
   it("prod runs a NAT gateway per AZ; dev runs one", () => {
     const nat = (stack: string) =>
       reports[stack].cost.lines.find((l) => l.type === "awsx:ec2:Vpc")!.description;
@@ -209,7 +280,7 @@ describe("offline plan of the shipped stacks", () => {
     assert.match(text, /^llm-infra plan: stack dev \(environment dev, us-east-1\)/);
     assert.match(text, /├─ InferenceVpc network\n│ {2}├─ /);
     assert.match(text, /├─ ModelStore models\n/);
-    assert.match(text, /└─ SageMakerEndpoint chat\n/);
+    assert.match(text, /└─ SharedModelCache model-cache\n/);
     const amounts = [...text.matchAll(/^\s+\$([\d,.]+)\s+\S+\s+/gm)].map((m) =>
       Number(m[1].replace(/,/g, "")),
     );
@@ -226,7 +297,7 @@ describe("plan CLI", () => {
   it("prints the human report for dev and exits 0", async () => {
     const { code, stdout } = await cli(["dev"]);
     assert.strictEqual(code, 0);
-    assert.match(stdout, /Resources: \d+ \(5 components, \d+ resources\)/);
+    assert.match(stdout, /Resources: \d+ \(11 components, \d+ resources\)/);
     assert.match(stdout, /Monthly cost: \$[\d,.]+/);
     assert.match(stdout, /TOTAL/);
   });
@@ -311,7 +382,7 @@ describe("plan CLI", () => {
     );
     assert.match(
       stderr,
-      /monthly-budget \(mandatory\) on stack: estimated \$[\d,.]+\/month exceeds the budget of \$1,500\.00; largest: chat-config/,
+      /monthly-budget \(mandatory\) on stack: estimated \$[\d,.]+\/month exceeds the budget of \$2,000\.00; largest: chat-config/,
     );
     assert.match(stdout, /Policies: \d+ violation\(s\)[^]*mandatory \(2\):/);
   });

@@ -1,0 +1,283 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import {
+  AcceleratorKind,
+  EksAmiType,
+  findInstance,
+  kubernetesResourceFor,
+} from "../../catalog/instances";
+import { Tags, withTags } from "../tags";
+import { ArgError, checkIntegerRange, checkOneOf, throwIfInvalid } from "../validation";
+
+export const CapacityType = { OnDemand: "ON_DEMAND", Spot: "SPOT" } as const;
+export type CapacityType = (typeof CapacityType)[keyof typeof CapacityType];
+
+export const NodeOs = { AmazonLinux2023: "al2023", Bottlerocket: "bottlerocket" } as const;
+export type NodeOs = (typeof NodeOs)[keyof typeof NodeOs];
+
+export interface AcceleratorNodeGroupArgs {
+  /** The EKS cluster's name (GpuCluster.clusterName). */
+  clusterName: string;
+  /** The node IAM role (GpuCluster.nodeRoleArn). */
+  nodeRoleArn: pulumi.Input<string>;
+  /** Private subnets for the nodes. */
+  subnetIds: pulumi.Input<pulumi.Input<string>[]>;
+  /**
+   * Instance types, all with the same accelerator model and count (several only for spot).
+   * @example ["g5.2xlarge"]
+   */
+  instanceTypes: string[];
+  /** `ON_DEMAND` or `SPOT`. @default "ON_DEMAND" */
+  capacityType?: CapacityType;
+  /** `al2023` (AL2023 NVIDIA or Neuron AMI) or `bottlerocket` (NVIDIA only). @default "al2023" */
+  os?: NodeOs;
+  /** Fewest nodes (0 lets the autoscaler scale the group to zero). @default 1 */
+  minSize?: number;
+  /** Nodes at creation; later the cluster autoscaler owns it. @default 2 */
+  desiredSize?: number;
+  /** Most nodes. @default 10 */
+  maxSize?: number;
+  /** Root volume, GiB, gp3 and encrypted: LLM serving images are large. @default 200 */
+  rootVolumeGib?: number;
+  /** KMS key for the root volume; the account's default EBS key when absent. */
+  volumeKmsKeyArn?: pulumi.Input<string>;
+  /** Node labels, beyond `workload-type` and the accelerator labels. */
+  labels?: Record<string, string>;
+  /** The `workload-type` label. @default "gpu-inference" */
+  workloadType?: string;
+  /** Tags for every resource. */
+  tags?: Tags;
+}
+
+/** The EKS AMI type for a group of instance types (all of one accelerator kind). */
+export function amiTypeFor(kind: AcceleratorKind | undefined, os: NodeOs): EksAmiType {
+  if (kind === "neuron") return "AL2023_x86_64_NEURON";
+  if (kind === "nvidia")
+    return os === "bottlerocket" ? "BOTTLEROCKET_x86_64_NVIDIA" : "AL2023_x86_64_NVIDIA";
+  return os === "bottlerocket" ? "BOTTLEROCKET_x86_64" : "AL2023_x86_64_STANDARD";
+}
+
+export function validateAcceleratorNodeGroupArgs(args: AcceleratorNodeGroupArgs): ArgError[] {
+  const errors: ArgError[] = [];
+  const types = args.instanceTypes ?? [];
+  if (types.length === 0)
+    errors.push({ propertyPath: "instanceTypes", reason: "must list at least one instance type" });
+  const specs = types.map((t, i) => {
+    const spec = findInstance(t);
+    if (!spec || t.startsWith("ml."))
+      errors.push({
+        propertyPath: `instanceTypes[${i}]`,
+        reason: `${JSON.stringify(t)} is not an EC2 instance type the catalog knows`,
+      });
+    return spec;
+  });
+  const known = specs.filter((s) => s !== undefined);
+  const shapes = new Set(
+    known.map((s) =>
+      s.accelerator ? `${s.accelerator.count} x ${s.accelerator.model}` : "no accelerator",
+    ),
+  );
+  if (shapes.size > 1) {
+    errors.push({
+      propertyPath: "instanceTypes",
+      reason: `must all have the same accelerators; got ${[...shapes].join(", ")}`,
+    });
+  }
+  checkOneOf(errors, "capacityType", args.capacityType, Object.values(CapacityType));
+  checkOneOf(errors, "os", args.os, Object.values(NodeOs));
+  if (args.os === "bottlerocket" && known.some((s) => s.accelerator?.kind === "neuron")) {
+    errors.push({
+      propertyPath: "os",
+      reason: "EKS has no Bottlerocket AMI type for Neuron instances; use al2023",
+    });
+  }
+  checkIntegerRange(errors, "minSize", args.minSize, 0, 1000);
+  checkIntegerRange(errors, "maxSize", args.maxSize, 1, 1000);
+  checkIntegerRange(errors, "desiredSize", args.desiredSize, 0, 1000);
+  const { min, desired, max } = nodeCounts(args);
+  if (min > max)
+    errors.push({ propertyPath: "minSize", reason: `(${min}) must not exceed maxSize (${max})` });
+  else if (desired < min || desired > max)
+    errors.push({
+      propertyPath: "desiredSize",
+      reason: `(${desired}) must be within [minSize, maxSize] = [${min}, ${max}]`,
+    });
+  checkIntegerRange(errors, "rootVolumeGib", args.rootVolumeGib, 20, 16384);
+  if (!/^[a-z0-9A-Z]([-a-z0-9A-Z_.]*[a-z0-9A-Z])?$/.test(args.workloadType ?? "gpu-inference")) {
+    errors.push({
+      propertyPath: "workloadType",
+      reason: `must be a Kubernetes label value, got ${JSON.stringify(args.workloadType)}`,
+    });
+  }
+  return errors;
+}
+
+export function nodeCounts(args: AcceleratorNodeGroupArgs): {
+  min: number;
+  desired: number;
+  max: number;
+} {
+  return { min: args.minSize ?? 1, desired: args.desiredSize ?? 2, max: args.maxSize ?? 10 };
+}
+
+export interface NodeTaint {
+  key: string;
+  value: string;
+  /** The EKS API's spelling. */
+  effect: "NO_SCHEDULE" | "NO_EXECUTE" | "PREFER_NO_SCHEDULE";
+}
+
+/** Labels, taints and the accelerator resource of a group, derived from its instance type. */
+export function nodeScheduling(
+  instanceType: string,
+  workloadType: string,
+  extraLabels: Record<string, string> = {},
+) {
+  const spec = findInstance(instanceType);
+  const accelerator = spec?.accelerator;
+  const resource = spec ? kubernetesResourceFor(spec) : undefined;
+  const labels: Record<string, string> = { "workload-type": workloadType, ...extraLabels };
+  const taints: NodeTaint[] = [];
+  if (accelerator && resource) {
+    labels["llm-infra/accelerator"] = accelerator.model;
+    labels["llm-infra/accelerator-kind"] = accelerator.kind;
+    taints.push({ key: resource, value: "true", effect: "NO_SCHEDULE" });
+  }
+  return { labels, taints, resource, count: accelerator?.count ?? 0 };
+}
+
+const K8S_EFFECT: Record<NodeTaint["effect"], string> = {
+  NO_SCHEDULE: "NoSchedule",
+  NO_EXECUTE: "NoExecute",
+  PREFER_NO_SCHEDULE: "PreferNoSchedule",
+};
+
+/**
+ * Cluster-autoscaler auto-discovery tags, and node-template tags (labels, taints and the
+ * accelerator count) so the autoscaler can scale a group up from zero nodes.
+ */
+export function autoscalerTags(
+  clusterName: string,
+  s: ReturnType<typeof nodeScheduling>,
+): Record<string, string> {
+  const prefix = "k8s.io/cluster-autoscaler/node-template";
+  const tags: Record<string, string> = {
+    "k8s.io/cluster-autoscaler/enabled": "true",
+    [`k8s.io/cluster-autoscaler/${clusterName}`]: "owned",
+  };
+  for (const [k, v] of Object.entries(s.labels)) tags[`${prefix}/label/${k}`] = v;
+  for (const t of s.taints) tags[`${prefix}/taint/${t.key}`] = `${t.value}:${K8S_EFFECT[t.effect]}`;
+  if (s.resource) tags[`${prefix}/resources/${s.resource}`] = String(s.count);
+  return tags;
+}
+
+/**
+ * An EKS managed node group of GPU or Inferentia/Trainium instances with its own launch template:
+ * the AMI type for the accelerator, labels and a no-schedule taint for the accelerator resource,
+ * IMDSv2, an encrypted gp3 root volume, no SSH key, and the tags the cluster autoscaler needs to
+ * scale the group from zero. The desired size is the autoscaler's after creation.
+ */
+export class AcceleratorNodeGroup extends pulumi.ComponentResource {
+  public readonly nodeGroupName: pulumi.Output<string>;
+  public readonly amiType: EksAmiType;
+  public readonly labels: Record<string, string>;
+  public readonly taints: NodeTaint[];
+
+  constructor(
+    name: string,
+    args: AcceleratorNodeGroupArgs,
+    opts?: pulumi.ComponentResourceOptions,
+  ) {
+    // Validate before anything is registered: bad input fails at preview, naming the field.
+    throwIfInvalid("AcceleratorNodeGroup", name, validateAcceleratorNodeGroupArgs(args));
+    super("llm-infra:index:AcceleratorNodeGroup", name, {}, opts);
+
+    const capacityType = args.capacityType ?? "ON_DEMAND";
+    if (capacityType === "SPOT" && args.instanceTypes.length === 1) {
+      void pulumi.log.warn(
+        `spot node group ${name} has one instance type; list several of the same accelerator size so spot capacity can be found`,
+        this,
+      );
+    }
+    const spec = findInstance(args.instanceTypes[0]);
+    this.amiType = amiTypeFor(spec?.accelerator?.kind, args.os ?? "al2023");
+    const scheduling = nodeScheduling(
+      args.instanceTypes[0],
+      args.workloadType ?? "gpu-inference",
+      args.labels,
+    );
+    this.labels = scheduling.labels;
+    this.taints = scheduling.taints;
+    const asgTags = autoscalerTags(args.clusterName, scheduling);
+    const counts = nodeCounts(args);
+
+    // Settings EKS refuses next to a launch template (disk size, remote access) stay off the group.
+    const template = new aws.ec2.LaunchTemplate(
+      `${name}-lt`,
+      {
+        description: `Nodes of ${name}: IMDSv2, encrypted gp3 root volume, no SSH key`,
+        metadataOptions: {
+          httpEndpoint: "enabled",
+          httpTokens: "required",
+          httpPutResponseHopLimit: 2,
+          instanceMetadataTags: "disabled",
+        },
+        blockDeviceMappings: [
+          {
+            deviceName: this.amiType.startsWith("BOTTLEROCKET") ? "/dev/xvdb" : "/dev/xvda",
+            ebs: {
+              volumeSize: args.rootVolumeGib ?? 200,
+              volumeType: "gp3",
+              encrypted: "true",
+              kmsKeyId: args.volumeKmsKeyArn,
+              deleteOnTermination: "true",
+            },
+          },
+        ],
+        tagSpecifications: [
+          { resourceType: "instance", tags: args.tags },
+          { resourceType: "volume", tags: args.tags },
+        ],
+        tags: args.tags,
+      },
+      { parent: this },
+    );
+
+    const nodeGroup = new aws.eks.NodeGroup(
+      `${name}-nodes`,
+      {
+        clusterName: args.clusterName,
+        nodeRoleArn: args.nodeRoleArn,
+        subnetIds: args.subnetIds,
+        instanceTypes: args.instanceTypes,
+        capacityType,
+        amiType: this.amiType,
+        launchTemplate: { id: template.id, version: pulumi.interpolate`${template.latestVersion}` },
+        scalingConfig: { minSize: counts.min, desiredSize: counts.desired, maxSize: counts.max },
+        updateConfig: { maxUnavailable: 1 },
+        labels: this.labels,
+        taints: this.taints,
+        tags: withTags(args.tags, asgTags),
+      },
+      // The cluster autoscaler owns the desired size once the group exists.
+      { parent: this, ignoreChanges: ["scalingConfig.desiredSize"] },
+    );
+
+    // Managed node groups do not pass their tags to the Auto Scaling group, where the autoscaler
+    // reads the node template; tag the group directly.
+    const asgName = nodeGroup.resources.apply((r) => r[0]?.autoscalingGroups?.[0]?.name ?? "");
+    for (const [key, value] of Object.entries(asgTags)) {
+      const role = key
+        .replace(/^k8s\.io\/cluster-autoscaler\//, "")
+        .replace(/[^a-zA-Z0-9-]+/g, "-");
+      new aws.autoscaling.Tag(
+        `${name}-${role}`,
+        { autoscalingGroupName: asgName, tag: { key, value, propagateAtLaunch: false } },
+        { parent: this },
+      );
+    }
+
+    this.nodeGroupName = nodeGroup.nodeGroupName;
+    this.registerOutputs({ nodeGroupName: this.nodeGroupName });
+  }
+}

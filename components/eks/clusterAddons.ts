@@ -1,0 +1,240 @@
+import * as aws from "@pulumi/aws";
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { HELM_CHARTS, HelmChart } from "../../catalog/kubernetes";
+import { Tags } from "../tags";
+import { ArgError, checkOneOf, throwIfInvalid } from "../validation";
+import { clusterAutoscalerPolicy, loadBalancerControllerPolicy } from "./addonPolicies";
+import { workloadRole } from "./podIdentity";
+
+export const GpuMetrics = {
+  /** The CloudWatch observability add-on with Container Insights (GPU metrics included). */
+  CloudWatch: "cloudwatch",
+  /** NVIDIA's DCGM exporter for Prometheus. */
+  Dcgm: "dcgm",
+  None: "none",
+} as const;
+export type GpuMetrics = (typeof GpuMetrics)[keyof typeof GpuMetrics];
+
+export const AutoscalerExpander = {
+  LeastWaste: "least-waste",
+  Priority: "priority",
+  Price: "price",
+  MostPods: "most-pods",
+  Random: "random",
+} as const;
+export type AutoscalerExpander = (typeof AutoscalerExpander)[keyof typeof AutoscalerExpander];
+
+export interface ClusterAddonsArgs {
+  clusterName: string;
+  region: string;
+  vpcId: pulumi.Input<string>;
+  /** NVIDIA device plugin (Helm), tolerating the GPU taint. @default true */
+  nvidiaDevicePlugin?: boolean;
+  /** Neuron device plugin (Helm), for Inferentia and Trainium groups. @default false */
+  neuronDevicePlugin?: boolean;
+  /** Cluster autoscaler (Helm), allowed to change only this cluster's tagged groups. @default true */
+  clusterAutoscaler?: boolean;
+  /** How the autoscaler picks a group to grow. @default "least-waste" */
+  autoscalerExpander?: AutoscalerExpander;
+  /** AWS Load Balancer Controller (Helm) for Ingress and Service load balancers. @default true */
+  loadBalancerController?: boolean;
+  /** EFS CSI driver (EKS add-on) for the shared model cache. @default true */
+  efsCsiDriver?: boolean;
+  /** metrics-server (Helm), which the HPA reads CPU and memory from. @default true */
+  metricsServer?: boolean;
+  /** GPU metrics: `cloudwatch`, `dcgm` or `none`. @default "cloudwatch" */
+  gpuMetrics?: GpuMetrics;
+  tags?: Tags;
+}
+
+export function validateClusterAddonsArgs(args: ClusterAddonsArgs): ArgError[] {
+  const errors: ArgError[] = [];
+  checkOneOf(errors, "gpuMetrics", args.gpuMetrics, Object.values(GpuMetrics));
+  checkOneOf(
+    errors,
+    "autoscalerExpander",
+    args.autoscalerExpander,
+    Object.values(AutoscalerExpander),
+  );
+  return errors;
+}
+
+const GPU_TOLERATION = { key: "nvidia.com/gpu", operator: "Exists", effect: "NoSchedule" };
+const NEURON_TOLERATION = {
+  key: "aws.amazon.com/neuron",
+  operator: "Exists",
+  effect: "NoSchedule",
+};
+/** Cluster services run on the system node group. */
+const SYSTEM_NODES = { "workload-type": "system" };
+
+/** Helm values of each add-on, as pure functions of the arguments. */
+export function addonValues(args: ClusterAddonsArgs) {
+  return {
+    nvidiaDevicePlugin: {
+      tolerations: [GPU_TOLERATION],
+      nodeSelector: { "llm-infra/accelerator-kind": "nvidia" },
+    },
+    neuronDevicePlugin: {
+      devicePlugin: {
+        enabled: true,
+        tolerations: [NEURON_TOLERATION],
+        nodeSelector: { "llm-infra/accelerator-kind": "neuron" },
+      },
+      npd: { enabled: false },
+      scheduler: { enabled: false },
+    },
+    clusterAutoscaler: {
+      autoDiscovery: { clusterName: args.clusterName },
+      awsRegion: args.region,
+      rbac: { serviceAccount: { create: true, name: "cluster-autoscaler" } },
+      extraArgs: {
+        expander: args.autoscalerExpander ?? "least-waste",
+        "balance-similar-node-groups": true,
+        "skip-nodes-with-system-pods": false,
+        "scale-down-unneeded-time": "10m",
+      },
+      nodeSelector: SYSTEM_NODES,
+    },
+    loadBalancerController: {
+      clusterName: args.clusterName,
+      region: args.region,
+      vpcId: args.vpcId,
+      serviceAccount: { create: true, name: "aws-load-balancer-controller" },
+      nodeSelector: SYSTEM_NODES,
+    },
+    metricsServer: { nodeSelector: SYSTEM_NODES },
+    dcgmExporter: {
+      tolerations: [GPU_TOLERATION],
+      nodeSelector: { "llm-infra/accelerator-kind": "nvidia" },
+    },
+  };
+}
+
+/**
+ * The cluster's add-ons, each optional, with pinned chart versions and their own Pod Identity
+ * roles. Pass the cluster's Kubernetes provider in `opts.providers`.
+ */
+export class ClusterAddons extends pulumi.ComponentResource {
+  constructor(name: string, args: ClusterAddonsArgs, opts?: pulumi.ComponentResourceOptions) {
+    throwIfInvalid("ClusterAddons", name, validateClusterAddonsArgs(args));
+    super("llm-infra:index:ClusterAddons", name, {}, opts);
+    const values = addonValues(args);
+    const tags = args.tags;
+    const release = (
+      role: string,
+      chart: HelmChart,
+      chartValues: pulumi.Inputs,
+      dependsOn: pulumi.Resource[] = [],
+    ) =>
+      new k8s.helm.v3.Release(
+        `${name}-${role}`,
+        {
+          chart: chart.chart,
+          repositoryOpts: chart.repository ? { repo: chart.repository } : undefined,
+          version: chart.version,
+          namespace: chart.namespace,
+          values: chartValues,
+          atomic: true,
+          cleanupOnFail: true,
+        },
+        { parent: this, dependsOn },
+      );
+
+    if (args.nvidiaDevicePlugin ?? true)
+      release("nvidia-device-plugin", HELM_CHARTS.nvidiaDevicePlugin, values.nvidiaDevicePlugin);
+    if (args.neuronDevicePlugin ?? false)
+      release("neuron-device-plugin", HELM_CHARTS.neuronDevicePlugin, values.neuronDevicePlugin);
+    if (args.metricsServer ?? true)
+      release("metrics-server", HELM_CHARTS.metricsServer, values.metricsServer);
+
+    if (args.clusterAutoscaler ?? true) {
+      const role = workloadRole(
+        `${name}-autoscaler`,
+        {
+          clusterName: args.clusterName,
+          namespace: "kube-system",
+          serviceAccount: "cluster-autoscaler",
+          policy: JSON.stringify(clusterAutoscalerPolicy(args.clusterName)),
+          tags,
+        },
+        this,
+      );
+      release("cluster-autoscaler", HELM_CHARTS.clusterAutoscaler, values.clusterAutoscaler, [
+        role,
+      ]);
+    }
+    if (args.loadBalancerController ?? true) {
+      const role = workloadRole(
+        `${name}-lb-controller`,
+        {
+          clusterName: args.clusterName,
+          namespace: "kube-system",
+          serviceAccount: "aws-load-balancer-controller",
+          policy: JSON.stringify(loadBalancerControllerPolicy()),
+          tags,
+        },
+        this,
+      );
+      release(
+        "aws-load-balancer-controller",
+        HELM_CHARTS.loadBalancerController,
+        values.loadBalancerController,
+        [role],
+      );
+    }
+    if (args.efsCsiDriver ?? true) {
+      const role = workloadRole(
+        `${name}-efs-csi`,
+        {
+          clusterName: args.clusterName,
+          namespace: "kube-system",
+          serviceAccount: "efs-csi-controller-sa",
+          managedPolicyArns: ["arn:aws:iam::aws:policy/service-role/AmazonEFSCSIDriverPolicy"],
+          associate: false,
+          tags,
+        },
+        this,
+      );
+      new aws.eks.Addon(
+        `${name}-efs-csi`,
+        {
+          clusterName: args.clusterName,
+          addonName: "aws-efs-csi-driver",
+          podIdentityAssociations: [{ roleArn: role.arn, serviceAccount: "efs-csi-controller-sa" }],
+          tags,
+        },
+        { parent: this },
+      );
+    }
+    const gpuMetrics = args.gpuMetrics ?? "cloudwatch";
+    if (gpuMetrics === "cloudwatch") {
+      const role = workloadRole(
+        `${name}-cloudwatch`,
+        {
+          clusterName: args.clusterName,
+          namespace: "amazon-cloudwatch",
+          serviceAccount: "cloudwatch-agent",
+          managedPolicyArns: ["arn:aws:iam::aws:policy/CloudWatchAgentServerPolicy"],
+          associate: false,
+          tags,
+        },
+        this,
+      );
+      new aws.eks.Addon(
+        `${name}-cloudwatch`,
+        {
+          clusterName: args.clusterName,
+          addonName: "amazon-cloudwatch-observability",
+          podIdentityAssociations: [{ roleArn: role.arn, serviceAccount: "cloudwatch-agent" }],
+          tags,
+        },
+        { parent: this },
+      );
+    } else if (gpuMetrics === "dcgm") {
+      release("dcgm-exporter", HELM_CHARTS.dcgmExporter, values.dcgmExporter);
+    }
+    this.registerOutputs({});
+  }
+}

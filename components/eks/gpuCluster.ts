@@ -1,0 +1,233 @@
+import * as aws from "@pulumi/aws";
+import * as eks from "@pulumi/eks";
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { DEFAULT_KUBERNETES_VERSION, EKS_KUBERNETES_VERSIONS } from "../../catalog/kubernetes";
+import { Tags } from "../tags";
+import { serviceTrustPolicy } from "../trust";
+import { ArgError, throwIfInvalid } from "../validation";
+import { AcceleratorNodeGroup } from "./acceleratorNodeGroup";
+
+export interface GpuClusterArgs {
+  vpcId: pulumi.Input<string>;
+  /** Private subnets for the control plane's interfaces and the nodes. */
+  privateSubnetIds: pulumi.Input<pulumi.Input<string>[]>;
+  /** A Kubernetes version in EKS standard support. @default the catalog's default ("1.35") */
+  kubernetesVersion?: string;
+  /**
+   * CIDRs that may reach the API endpoint from the internet; the endpoint is private-only when
+   * empty. Never 0.0.0.0/0.
+   * @default []
+   */
+  publicAccessCidrs?: string[];
+  /** IAM principals (role ARNs) given cluster-admin through access entries. */
+  adminPrincipalArns?: string[];
+  /** The system node group's instance type (cluster add-ons run there). @default "m6i.large" */
+  systemInstanceType?: string;
+  /** System nodes. @default 2 */
+  systemNodeCount?: number;
+  /** The cluster's name (unique per account and region). @default `<project>-<stack>-<name>` */
+  clusterName?: string;
+  tags?: Tags;
+}
+
+export const CONTROL_PLANE_LOGS = [
+  "api",
+  "audit",
+  "authenticator",
+  "controllerManager",
+  "scheduler",
+];
+const WORKER_POLICIES = [
+  "arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy",
+  "arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy",
+  "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly",
+  "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore",
+];
+
+export function validateGpuClusterArgs(args: GpuClusterArgs): ArgError[] {
+  const errors: ArgError[] = [];
+  if (
+    args.kubernetesVersion !== undefined &&
+    !(EKS_KUBERNETES_VERSIONS as readonly string[]).includes(args.kubernetesVersion)
+  ) {
+    errors.push({
+      propertyPath: "kubernetesVersion",
+      reason: `must be a version in EKS standard support (${EKS_KUBERNETES_VERSIONS.join(", ")}), got ${JSON.stringify(args.kubernetesVersion)}`,
+    });
+  }
+  (args.publicAccessCidrs ?? []).forEach((c, i) => {
+    if (!/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/.test(c))
+      errors.push({
+        propertyPath: `publicAccessCidrs[${i}]`,
+        reason: `must be an IPv4 CIDR, got ${JSON.stringify(c)}`,
+      });
+    else if (c.endsWith("/0"))
+      errors.push({
+        propertyPath: `publicAccessCidrs[${i}]`,
+        reason: "must not open the API endpoint to the whole internet (0.0.0.0/0)",
+      });
+  });
+  (args.adminPrincipalArns ?? []).forEach((a, i) => {
+    if (!/^arn:aws[a-z-]*:iam::\d{12}:(role|user)\/.+/.test(a))
+      errors.push({
+        propertyPath: `adminPrincipalArns[${i}]`,
+        reason: `must be an IAM role or user ARN, got ${JSON.stringify(a)}`,
+      });
+  });
+  if (args.clusterName !== undefined && !/^[a-zA-Z][a-zA-Z0-9-_]{0,99}$/.test(args.clusterName)) {
+    errors.push({
+      propertyPath: "clusterName",
+      reason: `must be 1-100 letters, digits, - and _, starting with a letter, got ${JSON.stringify(args.clusterName)}`,
+    });
+  }
+  return errors;
+}
+
+/** EKS access entries granting cluster-admin to each principal. */
+export function adminAccessEntries(
+  principals: string[],
+): Record<string, eks.types.input.AccessEntryArgs> {
+  return Object.fromEntries(
+    principals.map((principalArn, i) => [
+      `admin-${i}`,
+      {
+        principalArn,
+        accessPolicies: {
+          admin: {
+            policyArn: "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy",
+            accessScope: { type: "cluster" },
+          },
+        },
+      },
+    ]),
+  );
+}
+
+/**
+ * An EKS cluster for inference: private API endpoint (public only to listed CIDRs), secrets
+ * encrypted with KMS, control-plane logs, API access entries for admins, a node role, a small
+ * system node group for add-ons, the EKS Pod Identity agent, and a Kubernetes provider for the
+ * components that deploy into it.
+ */
+export class GpuCluster extends pulumi.ComponentResource {
+  public readonly clusterName: string;
+  public readonly kubernetesVersion: string;
+  public readonly nodeRoleArn: pulumi.Output<string>;
+  /** The security group EKS attaches to the control plane and to managed nodes. */
+  public readonly clusterSecurityGroupId: pulumi.Output<string>;
+  public readonly kubeconfigJson: pulumi.Output<string>;
+  /** The Kubernetes provider of this cluster (pass it in `opts.providers`). */
+  public readonly provider: k8s.Provider;
+  /** The Pod Identity agent: workload roles depend on it. */
+  public readonly podIdentityAgent: aws.eks.Addon;
+
+  constructor(name: string, args: GpuClusterArgs, opts?: pulumi.ComponentResourceOptions) {
+    // Validate before anything is registered: bad input fails at preview, naming the field.
+    throwIfInvalid("GpuCluster", name, validateGpuClusterArgs(args));
+    super("llm-infra:index:GpuCluster", name, {}, opts);
+    const tags = args.tags;
+    const clusterName =
+      args.clusterName ??
+      `${pulumi.getProject()}-${pulumi.getStack()}-${name}`
+        .replace(/[^a-zA-Z0-9-_]/g, "-")
+        .slice(0, 100);
+    this.clusterName = clusterName;
+    this.kubernetesVersion = args.kubernetesVersion ?? DEFAULT_KUBERNETES_VERSION;
+    const publicCidrs = args.publicAccessCidrs ?? [];
+
+    const secretsKey = new aws.kms.Key(
+      `${name}-secrets`,
+      {
+        description: `Kubernetes secrets of ${clusterName}`,
+        enableKeyRotation: true,
+        deletionWindowInDays: 30,
+        tags,
+      },
+      { parent: this },
+    );
+
+    const cluster = new eks.Cluster(
+      `${name}-cluster`,
+      {
+        name: clusterName,
+        version: this.kubernetesVersion,
+        vpcId: args.vpcId,
+        privateSubnetIds: args.privateSubnetIds,
+        endpointPrivateAccess: true,
+        endpointPublicAccess: publicCidrs.length > 0,
+        publicAccessCidrs: publicCidrs.length > 0 ? publicCidrs : undefined,
+        encryptionConfigKeyArn: secretsKey.arn,
+        enabledClusterLogTypes: CONTROL_PLANE_LOGS,
+        authenticationMode: "API",
+        accessEntries: adminAccessEntries(args.adminPrincipalArns ?? []),
+        skipDefaultNodeGroup: true,
+        // Managed node groups use the security group EKS creates; no self-managed node groups here.
+        skipDefaultSecurityGroups: true,
+        createOidcProvider: false,
+        nodeAssociatePublicIpAddress: false,
+        tags,
+      },
+      { parent: this },
+    );
+    this.clusterSecurityGroupId = cluster.eksCluster.vpcConfig.clusterSecurityGroupId;
+    this.kubeconfigJson = cluster.kubeconfigJson;
+
+    const accountId = aws.getCallerIdentityOutput({}, { parent: this }).accountId;
+    const nodeRole = new aws.iam.Role(
+      `${name}-nodes`,
+      {
+        description: `EKS nodes of ${clusterName}`,
+        assumeRolePolicy: accountId.apply((id) =>
+          JSON.stringify(serviceTrustPolicy("ec2.amazonaws.com", id)),
+        ),
+        tags,
+      },
+      { parent: this },
+    );
+    for (const arn of WORKER_POLICIES) {
+      new aws.iam.RolePolicyAttachment(
+        `${name}-nodes-${arn.split("/").pop()}`,
+        { role: nodeRole.name, policyArn: arn },
+        { parent: this },
+      );
+    }
+    this.nodeRoleArn = nodeRole.arn;
+
+    new AcceleratorNodeGroup(
+      `${name}-system`,
+      {
+        clusterName,
+        nodeRoleArn: nodeRole.arn,
+        subnetIds: args.privateSubnetIds,
+        instanceTypes: [args.systemInstanceType ?? "m6i.large"],
+        minSize: 1,
+        desiredSize: args.systemNodeCount ?? 2,
+        maxSize: Math.max(4, args.systemNodeCount ?? 2),
+        rootVolumeGib: 50,
+        workloadType: "system",
+        tags,
+      },
+      { parent: this, dependsOn: [cluster] },
+    );
+
+    this.podIdentityAgent = new aws.eks.Addon(
+      `${name}-pod-identity`,
+      { clusterName, addonName: "eks-pod-identity-agent", tags },
+      { parent: this, dependsOn: [cluster] },
+    );
+
+    this.provider = new k8s.Provider(
+      `${name}-k8s`,
+      { kubeconfig: cluster.kubeconfigJson, enableServerSideApply: true },
+      { parent: this },
+    );
+
+    this.registerOutputs({
+      clusterName,
+      nodeRoleArn: this.nodeRoleArn,
+      clusterSecurityGroupId: this.clusterSecurityGroupId,
+      kubeconfigJson: this.kubeconfigJson,
+    });
+  }
+}

@@ -1,0 +1,174 @@
+/**
+ * The `llm-infra:eks` config section: the EKS cluster, its accelerator node groups, add-ons and the
+ * shared model cache. The cluster exists when the section does.
+ *
+ * ```yaml
+ * llm-infra:eks:
+ *   nodeGroups:
+ *     - { name: gpu, instanceTypes: [g5.2xlarge], minSize: 1, desiredSize: 2, maxSize: 10 }
+ * ```
+ */
+import { findInstance } from "../catalog/instances";
+import {
+  AcceleratorNodeGroupArgs,
+  validateAcceleratorNodeGroupArgs,
+} from "../components/eks/acceleratorNodeGroup";
+import { ClusterAddonsArgs, validateClusterAddonsArgs } from "../components/eks/clusterAddons";
+import { GpuClusterArgs, validateGpuClusterArgs } from "../components/eks/gpuCluster";
+import { SectionReader, fromComponent, isObject } from "./configReader";
+import { RESERVED_NAMES } from "./sagemakerConfig";
+
+export type NodeGroupConfig = Pick<
+  AcceleratorNodeGroupArgs,
+  | "instanceTypes"
+  | "capacityType"
+  | "os"
+  | "minSize"
+  | "desiredSize"
+  | "maxSize"
+  | "rootVolumeGib"
+  | "workloadType"
+> & { name: string };
+
+export interface EksConfig {
+  cluster: Pick<
+    GpuClusterArgs,
+    | "kubernetesVersion"
+    | "publicAccessCidrs"
+    | "adminPrincipalArns"
+    | "systemInstanceType"
+    | "systemNodeCount"
+  >;
+  nodeGroups: NodeGroupConfig[];
+  addons: Omit<ClusterAddonsArgs, "clusterName" | "region" | "vpcId" | "tags">;
+  modelCache: { enabled: boolean; syncPrefix?: string };
+}
+
+const PREFIX = "llm-infra:eks";
+const ADDON_BOOLEANS = [
+  "nvidiaDevicePlugin",
+  "clusterAutoscaler",
+  "loadBalancerController",
+  "efsCsiDriver",
+  "metricsServer",
+] as const;
+
+/** Parses `llm-infra:eks`; undefined when absent. Problems are appended, each naming its key. */
+export function parseEksConfig(raw: unknown, problems: string[]): EksConfig | undefined {
+  if (raw === undefined) return undefined;
+  if (!isObject(raw)) {
+    problems.push(`${PREFIX} must be a map of keys, got ${JSON.stringify(raw)}`);
+    return undefined;
+  }
+  const r = new SectionReader(PREFIX, raw, problems);
+  r.onlyKeys([
+    "kubernetesVersion",
+    "publicAccessCidrs",
+    "adminPrincipalArns",
+    "systemInstanceType",
+    "systemNodeCount",
+    "nodeGroups",
+    "addons",
+    "modelCache",
+  ]);
+  const cluster = {
+    kubernetesVersion: r.string("kubernetesVersion"),
+    publicAccessCidrs: r.strings("publicAccessCidrs"),
+    adminPrincipalArns: r.strings("adminPrincipalArns"),
+    systemInstanceType: r.string("systemInstanceType"),
+    systemNodeCount: r.number("systemNodeCount"),
+  };
+  problems.push(
+    ...fromComponent(
+      PREFIX,
+      validateGpuClusterArgs({ ...cluster, vpcId: "vpc", privateSubnetIds: [] }),
+    ),
+  );
+
+  const nodeGroups: NodeGroupConfig[] = [];
+  const rawGroups = raw.nodeGroups ?? [];
+  if (!Array.isArray(rawGroups))
+    problems.push(
+      `${PREFIX}.nodeGroups must be a list of node groups, got ${JSON.stringify(rawGroups)}`,
+    );
+  const names = new Set<string>();
+  (Array.isArray(rawGroups) ? rawGroups : []).forEach((item: unknown, i: number) => {
+    const prefix = `${PREFIX}.nodeGroups[${i}]`;
+    if (!isObject(item)) {
+      problems.push(`${prefix} must be a map of keys, got ${JSON.stringify(item)}`);
+      return;
+    }
+    const g = new SectionReader(prefix, item, problems);
+    g.onlyKeys([
+      "name",
+      "instanceTypes",
+      "capacityType",
+      "os",
+      "minSize",
+      "desiredSize",
+      "maxSize",
+      "rootVolumeGib",
+      "workloadType",
+    ]);
+    const name = g.string("name");
+    if (!name || !/^[a-z][a-z0-9-]{0,30}$/.test(name)) {
+      problems.push(
+        `${g.key("name")} must be 1-31 lower-case letters, digits and hyphens, starting with a letter, got ${JSON.stringify(item.name)}`,
+      );
+      return;
+    }
+    if (RESERVED_NAMES.includes(name))
+      problems.push(
+        `${g.key("name")} must not be ${RESERVED_NAMES.join(", ")} (the platform's own components)`,
+      );
+    if (names.has(name)) problems.push(`${g.key("name")} ${name} is used by another node group`);
+    names.add(name);
+    const group: NodeGroupConfig = {
+      name,
+      instanceTypes: g.strings("instanceTypes") ?? [],
+      capacityType: g.string("capacityType") as NodeGroupConfig["capacityType"],
+      os: g.string("os") as NodeGroupConfig["os"],
+      minSize: g.number("minSize"),
+      desiredSize: g.number("desiredSize"),
+      maxSize: g.number("maxSize"),
+      rootVolumeGib: g.number("rootVolumeGib"),
+      workloadType: g.string("workloadType"),
+    };
+    problems.push(
+      ...fromComponent(
+        prefix,
+        validateAcceleratorNodeGroupArgs({
+          ...group,
+          clusterName: "c",
+          nodeRoleArn: "r",
+          subnetIds: [],
+        }),
+      ),
+    );
+    nodeGroups.push(group);
+  });
+
+  const rawAddons = r.map("addons") ?? {};
+  const a = new SectionReader(`${PREFIX}.addons`, rawAddons, problems);
+  a.onlyKeys([...ADDON_BOOLEANS, "gpuMetrics", "autoscalerExpander"]);
+  const addons: EksConfig["addons"] = {
+    gpuMetrics: a.string("gpuMetrics") as EksConfig["addons"]["gpuMetrics"],
+    autoscalerExpander: a.string("autoscalerExpander") as EksConfig["addons"]["autoscalerExpander"],
+    neuronDevicePlugin: nodeGroups.some((n) =>
+      n.instanceTypes.some((t) => findInstance(t)?.accelerator?.kind === "neuron"),
+    ),
+  };
+  for (const k of ADDON_BOOLEANS) addons[k] = a.boolean(k);
+  problems.push(
+    ...fromComponent(
+      `${PREFIX}.addons`,
+      validateClusterAddonsArgs({ ...addons, clusterName: "c", region: "r", vpcId: "v" }),
+    ),
+  );
+
+  const rawCache = r.map("modelCache") ?? {};
+  const c = new SectionReader(`${PREFIX}.modelCache`, rawCache, problems);
+  c.onlyKeys(["enabled", "syncPrefix"]);
+  const modelCache = { enabled: c.boolean("enabled") ?? true, syncPrefix: c.string("syncPrefix") };
+  return { cluster, nodeGroups, addons, modelCache };
+}
