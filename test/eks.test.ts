@@ -10,6 +10,7 @@ import {
   amiTypeFor,
   autoscalerTags,
   nodeScheduling,
+  spotWarning,
 } from "../components";
 import {
   clusterAutoscalerPolicy,
@@ -131,6 +132,15 @@ describe("AcceleratorNodeGroup", () => {
       autoscalerTags("c", s)["k8s.io/cluster-autoscaler/node-template/taint/aws.amazon.com/neuron"],
       "true:NoSchedule",
     );
+  });
+
+  it("warns about a spot group with one instance type", () => {
+    assert.match(
+      spotWarning("gpu", "SPOT", ["g5.xlarge"]) ?? "",
+      /spot node group gpu has one instance type/,
+    );
+    assert.strictEqual(spotWarning("gpu", "SPOT", ["g5.xlarge", "g5.2xlarge"]), undefined);
+    assert.strictEqual(spotWarning("gpu", "ON_DEMAND", ["g5.xlarge"]), undefined);
   });
 
   it("runs spot groups over several types of the same accelerator size", async () => {

@@ -112,6 +112,16 @@ export function validateAcceleratorNodeGroupArgs(args: AcceleratorNodeGroupArgs)
   return errors;
 }
 
+/** A spot group with one instance type often finds no capacity: say so. */
+export function spotWarning(
+  name: string,
+  capacityType: CapacityType,
+  instanceTypes: string[],
+): string | undefined {
+  if (capacityType !== "SPOT" || instanceTypes.length > 1) return undefined;
+  return `spot node group ${name} has one instance type; list several of the same accelerator size so spot capacity can be found`;
+}
+
 export function nodeCounts(args: AcceleratorNodeGroupArgs): {
   min: number;
   desired: number;
@@ -193,12 +203,8 @@ export class AcceleratorNodeGroup extends pulumi.ComponentResource {
     super("llm-infra:index:AcceleratorNodeGroup", name, {}, opts);
 
     const capacityType = args.capacityType ?? "ON_DEMAND";
-    if (capacityType === "SPOT" && args.instanceTypes.length === 1) {
-      void pulumi.log.warn(
-        `spot node group ${name} has one instance type; list several of the same accelerator size so spot capacity can be found`,
-        this,
-      );
-    }
+    const warning = spotWarning(name, capacityType, args.instanceTypes);
+    if (warning) void pulumi.log.warn(warning, this);
     const spec = findInstance(args.instanceTypes[0]);
     this.amiType = amiTypeFor(spec?.accelerator?.kind, args.os ?? "al2023");
     const scheduling = nodeScheduling(

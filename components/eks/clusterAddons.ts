@@ -184,53 +184,54 @@ export class ClusterAddons extends pulumi.ComponentResource {
         [role],
       );
     }
-    if (args.efsCsiDriver ?? true) {
-      const role = workloadRole(
-        `${name}-efs-csi`,
+    // An EKS add-on whose service account gets a role with one AWS managed policy.
+    const managedAddon = (
+      role: string,
+      addonName: string,
+      namespace: string,
+      serviceAccount: string,
+      policyArn: string,
+    ) => {
+      const addonRole = workloadRole(
+        `${name}-${role}`,
         {
           clusterName: args.clusterName,
-          namespace: "kube-system",
-          serviceAccount: "efs-csi-controller-sa",
-          managedPolicyArns: ["arn:aws:iam::aws:policy/service-role/AmazonEFSCSIDriverPolicy"],
+          namespace,
+          serviceAccount,
+          managedPolicyArns: [policyArn],
           associate: false,
           tags,
         },
         this,
       );
       new aws.eks.Addon(
-        `${name}-efs-csi`,
+        `${name}-${role}`,
         {
           clusterName: args.clusterName,
-          addonName: "aws-efs-csi-driver",
-          podIdentityAssociations: [{ roleArn: role.arn, serviceAccount: "efs-csi-controller-sa" }],
+          addonName,
+          podIdentityAssociations: [{ roleArn: addonRole.arn, serviceAccount }],
           tags,
         },
         { parent: this },
+      );
+    };
+    if (args.efsCsiDriver ?? true) {
+      managedAddon(
+        "efs-csi",
+        "aws-efs-csi-driver",
+        "kube-system",
+        "efs-csi-controller-sa",
+        "arn:aws:iam::aws:policy/service-role/AmazonEFSCSIDriverPolicy",
       );
     }
     const gpuMetrics = args.gpuMetrics ?? "cloudwatch";
     if (gpuMetrics === "cloudwatch") {
-      const role = workloadRole(
-        `${name}-cloudwatch`,
-        {
-          clusterName: args.clusterName,
-          namespace: "amazon-cloudwatch",
-          serviceAccount: "cloudwatch-agent",
-          managedPolicyArns: ["arn:aws:iam::aws:policy/CloudWatchAgentServerPolicy"],
-          associate: false,
-          tags,
-        },
-        this,
-      );
-      new aws.eks.Addon(
-        `${name}-cloudwatch`,
-        {
-          clusterName: args.clusterName,
-          addonName: "amazon-cloudwatch-observability",
-          podIdentityAssociations: [{ roleArn: role.arn, serviceAccount: "cloudwatch-agent" }],
-          tags,
-        },
-        { parent: this },
+      managedAddon(
+        "cloudwatch",
+        "amazon-cloudwatch-observability",
+        "amazon-cloudwatch",
+        "cloudwatch-agent",
+        "arn:aws:iam::aws:policy/CloudWatchAgentServerPolicy",
       );
     } else if (gpuMetrics === "dcgm") {
       release("dcgm-exporter", HELM_CHARTS.dcgmExporter, values.dcgmExporter);
