@@ -8,7 +8,14 @@ import { spawnSync } from "child_process";
 import * as path from "path";
 import { Command } from "commander";
 
-const SDK_PACKAGES = ["@pulumi/pulumi", "@pulumi/aws", "@pulumi/awsx"];
+const SDK_PACKAGES = [
+  "@pulumi/pulumi",
+  "@pulumi/aws",
+  "@pulumi/awsx",
+  "@pulumi/eks",
+  "@pulumi/kubernetes",
+  "@pulumi/policy",
+];
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
