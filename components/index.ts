@@ -19,3 +19,4 @@ export * from "./eks/acceleratorNodeGroup";
 export * from "./eks/clusterAddons";
 export * from "./eks/gpuCluster";
 export * from "./eks/sharedModelCache";
+export * from "./triton/tritonRelease";

@@ -19,6 +19,7 @@ import { ModelStoreArgs, validateModelStoreArgs } from "../components/storage/mo
 import { SectionReader, fromComponent, isObject } from "./configReader";
 import { EndpointConfig, parseSageMakerConfig } from "./sagemakerConfig";
 import { EksConfig, parseEksConfig } from "./eksConfig";
+import { TritonConfig, parseTritonConfig } from "./tritonConfig";
 
 export const PROJECT = "llm-infra";
 
@@ -61,6 +62,8 @@ export interface StackConfig {
   sagemaker: { endpoints: EndpointConfig[] };
   /** The EKS platform; absent when the stack has no `llm-infra:eks` section. */
   eks?: EksConfig;
+  /** Triton on the EKS cluster; absent without the `llm-infra:triton` section. */
+  triton?: TritonConfig;
   cost: { assumptions: CostAssumptions };
 }
 
@@ -109,7 +112,16 @@ export class ConfigError extends Error {
 }
 
 const KEY = (k: string) => `${PROJECT}:${k}`;
-const TOP_LEVEL_KEYS = ["environment", "tags", "network", "storage", "sagemaker", "eks", "cost"];
+const TOP_LEVEL_KEYS = [
+  "environment",
+  "tags",
+  "network",
+  "storage",
+  "sagemaker",
+  "eks",
+  "triton",
+  "cost",
+];
 const SECTION_KEYS: Record<string, string[]> = {
   tags: [],
   network: [
@@ -248,6 +260,12 @@ export function parseStackConfig(raw: Record<string, unknown>, stack: string): S
     }
   }
 
+  const triton = parseTritonConfig(
+    raw[KEY("triton")],
+    { eks, repositoryPrefix: modelStore.repositoryPrefix },
+    problems,
+  );
+
   const costSection = section("cost");
   const assumptions: CostAssumptions = { ...DEFAULT_COST_ASSUMPTIONS };
   const rawAssumptions = (
@@ -285,6 +303,7 @@ export function parseStackConfig(raw: Record<string, unknown>, stack: string): S
     storage: { registry, modelStore, retainOnDelete },
     sagemaker: { endpoints },
     eks,
+    triton,
     cost: { assumptions },
   };
 }

@@ -12,6 +12,7 @@ import { AcceleratorNodeGroup } from "../components/eks/acceleratorNodeGroup";
 import { ClusterAddons } from "../components/eks/clusterAddons";
 import { GpuCluster } from "../components/eks/gpuCluster";
 import { SharedModelCache } from "../components/eks/sharedModelCache";
+import { TritonRelease } from "../components/triton/tritonRelease";
 import { StackConfig } from "./config";
 import { componentArgs } from "./sagemakerConfig";
 
@@ -110,6 +111,12 @@ function createEksPlatform(
     providers: { kubernetes: cluster.provider },
     dependsOn: [cluster, cluster.podIdentityAgent],
   };
+  const readOnly = (prefix: string) =>
+    pulumi
+      .all([models.bucketArn, models.kmsKeyArn])
+      .apply(([bucketArn, kmsKeyArn]) =>
+        JSON.stringify(modelReadOnlyPolicy({ bucketArn, kmsKeyArn, prefix })),
+      );
   new ClusterAddons(
     "addons",
     {
@@ -133,11 +140,28 @@ function createEksPlatform(
         nodeSecurityGroupId: cluster.clusterSecurityGroupId,
         modelBucketName: models.bucketName,
         syncPrefix: prefix,
-        readPolicyJson: pulumi
-          .all([models.bucketArn, models.kmsKeyArn])
-          .apply(([bucketArn, kmsKeyArn]) =>
-            JSON.stringify(modelReadOnlyPolicy({ bucketArn, kmsKeyArn, prefix })),
-          ),
+        readPolicyJson: readOnly(prefix),
+        tags,
+      },
+      k8sOpts,
+    );
+  }
+  const triton = config.triton;
+  if (triton) {
+    const { nodeGroup, modelPrefix, ...args } = triton;
+    void nodeGroup;
+    const efs = args.modelRepositoryMode === "efs";
+    new TritonRelease(
+      "triton",
+      {
+        ...args,
+        clusterName: cluster.clusterName,
+        modelRepositoryUri: efs
+          ? undefined
+          : pulumi.interpolate`s3://${models.bucketName}/${modelPrefix}/`,
+        efsClaim: efs ? "model-cache" : undefined,
+        efsSubPath: efs ? modelPrefix : undefined,
+        readPolicyJson: readOnly(modelPrefix),
         tags,
       },
       k8sOpts,

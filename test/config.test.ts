@@ -251,3 +251,41 @@ describe("stack config: eks", () => {
     assert.strictEqual(problems.length, expected.length, problems.join("\n"));
   });
 });
+
+describe("stack config: triton", () => {
+  const eks = { nodeGroups: [{ name: "gpu", instanceTypes: ["g5.2xlarge"] }] };
+
+  it("runs on a configured node group, reading <repositoryPrefix>/triton by default", () => {
+    const c = parseStackConfig(
+      base({
+        "llm-infra:eks": eks,
+        "llm-infra:triton": { nodeGroup: "gpu", maxReplicas: 8, minReplicas: 2 },
+      }),
+      "dev",
+    );
+    assert.deepStrictEqual(
+      [c.triton?.instanceType, c.triton?.modelPrefix, c.triton?.workloadType],
+      ["g5.2xlarge", "model-repository/triton", "gpu-inference"],
+    );
+  });
+
+  it("needs a cluster and a known node group, and checks the release's own rules", () => {
+    assert.deepStrictEqual(problemsOf(base({ "llm-infra:triton": {} })), [
+      "llm-infra:triton needs an EKS cluster: add llm-infra:eks with a node group",
+    ]);
+    assert.deepStrictEqual(
+      problemsOf(base({ "llm-infra:eks": eks, "llm-infra:triton": { nodeGroup: "cpu" } })),
+      ['llm-infra:triton.nodeGroup must name one of llm-infra:eks.nodeGroups (gpu), got "cpu"'],
+    );
+    const problems = problemsOf(
+      base({
+        "llm-infra:eks": eks,
+        "llm-infra:triton": { minReplicas: 5, maxReplicas: 2, hpaMetric: "qps" },
+      }),
+    );
+    assert.deepStrictEqual(problems, [
+      "llm-infra:triton.minReplicas (5) must not exceed maxReplicas (2)",
+      'llm-infra:triton.hpaMetric must be one of cpu, custom, got "qps"',
+    ]);
+  });
+});

@@ -69,9 +69,9 @@ describe("offline plan of the shipped stacks", () => {
       }
       const eks = ["eks", "eks-cluster", "eks-system", "addons", "model-cache"];
       const expected = {
-        dev: ["chat", ...eks, "gpu"],
+        dev: ["chat", ...eks, "gpu", "triton"],
         staging: ["chat"],
-        prod: ["batch", "chat", ...eks, "gpu", "neuron"],
+        prod: ["batch", "chat", ...eks, "gpu", "neuron", "triton"],
       }[stack]!;
       assert.deepStrictEqual(
         [...components].sort(),
@@ -261,6 +261,42 @@ describe("offline plan of the shipped stacks", () => {
     );
   });
 
+  it("prod runs Triton from the chart on the GPU group, HPA 2-8, reading only its model prefix; dev one replica from S3", () => {
+    const release = reports.prod.resources.find(
+      (x) => x.type === "kubernetes:helm.sh/v3:Release" && x.parent === "triton",
+    )!;
+    assert.match(String(release.inputs.chart), /charts\/triton$/);
+    const values = release.inputs.values as Record<string, Record<string, unknown>>;
+    assert.deepStrictEqual(values.modelRepository, {
+      mode: "efs",
+      efsClaim: "model-cache",
+      efsSubPath: "model-repository/triton",
+    });
+    assert.deepStrictEqual(values.resources, {
+      requests: { cpu: "6", memory: "24Gi" },
+      limits: { memory: "24Gi" },
+    });
+    assert.deepStrictEqual(
+      [values.autoscaling.minReplicas, values.autoscaling.maxReplicas, values.autoscaling.enabled],
+      [2, 8, true],
+    );
+    const policy = reports.prod.resources.find(
+      (x) => x.type === "aws:iam/rolePolicy:RolePolicy" && x.parent === "triton",
+    )!;
+    const statements = (
+      JSON.parse(String(policy.inputs.policy)) as { Statement: { Resource: string }[] }
+    ).Statement;
+    assert.match(statements[1].Resource, /\/model-repository\/triton\/\*$/);
+    const dev = reports.dev.resources.find(
+      (x) => x.type === "kubernetes:helm.sh/v3:Release" && x.parent === "triton",
+    )!;
+    const devValues = dev.inputs.values as Record<string, Record<string, unknown>>;
+    assert.deepStrictEqual(
+      [devValues.modelRepository.mode, devValues.replicaCount, devValues.autoscaling.enabled],
+      ["s3-sync", 1, false],
+    );
+  });
+
   it("dev runs one spot GPU group that scales from zero", () => {
     const gpu = reports.dev.resources.find((x) => x.name === "gpu-nodes")!;
     assert.strictEqual(gpu.inputs.capacityType, "SPOT");
@@ -280,7 +316,7 @@ describe("offline plan of the shipped stacks", () => {
     assert.match(text, /^llm-infra plan: stack dev \(environment dev, us-east-1\)/);
     assert.match(text, /├─ InferenceVpc network\n│ {2}├─ /);
     assert.match(text, /├─ ModelStore models\n/);
-    assert.match(text, /└─ SharedModelCache model-cache\n/);
+    assert.match(text, /└─ TritonRelease triton\n/);
     const amounts = [...text.matchAll(/^\s+\$([\d,.]+)\s+\S+\s+/gm)].map((m) =>
       Number(m[1].replace(/,/g, "")),
     );
@@ -297,7 +333,7 @@ describe("plan CLI", () => {
   it("prints the human report for dev and exits 0", async () => {
     const { code, stdout } = await cli(["dev"]);
     assert.strictEqual(code, 0);
-    assert.match(stdout, /Resources: \d+ \(11 components, \d+ resources\)/);
+    assert.match(stdout, /Resources: \d+ \(12 components, \d+ resources\)/);
     assert.match(stdout, /Monthly cost: \$[\d,.]+/);
     assert.match(stdout, /TOTAL/);
   });

@@ -1,0 +1,222 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as fs from "fs";
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import { NGC_TRITON } from "../../catalog/images";
+import { findInstance } from "../../catalog/instances";
+import { Tags } from "../tags";
+import { ArgError, checkIntegerRange, checkOneOf, throwIfInvalid } from "../validation";
+import { workloadRole } from "../eks/podIdentity";
+
+export const ModelRepositoryMode = {
+  /** An init container syncs the S3 prefix to a local volume before Triton starts. */
+  S3Sync: "s3-sync",
+  /** Triton reads the S3 prefix directly. */
+  S3: "s3",
+  /** Triton reads the shared EFS cache (SharedModelCache). */
+  Efs: "efs",
+} as const;
+export type ModelRepositoryMode = (typeof ModelRepositoryMode)[keyof typeof ModelRepositoryMode];
+
+export const HpaMetric = { Cpu: "cpu", Custom: "custom" } as const;
+export type HpaMetric = (typeof HpaMetric)[keyof typeof HpaMetric];
+
+export interface TritonReleaseArgs {
+  clusterName: string;
+  /** The namespace (created when missing). @default "inference" */
+  namespace?: string;
+  /** The node group's instance type: decides the accelerator resource, its count and the memory. */
+  instanceType: string;
+  /** The node group's `workload-type` label, which the pods select. @default "gpu-inference" */
+  workloadType?: string;
+  /** Accelerators per pod. @default all of the instance's */
+  acceleratorsPerPod?: number;
+  /** The Triton image repository. @default "nvcr.io/nvidia/tritonserver" */
+  imageRepository?: string;
+  /** The image tag. @default the catalog's NGC Triton tag ("26.07-py3") */
+  imageTag?: string;
+  /** `s3-sync`, `s3` or `efs`. @default "s3-sync" */
+  modelRepositoryMode?: ModelRepositoryMode;
+  /** `s3://<bucket>/<prefix>/` (ModelStore.modelUri(...)) for the s3 modes. */
+  modelRepositoryUri?: pulumi.Input<string>;
+  /** The EFS claim and the repository's path in it, for the efs mode. */
+  efsClaim?: string;
+  efsSubPath?: string;
+  /** The read-only policy of the model prefix (ModelStore.readOnlyPolicy(...)). */
+  readPolicyJson: pulumi.Input<string>;
+  /** Replica bounds; the HPA runs when maxReplicas > minReplicas. @default 1 and 4 */
+  minReplicas?: number;
+  maxReplicas?: number;
+  /** `cpu`, or `custom` (queue time over compute time from Triton's metrics via prometheus-adapter). @default "cpu" */
+  hpaMetric?: HpaMetric;
+  /** An ALB ingress through the AWS Load Balancer Controller. @default false */
+  ingress?: boolean;
+  /** `internal` or `internet-facing`. @default "internal" */
+  ingressScheme?: string;
+  /** An ACM certificate for HTTPS on the ALB. */
+  certificateArn?: string;
+  /** Route gRPC instead of HTTP through the ALB. @default false */
+  ingressGrpc?: boolean;
+  tags?: Tags;
+}
+
+export function validateTritonReleaseArgs(args: TritonReleaseArgs): ArgError[] {
+  const errors: ArgError[] = [];
+  const spec = findInstance(args.instanceType);
+  if (!spec || args.instanceType.startsWith("ml."))
+    errors.push({
+      propertyPath: "instanceType",
+      reason: `${JSON.stringify(args.instanceType)} is not an EC2 instance type the catalog knows`,
+    });
+  const mode = args.modelRepositoryMode ?? "s3-sync";
+  checkOneOf(
+    errors,
+    "modelRepositoryMode",
+    args.modelRepositoryMode,
+    Object.values(ModelRepositoryMode),
+  );
+  if ((mode === "s3-sync" || mode === "s3") && args.modelRepositoryUri === undefined) {
+    errors.push({
+      propertyPath: "modelRepositoryUri",
+      reason: `is required with modelRepositoryMode ${mode}`,
+    });
+  }
+  if (mode === "efs" && !args.efsClaim)
+    errors.push({ propertyPath: "efsClaim", reason: "is required with modelRepositoryMode efs" });
+  checkIntegerRange(errors, "minReplicas", args.minReplicas, 1, 100);
+  checkIntegerRange(errors, "maxReplicas", args.maxReplicas, 1, 100);
+  if ((args.minReplicas ?? 1) > (args.maxReplicas ?? 4))
+    errors.push({
+      propertyPath: "minReplicas",
+      reason: `(${args.minReplicas}) must not exceed maxReplicas (${args.maxReplicas ?? 4})`,
+    });
+  checkOneOf(errors, "hpaMetric", args.hpaMetric, Object.values(HpaMetric));
+  checkOneOf(errors, "ingressScheme", args.ingressScheme, ["internal", "internet-facing"]);
+  const devices = spec?.accelerator?.count ?? 0;
+  if (
+    args.acceleratorsPerPod !== undefined &&
+    (args.acceleratorsPerPod < 1 || args.acceleratorsPerPod > devices)
+  ) {
+    errors.push({
+      propertyPath: "acceleratorsPerPod",
+      reason: `must be between 1 and ${devices} (the accelerators of ${args.instanceType}), got ${args.acceleratorsPerPod}`,
+    });
+  }
+  if (spec && !spec.accelerator)
+    errors.push({
+      propertyPath: "instanceType",
+      reason: `${args.instanceType} has no accelerator for Triton to serve LLMs on`,
+    });
+  return errors;
+}
+
+/** The chart's values for the arguments: what the Helm release installs. */
+export function tritonValues(
+  args: TritonReleaseArgs,
+  modelRepositoryUri?: string,
+): Record<string, unknown> {
+  const spec = findInstance(args.instanceType);
+  const accelerator = spec?.accelerator;
+  const perPod = args.acceleratorsPerPod ?? accelerator?.count ?? 0;
+  const share = accelerator ? perPod / accelerator.count : 1;
+  // Leave room for the node's system pods: 3/4 of the pod's share of CPUs and memory.
+  const cpu = Math.max(1, Math.floor(((spec?.vcpus ?? 4) * share * 3) / 4));
+  const memoryGi = Math.max(1, Math.floor(((spec?.memoryMib ?? 16384) / 1024) * share * 0.75));
+  const min = args.minReplicas ?? 1;
+  const max = args.maxReplicas ?? 4;
+  const mode = args.modelRepositoryMode ?? "s3-sync";
+  return {
+    image: {
+      repository: args.imageRepository ?? NGC_TRITON.repository,
+      tag: args.imageTag ?? NGC_TRITON.tag(NGC_TRITON.defaultVersion),
+    },
+    replicaCount: min,
+    modelRepository: {
+      mode,
+      ...(modelRepositoryUri !== undefined ? { s3Uri: modelRepositoryUri } : {}),
+      ...(mode === "efs" ? { efsClaim: args.efsClaim, efsSubPath: args.efsSubPath ?? "" } : {}),
+    },
+    accelerator: { kind: accelerator?.kind ?? "none", count: perPod },
+    resources: {
+      requests: { cpu: String(cpu), memory: `${memoryGi}Gi` },
+      limits: { memory: `${memoryGi}Gi` },
+    },
+    shmSize: `${Math.max(1, Math.min(16, Math.floor(memoryGi / 4)))}Gi`,
+    nodeSelector: { "workload-type": args.workloadType ?? "gpu-inference" },
+    serviceAccount: { create: true, name: "triton" },
+    ingress: {
+      enabled: args.ingress ?? false,
+      scheme: args.ingressScheme ?? "internal",
+      certificateArn: args.certificateArn ?? "",
+      grpc: args.ingressGrpc ?? false,
+    },
+    autoscaling: {
+      enabled: max > min,
+      minReplicas: min,
+      maxReplicas: max,
+      metric: args.hpaMetric ?? "cpu",
+    },
+    podDisruptionBudget: { enabled: max > 1, maxUnavailable: 1 },
+  };
+}
+
+/** The chart's directory: charts/triton at the package root (found from here, compiled or not). */
+export function tritonChartPath(): string {
+  let dir = __dirname;
+  for (;;) {
+    const candidate = path.join(dir, "charts", "triton");
+    if (fs.existsSync(path.join(candidate, "Chart.yaml"))) return candidate;
+    const parent = path.dirname(dir);
+    if (parent === dir)
+      throw new Error("charts/triton not found above the TritonRelease component");
+    dir = parent;
+  }
+}
+
+/**
+ * NVIDIA Triton on EKS: the Helm release of this package's chart (charts/triton) with values from
+ * `tritonValues`, in its namespace, with a workload role that can only read the model's prefix.
+ * Pass the cluster's Kubernetes provider in `opts.providers`.
+ */
+export class TritonRelease extends pulumi.ComponentResource {
+  public readonly namespace: string;
+  public readonly releaseName: pulumi.Output<string>;
+  /** The in-cluster HTTP address of Triton. */
+  public readonly serviceUrl: pulumi.Output<string>;
+
+  constructor(name: string, args: TritonReleaseArgs, opts?: pulumi.ComponentResourceOptions) {
+    throwIfInvalid("TritonRelease", name, validateTritonReleaseArgs(args));
+    super("llm-infra:index:TritonRelease", name, {}, opts);
+    this.namespace = args.namespace ?? "inference";
+    const role = workloadRole(
+      `${name}-workload`,
+      {
+        clusterName: args.clusterName,
+        namespace: this.namespace,
+        serviceAccount: "triton",
+        policy: args.readPolicyJson,
+        tags: args.tags,
+      },
+      this,
+    );
+    const values = pulumi.output(args.modelRepositoryUri).apply((uri) => tritonValues(args, uri));
+    const release = new k8s.helm.v3.Release(
+      `${name}-release`,
+      {
+        name,
+        chart: tritonChartPath(),
+        namespace: this.namespace,
+        createNamespace: true,
+        values,
+        atomic: true,
+        cleanupOnFail: true,
+        // Loading LLM weights takes minutes: wait up to 30 for the pods to be ready.
+        timeout: 1800,
+      },
+      { parent: this, dependsOn: [role] },
+    );
+    this.releaseName = release.name;
+    this.serviceUrl = pulumi.interpolate`http://${release.name}-triton.${this.namespace}.svc.cluster.local:8000`;
+    this.registerOutputs({ releaseName: this.releaseName, serviceUrl: this.serviceUrl });
+  }
+}

@@ -1,0 +1,109 @@
+/**
+ * The `llm-infra:triton` config section: Triton on the EKS cluster, from the chart in charts/triton.
+ *
+ * ```yaml
+ * llm-infra:triton:
+ *   nodeGroup: gpu          # one of llm-infra:eks.nodeGroups
+ *   minReplicas: 2
+ *   maxReplicas: 8
+ * ```
+ */
+import { TritonReleaseArgs, validateTritonReleaseArgs } from "../components/triton/tritonRelease";
+import { SectionReader, fromComponent, isObject } from "./configReader";
+import { EksConfig } from "./eksConfig";
+
+export type TritonConfig = Pick<
+  TritonReleaseArgs,
+  | "modelRepositoryMode"
+  | "minReplicas"
+  | "maxReplicas"
+  | "hpaMetric"
+  | "acceleratorsPerPod"
+  | "ingress"
+  | "ingressScheme"
+  | "certificateArn"
+  | "ingressGrpc"
+  | "imageTag"
+> & {
+  /** The node group Triton runs on. */
+  nodeGroup: string;
+  /** The model store prefix of Triton's model repository. */
+  modelPrefix: string;
+  instanceType: string;
+  workloadType: string;
+};
+
+const PREFIX = "llm-infra:triton";
+
+export function parseTritonConfig(
+  raw: unknown,
+  ctx: { eks?: EksConfig; repositoryPrefix: string },
+  problems: string[],
+): TritonConfig | undefined {
+  if (raw === undefined) return undefined;
+  if (!isObject(raw)) {
+    problems.push(`${PREFIX} must be a map of keys, got ${JSON.stringify(raw)}`);
+    return undefined;
+  }
+  const r = new SectionReader(PREFIX, raw, problems);
+  r.onlyKeys([
+    "nodeGroup",
+    "modelRepositoryMode",
+    "modelPrefix",
+    "minReplicas",
+    "maxReplicas",
+    "hpaMetric",
+    "acceleratorsPerPod",
+    "ingress",
+    "ingressScheme",
+    "certificateArn",
+    "ingressGrpc",
+    "imageTag",
+  ]);
+  if (!ctx.eks) {
+    problems.push(`${PREFIX} needs an EKS cluster: add llm-infra:eks with a node group`);
+    return undefined;
+  }
+  const nodeGroup = r.string("nodeGroup") ?? "gpu";
+  const group = ctx.eks.nodeGroups.find((g) => g.name === nodeGroup);
+  if (!group) {
+    problems.push(
+      `${r.key("nodeGroup")} must name one of llm-infra:eks.nodeGroups (${ctx.eks.nodeGroups.map((g) => g.name).join(", ") || "none"}), got ${JSON.stringify(nodeGroup)}`,
+    );
+    return undefined;
+  }
+  const config: TritonConfig = {
+    nodeGroup,
+    instanceType: group.instanceTypes[0],
+    workloadType: group.workloadType ?? "gpu-inference",
+    modelPrefix: r.string("modelPrefix") ?? `${ctx.repositoryPrefix}/triton`,
+    modelRepositoryMode: r.string("modelRepositoryMode") as TritonConfig["modelRepositoryMode"],
+    minReplicas: r.number("minReplicas"),
+    maxReplicas: r.number("maxReplicas"),
+    hpaMetric: r.string("hpaMetric") as TritonConfig["hpaMetric"],
+    acceleratorsPerPod: r.number("acceleratorsPerPod"),
+    ingress: r.boolean("ingress"),
+    ingressScheme: r.string("ingressScheme"),
+    certificateArn: r.string("certificateArn"),
+    ingressGrpc: r.boolean("ingressGrpc"),
+    imageTag: r.string("imageTag"),
+  };
+  if (config.modelRepositoryMode === "efs" && !ctx.eks.modelCache.enabled) {
+    problems.push(`${r.key("modelRepositoryMode")} efs needs llm-infra:eks.modelCache enabled`);
+  }
+  const efs = config.modelRepositoryMode === "efs";
+  problems.push(
+    ...fromComponent(
+      PREFIX,
+      validateTritonReleaseArgs({
+        ...config,
+        clusterName: "c",
+        readPolicyJson: "{}",
+        modelRepositoryUri: efs ? undefined : "s3://b/p/",
+        efsClaim: efs ? "model-cache" : undefined,
+      }),
+      { instanceType: "nodeGroup" },
+    ),
+  );
+  return config;
+}

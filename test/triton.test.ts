@@ -1,0 +1,324 @@
+import * as assert from "assert";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import * as k8s from "@pulumi/kubernetes";
+import * as YAML from "yaml";
+import { Deployment } from "kubernetes-models/apps/v1";
+import { HorizontalPodAutoscaler } from "kubernetes-models/autoscaling/v2";
+import { Ingress } from "kubernetes-models/networking.k8s.io/v1";
+import { PodDisruptionBudget } from "kubernetes-models/policy/v1";
+import { Service, ServiceAccount } from "kubernetes-models/v1";
+import { TritonRelease, TritonReleaseArgs, tritonChartPath, tritonValues } from "../components";
+import { helm } from "../offline/helm";
+import { one, policyOf, resourcesOf } from "./helpers";
+
+type Manifest = {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string };
+  spec: Record<string, unknown>;
+};
+const CHART = tritonChartPath();
+
+/** The Kubernetes schema of each kind the chart renders (ServiceMonitor is a CRD: checked by shape only). */
+const MODELS: Record<string, new (data: never) => { validate(): void }> = {
+  Deployment,
+  Service,
+  ServiceAccount,
+  HorizontalPodAutoscaler,
+  PodDisruptionBudget,
+  Ingress,
+};
+
+/** `helm template` with the values, each manifest validated against its Kubernetes schema. */
+function render(values: Record<string, unknown> = {}): Record<string, Manifest> {
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "triton-values-")), "values.json");
+  fs.writeFileSync(file, JSON.stringify(values));
+  const r = helm(["template", "t", CHART, "--namespace", "inference", "-f", file]);
+  assert.strictEqual(r.code, 0, r.stderr);
+  const manifests = YAML.parseAllDocuments(r.stdout)
+    .map((d) => d.toJSON() as Manifest | null)
+    .filter((m): m is Manifest => m !== null);
+  for (const m of manifests) {
+    const Model = MODELS[m.kind];
+    if (Model) new Model(m as never).validate();
+    else assert.strictEqual(m.kind, "ServiceMonitor", `unexpected kind ${m.kind}`);
+  }
+  return Object.fromEntries(manifests.map((m) => [m.kind, m]));
+}
+
+const podSpec = (d: Manifest) => (d.spec.template as { spec: Record<string, unknown> }).spec;
+const container = (d: Manifest) => (podSpec(d).containers as Record<string, unknown>[])[0];
+
+describe("charts/triton", () => {
+  it("passes helm lint", () => {
+    const r = helm(["lint", CHART]);
+    assert.strictEqual(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /1 chart\(s\) linted, 0 chart\(s\) failed/);
+  });
+
+  it("renders the defaults: a GPU Deployment with probes, /dev/shm and the S3 sync, an HPA v2 with behavior, a PDB and a Service", () => {
+    const m = render();
+    assert.deepStrictEqual(Object.keys(m).sort(), [
+      "Deployment",
+      "HorizontalPodAutoscaler",
+      "PodDisruptionBudget",
+      "Service",
+      "ServiceAccount",
+    ]);
+    const d = m.Deployment;
+    const c = container(d);
+    const resources = c.resources as Record<string, Record<string, unknown>>;
+    assert.strictEqual(resources.limits["nvidia.com/gpu"], 1);
+    assert.deepStrictEqual(podSpec(d).tolerations, [
+      { key: "nvidia.com/gpu", operator: "Exists", effect: "NoSchedule" },
+    ]);
+    assert.deepStrictEqual(podSpec(d).nodeSelector, { "workload-type": "gpu-inference" });
+    for (const [probe, p] of [
+      ["startupProbe", "/v2/health/ready"],
+      ["readinessProbe", "/v2/health/ready"],
+      ["livenessProbe", "/v2/health/live"],
+    ]) {
+      assert.strictEqual(
+        (c[probe] as Record<string, Record<string, unknown>>).httpGet.path,
+        p,
+        probe,
+      );
+    }
+    const startup = c.startupProbe as Record<string, number>;
+    assert.ok(
+      startup.periodSeconds * startup.failureThreshold >= 1200,
+      "at least 20 minutes to load weights",
+    );
+    const shm = (podSpec(d).volumes as Record<string, Record<string, unknown>>[]).find(
+      (v) => (v.name as unknown) === "dshm",
+    )!;
+    assert.deepStrictEqual(shm.emptyDir, { medium: "Memory", sizeLimit: "8Gi" });
+    assert.ok(
+      (c.volumeMounts as Record<string, unknown>[]).some((v) => v.mountPath === "/dev/shm"),
+    );
+    const init = (podSpec(d).initContainers as Record<string, unknown>[])[0];
+    assert.deepStrictEqual((init.command as string[]).slice(0, 3), ["aws", "s3", "sync"]);
+    assert.ok((c.args as string[]).includes("--model-repository=/models"));
+    assert.deepStrictEqual(podSpec(d).securityContext, {
+      runAsNonRoot: true,
+      runAsUser: 1000,
+      runAsGroup: 1000,
+      fsGroup: 1000,
+    });
+    const hpa = m.HorizontalPodAutoscaler;
+    assert.strictEqual(hpa.apiVersion, "autoscaling/v2");
+    assert.deepStrictEqual(
+      (hpa.spec.behavior as Record<string, Record<string, unknown>>).scaleDown
+        .stabilizationWindowSeconds,
+      600,
+    );
+    assert.strictEqual(
+      (hpa.spec.metrics as Record<string, Record<string, unknown>>[])[0].resource.name,
+      "cpu",
+    );
+    assert.deepStrictEqual(
+      (m.Service.spec.ports as Record<string, unknown>[]).map((p) => p.port),
+      [8000, 8001, 8002],
+    );
+    assert.strictEqual(m.PodDisruptionBudget.spec.maxUnavailable, 1);
+  });
+
+  it("reads S3 directly in s3 mode, and the EFS claim read-only in efs mode", () => {
+    const s3 = render({ modelRepository: { mode: "s3", s3Uri: "s3://bucket-1/repo/" } }).Deployment;
+    assert.ok((container(s3).args as string[]).includes("--model-repository=s3://bucket-1/repo/"));
+    assert.strictEqual(podSpec(s3).initContainers, undefined);
+    const efs = render({
+      modelRepository: {
+        mode: "efs",
+        efsClaim: "model-cache",
+        efsSubPath: "model-repository/triton",
+      },
+    }).Deployment;
+    const models = (podSpec(efs).volumes as Record<string, Record<string, unknown>>[]).find(
+      (v) => (v.name as unknown) === "models",
+    )!;
+    assert.deepStrictEqual(models.persistentVolumeClaim, {
+      claimName: "model-cache",
+      readOnly: true,
+    });
+    const mount = (container(efs).volumeMounts as Record<string, unknown>[]).find(
+      (v) => (v.name as unknown) === "models",
+    )!;
+    assert.deepStrictEqual([mount.subPath, mount.readOnly], ["model-repository/triton", true]);
+  });
+
+  it("requests and tolerates Neuron devices on Inferentia nodes", () => {
+    const d = render({
+      accelerator: { kind: "neuron", count: 2 },
+      nodeSelector: { "workload-type": "neuron-inference" },
+    }).Deployment;
+    assert.strictEqual(
+      (container(d).resources as Record<string, Record<string, unknown>>).limits[
+        "aws.amazon.com/neuron"
+      ],
+      2,
+    );
+    assert.deepStrictEqual(podSpec(d).tolerations, [
+      { key: "aws.amazon.com/neuron", operator: "Exists", effect: "NoSchedule" },
+    ]);
+  });
+
+  it("adds an ALB ingress health-checked on /v2/health/ready, with TLS and gRPC options", () => {
+    const m = render({
+      ingress: {
+        enabled: true,
+        scheme: "internet-facing",
+        certificateArn: "arn:aws:acm:us-east-1:123456789012:certificate/abc",
+        grpc: true,
+      },
+    });
+    const annotations = (m.Ingress.metadata as unknown as { annotations: Record<string, string> })
+      .annotations;
+    assert.strictEqual(
+      annotations["alb.ingress.kubernetes.io/healthcheck-path"],
+      "/v2/health/ready",
+    );
+    assert.strictEqual(annotations["alb.ingress.kubernetes.io/scheme"], "internet-facing");
+    assert.strictEqual(annotations["alb.ingress.kubernetes.io/backend-protocol-version"], "GRPC");
+    assert.match(annotations["alb.ingress.kubernetes.io/listen-ports"], /HTTPS/);
+    assert.strictEqual(render().Ingress, undefined);
+  });
+
+  it("scales on a custom per-pod metric, or not at all, and adds a ServiceMonitor on request", () => {
+    const custom = render({
+      autoscaling: {
+        enabled: true,
+        minReplicas: 2,
+        maxReplicas: 8,
+        metric: "custom",
+        customMetric: { name: "triton_queue_compute_ratio", targetAverageValue: "500m" },
+      },
+    });
+    const metric = (
+      custom.HorizontalPodAutoscaler.spec.metrics as Record<
+        string,
+        Record<string, Record<string, unknown>>
+      >[]
+    )[0];
+    assert.deepStrictEqual(
+      [metric.type, metric.pods.metric.name, metric.pods.target.averageValue],
+      ["Pods", "triton_queue_compute_ratio", "500m"],
+    );
+    const fixed = render({
+      autoscaling: { enabled: false },
+      replicaCount: 3,
+      serviceMonitor: { enabled: true },
+    });
+    assert.strictEqual(fixed.HorizontalPodAutoscaler, undefined);
+    assert.strictEqual(fixed.Deployment.spec.replicas, 3);
+    assert.ok(fixed.ServiceMonitor);
+  });
+
+  it("rejects bad values through values.schema.json", () => {
+    for (const [values, fragment] of [
+      [{ replicaCount: -1 }, "replicaCount"],
+      [{ modelRepository: { mode: "nfs" } }, "modelRepository.mode"],
+      [{ accelerator: { kind: "tpu", count: 1 } }, "accelerator.kind"],
+      [{ gpus: 2 }, "gpus"],
+    ] as const) {
+      const file = path.join(
+        fs.mkdtempSync(path.join(os.tmpdir(), "triton-values-")),
+        "values.json",
+      );
+      fs.writeFileSync(file, JSON.stringify(values));
+      const r = helm(["template", "t", CHART, "-f", file]);
+      assert.notStrictEqual(r.code, 0, `${JSON.stringify(values)} was accepted`);
+      assert.match(r.stderr, /values don't meet the specifications of the schema/);
+      assert.ok(r.stderr.includes(fragment), `${fragment} in ${r.stderr}`);
+    }
+  });
+});
+
+describe("TritonRelease", () => {
+  const base: TritonReleaseArgs = {
+    clusterName: "c1",
+    instanceType: "g5.2xlarge",
+    modelRepositoryUri: "s3://models/model-repository/triton/",
+    readPolicyJson:
+      '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::models/model-repository/triton/*"}]}',
+    minReplicas: 2,
+    maxReplicas: 8,
+  };
+
+  it("builds chart values from the instance: one GPU, 3/4 of its CPUs and memory, HPA 2-8", () => {
+    const v = tritonValues(base, "s3://models/model-repository/triton/") as Record<
+      string,
+      Record<string, unknown>
+    >;
+    assert.deepStrictEqual(v.accelerator, { kind: "nvidia", count: 1 });
+    assert.deepStrictEqual(v.resources, {
+      requests: { cpu: "6", memory: "24Gi" },
+      limits: { memory: "24Gi" },
+    });
+    assert.deepStrictEqual(v.autoscaling, {
+      enabled: true,
+      minReplicas: 2,
+      maxReplicas: 8,
+      metric: "cpu",
+    });
+    assert.deepStrictEqual(v.modelRepository, {
+      mode: "s3-sync",
+      s3Uri: "s3://models/model-repository/triton/",
+    });
+    const neuron = tritonValues({
+      ...base,
+      instanceType: "inf2.24xlarge",
+      acceleratorsPerPod: 2,
+    }) as Record<string, Record<string, unknown>>;
+    assert.deepStrictEqual(neuron.accelerator, { kind: "neuron", count: 2 });
+  });
+
+  it("renders its own values through the chart", () => {
+    const m = render(tritonValues(base, "s3://models/model-repository/triton/"));
+    assert.strictEqual(
+      (container(m.Deployment).resources as Record<string, Record<string, unknown>>).requests.cpu,
+      "6",
+    );
+  });
+
+  it("installs the local chart with a workload role that reads only the model prefix", async () => {
+    const res = await resourcesOf(() => {
+      const provider = new k8s.Provider("k8s", { kubeconfig: "{}" });
+      new TritonRelease("triton", base, { providers: { kubernetes: provider } });
+    });
+    const release = one(res, "kubernetes:helm.sh/v3:Release");
+    assert.strictEqual(release.inputs.chart, CHART);
+    assert.deepStrictEqual(
+      [release.inputs.namespace, release.inputs.createNamespace, release.inputs.timeout],
+      ["inference", true, 1800],
+    );
+    const values = release.inputs.values as Record<string, Record<string, unknown>>;
+    assert.strictEqual(values.modelRepository.s3Uri, "s3://models/model-repository/triton/");
+    assert.deepStrictEqual(
+      policyOf(one(res, "aws:iam/rolePolicy:RolePolicy")).Statement[0].Resource,
+      "arn:aws:s3:::models/model-repository/triton/*",
+    );
+    assert.strictEqual(
+      one(res, "aws:eks/podIdentityAssociation:PodIdentityAssociation").inputs.serviceAccount,
+      "triton",
+    );
+  });
+
+  it("rejects bad arguments, naming the field", () => {
+    assert.throws(
+      () =>
+        new TritonRelease("t", {
+          ...base,
+          instanceType: "m5.large",
+          modelRepositoryUri: undefined,
+          minReplicas: 9,
+        }),
+      (e: Error) =>
+        /instanceType: m5\.large has no accelerator/.test(e.message) &&
+        /modelRepositoryUri: is required with modelRepositoryMode s3-sync/.test(e.message) &&
+        /minReplicas: \(9\) must not exceed maxReplicas \(8\)/.test(e.message),
+    );
+  });
+});
