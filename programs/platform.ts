@@ -94,19 +94,20 @@ function createEksPlatform(
     privateSubnetIds: network.privateSubnetIds,
     tags,
   });
-  for (const { name, ...group } of eks.nodeGroups) {
-    new AcceleratorNodeGroup(
-      name,
-      {
-        ...group,
-        clusterName: cluster.clusterName,
-        nodeRoleArn: cluster.nodeRoleArn,
-        subnetIds: network.privateSubnetIds,
-        tags,
-      },
-      { dependsOn: [cluster] },
-    );
-  }
+  const nodeGroups = eks.nodeGroups.map(
+    ({ name, ...group }) =>
+      new AcceleratorNodeGroup(
+        name,
+        {
+          ...group,
+          clusterName: cluster.clusterName,
+          nodeRoleArn: cluster.nodeRoleArn,
+          subnetIds: network.privateSubnetIds,
+          tags,
+        },
+        { dependsOn: [cluster] },
+      ),
+  );
   const k8sOpts = {
     providers: { kubernetes: cluster.provider },
     dependsOn: [cluster, cluster.podIdentityAgent],
@@ -117,7 +118,7 @@ function createEksPlatform(
       .apply(([bucketArn, kmsKeyArn]) =>
         JSON.stringify(modelReadOnlyPolicy({ bucketArn, kmsKeyArn, prefix })),
       );
-  new ClusterAddons(
+  const addons = new ClusterAddons(
     "addons",
     {
       ...eks.addons,
@@ -128,9 +129,10 @@ function createEksPlatform(
     },
     k8sOpts,
   );
+  let cache: SharedModelCache | undefined;
   if (eks.modelCache.enabled) {
     const prefix = eks.modelCache.syncPrefix ?? config.storage.modelStore.repositoryPrefix;
-    new SharedModelCache(
+    cache = new SharedModelCache(
       "model-cache",
       {
         clusterName: cluster.clusterName,
@@ -159,12 +161,16 @@ function createEksPlatform(
         modelRepositoryUri: efs
           ? undefined
           : pulumi.interpolate`s3://${models.bucketName}/${modelPrefix}/`,
-        efsClaim: efs ? "model-cache" : undefined,
+        efsClaim: efs ? cache?.claimName : undefined,
         efsSubPath: efs ? modelPrefix : undefined,
         readPolicyJson: readOnly(modelPrefix),
         tags,
       },
-      k8sOpts,
+      // Nodes, device plugins, the load balancer controller and the synced cache come first.
+      {
+        ...k8sOpts,
+        dependsOn: [...k8sOpts.dependsOn, ...nodeGroups, addons, ...(cache ? [cache] : [])],
+      },
     );
   }
   return cluster;
