@@ -124,6 +124,12 @@ export function toInvocationError(e: unknown, endpointName: string, region: stri
       { cause: e },
     );
   }
+  if (err.name === "CredentialsProviderError") {
+    return new InvocationError(
+      "no AWS credentials found: set AWS_PROFILE (or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY), or run `aws sso login`",
+      { cause: e },
+    );
+  }
   if (err.name === "ModelNotReadyException") {
     return new InvocationError(
       `endpoint ${endpointName} is not ready yet (still scaling from zero or deploying): retry shortly`,

@@ -161,6 +161,17 @@ describe("SageMaker invoke client", () => {
     runtimeMock.reset();
     runtimeMock
       .on(InvokeEndpointCommand)
+      .rejects(
+        Object.assign(new Error("Could not load credentials from any providers"), {
+          name: "CredentialsProviderError",
+        }),
+      );
+    await assert.rejects(client().invoke("e", "x"), (e: Error) =>
+      /no AWS credentials found: set AWS_PROFILE/.test(e.message),
+    );
+    runtimeMock.reset();
+    runtimeMock
+      .on(InvokeEndpointCommand)
       .rejects(Object.assign(new Error("Rate exceeded"), { name: "ThrottlingException" }));
     await assert.rejects(
       client().invoke("e", "x"),
