@@ -159,13 +159,11 @@ describe("SageMaker invoke client", () => {
         e instanceof EndpointNotFoundError && /nope was not found in us-east-1/.test(e.message),
     );
     runtimeMock.reset();
-    runtimeMock
-      .on(InvokeEndpointCommand)
-      .rejects(
-        Object.assign(new Error("Could not load credentials from any providers"), {
-          name: "CredentialsProviderError",
-        }),
-      );
+    runtimeMock.on(InvokeEndpointCommand).rejects(
+      Object.assign(new Error("Could not load credentials from any providers"), {
+        name: "CredentialsProviderError",
+      }),
+    );
     await assert.rejects(client().invoke("e", "x"), (e: Error) =>
       /no AWS credentials found: set AWS_PROFILE/.test(e.message),
     );
