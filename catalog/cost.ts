@@ -125,6 +125,9 @@ const FREE_TYPES = new Set<string>([
   "aws:efs/accessPoint:AccessPoint",
   "aws:efs/backupPolicy:BackupPolicy",
   "aws:autoscaling/tag:Tag",
+  "aws:autoscaling/policy:Policy",
+  "aws:lb/targetGroupAttachment:TargetGroupAttachment",
+  "aws:wafv2/webAclAssociation:WebAclAssociation",
 ]);
 
 type Pricer = (r: ResourceRecord, ctx: Context) => CostLine[];
@@ -239,12 +242,13 @@ const priceFlowLog: Pricer = (r, ctx) => {
 
 const priceLogGroup: Pricer = (r, ctx) => {
   // The flow log that writes here is priced on the flow log itself.
-  const arn = ctx.records.find((x) => x.name === r.name && x.type === r.type)?.inputs.arn;
-  const isFlowLogDestination = ctx.records.some(
-    (x) =>
-      x.type === "aws:ec2/flowLog:FlowLog" &&
-      (x.inputs.logDestination === arn || x.inputs.logGroupName === r.inputs.name),
-  );
+  const isFlowLogDestination =
+    r.id !== undefined &&
+    ctx.records.some(
+      (x) =>
+        x.type === "aws:ec2/flowLog:FlowLog" &&
+        String(x.inputs.logDestination ?? "").endsWith(`:log-group:${r.id}`),
+    );
   if (isFlowLogDestination)
     return [line(r, "flow log destination: ingest priced on the flow log", 0)];
   const gb = ctx.assumptions.logIngestGbPerMonth;
@@ -333,7 +337,7 @@ const priceEksComponent: Pricer = (r, ctx) => {
 
 /** The launch template a resource points at, found by the id the engine returned for it. */
 function launchTemplateOf(ref: unknown, ctx: Context): ResourceRecord | undefined {
-  const id = obj(ref).id;
+  const id = obj(ref).id ?? obj(ref).launchTemplateId;
   return ctx.records.find(
     (x) => x.type === "aws:ec2/launchTemplate:LaunchTemplate" && x.id !== undefined && x.id === id,
   );
@@ -517,6 +521,11 @@ function isStructural(type: string): boolean {
   );
 }
 
+/** The parts of a REST API (resources, methods, stages, keys ...): priced per request on the API. */
+function isApiGatewayPart(type: string): boolean {
+  return type.startsWith("aws:apigateway/") && type !== "aws:apigateway/restApi:RestApi";
+}
+
 /** Monthly cost of a set of resources, with a line per priced item. */
 export function estimateMonthlyCost(
   records: ResourceRecord[],
@@ -535,7 +544,7 @@ export function estimateMonthlyCost(
   for (const r of records) {
     const pricer = PRICERS[r.type];
     if (pricer) lines.push(...pricer(r, ctx));
-    else if (!FREE_TYPES.has(r.type) && !isStructural(r.type))
+    else if (!FREE_TYPES.has(r.type) && !isStructural(r.type) && !isApiGatewayPart(r.type))
       unpriced.set(r.type, (unpriced.get(r.type) ?? 0) + 1);
   }
   for (const [type, count] of unpriced) ctx.warnings.add(`not priced: ${count} x ${type}`);

@@ -20,3 +20,5 @@ export * from "./eks/clusterAddons";
 export * from "./eks/gpuCluster";
 export * from "./eks/sharedModelCache";
 export * from "./triton/tritonRelease";
+export * from "./ec2/tritonFleet";
+export * from "./api/inferenceApi";

@@ -177,6 +177,45 @@ export class OfflineMocks implements pulumi.runtime.Mocks {
           id: `lt-${hex17}`,
           state: { arn: this.arn("ec2", `launch-template/lt-${hex17}`), latestVersion: 1 },
         };
+      case "aws:lb/loadBalancer:LoadBalancer": {
+        const kind = inputs.loadBalancerType === "network" ? "net" : "app";
+        const lb = autoName(name, seed).slice(0, 32);
+        const arnSuffix = `${kind}/${lb}/${hexFor(seed, 16)}`;
+        const arn = this.arn("elasticloadbalancing", `loadbalancer/${arnSuffix}`);
+        return {
+          id: arn,
+          state: {
+            arn,
+            arnSuffix,
+            name: lb,
+            dnsName: `internal-${lb}-${hexFor(seed, 10)}.${this.region}.elb.amazonaws.com`,
+          },
+        };
+      }
+      case "aws:lb/targetGroup:TargetGroup": {
+        const tg = autoName(name, seed).slice(0, 32);
+        const arnSuffix = `targetgroup/${tg}/${hexFor(seed, 16)}`;
+        const arn = this.arn("elasticloadbalancing", arnSuffix);
+        return { id: arn, state: { arn, arnSuffix, name: tg } };
+      }
+      case "aws:apigateway/restApi:RestApi": {
+        const apiId = hexFor(seed, 10);
+        return {
+          id: apiId,
+          state: {
+            rootResourceId: hexFor(`${seed}/root`, 10),
+            arn: `arn:aws:apigateway:${this.region}::/restapis/${apiId}`,
+            executionArn: this.arn("execute-api", apiId),
+          },
+        };
+      }
+      case "aws:apigateway/stage:Stage": {
+        const stageArn = `arn:aws:apigateway:${this.region}::/restapis/${String(inputs.restApi)}/stages/${String(inputs.stageName)}`;
+        return {
+          id: `ags-${String(inputs.restApi)}-${String(inputs.stageName)}`,
+          state: { arn: stageArn },
+        };
+      }
       case "aws:efs/fileSystem:FileSystem":
         return {
           id: `fs-${hex17}`,
@@ -227,6 +266,16 @@ export class OfflineMocks implements pulumi.runtime.Mocks {
             name: role,
             arn: `arn:aws:iam::${this.accountId}:role/${role}`,
             uniqueId: `AROA${hex17.toUpperCase()}`,
+          },
+        };
+      }
+      case "aws:iam/instanceProfile:InstanceProfile": {
+        const profile = (inputs.name as string | undefined) ?? autoName(name, seed);
+        return {
+          id: profile,
+          state: {
+            name: profile,
+            arn: `arn:aws:iam::${this.accountId}:instance-profile/${profile}`,
           },
         };
       }

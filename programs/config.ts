@@ -20,6 +20,7 @@ import { SectionReader, fromComponent, isObject } from "./configReader";
 import { EndpointConfig, parseSageMakerConfig } from "./sagemakerConfig";
 import { EksConfig, parseEksConfig } from "./eksConfig";
 import { TritonConfig, parseTritonConfig } from "./tritonConfig";
+import { ApiConfig, FleetConfig, parseApiConfig, parseFleetConfig } from "./frontDoorConfig";
 
 export const PROJECT = "llm-infra";
 
@@ -64,6 +65,10 @@ export interface StackConfig {
   eks?: EksConfig;
   /** Triton on the EKS cluster; absent without the `llm-infra:triton` section. */
   triton?: TritonConfig;
+  /** Triton on an EC2 fleet; absent without `llm-infra:fleet`. */
+  fleet?: FleetConfig;
+  /** The API Gateway front door; absent without `llm-infra:api`. */
+  api?: ApiConfig;
   cost: { assumptions: CostAssumptions };
 }
 
@@ -120,6 +125,8 @@ const TOP_LEVEL_KEYS = [
   "sagemaker",
   "eks",
   "triton",
+  "fleet",
+  "api",
   "cost",
 ];
 const SECTION_KEYS: Record<string, string[]> = {
@@ -266,6 +273,17 @@ export function parseStackConfig(raw: Record<string, unknown>, stack: string): S
     problems,
   );
 
+  const fleet = parseFleetConfig(
+    raw[KEY("fleet")],
+    { repositoryPrefix: modelStore.repositoryPrefix },
+    problems,
+  );
+  const api = parseApiConfig(
+    raw[KEY("api")],
+    { endpoints: endpoints.map((e) => e.name), fleet: fleet !== undefined },
+    problems,
+  );
+
   const costSection = section("cost");
   const assumptions: CostAssumptions = { ...DEFAULT_COST_ASSUMPTIONS };
   const rawAssumptions = (
@@ -304,6 +322,8 @@ export function parseStackConfig(raw: Record<string, unknown>, stack: string): S
     sagemaker: { endpoints },
     eks,
     triton,
+    fleet,
+    api,
     cost: { assumptions },
   };
 }

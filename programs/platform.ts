@@ -13,6 +13,8 @@ import { ClusterAddons } from "../components/eks/clusterAddons";
 import { GpuCluster } from "../components/eks/gpuCluster";
 import { SharedModelCache } from "../components/eks/sharedModelCache";
 import { TritonRelease } from "../components/triton/tritonRelease";
+import { TritonFleet } from "../components/ec2/tritonFleet";
+import { InferenceApi } from "../components/api/inferenceApi";
 import { StackConfig } from "./config";
 import { componentArgs } from "./sagemakerConfig";
 
@@ -31,6 +33,9 @@ export interface PlatformOutputs {
   /** The EKS cluster's name, when the stack has one. */
   eksClusterName?: string;
   kubeconfig?: pulumi.Output<string>;
+  /** The API's invoke URL and the fleet's load balancer, when the stack has them. */
+  apiUrl?: pulumi.Output<string>;
+  fleetLoadBalancerDnsName?: pulumi.Output<string>;
 }
 
 export function createPlatform(config: StackConfig): PlatformOutputs {
@@ -51,6 +56,7 @@ export function createPlatform(config: StackConfig): PlatformOutputs {
   });
 
   const endpoints: Record<string, string> = {};
+  const endpointComponents: Record<string, SageMakerEndpoint> = {};
   for (const e of config.sagemaker.endpoints) {
     const endpoint = new SageMakerEndpoint(e.name, {
       ...componentArgs(e, config.region),
@@ -61,9 +67,48 @@ export function createPlatform(config: StackConfig): PlatformOutputs {
       tags,
     });
     endpoints[e.name] = endpoint.endpointName;
+    endpointComponents[e.name] = endpoint;
   }
 
   const cluster = config.eks ? createEksPlatform(config, network, models) : undefined;
+
+  let fleet: TritonFleet | undefined;
+  if (config.fleet) {
+    const { modelPrefix, ...fleetArgs } = config.fleet;
+    fleet = new TritonFleet("fleet", {
+      ...fleetArgs,
+      vpcId: network.vpcId,
+      vpcCidrBlock: network.cidrBlock,
+      subnetIds: network.privateSubnetIds,
+      modelRepositoryUri: pulumi.interpolate`s3://${models.bucketName}/${modelPrefix}/`,
+      readPolicyJson: pulumi
+        .all([models.bucketArn, models.kmsKeyArn])
+        .apply(([bucketArn, kmsKeyArn]) =>
+          JSON.stringify(modelReadOnlyPolicy({ bucketArn, kmsKeyArn, prefix: modelPrefix })),
+        ),
+      tags,
+    });
+  }
+  let api: InferenceApi | undefined;
+  if (config.api) {
+    const { backend, ...apiArgs } = config.api;
+    const toFleet = backend === "fleet" && fleet !== undefined;
+    api = new InferenceApi(
+      "api",
+      {
+        ...apiArgs,
+        ...(toFleet
+          ? {
+              loadBalancerArn: fleet!.loadBalancerArn,
+              vpcId: network.vpcId,
+              subnetIds: network.privateSubnetIds,
+            }
+          : { sagemakerEndpointName: endpoints[backend] }),
+        tags,
+      },
+      { dependsOn: toFleet ? [fleet!] : [endpointComponents[backend]] },
+    );
+  }
 
   return {
     environment: config.environment,
@@ -77,6 +122,8 @@ export function createPlatform(config: StackConfig): PlatformOutputs {
     sagemakerEndpoints: endpoints,
     eksClusterName: cluster?.clusterName,
     kubeconfig: cluster ? pulumi.secret(cluster.kubeconfigJson) : undefined,
+    apiUrl: api?.url,
+    fleetLoadBalancerDnsName: fleet?.loadBalancerDnsName,
   };
 }
 

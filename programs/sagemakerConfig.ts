@@ -89,7 +89,17 @@ const MODEL_NUMBER_KEYS = [
 ] as const;
 const MODEL_STRING_KEYS = ["dtype", "kvCacheDtype"] as const;
 /** Names the platform's own components use. */
-export const RESERVED_NAMES = ["network", "registry", "models", "eks", "addons", "model-cache"];
+export const RESERVED_NAMES = [
+  "network",
+  "registry",
+  "models",
+  "eks",
+  "addons",
+  "model-cache",
+  "triton",
+  "fleet",
+  "api",
+];
 
 function readModel(reader: SectionReader, problems: string[]): ModelRequirements | undefined {
   const model = reader.map("model");

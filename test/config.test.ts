@@ -289,3 +289,45 @@ describe("stack config: triton", () => {
     ]);
   });
 });
+
+describe("stack config: fleet and api", () => {
+  const endpoint = { name: "chat", instanceType: "ml.g5.xlarge", tritonModelName: "m" };
+
+  it("puts the API in front of a named endpoint or the fleet", () => {
+    const c = parseStackConfig(
+      base({
+        "llm-infra:sagemaker": { endpoints: [endpoint] },
+        "llm-infra:fleet": { instanceType: "g5.xlarge" },
+        "llm-infra:api": { backend: "fleet" },
+      }),
+      "dev",
+    );
+    assert.deepStrictEqual(
+      [c.api?.backend, c.fleet?.instanceType, c.fleet?.modelPrefix],
+      ["fleet", "g5.xlarge", "model-repository/fleet"],
+    );
+  });
+
+  it("refuses an API in front of an endpoint the stack does not define, and a fleet without an accelerator", () => {
+    const problems = problemsOf(
+      base({
+        "llm-infra:sagemaker": { endpoints: [endpoint] },
+        "llm-infra:fleet": {
+          instanceType: "m5.large",
+          model: {
+            parametersBillions: 8,
+            dtype: "bf16",
+            contextLength: 4096,
+            concurrentSequences: 1,
+          },
+        },
+        "llm-infra:api": { backend: "support", authentication: "oauth" },
+      }),
+    );
+    assert.deepStrictEqual(problems, [
+      "llm-infra:fleet.instanceType m5.large has no accelerator, and the model needs one",
+      'llm-infra:api.backend must name a SageMaker endpoint of this stack or "fleet" when llm-infra:fleet is set (chat, fleet), got "support"',
+      'llm-infra:api.authentication must be one of iam, apiKey, got "oauth"',
+    ]);
+  });
+});

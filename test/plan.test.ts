@@ -70,8 +70,8 @@ describe("offline plan of the shipped stacks", () => {
       const eks = ["eks", "eks-cluster", "eks-system", "addons", "model-cache"];
       const expected = {
         dev: ["chat", ...eks, "gpu", "triton"],
-        staging: ["chat"],
-        prod: ["batch", "chat", ...eks, "gpu", "neuron", "triton"],
+        staging: ["chat", "fleet", "api"],
+        prod: ["batch", "chat", ...eks, "gpu", "neuron", "triton", "api"],
       }[stack]!;
       assert.deepStrictEqual(
         [...components].sort(),
@@ -93,7 +93,11 @@ describe("offline plan of the shipped stacks", () => {
 
     it(`${stack}: tags every taggable resource with environment, team and cost-center`, () => {
       for (const res of reports[stack].resources.filter((x) => x.custom && "tags" in x.inputs)) {
-        const tags = res.inputs.tags as Record<string, string>;
+        // Auto Scaling groups take tags as a list of {key, value, propagateAtLaunch}.
+        const raw = res.inputs.tags as Record<string, string> | { key: string; value: string }[];
+        const tags = Array.isArray(raw)
+          ? Object.fromEntries(raw.map((t) => [t.key, t.value]))
+          : raw;
         assert.strictEqual(tags.environment, stack, res.name);
         assert.ok(tags.team && tags["cost-center"], res.name);
       }
@@ -295,6 +299,36 @@ describe("offline plan of the shipped stacks", () => {
       [devValues.modelRepository.mode, devValues.replicaCount, devValues.autoscaling.enabled],
       ["s3-sync", 1, false],
     );
+  });
+
+  it("staging runs Triton on an EC2 fleet and an API Gateway in front of SageMaker, priced", () => {
+    const r = reports.staging.resources;
+    const asg = r.find((x) => x.type === "aws:autoscaling/group:Group")!;
+    const lt = r.find(
+      (x) =>
+        x.type === "aws:ec2/launchTemplate:LaunchTemplate" &&
+        x.id === (asg.inputs.launchTemplate as Record<string, string>).id,
+    )!;
+    assert.strictEqual(
+      (lt.inputs.metadataOptions as Record<string, string>).httpTokens,
+      "required",
+    );
+    assert.match(
+      Buffer.from(String(lt.inputs.userData), "base64").toString(),
+      /tritonserver --model-repository=\/models/,
+    );
+    const tg = r.find((x) => x.type === "aws:lb/targetGroup:TargetGroup")!;
+    assert.strictEqual((tg.inputs.healthCheck as Record<string, string>).path, "/v2/health/ready");
+    const integration = r.find((x) => x.type === "aws:apigateway/integration:Integration")!;
+    assert.strictEqual(integration.inputs.type, "AWS");
+    assert.match(
+      String(integration.inputs.uri),
+      /:runtime\.sagemaker:path\/endpoints\/llm-infra-staging-chat\/invocations$/,
+    );
+    const lines = Object.fromEntries(reports.staging.cost.lines.map((l) => [l.resource, l]));
+    assert.match(lines["fleet-alb"].description, /application load balancer x 730 h/);
+    assert.match(lines["api-api"].description, /1M requests per month x \$3\.5\/M/);
+    assert.match(lines["fleet-asg"].description, /1 x g5\.xlarge Auto Scaling group/);
   });
 
   it("dev runs one spot GPU group that scales from zero", () => {

@@ -1,0 +1,506 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { createHash } from "crypto";
+import { PolicyDocument } from "../storage/modelStorePolicies";
+import { serviceTrustPolicy } from "../trust";
+import { Tags } from "../tags";
+import {
+  ArgError,
+  checkIntegerRange,
+  checkLogRetention,
+  checkOneOf,
+  throwIfInvalid,
+} from "../validation";
+
+export const ApiAuthentication = { Iam: "iam", ApiKey: "apiKey" } as const;
+export type ApiAuthentication = (typeof ApiAuthentication)[keyof typeof ApiAuthentication];
+
+export interface InferenceApiArgs {
+  /** A SageMaker endpoint to front (SageMakerEndpoint.endpointName). One of this and `loadBalancerArn`. */
+  sagemakerEndpointName?: string;
+  /** An internal load balancer to front through a VPC link (TritonFleet.loadBalancerArn). */
+  loadBalancerArn?: pulumi.Input<string>;
+  /** Its listener port. @default 80 */
+  loadBalancerPort?: number;
+  /** With `loadBalancerArn`: the VPC and subnets of the network load balancer the VPC link needs. */
+  vpcId?: pulumi.Input<string>;
+  subnetIds?: pulumi.Input<pulumi.Input<string>[]>;
+  /** `iam` (SigV4) or `apiKey` (keys under a usage plan). @default "apiKey" */
+  authentication?: ApiAuthentication;
+  /** Steady requests per second, and burst, per client. @default 20 and 40 */
+  throttleRatePerSecond?: number;
+  throttleBurst?: number;
+  /** Requests per month per API key (apiKey authentication). @default 1,000,000 */
+  monthlyQuota?: number;
+  /** Access log retention, days. @default 90 */
+  accessLogRetentionDays?: number;
+  /** A WAFv2 web ACL to associate with the stage. */
+  webAclArn?: pulumi.Input<string>;
+  /** A custom domain and its ACM certificate (TLS 1.2 or newer). */
+  domainName?: string;
+  certificateArn?: pulumi.Input<string>;
+  /**
+   * Set the account's API Gateway CloudWatch role (needed once per account and region for access
+   * logs). Turn off when the account already has it.
+   * @default true
+   */
+  manageAccountLoggingRole?: boolean;
+  tags?: Tags;
+}
+
+export function validateInferenceApiArgs(args: InferenceApiArgs): ArgError[] {
+  const errors: ArgError[] = [];
+  if ((args.sagemakerEndpointName === undefined) === (args.loadBalancerArn === undefined)) {
+    errors.push({
+      propertyPath: "sagemakerEndpointName",
+      reason: "set exactly one of sagemakerEndpointName and loadBalancerArn",
+    });
+  }
+  if (
+    args.loadBalancerArn !== undefined &&
+    (args.vpcId === undefined || args.subnetIds === undefined)
+  ) {
+    errors.push({
+      propertyPath: "subnetIds",
+      reason:
+        "vpcId and subnetIds are required with loadBalancerArn (for the VPC link's network load balancer)",
+    });
+  }
+  checkOneOf(errors, "authentication", args.authentication, Object.values(ApiAuthentication));
+  checkIntegerRange(errors, "throttleRatePerSecond", args.throttleRatePerSecond, 1, 10000);
+  checkIntegerRange(errors, "throttleBurst", args.throttleBurst, 1, 5000);
+  checkIntegerRange(errors, "monthlyQuota", args.monthlyQuota, 1, 1_000_000_000);
+  checkIntegerRange(errors, "loadBalancerPort", args.loadBalancerPort, 1, 65535);
+  checkLogRetention(errors, "accessLogRetentionDays", args.accessLogRetentionDays);
+  if ((args.domainName === undefined) !== (args.certificateArn === undefined)) {
+    errors.push({
+      propertyPath: "domainName",
+      reason: "domainName and certificateArn go together",
+    });
+  }
+  return errors;
+}
+
+/** The request body every inference request must have: `{"inputs": ..., "parameters": {...}}`. */
+export const REQUEST_SCHEMA = {
+  $schema: "http://json-schema.org/draft-04/schema#",
+  title: "InferenceRequest",
+  type: "object",
+  required: ["inputs"],
+  properties: {
+    inputs: { type: ["string", "array"] },
+    parameters: { type: "object" },
+  },
+};
+
+/** The integration URI of SageMaker's InvokeEndpoint for an endpoint. */
+export function sagemakerInvokeUri(region: string, endpointName: string): string {
+  return `arn:aws:apigateway:${region}:runtime.sagemaker:path/endpoints/${endpointName}/invocations`;
+}
+
+/** What API Gateway may do as the integration role: invoke one endpoint. */
+export function invokeEndpointPolicy(endpointArn: string): PolicyDocument {
+  return {
+    Version: "2012-10-17",
+    Statement: [{ Effect: "Allow", Action: "sagemaker:InvokeEndpoint", Resource: endpointArn }],
+  };
+}
+
+/** The access log key: the account administers it, CloudWatch Logs uses it for this log group. */
+export function accessLogKeyPolicy(region: string, accountId: string): PolicyDocument {
+  return {
+    Version: "2012-10-17",
+    Statement: [
+      {
+        Sid: "AccountAdministers",
+        Effect: "Allow",
+        Principal: { AWS: `arn:aws:iam::${accountId}:root` },
+        Action: "kms:*",
+        Resource: "*",
+      },
+      {
+        Sid: "CloudWatchLogsEncrypts",
+        Effect: "Allow",
+        Principal: { Service: `logs.${region}.amazonaws.com` },
+        Action: [
+          "kms:Encrypt*",
+          "kms:Decrypt*",
+          "kms:ReEncrypt*",
+          "kms:GenerateDataKey*",
+          "kms:Describe*",
+        ],
+        Resource: "*",
+        Condition: {
+          ArnLike: {
+            "kms:EncryptionContext:aws:logs:arn": `arn:aws:logs:${region}:${accountId}:log-group:*`,
+          },
+        },
+      },
+    ],
+  };
+}
+
+const ACCESS_LOG_FORMAT = JSON.stringify({
+  requestId: "$context.requestId",
+  ip: "$context.identity.sourceIp",
+  caller: "$context.identity.caller",
+  apiKeyId: "$context.identity.apiKeyId",
+  requestTime: "$context.requestTime",
+  httpMethod: "$context.httpMethod",
+  resourcePath: "$context.resourcePath",
+  status: "$context.status",
+  integrationLatency: "$context.integration.latency",
+  responseLength: "$context.responseLength",
+});
+
+/**
+ * An API Gateway REST API in front of a SageMaker endpoint (an AWS integration to the SageMaker
+ * runtime's InvokeEndpoint, through a role scoped to that endpoint; no Lambda in the path) or of an
+ * internal load balancer (through a VPC link): IAM or API-key authentication with a usage plan,
+ * request validation of `{"inputs": ..., "parameters": {...}}`, access logs to a KMS-encrypted log
+ * group, stage metrics and X-Ray, an optional WAF association and a custom domain with TLS 1.2.
+ */
+export class InferenceApi extends pulumi.ComponentResource {
+  public readonly restApiId: pulumi.Output<string>;
+  /** The stage's invoke URL (`https://<id>.execute-api.<region>.amazonaws.com/v1`). */
+  public readonly url: pulumi.Output<string>;
+  public readonly apiKeyId?: pulumi.Output<string>;
+
+  constructor(name: string, args: InferenceApiArgs, opts?: pulumi.ComponentResourceOptions) {
+    throwIfInvalid("InferenceApi", name, validateInferenceApiArgs(args));
+    super("llm-infra:index:InferenceApi", name, {}, opts);
+    const tags = args.tags;
+    const child = { parent: this };
+    const region = aws.getRegionOutput({}, child).region;
+    const accountId = aws.getCallerIdentityOutput({}, child).accountId;
+    const auth = args.authentication ?? "apiKey";
+
+    const api = new aws.apigateway.RestApi(
+      `${name}-api`,
+      { description: `Inference API ${name}`, endpointConfiguration: { types: "REGIONAL" }, tags },
+      child,
+    );
+    const model = new aws.apigateway.Model(
+      `${name}-request`,
+      {
+        restApi: api.id,
+        name: "InferenceRequest",
+        contentType: "application/json",
+        schema: JSON.stringify(REQUEST_SCHEMA),
+      },
+      child,
+    );
+    const validator = new aws.apigateway.RequestValidator(
+      `${name}-body`,
+      { restApi: api.id, name: "body", validateRequestBody: true },
+      child,
+    );
+    const methodAuth = {
+      authorization: auth === "iam" ? "AWS_IAM" : "NONE",
+      apiKeyRequired: auth === "apiKey",
+    };
+
+    const integrations: pulumi.Resource[] = [];
+    if (args.sagemakerEndpointName !== undefined) {
+      const endpointName = args.sagemakerEndpointName;
+      const endpointArn = pulumi.interpolate`arn:aws:sagemaker:${region}:${accountId}:endpoint/${endpointName.toLowerCase()}`;
+      const role = new aws.iam.Role(
+        `${name}-invoke`,
+        {
+          description: `API Gateway invokes ${endpointName}`,
+          assumeRolePolicy: accountId.apply((id) =>
+            JSON.stringify(serviceTrustPolicy("apigateway.amazonaws.com", id)),
+          ),
+          tags,
+        },
+        child,
+      );
+      new aws.iam.RolePolicy(
+        `${name}-invoke`,
+        {
+          role: role.id,
+          policy: endpointArn.apply((arn) => JSON.stringify(invokeEndpointPolicy(arn))),
+        },
+        child,
+      );
+      const resource = new aws.apigateway.Resource(
+        `${name}-invocations`,
+        { restApi: api.id, parentId: api.rootResourceId, pathPart: "invocations" },
+        child,
+      );
+      const method = new aws.apigateway.Method(
+        `${name}-invoke`,
+        {
+          restApi: api.id,
+          resourceId: resource.id,
+          httpMethod: "POST",
+          ...methodAuth,
+          requestValidatorId: validator.id,
+          requestModels: { "application/json": model.name },
+        },
+        child,
+      );
+      const integration = new aws.apigateway.Integration(
+        `${name}-sagemaker`,
+        {
+          restApi: api.id,
+          resourceId: resource.id,
+          httpMethod: method.httpMethod,
+          type: "AWS",
+          integrationHttpMethod: "POST",
+          uri: region.apply((r) => sagemakerInvokeUri(r, endpointName)),
+          credentials: role.arn,
+          passthroughBehavior: "WHEN_NO_MATCH",
+          timeoutMilliseconds: 29000,
+        },
+        child,
+      );
+      const response = new aws.apigateway.MethodResponse(
+        `${name}-200`,
+        {
+          restApi: api.id,
+          resourceId: resource.id,
+          httpMethod: method.httpMethod,
+          statusCode: "200",
+        },
+        child,
+      );
+      integrations.push(
+        integration,
+        new aws.apigateway.IntegrationResponse(
+          `${name}-200`,
+          {
+            restApi: api.id,
+            resourceId: resource.id,
+            httpMethod: method.httpMethod,
+            statusCode: response.statusCode,
+          },
+          { parent: this, dependsOn: [integration] },
+        ),
+      );
+    } else {
+      // REST API VPC links reach network load balancers: an internal NLB forwards to the ALB.
+      const port = args.loadBalancerPort ?? 80;
+      const nlb = new aws.lb.LoadBalancer(
+        `${name}-nlb`,
+        { loadBalancerType: "network", internal: true, subnets: args.subnetIds, tags },
+        child,
+      );
+      const albTarget = new aws.lb.TargetGroup(
+        `${name}-alb-target`,
+        {
+          targetType: "alb",
+          port,
+          protocol: "TCP",
+          vpcId: args.vpcId as pulumi.Input<string>,
+          healthCheck: { protocol: "HTTP", path: "/v2/health/ready", port: String(port) },
+          tags,
+        },
+        child,
+      );
+      new aws.lb.TargetGroupAttachment(
+        `${name}-alb-target`,
+        {
+          targetGroupArn: albTarget.arn,
+          targetId: args.loadBalancerArn as pulumi.Input<string>,
+          port,
+        },
+        child,
+      );
+      new aws.lb.Listener(
+        `${name}-nlb`,
+        {
+          loadBalancerArn: nlb.arn,
+          port,
+          protocol: "TCP",
+          defaultActions: [{ type: "forward", targetGroupArn: albTarget.arn }],
+          tags,
+        },
+        child,
+      );
+      const link = new aws.apigateway.VpcLink(`${name}-link`, { targetArn: nlb.arn, tags }, child);
+      const resource = new aws.apigateway.Resource(
+        `${name}-proxy`,
+        { restApi: api.id, parentId: api.rootResourceId, pathPart: "{proxy+}" },
+        child,
+      );
+      const method = new aws.apigateway.Method(
+        `${name}-proxy`,
+        {
+          restApi: api.id,
+          resourceId: resource.id,
+          httpMethod: "POST",
+          ...methodAuth,
+          requestValidatorId: validator.id,
+          requestModels: { "application/json": model.name },
+          requestParameters: { "method.request.path.proxy": true },
+        },
+        child,
+      );
+      integrations.push(
+        new aws.apigateway.Integration(
+          `${name}-vpc-link`,
+          {
+            restApi: api.id,
+            resourceId: resource.id,
+            httpMethod: method.httpMethod,
+            type: "HTTP_PROXY",
+            integrationHttpMethod: "POST",
+            connectionType: "VPC_LINK",
+            connectionId: link.id,
+            uri: pulumi.interpolate`http://${nlb.dnsName}:${port}/{proxy}`,
+            requestParameters: { "integration.request.path.proxy": "method.request.path.proxy" },
+            timeoutMilliseconds: 29000,
+          },
+          child,
+        ),
+      );
+    }
+
+    // Access logs, encrypted; the account's CloudWatch role lets API Gateway write them.
+    const logKey = new aws.kms.Key(
+      `${name}-access-logs`,
+      {
+        description: `Access logs of ${name}`,
+        enableKeyRotation: true,
+        deletionWindowInDays: 30,
+        policy: pulumi
+          .all([region, accountId])
+          .apply(([r, a]) => JSON.stringify(accessLogKeyPolicy(r, a))),
+        tags,
+      },
+      child,
+    );
+    const logGroup = new aws.cloudwatch.LogGroup(
+      `${name}-access-logs`,
+      { retentionInDays: args.accessLogRetentionDays ?? 90, kmsKeyId: logKey.arn, tags },
+      child,
+    );
+    const dependsOn: pulumi.Resource[] = [...integrations];
+    if (args.manageAccountLoggingRole ?? true) {
+      const logRole = new aws.iam.Role(
+        `${name}-cloudwatch`,
+        {
+          description: "API Gateway writes logs to CloudWatch",
+          assumeRolePolicy: accountId.apply((id) =>
+            JSON.stringify(serviceTrustPolicy("apigateway.amazonaws.com", id)),
+          ),
+          tags,
+        },
+        child,
+      );
+      new aws.iam.RolePolicyAttachment(
+        `${name}-cloudwatch`,
+        {
+          role: logRole.name,
+          policyArn: "arn:aws:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs",
+        },
+        child,
+      );
+      dependsOn.push(
+        new aws.apigateway.Account(`${name}-account`, { cloudwatchRoleArn: logRole.arn }, child),
+      );
+    }
+
+    const deployment = new aws.apigateway.Deployment(
+      `${name}-deployment`,
+      {
+        restApi: api.id,
+        triggers: {
+          config: createHash("sha256")
+            .update(
+              JSON.stringify({
+                auth,
+                backend: args.sagemakerEndpointName ?? "load-balancer",
+                schema: REQUEST_SCHEMA,
+              }),
+            )
+            .digest("hex"),
+        },
+      },
+      { parent: this, dependsOn: integrations },
+    );
+    const stage = new aws.apigateway.Stage(
+      `${name}-stage`,
+      {
+        restApi: api.id,
+        deployment: deployment.id,
+        stageName: "v1",
+        xrayTracingEnabled: true,
+        accessLogSettings: { destinationArn: logGroup.arn, format: ACCESS_LOG_FORMAT },
+        tags,
+      },
+      { parent: this, dependsOn },
+    );
+    new aws.apigateway.MethodSettings(
+      `${name}-settings`,
+      {
+        restApi: api.id,
+        stageName: stage.stageName,
+        methodPath: "*/*",
+        settings: {
+          metricsEnabled: true,
+          throttlingRateLimit: args.throttleRatePerSecond ?? 20,
+          throttlingBurstLimit: args.throttleBurst ?? 40,
+        },
+      },
+      child,
+    );
+
+    if (auth === "apiKey") {
+      const plan = new aws.apigateway.UsagePlan(
+        `${name}-plan`,
+        {
+          apiStages: [{ apiId: api.id, stage: stage.stageName }],
+          throttleSettings: {
+            rateLimit: args.throttleRatePerSecond ?? 20,
+            burstLimit: args.throttleBurst ?? 40,
+          },
+          quotaSettings: { limit: args.monthlyQuota ?? 1_000_000, period: "MONTH" },
+          tags,
+        },
+        child,
+      );
+      const key = new aws.apigateway.ApiKey(
+        `${name}-key`,
+        { description: `Default key of ${name}`, tags },
+        child,
+      );
+      new aws.apigateway.UsagePlanKey(
+        `${name}-key`,
+        { keyId: key.id, keyType: "API_KEY", usagePlanId: plan.id },
+        child,
+      );
+      this.apiKeyId = key.id;
+    }
+    if (args.webAclArn !== undefined) {
+      new aws.wafv2.WebAclAssociation(
+        `${name}-waf`,
+        { resourceArn: stage.arn, webAclArn: args.webAclArn },
+        child,
+      );
+    }
+    if (args.domainName !== undefined) {
+      const domain = new aws.apigateway.DomainName(
+        `${name}-domain`,
+        {
+          domainName: args.domainName,
+          regionalCertificateArn: args.certificateArn,
+          endpointConfiguration: { types: "REGIONAL" },
+          securityPolicy: "TLS_1_2",
+          tags,
+        },
+        child,
+      );
+      new aws.apigateway.BasePathMapping(
+        `${name}-domain`,
+        { restApi: api.id, stageName: stage.stageName, domainName: domain.domainName },
+        child,
+      );
+    }
+
+    this.restApiId = api.id;
+    this.url = pulumi.interpolate`https://${api.id}.execute-api.${region}.amazonaws.com/${stage.stageName}`;
+    this.registerOutputs({ restApiId: this.restApiId, url: this.url, apiKeyId: this.apiKeyId });
+  }
+}

@@ -1,0 +1,448 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { AMI_SSM_PARAMETERS, NGC_TRITON } from "../../catalog/images";
+import { findInstance } from "../../catalog/instances";
+import { ModelRequirements, fitsInstance, validateModelRequirements } from "../../catalog/modelFit";
+import { serviceTrustPolicy } from "../trust";
+import { Tags } from "../tags";
+import { ArgError, checkIntegerRange, throwIfInvalid } from "../validation";
+
+export interface TritonFleetArgs {
+  vpcId: pulumi.Input<string>;
+  /** The VPC's range: the internal load balancer admits HTTP from it. */
+  vpcCidrBlock: string;
+  /** Private subnets for the instances and the internal load balancer. */
+  subnetIds: pulumi.Input<pulumi.Input<string>[]>;
+  /** The instance type: GPU (g5, g6, g6e, p4d, p5) or Inferentia2. */
+  instanceType: string;
+  /** More instance types of the same accelerators, for spot. */
+  extraInstanceTypes?: string[];
+  /** Share of capacity above the first instance that runs on spot, percent. @default 0 */
+  spotPercent?: number;
+  /** `s3://<bucket>/<prefix>/` (ModelStore.modelUri(...)): synced to the instance at boot. */
+  modelRepositoryUri: pulumi.Input<string>;
+  /** The read-only policy of the model prefix (ModelStore.readOnlyPolicy(...)). */
+  readPolicyJson: pulumi.Input<string>;
+  /** The Triton image (NGC, or an ECR URI). @default the catalog's NGC tag */
+  image?: string;
+  /** What the model needs, checked against the instance's accelerators. */
+  modelRequirements?: ModelRequirements;
+  /** Fleet size. @default 1 / 2 / 4 */
+  minSize?: number;
+  desiredSize?: number;
+  maxSize?: number;
+  /** Target of ALBRequestCountPerTarget, requests per instance per minute. @default 60 */
+  targetRequestsPerInstance?: number;
+  /** Root volume, GiB (encrypted gp3). @default 200 */
+  rootVolumeGib?: number;
+  tags?: Tags;
+}
+
+const ECR_IMAGE = /^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com\/([a-z0-9._/-]+)(:[\w.-]+)?$/;
+
+export function validateTritonFleetArgs(args: TritonFleetArgs): ArgError[] {
+  const errors: ArgError[] = [];
+  const spec = findInstance(args.instanceType);
+  if (!spec || args.instanceType.startsWith("ml.")) {
+    errors.push({
+      propertyPath: "instanceType",
+      reason: `${JSON.stringify(args.instanceType)} is not an EC2 instance type the catalog knows`,
+    });
+  } else if (!spec.accelerator) {
+    errors.push({
+      propertyPath: "instanceType",
+      reason: `${args.instanceType} has no accelerator${args.modelRequirements ? ", and the model needs one" : ", and Triton serves LLMs on GPUs or Inferentia"}`,
+    });
+  } else if (
+    args.modelRequirements &&
+    validateModelRequirements(args.modelRequirements).length === 0
+  ) {
+    const fit = fitsInstance(args.modelRequirements, spec);
+    if (!fit.fits)
+      errors.push({
+        propertyPath: "modelRequirements",
+        reason: `the model needs ${fit.requiredGib.toFixed(1)} GiB of accelerator memory but ${args.instanceType} has ${fit.availableGib.toFixed(1)} GiB`,
+      });
+  }
+  for (const [i, t] of (args.extraInstanceTypes ?? []).entries()) {
+    const other = findInstance(t);
+    const same =
+      other?.accelerator &&
+      spec?.accelerator &&
+      other.accelerator.model === spec.accelerator.model &&
+      other.accelerator.count === spec.accelerator.count;
+    if (!same)
+      errors.push({
+        propertyPath: `extraInstanceTypes[${i}]`,
+        reason: `${t} must have the same accelerators as ${args.instanceType}`,
+      });
+  }
+  checkIntegerRange(errors, "spotPercent", args.spotPercent, 0, 100);
+  checkIntegerRange(errors, "minSize", args.minSize, 0, 100);
+  checkIntegerRange(errors, "maxSize", args.maxSize, 1, 100);
+  const { min, desired, max } = fleetSize(args);
+  if (min > max)
+    errors.push({ propertyPath: "minSize", reason: `(${min}) must not exceed maxSize (${max})` });
+  else if (desired < min || desired > max)
+    errors.push({
+      propertyPath: "desiredSize",
+      reason: `(${desired}) must be within [minSize, maxSize] = [${min}, ${max}]`,
+    });
+  if (
+    typeof args.modelRepositoryUri === "string" &&
+    !/^s3:\/\/[a-z0-9.-]+\/.+\/$/.test(args.modelRepositoryUri)
+  ) {
+    errors.push({
+      propertyPath: "modelRepositoryUri",
+      reason: `must be s3://<bucket>/<prefix>/, got ${JSON.stringify(args.modelRepositoryUri)}`,
+    });
+  }
+  return errors;
+}
+
+export function fleetSize(args: TritonFleetArgs) {
+  return { min: args.minSize ?? 1, desired: args.desiredSize ?? 2, max: args.maxSize ?? 4 };
+}
+
+/** The SSM parameter of the AMI for the accelerator: the Deep Learning AMI (NVIDIA) or the ECS Neuron AMI. */
+export function amiParameter(instanceType: string): string {
+  return findInstance(instanceType)?.accelerator?.kind === "neuron"
+    ? AMI_SSM_PARAMETERS.ecsNeuron
+    : AMI_SSM_PARAMETERS.deepLearningBaseGpu;
+}
+
+/**
+ * The boot script: the CloudWatch agent, the model repository synced from S3, then tritonserver in
+ * a container with the instance's accelerators, restarted by Docker if it exits.
+ */
+export function tritonUserData(o: {
+  image: string;
+  modelRepositoryUri: string;
+  region: string;
+  accelerator: "nvidia" | "neuron";
+}): string {
+  const ecr = ECR_IMAGE.exec(o.image);
+  const devices =
+    o.accelerator === "nvidia"
+      ? "--gpus all"
+      : "$(ls /dev/neuron* | sed 's/^/--device=/' | tr '\\n' ' ')";
+  return [
+    "#!/bin/bash",
+    "set -euo pipefail",
+    "dnf install -y amazon-cloudwatch-agent || yum install -y amazon-cloudwatch-agent",
+    "/opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent-ctl -a fetch-config -m ec2 -s -c default",
+    "mkdir -p /models",
+    `aws s3 sync --only-show-errors ${o.modelRepositoryUri} /models/`,
+    ...(ecr
+      ? [
+          `aws ecr get-login-password --region ${ecr[2]} | docker login --username AWS --password-stdin ${ecr[1]}.dkr.ecr.${ecr[2]}.amazonaws.com`,
+        ]
+      : []),
+    `docker pull ${o.image}`,
+    `docker run -d --name tritonserver --restart unless-stopped ${devices} --shm-size=8g -p 8000:8000 -p 8001:8001 -p 8002:8002 -v /models:/models ${o.image} tritonserver --model-repository=/models`,
+    "",
+  ].join("\n");
+}
+
+/**
+ * Triton on an EC2 Auto Scaling group of GPU or Inferentia instances behind an internal ALB: an
+ * accelerated AMI from the public SSM parameters, user data that syncs the model repository and
+ * starts tritonserver, the CloudWatch agent, IMDSv2, encrypted volumes, no public IP, Session
+ * Manager instead of SSH, an instance role that reads only the model's prefix, a target group
+ * health-checked on /v2/health/ready, target tracking on requests per target, instance refresh for
+ * rolling updates, and spot as an option.
+ */
+export class TritonFleet extends pulumi.ComponentResource {
+  public readonly loadBalancerArn: pulumi.Output<string>;
+  public readonly loadBalancerDnsName: pulumi.Output<string>;
+  public readonly listenerArn: pulumi.Output<string>;
+  public readonly autoScalingGroupName: pulumi.Output<string>;
+
+  constructor(name: string, args: TritonFleetArgs, opts?: pulumi.ComponentResourceOptions) {
+    throwIfInvalid("TritonFleet", name, validateTritonFleetArgs(args));
+    super("llm-infra:index:TritonFleet", name, {}, opts);
+    const tags = args.tags;
+    const child = { parent: this };
+    const spec = findInstance(args.instanceType)!;
+    const image =
+      args.image ?? `${NGC_TRITON.repository}:${NGC_TRITON.tag(NGC_TRITON.defaultVersion)}`;
+    const region = aws.getRegionOutput({}, child).region;
+    const accountId = aws.getCallerIdentityOutput({}, child).accountId;
+
+    const albSg = new aws.ec2.SecurityGroup(
+      `${name}-alb`,
+      {
+        vpcId: args.vpcId,
+        description: "Triton fleet load balancer: HTTP from inside the VPC",
+        ingress: [
+          {
+            protocol: "tcp",
+            fromPort: 80,
+            toPort: 80,
+            cidrBlocks: [args.vpcCidrBlock],
+            description: "HTTP from the VPC",
+          },
+        ],
+        egress: [
+          {
+            protocol: "tcp",
+            fromPort: 8000,
+            toPort: 8000,
+            cidrBlocks: [args.vpcCidrBlock],
+            description: "to Triton",
+          },
+        ],
+        tags,
+      },
+      child,
+    );
+    const instanceSg = new aws.ec2.SecurityGroup(
+      `${name}-instances`,
+      {
+        vpcId: args.vpcId,
+        description: "Triton instances: Triton HTTP from the load balancer only",
+        ingress: [
+          {
+            protocol: "tcp",
+            fromPort: 8000,
+            toPort: 8000,
+            securityGroups: [albSg.id],
+            description: "Triton HTTP from the ALB",
+          },
+        ],
+        egress: [
+          {
+            protocol: "-1",
+            fromPort: 0,
+            toPort: 0,
+            cidrBlocks: ["0.0.0.0/0"],
+            description: "S3, ECR, NGC, SSM",
+          },
+        ],
+        tags,
+      },
+      child,
+    );
+
+    const role = new aws.iam.Role(
+      `${name}-instances`,
+      {
+        description: `Triton fleet ${name}`,
+        assumeRolePolicy: accountId.apply((id) =>
+          JSON.stringify(serviceTrustPolicy("ec2.amazonaws.com", id)),
+        ),
+        tags,
+      },
+      child,
+    );
+    new aws.iam.RolePolicy(`${name}-models`, { role: role.id, policy: args.readPolicyJson }, child);
+    for (const arn of [
+      "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore",
+      "arn:aws:iam::aws:policy/CloudWatchAgentServerPolicy",
+    ]) {
+      new aws.iam.RolePolicyAttachment(
+        `${name}-${arn.split("/").pop()}`,
+        { role: role.name, policyArn: arn },
+        child,
+      );
+    }
+    const ecr = ECR_IMAGE.exec(image);
+    if (ecr) {
+      new aws.iam.RolePolicy(
+        `${name}-image`,
+        {
+          role: role.id,
+          policy: JSON.stringify({
+            Version: "2012-10-17",
+            Statement: [
+              {
+                Effect: "Allow",
+                Action: ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+                Resource: `arn:aws:ecr:${ecr[2]}:${ecr[1]}:repository/${ecr[3]}`,
+              },
+              { Effect: "Allow", Action: "ecr:GetAuthorizationToken", Resource: "*" },
+            ],
+          }),
+        },
+        child,
+      );
+    }
+    const profile = new aws.iam.InstanceProfile(
+      `${name}-instances`,
+      { role: role.name, tags },
+      child,
+    );
+
+    const template = new aws.ec2.LaunchTemplate(
+      `${name}-lt`,
+      {
+        description: `Triton fleet ${name}: IMDSv2, encrypted gp3, no public IP, no SSH key`,
+        imageId: `resolve:ssm:${amiParameter(args.instanceType)}`,
+        instanceType: args.instanceType,
+        iamInstanceProfile: { arn: profile.arn },
+        metadataOptions: {
+          httpEndpoint: "enabled",
+          httpTokens: "required",
+          httpPutResponseHopLimit: 2,
+        },
+        blockDeviceMappings: [
+          {
+            deviceName: "/dev/xvda",
+            ebs: {
+              volumeSize: args.rootVolumeGib ?? 200,
+              volumeType: "gp3",
+              encrypted: "true",
+              deleteOnTermination: "true",
+            },
+          },
+        ],
+        networkInterfaces: [
+          {
+            associatePublicIpAddress: "false",
+            deleteOnTermination: "true",
+            securityGroups: [instanceSg.id],
+          },
+        ],
+        userData: pulumi
+          .all([args.modelRepositoryUri, region])
+          .apply(([uri, r]) =>
+            Buffer.from(
+              tritonUserData({
+                image,
+                modelRepositoryUri: uri,
+                region: r,
+                accelerator: spec.accelerator!.kind,
+              }),
+            ).toString("base64"),
+          ),
+        tagSpecifications: [
+          { resourceType: "instance", tags },
+          { resourceType: "volume", tags },
+        ],
+        tags,
+      },
+      child,
+    );
+
+    const targetGroup = new aws.lb.TargetGroup(
+      `${name}-tg`,
+      {
+        vpcId: args.vpcId,
+        port: 8000,
+        protocol: "HTTP",
+        targetType: "instance",
+        deregistrationDelay: 60,
+        healthCheck: {
+          path: "/v2/health/ready",
+          port: "8000",
+          protocol: "HTTP",
+          matcher: "200",
+          interval: 15,
+          healthyThreshold: 2,
+          unhealthyThreshold: 3,
+        },
+        tags,
+      },
+      child,
+    );
+    const alb = new aws.lb.LoadBalancer(
+      `${name}-alb`,
+      {
+        loadBalancerType: "application",
+        internal: true,
+        subnets: args.subnetIds,
+        securityGroups: [albSg.id],
+        dropInvalidHeaderFields: true,
+        tags,
+      },
+      child,
+    );
+    const listener = new aws.lb.Listener(
+      `${name}-http`,
+      {
+        loadBalancerArn: alb.arn,
+        port: 80,
+        protocol: "HTTP",
+        defaultActions: [{ type: "forward", targetGroupArn: targetGroup.arn }],
+        tags,
+      },
+      child,
+    );
+
+    const size = fleetSize(args);
+    const launchTemplate = {
+      id: template.id,
+      version: pulumi.interpolate`${template.latestVersion}`,
+    };
+    const spot = (args.spotPercent ?? 0) > 0;
+    const group = new aws.autoscaling.Group(
+      `${name}-asg`,
+      {
+        vpcZoneIdentifiers: args.subnetIds,
+        minSize: size.min,
+        maxSize: size.max,
+        desiredCapacity: size.desired,
+        targetGroupArns: [targetGroup.arn],
+        healthCheckType: "ELB",
+        // Weights take minutes to load before /v2/health/ready answers.
+        healthCheckGracePeriod: 1200,
+        ...(spot
+          ? {
+              mixedInstancesPolicy: {
+                launchTemplate: {
+                  launchTemplateSpecification: {
+                    launchTemplateId: template.id,
+                    version: pulumi.interpolate`${template.latestVersion}`,
+                  },
+                  overrides: [args.instanceType, ...(args.extraInstanceTypes ?? [])].map(
+                    (instanceType) => ({ instanceType }),
+                  ),
+                },
+                instancesDistribution: {
+                  onDemandBaseCapacity: 1,
+                  onDemandPercentageAboveBaseCapacity: 100 - (args.spotPercent ?? 0),
+                  spotAllocationStrategy: "price-capacity-optimized",
+                },
+              },
+            }
+          : { launchTemplate }),
+        instanceRefresh: {
+          strategy: "Rolling",
+          preferences: { minHealthyPercentage: 90, instanceWarmup: "1200", autoRollback: true },
+        },
+        tags: pulumi
+          .output(tags ?? {})
+          .apply((t) =>
+            Object.entries(t).map(([key, value]) => ({ key, value, propagateAtLaunch: true })),
+          ),
+      },
+      { parent: this, ignoreChanges: ["desiredCapacity"] },
+    );
+    new aws.autoscaling.Policy(
+      `${name}-requests`,
+      {
+        autoscalingGroupName: group.name,
+        policyType: "TargetTrackingScaling",
+        estimatedInstanceWarmup: 1200,
+        targetTrackingConfiguration: {
+          targetValue: args.targetRequestsPerInstance ?? 60,
+          predefinedMetricSpecification: {
+            predefinedMetricType: "ALBRequestCountPerTarget",
+            resourceLabel: pulumi.interpolate`${alb.arnSuffix}/${targetGroup.arnSuffix}`,
+          },
+        },
+      },
+      { parent: this, dependsOn: [listener] },
+    );
+
+    this.loadBalancerArn = alb.arn;
+    this.loadBalancerDnsName = alb.dnsName;
+    this.listenerArn = listener.arn;
+    this.autoScalingGroupName = group.name;
+    this.registerOutputs({
+      loadBalancerArn: this.loadBalancerArn,
+      loadBalancerDnsName: this.loadBalancerDnsName,
+      autoScalingGroupName: this.autoScalingGroupName,
+    });
+  }
+}

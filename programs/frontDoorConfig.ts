@@ -1,0 +1,144 @@
+/**
+ * The `llm-infra:fleet` (Triton on an EC2 fleet) and `llm-infra:api` (the API Gateway front door)
+ * config sections.
+ *
+ * ```yaml
+ * llm-infra:fleet: { instanceType: g5.xlarge, minSize: 1, desiredSize: 1, maxSize: 2 }
+ * llm-infra:api: { backend: chat }     # a SageMaker endpoint's name, or "fleet"
+ * ```
+ */
+import { ModelRequirements } from "../catalog/modelFit";
+import { InferenceApiArgs, validateInferenceApiArgs } from "../components/api/inferenceApi";
+import { TritonFleetArgs, validateTritonFleetArgs } from "../components/ec2/tritonFleet";
+import { SectionReader, fromComponent, isObject } from "./configReader";
+
+export type FleetConfig = Pick<
+  TritonFleetArgs,
+  | "instanceType"
+  | "extraInstanceTypes"
+  | "spotPercent"
+  | "minSize"
+  | "desiredSize"
+  | "maxSize"
+  | "targetRequestsPerInstance"
+  | "image"
+  | "modelRequirements"
+> & {
+  /** The model store prefix of the fleet's model repository. */
+  modelPrefix: string;
+};
+
+export type ApiConfig = Pick<
+  InferenceApiArgs,
+  | "authentication"
+  | "throttleRatePerSecond"
+  | "throttleBurst"
+  | "monthlyQuota"
+  | "accessLogRetentionDays"
+  | "domainName"
+  | "certificateArn"
+  | "webAclArn"
+> & {
+  /** A SageMaker endpoint of the stack, or `fleet`. */
+  backend: string;
+};
+
+export function parseFleetConfig(
+  raw: unknown,
+  ctx: { repositoryPrefix: string },
+  problems: string[],
+): FleetConfig | undefined {
+  if (raw === undefined) return undefined;
+  const prefix = "llm-infra:fleet";
+  if (!isObject(raw)) {
+    problems.push(`${prefix} must be a map of keys, got ${JSON.stringify(raw)}`);
+    return undefined;
+  }
+  const r = new SectionReader(prefix, raw, problems);
+  r.onlyKeys([
+    "instanceType",
+    "extraInstanceTypes",
+    "spotPercent",
+    "minSize",
+    "desiredSize",
+    "maxSize",
+    "targetRequestsPerInstance",
+    "image",
+    "model",
+    "modelPrefix",
+  ]);
+  const config: FleetConfig = {
+    instanceType: r.string("instanceType") ?? "",
+    extraInstanceTypes: r.strings("extraInstanceTypes"),
+    spotPercent: r.number("spotPercent"),
+    minSize: r.number("minSize"),
+    desiredSize: r.number("desiredSize"),
+    maxSize: r.number("maxSize"),
+    targetRequestsPerInstance: r.number("targetRequestsPerInstance"),
+    image: r.string("image"),
+    modelRequirements: r.map("model") as ModelRequirements | undefined,
+    modelPrefix: r.string("modelPrefix") ?? `${ctx.repositoryPrefix}/fleet`,
+  };
+  problems.push(
+    ...fromComponent(
+      prefix,
+      validateTritonFleetArgs({
+        ...config,
+        vpcId: "v",
+        vpcCidrBlock: "10.0.0.0/16",
+        subnetIds: [],
+        modelRepositoryUri: "s3://b/p/",
+        readPolicyJson: "{}",
+      }),
+      { modelRequirements: "model" },
+    ),
+  );
+  return config;
+}
+
+export function parseApiConfig(
+  raw: unknown,
+  ctx: { endpoints: string[]; fleet: boolean },
+  problems: string[],
+): ApiConfig | undefined {
+  if (raw === undefined) return undefined;
+  const prefix = "llm-infra:api";
+  if (!isObject(raw)) {
+    problems.push(`${prefix} must be a map of keys, got ${JSON.stringify(raw)}`);
+    return undefined;
+  }
+  const r = new SectionReader(prefix, raw, problems);
+  r.onlyKeys([
+    "backend",
+    "authentication",
+    "throttleRatePerSecond",
+    "throttleBurst",
+    "monthlyQuota",
+    "accessLogRetentionDays",
+    "domainName",
+    "certificateArn",
+    "webAclArn",
+  ]);
+  const backend = r.string("backend") ?? "";
+  const allowed = [...ctx.endpoints, ...(ctx.fleet ? ["fleet"] : [])];
+  if (!allowed.includes(backend)) {
+    problems.push(
+      `${r.key("backend")} must name a SageMaker endpoint of this stack or "fleet" when llm-infra:fleet is set (${allowed.join(", ") || "none defined"}), got ${JSON.stringify(backend)}`,
+    );
+  }
+  const config: ApiConfig = {
+    backend,
+    authentication: r.string("authentication") as ApiConfig["authentication"],
+    throttleRatePerSecond: r.number("throttleRatePerSecond"),
+    throttleBurst: r.number("throttleBurst"),
+    monthlyQuota: r.number("monthlyQuota"),
+    accessLogRetentionDays: r.number("accessLogRetentionDays"),
+    domainName: r.string("domainName"),
+    certificateArn: r.string("certificateArn"),
+    webAclArn: r.string("webAclArn"),
+  };
+  problems.push(
+    ...fromComponent(prefix, validateInferenceApiArgs({ ...config, sagemakerEndpointName: "e" })),
+  );
+  return config;
+}
