@@ -303,18 +303,16 @@ export class TritonFleet extends pulumi.ComponentResource {
             securityGroups: [instanceSg.id],
           },
         ],
-        userData: pulumi
-          .all([args.modelRepositoryUri, region])
-          .apply(([uri, r]) =>
-            Buffer.from(
-              tritonUserData({
-                image,
-                modelRepositoryUri: uri,
-                region: r,
-                accelerator: spec.accelerator!.kind,
-              }),
-            ).toString("base64"),
-          ),
+        userData: pulumi.all([args.modelRepositoryUri, region]).apply(([uri, r]) =>
+          Buffer.from(
+            tritonUserData({
+              image,
+              modelRepositoryUri: uri,
+              region: r,
+              accelerator: spec.accelerator!.kind,
+            }),
+          ).toString("base64"),
+        ),
         tagSpecifications: [
           { resourceType: "instance", tags },
           { resourceType: "volume", tags },
