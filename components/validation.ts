@@ -68,3 +68,23 @@ export function checkLogRetention(
     });
   }
 }
+
+/** Errors unless min <= max and min <= desired <= max, each naming its field. */
+export function checkScalingBounds(
+  errors: ArgError[],
+  counts: { min: number; desired: number; max: number },
+  fields: { min: string; desired: string; max: string },
+): void {
+  const { min, desired, max } = counts;
+  if (min > max) {
+    errors.push({
+      propertyPath: fields.min,
+      reason: `(${min}) must not exceed ${fields.max} (${max})`,
+    });
+  } else if (desired < min || desired > max) {
+    errors.push({
+      propertyPath: fields.desired,
+      reason: `(${desired}) must be within [${fields.min}, ${fields.max}] = [${min}, ${max}]`,
+    });
+  }
+}

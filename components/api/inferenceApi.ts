@@ -200,6 +200,32 @@ export class InferenceApi extends pulumi.ComponentResource {
       apiKeyRequired: auth === "apiKey",
     };
 
+    // A path that takes validated POST bodies, with the API's authentication.
+    const postPath = (
+      role: string,
+      pathPart: string,
+      requestParameters?: Record<string, boolean>,
+    ) => {
+      const resource = new aws.apigateway.Resource(
+        `${name}-${role}`,
+        { restApi: api.id, parentId: api.rootResourceId, pathPart },
+        child,
+      );
+      const method = new aws.apigateway.Method(
+        `${name}-${role}`,
+        {
+          restApi: api.id,
+          resourceId: resource.id,
+          httpMethod: "POST",
+          ...methodAuth,
+          requestValidatorId: validator.id,
+          requestModels: { "application/json": model.name },
+          requestParameters,
+        },
+        child,
+      );
+      return { resource, method };
+    };
     const integrations: pulumi.Resource[] = [];
     if (args.sagemakerEndpointName !== undefined) {
       const endpointName = args.sagemakerEndpointName;
@@ -223,23 +249,7 @@ export class InferenceApi extends pulumi.ComponentResource {
         },
         child,
       );
-      const resource = new aws.apigateway.Resource(
-        `${name}-invocations`,
-        { restApi: api.id, parentId: api.rootResourceId, pathPart: "invocations" },
-        child,
-      );
-      const method = new aws.apigateway.Method(
-        `${name}-invoke`,
-        {
-          restApi: api.id,
-          resourceId: resource.id,
-          httpMethod: "POST",
-          ...methodAuth,
-          requestValidatorId: validator.id,
-          requestModels: { "application/json": model.name },
-        },
-        child,
-      );
+      const { resource, method } = postPath("invocations", "invocations");
       const integration = new aws.apigateway.Integration(
         `${name}-sagemaker`,
         {
@@ -319,24 +329,9 @@ export class InferenceApi extends pulumi.ComponentResource {
         child,
       );
       const link = new aws.apigateway.VpcLink(`${name}-link`, { targetArn: nlb.arn, tags }, child);
-      const resource = new aws.apigateway.Resource(
-        `${name}-proxy`,
-        { restApi: api.id, parentId: api.rootResourceId, pathPart: "{proxy+}" },
-        child,
-      );
-      const method = new aws.apigateway.Method(
-        `${name}-proxy`,
-        {
-          restApi: api.id,
-          resourceId: resource.id,
-          httpMethod: "POST",
-          ...methodAuth,
-          requestValidatorId: validator.id,
-          requestModels: { "application/json": model.name },
-          requestParameters: { "method.request.path.proxy": true },
-        },
-        child,
-      );
+      const { resource, method } = postPath("proxy", "{proxy+}", {
+        "method.request.path.proxy": true,
+      });
       integrations.push(
         new aws.apigateway.Integration(
           `${name}-vpc-link`,

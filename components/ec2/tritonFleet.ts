@@ -5,7 +5,7 @@ import { findInstance } from "../../catalog/instances";
 import { ModelRequirements, fitsInstance, validateModelRequirements } from "../../catalog/modelFit";
 import { serviceTrustPolicy } from "../trust";
 import { Tags } from "../tags";
-import { ArgError, checkIntegerRange, throwIfInvalid } from "../validation";
+import { ArgError, checkIntegerRange, checkScalingBounds, throwIfInvalid } from "../validation";
 
 export interface TritonFleetArgs {
   vpcId: pulumi.Input<string>;
@@ -80,14 +80,11 @@ export function validateTritonFleetArgs(args: TritonFleetArgs): ArgError[] {
   checkIntegerRange(errors, "spotPercent", args.spotPercent, 0, 100);
   checkIntegerRange(errors, "minSize", args.minSize, 0, 100);
   checkIntegerRange(errors, "maxSize", args.maxSize, 1, 100);
-  const { min, desired, max } = fleetSize(args);
-  if (min > max)
-    errors.push({ propertyPath: "minSize", reason: `(${min}) must not exceed maxSize (${max})` });
-  else if (desired < min || desired > max)
-    errors.push({
-      propertyPath: "desiredSize",
-      reason: `(${desired}) must be within [minSize, maxSize] = [${min}, ${max}]`,
-    });
+  checkScalingBounds(errors, fleetSize(args), {
+    min: "minSize",
+    desired: "desiredSize",
+    max: "maxSize",
+  });
   if (
     typeof args.modelRepositoryUri === "string" &&
     !/^s3:\/\/[a-z0-9.-]+\/.+\/$/.test(args.modelRepositoryUri)

@@ -7,7 +7,13 @@ import {
   kubernetesResourceFor,
 } from "../../catalog/instances";
 import { Tags, withTags } from "../tags";
-import { ArgError, checkIntegerRange, checkOneOf, throwIfInvalid } from "../validation";
+import {
+  ArgError,
+  checkIntegerRange,
+  checkScalingBounds,
+  checkOneOf,
+  throwIfInvalid,
+} from "../validation";
 
 export const CapacityType = { OnDemand: "ON_DEMAND", Spot: "SPOT" } as const;
 export type CapacityType = (typeof CapacityType)[keyof typeof CapacityType];
@@ -94,14 +100,11 @@ export function validateAcceleratorNodeGroupArgs(args: AcceleratorNodeGroupArgs)
   checkIntegerRange(errors, "minSize", args.minSize, 0, 1000);
   checkIntegerRange(errors, "maxSize", args.maxSize, 1, 1000);
   checkIntegerRange(errors, "desiredSize", args.desiredSize, 0, 1000);
-  const { min, desired, max } = nodeCounts(args);
-  if (min > max)
-    errors.push({ propertyPath: "minSize", reason: `(${min}) must not exceed maxSize (${max})` });
-  else if (desired < min || desired > max)
-    errors.push({
-      propertyPath: "desiredSize",
-      reason: `(${desired}) must be within [minSize, maxSize] = [${min}, ${max}]`,
-    });
+  checkScalingBounds(errors, nodeCounts(args), {
+    min: "minSize",
+    desired: "desiredSize",
+    max: "maxSize",
+  });
   checkIntegerRange(errors, "rootVolumeGib", args.rootVolumeGib, 20, 16384);
   if (!/^[a-z0-9A-Z]([-a-z0-9A-Z_.]*[a-z0-9A-Z])?$/.test(args.workloadType ?? "gpu-inference")) {
     errors.push({

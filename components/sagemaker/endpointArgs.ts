@@ -16,7 +16,7 @@ import {
 } from "../../catalog/modelFit";
 import { validateModelPrefix } from "../storage/modelStorePolicies";
 import { Tags } from "../tags";
-import { ArgError, checkIntegerRange, checkOneOf } from "../validation";
+import { ArgError, checkIntegerRange, checkOneOf, checkScalingBounds } from "../validation";
 
 export const EndpointMode = {
   /** Instances behind a synchronous HTTPS endpoint. */
@@ -484,17 +484,11 @@ function validateInstances(
   checkIntegerRange(errors, "maxInstances", args.maxInstances, 1, 100);
   checkIntegerRange(errors, "initialInstanceCount", args.initialInstanceCount, 1, 100);
   const { min, max, initial } = instanceCounts(args, mode);
-  if (min > max)
-    errors.push({
-      propertyPath: "minInstances",
-      reason: `(${min}) must not exceed maxInstances (${max})`,
-    });
-  else if (initial < min || initial > max) {
-    errors.push({
-      propertyPath: "initialInstanceCount",
-      reason: `(${initial}) must be within [minInstances, maxInstances] = [${min}, ${max}]`,
-    });
-  }
+  checkScalingBounds(
+    errors,
+    { min, desired: initial, max },
+    { min: "minInstances", desired: "initialInstanceCount", max: "maxInstances" },
+  );
   checkIntegerRange(
     errors,
     "modelDataDownloadTimeoutSeconds",
