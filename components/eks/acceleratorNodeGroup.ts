@@ -192,9 +192,11 @@ export function autoscalerTags(
  */
 export class AcceleratorNodeGroup extends pulumi.ComponentResource {
   public readonly nodeGroupName: pulumi.Output<string>;
-  public readonly amiType: EksAmiType;
+  /** The EKS AMI type (`AL2023_x86_64_NVIDIA`, ...). */
+  public readonly amiType: string;
   public readonly labels: Record<string, string>;
-  public readonly taints: NodeTaint[];
+  /** The taints, as `key=value:EFFECT`. */
+  public readonly taints: string[];
 
   constructor(
     name: string,
@@ -216,7 +218,7 @@ export class AcceleratorNodeGroup extends pulumi.ComponentResource {
       args.labels,
     );
     this.labels = scheduling.labels;
-    this.taints = scheduling.taints;
+    this.taints = scheduling.taints.map((t) => `${t.key}=${t.value}:${t.effect}`);
     const asgTags = autoscalerTags(args.clusterName, scheduling);
     const counts = nodeCounts(args);
 
@@ -265,7 +267,7 @@ export class AcceleratorNodeGroup extends pulumi.ComponentResource {
         scalingConfig: { minSize: counts.min, desiredSize: counts.desired, maxSize: counts.max },
         updateConfig: { maxUnavailable: 1 },
         labels: this.labels,
-        taints: this.taints,
+        taints: scheduling.taints,
         tags: withTags(args.tags, asgTags),
       },
       // The cluster autoscaler owns the desired size once the group exists.
