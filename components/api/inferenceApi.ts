@@ -22,13 +22,15 @@ export interface InferenceApiArgs {
   loadBalancerArn?: pulumi.Input<string>;
   /** Its listener port. @default 80 */
   loadBalancerPort?: number;
-  /** With `loadBalancerArn`: the VPC and subnets of the network load balancer the VPC link needs. */
+  /** With `loadBalancerArn`: the VPC of the network load balancer the VPC link needs. */
   vpcId?: pulumi.Input<string>;
+  /** With `loadBalancerArn`: the private subnets of that network load balancer. */
   subnetIds?: pulumi.Input<pulumi.Input<string>[]>;
   /** `iam` (SigV4) or `apiKey` (keys under a usage plan). @default "apiKey" */
   authentication?: ApiAuthentication;
-  /** Steady requests per second, and burst, per client. @default 20 and 40 */
+  /** Steady requests per second. @default 20 */
   throttleRatePerSecond?: number;
+  /** Burst of requests above the steady rate. @default 40 */
   throttleBurst?: number;
   /** Requests per month per API key (apiKey authentication). @default 1,000,000 */
   monthlyQuota?: number;
@@ -36,8 +38,9 @@ export interface InferenceApiArgs {
   accessLogRetentionDays?: number;
   /** A WAFv2 web ACL to associate with the stage. */
   webAclArn?: pulumi.Input<string>;
-  /** A custom domain and its ACM certificate (TLS 1.2 or newer). */
+  /** A custom domain (TLS 1.2 or newer); needs `certificateArn`. */
   domainName?: string;
+  /** The domain's ACM certificate, in the API's region. */
   certificateArn?: pulumi.Input<string>;
   /**
    * Set the account's API Gateway CloudWatch role (needed once per account and region for access
@@ -45,6 +48,7 @@ export interface InferenceApiArgs {
    * @default true
    */
   manageAccountLoggingRole?: boolean;
+  /** Tags for every resource. */
   tags?: Tags;
 }
 

@@ -8,6 +8,7 @@ import { Tags } from "../tags";
 import { ArgError, checkIntegerRange, checkScalingBounds, throwIfInvalid } from "../validation";
 
 export interface TritonFleetArgs {
+  /** The VPC (InferenceVpc.vpcId). */
   vpcId: pulumi.Input<string>;
   /** The VPC's range: the internal load balancer admits HTTP from it. */
   vpcCidrBlock: string;
@@ -27,14 +28,17 @@ export interface TritonFleetArgs {
   image?: string;
   /** What the model needs, checked against the instance's accelerators. */
   modelRequirements?: ModelRequirements;
-  /** Fleet size. @default 1 / 2 / 4 */
+  /** Fewest instances. @default 1 */
   minSize?: number;
+  /** Instances at creation; target tracking owns it afterwards. @default 2 */
   desiredSize?: number;
+  /** Most instances. @default 4 */
   maxSize?: number;
   /** Target of ALBRequestCountPerTarget, requests per instance per minute. @default 60 */
   targetRequestsPerInstance?: number;
   /** Root volume, GiB (encrypted gp3). @default 200 */
   rootVolumeGib?: number;
+  /** Tags for every resource (propagated to the instances). */
   tags?: Tags;
 }
 

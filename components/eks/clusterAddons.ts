@@ -26,8 +26,11 @@ export const AutoscalerExpander = {
 export type AutoscalerExpander = (typeof AutoscalerExpander)[keyof typeof AutoscalerExpander];
 
 export interface ClusterAddonsArgs {
+  /** The EKS cluster's name (GpuCluster.clusterName). */
   clusterName: string;
+  /** The cluster's region (the autoscaler and the load balancer controller need it). */
   region: string;
+  /** The cluster's VPC (the load balancer controller needs it). */
   vpcId: pulumi.Input<string>;
   /** NVIDIA device plugin (Helm), tolerating the GPU taint. @default true */
   nvidiaDevicePlugin?: boolean;
@@ -45,6 +48,7 @@ export interface ClusterAddonsArgs {
   metricsServer?: boolean;
   /** GPU metrics: `cloudwatch`, `dcgm` or `none`. @default "cloudwatch" */
   gpuMetrics?: GpuMetrics;
+  /** Tags for every AWS resource. */
   tags?: Tags;
 }
 

@@ -9,6 +9,7 @@ import { ArgError, throwIfInvalid } from "../validation";
 import { AcceleratorNodeGroup } from "./acceleratorNodeGroup";
 
 export interface GpuClusterArgs {
+  /** The VPC (InferenceVpc.vpcId). */
   vpcId: pulumi.Input<string>;
   /** Private subnets for the control plane's interfaces and the nodes. */
   privateSubnetIds: pulumi.Input<pulumi.Input<string>[]>;
@@ -28,6 +29,7 @@ export interface GpuClusterArgs {
   systemNodeCount?: number;
   /** The cluster's name (unique per account and region). @default `<project>-<stack>-<name>` */
   clusterName?: string;
+  /** Tags for every AWS resource. */
   tags?: Tags;
 }
 

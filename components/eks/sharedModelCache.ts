@@ -8,7 +8,9 @@ import { keyArnOrNew } from "../storage/encryption";
 import { workloadRole } from "./podIdentity";
 
 export interface SharedModelCacheArgs {
+  /** The EKS cluster's name (GpuCluster.clusterName). */
   clusterName: string;
+  /** The VPC of the file system and its security group. */
   vpcId: pulumi.Input<string>;
   /** Private subnets: one mount target each. */
   subnetIds: pulumi.Input<string[]>;
@@ -22,7 +24,10 @@ export interface SharedModelCacheArgs {
   namespace?: string;
   /** The model store bucket (ModelStore.bucketName) and the prefix to sync into the cache. */
   modelBucketName: pulumi.Input<string>;
-  /** @example "model-repository" */
+  /**
+   * The model store prefix the job syncs into the cache.
+   * @example "model-repository"
+   */
   syncPrefix: string;
   /** The read-only policy of that prefix (ModelStore.readOnlyPolicy(...)). */
   readPolicyJson: pulumi.Input<string>;
@@ -30,6 +35,7 @@ export interface SharedModelCacheArgs {
   posixUid?: number;
   /** The sync job's image. @default "public.ecr.aws/aws-cli/aws-cli:2.27.50" */
   syncImage?: string;
+  /** Tags for every AWS resource. */
   tags?: Tags;
 }
 

@@ -22,6 +22,7 @@ export const HpaMetric = { Cpu: "cpu", Custom: "custom" } as const;
 export type HpaMetric = (typeof HpaMetric)[keyof typeof HpaMetric];
 
 export interface TritonReleaseArgs {
+  /** The EKS cluster's name (GpuCluster.clusterName). */
   clusterName: string;
   /** The namespace (created when missing). @default "inference" */
   namespace?: string;
@@ -39,13 +40,15 @@ export interface TritonReleaseArgs {
   modelRepositoryMode?: ModelRepositoryMode;
   /** `s3://<bucket>/<prefix>/` (ModelStore.modelUri(...)) for the s3 modes. */
   modelRepositoryUri?: pulumi.Input<string>;
-  /** The EFS claim and the repository's path in it, for the efs mode. */
+  /** The EFS claim (SharedModelCache.claimName), for the efs mode. */
   efsClaim?: string;
+  /** The repository's path in the claim, for the efs mode. */
   efsSubPath?: string;
   /** The read-only policy of the model prefix (ModelStore.readOnlyPolicy(...)). */
   readPolicyJson: pulumi.Input<string>;
-  /** Replica bounds; the HPA runs when maxReplicas > minReplicas. @default 1 and 4 */
+  /** Fewest replicas; the HPA runs when maxReplicas > minReplicas. @default 1 */
   minReplicas?: number;
+  /** Most replicas. @default 4 */
   maxReplicas?: number;
   /** `cpu`, or `custom` (queue time over compute time from Triton's metrics via prometheus-adapter). @default "cpu" */
   hpaMetric?: HpaMetric;
@@ -57,6 +60,7 @@ export interface TritonReleaseArgs {
   certificateArn?: string;
   /** Route gRPC instead of HTTP through the ALB. @default false */
   ingressGrpc?: boolean;
+  /** Tags for every AWS resource. */
   tags?: Tags;
 }
 
