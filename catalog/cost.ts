@@ -505,11 +505,6 @@ const PRICERS: Readonly<Record<string, Pricer>> = {
   "aws:apigatewayv2/api:Api": priceHttpApi,
 };
 
-/** True for the types the estimator prices (some of them at an explicit $0). */
-export function isPricedType(type: string): boolean {
-  return type in PRICERS;
-}
-
 /** True for component types (`pkg:module:Name`) and providers, which cost nothing themselves. */
 function isStructural(type: string): boolean {
   return (

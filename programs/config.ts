@@ -16,7 +16,7 @@ import {
 } from "../components/network/inferenceVpc";
 import { ModelRegistryArgs, validateModelRegistryArgs } from "../components/storage/modelRegistry";
 import { ModelStoreArgs, validateModelStoreArgs } from "../components/storage/modelStore";
-import { SectionReader, fromComponent, isObject } from "./configReader";
+import { SectionReader, fromComponent, isObject, readSection } from "./configReader";
 import { EndpointConfig, parseSageMakerConfig } from "./sagemakerConfig";
 import { EksConfig, parseEksConfig } from "./eksConfig";
 import { TritonConfig, parseTritonConfig } from "./tritonConfig";
@@ -129,8 +129,8 @@ const TOP_LEVEL_KEYS = [
   "api",
   "cost",
 ];
-const SECTION_KEYS: Record<string, string[]> = {
-  tags: [],
+/** The keys of each section; tags take any key. */
+const SECTION_KEYS: Record<string, string[] | undefined> = {
   network: [
     "cidrBlock",
     "azCount",
@@ -183,21 +183,9 @@ export function parseStackConfig(raw: Record<string, unknown>, stack: string): S
   const environment = (ENVIRONMENTS.includes(String(env)) ? env : "dev") as Environment;
   const defaults = ENVIRONMENT_DEFAULTS[environment];
 
-  const section = (name: string): SectionReader => {
-    const v = raw[KEY(name)] ?? {};
-    if (!isObject(v)) {
-      problems.push(`${KEY(name)} must be a map of keys, got ${JSON.stringify(v)}`);
-      return new SectionReader(KEY(name), {}, problems);
-    }
-    const allowed = SECTION_KEYS[name];
-    if (allowed.length > 0) {
-      for (const k of Object.keys(v)) {
-        if (!allowed.includes(k))
-          problems.push(`${KEY(name)}.${k} is not a known key; allowed: ${allowed.join(", ")}`);
-      }
-    }
-    return new SectionReader(KEY(name), v, problems);
-  };
+  const section = (name: string): SectionReader =>
+    readSection(KEY(name), raw[KEY(name)] ?? {}, problems, SECTION_KEYS[name]) ??
+    new SectionReader(KEY(name), {}, problems);
 
   // tags: team and costCenter are required; any other string values are added as they are.
   const tagValues = isObject(raw[KEY("tags")]) ? (raw[KEY("tags")] as Record<string, unknown>) : {};

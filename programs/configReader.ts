@@ -20,6 +20,11 @@ export class SectionReader {
     return `${this.prefix}.${k}`;
   }
 
+  /** The raw value of a key, unchecked. */
+  value(k: string): unknown {
+    return this.values[k];
+  }
+
   private typed<T>(k: string, what: string, ok: (v: unknown) => boolean): T | undefined {
     const v = this.values[k];
     if (v === undefined || v === null) return undefined;
@@ -69,4 +74,52 @@ export function fromComponent(
     const [head, ...rest] = e.propertyPath.split(/(?=[[.])/);
     return `${prefix}.${rename[head] ?? head}${rest.join("")} ${e.reason}`;
   });
+}
+
+/**
+ * A reader over the config map at `prefix`: undefined when it is absent, or when it is not a map (a
+ * problem). Keys outside `allowedKeys`, when given, are problems.
+ */
+export function readSection(
+  prefix: string,
+  raw: unknown,
+  problems: string[],
+  allowedKeys?: readonly string[],
+): SectionReader | undefined {
+  if (raw === undefined) return undefined;
+  if (!isObject(raw)) {
+    problems.push(`${prefix} must be a map of keys, got ${JSON.stringify(raw)}`);
+    return undefined;
+  }
+  const reader = new SectionReader(prefix, raw, problems);
+  if (allowedKeys) reader.onlyKeys(allowedKeys);
+  return reader;
+}
+
+/**
+ * The `name` of a list entry (an endpoint, a node group): 1-31 lower-case letters, digits and
+ * hyphens, none of `reserved`, not used twice. Undefined (with a problem) when unusable.
+ */
+export function readEntryName(
+  entry: SectionReader,
+  taken: Set<string>,
+  what: string,
+  reserved: readonly string[],
+  problems: string[],
+): string | undefined {
+  const name = entry.string("name");
+  if (!name || !/^[a-z][a-z0-9-]{0,30}$/.test(name)) {
+    problems.push(
+      `${entry.key("name")} must be 1-31 lower-case letters, digits and hyphens, starting with a letter, got ${JSON.stringify(entry.value("name"))}`,
+    );
+    return undefined;
+  }
+  if (reserved.includes(name)) {
+    problems.push(
+      `${entry.key("name")} must not be ${reserved.join(", ")} (the platform's own components)`,
+    );
+  }
+  if (taken.has(name)) problems.push(`${entry.key("name")} ${name} is used by another ${what}`);
+  taken.add(name);
+  return name;
 }

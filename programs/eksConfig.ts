@@ -15,7 +15,7 @@ import {
 } from "../components/eks/acceleratorNodeGroup";
 import { ClusterAddonsArgs, validateClusterAddonsArgs } from "../components/eks/clusterAddons";
 import { GpuClusterArgs, validateGpuClusterArgs } from "../components/eks/gpuCluster";
-import { SectionReader, fromComponent, isObject } from "./configReader";
+import { fromComponent, readEntryName, readSection } from "./configReader";
 import { RESERVED_NAMES } from "./sagemakerConfig";
 
 export type NodeGroupConfig = Pick<
@@ -55,13 +55,7 @@ const ADDON_BOOLEANS = [
 
 /** Parses `llm-infra:eks`; undefined when absent. Problems are appended, each naming its key. */
 export function parseEksConfig(raw: unknown, problems: string[]): EksConfig | undefined {
-  if (raw === undefined) return undefined;
-  if (!isObject(raw)) {
-    problems.push(`${PREFIX} must be a map of keys, got ${JSON.stringify(raw)}`);
-    return undefined;
-  }
-  const r = new SectionReader(PREFIX, raw, problems);
-  r.onlyKeys([
+  const r = readSection(PREFIX, raw, problems, [
     "kubernetesVersion",
     "publicAccessCidrs",
     "adminPrincipalArns",
@@ -71,6 +65,7 @@ export function parseEksConfig(raw: unknown, problems: string[]): EksConfig | un
     "addons",
     "modelCache",
   ]);
+  if (!r) return undefined;
   const cluster = {
     kubernetesVersion: r.string("kubernetesVersion"),
     publicAccessCidrs: r.strings("publicAccessCidrs"),
@@ -86,7 +81,7 @@ export function parseEksConfig(raw: unknown, problems: string[]): EksConfig | un
   );
 
   const nodeGroups: NodeGroupConfig[] = [];
-  const rawGroups = raw.nodeGroups ?? [];
+  const rawGroups = r.value("nodeGroups") ?? [];
   if (!Array.isArray(rawGroups))
     problems.push(
       `${PREFIX}.nodeGroups must be a list of node groups, got ${JSON.stringify(rawGroups)}`,
@@ -94,12 +89,7 @@ export function parseEksConfig(raw: unknown, problems: string[]): EksConfig | un
   const names = new Set<string>();
   (Array.isArray(rawGroups) ? rawGroups : []).forEach((item: unknown, i: number) => {
     const prefix = `${PREFIX}.nodeGroups[${i}]`;
-    if (!isObject(item)) {
-      problems.push(`${prefix} must be a map of keys, got ${JSON.stringify(item)}`);
-      return;
-    }
-    const g = new SectionReader(prefix, item, problems);
-    g.onlyKeys([
+    const g = readSection(prefix, item, problems, [
       "name",
       "instanceTypes",
       "capacityType",
@@ -110,19 +100,9 @@ export function parseEksConfig(raw: unknown, problems: string[]): EksConfig | un
       "rootVolumeGib",
       "workloadType",
     ]);
-    const name = g.string("name");
-    if (!name || !/^[a-z][a-z0-9-]{0,30}$/.test(name)) {
-      problems.push(
-        `${g.key("name")} must be 1-31 lower-case letters, digits and hyphens, starting with a letter, got ${JSON.stringify(item.name)}`,
-      );
-      return;
-    }
-    if (RESERVED_NAMES.includes(name))
-      problems.push(
-        `${g.key("name")} must not be ${RESERVED_NAMES.join(", ")} (the platform's own components)`,
-      );
-    if (names.has(name)) problems.push(`${g.key("name")} ${name} is used by another node group`);
-    names.add(name);
+    if (!g) return;
+    const name = readEntryName(g, names, "node group", RESERVED_NAMES, problems);
+    if (!name) return;
     const group: NodeGroupConfig = {
       name,
       instanceTypes: g.strings("instanceTypes") ?? [],
@@ -148,9 +128,11 @@ export function parseEksConfig(raw: unknown, problems: string[]): EksConfig | un
     nodeGroups.push(group);
   });
 
-  const rawAddons = r.map("addons") ?? {};
-  const a = new SectionReader(`${PREFIX}.addons`, rawAddons, problems);
-  a.onlyKeys([...ADDON_BOOLEANS, "gpuMetrics", "autoscalerExpander"]);
+  const a = readSection(`${PREFIX}.addons`, r.map("addons") ?? {}, problems, [
+    ...ADDON_BOOLEANS,
+    "gpuMetrics",
+    "autoscalerExpander",
+  ])!;
   const addons: EksConfig["addons"] = {
     gpuMetrics: a.string("gpuMetrics") as EksConfig["addons"]["gpuMetrics"],
     autoscalerExpander: a.string("autoscalerExpander") as EksConfig["addons"]["autoscalerExpander"],
@@ -166,9 +148,10 @@ export function parseEksConfig(raw: unknown, problems: string[]): EksConfig | un
     ),
   );
 
-  const rawCache = r.map("modelCache") ?? {};
-  const c = new SectionReader(`${PREFIX}.modelCache`, rawCache, problems);
-  c.onlyKeys(["enabled", "syncPrefix"]);
+  const c = readSection(`${PREFIX}.modelCache`, r.map("modelCache") ?? {}, problems, [
+    "enabled",
+    "syncPrefix",
+  ])!;
   const modelCache = { enabled: c.boolean("enabled") ?? true, syncPrefix: c.string("syncPrefix") };
   return { cluster, nodeGroups, addons, modelCache };
 }

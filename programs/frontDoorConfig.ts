@@ -10,7 +10,7 @@
 import { ModelRequirements } from "../catalog/modelFit";
 import { InferenceApiArgs, validateInferenceApiArgs } from "../components/api/inferenceApi";
 import { TritonFleetArgs, validateTritonFleetArgs } from "../components/ec2/tritonFleet";
-import { SectionReader, fromComponent, isObject } from "./configReader";
+import { fromComponent, readSection } from "./configReader";
 
 export type FleetConfig = Pick<
   TritonFleetArgs,
@@ -48,14 +48,8 @@ export function parseFleetConfig(
   ctx: { repositoryPrefix: string },
   problems: string[],
 ): FleetConfig | undefined {
-  if (raw === undefined) return undefined;
   const prefix = "llm-infra:fleet";
-  if (!isObject(raw)) {
-    problems.push(`${prefix} must be a map of keys, got ${JSON.stringify(raw)}`);
-    return undefined;
-  }
-  const r = new SectionReader(prefix, raw, problems);
-  r.onlyKeys([
+  const r = readSection(prefix, raw, problems, [
     "instanceType",
     "extraInstanceTypes",
     "spotPercent",
@@ -67,6 +61,7 @@ export function parseFleetConfig(
     "model",
     "modelPrefix",
   ]);
+  if (!r) return undefined;
   const config: FleetConfig = {
     instanceType: r.string("instanceType") ?? "",
     extraInstanceTypes: r.strings("extraInstanceTypes"),
@@ -101,14 +96,8 @@ export function parseApiConfig(
   ctx: { endpoints: string[]; fleet: boolean },
   problems: string[],
 ): ApiConfig | undefined {
-  if (raw === undefined) return undefined;
   const prefix = "llm-infra:api";
-  if (!isObject(raw)) {
-    problems.push(`${prefix} must be a map of keys, got ${JSON.stringify(raw)}`);
-    return undefined;
-  }
-  const r = new SectionReader(prefix, raw, problems);
-  r.onlyKeys([
+  const r = readSection(prefix, raw, problems, [
     "backend",
     "authentication",
     "throttleRatePerSecond",
@@ -119,6 +108,7 @@ export function parseApiConfig(
     "certificateArn",
     "webAclArn",
   ]);
+  if (!r) return undefined;
   const backend = r.string("backend") ?? "";
   const allowed = [...ctx.endpoints, ...(ctx.fleet ? ["fleet"] : [])];
   if (!allowed.includes(backend)) {

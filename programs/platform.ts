@@ -6,7 +6,6 @@ import * as pulumi from "@pulumi/pulumi";
 import { InferenceVpc } from "../components/network/inferenceVpc";
 import { ModelRegistry } from "../components/storage/modelRegistry";
 import { ModelStore } from "../components/storage/modelStore";
-import { modelReadOnlyPolicy } from "../components/storage/modelStorePolicies";
 import { SageMakerEndpoint } from "../components/sagemaker/sageMakerEndpoint";
 import { AcceleratorNodeGroup } from "../components/eks/acceleratorNodeGroup";
 import { ClusterAddons } from "../components/eks/clusterAddons";
@@ -81,11 +80,7 @@ export function createPlatform(config: StackConfig): PlatformOutputs {
       vpcCidrBlock: network.cidrBlock,
       subnetIds: network.privateSubnetIds,
       modelRepositoryUri: pulumi.interpolate`s3://${models.bucketName}/${modelPrefix}/`,
-      readPolicyJson: pulumi
-        .all([models.bucketArn, models.kmsKeyArn])
-        .apply(([bucketArn, kmsKeyArn]) =>
-          JSON.stringify(modelReadOnlyPolicy({ bucketArn, kmsKeyArn, prefix: modelPrefix })),
-        ),
+      readPolicyJson: models.readOnlyPolicyForPrefix(modelPrefix),
       tags,
     });
   }
@@ -159,12 +154,6 @@ function createEksPlatform(
     providers: { kubernetes: cluster.provider },
     dependsOn: [cluster, cluster.podIdentityAgent],
   };
-  const readOnly = (prefix: string) =>
-    pulumi
-      .all([models.bucketArn, models.kmsKeyArn])
-      .apply(([bucketArn, kmsKeyArn]) =>
-        JSON.stringify(modelReadOnlyPolicy({ bucketArn, kmsKeyArn, prefix })),
-      );
   const addons = new ClusterAddons(
     "addons",
     {
@@ -189,7 +178,7 @@ function createEksPlatform(
         nodeSecurityGroupId: cluster.clusterSecurityGroupId,
         modelBucketName: models.bucketName,
         syncPrefix: prefix,
-        readPolicyJson: readOnly(prefix),
+        readPolicyJson: models.readOnlyPolicyForPrefix(prefix),
         tags,
       },
       k8sOpts,
@@ -210,7 +199,7 @@ function createEksPlatform(
           : pulumi.interpolate`s3://${models.bucketName}/${modelPrefix}/`,
         efsClaim: efs ? cache?.claimName : undefined,
         efsSubPath: efs ? modelPrefix : undefined,
-        readPolicyJson: readOnly(modelPrefix),
+        readPolicyJson: models.readOnlyPolicyForPrefix(modelPrefix),
         tags,
       },
       // Nodes, device plugins, the load balancer controller and the synced cache come first.

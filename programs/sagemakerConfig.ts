@@ -18,7 +18,7 @@ import {
   SageMakerEndpointArgs,
   validateSageMakerEndpointArgs,
 } from "../components/sagemaker/endpointArgs";
-import { SectionReader, fromComponent, isObject } from "./configReader";
+import { SectionReader, fromComponent, readEntryName, readSection } from "./configReader";
 
 /** One endpoint as configured: the component's plain arguments, a name, and whether it is in the VPC. */
 export type EndpointConfig = Omit<
@@ -104,8 +104,10 @@ export const RESERVED_NAMES = [
 function readModel(reader: SectionReader, problems: string[]): ModelRequirements | undefined {
   const model = reader.map("model");
   if (model === undefined) return undefined;
-  const r = new SectionReader(reader.key("model"), model, problems);
-  r.onlyKeys([...MODEL_NUMBER_KEYS, ...MODEL_STRING_KEYS]);
+  const r = readSection(reader.key("model"), model, problems, [
+    ...MODEL_NUMBER_KEYS,
+    ...MODEL_STRING_KEYS,
+  ])!;
   const out: Record<string, unknown> = {};
   for (const k of MODEL_NUMBER_KEYS) out[k] = r.number(k);
   for (const k of MODEL_STRING_KEYS) out[k] = r.string(k);
@@ -126,14 +128,9 @@ export function parseSageMakerConfig(
   ctx: { region: string; repositoryPrefix: string },
   problems: string[],
 ): EndpointConfig[] {
-  if (raw === undefined) return [];
-  if (!isObject(raw)) {
-    problems.push(`${PREFIX} must be a map of keys, got ${JSON.stringify(raw)}`);
-    return [];
-  }
-  const section = new SectionReader(PREFIX, raw, problems);
-  section.onlyKeys(["endpoints"]);
-  const list = raw.endpoints ?? [];
+  const section = readSection(PREFIX, raw, problems, ["endpoints"]);
+  if (!section) return [];
+  const list = section.value("endpoints") ?? [];
   if (!Array.isArray(list)) {
     problems.push(`${PREFIX}.endpoints must be a list of endpoints, got ${JSON.stringify(list)}`);
     return [];
@@ -141,26 +138,12 @@ export function parseSageMakerConfig(
   const endpoints: EndpointConfig[] = [];
   const names = new Set<string>();
   list.forEach((item: unknown, i: number) => {
+    const keys = ["name", "model", ...NUMBER_KEYS, ...STRING_KEYS, ...BOOLEAN_KEYS];
+    const r = readSection(`${PREFIX}.endpoints[${i}]`, item, problems, keys);
+    if (!r) return;
     const prefix = `${PREFIX}.endpoints[${i}]`;
-    if (!isObject(item)) {
-      problems.push(`${prefix} must be a map of keys, got ${JSON.stringify(item)}`);
-      return;
-    }
-    const r = new SectionReader(prefix, item, problems);
-    r.onlyKeys(["name", "model", ...NUMBER_KEYS, ...STRING_KEYS, ...BOOLEAN_KEYS]);
-    const name = r.string("name");
-    if (!name || !/^[a-z][a-z0-9-]{0,30}$/.test(name)) {
-      problems.push(
-        `${r.key("name")} must be 1-31 lower-case letters, digits and hyphens, starting with a letter, got ${JSON.stringify(item.name)}`,
-      );
-      return;
-    }
-    if (RESERVED_NAMES.includes(name))
-      problems.push(
-        `${r.key("name")} must not be ${RESERVED_NAMES.join(", ")} (the platform's own components)`,
-      );
-    if (names.has(name)) problems.push(`${r.key("name")} ${name} is used by another endpoint`);
-    names.add(name);
+    const name = readEntryName(r, names, "endpoint", RESERVED_NAMES, problems);
+    if (!name) return;
 
     const values: Record<string, unknown> = {};
     for (const k of NUMBER_KEYS) values[k] = r.number(k);

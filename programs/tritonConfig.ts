@@ -9,7 +9,7 @@
  * ```
  */
 import { TritonReleaseArgs, validateTritonReleaseArgs } from "../components/triton/tritonRelease";
-import { SectionReader, fromComponent, isObject } from "./configReader";
+import { fromComponent, readSection } from "./configReader";
 import { EksConfig } from "./eksConfig";
 
 export type TritonConfig = Pick<
@@ -40,13 +40,7 @@ export function parseTritonConfig(
   ctx: { eks?: EksConfig; repositoryPrefix: string },
   problems: string[],
 ): TritonConfig | undefined {
-  if (raw === undefined) return undefined;
-  if (!isObject(raw)) {
-    problems.push(`${PREFIX} must be a map of keys, got ${JSON.stringify(raw)}`);
-    return undefined;
-  }
-  const r = new SectionReader(PREFIX, raw, problems);
-  r.onlyKeys([
+  const r = readSection(PREFIX, raw, problems, [
     "nodeGroup",
     "modelRepositoryMode",
     "modelPrefix",
@@ -60,6 +54,7 @@ export function parseTritonConfig(
     "ingressGrpc",
     "imageTag",
   ]);
+  if (!r) return undefined;
   if (!ctx.eks) {
     problems.push(`${PREFIX} needs an EKS cluster: add llm-infra:eks with a node group`);
     return undefined;

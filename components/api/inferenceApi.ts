@@ -2,7 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "crypto";
 import { PolicyDocument } from "../storage/modelStorePolicies";
-import { serviceTrustPolicy } from "../trust";
+import { serviceRole } from "../trust";
 import { Tags } from "../tags";
 import {
   ArgError,
@@ -234,16 +234,12 @@ export class InferenceApi extends pulumi.ComponentResource {
     if (args.sagemakerEndpointName !== undefined) {
       const endpointName = args.sagemakerEndpointName;
       const endpointArn = pulumi.interpolate`arn:aws:sagemaker:${region}:${accountId}:endpoint/${endpointName.toLowerCase()}`;
-      const role = new aws.iam.Role(
+      const role = serviceRole(
         `${name}-invoke`,
-        {
-          description: `API Gateway invokes ${endpointName}`,
-          assumeRolePolicy: accountId.apply((id) =>
-            JSON.stringify(serviceTrustPolicy("apigateway.amazonaws.com", id)),
-          ),
-          tags,
-        },
-        child,
+        "apigateway.amazonaws.com",
+        `API Gateway invokes ${endpointName}`,
+        tags,
+        this,
       );
       new aws.iam.RolePolicy(
         `${name}-invoke`,
@@ -377,16 +373,12 @@ export class InferenceApi extends pulumi.ComponentResource {
     );
     const dependsOn: pulumi.Resource[] = [...integrations];
     if (args.manageAccountLoggingRole ?? true) {
-      const logRole = new aws.iam.Role(
+      const logRole = serviceRole(
         `${name}-cloudwatch`,
-        {
-          description: "API Gateway writes logs to CloudWatch",
-          assumeRolePolicy: accountId.apply((id) =>
-            JSON.stringify(serviceTrustPolicy("apigateway.amazonaws.com", id)),
-          ),
-          tags,
-        },
-        child,
+        "apigateway.amazonaws.com",
+        "API Gateway writes logs to CloudWatch",
+        tags,
+        this,
       );
       new aws.iam.RolePolicyAttachment(
         `${name}-cloudwatch`,

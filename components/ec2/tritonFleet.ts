@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { AMI_SSM_PARAMETERS, NGC_TRITON } from "../../catalog/images";
 import { findInstance } from "../../catalog/instances";
 import { ModelRequirements, fitsInstance, validateModelRequirements } from "../../catalog/modelFit";
-import { serviceTrustPolicy } from "../trust";
+import { serviceRole } from "../trust";
 import { Tags } from "../tags";
 import { ArgError, checkIntegerRange, checkScalingBounds, throwIfInvalid } from "../validation";
 
@@ -168,7 +168,6 @@ export class TritonFleet extends pulumi.ComponentResource {
     const image =
       args.image ?? `${NGC_TRITON.repository}:${NGC_TRITON.tag(NGC_TRITON.defaultVersion)}`;
     const region = aws.getRegionOutput({}, child).region;
-    const accountId = aws.getCallerIdentityOutput({}, child).accountId;
 
     const albSg = new aws.ec2.SecurityGroup(
       `${name}-alb`,
@@ -225,16 +224,12 @@ export class TritonFleet extends pulumi.ComponentResource {
       child,
     );
 
-    const role = new aws.iam.Role(
+    const role = serviceRole(
       `${name}-instances`,
-      {
-        description: `Triton fleet ${name}`,
-        assumeRolePolicy: accountId.apply((id) =>
-          JSON.stringify(serviceTrustPolicy("ec2.amazonaws.com", id)),
-        ),
-        tags,
-      },
-      child,
+      "ec2.amazonaws.com",
+      `Triton fleet ${name}`,
+      tags,
+      this,
     );
     new aws.iam.RolePolicy(`${name}-models`, { role: role.id, policy: args.readPolicyJson }, child);
     for (const arn of [

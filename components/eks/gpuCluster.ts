@@ -4,7 +4,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { DEFAULT_KUBERNETES_VERSION, EKS_KUBERNETES_VERSIONS } from "../../catalog/kubernetes";
 import { Tags } from "../tags";
-import { serviceTrustPolicy } from "../trust";
+import { serviceRole } from "../trust";
 import { ArgError, throwIfInvalid } from "../validation";
 import { AcceleratorNodeGroup } from "./acceleratorNodeGroup";
 
@@ -175,17 +175,12 @@ export class GpuCluster extends pulumi.ComponentResource {
     this.clusterSecurityGroupId = cluster.eksCluster.vpcConfig.clusterSecurityGroupId;
     this.kubeconfigJson = cluster.kubeconfigJson;
 
-    const accountId = aws.getCallerIdentityOutput({}, { parent: this }).accountId;
-    const nodeRole = new aws.iam.Role(
+    const nodeRole = serviceRole(
       `${name}-nodes`,
-      {
-        description: `EKS nodes of ${clusterName}`,
-        assumeRolePolicy: accountId.apply((id) =>
-          JSON.stringify(serviceTrustPolicy("ec2.amazonaws.com", id)),
-        ),
-        tags,
-      },
-      { parent: this },
+      "ec2.amazonaws.com",
+      `EKS nodes of ${clusterName}`,
+      tags,
+      this,
     );
     for (const arn of WORKER_POLICIES) {
       new aws.iam.RolePolicyAttachment(

@@ -9,7 +9,7 @@ import {
   throwIfInvalid,
 } from "../validation";
 import { Tags, withTags } from "../tags";
-import { serviceTrustPolicy } from "../trust";
+import { serviceRole } from "../trust";
 
 /** How many NAT gateways the VPC runs. */
 export const NatGatewayStrategy = {
@@ -266,7 +266,6 @@ export class InferenceVpc extends pulumi.ComponentResource {
     }
 
     if (args.flowLogs ?? true) {
-      const accountId = aws.getCallerIdentityOutput({}, { parent: this }).accountId;
       const logGroup = new aws.cloudwatch.LogGroup(
         `${name}-flow-logs`,
         {
@@ -276,16 +275,12 @@ export class InferenceVpc extends pulumi.ComponentResource {
         },
         { parent: this },
       );
-      const role = new aws.iam.Role(
+      const role = serviceRole(
         `${name}-flow-logs`,
-        {
-          assumeRolePolicy: accountId.apply((id) =>
-            JSON.stringify(serviceTrustPolicy("vpc-flow-logs.amazonaws.com", id)),
-          ),
-          description: "Delivers VPC flow logs to one log group",
-          tags: args.tags,
-        },
-        { parent: this },
+        "vpc-flow-logs.amazonaws.com",
+        "Delivers VPC flow logs to one log group",
+        args.tags,
+        this,
       );
       new aws.iam.RolePolicy(
         `${name}-flow-logs`,

@@ -23,7 +23,7 @@ import {
   targetTrackingPolicies,
 } from "./monitoring";
 import { alarmTopicKeyPolicy, endpointExecutionPolicy, tlsOnlyTopicPolicy } from "./policies";
-import { serviceTrustPolicy } from "../trust";
+import { serviceRole } from "../trust";
 
 /** `<project>-<stack>-<name>` as a SageMaker endpoint name: at most 63 letters, digits and hyphens. */
 export function defaultEndpointName(project: string, stack: string, name: string): string {
@@ -182,16 +182,12 @@ export class SageMakerEndpoint extends pulumi.ComponentResource {
     const encryptKeys = [args.kmsKeyArn ?? args.modelKmsKeyArn].filter(
       (k): k is pulumi.Input<string> => k !== undefined,
     );
-    const role = new aws.iam.Role(
+    const role = serviceRole(
       `${name}-role`,
-      {
-        description: `Execution role of SageMaker endpoint ${endpointName}`,
-        assumeRolePolicy: accountId.apply((id) =>
-          JSON.stringify(serviceTrustPolicy("sagemaker.amazonaws.com", id)),
-        ),
-        tags,
-      },
-      child,
+      "sagemaker.amazonaws.com",
+      `Execution role of SageMaker endpoint ${endpointName}`,
+      tags,
+      this,
     );
     const vpcArn =
       args.vpcId === undefined

@@ -276,11 +276,18 @@ export class ModelStore extends pulumi.ComponentResource {
 
   /** IAM policy JSON: read one model (or the whole repository) and decrypt it; nothing else. */
   public readOnlyPolicy(model?: string): pulumi.Output<string> {
-    const prefix = this.modelPrefix(model);
+    return this.readOnlyPolicyForPrefix(this.modelPrefix(model));
+  }
+
+  /** IAM policy JSON: read everything under any prefix of the bucket (a whole repository, a sync source). */
+  public readOnlyPolicyForPrefix(prefix: string): pulumi.Output<string> {
+    const problem = validateModelPrefix(prefix);
+    if (problem) throw new Error(`prefix ${JSON.stringify(prefix)}: ${problem}`);
+    const clean = prefix.replace(/\/+$/, "");
     return pulumi
       .all([this.bucketArn, this.kmsKeyArn])
       .apply(([bucketArn, kmsKeyArn]) =>
-        JSON.stringify(modelReadOnlyPolicy({ bucketArn, kmsKeyArn, prefix })),
+        JSON.stringify(modelReadOnlyPolicy({ bucketArn, kmsKeyArn, prefix: clean })),
       );
   }
 
