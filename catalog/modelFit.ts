@@ -62,8 +62,9 @@ export interface ModelRequirements {
   layers?: number;
   /** Hidden size; estimated from the parameter count when absent. */
   hiddenSize?: number;
-  /** Attention heads and KV heads (grouped-query attention); full multi-head when absent. */
+  /** Attention heads; with `kvHeads`, sizes a grouped-query attention KV cache. */
   attentionHeads?: number;
+  /** Key/value heads (grouped-query attention); as many as `attentionHeads` when absent. */
   kvHeads?: number;
   /** KV cache dtype; defaults to fp16 (bf16/fp16 caches are 2 bytes per element). */
   kvCacheDtype?: ModelDtype;

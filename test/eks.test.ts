@@ -17,7 +17,7 @@ import {
   loadBalancerControllerPolicy,
 } from "../components/eks/addonPolicies";
 import { syncCommand } from "../components/eks/sharedModelCache";
-import { CapturedResource } from "../offline/engine";
+import { CapturedResource, capture } from "../offline/engine";
 import { assertThrowsWith, ofType, one, policyOf, resourcesOf } from "./helpers";
 
 const TAGS = { environment: "test", team: "ml", "cost-center": "1" };
@@ -362,6 +362,27 @@ describe("ClusterAddons", () => {
     assert.deepStrictEqual(create.Condition, {
       Null: { "aws:RequestTag/elbv2.k8s.aws/cluster": "false" },
     });
+  });
+
+  it("outputs the names of the Helm releases and EKS add-ons it installed", async () => {
+    const { outputs } = await capture(
+      () => {
+        const addons = new ClusterAddons("addons", {
+          clusterName: "c1",
+          region: "us-east-1",
+          vpcId: "v",
+          clusterAutoscaler: false,
+          loadBalancerController: false,
+          gpuMetrics: "none",
+        });
+        return { releases: addons.releaseNames, addons: addons.addonNames };
+      },
+      { stack: "test", region: "us-east-1" },
+    );
+    assert.strictEqual(outputs.releases.length, 2);
+    assert.match(outputs.releases[0], /^addons-nvidia-device-plugin-[0-9a-f]{7}$/);
+    assert.match(outputs.releases[1], /^addons-metrics-server-[0-9a-f]{7}$/);
+    assert.deepStrictEqual(outputs.addons, ["aws-efs-csi-driver"]);
   });
 
   it("installs only what is asked for, with DCGM as the alternative GPU metrics", async () => {

@@ -165,9 +165,11 @@ const ACCESS_LOG_FORMAT = JSON.stringify({
  * group, stage metrics and X-Ray, an optional WAF association and a custom domain with TLS 1.2.
  */
 export class InferenceApi extends pulumi.ComponentResource {
+  /** The REST API's id. */
   public readonly restApiId: pulumi.Output<string>;
   /** The stage's invoke URL (`https://<id>.execute-api.<region>.amazonaws.com/v1`). */
   public readonly url: pulumi.Output<string>;
+  /** The API key's id, with `authentication: "apiKey"` (read its value with `aws apigateway get-api-key --include-value`). */
   public readonly apiKeyId?: pulumi.Output<string>;
 
   constructor(name: string, args: InferenceApiArgs, opts?: pulumi.ComponentResourceOptions) {

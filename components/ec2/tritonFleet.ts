@@ -154,9 +154,13 @@ export function tritonUserData(o: {
  * rolling updates, and spot as an option.
  */
 export class TritonFleet extends pulumi.ComponentResource {
+  /** The internal Application Load Balancer in front of the fleet. */
   public readonly loadBalancerArn: pulumi.Output<string>;
+  /** The load balancer's DNS name (HTTP to Triton's port 8000 behind it). */
   public readonly loadBalancerDnsName: pulumi.Output<string>;
+  /** The load balancer's listener (the front door's VPC link targets it). */
   public readonly listenerArn: pulumi.Output<string>;
+  /** The Auto Scaling group of Triton instances. */
   public readonly autoScalingGroupName: pulumi.Output<string>;
 
   constructor(name: string, args: TritonFleetArgs, opts?: pulumi.ComponentResourceOptions) {

@@ -191,9 +191,11 @@ export function autoscalerTags(
  * scale the group from zero. The desired size is the autoscaler's after creation.
  */
 export class AcceleratorNodeGroup extends pulumi.ComponentResource {
+  /** The EKS managed node group's name. */
   public readonly nodeGroupName: pulumi.Output<string>;
   /** The EKS AMI type (`AL2023_x86_64_NVIDIA`, ...). */
   public readonly amiType: string;
+  /** The Kubernetes labels on every node (`workload-type`, `llm-infra/accelerator`, ...). */
   public readonly labels: Record<string, string>;
   /** The taints, as `key=value:EFFECT`. */
   public readonly taints: string[];

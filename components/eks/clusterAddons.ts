@@ -121,18 +121,25 @@ export function addonValues(args: ClusterAddonsArgs) {
  * roles. Pass the cluster's Kubernetes provider in `opts.providers`.
  */
 export class ClusterAddons extends pulumi.ComponentResource {
+  /** The Helm releases installed, by release name (device plugins, autoscaler, controllers). */
+  public readonly releaseNames: pulumi.Output<string[]>;
+  /** The EKS managed add-ons installed (aws-efs-csi-driver, amazon-cloudwatch-observability). */
+  public readonly addonNames: pulumi.Output<string[]>;
+
   constructor(name: string, args: ClusterAddonsArgs, opts?: pulumi.ComponentResourceOptions) {
     throwIfInvalid("ClusterAddons", name, validateClusterAddonsArgs(args));
     super("llm-infra:index:ClusterAddons", name, {}, opts);
     const values = addonValues(args);
     const tags = args.tags;
+    const releases: k8s.helm.v3.Release[] = [];
+    const addons: aws.eks.Addon[] = [];
     const release = (
       role: string,
       chart: HelmChart,
       chartValues: pulumi.Inputs,
       dependsOn: pulumi.Resource[] = [],
-    ) =>
-      new k8s.helm.v3.Release(
+    ) => {
+      const created = new k8s.helm.v3.Release(
         `${name}-${role}`,
         {
           chart: chart.chart,
@@ -145,6 +152,8 @@ export class ClusterAddons extends pulumi.ComponentResource {
         },
         { parent: this, dependsOn },
       );
+      releases.push(created);
+    };
 
     if (args.nvidiaDevicePlugin ?? true)
       release("nvidia-device-plugin", HELM_CHARTS.nvidiaDevicePlugin, values.nvidiaDevicePlugin);
@@ -208,7 +217,7 @@ export class ClusterAddons extends pulumi.ComponentResource {
         },
         this,
       );
-      new aws.eks.Addon(
+      const addon = new aws.eks.Addon(
         `${name}-${role}`,
         {
           clusterName: args.clusterName,
@@ -218,6 +227,7 @@ export class ClusterAddons extends pulumi.ComponentResource {
         },
         { parent: this },
       );
+      addons.push(addon);
     };
     if (args.efsCsiDriver ?? true) {
       managedAddon(
@@ -240,6 +250,8 @@ export class ClusterAddons extends pulumi.ComponentResource {
     } else if (gpuMetrics === "dcgm") {
       release("dcgm-exporter", HELM_CHARTS.dcgmExporter, values.dcgmExporter);
     }
-    this.registerOutputs({});
+    this.releaseNames = pulumi.all(releases.map((r) => r.name));
+    this.addonNames = pulumi.all(addons.map((a) => a.addonName));
+    this.registerOutputs({ releaseNames: this.releaseNames, addonNames: this.addonNames });
   }
 }

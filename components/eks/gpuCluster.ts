@@ -113,11 +113,15 @@ export function adminAccessEntries(
  * components that deploy into it.
  */
 export class GpuCluster extends pulumi.ComponentResource {
+  /** The EKS cluster's name. */
   public readonly clusterName: string;
+  /** The Kubernetes version of the control plane (`1.35`). */
   public readonly kubernetesVersion: string;
+  /** The IAM role every managed node group's instances use. */
   public readonly nodeRoleArn: pulumi.Output<string>;
   /** The security group EKS attaches to the control plane and to managed nodes. */
   public readonly clusterSecurityGroupId: pulumi.Output<string>;
+  /** A kubeconfig for the cluster, as a JSON string. */
   public readonly kubeconfigJson: pulumi.Output<string>;
   /** The Kubernetes provider of this cluster (pass it in `opts.providers`). */
   public readonly provider: k8s.Provider;

@@ -78,9 +78,13 @@ export function syncCommand(bucket: string, prefix: string): string[] {
  * Pass the cluster's Kubernetes provider in `opts.providers`.
  */
 export class SharedModelCache extends pulumi.ComponentResource {
+  /** The encrypted EFS file system holding the model repository. */
   public readonly fileSystemId: pulumi.Output<string>;
+  /** The EFS access point the cache's volume mounts. */
   public readonly accessPointId: pulumi.Output<string>;
+  /** The PersistentVolumeClaim pods mount to read the model repository. */
   public readonly claimName: string;
+  /** The Kubernetes namespace of the claim and the sync job. */
   public readonly namespace: string;
 
   constructor(name: string, args: SharedModelCacheArgs, opts?: pulumi.ComponentResourceOptions) {

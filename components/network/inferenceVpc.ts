@@ -165,12 +165,17 @@ export function flowLogsDeliveryPolicy(logGroupArn: string): object {
  * and the subnet tags EKS and the AWS Load Balancer Controller discover subnets by.
  */
 export class InferenceVpc extends pulumi.ComponentResource {
+  /** The VPC's id. */
   public readonly vpcId: pulumi.Output<string>;
+  /** The private subnets (one per AZ), where endpoints, nodes and instances run. */
   public readonly privateSubnetIds: pulumi.Output<string[]>;
+  /** The public subnets (one per AZ), for NAT gateways and public load balancers. */
   public readonly publicSubnetIds: pulumi.Output<string[]>;
+  /** The VPC's IPv4 CIDR block. */
   public readonly cidrBlock: string;
   /** The security group of the interface endpoints (HTTPS from inside the VPC). */
   public readonly endpointSecurityGroupId?: pulumi.Output<string>;
+  /** The CloudWatch log group of the VPC flow logs, when flow logs are on. */
   public readonly flowLogGroupName?: pulumi.Output<string>;
 
   constructor(name: string, args: InferenceVpcArgs = {}, opts?: pulumi.ComponentResourceOptions) {

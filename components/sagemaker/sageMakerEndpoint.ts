@@ -93,14 +93,21 @@ export function deploymentConfig(
  * applies to its mode, and CloudWatch alarms to an SNS topic.
  */
 export class SageMakerEndpoint extends pulumi.ComponentResource {
+  /** How the endpoint serves: real-time, async or serverless. */
   public readonly mode: EndpointMode;
+  /** The endpoint's name (`<project>-<stack>-<name>` unless given), what clients invoke. */
   public readonly endpointName: string;
+  /** The endpoint's ARN. */
   public readonly endpointArn: pulumi.Output<string>;
+  /** The execution role SageMaker assumes to pull the image and read the model. */
   public readonly roleArn: pulumi.Output<string>;
+  /** The SNS topic the endpoint's alarms notify (given, or created). */
   public readonly alarmTopicArn: pulumi.Output<string>;
-  /** Async: where to upload requests, and where results and failures land. */
+  /** Async endpoints: the S3 prefix to upload requests to (`InputLocation`). */
   public readonly asyncInputUri?: pulumi.Output<string>;
+  /** Async endpoints: the S3 prefix where results land. */
   public readonly asyncOutputUri?: pulumi.Output<string>;
+  /** Async endpoints: the S3 prefix where failed requests' errors land. */
   public readonly asyncFailureUri?: pulumi.Output<string>;
 
   constructor(name: string, args: SageMakerEndpointArgs, opts?: pulumi.ComponentResourceOptions) {

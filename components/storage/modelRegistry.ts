@@ -112,7 +112,9 @@ export function registryLifecyclePolicy(
 export class ModelRegistry extends pulumi.ComponentResource {
   /** Repository URL by short name (`{ triton: "123456789012.dkr.ecr.../registry-triton-1a2b3c4" }`). */
   public readonly repositoryUrls: pulumi.Output<Record<string, string>>;
+  /** Repository ARN by short name. */
   public readonly repositoryArns: pulumi.Output<Record<string, string>>;
+  /** The KMS key the repositories are encrypted with. */
   public readonly kmsKeyArn: pulumi.Output<string>;
 
   constructor(name: string, args: ModelRegistryArgs, opts?: pulumi.ComponentResourceOptions) {

@@ -82,12 +82,17 @@ export function validateModelStoreArgs(args: ModelStoreArgs): ArgError[] {
  * serving one model (or the whole repository) and for publishing it.
  */
 export class ModelStore extends pulumi.ComponentResource {
+  /** The model artifact bucket's name. */
   public readonly bucketName: pulumi.Output<string>;
+  /** The model artifact bucket's ARN (what SageMakerEndpoint takes as `modelBucketArn`). */
   public readonly bucketArn: pulumi.Output<string>;
+  /** The KMS key the bucket is encrypted with. */
   public readonly kmsKeyArn: pulumi.Output<string>;
+  /** The key prefix of the Triton model repository in the bucket. */
   public readonly repositoryPrefix: string;
   /** `s3://<bucket>/<repositoryPrefix>/`: what Triton takes as `--model-repository`. */
   public readonly repositoryUri: pulumi.Output<string>;
+  /** The bucket receiving the model bucket's server access logs, when access logging is on. */
   public readonly accessLogBucketName?: pulumi.Output<string>;
 
   constructor(name: string, args: ModelStoreArgs = {}, opts?: pulumi.ComponentResourceOptions) {

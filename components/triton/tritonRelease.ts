@@ -183,7 +183,9 @@ export function tritonChartPath(): string {
  * Pass the cluster's Kubernetes provider in `opts.providers`.
  */
 export class TritonRelease extends pulumi.ComponentResource {
+  /** The Kubernetes namespace Triton runs in. */
   public readonly namespace: string;
+  /** The Helm release's name. */
   public readonly releaseName: pulumi.Output<string>;
   /** The in-cluster HTTP address of Triton. */
   public readonly serviceUrl: pulumi.Output<string>;
