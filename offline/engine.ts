@@ -22,6 +22,10 @@ export interface CapturedResource {
   inputs: Record<string, unknown>;
   protect: boolean;
   retainOnDelete: boolean;
+  /** The URN the engine gave the resource. */
+  urn?: string;
+  /** URNs of the resources this one depends on: its inputs' sources and `dependsOn`. */
+  dependencies: string[];
 }
 
 export interface CaptureOptions {
@@ -46,10 +50,12 @@ interface RegisterResourceRequest {
   getCustom(): boolean;
   getProtect(): boolean;
   getRetainondelete?(): boolean;
+  getDependenciesList(): string[];
   getObject(): Parameters<typeof pulumi.runtime.deserializeProperties>[0];
 }
 interface RegisterResourceResponse {
   getId(): string;
+  getUrn(): string;
 }
 type Callback = (err: Error | null, resp?: RegisterResourceResponse) => void;
 interface MonitorWithRegister {
@@ -118,9 +124,11 @@ export async function capture<T>(
       >,
       protect: req.getProtect() === true,
       retainOnDelete: req.getRetainondelete?.() === true,
+      dependencies: req.getDependenciesList(),
     };
     resources.push(entry);
     register(req, (err, resp) => {
+      if (resp) entry.urn = resp.getUrn();
       if (resp && entry.custom) entry.id = resp.getId();
       callback(err, resp);
     });

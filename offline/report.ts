@@ -83,6 +83,56 @@ export function renderCostTable(report: PlanReport): string[] {
   ];
 }
 
+/** Text for a mermaid label: quotes and angle brackets as entities. */
+function mermaidText(text: string): string {
+  return text.replace(/"/g, "#quot;").replace(/</g, "#lt;").replace(/>/g, "#gt;");
+}
+
+/**
+ * A mermaid flowchart of the stack: one node per top-level component (or resource) with how many
+ * resources it holds and their monthly cost, and an arrow from each to the ones that use it (a
+ * resource of the second depends on a resource of the first).
+ */
+export function toMermaid(report: PlanReport): string {
+  const components = new Map(report.resources.filter((r) => !r.custom).map((r) => [r.name, r]));
+  const byUrn = new Map(report.resources.filter((r) => r.urn).map((r) => [r.urn!, r]));
+  const top = (r: CapturedResource): CapturedResource => {
+    let current = r;
+    for (let parent = current.parent; parent !== null && components.has(parent);) {
+      current = components.get(parent)!;
+      parent = current.parent;
+    }
+    return current;
+  };
+  const roots = report.resources.filter((r) => top(r) === r);
+  const id = new Map(roots.map((r, i) => [r, `n${i}`]));
+  const held = new Map(roots.map((r) => [r, 0]));
+  for (const r of report.resources) if (top(r) !== r) held.set(top(r), held.get(top(r))! + 1);
+  const cost = new Map(roots.map((r) => [r, 0]));
+  for (const line of report.cost.lines) {
+    const priced = report.resources.find((r) => r.name === line.resource && r.type === line.type);
+    if (priced) cost.set(top(priced), cost.get(top(priced))! + line.monthlyUsd);
+  }
+  const edges = new Set<string>();
+  for (const r of report.resources) {
+    for (const urn of r.dependencies) {
+      const used = byUrn.get(urn);
+      if (used === undefined || top(used) === top(r)) continue;
+      edges.add(`  ${id.get(top(used))} --> ${id.get(top(r))}`);
+    }
+  }
+  const lines = ["flowchart LR"];
+  for (const r of roots) {
+    const kind = r.type.startsWith("llm-infra:index:")
+      ? r.type.slice("llm-infra:index:".length)
+      : r.type;
+    const facts = [`${held.get(r)} resources`];
+    if (cost.get(r)! > 0) facts.push(`${usd(cost.get(r)!)}/month`);
+    lines.push(`  ${id.get(r)}["${mermaidText(`${kind} ${r.name}`)}<br/>${facts.join(", ")}"]`);
+  }
+  return [...lines, ...[...edges]].join("\n");
+}
+
 /** The report for people. */
 export function toText(report: PlanReport): string {
   const components = report.resources.filter((r) => !r.custom).length;

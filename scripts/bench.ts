@@ -1,12 +1,15 @@
 /**
  * `npm run bench`: how long the offline plan of the prod stack takes, against the floor of a
- * process that only loads the same Pulumi SDK packages. Prints both medians and their ratio.
+ * process that only loads the same Pulumi SDK packages (both medians and their ratio), and how the
+ * plan grows with the number of SageMaker endpoints (1, 10 and 50 synthetic ones, in milliseconds
+ * per endpoint).
  *
  * Options: --runs N (default 5), --stack NAME (default prod).
  */
 import { spawnSync } from "child_process";
 import * as path from "path";
 import { Command } from "commander";
+import { planConfig, readStackFile } from "../offline/plan";
 
 const SDK_PACKAGES = [
   "@pulumi/pulumi",
@@ -33,7 +36,37 @@ function time(args: string[], cwd: string): number {
   return ms;
 }
 
-function main(): void {
+/** A dev-shaped stack (network, storage) with `count` copies of dev's real-time endpoint. */
+export function syntheticEndpointsConfig(count: number): Record<string, unknown> {
+  const dev = readStackFile("dev");
+  const { endpoints } = dev["llm-infra:sagemaker"] as { endpoints: Record<string, unknown>[] };
+  const keep = ["aws:region", "llm-infra:environment", "llm-infra:tags"];
+  return {
+    ...Object.fromEntries(keep.map((k) => [k, dev[k]])),
+    "llm-infra:network": dev["llm-infra:network"],
+    "llm-infra:storage": dev["llm-infra:storage"],
+    "llm-infra:sagemaker": {
+      endpoints: Array.from({ length: count }, (_, i) => ({ ...endpoints[0], name: `ep${i + 1}` })),
+    },
+  };
+}
+
+/** Median milliseconds of an in-process plan of `count` synthetic endpoints. */
+async function timeEndpoints(count: number, runs: number): Promise<number> {
+  const config = syntheticEndpointsConfig(count);
+  const samples: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const start = process.hrtime.bigint();
+    const report = await planConfig(`bench-${count}`, config);
+    samples.push(Number(process.hrtime.bigint() - start) / 1e6);
+    const endpoints = report.resources.filter((r) => r.type === "aws:sagemaker/endpoint:Endpoint");
+    if (endpoints.length !== count)
+      throw new Error(`expected ${count} endpoints in the plan, found ${endpoints.length}`);
+  }
+  return median(samples);
+}
+
+async function main(): Promise<void> {
   const cli = new Command("bench")
     .option("--runs <n>", "repetitions of each measurement", "5")
     .option("--stack <name>", "the stack to plan", "prod")
@@ -62,6 +95,31 @@ function main(): void {
   );
   console.log(`plan ${stack} --json: median ${planMs.toFixed(0)} ms over ${n} runs`);
   console.log(`plan/floor ratio: ${(planMs / floorMs).toFixed(2)}`);
+
+  // In this process: the SDK is loaded once, so the times are the plan's own work.
+  await timeEndpoints(1, 1);
+  const counts = [1, 10, 50];
+  const ms = new Map<number, number>();
+  for (const count of counts) ms.set(count, await timeEndpoints(count, n));
+  console.log(`\nsynthetic SageMaker endpoints (in-process plan, median over ${n} runs):`);
+  for (const count of counts) {
+    const total = ms.get(count)!;
+    const marginal =
+      count === 1
+        ? ""
+        : `, ${((total - ms.get(1)!) / (count - 1)).toFixed(1)} ms per added endpoint`;
+    console.log(`  ${String(count).padStart(2)} endpoint(s): ${total.toFixed(0)} ms${marginal}`);
+  }
+  const perEndpoint = (ms.get(50)! - ms.get(1)!) / 49;
+  const perEndpointLow = (ms.get(10)! - ms.get(1)!) / 9;
+  console.log(
+    `ms per endpoint: ${perEndpoint.toFixed(1)} (1 -> 50); 1 -> 10 gave ${perEndpointLow.toFixed(1)}, so 50 endpoints cost ${(perEndpoint / perEndpointLow).toFixed(2)}x as much each as 10`,
+  );
 }
 
-main();
+if (require.main === module) {
+  main().catch((e: unknown) => {
+    console.error(e instanceof Error ? (e.stack ?? e.message) : String(e));
+    process.exit(1);
+  });
+}

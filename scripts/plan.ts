@@ -1,5 +1,5 @@
 /**
- * `npm run plan -- <stack> [--json]`: what the stack would create and cost, offline.
+ * `npm run plan -- <stack> [--json | --diagram]`: what the stack would create and cost, offline.
  *
  * Exit status: 0 clean, 1 a mandatory policy violation, 2 invalid config or usage.
  */
@@ -9,7 +9,7 @@ import { runMain } from "./cli";
 import { Command, CommanderError } from "commander";
 import { ConfigError } from "../programs/config";
 import { UsageError, listStacks, planStack } from "../offline/plan";
-import { toJson, toText } from "../offline/report";
+import { toJson, toMermaid, toText } from "../offline/report";
 
 const EXIT_OK = 0;
 const EXIT_POLICY = 1;
@@ -22,19 +22,30 @@ function isUserError(e: unknown): boolean {
   );
 }
 
-export async function main(argv: string[]): Promise<number> {
+/** Where the plan writes: the process's streams, or a test's recorder. */
+export interface PlanIO {
+  out(text: string): void;
+  err(text: string): void;
+}
+const processIO: PlanIO = {
+  out: (text) => process.stdout.write(text),
+  err: (text) => process.stderr.write(text),
+};
+
+export async function main(argv: string[], io: PlanIO = processIO): Promise<number> {
   const cli = new Command("plan")
     .description(
       "Offline plan of a stack: resources, monthly cost and policy verdicts, with no AWS account",
     )
     .argument("<stack>", `stack name (${listStacks().join(", ")})`)
     .option("--json", "print one JSON object and nothing else on stdout")
+    .option("--diagram", "print a mermaid flowchart of the stack's components and nothing else")
     .option(
       "--dir <directory>",
       "the directory holding Pulumi.<stack>.yaml (default: this project)",
     )
     .exitOverride()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+    .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) });
   try {
     cli.parse(argv, { from: "user" });
   } catch (e) {
@@ -42,17 +53,22 @@ export async function main(argv: string[]): Promise<number> {
     throw e;
   }
   const [stack] = cli.args;
-  const { json, dir } = cli.opts<{ json?: boolean; dir?: string }>();
+  const { json, diagram, dir } = cli.opts<{ json?: boolean; diagram?: boolean; dir?: string }>();
+  if (json === true && diagram === true) {
+    io.err("error: choose --json or --diagram, not both\n");
+    return EXIT_USAGE;
+  }
   try {
     const report = await planStack(stack, dir === undefined ? undefined : path.resolve(dir));
-    process.stdout.write(`${json === true ? toJson(report) : toText(report)}\n`);
+    const render = json === true ? toJson : diagram === true ? toMermaid : toText;
+    io.out(`${render(report)}\n`);
     const mandatory = report.policies.filter((p) => p.enforcement === "mandatory");
     for (const v of mandatory)
-      process.stderr.write(`error: ${v.policy} (mandatory) on ${v.resource}: ${v.message}\n`);
+      io.err(`error: ${v.policy} (mandatory) on ${v.resource}: ${v.message}\n`);
     return mandatory.length > 0 ? EXIT_POLICY : EXIT_OK;
   } catch (e) {
     if (isUserError(e)) {
-      process.stderr.write(`error: ${(e as Error).message}\n`);
+      io.err(`error: ${(e as Error).message}\n`);
       return EXIT_USAGE;
     }
     throw e;

@@ -4,8 +4,10 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { promisify } from "util";
-import { PlanReport, listStacks, planStack, projectRoot } from "../offline/plan";
-import { toJson, toText } from "../offline/report";
+import { PlanReport, listStacks, planConfig, planStack, projectRoot } from "../offline/plan";
+import { syntheticEndpointsConfig } from "../scripts/bench";
+import { main as planMain } from "../scripts/plan";
+import { toJson, toMermaid, toText } from "../offline/report";
 
 const run = promisify(execFile);
 const ROOT = projectRoot();
@@ -30,6 +32,24 @@ async function cli(args: string[], command = process.execPath, cmdArgs = [PLAN])
   }
 }
 
+/** Runs the plan CLI's `main` in this process: the same arguments, exit codes and output. */
+async function inProcess(args: string[]) {
+  let stdout = "";
+  let stderr = "";
+  const code = await planMain(args, {
+    out: (s) => void (stdout += s),
+    err: (s) => void (stderr += s),
+  });
+  return { code, stdout, stderr };
+}
+
+/** The plan of a shipped stack, made once per test process. */
+const shipped = new Map<string, Promise<PlanReport>>();
+function shippedPlan(stack: string): Promise<PlanReport> {
+  if (!shipped.has(stack)) shipped.set(stack, planStack(stack));
+  return shipped.get(stack)!;
+}
+
 /** Every string value anywhere in a JSON value. */
 function strings(v: unknown): string[] {
   if (typeof v === "string") return [v];
@@ -41,7 +61,7 @@ function strings(v: unknown): string[] {
 describe("offline plan of the shipped stacks", () => {
   const reports: Record<string, PlanReport> = {};
   before(async () => {
-    for (const stack of listStacks()) reports[stack] = await planStack(stack);
+    for (const stack of listStacks()) reports[stack] = await shippedPlan(stack);
   });
 
   it("ships dev, staging and prod", () => {
@@ -361,6 +381,77 @@ describe("offline plan of the shipped stacks", () => {
     );
     assert.strictEqual(amounts[amounts.length - 1], reports.dev.cost.monthlyUsd);
   });
+
+  it("draws each stack as a mermaid flowchart: its components, what they hold and cost, what uses what", () => {
+    for (const [stack, report] of Object.entries(reports)) {
+      const [header, ...body] = toMermaid(report).split("\n");
+      assert.strictEqual(header, "flowchart LR", stack);
+      const nodes = new Map<string, string>();
+      const edges: [string, string][] = [];
+      for (const line of body) {
+        const node =
+          /^ {2}(n\d+)\["(\w+) ([\w-]+)<br\/>(\d+) resources(?:, \$([\d,.]+)\/month)?"\]$/.exec(
+            line,
+          );
+        const edge = /^ {2}(n\d+) --> (n\d+)$/.exec(line);
+        assert.ok(node || edge, `${stack}: not a node or an edge: ${line}`);
+        if (node) nodes.set(node[1], node[3]);
+        if (edge) edges.push([nodes.get(edge[1])!, nodes.get(edge[2])!]);
+      }
+      const topLevel = report.resources.filter((r) => r.parent === null).map((r) => r.name);
+      assert.deepStrictEqual(
+        [...nodes.values()],
+        topLevel,
+        `${stack}: one node per top-level component`,
+      );
+      const held = [...toMermaid(report).matchAll(/<br\/>(\d+) resources/g)].map((m) =>
+        Number(m[1]),
+      );
+      assert.strictEqual(
+        held.reduce((a, b) => a + b, 0),
+        report.resources.length - topLevel.length,
+      );
+      const costs = [...toMermaid(report).matchAll(/\$([\d,.]+)\/month/g)].map((m) =>
+        Number(m[1].replace(/,/g, "")),
+      );
+      assert.strictEqual(
+        Math.round(costs.reduce((a, b) => a + b, 0) * 100) / 100,
+        report.cost.monthlyUsd,
+        stack,
+      );
+      for (const [from, to] of edges) assert.notStrictEqual(from, to);
+      assert.ok(
+        edges.some(([f, t]) => f === "network" && t === "chat"),
+        `${stack}: the endpoint runs in the VPC`,
+      );
+      assert.ok(
+        edges.some(([f, t]) => f === "models" && t === "chat"),
+        `${stack}: the endpoint reads the model store`,
+      );
+    }
+    const prod = toMermaid(reports.prod);
+    for (const [from, to] of [
+      ["eks", "triton"],
+      ["gpu", "triton"],
+      ["model-cache", "triton"],
+      ["chat", "api"],
+    ]) {
+      const id = (name: string) => new RegExp(`(n\\d+)\\["\\w+ ${name}<br`).exec(prod)![1];
+      assert.ok(prod.includes(`  ${id(from)} --> ${id(to)}`), `prod: ${from} --> ${to}`);
+    }
+  });
+});
+
+describe("bench: synthetic endpoints", () => {
+  it("plans the requested number of dev-shaped endpoints, each with its own name", async () => {
+    const report = await planConfig("bench-3", syntheticEndpointsConfig(3));
+    const endpoints = report.resources.filter((r) => r.type === "aws:sagemaker/endpoint:Endpoint");
+    assert.deepStrictEqual(
+      endpoints.map((e) => e.inputs.name),
+      ["llm-infra-bench-3-ep1", "llm-infra-bench-3-ep2", "llm-infra-bench-3-ep3"],
+    );
+    assert.ok(!report.resources.some((r) => r.type === "eks:index:Cluster"), "no EKS");
+  });
 });
 
 describe("plan CLI", () => {
@@ -396,7 +487,7 @@ describe("plan CLI", () => {
 
   it("gives the same JSON as the in-process plan", async () => {
     const { stdout } = await cli(["staging", "--json"]);
-    assert.strictEqual(stdout.trim(), toJson(await planStack("staging")));
+    assert.strictEqual(stdout.trim(), toJson(await shippedPlan("staging")));
   });
 
   it("exits 2 naming the key for an invalid config", async () => {
@@ -405,7 +496,7 @@ describe("plan CLI", () => {
       path.join(dir, "Pulumi.broken.yaml"),
       "config:\n  aws:region: us-east-1\n  llm-infra:environment: dev\n  llm-infra:tags: {team: ml, costCenter: '1'}\n  llm-infra:network:\n    azCount: 1\n",
     );
-    const { code, stdout, stderr } = await cli(["broken", "--dir", dir]);
+    const { code, stdout, stderr } = await inProcess(["broken", "--dir", dir]);
     assert.strictEqual(code, 2);
     assert.strictEqual(stdout, "");
     assert.match(stderr, /llm-infra:network\.azCount must be an integer between 2 and 6, got 1/);
@@ -428,7 +519,7 @@ describe("plan CLI", () => {
         "",
       ].join("\n"),
     );
-    const { code, stderr } = await cli(["serverless", "--dir", dir]);
+    const { code, stderr } = await inProcess(["serverless", "--dir", dir]);
     assert.strictEqual(code, 2);
     assert.match(
       stderr,
@@ -458,23 +549,40 @@ describe("plan CLI", () => {
   });
 
   it("exits 2 for an unknown stack, listing the stacks", async () => {
-    const { code, stderr } = await cli(["qa"]);
+    const { code, stderr } = await inProcess(["qa"]);
     assert.strictEqual(code, 2);
     assert.match(stderr, /no stack "qa".*stacks: dev, prod, staging/);
   });
 
+  it("prints only the mermaid flowchart with --diagram, and refuses --diagram with --json", async () => {
+    const { code, stdout } = await inProcess(["staging", "--diagram"]);
+    assert.strictEqual(code, 0);
+    assert.strictEqual(stdout, `${toMermaid(await shippedPlan("staging"))}\n`);
+    const both = await inProcess(["staging", "--diagram", "--json"]);
+    assert.strictEqual(both.code, 2);
+    assert.match(both.stderr, /choose --json or --diagram, not both/);
+  });
+
   it("exits 2 for a missing stack argument", async () => {
-    const { code, stderr } = await cli([]);
+    const { code, stderr } = await inProcess([]);
     assert.strictEqual(code, 2);
     assert.match(stderr, /missing required argument/);
   });
 });
 
 describe("README", () => {
+  it("leads with the architecture diagram `npm run plan -- prod --diagram` prints", async () => {
+    const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
+    const first = /```(\w*)\n([\s\S]*?)```/.exec(readme);
+    assert.ok(first, "README has a code block");
+    assert.strictEqual(first[1], "mermaid", "the first code block is the diagram");
+    assert.strictEqual(first[2], `${toMermaid(await shippedPlan("prod"))}\n`);
+  });
+
   it("quotes the monthly figures the plan prints for each shipped stack", async () => {
     const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8").replace(/\s+/g, " ");
     for (const stack of listStacks()) {
-      const { cost } = await planStack(stack);
+      const { cost } = await shippedPlan(stack);
       const quoted = `${stack} $${cost.monthlyUsd.toLocaleString("en-US", { minimumFractionDigits: 2 })}`;
       assert.ok(readme.includes(quoted), `README should say "${quoted}"`);
     }

@@ -42,6 +42,7 @@ function res(
     inputs,
     protect: false,
     retainOnDelete: false,
+    dependencies: [],
     ...extra,
   };
 }

@@ -1,0 +1,217 @@
+/**
+ * `npm run deploy`: preview, update, refresh or destroy environments with the Automation API,
+ * in promotion order (dev, staging, prod), stopping at the first failure. Previews and updates
+ * always run with the policy pack and the environment's pack configuration.
+ *
+ * Every stack's config is read and validated before the first Pulumi command, so a typo in prod
+ * stops the run before dev is touched.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import * as auto from "@pulumi/pulumi/automation";
+import { ConfigError, parseStackConfig } from "../programs/config";
+import { UsageError, readStackFile } from "../offline/plan";
+import { DeployStack, PulumiCliError, Workspace, commandResultOf } from "./workspace";
+
+export const OPERATIONS = ["preview", "up", "refresh", "destroy"] as const;
+export type Operation = (typeof OPERATIONS)[number];
+
+/** The order `--all` promotes through. */
+export const PROMOTION_ORDER = ["dev", "staging", "prod"] as const;
+
+/** Exit statuses a script can rely on. */
+export const EXIT = {
+  ok: 0,
+  /** A Pulumi operation failed (including a mandatory policy violation). */
+  failed: 1,
+  /** Bad arguments or stack config: nothing ran. */
+  usage: 2,
+  /** A crash in this program. */
+  internal: 3,
+  /** The Pulumi CLI is not installed, or too old. */
+  cliMissing: 4,
+  /** Another update of the stack is in progress. */
+  concurrentUpdate: 5,
+  /** A change was not confirmed: nothing changed. */
+  notConfirmed: 6,
+} as const;
+
+export interface DeployRequest {
+  /** The stacks, in the order to run them. */
+  stacks: string[];
+  operation: Operation;
+  /** Change without asking (up, refresh, destroy); without it, preview then ask. */
+  yes: boolean;
+}
+
+/** Where deploy writes and how it asks; the CLI passes the terminal, tests a recorder. */
+export interface DeployIO {
+  out(text: string): void;
+  err(text: string): void;
+  /** Asks a yes/no question; false when nobody can answer (not a terminal). */
+  confirm(question: string): Promise<boolean>;
+  /** Colour the engine's output. */
+  color: boolean;
+}
+
+export interface DeployContext {
+  workspace: Workspace;
+  io: DeployIO;
+  /** The project directory (Pulumi.yaml, Pulumi.<stack>.yaml, policy/). */
+  root: string;
+}
+
+/** One stack to run: its name, environment and the pack configuration of that environment. */
+interface Target {
+  stack: string;
+  environment: string;
+  policyPackConfig: string;
+}
+
+/** Reads and validates every stack's config and finds its pack configuration. */
+function resolveTargets(stacks: string[], root: string): Target[] {
+  return stacks.map((stack) => {
+    const config = parseStackConfig(readStackFile(stack, root), stack);
+    const policyPackConfig = path.join(root, "policy", "config", `${config.environment}.json`);
+    if (!fs.existsSync(policyPackConfig)) {
+      throw new UsageError(
+        `${stack}: no policy pack configuration for environment ${config.environment} (${path.relative(root, policyPackConfig)})`,
+      );
+    }
+    return { stack, environment: config.environment, policyPackConfig };
+  });
+}
+
+function describeChanges(changes: auto.OpMap | undefined): string {
+  const parts = Object.entries(changes ?? {})
+    .filter(([, n]) => (n ?? 0) > 0)
+    .map(([op, n]) => `${n} ${op}`);
+  return parts.length > 0 ? parts.join(", ") : "no changes";
+}
+
+/** The first `error:` line the engine wrote, for the one-line failure report. */
+function engineError(e: unknown): string | undefined {
+  const stderr = commandResultOf(e)?.stderr ?? "";
+  const line = stderr
+    .split("\n")
+    .map((l) => l.trim())
+    .find((l) => l.startsWith("error:"));
+  return line === undefined ? undefined : line.slice(0, 300);
+}
+
+/** A failure as one line and its exit status; unknown errors are rethrown (a crash, status 3). */
+function classify(e: unknown, target: Target, operation: Operation): [number, string] {
+  if (e instanceof PulumiCliError) return [EXIT.cliMissing, e.message];
+  if (e instanceof auto.ConcurrentUpdateError) {
+    return [
+      EXIT.concurrentUpdate,
+      `${target.stack}: another update of this stack is in progress; wait for it to finish, or if it was interrupted run \`pulumi cancel -s ${target.stack}\``,
+    ];
+  }
+  if (e instanceof auto.CommandError) {
+    const cause = engineError(e);
+    return [
+      EXIT.failed,
+      `${target.stack}: ${operation} failed${cause ? ` (${cause})` : ""}; the engine output above says why`,
+    ];
+  }
+  throw e;
+}
+
+/** Runs `operation` on one stack, asking first when it changes something and `yes` is off. */
+async function runOne(
+  stack: DeployStack,
+  target: Target,
+  request: DeployRequest,
+  context: DeployContext,
+): Promise<string | undefined> {
+  const { io, root } = context;
+  const streams = {
+    onOutput: (s: string) => io.out(s),
+    onError: (s: string) => io.err(s),
+    color: io.color ? ("always" as const) : ("never" as const),
+  };
+  const withPolicies = {
+    ...streams,
+    policyPacks: [path.join(root, "policy")],
+    policyPackConfigs: [target.policyPackConfig],
+  };
+  // Protected resources (production's buckets, keys and registries) stay, in the cloud and in
+  // the state: a destroy never deletes what users stored.
+  const destroyOptions = { ...streams, excludeProtected: true };
+
+  if (request.operation === "preview") {
+    const result = await stack.preview(withPolicies);
+    return describeChanges(result.changeSummary);
+  }
+  if (!request.yes) {
+    const preview =
+      request.operation === "up"
+        ? await stack.preview(withPolicies)
+        : request.operation === "refresh"
+          ? await stack.previewRefresh(streams)
+          : await stack.previewDestroy(destroyOptions);
+    io.out(
+      `\n${target.stack}: ${request.operation} would make ${describeChanges(preview.changeSummary)}\n`,
+    );
+    if (!(await io.confirm(`Run ${request.operation} on ${target.stack}?`))) return undefined;
+  }
+  const result =
+    request.operation === "up"
+      ? await stack.up(withPolicies)
+      : request.operation === "refresh"
+        ? await stack.refresh(streams)
+        : await stack.destroy(destroyOptions);
+  return describeChanges(result.summary.resourceChanges);
+}
+
+/** Runs the request stack by stack and returns the exit status. */
+export async function deploy(request: DeployRequest, context: DeployContext): Promise<number> {
+  const { io } = context;
+  let targets: Target[];
+  try {
+    targets = resolveTargets(request.stacks, context.root);
+  } catch (e) {
+    if (e instanceof ConfigError || e instanceof UsageError) {
+      io.err(`error: ${e.message}\n`);
+      return EXIT.usage;
+    }
+    throw e;
+  }
+
+  try {
+    await context.workspace.ready();
+  } catch (e) {
+    const [code, line] = classify(e, targets[0], request.operation);
+    io.err(`error: ${line}\n`);
+    return code;
+  }
+
+  for (const [i, target] of targets.entries()) {
+    const rest = targets.slice(i + 1).map((t) => t.stack);
+    const notRun = rest.length > 0 ? `; not run: ${rest.join(", ")}` : "";
+    io.out(
+      `\n==> [${i + 1}/${targets.length}] ${target.stack} (environment ${target.environment}): ${request.operation}` +
+        `${request.operation === "preview" || request.operation === "up" ? `, policy pack ${path.relative(context.root, target.policyPackConfig)}` : ""}\n`,
+    );
+    const started = Date.now();
+    let summary: string | undefined;
+    try {
+      const stack = await context.workspace.selectStack(target.stack, context.root);
+      summary = await runOne(stack, target, request, context);
+    } catch (e) {
+      const [code, line] = classify(e, target, request.operation);
+      io.err(`error: ${line}${notRun}\n`);
+      return code;
+    }
+    if (summary === undefined) {
+      io.err(
+        `error: ${target.stack}: ${request.operation} not confirmed, nothing changed (pass --yes to skip the question)${notRun}\n`,
+      );
+      return EXIT.notConfirmed;
+    }
+    const seconds = ((Date.now() - started) / 1000).toFixed(1);
+    io.out(`<== ${target.stack}: ${request.operation} succeeded in ${seconds} s: ${summary}\n`);
+  }
+  return EXIT.ok;
+}

@@ -1,0 +1,344 @@
+/**
+ * `npm run deploy`: the promotion logic through an injected workspace, and the real Automation API
+ * path against stand-in `pulumi` executables (none, too old, locked, recording its arguments).
+ */
+import * as assert from "assert";
+import { spawn } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import * as auto from "@pulumi/pulumi/automation";
+import { DeployIO, EXIT } from "../automation/deploy";
+import { DeployStack, PulumiCliError, Workspace } from "../automation/workspace";
+import { main, parseRequest } from "../scripts/deploy";
+import { projectRoot } from "../offline/plan";
+
+const root = projectRoot();
+
+/** The Automation API builds its errors from the failed command's result (internal constructors). */
+function automationError(kind: typeof auto.CommandError, stderr: string): Error {
+  const result = { stdout: "", stderr, code: 255, toString: () => `code: 255\n stderr: ${stderr}` };
+  return new (kind as unknown as new (r: typeof result) => Error)(result);
+}
+
+type Method = "preview" | "up" | "refresh" | "destroy" | "previewRefresh" | "previewDestroy";
+interface Call {
+  stack: string;
+  method: Method;
+  opts: Record<string, unknown>;
+}
+
+/** A workspace whose stacks record every call and answer with `changes`, or throw `failures`. */
+class FakeWorkspace implements Workspace {
+  calls: Call[] = [];
+  selected: string[] = [];
+  readyError?: Error;
+  constructor(private readonly failures: Record<string, Error> = {}) {}
+
+  async ready(): Promise<void> {
+    if (this.readyError) throw this.readyError;
+  }
+
+  async selectStack(stackName: string, workDir: string): Promise<DeployStack> {
+    assert.strictEqual(workDir, root);
+    this.selected.push(stackName);
+    const record = async (method: Method, opts: Record<string, unknown> = {}) => {
+      this.calls.push({ stack: stackName, method, opts });
+      (opts.onOutput as (s: string) => void)(`engine: ${method} ${stackName}\n`);
+      const failure = this.failures[`${stackName}:${method}`];
+      if (failure) throw failure;
+    };
+    const preview = { stdout: "", stderr: "", changeSummary: { create: 3, same: 1 } };
+    const summary = {
+      result: "succeeded",
+      resourceChanges: { create: 3 },
+    } as unknown as auto.UpdateSummary;
+    const stack = {
+      name: stackName,
+      preview: async (o?: auto.PreviewOptions) => (await record("preview", { ...o }), preview),
+      previewRefresh: async (o?: auto.RefreshOptions) => (
+        await record("previewRefresh", { ...o }),
+        preview
+      ),
+      previewDestroy: async (o?: auto.DestroyOptions) => (
+        await record("previewDestroy", { ...o }),
+        preview
+      ),
+      up: async (o?: auto.UpOptions) => (
+        await record("up", { ...o }),
+        { stdout: "", stderr: "", outputs: {}, summary }
+      ),
+      refresh: async (o?: auto.RefreshOptions) => (
+        await record("refresh", { ...o }),
+        { stdout: "", stderr: "", summary }
+      ),
+      destroy: async (o?: auto.DestroyOptions) => (
+        await record("destroy", { ...o }),
+        { stdout: "", stderr: "", summary }
+      ),
+    };
+    return stack as unknown as DeployStack;
+  }
+}
+
+/** Collects what deploy writes; answers questions with `answer` and records them. */
+function recorder(answer = false): DeployIO & { stdout: string; stderr: string; asked: string[] } {
+  const io = {
+    stdout: "",
+    stderr: "",
+    asked: [] as string[],
+    color: false,
+    out: (s: string) => void (io.stdout += s),
+    err: (s: string) => void (io.stderr += s),
+    confirm: async (q: string) => (io.asked.push(q), answer),
+  };
+  return io;
+}
+
+const policyConfig = (env: string) => path.join(root, "policy", "config", `${env}.json`);
+
+describe("deploy: promotion through an injected workspace", () => {
+  it("previews by default, with the policy pack and the environment's pack configuration", async () => {
+    const ws = new FakeWorkspace();
+    const io = recorder();
+    assert.strictEqual(await main(["dev"], ws, io, root), EXIT.ok);
+    assert.deepStrictEqual(
+      ws.calls.map((c) => [c.stack, c.method]),
+      [["dev", "preview"]],
+    );
+    assert.deepStrictEqual(ws.calls[0].opts.policyPacks, [path.join(root, "policy")]);
+    assert.deepStrictEqual(ws.calls[0].opts.policyPackConfigs, [policyConfig("dev")]);
+    assert.match(io.stdout, /\[1\/1\] dev \(environment dev\): preview/);
+    assert.match(io.stdout, /engine: preview dev\n/, "the engine's output is streamed");
+    assert.match(io.stdout, /dev: preview succeeded in [\d.]+ s: 3 create, 1 same/);
+    assert.strictEqual(io.stderr, "");
+  });
+
+  it("promotes dev, staging, prod in order with --all --up --yes, each with its own pack configuration", async () => {
+    const ws = new FakeWorkspace();
+    const io = recorder();
+    assert.strictEqual(await main(["--all", "--up", "--yes"], ws, io, root), EXIT.ok);
+    assert.deepStrictEqual(
+      ws.calls.map((c) => [c.stack, c.method, (c.opts.policyPackConfigs as string[])[0]]),
+      [
+        ["dev", "up", policyConfig("dev")],
+        ["staging", "up", policyConfig("staging")],
+        ["prod", "up", policyConfig("prod")],
+      ],
+    );
+    assert.deepStrictEqual(io.asked, [], "--yes asks nothing");
+    assert.match(io.stdout, /\[3\/3\] prod/);
+  });
+
+  it("stops at the first failure: prod is never selected when staging fails", async () => {
+    const ws = new FakeWorkspace({
+      "staging:up": automationError(
+        auto.CommandError,
+        "error: preview failed: 1 mandatory policy violation\n",
+      ),
+    });
+    const io = recorder();
+    assert.strictEqual(await main(["--all", "--up", "--yes"], ws, io, root), EXIT.failed);
+    assert.deepStrictEqual(ws.selected, ["dev", "staging"]);
+    const lines = io.stderr.trim().split("\n");
+    assert.strictEqual(lines.length, 1, io.stderr);
+    assert.match(
+      lines[0],
+      /^error: staging: up failed \(error: preview failed: 1 mandatory policy violation\).*not run: prod$/,
+    );
+  });
+
+  it("reports a concurrent update in one line with exit 5", async () => {
+    const ws = new FakeWorkspace({
+      "dev:preview": automationError(
+        auto.ConcurrentUpdateError,
+        "error: [409] Conflict: Another update is currently in progress.\n",
+      ),
+    });
+    const io = recorder();
+    assert.strictEqual(await main(["dev"], ws, io, root), EXIT.concurrentUpdate);
+    assert.strictEqual(io.stderr.trim().split("\n").length, 1);
+    assert.match(io.stderr, /another update of this stack is in progress.*pulumi cancel -s dev/);
+  });
+
+  it("previews and asks before a change; a refusal changes nothing and exits 6", async () => {
+    const ws = new FakeWorkspace();
+    const io = recorder(false);
+    assert.strictEqual(await main(["staging", "--up"], ws, io, root), EXIT.notConfirmed);
+    assert.deepStrictEqual(
+      ws.calls.map((c) => c.method),
+      ["preview"],
+    );
+    assert.deepStrictEqual(io.asked, ["Run up on staging?"]);
+    assert.match(io.stderr, /staging: up not confirmed, nothing changed \(pass --yes/);
+
+    const yes = new FakeWorkspace();
+    assert.strictEqual(await main(["staging", "--refresh"], yes, recorder(true), root), EXIT.ok);
+    assert.deepStrictEqual(
+      yes.calls.map((c) => c.method),
+      ["previewRefresh", "refresh"],
+    );
+    assert.strictEqual(yes.calls[1].opts.policyPacks, undefined, "refresh takes no policy pack");
+  });
+
+  it("destroys one stack at a time and leaves protected resources in place", async () => {
+    const ws = new FakeWorkspace();
+    assert.strictEqual(await main(["prod", "--destroy", "--yes"], ws, recorder(), root), EXIT.ok);
+    assert.deepStrictEqual(
+      ws.calls.map((c) => [c.method, c.opts.excludeProtected]),
+      [["destroy", true]],
+    );
+    const io = recorder();
+    assert.strictEqual(await main(["--all", "--destroy"], ws, io, root), EXIT.usage);
+    assert.match(io.stderr, /--destroy takes one stack at a time/);
+  });
+
+  it("checks every stack's config before the first Pulumi command", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "llm-infra-deploy-"));
+    fs.cpSync(path.join(root, "policy", "config"), path.join(dir, "policy", "config"), {
+      recursive: true,
+    });
+    for (const s of ["dev", "staging"]) {
+      fs.copyFileSync(path.join(root, `Pulumi.${s}.yaml`), path.join(dir, `Pulumi.${s}.yaml`));
+    }
+    fs.writeFileSync(
+      path.join(dir, "Pulumi.prod.yaml"),
+      "config:\n  aws:region: us-east-1\n  llm-infra:environment: prod\n  llm-infra:network:\n    azCount: 1\n",
+    );
+    const untouched: Workspace = {
+      ready: async () => undefined,
+      selectStack: () => assert.fail("no stack may be selected"),
+    };
+    const io = recorder();
+    assert.strictEqual(await main(["--all", "--up", "--yes"], untouched, io, dir), EXIT.usage);
+    assert.match(io.stderr, /llm-infra:network\.azCount must be an integer between 2 and 6, got 1/);
+    const ws = new FakeWorkspace();
+    const unknown = recorder();
+    assert.strictEqual(await main(["qa"], ws, unknown, root), EXIT.usage);
+    assert.match(unknown.stderr, /no stack "qa".*stacks: dev, prod, staging/);
+    assert.deepStrictEqual(ws.selected, []);
+  });
+
+  it("names the missing Pulumi CLI before printing anything else", async () => {
+    const ws = new FakeWorkspace();
+    ws.readyError = new PulumiCliError("the Pulumi CLI is not installed");
+    const io = recorder();
+    assert.strictEqual(await main(["dev"], ws, io, root), EXIT.cliMissing);
+    assert.strictEqual(io.stdout, "");
+    assert.strictEqual(io.stderr, "error: the Pulumi CLI is not installed\n");
+  });
+
+  it("rejects contradictory arguments", () => {
+    assert.strictEqual(
+      parseRequest("dev", { up: true, destroy: true }),
+      "choose one operation, not --up and --destroy",
+    );
+    assert.strictEqual(parseRequest("dev", { all: true }), "give a stack or --all, not both");
+    assert.match(
+      String(parseRequest(undefined, {})),
+      /^give a stack \(dev, prod, staging\) or --all$/,
+    );
+    assert.deepStrictEqual(parseRequest("prod", { refresh: true, yes: true }), {
+      stacks: ["prod"],
+      operation: "refresh",
+      yes: true,
+    });
+  });
+});
+
+/** Runs `node dist/scripts/deploy.js args` with only `dir` on PATH. */
+function runDeploy(
+  args: string[],
+  dir: string,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(
+      process.execPath,
+      [path.join(root, "dist", "scripts", "deploy.js"), ...args],
+      {
+        cwd: root,
+        env: { ...process.env, PATH: dir },
+      },
+    );
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => (stdout += d));
+    child.stderr.on("data", (d) => (stderr += d));
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** A directory holding a stand-in `pulumi` that logs its arguments and runs `body`. */
+function fakePulumi(body: string): { dir: string; log: string } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "llm-infra-pulumi-"));
+  const log = path.join(dir, "calls.log");
+  fs.writeFileSync(path.join(dir, "pulumi"), `#!/bin/sh\necho "$@" >> "${log}"\n${body}\n`, {
+    mode: 0o755,
+  });
+  return { dir, log };
+}
+
+describe("deploy: the Automation API path, without a Pulumi CLI", function () {
+  if (process.platform === "win32") return;
+
+  it("`deploy dev --preview` with no pulumi on PATH prints one line saying what to install, exit 4", async () => {
+    const empty = fs.mkdtempSync(path.join(os.tmpdir(), "llm-infra-nopulumi-"));
+    const { code, stdout, stderr } = await runDeploy(["dev", "--preview"], empty);
+    assert.strictEqual(code, EXIT.cliMissing);
+    assert.strictEqual(stdout, "");
+    const lines = stderr.trim().split("\n");
+    assert.strictEqual(lines.length, 1, stderr);
+    assert.match(
+      lines[0],
+      /^error: the Pulumi CLI is not installed .*install it with .*get\.pulumi\.com/,
+    );
+  });
+
+  it("asks for a newer CLI when the installed one is too old", async () => {
+    const { dir } = fakePulumi('[ "$1" = version ] && echo v3.0.0');
+    const { code, stderr } = await runDeploy(["dev"], dir);
+    assert.strictEqual(code, EXIT.cliMissing);
+    assert.match(stderr, /^error: the Pulumi CLI is too old for the Automation API: install it/);
+  });
+
+  it("runs `pulumi preview` with the policy pack and the environment's configuration, streaming its output", async () => {
+    const { dir, log } = fakePulumi(
+      [
+        'case "$1" in',
+        "  version) echo v3.248.0 ;;",
+        "  stack) ;;",
+        '  preview) echo "Previewing update (staging)" ;;',
+        "  *) exit 1 ;;",
+        "esac",
+      ].join("\n"),
+    );
+    const { code, stdout } = await runDeploy(["staging", "--preview"], dir);
+    assert.strictEqual(code, EXIT.ok);
+    assert.match(stdout, /Previewing update \(staging\)/);
+    const preview = fs
+      .readFileSync(log, "utf8")
+      .split("\n")
+      .find((l) => l.startsWith("preview "));
+    assert.ok(preview, "pulumi preview ran");
+    assert.ok(
+      preview.includes(
+        `--policy-pack ${path.join(root, "policy")} --policy-pack-config ${policyConfig("staging")}`,
+      ),
+      preview,
+    );
+    assert.match(preview, /--stack staging/);
+  });
+
+  it("turns the backend's lock into exit 5 and one line", async () => {
+    const { dir } = fakePulumi(
+      [
+        '[ "$1" = version ] && echo v3.248.0 && exit 0',
+        'echo "error: the stack is currently locked by 1 lock(s)." >&2',
+        "exit 255",
+      ].join("\n"),
+    );
+    const { code, stderr } = await runDeploy(["prod", "--up", "--yes"], dir);
+    assert.strictEqual(code, EXIT.concurrentUpdate);
+    assert.match(stderr, /^error: prod: another update of this stack is in progress/);
+  });
+});
