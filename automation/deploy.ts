@@ -144,24 +144,23 @@ async function runOne(
     const result = await stack.preview(withPolicies);
     return describeChanges(result.changeSummary);
   }
+  // Each change, with the dry run that shows it first.
+  const change = {
+    up: { dryRun: () => stack.preview(withPolicies), run: () => stack.up(withPolicies) },
+    refresh: { dryRun: () => stack.previewRefresh(streams), run: () => stack.refresh(streams) },
+    destroy: {
+      dryRun: () => stack.previewDestroy(destroyOptions),
+      run: () => stack.destroy(destroyOptions),
+    },
+  }[request.operation];
   if (!request.yes) {
-    const preview =
-      request.operation === "up"
-        ? await stack.preview(withPolicies)
-        : request.operation === "refresh"
-          ? await stack.previewRefresh(streams)
-          : await stack.previewDestroy(destroyOptions);
+    const preview = await change.dryRun();
     io.out(
       `\n${target.stack}: ${request.operation} would make ${describeChanges(preview.changeSummary)}\n`,
     );
     if (!(await io.confirm(`Run ${request.operation} on ${target.stack}?`))) return undefined;
   }
-  const result =
-    request.operation === "up"
-      ? await stack.up(withPolicies)
-      : request.operation === "refresh"
-        ? await stack.refresh(streams)
-        : await stack.destroy(destroyOptions);
+  const result = await change.run();
   return describeChanges(result.summary.resourceChanges);
 }
 

@@ -8,6 +8,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as auto from "@pulumi/pulumi/automation";
+import * as YAML from "yaml";
 import { DeployIO, EXIT } from "../automation/deploy";
 import { DeployStack, PulumiCliError, Workspace } from "../automation/workspace";
 import { main, parseRequest } from "../scripts/deploy";
@@ -277,6 +278,25 @@ function fakePulumi(body: string): { dir: string; log: string } {
   });
   return { dir, log };
 }
+
+describe("Pulumi.yaml", () => {
+  it("runs the compiled stack program, the same module the offline plan runs", async () => {
+    const project = YAML.parse(fs.readFileSync(path.join(root, "Pulumi.yaml"), "utf8")) as {
+      name: string;
+      runtime: { name: string; options: { typescript: boolean } };
+      main: string;
+    };
+    assert.strictEqual(project.name, "llm-infra");
+    assert.deepStrictEqual(project.runtime, { name: "nodejs", options: { typescript: false } });
+    assert.strictEqual(project.main, "dist/programs/index.js");
+    const main = path.join(root, project.main);
+    assert.ok(fs.existsSync(main), `${project.main} is built`);
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const program = require(main) as unknown;
+    assert.strictEqual(program, (await import("../programs/index")).default);
+    assert.strictEqual(typeof program, "function");
+  });
+});
 
 describe("deploy: the Automation API path, without a Pulumi CLI", function () {
   if (process.platform === "win32") return;
