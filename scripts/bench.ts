@@ -1,6 +1,7 @@
 /**
- * `npm run bench`: how long the offline plan of the prod stack takes, against the floor of a
- * process that only loads the same Pulumi SDK packages (both medians and their ratio), and how the
+ * `npm run bench`: how long the offline plan of the prod stack takes (`npm run plan -- prod`, and
+ * the compiled script alone), against the floor of a process that only loads the same Pulumi SDK
+ * packages (medians and their ratio), and how the
  * plan grows with the number of SageMaker endpoints (1, 10 and 50 synthetic ones, in milliseconds
  * per endpoint).
  *
@@ -26,14 +27,22 @@ function median(values: number[]): number {
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
-/** Wall-clock milliseconds of one run of `node args`, failing loudly if the run fails. */
-function time(args: string[], cwd: string): number {
+/** Wall-clock milliseconds of one run of `command args`, failing loudly if the run fails. */
+function time(command: string[], cwd: string): number {
+  const [file, ...args] = command;
   const start = process.hrtime.bigint();
-  const result = spawnSync(process.execPath, args, { cwd, stdio: ["ignore", "ignore", "pipe"] });
+  const result = spawnSync(file, args, { cwd, stdio: ["ignore", "ignore", "pipe"] });
   const ms = Number(process.hrtime.bigint() - start) / 1e6;
   if (result.status !== 0)
-    throw new Error(`node ${args.join(" ")} exited ${result.status}: ${result.stderr.toString()}`);
+    throw new Error(`${command.join(" ")} exited ${result.status}: ${result.stderr.toString()}`);
   return ms;
+}
+
+/** How to run npm: the npm that runs this bench (`npm run bench`), else the one on PATH. */
+function npmCommand(): string[] {
+  const cli = process.env.npm_execpath;
+  if (cli && /\.c?js$/.test(cli)) return [process.execPath, cli];
+  return [process.platform === "win32" ? "npm.cmd" : "npm"];
 }
 
 /** A dev-shaped stack (network, storage) with `count` copies of dev's real-time endpoint. */
@@ -79,22 +88,23 @@ async function main(): Promise<void> {
   const floorScript = SDK_PACKAGES.map((p) => `require(${JSON.stringify(p)});`).join(" ");
   const plan = path.join(root, "dist", "scripts", "plan.js");
 
-  // One untimed run each warms the file system cache.
-  time(["-e", floorScript], root);
-  time([plan, stack, "--json"], root);
-  const floor: number[] = [];
-  const planned: number[] = [];
-  for (let i = 0; i < n; i++) {
-    floor.push(time(["-e", floorScript], root));
-    planned.push(time([plan, stack, "--json"], root));
-  }
-  const floorMs = median(floor);
-  const planMs = median(planned);
-  console.log(
-    `floor (load ${SDK_PACKAGES.join(", ")}): median ${floorMs.toFixed(0)} ms over ${n} runs`,
+  const commands: [string, string[]][] = [
+    [`floor (load ${SDK_PACKAGES.join(", ")})`, [process.execPath, "-e", floorScript]],
+    [`npm run plan -- ${stack}`, [...npmCommand(), "run", "plan", "--", stack]],
+    [`node dist/scripts/plan.js ${stack} --json`, [process.execPath, plan, stack, "--json"]],
+  ];
+  // One untimed run each warms the file system cache; then the commands take turns.
+  for (const [, command] of commands) time(command, root);
+  const samples = commands.map((): number[] => []);
+  for (let i = 0; i < n; i++)
+    commands.forEach(([, command], c) => samples[c].push(time(command, root)));
+  const [floorMs, npmMs, nodeMs] = samples.map(median);
+  commands.forEach(([label], c) =>
+    console.log(`${label}: median ${median(samples[c]).toFixed(0)} ms over ${n} runs`),
   );
-  console.log(`plan ${stack} --json: median ${planMs.toFixed(0)} ms over ${n} runs`);
-  console.log(`plan/floor ratio: ${(planMs / floorMs).toFixed(2)}`);
+  console.log(
+    `plan/floor ratio: ${(npmMs / floorMs).toFixed(2)} (npm run plan -- ${stack}); ${(nodeMs / floorMs).toFixed(2)} without npm's own start-up`,
+  );
 
   // In this process: the SDK is loaded once, so the times are the plan's own work.
   await timeEndpoints(1, 1);
