@@ -3,14 +3,16 @@
  * in promotion order (dev, staging, prod), stopping at the first failure. Previews and updates
  * always run with the policy pack and the environment's pack configuration.
  *
- * Every stack's config is read and validated before the first Pulumi command, so a typo in prod
- * stops the run before dev is touched.
+ * Every stack is planned offline first (config, component arguments, the policy pack, the monthly
+ * cost), so a typo or a mandatory violation in prod stops the run before dev is touched.
  */
 import * as fs from "fs";
 import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
 import * as auto from "@pulumi/pulumi/automation";
-import { ConfigError, parseStackConfig } from "../programs/config";
-import { UsageError, readStackFile } from "../offline/plan";
+import { ConfigError } from "../programs/config";
+import { UsageError, planStack } from "../offline/plan";
+import { usd } from "../offline/report";
 import { DeployStack, PulumiCliError, Workspace, commandResultOf } from "./workspace";
 
 export const OPERATIONS = ["preview", "up", "refresh", "destroy"] as const;
@@ -61,25 +63,63 @@ export interface DeployContext {
   root: string;
 }
 
-/** One stack to run: its name, environment and the pack configuration of that environment. */
+/** One stack to run: its name, environment, offline cost and its environment's pack configuration. */
 interface Target {
   stack: string;
   environment: string;
+  monthlyUsd: number;
   policyPackConfig: string;
 }
 
-/** Reads and validates every stack's config and finds its pack configuration. */
-function resolveTargets(stacks: string[], root: string): Target[] {
-  return stacks.map((stack) => {
-    const config = parseStackConfig(readStackFile(stack, root), stack);
-    const policyPackConfig = path.join(root, "policy", "config", `${config.environment}.json`);
-    if (!fs.existsSync(policyPackConfig)) {
-      throw new UsageError(
-        `${stack}: no policy pack configuration for environment ${config.environment} (${path.relative(root, policyPackConfig)})`,
+/** A stack the offline plan refuses: bad config or arguments (usage), or a mandatory violation. */
+class OfflinePlanError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: number,
+  ) {
+    super(message);
+    this.name = "OfflinePlanError";
+  }
+}
+
+/** Plans every stack offline and finds its pack configuration; throws OfflinePlanError. */
+async function resolveTargets(stacks: string[], root: string): Promise<Target[]> {
+  const targets: Target[] = [];
+  for (const stack of stacks) {
+    let report;
+    try {
+      report = await planStack(stack, root);
+    } catch (e) {
+      const userError =
+        e instanceof ConfigError ||
+        e instanceof UsageError ||
+        pulumi.InputPropertiesError.isInstance(e);
+      if (userError) throw new OfflinePlanError(`${stack}: ${(e as Error).message}`, EXIT.usage);
+      throw e;
+    }
+    const mandatory = report.policies.filter((p) => p.enforcement === "mandatory");
+    if (mandatory.length > 0) {
+      const broken = mandatory.map((v) => `${v.policy} on ${v.resource} (${v.message})`);
+      throw new OfflinePlanError(
+        `${stack}: the offline plan breaks mandatory policies: ${broken.join("; ")}; see \`npm run plan -- ${stack}\``,
+        EXIT.failed,
       );
     }
-    return { stack, environment: config.environment, policyPackConfig };
-  });
+    const policyPackConfig = path.join(root, "policy", "config", `${report.environment}.json`);
+    if (!fs.existsSync(policyPackConfig)) {
+      throw new OfflinePlanError(
+        `${stack}: no policy pack configuration for environment ${report.environment} (${path.relative(root, policyPackConfig)})`,
+        EXIT.usage,
+      );
+    }
+    targets.push({
+      stack,
+      environment: report.environment,
+      monthlyUsd: report.cost.monthlyUsd,
+      policyPackConfig,
+    });
+  }
+  return targets;
 }
 
 function describeChanges(changes: auto.OpMap | undefined): string {
@@ -100,19 +140,19 @@ function engineError(e: unknown): string | undefined {
 }
 
 /** A failure as one line and its exit status; unknown errors are rethrown (a crash, status 3). */
-function classify(e: unknown, target: Target, operation: Operation): [number, string] {
+function classify(e: unknown, stack: string, operation: Operation): [number, string] {
   if (e instanceof PulumiCliError) return [EXIT.cliMissing, e.message];
   if (e instanceof auto.ConcurrentUpdateError) {
     return [
       EXIT.concurrentUpdate,
-      `${target.stack}: another update of this stack is in progress; wait for it to finish, or if it was interrupted run \`pulumi cancel -s ${target.stack}\``,
+      `${stack}: another update of this stack is in progress; wait for it to finish, or if it was interrupted run \`pulumi cancel -s ${stack}\``,
     ];
   }
   if (e instanceof auto.CommandError) {
     const cause = engineError(e);
     return [
       EXIT.failed,
-      `${target.stack}: ${operation} failed${cause ? ` (${cause})` : ""}; the engine output above says why`,
+      `${stack}: ${operation} failed${cause ? ` (${cause})` : ""}; the engine output above says why`,
     ];
   }
   throw e;
@@ -167,30 +207,30 @@ async function runOne(
 /** Runs the request stack by stack and returns the exit status. */
 export async function deploy(request: DeployRequest, context: DeployContext): Promise<number> {
   const { io } = context;
-  let targets: Target[];
-  try {
-    targets = resolveTargets(request.stacks, context.root);
-  } catch (e) {
-    if (e instanceof ConfigError || e instanceof UsageError) {
-      io.err(`error: ${e.message}\n`);
-      return EXIT.usage;
-    }
-    throw e;
-  }
-
   try {
     await context.workspace.ready();
   } catch (e) {
-    const [code, line] = classify(e, targets[0], request.operation);
+    const [code, line] = classify(e, request.stacks[0], request.operation);
     io.err(`error: ${line}\n`);
     return code;
+  }
+
+  let targets: Target[];
+  try {
+    targets = await resolveTargets(request.stacks, context.root);
+  } catch (e) {
+    if (e instanceof OfflinePlanError) {
+      io.err(`error: ${e.message}\n`);
+      return e.exitCode;
+    }
+    throw e;
   }
 
   for (const [i, target] of targets.entries()) {
     const rest = targets.slice(i + 1).map((t) => t.stack);
     const notRun = rest.length > 0 ? `; not run: ${rest.join(", ")}` : "";
     io.out(
-      `\n==> [${i + 1}/${targets.length}] ${target.stack} (environment ${target.environment}): ${request.operation}` +
+      `\n==> [${i + 1}/${targets.length}] ${target.stack} (environment ${target.environment}, ${usd(target.monthlyUsd)}/month by the offline plan): ${request.operation}` +
         `${request.operation === "preview" || request.operation === "up" ? `, policy pack ${path.relative(context.root, target.policyPackConfig)}` : ""}\n`,
     );
     const started = Date.now();
@@ -199,7 +239,7 @@ export async function deploy(request: DeployRequest, context: DeployContext): Pr
       const stack = await context.workspace.selectStack(target.stack, context.root);
       summary = await runOne(stack, target, request, context);
     } catch (e) {
-      const [code, line] = classify(e, target, request.operation);
+      const [code, line] = classify(e, target.stack, request.operation);
       io.err(`error: ${line}${notRun}\n`);
       return code;
     }

@@ -30,7 +30,8 @@ export function toJson(report: PlanReport): string {
   );
 }
 
-const usd = (n: number) =>
+/** Dollars with cents and thousands separators: `$1,277.15`. */
+export const usd = (n: number) =>
   `$${n.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
 
 /** Component types print by class name (`InferenceVpc`), resources by full type token. */

@@ -98,6 +98,24 @@ function recorder(answer = false): DeployIO & { stdout: string; stderr: string; 
 
 const policyConfig = (env: string) => path.join(root, "policy", "config", `${env}.json`);
 
+/** A project directory with the given Pulumi.<stack>.yaml files and the shipped pack configurations. */
+function projectDir(stacks: Record<string, string>): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "llm-infra-deploy-"));
+  fs.cpSync(path.join(root, "policy", "config"), path.join(dir, "policy", "config"), {
+    recursive: true,
+  });
+  for (const [stack, yaml] of Object.entries(stacks)) {
+    fs.writeFileSync(path.join(dir, `Pulumi.${stack}.yaml`), yaml);
+  }
+  return dir;
+}
+
+/** A workspace that must not be asked for a stack: the run has to stop before. */
+const untouched: Workspace = {
+  ready: async () => undefined,
+  selectStack: () => assert.fail("no stack may be selected"),
+};
+
 describe("deploy: promotion through an injected workspace", () => {
   it("previews by default, with the policy pack and the environment's pack configuration", async () => {
     const ws = new FakeWorkspace();
@@ -109,7 +127,10 @@ describe("deploy: promotion through an injected workspace", () => {
     );
     assert.deepStrictEqual(ws.calls[0].opts.policyPacks, [path.join(root, "policy")]);
     assert.deepStrictEqual(ws.calls[0].opts.policyPackConfigs, [policyConfig("dev")]);
-    assert.match(io.stdout, /\[1\/1\] dev \(environment dev\): preview/);
+    assert.match(
+      io.stdout,
+      /\[1\/1\] dev \(environment dev, \$1,277\.15\/month by the offline plan\): preview, policy pack policy\/config\/dev\.json/,
+    );
     assert.match(io.stdout, /engine: preview dev\n/, "the engine's output is streamed");
     assert.match(io.stdout, /dev: preview succeeded in [\d.]+ s: 3 create, 1 same/);
     assert.strictEqual(io.stderr, "");
@@ -194,30 +215,52 @@ describe("deploy: promotion through an injected workspace", () => {
     assert.match(io.stderr, /--destroy takes one stack at a time/);
   });
 
-  it("checks every stack's config before the first Pulumi command", async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "llm-infra-deploy-"));
-    fs.cpSync(path.join(root, "policy", "config"), path.join(dir, "policy", "config"), {
-      recursive: true,
+  it("plans every stack offline first: a config error in prod stops the run before dev (exit 2)", async () => {
+    const dir = projectDir({
+      dev: fs.readFileSync(path.join(root, "Pulumi.dev.yaml"), "utf8"),
+      staging: fs.readFileSync(path.join(root, "Pulumi.staging.yaml"), "utf8"),
+      prod: "config:\n  aws:region: us-east-1\n  llm-infra:environment: prod\n  llm-infra:network:\n    azCount: 1\n",
     });
-    for (const s of ["dev", "staging"]) {
-      fs.copyFileSync(path.join(root, `Pulumi.${s}.yaml`), path.join(dir, `Pulumi.${s}.yaml`));
-    }
-    fs.writeFileSync(
-      path.join(dir, "Pulumi.prod.yaml"),
-      "config:\n  aws:region: us-east-1\n  llm-infra:environment: prod\n  llm-infra:network:\n    azCount: 1\n",
-    );
-    const untouched: Workspace = {
-      ready: async () => undefined,
-      selectStack: () => assert.fail("no stack may be selected"),
-    };
     const io = recorder();
     assert.strictEqual(await main(["--all", "--up", "--yes"], untouched, io, dir), EXIT.usage);
-    assert.match(io.stderr, /llm-infra:network\.azCount must be an integer between 2 and 6, got 1/);
+    assert.match(
+      io.stderr,
+      /^error: prod: invalid stack configuration:[^]*llm-infra:network\.azCount must be an integer between 2 and 6, got 1\n$/,
+    );
+    assert.strictEqual(io.stdout, "");
     const ws = new FakeWorkspace();
     const unknown = recorder();
     assert.strictEqual(await main(["qa"], ws, unknown, root), EXIT.usage);
     assert.match(unknown.stderr, /no stack "qa".*stacks: dev, prod, staging/);
     assert.deepStrictEqual(ws.selected, []);
+  });
+
+  it("refuses a stack whose offline plan breaks a mandatory policy (exit 1) or has invalid endpoint settings (exit 2)", async () => {
+    const dev = fs.readFileSync(path.join(root, "Pulumi.dev.yaml"), "utf8");
+    const p5 = recorder();
+    const p5Dir = projectDir({ dev: dev.replace(/ml\.g5\.xlarge/g, "ml.p5.48xlarge") });
+    assert.strictEqual(await main(["dev", "--up", "--yes"], untouched, p5, p5Dir), EXIT.failed);
+    assert.match(
+      p5.stderr,
+      /^error: dev: the offline plan breaks mandatory policies: .*instance-type-allowlist on chat-config \(chat-config uses p5\.48xlarge.*; see `npm run plan -- dev`\n$/,
+    );
+    const serverless = recorder();
+    const serverlessDir = projectDir({
+      dev: [
+        "config:",
+        "  aws:region: us-east-1",
+        "  llm-infra:environment: dev",
+        "  llm-infra:tags: {team: ml, costCenter: '1'}",
+        "  llm-infra:sagemaker:",
+        "    endpoints:",
+        "      - name: spiky",
+        "        mode: serverless",
+        "        model: {parametersBillions: 7, dtype: fp16, contextLength: 4096, concurrentSequences: 1}",
+        "",
+      ].join("\n"),
+    });
+    assert.strictEqual(await main(["dev"], untouched, serverless, serverlessDir), EXIT.usage);
+    assert.match(serverless.stderr, /^error: dev: [^]*serverless inference has no GPUs/);
   });
 
   it("names the missing Pulumi CLI before printing anything else", async () => {
