@@ -392,6 +392,87 @@ describe("deploy: the Automation API path, without a Pulumi CLI", function () {
     assert.match(preview, /--stack staging/);
   });
 
+  it("promotes with `pulumi up` and the policy pack stack by stack, and stops at the stack whose update fails", async () => {
+    const history = JSON.stringify([
+      {
+        version: 1,
+        kind: "update",
+        startTime: "2026-11-27T00:00:00Z",
+        endTime: "2026-11-27T00:01:00Z",
+        message: "",
+        environment: {},
+        config: {},
+        result: "succeeded",
+        resourceChanges: { create: 96 },
+      },
+    ]);
+    const { dir, log } = fakePulumi(
+      [
+        'case "$1" in',
+        "  version) echo v3.248.0 ;;",
+        `  stack) if [ "$2" = output ]; then echo '{}'; fi; if [ "$2" = history ]; then echo '${history}'; fi ;;`,
+        '  up) case "$*" in *"--stack staging"*) echo "error: update failed" >&2; exit 255 ;; esac',
+        '      echo "Updating" ;;',
+        "  *) exit 1 ;;",
+        "esac",
+      ].join("\n"),
+    );
+    const { code, stdout, stderr } = await runDeploy(["--all", "--up", "--yes"], dir);
+    assert.strictEqual(code, EXIT.failed, stderr);
+    assert.match(stdout, /<== dev: up succeeded in [\d.]+ s: 96 create/);
+    assert.match(stderr, /^error: staging: up failed \(error: update failed\).*; not run: prod$/m);
+    const ups = fs
+      .readFileSync(log, "utf8")
+      .split("\n")
+      .filter((l) => l.startsWith("up "));
+    assert.deepStrictEqual(
+      ups.map((l) => [
+        /--stack (\w+)/.exec(l)![1],
+        l.includes(`--policy-pack-config ${policyConfig(/--stack (\w+)/.exec(l)![1])}`),
+      ]),
+      [
+        ["dev", true],
+        ["staging", true],
+      ],
+    );
+    assert.ok(!fs.readFileSync(log, "utf8").includes("--stack prod"), "prod is never touched");
+  });
+
+  it("destroys with --exclude-protected", async () => {
+    const history = JSON.stringify([
+      {
+        version: 2,
+        kind: "destroy",
+        startTime: "2026-11-27T00:00:00Z",
+        endTime: "2026-11-27T00:01:00Z",
+        message: "",
+        environment: {},
+        config: {},
+        result: "succeeded",
+        resourceChanges: { delete: 150 },
+      },
+    ]);
+    const { dir, log } = fakePulumi(
+      [
+        'case "$1" in',
+        "  version) echo v3.248.0 ;;",
+        `  stack) if [ "$2" = history ]; then echo '${history}'; fi ;;`,
+        '  destroy) echo "Destroying" ;;',
+        "  *) exit 1 ;;",
+        "esac",
+      ].join("\n"),
+    );
+    const { code, stdout } = await runDeploy(["prod", "--destroy", "--yes"], dir);
+    assert.strictEqual(code, EXIT.ok);
+    assert.match(stdout, /<== prod: destroy succeeded in [\d.]+ s: 150 delete/);
+    const destroy = fs
+      .readFileSync(log, "utf8")
+      .split("\n")
+      .find((l) => l.startsWith("destroy "));
+    assert.ok(destroy?.includes("--exclude-protected"), destroy);
+    assert.ok(!destroy?.includes("--policy-pack"), "destroy takes no policy pack");
+  });
+
   it("turns the backend's lock into exit 5 and one line", async () => {
     const { dir } = fakePulumi(
       [
