@@ -8,10 +8,8 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import * as pulumi from "@pulumi/pulumi";
 import * as auto from "@pulumi/pulumi/automation";
-import { ConfigError } from "../programs/config";
-import { UsageError, planStack } from "../offline/plan";
+import { isUserError, mandatoryViolations, planStack } from "../offline/plan";
 import { usd } from "../offline/report";
 import { DeployStack, PulumiCliError, Workspace, commandResultOf } from "./workspace";
 
@@ -90,14 +88,10 @@ async function resolveTargets(stacks: string[], root: string): Promise<Target[]>
     try {
       report = await planStack(stack, root);
     } catch (e) {
-      const userError =
-        e instanceof ConfigError ||
-        e instanceof UsageError ||
-        pulumi.InputPropertiesError.isInstance(e);
-      if (userError) throw new OfflinePlanError(`${stack}: ${(e as Error).message}`, EXIT.usage);
+      if (isUserError(e)) throw new OfflinePlanError(`${stack}: ${e.message}`, EXIT.usage);
       throw e;
     }
-    const mandatory = report.policies.filter((p) => p.enforcement === "mandatory");
+    const mandatory = mandatoryViolations(report);
     if (mandatory.length > 0) {
       const broken = mandatory.map((v) => `${v.policy} on ${v.resource} (${v.message})`);
       throw new OfflinePlanError(

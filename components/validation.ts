@@ -69,11 +69,11 @@ export function checkLogRetention(
   }
 }
 
-/** Errors unless min <= max and min <= desired <= max, each naming its field. */
+/** Errors unless min <= max and min <= desired <= max, each naming its field (minSize, desiredSize, maxSize unless given). */
 export function checkScalingBounds(
   errors: ArgError[],
   counts: { min: number; desired: number; max: number },
-  fields: { min: string; desired: string; max: string },
+  fields = { min: "minSize", desired: "desiredSize", max: "maxSize" },
 ): void {
   const { min, desired, max } = counts;
   if (min > max) {

@@ -4,9 +4,10 @@
  */
 import * as fs from "fs";
 import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
 import { CostEstimate, estimateMonthlyCost } from "../catalog/cost";
-import { PROJECT, StackConfig, parseStackConfig } from "../programs/config";
+import { ConfigError, PROJECT, StackConfig, parseStackConfig } from "../programs/config";
 import program from "../programs/index";
 import { ALL_POLICIES } from "../policy/policies";
 import { CapturedResource, capture } from "./engine";
@@ -38,6 +39,18 @@ export class UsageError extends Error {
     super(message);
     this.name = "UsageError";
   }
+}
+
+/** Errors a user can fix (config, usage, component arguments): one message, exit status 2. */
+export function isUserError(e: unknown): e is Error {
+  return (
+    e instanceof ConfigError || e instanceof UsageError || pulumi.InputPropertiesError.isInstance(e)
+  );
+}
+
+/** The verdicts that stop a stack: mandatory policy violations. */
+export function mandatoryViolations(report: PlanReport): PolicyVerdict[] {
+  return report.policies.filter((p) => p.enforcement === "mandatory");
 }
 
 /** The repository root: where Pulumi.yaml is (two levels above this file, compiled or not). */

@@ -35,10 +35,12 @@ export const usd = (n: number) =>
   `$${n.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
 
 /** Component types print by class name (`InferenceVpc`), resources by full type token. */
+function shortType(r: CapturedResource): string {
+  return r.type.startsWith("llm-infra:index:") ? r.type.slice("llm-infra:index:".length) : r.type;
+}
+
 function label(r: CapturedResource): string {
-  const type = r.type.startsWith("llm-infra:index:")
-    ? r.type.slice("llm-infra:index:".length)
-    : r.type;
+  const type = shortType(r);
   const flags = [r.protect ? "protected" : "", r.retainOnDelete ? "retained on delete" : ""].filter(
     Boolean,
   );
@@ -124,12 +126,11 @@ export function toMermaid(report: PlanReport): string {
   }
   const lines = ["flowchart LR"];
   for (const r of roots) {
-    const kind = r.type.startsWith("llm-infra:index:")
-      ? r.type.slice("llm-infra:index:".length)
-      : r.type;
     const facts = [`${held.get(r)} resources`];
     if (cost.get(r)! > 0) facts.push(`${usd(cost.get(r)!)}/month`);
-    lines.push(`  ${id.get(r)}["${mermaidText(`${kind} ${r.name}`)}<br/>${facts.join(", ")}"]`);
+    lines.push(
+      `  ${id.get(r)}["${mermaidText(`${shortType(r)} ${r.name}`)}<br/>${facts.join(", ")}"]`,
+    );
   }
   return [...lines, ...[...edges]].join("\n");
 }

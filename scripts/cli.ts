@@ -1,3 +1,14 @@
+/** Where a command writes: the process's streams, or a test's recorder. */
+export interface CommandOutput {
+  out(text: string): void;
+  err(text: string): void;
+}
+
+export const processOutput: CommandOutput = {
+  out: (text) => process.stdout.write(text),
+  err: (text) => process.stderr.write(text),
+};
+
 /**
  * What every command-line entry point shares: run `main`, exit with its status once stdout is
  * flushed (a pipe takes large outputs in several writes), and report a crash as status 3.

@@ -10,7 +10,7 @@
  */
 import * as readline from "readline";
 import { Command, CommanderError } from "commander";
-import { runMain } from "./cli";
+import { processOutput, runMain } from "./cli";
 import {
   DeployIO,
   DeployRequest,
@@ -26,8 +26,7 @@ import { listStacks, projectRoot } from "../offline/plan";
 /** The terminal: engine output streams to stdout, questions need an interactive stdin. */
 export function terminalIO(): DeployIO {
   return {
-    out: (text) => process.stdout.write(text),
-    err: (text) => process.stderr.write(text),
+    ...processOutput,
     color: process.stdout.isTTY === true,
     confirm: async (question) => {
       if (process.stdin.isTTY !== true) return false;

@@ -4,35 +4,16 @@
  * Exit status: 0 clean, 1 a mandatory policy violation, 2 invalid config or usage.
  */
 import * as path from "path";
-import * as pulumi from "@pulumi/pulumi";
-import { runMain } from "./cli";
+import { CommandOutput, processOutput, runMain } from "./cli";
 import { Command, CommanderError } from "commander";
-import { ConfigError } from "../programs/config";
-import { UsageError, listStacks, planStack } from "../offline/plan";
+import { isUserError, listStacks, mandatoryViolations, planStack } from "../offline/plan";
 import { toJson, toMermaid, toText } from "../offline/report";
 
 const EXIT_OK = 0;
 const EXIT_POLICY = 1;
 const EXIT_USAGE = 2;
 
-/** Errors a user can fix, reported as one message and exit status 2. */
-function isUserError(e: unknown): boolean {
-  return (
-    e instanceof ConfigError || e instanceof UsageError || pulumi.InputPropertiesError.isInstance(e)
-  );
-}
-
-/** Where the plan writes: the process's streams, or a test's recorder. */
-export interface PlanIO {
-  out(text: string): void;
-  err(text: string): void;
-}
-const processIO: PlanIO = {
-  out: (text) => process.stdout.write(text),
-  err: (text) => process.stderr.write(text),
-};
-
-export async function main(argv: string[], io: PlanIO = processIO): Promise<number> {
+export async function main(argv: string[], io: CommandOutput = processOutput): Promise<number> {
   const cli = new Command("plan")
     .description(
       "Offline plan of a stack: resources, monthly cost and policy verdicts, with no AWS account",
@@ -62,13 +43,13 @@ export async function main(argv: string[], io: PlanIO = processIO): Promise<numb
     const report = await planStack(stack, dir === undefined ? undefined : path.resolve(dir));
     const render = json === true ? toJson : diagram === true ? toMermaid : toText;
     io.out(`${render(report)}\n`);
-    const mandatory = report.policies.filter((p) => p.enforcement === "mandatory");
+    const mandatory = mandatoryViolations(report);
     for (const v of mandatory)
       io.err(`error: ${v.policy} (mandatory) on ${v.resource}: ${v.message}\n`);
     return mandatory.length > 0 ? EXIT_POLICY : EXIT_OK;
   } catch (e) {
     if (isUserError(e)) {
-      io.err(`error: ${(e as Error).message}\n`);
+      io.err(`error: ${e.message}\n`);
       return EXIT_USAGE;
     }
     throw e;

@@ -13,6 +13,7 @@ import { DeployIO, EXIT } from "../automation/deploy";
 import { DeployStack, PulumiCliError, Workspace } from "../automation/workspace";
 import { main, parseRequest } from "../scripts/deploy";
 import { projectRoot } from "../offline/plan";
+import { SERVERLESS_7B_STACK, devOnP5Stack } from "./helpers";
 
 const root = projectRoot();
 
@@ -236,29 +237,15 @@ describe("deploy: promotion through an injected workspace", () => {
   });
 
   it("refuses a stack whose offline plan breaks a mandatory policy (exit 1) or has invalid endpoint settings (exit 2)", async () => {
-    const dev = fs.readFileSync(path.join(root, "Pulumi.dev.yaml"), "utf8");
     const p5 = recorder();
-    const p5Dir = projectDir({ dev: dev.replace(/ml\.g5\.xlarge/g, "ml.p5.48xlarge") });
+    const p5Dir = projectDir({ dev: devOnP5Stack() });
     assert.strictEqual(await main(["dev", "--up", "--yes"], untouched, p5, p5Dir), EXIT.failed);
     assert.match(
       p5.stderr,
       /^error: dev: the offline plan breaks mandatory policies: .*instance-type-allowlist on chat-config \(chat-config uses p5\.48xlarge.*; see `npm run plan -- dev`\n$/,
     );
     const serverless = recorder();
-    const serverlessDir = projectDir({
-      dev: [
-        "config:",
-        "  aws:region: us-east-1",
-        "  llm-infra:environment: dev",
-        "  llm-infra:tags: {team: ml, costCenter: '1'}",
-        "  llm-infra:sagemaker:",
-        "    endpoints:",
-        "      - name: spiky",
-        "        mode: serverless",
-        "        model: {parametersBillions: 7, dtype: fp16, contextLength: 4096, concurrentSequences: 1}",
-        "",
-      ].join("\n"),
-    });
+    const serverlessDir = projectDir({ dev: SERVERLESS_7B_STACK });
     assert.strictEqual(await main(["dev"], untouched, serverless, serverlessDir), EXIT.usage);
     assert.match(serverless.stderr, /^error: dev: [^]*serverless inference has no GPUs/);
   });
@@ -312,14 +299,49 @@ function runDeploy(
   });
 }
 
-/** A directory holding a stand-in `pulumi` that logs its arguments and runs `body`. */
-function fakePulumi(body: string): { dir: string; log: string } {
+/**
+ * A directory holding a stand-in `pulumi`: it logs its arguments, answers with the first matching
+ * `branches` (arms of a `case "$1" in`), reports v3.248.0 to `pulumi version`, and fails on
+ * anything else. `calls(command)` gives the logged argument lines of one command, `calls()` all.
+ */
+function fakePulumi(...branches: string[]): {
+  dir: string;
+  calls: (command?: string) => string[];
+} {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "llm-infra-pulumi-"));
   const log = path.join(dir, "calls.log");
-  fs.writeFileSync(path.join(dir, "pulumi"), `#!/bin/sh\necho "$@" >> "${log}"\n${body}\n`, {
-    mode: 0o755,
-  });
-  return { dir, log };
+  const script = [
+    "#!/bin/sh",
+    `echo "$@" >> "${log}"`,
+    'case "$1" in',
+    ...branches.map((b) => `  ${b}`),
+    "  version) echo v3.248.0 ;;",
+    "  *) exit 1 ;;",
+    "esac",
+    "",
+  ].join("\n");
+  fs.writeFileSync(path.join(dir, "pulumi"), script, { mode: 0o755 });
+  const calls = (command?: string) =>
+    (fs.existsSync(log) ? fs.readFileSync(log, "utf8").split("\n") : []).filter(
+      (l) => l !== "" && (command === undefined || l.startsWith(`${command} `)),
+    );
+  return { dir, calls };
+}
+
+/** What `pulumi stack history --json` says of the last update, as the Automation API reads it. */
+function lastUpdate(kind: string, resourceChanges: Record<string, number>): string {
+  const update = {
+    version: 1,
+    kind,
+    startTime: "2026-11-27T00:00:00Z",
+    endTime: "2026-11-27T00:01:00Z",
+    message: "",
+    environment: {},
+    config: {},
+    result: "succeeded",
+    resourceChanges,
+  };
+  return `stack) if [ "$2" = output ]; then echo '{}'; fi; if [ "$2" = history ]; then echo '${JSON.stringify([update])}'; fi ;;`;
 }
 
 describe("Pulumi.yaml", () => {
@@ -358,30 +380,23 @@ describe("deploy: the Automation API path, without a Pulumi CLI", function () {
   });
 
   it("asks for a newer CLI when the installed one is too old", async () => {
-    const { dir } = fakePulumi('[ "$1" = version ] && echo v3.0.0');
+    const { dir } = fakePulumi("version) echo v3.0.0 ;;");
     const { code, stderr } = await runDeploy(["dev"], dir);
     assert.strictEqual(code, EXIT.cliMissing);
     assert.match(stderr, /^error: the Pulumi CLI is too old for the Automation API: install it/);
   });
 
-  it("runs `pulumi preview` with the policy pack and the environment's configuration, streaming its output", async () => {
-    const { dir, log } = fakePulumi(
-      [
-        'case "$1" in',
-        "  version) echo v3.248.0 ;;",
-        "  stack) ;;",
-        '  preview) echo "Previewing update (staging)" ;;',
-        "  *) exit 1 ;;",
-        "esac",
-      ].join("\n"),
+  it("creates a missing stack, then runs `pulumi preview` with the policy pack and the environment's configuration, streaming its output", async () => {
+    const { dir, calls } = fakePulumi(
+      `stack) if [ "$2" = select ]; then echo "error: no stack named 'staging' found" >&2; exit 255; fi ;;`,
+      'preview) echo "Previewing update (staging)" ;;',
     );
     const { code, stdout } = await runDeploy(["staging", "--preview"], dir);
     assert.strictEqual(code, EXIT.ok);
     assert.match(stdout, /Previewing update \(staging\)/);
-    const preview = fs
-      .readFileSync(log, "utf8")
-      .split("\n")
-      .find((l) => l.startsWith("preview "));
+    assert.strictEqual(calls("stack").length, 2);
+    assert.match(calls("stack")[1], /^stack init staging /);
+    const [preview] = calls("preview");
     assert.ok(preview, "pulumi preview ran");
     assert.ok(
       preview.includes(
@@ -392,94 +407,55 @@ describe("deploy: the Automation API path, without a Pulumi CLI", function () {
     assert.match(preview, /--stack staging/);
   });
 
+  it("previews a change and, with no terminal to ask, does not make it (exit 6)", async () => {
+    const { dir, calls } = fakePulumi("stack) ;;", 'preview) echo "Previewing update (dev)" ;;');
+    const { code, stderr } = await runDeploy(["dev", "--up"], dir);
+    assert.strictEqual(code, EXIT.notConfirmed);
+    assert.match(stderr, /^error: dev: up not confirmed, nothing changed/m);
+    assert.strictEqual(calls("preview").length, 1);
+    assert.deepStrictEqual(calls("up"), []);
+  });
+
   it("promotes with `pulumi up` and the policy pack stack by stack, and stops at the stack whose update fails", async () => {
-    const history = JSON.stringify([
-      {
-        version: 1,
-        kind: "update",
-        startTime: "2026-11-27T00:00:00Z",
-        endTime: "2026-11-27T00:01:00Z",
-        message: "",
-        environment: {},
-        config: {},
-        result: "succeeded",
-        resourceChanges: { create: 96 },
-      },
-    ]);
-    const { dir, log } = fakePulumi(
-      [
-        'case "$1" in',
-        "  version) echo v3.248.0 ;;",
-        `  stack) if [ "$2" = output ]; then echo '{}'; fi; if [ "$2" = history ]; then echo '${history}'; fi ;;`,
-        '  up) case "$*" in *"--stack staging"*) echo "error: update failed" >&2; exit 255 ;; esac',
-        '      echo "Updating" ;;',
-        "  *) exit 1 ;;",
-        "esac",
-      ].join("\n"),
+    const { dir, calls } = fakePulumi(
+      lastUpdate("update", { create: 96 }),
+      'up) case "$*" in *"--stack staging"*) echo "error: update failed" >&2; exit 255 ;; esac',
+      '    echo "Updating" ;;',
     );
     const { code, stdout, stderr } = await runDeploy(["--all", "--up", "--yes"], dir);
     assert.strictEqual(code, EXIT.failed, stderr);
     assert.match(stdout, /<== dev: up succeeded in [\d.]+ s: 96 create/);
     assert.match(stderr, /^error: staging: up failed \(error: update failed\).*; not run: prod$/m);
-    const ups = fs
-      .readFileSync(log, "utf8")
-      .split("\n")
-      .filter((l) => l.startsWith("up "));
+    const stackOf = (line: string) => /--stack (\w+)/.exec(line)![1];
     assert.deepStrictEqual(
-      ups.map((l) => [
-        /--stack (\w+)/.exec(l)![1],
-        l.includes(`--policy-pack-config ${policyConfig(/--stack (\w+)/.exec(l)![1])}`),
+      calls("up").map((l) => [
+        stackOf(l),
+        l.includes(`--policy-pack-config ${policyConfig(stackOf(l))}`),
       ]),
       [
         ["dev", true],
         ["staging", true],
       ],
     );
-    assert.ok(!fs.readFileSync(log, "utf8").includes("--stack prod"), "prod is never touched");
+    assert.ok(!calls().some((l) => l.includes("--stack prod")), "prod is never touched");
   });
 
   it("destroys with --exclude-protected", async () => {
-    const history = JSON.stringify([
-      {
-        version: 2,
-        kind: "destroy",
-        startTime: "2026-11-27T00:00:00Z",
-        endTime: "2026-11-27T00:01:00Z",
-        message: "",
-        environment: {},
-        config: {},
-        result: "succeeded",
-        resourceChanges: { delete: 150 },
-      },
-    ]);
-    const { dir, log } = fakePulumi(
-      [
-        'case "$1" in',
-        "  version) echo v3.248.0 ;;",
-        `  stack) if [ "$2" = history ]; then echo '${history}'; fi ;;`,
-        '  destroy) echo "Destroying" ;;',
-        "  *) exit 1 ;;",
-        "esac",
-      ].join("\n"),
+    const { dir, calls } = fakePulumi(
+      lastUpdate("destroy", { delete: 150 }),
+      'destroy) echo "Destroying" ;;',
     );
     const { code, stdout } = await runDeploy(["prod", "--destroy", "--yes"], dir);
     assert.strictEqual(code, EXIT.ok);
     assert.match(stdout, /<== prod: destroy succeeded in [\d.]+ s: 150 delete/);
-    const destroy = fs
-      .readFileSync(log, "utf8")
-      .split("\n")
-      .find((l) => l.startsWith("destroy "));
+    const [destroy] = calls("destroy");
     assert.ok(destroy?.includes("--exclude-protected"), destroy);
-    assert.ok(!destroy?.includes("--policy-pack"), "destroy takes no policy pack");
+    assert.ok(!destroy.includes("--policy-pack"), "destroy takes no policy pack");
   });
 
   it("turns the backend's lock into exit 5 and one line", async () => {
     const { dir } = fakePulumi(
-      [
-        '[ "$1" = version ] && echo v3.248.0 && exit 0',
-        'echo "error: the stack is currently locked by 1 lock(s)." >&2',
-        "exit 255",
-      ].join("\n"),
+      'stack) echo "error: the stack is currently locked by 1 lock(s)." >&2; exit 255 ;;',
     );
     const { code, stderr } = await runDeploy(["prod", "--up", "--yes"], dir);
     assert.strictEqual(code, EXIT.concurrentUpdate);

@@ -2,8 +2,11 @@
  * Test helpers: the same offline engine `npm run plan` uses, and lookups over what it captured.
  */
 import * as assert from "assert";
+import * as fs from "fs";
+import * as path from "path";
 import { ModelRequirements } from "../catalog";
 import { CapturedResource, capture } from "../offline/engine";
+import { projectRoot } from "../offline/plan";
 
 export const REGION = "us-east-1";
 
@@ -65,4 +68,25 @@ export function assertThrowsWith(fn: () => unknown, ...fragments: string[]): Err
   for (const f of fragments)
     assert.ok(caught.message.includes(f), `expected "${f}" in: ${caught.message}`);
   return caught;
+}
+
+/** A dev stack with one serverless endpoint of a 7B fp16 model: too big, and serverless has no GPU. */
+export const SERVERLESS_7B_STACK = [
+  "config:",
+  "  aws:region: us-east-1",
+  "  llm-infra:environment: dev",
+  "  llm-infra:tags: {team: ml, costCenter: '1'}",
+  "  llm-infra:sagemaker:",
+  "    endpoints:",
+  "      - name: spiky",
+  "        mode: serverless",
+  "        model: {parametersBillions: 7, dtype: fp16, contextLength: 4096, concurrentSequences: 1}",
+  "",
+].join("\n");
+
+/** The shipped dev stack with its endpoint moved to ml.p5.48xlarge: over budget, off the allowlist. */
+export function devOnP5Stack(): string {
+  const dev = fs.readFileSync(path.join(projectRoot(), "Pulumi.dev.yaml"), "utf8");
+  assert.ok(dev.includes("ml.g5.xlarge"), "dev's endpoint runs on ml.g5.xlarge");
+  return dev.replace(/ml\.g5\.xlarge/g, "ml.p5.48xlarge");
 }

@@ -6,6 +6,7 @@ import * as path from "path";
 import { promisify } from "util";
 import { PlanReport, listStacks, planConfig, planStack, projectRoot } from "../offline/plan";
 import { syntheticEndpointsConfig } from "../scripts/bench";
+import { SERVERLESS_7B_STACK, devOnP5Stack } from "./helpers";
 import { main as planMain } from "../scripts/plan";
 import { toJson, toMermaid, toText } from "../offline/report";
 
@@ -504,21 +505,7 @@ describe("plan CLI", () => {
 
   it("exits 2 for a serverless endpoint of a 7B fp16 model, naming serverless and GPUs", async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "llm-infra-plan-"));
-    fs.writeFileSync(
-      path.join(dir, "Pulumi.serverless.yaml"),
-      [
-        "config:",
-        "  aws:region: us-east-1",
-        "  llm-infra:environment: dev",
-        "  llm-infra:tags: {team: ml, costCenter: '1'}",
-        "  llm-infra:sagemaker:",
-        "    endpoints:",
-        "      - name: spiky",
-        "        mode: serverless",
-        "        model: {parametersBillions: 7, dtype: fp16, contextLength: 4096, concurrentSequences: 1}",
-        "",
-      ].join("\n"),
-    );
+    fs.writeFileSync(path.join(dir, "Pulumi.serverless.yaml"), SERVERLESS_7B_STACK);
     const { code, stderr } = await inProcess(["serverless", "--dir", dir]);
     assert.strictEqual(code, 2);
     assert.match(
@@ -529,12 +516,7 @@ describe("plan CLI", () => {
 
   it("refuses dev on p5.48xlarge with exit 1, naming the instance type, the policy and the budget", async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "llm-infra-plan-"));
-    const dev = fs.readFileSync(path.join(ROOT, "Pulumi.dev.yaml"), "utf8");
-    assert.ok(dev.includes("ml.g5.xlarge"));
-    fs.writeFileSync(
-      path.join(dir, "Pulumi.p5.yaml"),
-      dev.replace(/ml\.g5\.xlarge/g, "ml.p5.48xlarge"),
-    );
+    fs.writeFileSync(path.join(dir, "Pulumi.p5.yaml"), devOnP5Stack());
     const { code, stdout, stderr } = await cli(["p5", "--dir", dir]);
     assert.strictEqual(code, 1);
     assert.match(

@@ -84,11 +84,7 @@ export function validateTritonFleetArgs(args: TritonFleetArgs): ArgError[] {
   checkIntegerRange(errors, "spotPercent", args.spotPercent, 0, 100);
   checkIntegerRange(errors, "minSize", args.minSize, 0, 100);
   checkIntegerRange(errors, "maxSize", args.maxSize, 1, 100);
-  checkScalingBounds(errors, fleetSize(args), {
-    min: "minSize",
-    desired: "desiredSize",
-    max: "maxSize",
-  });
+  checkScalingBounds(errors, fleetSize(args));
   if (
     typeof args.modelRepositoryUri === "string" &&
     !/^s3:\/\/[a-z0-9.-]+\/.+\/$/.test(args.modelRepositoryUri)

@@ -100,11 +100,7 @@ export function validateAcceleratorNodeGroupArgs(args: AcceleratorNodeGroupArgs)
   checkIntegerRange(errors, "minSize", args.minSize, 0, 1000);
   checkIntegerRange(errors, "maxSize", args.maxSize, 1, 1000);
   checkIntegerRange(errors, "desiredSize", args.desiredSize, 0, 1000);
-  checkScalingBounds(errors, nodeCounts(args), {
-    min: "minSize",
-    desired: "desiredSize",
-    max: "maxSize",
-  });
+  checkScalingBounds(errors, nodeCounts(args));
   checkIntegerRange(errors, "rootVolumeGib", args.rootVolumeGib, 20, 16384);
   if (!/^[a-z0-9A-Z]([-a-z0-9A-Z_.]*[a-z0-9A-Z])?$/.test(args.workloadType ?? "gpu-inference")) {
     errors.push({
