@@ -2,7 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { NGC_TRITON } from "../../catalog/images";
+import { TritonFlavour, tritonImage, tritonImageProblems } from "../../catalog/images";
 import { findInstance } from "../../catalog/instances";
 import { Tags } from "../tags";
 import { ArgError, checkIntegerRange, checkOneOf, throwIfInvalid } from "../validation";
@@ -32,9 +32,18 @@ export interface TritonReleaseArgs {
   workloadType?: string;
   /** Accelerators per pod. @default all of the instance's */
   acceleratorsPerPod?: number;
-  /** The Triton image repository. @default "nvcr.io/nvidia/tritonserver" */
-  imageRepository?: string;
-  /** The image tag. @default the catalog's NGC Triton tag ("26.07-py3") */
+  /**
+   * The Triton image flavour: `base` (NGC `-py3`), `vllm` (`-vllm-python-py3`), `trtllm`
+   * (`-trtllm-python-py3`), or `neuron` (a Triton you built for Inferentia; needs
+   * `imageRepository` and `imageTag`). @default "base"
+   */
+  imageFlavour?: TritonFlavour;
+  /**
+   * The image repository: an ECR repository of the stack (ModelRegistry.repositoryUrls[...]), whose
+   * pulls the node role already allows. @default "nvcr.io/nvidia/tritonserver"
+   */
+  imageRepository?: pulumi.Input<string>;
+  /** The image tag. @default the flavour's NGC tag ("26.07-py3", "26.07-vllm-python-py3", ...) */
   imageTag?: string;
   /** `s3-sync`, `s3` or `efs`. @default "s3-sync" */
   modelRepositoryMode?: ModelRepositoryMode;
@@ -87,6 +96,12 @@ export function validateTritonReleaseArgs(args: TritonReleaseArgs): ArgError[] {
   }
   if (mode === "efs" && !args.efsClaim)
     errors.push({ propertyPath: "efsClaim", reason: "is required with modelRepositoryMode efs" });
+  for (const p of tritonImageProblems({
+    flavour: args.imageFlavour,
+    repository: args.imageRepository === undefined ? undefined : "set",
+    tag: args.imageTag,
+  }))
+    errors.push({ propertyPath: p.field, reason: p.reason });
   checkIntegerRange(errors, "minReplicas", args.minReplicas, 1, 100);
   checkIntegerRange(errors, "maxReplicas", args.maxReplicas, 1, 100);
   if ((args.minReplicas ?? 1) > (args.maxReplicas ?? 4))
@@ -118,6 +133,7 @@ export function validateTritonReleaseArgs(args: TritonReleaseArgs): ArgError[] {
 export function tritonValues(
   args: TritonReleaseArgs,
   modelRepositoryUri?: string,
+  imageRepository?: string,
 ): Record<string, unknown> {
   const spec = findInstance(args.instanceType);
   const accelerator = spec?.accelerator;
@@ -130,10 +146,13 @@ export function tritonValues(
   const max = args.maxReplicas ?? 4;
   const mode = args.modelRepositoryMode ?? "s3-sync";
   return {
-    image: {
-      repository: args.imageRepository ?? NGC_TRITON.repository,
-      tag: args.imageTag ?? NGC_TRITON.tag(NGC_TRITON.defaultVersion),
-    },
+    image: tritonImage({
+      flavour: args.imageFlavour,
+      repository:
+        imageRepository ??
+        (typeof args.imageRepository === "string" ? args.imageRepository : undefined),
+      tag: args.imageTag,
+    }),
     replicaCount: min,
     modelRepository: {
       mode,
@@ -205,7 +224,9 @@ export class TritonRelease extends pulumi.ComponentResource {
       },
       this,
     );
-    const values = pulumi.output(args.modelRepositoryUri).apply((uri) => tritonValues(args, uri));
+    const values = pulumi
+      .all([args.modelRepositoryUri, args.imageRepository])
+      .apply(([uri, repository]) => tritonValues(args, uri, repository));
     const release = new k8s.helm.v3.Release(
       `${name}-release`,
       {
