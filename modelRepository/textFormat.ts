@@ -393,7 +393,7 @@ class Parser {
     const digits = /^0[0-7]+$/.test(num.text) ? BigInt(`0o${num.text.slice(1)}`) : BigInt(num.text);
     const value = negative ? -digits : digits;
     if (range && (value < range[0] || value > range[1])) {
-      this.problem(num, path, `${negative ? "-" : ""}${num.text} is out of range for ${type}`);
+      this.problem(t, path, `${negative ? "-" : ""}${num.text} is out of range for ${type}`);
       return 0;
     }
     return Number(value);
