@@ -236,7 +236,7 @@ export function afterPush(t: ServingTarget): string {
   if (t.kind === "fleet")
     return "the fleet syncs the prefix at boot: start an instance refresh of the fleet's Auto Scaling group to load it";
   if (t.efs)
-    return `Triton reads the EFS cache, which the model-cache sync Job fills from s3://…/${t.efs.syncPrefix}/ once when it is created: run it again with kubectl create job --from=job/<model-cache sync job> model-cache-sync-$(date +%s) -n inference, then restart Triton (kubectl rollout restart deployment -n inference)`;
+    return `Triton reads the EFS cache, which the model-cache sync Job (model-sync-*, namespace inference) fills from s3://…/${t.efs.syncPrefix}/ when it is created: run it again with pulumi up --replace <its URN, from pulumi stack --show-urns>, then kubectl rollout restart deployment -n inference`;
   return "Triton syncs the prefix when a pod starts: kubectl rollout restart deployment -n inference to load it";
 }
 
