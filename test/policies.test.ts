@@ -25,6 +25,7 @@ import {
   securityGroupAdminPorts,
 } from "../policy/securityPolicies";
 import { costAllocationTags } from "../policy/tagPolicies";
+import { acceleratorsInUse } from "../policy/workloadPolicies";
 
 const TAGS = { environment: "dev", team: "ml", "cost-center": "1" };
 
@@ -151,6 +152,8 @@ const rolePolicy = (statement: Record<string, unknown>) =>
     policy: JSON.stringify({ Version: "2012-10-17", Statement: [statement] }),
   });
 const kms = res("aws:kms/key:Key", "k", { tags: TAGS });
+
+const GPU_LABELS = { "workload-type": "gpu-inference", "llm-infra/accelerator-kind": "nvidia" };
 
 const CASES: [Policies[number], Case][] = [
   [
@@ -453,6 +456,22 @@ const CASES: [Policies[number], Case][] = [
       notApplicable: [res("aws:s3/bucketPolicy:BucketPolicy", "p", {})],
       missing: [res("aws:s3/bucket:Bucket", "b", {})],
       missingOutcome: "violation",
+    },
+  ],
+  [
+    acceleratorsInUse,
+    {
+      violating: [g5Group({ labels: GPU_LABELS })],
+      says: "gpu: 2 x g5.2xlarge (NVIDIA GPUs) priced in the plan, but no workload selects workload-type=gpu-inference",
+      passing: [
+        g5Group({ labels: GPU_LABELS }),
+        res("kubernetes:helm.sh/v3:Release", "triton", {
+          values: { nodeSelector: { "workload-type": "gpu-inference" } },
+        }),
+      ],
+      notApplicable: [kms],
+      missing: [g5Group({})],
+      missingOutcome: "pass",
     },
   ],
 ];
