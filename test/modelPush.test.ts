@@ -190,6 +190,34 @@ describe("model push over HTTP to a local S3 (s3rver)", function () {
     assert.match(r.out, /model-cache sync Job/);
   });
 
+  it("refuses an EFS-backed Triton whose prefix the sync job does not copy", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "stack-"));
+    const prod = fs.readFileSync(path.join(__dirname, "..", "..", "Pulumi.prod.yaml"), "utf8");
+    fs.writeFileSync(
+      path.join(dir, "Pulumi.prod.yaml"),
+      prod.replace(
+        "    modelRepositoryMode: efs\n",
+        "    modelRepositoryMode: efs\n    modelPrefix: other/triton\n",
+      ),
+    );
+    const r = await run([
+      "push",
+      vllmRepo(),
+      "--stack",
+      "prod",
+      "--triton",
+      "--bucket",
+      bucket,
+      "--dir",
+      dir,
+    ]);
+    assert.strictEqual(r.code, 2);
+    assert.match(
+      r.err,
+      /Triton reads other\/triton\/ from the EFS cache, but the sync job copies only model-repository\//,
+    );
+  });
+
   it("draws a progress bar", () => {
     assert.strictEqual(
       progressLine(5 * 1048576, 10 * 1048576, "a/1/x", 10),
