@@ -8,7 +8,12 @@
  * `region_availability.md`; NVIDIA's Triton compatibility matrix for the NGC tags.
  */
 
-/** The DLC registry account per region (the same for every DLC repository in these regions). */
+/**
+ * The DLC registry account per region (the same for every DLC repository in these regions).
+ * Checked again 2026-12-01 for the SageMaker Triton image against aws/sagemaker-python-sdk
+ * `src/sagemaker/image_uri_config/sagemaker-tritonserver.json` (versions 23.12 to 24.09): the same
+ * accounts in every region listed, and only `-py3` tags (no vLLM or TensorRT-LLM build).
+ */
 export const DLC_ACCOUNTS: Readonly<Record<string, string>> = {
   "us-east-1": "763104351884",
   "us-east-2": "763104351884",
