@@ -14,6 +14,7 @@
  * Extensions and `Any` expansions (`[type.googleapis.com/...]`) are refused: ModelConfig has none.
  */
 import * as protobuf from "protobufjs";
+import { TextFormatSyntaxError, Token, tokenize } from "./textFormatTokens";
 
 export interface TextFormatProblem {
   line: number;
@@ -25,124 +26,6 @@ export interface TextFormatProblem {
 
 /** A parsed message: field name to value (arrays for repeated fields, objects for maps). */
 export type TextMessage = { [field: string]: unknown };
-
-type TokenKind = "identifier" | "number" | "string" | "symbol" | "eof";
-interface Token {
-  kind: TokenKind;
-  text: string;
-  /** The decoded value of a string literal. */
-  value?: string;
-  line: number;
-  column: number;
-}
-
-class SyntaxError extends Error {
-  constructor(
-    message: string,
-    public readonly token: { line: number; column: number },
-  ) {
-    super(message);
-  }
-}
-
-const ESCAPES: Record<string, string> = {
-  n: "\n",
-  t: "\t",
-  r: "\r",
-  a: "\x07",
-  b: "\b",
-  f: "\f",
-  v: "\v",
-  "\\": "\\",
-  "'": "'",
-  '"': '"',
-  "?": "?",
-};
-
-/** Splits text-format source into tokens, dropping whitespace and `#` comments. */
-export function tokenize(text: string): Token[] {
-  const tokens: Token[] = [];
-  let i = 0;
-  let line = 1;
-  let lineStart = 0;
-  const at = () => ({ line, column: i - lineStart + 1 });
-  while (i < text.length) {
-    const c = text[i];
-    if (c === "\n") {
-      i++;
-      line++;
-      lineStart = i;
-    } else if (c === " " || c === "\t" || c === "\r" || c === "\f" || c === "\v") {
-      i++;
-    } else if (c === "#") {
-      while (i < text.length && text[i] !== "\n") i++;
-    } else if (/[A-Za-z_]/.test(c)) {
-      const start = at();
-      let j = i;
-      while (j < text.length && /[A-Za-z0-9_]/.test(text[j])) j++;
-      tokens.push({ kind: "identifier", text: text.slice(i, j), ...start });
-      i = j;
-    } else if (/[0-9]/.test(c) || (c === "." && /[0-9]/.test(text[i + 1] ?? ""))) {
-      const start = at();
-      const m = /^(0[xX][0-9a-fA-F]+|(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?[fF]?)/.exec(
-        text.slice(i),
-      )!;
-      const after = text[i + m[0].length] ?? "";
-      if (/[A-Za-z0-9_.]/.test(after)) {
-        throw new SyntaxError(`invalid number ${JSON.stringify(m[0] + after)}`, start);
-      }
-      tokens.push({ kind: "number", text: m[0], ...start });
-      i += m[0].length;
-    } else if (c === '"' || c === "'") {
-      const start = at();
-      let j = i + 1;
-      let value = "";
-      for (;;) {
-        const d = text[j];
-        if (d === undefined || d === "\n")
-          throw new SyntaxError("string literal not closed before the end of the line", start);
-        if (d === c) break;
-        if (d === "\\") {
-          const e = text[j + 1];
-          if (e !== undefined && e in ESCAPES) {
-            value += ESCAPES[e];
-            j += 2;
-          } else if (e !== undefined && /[0-7]/.test(e)) {
-            const oct = /^[0-7]{1,3}/.exec(text.slice(j + 1))![0];
-            value += String.fromCharCode(parseInt(oct, 8));
-            j += 1 + oct.length;
-          } else if (e === "x") {
-            const hex = /^[0-9a-fA-F]{1,2}/.exec(text.slice(j + 2))?.[0];
-            if (!hex)
-              throw new SyntaxError("\\x needs hexadecimal digits", {
-                ...at(),
-                column: j - lineStart + 1,
-              });
-            value += String.fromCharCode(parseInt(hex, 16));
-            j += 2 + hex.length;
-          } else {
-            throw new SyntaxError(`invalid escape \\${e ?? ""} in a string`, {
-              line,
-              column: j - lineStart + 1,
-            });
-          }
-        } else {
-          value += d;
-          j++;
-        }
-      }
-      tokens.push({ kind: "string", text: text.slice(i, j + 1), value, ...start });
-      i = j + 1;
-    } else if ("{}<>[]:,;-/".includes(c)) {
-      tokens.push({ kind: "symbol", text: c, ...at() });
-      i++;
-    } else {
-      throw new SyntaxError(`unexpected character ${JSON.stringify(c)}`, at());
-    }
-  }
-  tokens.push({ kind: "eof", text: "end of file", line, column: i - lineStart + 1 });
-  return tokens;
-}
 
 const INT_RANGES: Record<string, [bigint, bigint]> = {
   int32: [-(2n ** 31n), 2n ** 31n - 1n],
@@ -186,7 +69,7 @@ class Parser {
   private expect(s: string, what: string): Token {
     const t = this.next();
     if (t.kind !== "symbol" || t.text !== s)
-      throw new SyntaxError(`expected ${what} ("${s}"), found ${describe(t)}`, t);
+      throw new TextFormatSyntaxError(`expected ${what} ("${s}"), found ${describe(t)}`, t);
     return t;
   }
   private problem(t: Token, field: string, message: string): void {
@@ -201,15 +84,15 @@ class Parser {
       const t = this.peek();
       if (close === undefined ? t.kind === "eof" : this.isSymbol(close)) break;
       if (t.kind === "eof")
-        throw new SyntaxError(`expected "${close}" before the end of the file`, t);
+        throw new TextFormatSyntaxError(`expected "${close}" before the end of the file`, t);
       if (this.isSymbol("[")) {
-        throw new SyntaxError(
+        throw new TextFormatSyntaxError(
           `extensions and Any expansions are not part of ${type.fullName.slice(1)}`,
           t,
         );
       }
       if (t.kind !== "identifier")
-        throw new SyntaxError(`expected a field name, found ${describe(t)}`, t);
+        throw new TextFormatSyntaxError(`expected a field name, found ${describe(t)}`, t);
       this.next();
       const name = t.text;
       const fieldPath = path ? `${path}.${name}` : name;
@@ -226,7 +109,10 @@ class Parser {
         const isMessage = field.resolvedType instanceof protobuf.Type || field.map;
         if (this.isSymbol(":")) this.next();
         else if (!isMessage)
-          throw new SyntaxError(`expected ":" after the field name "${name}"`, this.peek());
+          throw new TextFormatSyntaxError(
+            `expected ":" after the field name "${name}"`,
+            this.peek(),
+          );
         if (!field.repeated && !field.map && name in out) {
           this.problem(t, fieldPath, `non-repeated field "${name}" is specified multiple times`);
         }
@@ -283,7 +169,10 @@ class Parser {
     const open = this.next();
     const close = open.kind === "symbol" ? { "{": "}", "<": ">" }[open.text] : undefined;
     if (!close)
-      throw new SyntaxError(`expected "{" to open ${path}, found ${describe(open)}`, open);
+      throw new TextFormatSyntaxError(
+        `expected "{" to open ${path}, found ${describe(open)}`,
+        open,
+      );
     const value = this.parseFields(type, close, path);
     this.next();
     return value;
@@ -293,13 +182,16 @@ class Parser {
     const open = this.next();
     const close = open.kind === "symbol" ? { "{": "}", "<": ">" }[open.text] : undefined;
     if (!close)
-      throw new SyntaxError(`expected "{" to open ${path}, found ${describe(open)}`, open);
+      throw new TextFormatSyntaxError(
+        `expected "{" to open ${path}, found ${describe(open)}`,
+        open,
+      );
     let key: unknown = undefined;
     let value: unknown = undefined;
     while (!this.isSymbol(close)) {
       const t = this.next();
       if (t.kind === "eof")
-        throw new SyntaxError(`expected "${close}" before the end of the file`, t);
+        throw new TextFormatSyntaxError(`expected "${close}" before the end of the file`, t);
       if (t.kind !== "identifier" || (t.text !== "key" && t.text !== "value")) {
         this.problem(t, `${path}.${t.text}`, `a map entry has only "key" and "value"`);
         if (t.kind === "identifier") this.skipValue();
@@ -312,7 +204,7 @@ class Parser {
         const rt = field.resolvedType;
         if (this.isSymbol(":")) this.next();
         else if (!(rt instanceof protobuf.Type))
-          throw new SyntaxError(`expected ":" after value`, this.peek());
+          throw new TextFormatSyntaxError(`expected ":" after value`, this.peek());
         value =
           rt instanceof protobuf.Type
             ? this.parseMessage(rt, `${path}.value`)
@@ -405,7 +297,8 @@ class Parser {
     if (this.isSymbol("[")) {
       this.next();
       while (!this.isSymbol("]")) {
-        if (this.peek().kind === "eof") throw new SyntaxError('expected "]"', this.peek());
+        if (this.peek().kind === "eof")
+          throw new TextFormatSyntaxError('expected "]"', this.peek());
         this.skipOne();
         if (this.isSymbol(",")) this.next();
       }
@@ -423,7 +316,7 @@ class Parser {
       while (depth > 0) {
         const u = this.next();
         if (u.kind === "eof")
-          throw new SyntaxError(`expected "${close}" before the end of the file`, u);
+          throw new TextFormatSyntaxError(`expected "${close}" before the end of the file`, u);
         if (u.kind === "symbol" && (u.text === "{" || u.text === "<")) depth++;
         if (u.kind === "symbol" && (u.text === "}" || u.text === ">")) depth--;
       }
@@ -432,7 +325,7 @@ class Parser {
     } else if (t.kind === "string") {
       while (this.peek().kind === "string") this.next();
     } else if (t.kind === "eof" || t.kind === "symbol") {
-      throw new SyntaxError(`expected a value, found ${describe(t)}`, t);
+      throw new TextFormatSyntaxError(`expected a value, found ${describe(t)}`, t);
     }
   }
 }
@@ -482,7 +375,7 @@ export function parseTextFormat(
     const message = parser.parseFields(type, undefined, "");
     return { message, problems: parser.problems };
   } catch (e) {
-    if (e instanceof SyntaxError) {
+    if (e instanceof TextFormatSyntaxError) {
       return {
         message: {},
         problems: [
