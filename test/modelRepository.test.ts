@@ -320,6 +320,21 @@ dynamic_batching { max_queue_delay_microseconds: 100 }`,
     });
   });
 
+  it("decodes escapes and reports an unclosed string with its position", () => {
+    assert.deepStrictEqual(parseTextFormat('name: "a\\tb\\101\\x42"', type), {
+      message: { name: "a\tbAB" },
+      problems: [],
+    });
+    assert.deepStrictEqual(parseTextFormat('backend: "python"\nname: "abc\n', type).problems, [
+      {
+        line: 2,
+        column: 7,
+        field: "",
+        message: "syntax error: string literal not closed before the end of the line",
+      },
+    ]);
+  });
+
   it("refuses a list on a non-repeated field and a negative unsigned value", () => {
     const { problems } = parseTextFormat(
       "max_batch_size: [1, 2]\ndynamic_batching { max_queue_delay_microseconds: -5 }",
