@@ -22,8 +22,13 @@ import {
   scalingResourceId,
   targetTrackingPolicies,
 } from "./monitoring";
-import { alarmTopicKeyPolicy, endpointExecutionPolicy, tlsOnlyTopicPolicy } from "./policies";
-import { serviceRole } from "../trust";
+import {
+  alarmTopicKeyPolicy,
+  alarmTopicPolicy,
+  endpointExecutionPolicy,
+  tlsOnlyTopicPolicy,
+} from "./policies";
+import { partitionOf, serviceRole } from "../trust";
 
 /** `<project>-<stack>-<name>` as a SageMaker endpoint name: at most 63 letters, digits and hyphens. */
 export function defaultEndpointName(project: string, stack: string, name: string): string {
@@ -33,10 +38,6 @@ export function defaultEndpointName(project: string, stack: string, name: string
   if (clean.length <= 63) return clean;
   const hash = createHash("sha256").update(clean).digest("hex").slice(0, 8);
   return `${clean.slice(0, 54).replace(/-+$/, "")}-${hash}`;
-}
-
-function partitionOf(region: string): string {
-  return region.startsWith("cn-") ? "aws-cn" : region.startsWith("us-gov-") ? "aws-us-gov" : "aws";
 }
 
 /** The blue/green or rolling deployment configuration, with rollback on the given alarms. */
@@ -146,7 +147,9 @@ export class SageMakerEndpoint extends pulumi.ComponentResource {
           description: `Alarm notifications of ${endpointName}`,
           enableKeyRotation: true,
           deletionWindowInDays: 30,
-          policy: accountId.apply((id) => JSON.stringify(alarmTopicKeyPolicy(partition, id))),
+          policy: accountId.apply((id) =>
+            JSON.stringify(alarmTopicKeyPolicy({ partition, region, accountId: id })),
+          ),
           tags,
         },
         child,
@@ -156,7 +159,11 @@ export class SageMakerEndpoint extends pulumi.ComponentResource {
         `${name}-alarms`,
         {
           arn: topic.arn,
-          policy: topic.arn.apply((arn) => JSON.stringify(tlsOnlyTopicPolicy(arn))),
+          policy: pulumi
+            .all([topic.arn, accountId])
+            .apply(([arn, id]) =>
+              JSON.stringify(alarmTopicPolicy(arn, { partition, region, accountId: id })),
+            ),
         },
         child,
       );

@@ -1,0 +1,87 @@
+/**
+ * What makes a first deploy of the SageMaker endpoint and the API work: alarm notifications reach
+ * the topic, trust policies carry only the conditions each service sets, and the rest of the
+ * first-deploy fixes, each asserted on what the component registers.
+ */
+import * as assert from "assert";
+import { SageMakerEndpoint, SageMakerEndpointArgs } from "../components";
+import { confusedDeputyCondition, serviceTrustPolicy } from "../components/trust";
+import { LLAMA3_8B, one, ofType, policyOf, resourcesOf } from "./helpers";
+
+const ACCOUNT = "123456789012";
+const base: SageMakerEndpointArgs = {
+  modelBucketArn: "arn:aws:s3:::models-bucket-1234567",
+  modelKmsKeyArn: "arn:aws:kms:us-east-1:123456789012:key/model",
+  modelDataPrefix: "model-repository/chat",
+  tritonModelName: "llama3-8b",
+  instanceType: "ml.g5.2xlarge",
+  modelRequirements: LLAMA3_8B,
+};
+const endpoint = (args: Partial<SageMakerEndpointArgs> = {}, name = "chat") =>
+  resourcesOf(() => new SageMakerEndpoint(name, { ...base, ...args }));
+
+describe("first deploy: alarm notifications", () => {
+  it("lets CloudWatch publish this account's alarms to the topic, and nothing over plain HTTP", async () => {
+    const res = await endpoint();
+    const topic = one(res, "aws:sns/topic:Topic");
+    const policy = policyOf(one(res, "aws:sns/topicPolicy:TopicPolicy"));
+    const allow = policy.Statement.find((s) => s.Effect === "Allow");
+    assert.deepStrictEqual(allow, {
+      Sid: "CloudWatchPublishesAlarms",
+      Effect: "Allow",
+      Principal: { Service: "cloudwatch.amazonaws.com" },
+      Action: "sns:Publish",
+      Resource: topic.id,
+      Condition: {
+        StringEquals: { "aws:SourceAccount": ACCOUNT },
+        ArnLike: { "aws:SourceArn": `arn:aws:cloudwatch:us-east-1:${ACCOUNT}:alarm:*` },
+      },
+    });
+    const deny = policy.Statement.find((s) => s.Effect === "Deny");
+    assert.deepStrictEqual(deny?.Condition, { Bool: { "aws:SecureTransport": "false" } });
+    // The topic's key lets CloudWatch encrypt under the same conditions.
+    const keyPolicy = policyOf(one(res, "aws:kms/key:Key"));
+    const cw = keyPolicy.Statement.find((s) => s.Sid === "CloudWatchPublishesAlarms");
+    assert.deepStrictEqual(cw?.Condition, allow?.Condition);
+  });
+
+  it("leaves a given topic's policy to its owner", async () => {
+    const res = await endpoint({ alarmTopicArn: `arn:aws:sns:us-east-1:${ACCOUNT}:oncall` });
+    assert.strictEqual(ofType(res, "aws:sns/topicPolicy:TopicPolicy").length, 0);
+  });
+});
+
+describe("first deploy: trust policies", () => {
+  const scope = { partition: "aws", region: "us-east-1", accountId: ACCOUNT };
+
+  it("scopes SageMaker to its own account's resources by source ARN, as SageMaker documents", () => {
+    assert.deepStrictEqual(serviceTrustPolicy("sagemaker.amazonaws.com", scope).Statement[0], {
+      Effect: "Allow",
+      Principal: { Service: "sagemaker.amazonaws.com" },
+      Action: "sts:AssumeRole",
+      Condition: { ArnLike: { "aws:SourceArn": `arn:aws:sagemaker:us-east-1:${ACCOUNT}:*` } },
+    });
+  });
+
+  it("scopes flow logs by source account and flow-log ARN", () => {
+    assert.deepStrictEqual(confusedDeputyCondition("vpc-flow-logs.amazonaws.com", scope), {
+      StringEquals: { "aws:SourceAccount": ACCOUNT },
+      ArnLike: { "aws:SourceArn": `arn:aws:ec2:us-east-1:${ACCOUNT}:vpc-flow-log/*` },
+    });
+  });
+
+  it("adds no condition for API Gateway or EC2, which set no source context on AssumeRole", () => {
+    for (const service of ["apigateway.amazonaws.com", "ec2.amazonaws.com"]) {
+      const statement = serviceTrustPolicy(service, scope).Statement[0];
+      assert.strictEqual(statement.Condition, undefined, service);
+    }
+  });
+
+  it("writes the documented condition into the endpoint's execution role", async () => {
+    const res = await endpoint();
+    const role = one(res, "aws:iam/role:Role");
+    assert.deepStrictEqual(policyOf(role, "assumeRolePolicy").Statement[0].Condition, {
+      ArnLike: { "aws:SourceArn": `arn:aws:sagemaker:us-east-1:${ACCOUNT}:*` },
+    });
+  });
+});
