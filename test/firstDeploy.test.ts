@@ -6,7 +6,9 @@
 import * as assert from "assert";
 import { SageMakerEndpoint, SageMakerEndpointArgs } from "../components";
 import { confusedDeputyCondition, serviceTrustPolicy } from "../components/trust";
-import { LLAMA3_8B, one, ofType, policyOf, resourcesOf } from "./helpers";
+import { validateSageMakerEndpointArgs } from "../components/sagemaker/endpointArgs";
+import { parseStackConfig } from "../programs/config";
+import { LLAMA3_8B, assertThrowsWith, one, ofType, policyOf, resourcesOf } from "./helpers";
 
 const ACCOUNT = "123456789012";
 const base: SageMakerEndpointArgs = {
@@ -83,5 +85,79 @@ describe("first deploy: trust policies", () => {
     assert.deepStrictEqual(policyOf(role, "assumeRolePolicy").Statement[0].Condition, {
       ArnLike: { "aws:SourceArn": `arn:aws:sagemaker:us-east-1:${ACCOUNT}:*` },
     });
+  });
+});
+
+describe("first deploy: async endpoints keep their own latency alarms", () => {
+  it("alarms on p90 at 15 minutes and p99 at one hour, and rolls back on errors only", async () => {
+    const res = await endpoint({ mode: "async", minInstances: 0, maxInstances: 2 }, "batch");
+    const alarm = (role: string) =>
+      one(res, "aws:cloudwatch/metricAlarm:MetricAlarm", `batch-${role}`);
+    assert.strictEqual(alarm("latency-p90").inputs.threshold, 15 * 60 * 1_000_000);
+    assert.strictEqual(alarm("latency-p99").inputs.threshold, 60 * 60 * 1_000_000);
+    const rollback = (
+      one(res, "aws:sagemaker/endpoint:Endpoint").inputs.deploymentConfig as {
+        autoRollbackConfiguration: { alarms: { alarmName: string }[] };
+      }
+    ).autoRollbackConfiguration.alarms.map((a) => a.alarmName);
+    assert.strictEqual(rollback.length, 1, "only the 5XX alarm rolls an async deployment back");
+    assert.match(rollback[0], /5xx-errors/);
+  });
+
+  it("keeps the 30 s p99 rollback alarm for real-time endpoints", async () => {
+    const res = await endpoint();
+    const p99 = one(res, "aws:cloudwatch/metricAlarm:MetricAlarm", "chat-latency-p99");
+    assert.strictEqual(p99.inputs.threshold, 30_000_000);
+    const rollback = (
+      one(res, "aws:sagemaker/endpoint:Endpoint").inputs.deploymentConfig as {
+        autoRollbackConfiguration: { alarms: unknown[] };
+      }
+    ).autoRollbackConfiguration.alarms;
+    assert.strictEqual(rollback.length, 2);
+  });
+});
+
+describe("first deploy: deployment shares within SageMaker's limits", () => {
+  const problems = (args: Partial<SageMakerEndpointArgs>) =>
+    validateSageMakerEndpointArgs({ ...base, region: "us-east-1", ...args }).map(
+      (e) => `${e.propertyPath} ${e.reason}`,
+    );
+
+  it("takes canary 1-50%, linear steps 10-50% and rolling batches 5-50%", () => {
+    for (const [field, min, max] of [
+      ["canaryPercent", 1, 50],
+      ["linearStepPercent", 10, 50],
+      ["rollingBatchPercent", 5, 50],
+    ] as const) {
+      assert.deepStrictEqual(problems({ [field]: min }), [], `${field} ${min}`);
+      assert.deepStrictEqual(problems({ [field]: max }), [], `${field} ${max}`);
+      for (const bad of [min - 1, max + 1, 100]) {
+        assert.deepStrictEqual(problems({ [field]: bad }), [
+          `${field} must be an integer between ${min} and ${max}, got ${bad}`,
+        ]);
+      }
+    }
+  });
+
+  it("names the stack file key of a canary above 50%", () => {
+    const raw = {
+      "aws:region": "us-east-1",
+      "llm-infra:environment": "dev",
+      "llm-infra:sagemaker": {
+        endpoints: [
+          {
+            name: "chat",
+            instanceType: "ml.g5.2xlarge",
+            tritonModelName: "m",
+            deploymentStrategy: "canary",
+            canaryPercent: 60,
+          },
+        ],
+      },
+    };
+    assertThrowsWith(
+      () => parseStackConfig(raw, "dev"),
+      "llm-infra:sagemaker.endpoints[0].canaryPercent must be an integer between 1 and 50, got 60",
+    );
   });
 });

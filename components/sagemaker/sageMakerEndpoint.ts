@@ -18,6 +18,7 @@ import {
   AlarmSpec,
   VARIANT_NAME,
   backlogWithoutCapacityAlarm,
+  defaultAlarmThresholds,
   endpointAlarms,
   scalingResourceId,
   targetTrackingPolicies,
@@ -386,12 +387,13 @@ export class SageMakerEndpoint extends pulumi.ComponentResource {
     );
 
     // Alarms first: the endpoint's deployments roll back on them.
+    const defaults = defaultAlarmThresholds(mode);
     const thresholds = {
-      latencyP90Ms: args.latencyP90Ms ?? 10000,
-      latencyP99Ms: args.latencyP99Ms ?? 30000,
-      errors5xxPerMinute: args.errors5xxPerMinute ?? 5,
-      gpuUtilizationPercent: args.gpuUtilizationPercent ?? 90,
-      asyncBacklogAgeSeconds: args.asyncBacklogAgeSeconds ?? 900,
+      latencyP90Ms: args.latencyP90Ms ?? defaults.latencyP90Ms,
+      latencyP99Ms: args.latencyP99Ms ?? defaults.latencyP99Ms,
+      errors5xxPerMinute: args.errors5xxPerMinute ?? defaults.errors5xxPerMinute,
+      gpuUtilizationPercent: args.gpuUtilizationPercent ?? defaults.gpuUtilizationPercent,
+      asyncBacklogAgeSeconds: args.asyncBacklogAgeSeconds ?? defaults.asyncBacklogAgeSeconds,
     };
     const alarm = (
       spec: AlarmSpec,
