@@ -4,7 +4,13 @@
  * first-deploy fixes, each asserted on what the component registers.
  */
 import * as assert from "assert";
-import { SageMakerEndpoint, SageMakerEndpointArgs } from "../components";
+import * as fc from "fast-check";
+import { InferenceApi, SageMakerEndpoint, SageMakerEndpointArgs } from "../components";
+import {
+  INVOKE_ENDPOINT_ERROR_STATUSES,
+  familyPatternExcept,
+  sagemakerIntegrationResponses,
+} from "../components/api/inferenceApi";
 import { confusedDeputyCondition, serviceTrustPolicy } from "../components/trust";
 import { validateSageMakerEndpointArgs } from "../components/sagemaker/endpointArgs";
 import { parseStackConfig } from "../programs/config";
@@ -143,6 +149,7 @@ describe("first deploy: deployment shares within SageMaker's limits", () => {
     const raw = {
       "aws:region": "us-east-1",
       "llm-infra:environment": "dev",
+      "llm-infra:tags": { team: "ml", costCenter: "1" },
       "llm-infra:sagemaker": {
         endpoints: [
           {
@@ -159,5 +166,113 @@ describe("first deploy: deployment shares within SageMaker's limits", () => {
       () => parseStackConfig(raw, "dev"),
       "llm-infra:sagemaker.endpoints[0].canaryPercent must be an integer between 1 and 50, got 60",
     );
+  });
+});
+
+describe("first deploy: the API passes SageMaker's errors to clients", () => {
+  const api = (args: Record<string, unknown> = {}) =>
+    resourcesOf(() => new InferenceApi("api", { sagemakerEndpointName: "chat", ...args }));
+
+  it("has a method response per status and an integration response selecting each", async () => {
+    const res = await api();
+    const methodStatuses = ofType(res, "aws:apigateway/methodResponse:MethodResponse")
+      .map((r) => r.inputs.statusCode)
+      .sort();
+    assert.deepStrictEqual(methodStatuses, ["200", "400", "424", "429", "500", "503"]);
+    const selected = ofType(res, "aws:apigateway/integrationResponse:IntegrationResponse").map(
+      (r) => [r.name, r.inputs.statusCode, r.inputs.selectionPattern ?? null],
+    );
+    selected.sort((a, b) => String(a[0]).localeCompare(String(b[0])));
+    assert.deepStrictEqual(selected, [
+      ["api-200", "200", null],
+      ["api-400", "400", "400"],
+      ["api-424", "424", "424"],
+      ["api-429", "429", "429"],
+      ["api-500", "500", "500"],
+      ["api-503", "503", "503"],
+      ["api-other-4xx", "400", familyPatternExcept("4", INVOKE_ENDPOINT_ERROR_STATUSES)],
+      ["api-other-5xx", "500", familyPatternExcept("5", INVOKE_ENDPOINT_ERROR_STATUSES)],
+    ]);
+    // No mapping template: the error body passes through.
+    for (const r of ofType(res, "aws:apigateway/integrationResponse:IntegrationResponse"))
+      assert.strictEqual(r.inputs.responseTemplates, undefined, r.name);
+  });
+
+  it("selects exactly one response for every 4XX and 5XX status, keeping the documented ones", () => {
+    const patterns = sagemakerIntegrationResponses().filter((r) => r.selectionPattern);
+    fc.assert(
+      fc.property(fc.integer({ min: 400, max: 599 }), (status) => {
+        const code = String(status);
+        const matches = patterns.filter((p) => new RegExp(`^(${p.selectionPattern})$`).test(code));
+        assert.strictEqual(matches.length, 1, `${code}: ${JSON.stringify(matches)}`);
+        const expected = (INVOKE_ENDPOINT_ERROR_STATUSES as readonly string[]).includes(code)
+          ? code
+          : `${code[0]}00`;
+        assert.strictEqual(matches[0].statusCode, expected);
+      }),
+      { numRuns: 200 },
+    );
+    assert.ok(!patterns.some((p) => new RegExp(`^(${p.selectionPattern})$`).test("200")));
+  });
+
+  it("refuses an async endpoint behind the synchronous integration", () => {
+    assertThrowsWith(
+      () =>
+        new InferenceApi("api", { sagemakerEndpointName: "batch", sagemakerEndpointMode: "async" }),
+      "sagemakerEndpointName",
+      "async endpoint",
+    );
+  });
+
+  it("names llm-infra:api.backend when it points at an async endpoint", () => {
+    const raw = {
+      "aws:region": "us-east-1",
+      "llm-infra:environment": "dev",
+      "llm-infra:tags": { team: "ml", costCenter: "1" },
+      "llm-infra:sagemaker": {
+        endpoints: [
+          { name: "batch", mode: "async", instanceType: "ml.g5.2xlarge", tritonModelName: "m" },
+        ],
+      },
+      "llm-infra:api": { backend: "batch" },
+    };
+    assertThrowsWith(
+      () => parseStackConfig(raw, "dev"),
+      'llm-infra:api.backend names the async endpoint "batch"',
+    );
+  });
+});
+
+describe("first deploy: the account's API Gateway logging role", () => {
+  it("leaves the account-wide setting alone by default", async () => {
+    const res = await resourcesOf(() => new InferenceApi("api", { sagemakerEndpointName: "chat" }));
+    assert.strictEqual(ofType(res, "aws:apigateway/account:Account").length, 0);
+    assert.ok(!ofType(res, "aws:iam/role:Role").some((r) => r.name === "api-cloudwatch"));
+  });
+
+  it("when asked, sets it and keeps it and its role through a destroy", async () => {
+    const res = await resourcesOf(
+      () =>
+        new InferenceApi("api", { sagemakerEndpointName: "chat", manageAccountLoggingRole: true }),
+    );
+    const kept = [
+      one(res, "aws:apigateway/account:Account"),
+      one(res, "aws:iam/role:Role", "api-cloudwatch"),
+      one(res, "aws:iam/rolePolicyAttachment:RolePolicyAttachment", "api-cloudwatch"),
+    ];
+    for (const r of kept) assert.strictEqual(r.retainOnDelete, true, r.name);
+  });
+
+  it("reads llm-infra:api.manageAccountLoggingRole", () => {
+    const raw = {
+      "aws:region": "us-east-1",
+      "llm-infra:environment": "dev",
+      "llm-infra:tags": { team: "ml", costCenter: "1" },
+      "llm-infra:sagemaker": {
+        endpoints: [{ name: "chat", instanceType: "ml.g5.2xlarge", tritonModelName: "m" }],
+      },
+      "llm-infra:api": { backend: "chat", manageAccountLoggingRole: true },
+    };
+    assert.strictEqual(parseStackConfig(raw, "dev").api?.manageAccountLoggingRole, true);
   });
 });
