@@ -276,3 +276,63 @@ describe("first deploy: the account's API Gateway logging role", () => {
     assert.strictEqual(parseStackConfig(raw, "dev").api?.manageAccountLoggingRole, true);
   });
 });
+
+describe("first deploy: changing an autoscaled endpoint's instance type", () => {
+  const MARKER = "aws:ssm/parameter:Parameter";
+
+  it("carries the instance type in a parameter replaced delete-first when it changes", async () => {
+    const res = await endpoint();
+    const marker = one(res, MARKER, "chat-instance-type");
+    assert.strictEqual(marker.inputs.insecureValue, "ml.g5.2xlarge");
+    assert.strictEqual(marker.inputs.tier, "Standard");
+    assert.deepStrictEqual(
+      [marker.deleteBeforeReplace, marker.replaceOnChanges],
+      [true, ["insecureValue"]],
+    );
+    const endpointResource = one(res, "aws:sagemaker/endpoint:Endpoint");
+    assert.ok(
+      !marker.dependencies.includes(endpointResource.urn!),
+      "the parameter is replaced before the endpoint is touched",
+    );
+  });
+
+  it("deregisters scaling before the endpoint update and registers it after", async () => {
+    const res = await endpoint();
+    const marker = one(res, MARKER);
+    const endpointResource = one(res, "aws:sagemaker/endpoint:Endpoint");
+    const target = one(res, "aws:appautoscaling/target:Target");
+    // The endpoint waits for the parameter, whose delete-first replacement takes the target
+    // (which reads its resource id through it) and its policies down first.
+    assert.ok(endpointResource.dependencies.includes(marker.urn!));
+    assert.ok(target.dependencies.includes(marker.urn!), "target reads the parameter");
+    assert.ok(target.dependencies.includes(endpointResource.urn!), "target waits for the update");
+    assert.strictEqual(target.inputs.resourceId, "endpoint/llm-infra-test-chat/variant/primary");
+    for (const p of ofType(res, "aws:appautoscaling/policy:Policy"))
+      assert.ok(p.dependencies.includes(target.urn!), `${p.name} goes with the target`);
+  });
+
+  it("leaves scaling registered when only the model changes", async () => {
+    const before = one(await endpoint(), MARKER).inputs;
+    const after = one(
+      await endpoint({ modelDataPrefix: "model-repository/chat-v2" }),
+      MARKER,
+    ).inputs;
+    assert.deepStrictEqual(after, before);
+    const bigger = one(await endpoint({ instanceType: "ml.g5.12xlarge" }), MARKER).inputs;
+    assert.strictEqual(bigger.insecureValue, "ml.g5.12xlarge");
+  });
+
+  it("has no parameter for serverless endpoints, which have no instance type", async () => {
+    const res = await resourcesOf(
+      () =>
+        new SageMakerEndpoint("spiky", {
+          modelBucketArn: base.modelBucketArn,
+          modelDataTarball: "models/small.tar.gz",
+          imageUri: "123456789012.dkr.ecr.us-east-1.amazonaws.com/cpu:1",
+          mode: "serverless",
+          serverlessMemoryMb: 2048,
+        }),
+    );
+    assert.strictEqual(ofType(res, MARKER).length, 0);
+  });
+});

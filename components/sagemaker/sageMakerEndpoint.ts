@@ -89,6 +89,15 @@ export function deploymentConfig(
 }
 
 /**
+ * The options of the parameter that carries an endpoint's instance type: a change replaces it,
+ * deleting it (and the scaling registered through it) before anything else of the endpoint.
+ */
+export const INSTANCE_TYPE_MARKER_OPTIONS: pulumi.CustomResourceOptions = {
+  replaceOnChanges: ["insecureValue"],
+  deleteBeforeReplace: true,
+};
+
+/**
  * A SageMaker inference endpoint (real-time, asynchronous or serverless) serving a model from the
  * model store: the model with a least-privilege execution role, the endpoint configuration, the
  * endpoint with deployment guardrails that roll back on its own alarms, the autoscaling that
@@ -427,6 +436,30 @@ export class SageMakerEndpoint extends pulumi.ComponentResource {
       if (spec.rollback) rollbackAlarms.push(a.name);
     }
 
+    // SageMaker refuses an UpdateEndpoint that changes the instance type of a variant registered
+    // for autoscaling: scaling must be deregistered first and registered again after
+    // (https://docs.aws.amazon.com/sagemaker/latest/dg/endpoint-scaling.html). This parameter
+    // holds the instance type and is replaced, delete first, when it changes; the scaling target
+    // reads its resource id through it, so Pulumi deletes the target and its policies before the
+    // parameter, and so before the endpoint (which waits for the parameter) is updated; the target
+    // is registered again after the update. A change that keeps the instance type (a new model or
+    // image) leaves scaling registered, which SageMaker allows.
+    const instanceTypeMarker =
+      mode === "serverless"
+        ? undefined
+        : new aws.ssm.Parameter(
+            `${name}-instance-type`,
+            {
+              description: `Instance type of SageMaker endpoint ${endpointName}; replaced to re-register its autoscaling around an instance type change`,
+              type: "String",
+              // Standard parameters cost nothing (https://docs.aws.amazon.com/systems-manager/latest/userguide/parameter-store-advanced-parameters.html).
+              tier: "Standard",
+              insecureValue: args.instanceType as string,
+              tags,
+            },
+            { parent: this, ...INSTANCE_TYPE_MARKER_OPTIONS },
+          );
+
     const endpoint = new aws.sagemaker.Endpoint(
       `${name}-endpoint`,
       {
@@ -436,7 +469,11 @@ export class SageMakerEndpoint extends pulumi.ComponentResource {
         tags,
       },
       // The name is fixed (alarms and the role are scoped to it): a replacement must go first.
-      { parent: this, deleteBeforeReplace: true },
+      {
+        parent: this,
+        deleteBeforeReplace: true,
+        dependsOn: instanceTypeMarker ? [instanceTypeMarker] : [],
+      },
     );
     this.endpointArn = endpoint.arn;
     this.roleArn = role.arn;
@@ -457,7 +494,10 @@ export class SageMakerEndpoint extends pulumi.ComponentResource {
         `${name}-scaling`,
         {
           serviceNamespace: "sagemaker",
-          resourceId: scalingResourceId(endpointName),
+          // Read through the instance type parameter: replaced with it (see above).
+          resourceId: instanceTypeMarker
+            ? instanceTypeMarker.insecureValue.apply(() => scalingResourceId(endpointName))
+            : scalingResourceId(endpointName),
           scalableDimension: serverless
             ? "sagemaker:variant:DesiredProvisionedConcurrency"
             : "sagemaker:variant:DesiredInstanceCount",
