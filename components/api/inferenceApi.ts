@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "crypto";
+import { EndpointMode } from "../sagemaker/endpointArgs";
 import { PolicyDocument } from "../storage/modelStorePolicies";
 import { serviceRole } from "../trust";
 import { Tags } from "../tags";
@@ -23,7 +24,7 @@ export interface InferenceApiArgs {
    * which an async endpoint does not serve, so `async` is refused.
    * @default "realtime"
    */
-  sagemakerEndpointMode?: "realtime" | "async" | "serverless";
+  sagemakerEndpointMode?: EndpointMode;
   /** An internal load balancer to front through a VPC link (TritonFleet.loadBalancerArn). */
   loadBalancerArn?: pulumi.Input<string>;
   /** Its listener port. @default 80 */
