@@ -244,6 +244,25 @@ describe("IAM over every shipped stack", () => {
     }
   });
 
+  it("prod: the EKS controllers act on what they own only", () => {
+    const controllers = iamScenarios(plans.prod.resources)
+      .filter((s) => /^(cluster-autoscaler|aws-load-balancer-controller):/.test(s.description))
+      .map((s) => [s.description, decide(s)]);
+    assert.deepStrictEqual(controllers, [
+      ["cluster-autoscaler: EKS Pod Identity assumes the role", "allow"],
+      ["cluster-autoscaler: resizes its cluster's node groups", "allow"],
+      ["cluster-autoscaler: discovers Auto Scaling groups", "allow"],
+      ["cluster-autoscaler: cannot resize another cluster's groups", "implicit-deny"],
+      ["aws-load-balancer-controller: EKS Pod Identity assumes the role", "allow"],
+      ["aws-load-balancer-controller: creates a load balancer it tags", "allow"],
+      ["aws-load-balancer-controller: deletes a load balancer it owns", "allow"],
+      [
+        "aws-load-balancer-controller: cannot delete a load balancer it does not own",
+        "implicit-deny",
+      ],
+    ]);
+  });
+
   it("prod: the async endpoint writes results only under its own prefix and notifies its topics", () => {
     const batch = iamScenarios(plans.prod.resources).filter((s) =>
       s.description.startsWith("batch:"),

@@ -457,12 +457,104 @@ function apiScenarios(plan: Plan): Scenario[] {
   return out;
 }
 
+/**
+ * The EKS controllers do what their published policies are for, on what they own only: the
+ * cluster autoscaler resizes the Auto Scaling groups tagged `k8s.io/cluster-autoscaler/<cluster>`
+ * (the tag EKS managed node groups carry); the load balancer controller creates load balancers it
+ * tags and deletes only those carrying its `elbv2.k8s.aws/cluster` tag. Each role is assumed by EKS
+ * Pod Identity for its service account.
+ */
+function controllerScenarios(plan: Plan): Scenario[] {
+  const { partition, region, accountId } = plan.scope;
+  const out: Scenario[] = [];
+  for (const association of plan.ofType("aws:eks/podIdentityAssociation:PodIdentityAssociation")) {
+    const role = plan.roleByArn(association.inputs.roleArn);
+    if (!role) continue;
+    const account = String(association.inputs.serviceAccount ?? "");
+    const cluster = String(association.inputs.clusterName ?? "");
+    const caller = roleCaller(plan, role);
+    const identity = plan.identityPolicies(role);
+    const scenario = (
+      description: string,
+      expect: Scenario["expect"],
+      request: Omit<Request, "principal">,
+    ): Scenario => ({
+      resource: role.name,
+      description: `${account}: ${description}`,
+      request: { principal: caller, ...request },
+      policies: { identity },
+      expect,
+    });
+    out.push({
+      resource: role.name,
+      description: `${account}: EKS Pod Identity assumes the role`,
+      request: {
+        principal: { kind: "service", id: "pods.eks.amazonaws.com" },
+        action: "sts:AssumeRole",
+        resource: plan.roleArn(role),
+        context: {
+          "aws:SourceAccount": accountId,
+          "aws:SourceArn": `arn:${partition}:eks:${region}:${accountId}:cluster/${cluster}`,
+        },
+      },
+      policies: { resource: plan.trustPolicy(role) },
+      expect: "allow",
+    });
+    const asg = `arn:${partition}:autoscaling:${region}:${accountId}:autoScalingGroup:uuid:autoScalingGroupName/eks-gpu`;
+    if (account === "cluster-autoscaler") {
+      const owned = { [`aws:ResourceTag/k8s.io/cluster-autoscaler/${cluster}`]: "owned" };
+      out.push(
+        scenario("resizes its cluster's node groups", "allow", {
+          action: "autoscaling:SetDesiredCapacity",
+          resource: asg,
+          context: owned,
+        }),
+        scenario("discovers Auto Scaling groups", "allow", {
+          action: "autoscaling:DescribeAutoScalingGroups",
+          resource: "*",
+        }),
+        scenario("cannot resize another cluster's groups", "deny", {
+          action: "autoscaling:SetDesiredCapacity",
+          resource: asg,
+          context: { "aws:ResourceTag/k8s.io/cluster-autoscaler/another": "owned" },
+        }),
+      );
+    }
+    if (account === "aws-load-balancer-controller") {
+      const lb = `arn:${partition}:elasticloadbalancing:${region}:${accountId}:loadbalancer/app/k8s-ingress/0123456789abcdef`;
+      const tag = "elbv2.k8s.aws/cluster";
+      out.push(
+        scenario("creates a load balancer it tags", "allow", {
+          action: "elasticloadbalancing:CreateLoadBalancer",
+          resource: "*",
+          context: { [`aws:RequestTag/${tag}`]: cluster },
+        }),
+        scenario("deletes a load balancer it owns", "allow", {
+          action: "elasticloadbalancing:DeleteLoadBalancer",
+          resource: lb,
+          context: { [`aws:ResourceTag/${tag}`]: cluster },
+        }),
+        scenario("cannot delete a load balancer it does not own", "deny", {
+          action: "elasticloadbalancing:DeleteLoadBalancer",
+          resource: lb,
+        }),
+      );
+    }
+  }
+  return out;
+}
+
 /** The scenario table of a plan. */
 export function iamScenarios(resources: PlanResource[]): Scenario[] {
   const scope = scopeOf(resources);
   if (!scope) return [];
   const plan = new Plan(resources, scope);
-  return [...sagemakerScenarios(plan), ...alarmTopicScenarios(plan), ...apiScenarios(plan)];
+  return [
+    ...sagemakerScenarios(plan),
+    ...alarmTopicScenarios(plan),
+    ...apiScenarios(plan),
+    ...controllerScenarios(plan),
+  ];
 }
 
 /** The decision of one scenario, or the evaluator's reason it cannot decide. */
