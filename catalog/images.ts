@@ -275,11 +275,21 @@ export function tritonImageProblems(
 }
 
 /**
- * Whether a Triton image can serve on Inferentia (Neuron devices): only the `neuron` flavour,
- * which is built with the Neuron runtime. NVIDIA's NGC images cannot.
+ * Whether a Triton image can serve on Neuron devices (Inferentia, Trainium): only the `neuron`
+ * flavour, built with the Neuron runtime and pushed to a repository of your own. NVIDIA's NGC images
+ * have no Neuron runtime (triton-inference-server/python_backend `inferentia/README.md` installs it
+ * into a running container), so they never do, whatever the flavour says.
  */
-export function imageServesNeuron(choice: TritonImageChoice): boolean {
-  return choice.flavour === "neuron" && choice.repository !== undefined;
+export function imageServesNeuron(image: {
+  repository?: string;
+  tag?: string;
+  flavour?: TritonFlavour;
+}): boolean {
+  return (
+    image.flavour === "neuron" &&
+    image.repository !== undefined &&
+    image.repository !== NGC_TRITON.repository
+  );
 }
 
 /** The ECR domain of a region (China regions use amazonaws.com.cn). */

@@ -217,6 +217,10 @@ describe("Triton image flavours and the stack's own ECR images", function () {
     );
     assert.strictEqual(imageServesNeuron({ flavour: "base" }), false);
     assert.strictEqual(imageServesNeuron({ flavour: "neuron" }), false);
+    assert.strictEqual(
+      imageServesNeuron({ flavour: "neuron", repository: NGC_TRITON.repository, tag: "26.07-py3" }),
+      false,
+    );
   });
 
   it("refuses image choices that cannot work, naming the key", async () => {
