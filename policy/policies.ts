@@ -4,10 +4,12 @@ import { COST_POLICIES } from "./costPolicies";
 import { INSTANCE_POLICIES } from "./instancePolicies";
 import { SECURITY_POLICIES } from "./securityPolicies";
 import { TAG_POLICIES } from "./tagPolicies";
+import { WHOLE_STACK_POLICIES } from "./wholeStackPolicies";
 
 export const ALL_POLICIES: Policies = [
   ...COST_POLICIES,
   ...INSTANCE_POLICIES,
   ...SECURITY_POLICIES,
   ...TAG_POLICIES,
+  ...WHOLE_STACK_POLICIES,
 ];
