@@ -27,6 +27,7 @@ export function asCaptured(resources: PolicyResource[]): CapturedResource[] {
 function stackPolicy(
   name: string,
   description: string,
+  appliesTo: { types: string[]; reason: string },
   check: (resources: CapturedResource[]) => Finding[],
 ): StackValidationPolicy {
   return {
@@ -34,6 +35,8 @@ function stackPolicy(
     description,
     enforcementLevel: "mandatory",
     validateStack: (args, reportViolation) => {
+      if (!args.resources.some((r) => appliesTo.types.includes(r.type)))
+        return args.notApplicable(appliesTo.reason);
       const resources = asCaptured(args.resources);
       for (const f of check(resources)) {
         const urn = args.resources.find((r) => r.name === f.resource)?.urn;
@@ -47,11 +50,20 @@ export const WHOLE_STACK_POLICIES: StackValidationPolicy[] = [
   stackPolicy(
     "pods-schedule",
     "Every pod the stack deploys lands on a node group the stack creates, with the accelerators a device plugin advertises there.",
+    {
+      types: [
+        "kubernetes:helm.sh/v3:Release",
+        "kubernetes:batch/v1:Job",
+        "kubernetes:apps/v1:Deployment",
+      ],
+      reason: "the stack deploys no pods",
+    },
     (resources) => checkScheduling(resources),
   ),
   stackPolicy(
     "deployer-and-nodes-reach-aws",
     "The deployer reaches each cluster's API, and private instances reach ECR, S3 and STS.",
+    { types: ["eks:index:Cluster", "awsx:ec2:Vpc"], reason: "the stack has no cluster and no VPC" },
     checkReachability,
   ),
 ];
