@@ -5,6 +5,9 @@
  * package had before.
  */
 import * as assert from "assert";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import * as k8s from "@pulumi/kubernetes";
 import {
   CLUSTER_AUTOSCALER_CHARTS,
@@ -14,6 +17,7 @@ import {
 } from "../catalog/kubernetes";
 import { AMI_SSM_PARAMETERS, imageServesNeuron, NGC_TRITON } from "../catalog/images";
 import {
+  AcceleratorNodeGroup,
   ClusterAddons,
   GpuCluster,
   SharedModelCache,
@@ -25,6 +29,8 @@ import { loadBalancerControllerPolicy } from "../components/eks/addonPolicies";
 import { apiAccessPaths } from "../components/eks/gpuCluster";
 import { ConfigError, parseStackConfig } from "../programs/config";
 import { CapturedResource } from "../offline/engine";
+import { projectRoot } from "../offline/plan";
+import { main as planMain } from "../scripts/plan";
 import { assertThrowsWith, one, ofType, resourcesOf } from "./helpers";
 import { PUBLISHED_LBC_POLICY_V2_13_3 } from "./published/loadBalancerControllerPolicy";
 
@@ -47,6 +53,43 @@ const GPU_GROUP = { name: "gpu", instanceTypes: ["g5.2xlarge"] };
 
 /** Whether `r` waits for `dep` (an input or `dependsOn`). */
 const waitsFor = (r: CapturedResource, dep: CapturedResource) => r.dependencies.includes(dep.urn!);
+
+/** `npm run plan -- <stack>` on the shipped dev stack file changed by `edit`, in this process. */
+async function planEditedDev(edit: (yaml: string) => string) {
+  const dev = fs.readFileSync(path.join(projectRoot(), "Pulumi.dev.yaml"), "utf8");
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "llm-infra-first-deploy-"));
+  fs.writeFileSync(path.join(dir, "Pulumi.edited.yaml"), edit(dev));
+  let stdout = "";
+  let stderr = "";
+  const code = await planMain(["edited", "--dir", dir], {
+    out: (x) => void (stdout += x),
+    err: (x) => void (stderr += x),
+  });
+  return { code, stdout, stderr };
+}
+
+describe("first deploy: the plan refuses the shipped dev stack as it was", () => {
+  it("exits 2 naming llm-infra:eks.publicAccessCidrs when the cluster API has no way in", async () => {
+    const r = await planEditedDev((y) => {
+      assert.ok(y.includes("    privateAccessCidrs: [10.0.0.0/16]\n"));
+      return y.replace("    privateAccessCidrs: [10.0.0.0/16]\n", "");
+    });
+    assert.deepStrictEqual([r.code, r.stdout], [2, ""]);
+    assert.match(r.stderr, /llm-infra:eks\.publicAccessCidrs is required/);
+  });
+
+  it("exits 2 naming the node group's instanceTypes for a group of two sizes", async () => {
+    const r = await planEditedDev((y) => {
+      assert.ok(y.includes("instanceTypes: [g5.xlarge]"));
+      return y.replace("instanceTypes: [g5.xlarge]", "instanceTypes: [g5.xlarge, g5.2xlarge]");
+    });
+    assert.strictEqual(r.code, 2);
+    assert.match(
+      r.stderr,
+      /llm-infra:eks\.nodeGroups\[0\]\.instanceTypes must all have the same vCPUs and memory/,
+    );
+  });
+});
 
 describe("first deploy: the deployer reaches the cluster API", () => {
   it("refuses a stack that deploys Kubernetes objects with no way in, naming the key", () => {
@@ -115,6 +158,24 @@ describe("first deploy: the deployer reaches the cluster API", () => {
 });
 
 describe("first deploy: add-ons land on our nodes and match the cluster", () => {
+  it("tags GPU groups with the node-template labels the autoscaler scales from zero with", async () => {
+    const res = await resourcesOf(
+      () =>
+        new AcceleratorNodeGroup("gpu", {
+          clusterName: "c1",
+          nodeRoleArn: "arn:aws:iam::123456789012:role/nodes",
+          subnetIds: ["subnet-1"],
+          instanceTypes: ["g5.2xlarge"],
+        }),
+    );
+    const tags = one(res, "aws:eks/nodeGroup:NodeGroup").inputs.tags as Record<string, string>;
+    const prefix = "k8s.io/cluster-autoscaler/node-template/label/";
+    assert.deepStrictEqual(
+      [tags[`${prefix}nvidia.com/gpu.present`], tags[`${prefix}k8s.amazonaws.com/accelerator`]],
+      ["true", "nvidia-a10g"],
+    );
+  });
+
   it("replaces the NVIDIA device plugin's default affinity with one on our node labels", () => {
     const v = addonValues({ clusterName: "c", region: "r", vpcId: "v" }).nvidiaDevicePlugin;
     assert.deepStrictEqual(

@@ -347,15 +347,20 @@ export function checkScheduling(
     for (const node of nodes)
       if (!misfit(plugin, node, advertised)) advertised.add(`${node.group}/${plugin.advertises}`);
   }
+  const unadvertised = new Map<string, { resource: string; types: string[] }>();
   for (const node of nodes) {
     const r = node.accelerator?.resource;
-    if (r && !advertised.has(`${node.group}/${r}`))
-      findings.push({
-        check: CHECK,
-        resource: node.group,
-        message: `node group ${node.group} (${node.instanceType}) has ${r} devices but no device plugin lands on it, so ${r} is never advertised`,
-      });
+    if (!r || advertised.has(`${node.group}/${r}`)) continue;
+    const entry = unadvertised.get(node.group) ?? { resource: r, types: [] };
+    entry.types.push(node.instanceType);
+    unadvertised.set(node.group, entry);
   }
+  for (const [group, { resource: r, types }] of unadvertised)
+    findings.push({
+      check: CHECK,
+      resource: group,
+      message: `node group ${group} (${types.join(", ")}) has ${r} devices but no device plugin lands on it, so ${r} is never advertised`,
+    });
   for (const pod of pods) {
     const reasons = nodes.map((n) => ({ n, why: misfit(pod, n, advertised) }));
     if (reasons.some((x) => x.why === undefined)) continue;
