@@ -137,7 +137,7 @@ export function spotWarning(
   instanceTypes: string[],
 ): string | undefined {
   if (capacityType !== "SPOT" || instanceTypes.length > 1) return undefined;
-  return `spot node group ${name} has one instance type; list several of the same accelerator size so spot capacity can be found`;
+  return `spot node group ${name} has one instance type; list several types with the same accelerators, vCPUs and memory so spot capacity can be found`;
 }
 
 export function nodeCounts(args: AcceleratorNodeGroupArgs): {
