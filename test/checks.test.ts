@@ -119,6 +119,21 @@ describe("whole-stack checks", function () {
     );
   });
 
+  it("report a chart that does not render instead of failing", () => {
+    const resources = clone(reports.dev.resources);
+    const triton = named(resources, "triton-release");
+    (triton.inputs.values as Values).modelRepository = { mode: "nfs" };
+    const findings = checkScheduling(resources);
+    assert.deepStrictEqual(
+      findings.map((f) => f.resource),
+      ["triton-release"],
+    );
+    assert.match(
+      findings[0].message,
+      /^helm template .*charts\/triton failed: [\s\S]*modelRepository.mode/,
+    );
+  });
+
   it("merge release values over chart defaults the way Helm does", () => {
     assert.deepStrictEqual(
       mergeValues(

@@ -160,7 +160,13 @@ export function podTemplates(
     const chart = String(r.inputs.chart ?? "");
     const version = String(r.inputs.version ?? "");
     if (fs.existsSync(path.join(chart, "Chart.yaml"))) {
-      const manifests = render(chart, r.inputs.values, String(r.inputs.namespace ?? "default"));
+      let manifests: Obj[];
+      try {
+        manifests = render(chart, r.inputs.values, String(r.inputs.namespace ?? "default"));
+      } catch (e) {
+        findings.push({ check: CHECK, resource: r.name, message: (e as Error).message });
+        continue;
+      }
       for (const m of manifests.filter((x) => POD_KINDS.includes(String(x.kind)))) {
         pods.push({
           resource: r.name,
