@@ -9,6 +9,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as k8s from "@pulumi/kubernetes";
+import { ADDON_SCHEDULING } from "../catalog/addonScheduling";
 import {
   CLUSTER_AUTOSCALER_CHARTS,
   EKS_KUBERNETES_VERSIONS,
@@ -199,7 +200,13 @@ describe("first deploy: add-ons land on our nodes and match the cluster", () => 
         `Kubernetes ${version} runs autoscaler ${chart.imageTag}`,
       );
       assert.strictEqual(chart.version, CLUSTER_AUTOSCALER_CHARTS[version].version);
+      assert.ok(
+        ADDON_SCHEDULING[chart.chart]?.[chart.version],
+        `scheduling facts for ${chart.chart} ${chart.version}`,
+      );
     }
+    for (const pin of Object.values(HELM_CHARTS).filter((c) => c.chart !== "cluster-autoscaler"))
+      assert.ok(ADDON_SCHEDULING[pin.chart]?.[pin.version], `scheduling facts for ${pin.chart}`);
     assert.notStrictEqual(clusterAutoscalerChart("1.35").version, "9.46.6", "9.46.6 ships 1.32");
     const res = await resourcesOf(() => {
       const provider = new k8s.Provider("k8s", { kubeconfig: "{}" });
