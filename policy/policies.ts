@@ -6,6 +6,7 @@ import { INSTANCE_POLICIES } from "./instancePolicies";
 import { SECURITY_POLICIES } from "./securityPolicies";
 import { TAG_POLICIES } from "./tagPolicies";
 import { WORKLOAD_POLICIES } from "./workloadPolicies";
+import { WHOLE_STACK_POLICIES } from "./wholeStackPolicies";
 
 export const ALL_POLICIES: Policies = [
   ...COST_POLICIES,
@@ -14,4 +15,5 @@ export const ALL_POLICIES: Policies = [
   ...IAM_POLICIES,
   ...TAG_POLICIES,
   ...WORKLOAD_POLICIES,
+  ...WHOLE_STACK_POLICIES,
 ];

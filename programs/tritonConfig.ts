@@ -24,6 +24,7 @@ export type TritonConfig = Pick<
   | "ingressScheme"
   | "certificateArn"
   | "ingressGrpc"
+  | "ingressIdleTimeoutSeconds"
   | "imageTag"
   | "imageFlavour"
 > & {
@@ -56,6 +57,7 @@ export function parseTritonConfig(
     "ingressScheme",
     "certificateArn",
     "ingressGrpc",
+    "ingressIdleTimeoutSeconds",
     "imageTag",
     "imageFlavour",
     "imageRepository",
@@ -87,6 +89,7 @@ export function parseTritonConfig(
     ingressScheme: r.string("ingressScheme"),
     certificateArn: r.string("certificateArn"),
     ingressGrpc: r.boolean("ingressGrpc"),
+    ingressIdleTimeoutSeconds: r.number("ingressIdleTimeoutSeconds"),
     imageTag: r.string("imageTag"),
   };
   const image = readImageConfig(

@@ -3,6 +3,8 @@ import * as pulumi from "@pulumi/pulumi";
 import {
   AMI_SSM_PARAMETERS,
   TritonFlavour,
+  imageServesNeuron,
+  splitImageUri,
   tritonImage,
   tritonImageProblems,
 } from "../../catalog/images";
@@ -78,6 +80,23 @@ export function validateTritonFleetArgs(args: TritonFleetArgs): ArgError[] {
         propertyPath: "modelRequirements",
         reason: `the model needs ${fit.requiredGib.toFixed(1)} GiB of accelerator memory but ${args.instanceType} has ${fit.availableGib.toFixed(1)} GiB`,
       });
+  }
+  // A whole `image` is judged by its repository and tag alone (no flavour: never Neuron-built as
+  // far as the catalog knows); otherwise by the flavour and whether it comes from your repository.
+  const neuronReady =
+    args.image !== undefined
+      ? imageServesNeuron(splitImageUri(args.image))
+      : imageServesNeuron({
+          flavour: args.imageFlavour,
+          repository: args.imageRepository === undefined ? undefined : "your repository",
+          tag: args.imageTag,
+        });
+  if (spec?.accelerator?.kind === "neuron" && !neuronReady) {
+    const what = args.image ?? `the ${args.imageFlavour ?? "base"} Triton image`;
+    errors.push({
+      propertyPath: args.image !== undefined ? "image" : "imageFlavour",
+      reason: `${args.instanceType} has Neuron devices, and ${what} has no Neuron runtime (NVIDIA's NGC Triton images serve NVIDIA GPUs only); give a Neuron-built Triton image (imageFlavour neuron, imageRepository, imageTag)`,
+    });
   }
   for (const [i, t] of (args.extraInstanceTypes ?? []).entries()) {
     const other = findInstance(t);
