@@ -15,6 +15,7 @@ const STACK = {
   "llm-infra:environment": "staging",
   "llm-infra:tags": { team: "ml", costCenter: "1" },
   "llm-infra:eks": {
+    privateAccessCidrs: ["10.0.0.0/16"],
     nodeGroups: [
       { name: "gpu", instanceTypes: ["g5.xlarge"], minSize: 1, desiredSize: 1, maxSize: 2 },
       NEURON_GROUP,
@@ -56,6 +57,7 @@ describe("whole-stack check: idle accelerators", function () {
     const zero = await planConfig("staging", {
       ...STACK,
       "llm-infra:eks": {
+        privateAccessCidrs: ["10.0.0.0/16"],
         nodeGroups: [
           { name: "gpu", instanceTypes: ["g5.xlarge"], minSize: 1, desiredSize: 1, maxSize: 2 },
           { ...NEURON_GROUP, minSize: 0, desiredSize: 0 },

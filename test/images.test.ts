@@ -43,6 +43,7 @@ const ALL_PATHS = {
     ],
   },
   "llm-infra:eks": {
+    privateAccessCidrs: ["10.0.0.0/16"],
     nodeGroups: [
       { name: "gpu", instanceTypes: ["g5.2xlarge"], minSize: 1, desiredSize: 1, maxSize: 2 },
     ],
@@ -178,6 +179,7 @@ describe("Triton image flavours and the stack's own ECR images", function () {
     const { resources: r } = await planConfig("staging", {
       ...BASE,
       "llm-infra:eks": {
+        privateAccessCidrs: ["10.0.0.0/16"],
         nodeGroups: [
           {
             name: "neuron",

@@ -92,9 +92,13 @@ export function validateTritonFleetArgs(args: TritonFleetArgs): ArgError[] {
           tag: args.imageTag,
         });
   if (spec?.accelerator?.kind === "neuron" && !neuronReady) {
-    const what = args.image ?? `the ${args.imageFlavour ?? "base"} Triton image`;
+    const what =
+      args.image ??
+      (args.imageRepository !== undefined || args.imageFlavour === "neuron"
+        ? `the ${args.imageFlavour ?? "base"} Triton image`
+        : fleetImage(args));
     errors.push({
-      propertyPath: args.image !== undefined ? "image" : "imageFlavour",
+      propertyPath: "image",
       reason: `${args.instanceType} has Neuron devices, and ${what} has no Neuron runtime (NVIDIA's NGC Triton images serve NVIDIA GPUs only); give a Neuron-built Triton image (imageFlavour neuron, imageRepository, imageTag)`,
     });
   }

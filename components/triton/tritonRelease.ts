@@ -118,6 +118,14 @@ export function tritonImage(
   });
 }
 
+/** The image as an error message names it. */
+function shownImage(args: TritonReleaseArgs, ownRepository: string | undefined): string {
+  if (ownRepository !== undefined) return `${ownRepository}:${args.imageTag ?? "?"}`;
+  if (args.imageFlavour === "neuron") return "NVIDIA's NGC Triton";
+  const image = tritonImage(args);
+  return `${image.repository}:${image.tag}`;
+}
+
 export function validateTritonReleaseArgs(args: TritonReleaseArgs): ArgError[] {
   const errors: ArgError[] = [];
   const spec = findInstance(args.instanceType);
@@ -201,7 +209,7 @@ export function validateTritonReleaseArgs(args: TritonReleaseArgs): ArgError[] {
   )
     errors.push({
       propertyPath: "instanceType",
-      reason: `${args.instanceType} has Neuron devices, and ${ownRepository ?? "NVIDIA's NGC Triton image"} with imageFlavour ${args.imageFlavour ?? "base"} has no Neuron runtime (NVIDIA's NGC Triton images serve NVIDIA GPUs only); give a Neuron-built Triton image (imageFlavour neuron, imageRepository, imageTag)`,
+      reason: `${args.instanceType} has Neuron devices, and ${shownImage(args, ownRepository)} has no Neuron runtime (NVIDIA's NGC Triton images serve NVIDIA GPUs only); give a Neuron-built Triton image (imageFlavour neuron, imageRepository, imageTag)`,
     });
   if (spec && !spec.accelerator)
     errors.push({
