@@ -99,6 +99,8 @@ export interface CostEstimate {
   warnings: string[];
   /** Resource types the estimator has no rule for, with how many of each. */
   unpriced: { type: string; count: number }[];
+  /** The Savings Plans the figures are discounted by. */
+  savingsPlans: SavingsPlansConfig;
 }
 
 /** The Savings Plans the account holds (No Upfront), applied to the lines they cover. */
@@ -873,5 +875,6 @@ export function estimateMonthlyCost(
     lines,
     warnings: [...ctx.warnings],
     unpriced: [...unpriced].map(([type, count]) => ({ type, count })),
+    savingsPlans: ctx.savingsPlans,
   };
 }
