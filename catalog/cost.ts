@@ -566,7 +566,7 @@ export function forcedNodes(
     forced.idle += nodes(scaling ? num(hpa.minReplicas, replicas) : replicas);
     forced.expected += nodes(replicas);
     forced.peak += nodes(scaling ? num(hpa.maxReplicas, replicas) : replicas);
-    forced.by.push(`${release.name}: ${replicas} x ${perPod} accelerator(s)`);
+    if (forced.peak > 0) forced.by.push(`${release.name}: ${replicas} x ${perPod} accelerator(s)`);
   }
   return forced;
 }

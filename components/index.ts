@@ -22,3 +22,4 @@ export * from "./eks/sharedModelCache";
 export * from "./triton/tritonRelease";
 export * from "./ec2/tritonFleet";
 export * from "./api/inferenceApi";
+export * from "./schedule/offHoursSchedule";

@@ -189,6 +189,10 @@ export function autoscalerTags(
 export class AcceleratorNodeGroup extends pulumi.ComponentResource {
   /** The EKS managed node group's name. */
   public readonly nodeGroupName: pulumi.Output<string>;
+  /** The Auto Scaling group EKS runs the nodes in (for scheduled scaling). */
+  public readonly autoScalingGroupName: pulumi.Output<string>;
+  /** The group's min, desired and max node counts. */
+  public readonly sizes: { min: number; desired: number; max: number };
   /** The EKS AMI type (`AL2023_x86_64_NVIDIA`, ...). */
   public readonly amiType: string;
   /** The Kubernetes labels on every node (`workload-type`, `llm-infra/accelerator`, ...). */
@@ -287,6 +291,11 @@ export class AcceleratorNodeGroup extends pulumi.ComponentResource {
     }
 
     this.nodeGroupName = nodeGroup.nodeGroupName;
-    this.registerOutputs({ nodeGroupName: this.nodeGroupName });
+    this.autoScalingGroupName = asgName;
+    this.sizes = counts;
+    this.registerOutputs({
+      nodeGroupName: this.nodeGroupName,
+      autoScalingGroupName: this.autoScalingGroupName,
+    });
   }
 }

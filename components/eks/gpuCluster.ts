@@ -127,6 +127,8 @@ export class GpuCluster extends pulumi.ComponentResource {
   public readonly provider: k8s.Provider;
   /** The Pod Identity agent: workload roles depend on it. */
   public readonly podIdentityAgent: aws.eks.Addon;
+  /** The node group the cluster's own add-ons run on. */
+  public readonly systemNodeGroup: AcceleratorNodeGroup;
 
   constructor(name: string, args: GpuClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     // Validate before anything is registered: bad input fails at preview, naming the field.
@@ -195,7 +197,7 @@ export class GpuCluster extends pulumi.ComponentResource {
     }
     this.nodeRoleArn = nodeRole.arn;
 
-    new AcceleratorNodeGroup(
+    this.systemNodeGroup = new AcceleratorNodeGroup(
       `${name}-system`,
       {
         clusterName,
