@@ -22,4 +22,3 @@ export * from "./eks/sharedModelCache";
 export * from "./triton/tritonRelease";
 export * from "./ec2/tritonFleet";
 export * from "./api/inferenceApi";
-export * from "./schedule/offHoursSchedule";

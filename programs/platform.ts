@@ -145,13 +145,21 @@ function createOffHoursSchedule(
   const groupOf = (name: string, g: AcceleratorNodeGroup): ScheduledGroup => ({
     name,
     autoScalingGroupName: g.autoScalingGroupName,
-    minSize: g.sizes.min,
-    desiredSize: g.sizes.desired,
-    maxSize: g.sizes.max,
+    minSize: g.minSize,
+    desiredSize: g.desiredSize,
+    maxSize: g.maxSize,
   });
   const groups: ScheduledGroup[] = [];
   if (eks) {
-    if (window.systemNodes) groups.push(groupOf("eks-system", eks.cluster.systemNodeGroup));
+    if (window.systemNodes) {
+      groups.push({
+        name: "eks-system",
+        autoScalingGroupName: eks.cluster.systemAutoScalingGroupName,
+        minSize: eks.cluster.systemMinSize,
+        desiredSize: eks.cluster.systemDesiredSize,
+        maxSize: eks.cluster.systemMaxSize,
+      });
+    }
     config.eks!.nodeGroups.forEach((g, i) => groups.push(groupOf(g.name, eks.nodeGroups[i])));
   }
   if (fleet && config.fleet) {

@@ -191,8 +191,12 @@ export class AcceleratorNodeGroup extends pulumi.ComponentResource {
   public readonly nodeGroupName: pulumi.Output<string>;
   /** The Auto Scaling group EKS runs the nodes in (for scheduled scaling). */
   public readonly autoScalingGroupName: pulumi.Output<string>;
-  /** The group's min, desired and max node counts. */
-  public readonly sizes: { min: number; desired: number; max: number };
+  /** The fewest nodes the group scales in to. */
+  public readonly minSize: number;
+  /** The nodes the group starts with. */
+  public readonly desiredSize: number;
+  /** The most nodes the group scales out to. */
+  public readonly maxSize: number;
   /** The EKS AMI type (`AL2023_x86_64_NVIDIA`, ...). */
   public readonly amiType: string;
   /** The Kubernetes labels on every node (`workload-type`, `llm-infra/accelerator`, ...). */
@@ -292,7 +296,9 @@ export class AcceleratorNodeGroup extends pulumi.ComponentResource {
 
     this.nodeGroupName = nodeGroup.nodeGroupName;
     this.autoScalingGroupName = asgName;
-    this.sizes = counts;
+    this.minSize = counts.min;
+    this.desiredSize = counts.desired;
+    this.maxSize = counts.max;
     this.registerOutputs({
       nodeGroupName: this.nodeGroupName,
       autoScalingGroupName: this.autoScalingGroupName,
