@@ -65,12 +65,13 @@ export function validateOffHoursWindow(w: Omit<OffHoursWindow, "systemNodes">): 
       `workDays must be day names, ranges or lists of MON..SUN such as MON-FRI, got ${JSON.stringify(w.workDays)}`,
     );
   }
-  if (!Number.isInteger(w.startHour) || w.startHour < 0 || w.startHour > 22) {
+  const startValid = Number.isInteger(w.startHour) && w.startHour >= 0 && w.startHour <= 22;
+  if (!startValid) {
     problems.push(`startHour must be an integer from 0 to 22, got ${JSON.stringify(w.startHour)}`);
   }
   if (!Number.isInteger(w.endHour) || w.endHour < 1 || w.endHour > 23) {
     problems.push(`endHour must be an integer from 1 to 23, got ${JSON.stringify(w.endHour)}`);
-  } else if (Number.isInteger(w.startHour) && w.endHour <= w.startHour) {
+  } else if (startValid && w.endHour <= w.startHour) {
     problems.push(`endHour (${w.endHour}) must be after startHour (${w.startHour})`);
   }
   return problems;
