@@ -111,7 +111,10 @@ export interface SavingsPlansConfig {
   sagemaker: SavingsPlanTerm;
 }
 
-export const NO_SAVINGS_PLANS: Readonly<SavingsPlansConfig> = { compute: "none", sagemaker: "none" };
+export const NO_SAVINGS_PLANS: Readonly<SavingsPlansConfig> = {
+  compute: "none",
+  sagemaker: "none",
+};
 
 /** The figures a budget can be checked against. */
 export type CostFigure = "idle" | "expected" | "peak";
@@ -338,9 +341,7 @@ function scheduledPeriods(
     ctx.warnings.add(`the schedule of ${what} is not understood; priced without it`);
     return undefined;
   }
-  return actions
-    .map((a, i) => ({ share: shares[i], sizes: a.sizes }))
-    .filter((p) => p.share > 0);
+  return actions.map((a, i) => ({ share: shares[i], sizes: a.sizes })).filter((p) => p.share > 0);
 }
 
 /** Auto Scaling group schedules on the groups whose name `matches`. */
@@ -356,7 +357,8 @@ function asgActions(ctx: Context, matches: (groupName: string) => boolean) {
       sizes: {
         min: num(x.inputs.minSize, 0),
         max: num(x.inputs.maxSize, 0),
-        desired: typeof x.inputs.desiredCapacity === "number" ? x.inputs.desiredCapacity : undefined,
+        desired:
+          typeof x.inputs.desiredCapacity === "number" ? x.inputs.desiredCapacity : undefined,
       },
     }));
 }
@@ -556,8 +558,7 @@ export function forcedNodes(
     const perPod = num(obj(values.accelerator).count, 0);
     if (perPod <= 0) continue;
     const selector = Object.entries(obj(values.nodeSelector));
-    const lands = (g: ResourceRecord) =>
-      selector.every(([k, v]) => obj(g.inputs.labels)[k] === v);
+    const lands = (g: ResourceRecord) => selector.every(([k, v]) => obj(g.inputs.labels)[k] === v);
     if (groups.find(lands) !== group) continue;
     const replicas = num(values.replicaCount, 1);
     const hpa = obj(values.autoscaling);
@@ -721,7 +722,8 @@ const priceEndpointConfiguration: Pricer = (r, ctx) => {
         );
       }
       const monthly = requests * seconds * gb * rate;
-      const plan = term === "none" ? "" : ` less ${pct(discount)} (SageMaker Savings Plan, ${term})`;
+      const plan =
+        term === "none" ? "" : ` less ${pct(discount)} (SageMaker Savings Plan, ${term})`;
       return line(
         r,
         `serverless variant ${String(v.variantName)}: ${requests.toLocaleString("en-US")} requests x ${seconds} s x ${gb} GB x ${usd(ctx.units.sagemakerServerlessPerGbSecond)}/GB-s${plan} ($0 idle)`,
@@ -756,7 +758,8 @@ const priceEndpointConfiguration: Pricer = (r, ctx) => {
     }
     // Asynchronous: the floor runs all month; instances above it run for the active hours.
     const rate = effectiveRate(ctx, instanceType, "sagemaker", false, r.name);
-    if (!rate) return line(r, `async variant ${String(v.variantName)}: ${instanceType} PRICE UNKNOWN`, 0);
+    if (!rate)
+      return line(r, `async variant ${String(v.variantName)}: ${instanceType} PRICE UNKNOWN`, 0);
     const floorHours = periods.reduce((sum, p) => sum + p.share * p.idle, 0) * HOURS_PER_MONTH;
     const peakHours = periods.reduce((sum, p) => sum + p.share * p.peak, 0) * HOURS_PER_MONTH;
     const active = ctx.assumptions.asyncActiveHoursPerMonth;
@@ -867,7 +870,8 @@ export function estimateMonthlyCost(
       unpriced.set(r.type, (unpriced.get(r.type) ?? 0) + 1);
   }
   for (const [type, count] of unpriced) ctx.warnings.add(`not priced: ${count} x ${type}`);
-  const total = (figure: CostFigure) => round2(lines.reduce((s, l) => s + lineFigure(l, figure), 0));
+  const total = (figure: CostFigure) =>
+    round2(lines.reduce((s, l) => s + lineFigure(l, figure), 0));
   return {
     monthlyUsd: total("expected"),
     idleMonthlyUsd: total("idle"),

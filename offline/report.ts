@@ -96,7 +96,11 @@ export function renderCostTable(report: PlanReport): string[] {
   return [
     row(["IDLE", "EXPECTED", "PEAK"], "RESOURCE", "WHAT IT ASSUMES"),
     ...lines.map((l) => row(amounts(l), l.resource, l.description)),
-    row(["-", "-", "-"].map(() => "-".repeat(width)), "", ""),
+    row(
+      ["-", "-", "-"].map(() => "-".repeat(width)),
+      "",
+      "",
+    ),
     row(amounts(report.cost), "TOTAL", `per month, ${pricingBasis(report)}`),
   ];
 }

@@ -8,7 +8,13 @@
  * by a commitment the pack cannot see.
  */
 import { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
-import { COST_FIGURES, CostFigure, estimateMonthlyCost, figureOf, lineFigure } from "../catalog/cost";
+import {
+  COST_FIGURES,
+  CostFigure,
+  estimateMonthlyCost,
+  figureOf,
+  lineFigure,
+} from "../catalog/cost";
 import { list, obj } from "./resources";
 
 interface BudgetConfig {

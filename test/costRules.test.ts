@@ -213,7 +213,13 @@ describe("cost rules: off-hours schedules", () => {
   });
 
   it("writes the window as Auto Scaling and Application Auto Scaling cron", () => {
-    const w = { timezone: "UTC", workDays: "mon-fri", startHour: 8, endHour: 20, systemNodes: false };
+    const w = {
+      timezone: "UTC",
+      workDays: "mon-fri",
+      startHour: 8,
+      endHour: 20,
+      systemNodes: false,
+    };
     assert.strictEqual(autoScalingRecurrence(w, 20), "0 20 * * MON-FRI");
     assert.strictEqual(applicationAutoScalingSchedule(w, 8), "cron(0 8 ? * MON-FRI *)");
   });
@@ -252,7 +258,9 @@ describe("cost rules: off-hours schedules", () => {
             minSize: 1,
             desiredCapacity: 1,
             maxSize: 2,
-            mixedInstancesPolicy: { launchTemplate: { overrides: [{ instanceType: "g5.xlarge" }] } },
+            mixedInstancesPolicy: {
+              launchTemplate: { overrides: [{ instanceType: "g5.xlarge" }] },
+            },
           },
           { id: "fleet-asg-1" },
         ),

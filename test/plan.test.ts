@@ -357,7 +357,10 @@ describe("offline plan of the shipped stacks", () => {
     const lines = Object.fromEntries(reports.staging.cost.lines.map((l) => [l.resource, l]));
     assert.match(lines["fleet-alb"].description, /application load balancer x 730 h/);
     assert.match(lines["api-api"].description, /1M requests per month x \$3\.5\/M/);
-    assert.match(lines["fleet-asg"].description, /1 \(idle 1, peak 2\) x g5\.xlarge Auto Scaling group/);
+    assert.match(
+      lines["fleet-asg"].description,
+      /1 \(idle 1, peak 2\) x g5\.xlarge Auto Scaling group/,
+    );
   });
 
   it("dev runs one spot GPU group that scales from zero", () => {
@@ -394,7 +397,11 @@ describe("offline plan of the shipped stacks", () => {
       [...expected].sort((a, b) => b - a),
     );
     const c = reports.dev.cost;
-    assert.deepStrictEqual(rows[rows.length - 1], [c.idleMonthlyUsd, c.monthlyUsd, c.peakMonthlyUsd]);
+    assert.deepStrictEqual(rows[rows.length - 1], [
+      c.idleMonthlyUsd,
+      c.monthlyUsd,
+      c.peakMonthlyUsd,
+    ]);
     assert.match(text, /TOTAL\s+per month, on-demand/);
   });
 
