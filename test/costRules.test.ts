@@ -20,6 +20,7 @@ import { PlanReport, listStacks, planStack, projectRoot } from "../offline/plan"
 import { evaluatePolicies } from "../offline/policyEvaluator";
 import { CapturedResource } from "../offline/engine";
 import { monthlyBudget } from "../policy/costPolicies";
+import { toJson } from "../offline/report";
 
 const r = (
   type: string,
@@ -410,6 +411,26 @@ describe("the shipped stacks' cost", () => {
       );
       assert.match(readme, row, `README's cost table row for ${stack}`);
     }
+  });
+
+  it("--json keeps cost.monthlyUsd and adds the idle and peak totals with the same lines", () => {
+    const { cost } = JSON.parse(toJson(reports.dev)) as {
+      cost: {
+        monthlyUsd: number;
+        idleMonthlyUsd: number;
+        peakMonthlyUsd: number;
+        lines: { resource: string; idleMonthlyUsd: number; peakMonthlyUsd: number }[];
+      };
+    };
+    assert.deepStrictEqual(
+      [cost.idleMonthlyUsd, cost.monthlyUsd, cost.peakMonthlyUsd],
+      [145.62, 370.9, 1468.27],
+    );
+    const sum = (k: "idleMonthlyUsd" | "peakMonthlyUsd") =>
+      Math.round(cost.lines.reduce((s, l) => s + l[k], 0) * 100) / 100;
+    assert.deepStrictEqual([sum("idleMonthlyUsd"), sum("peakMonthlyUsd")], [145.62, 1468.27]);
+    const chat = cost.lines.find((l) => l.resource === "chat-config")!;
+    assert.deepStrictEqual([chat.idleMonthlyUsd, chat.peakMonthlyUsd], [0, 1027.84]);
   });
 
   it("the budget checks the figure its pack configuration names", async () => {
