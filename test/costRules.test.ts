@@ -16,7 +16,14 @@ import {
 } from "../catalog/schedule";
 import { SAVINGS_PLANS, SPOT_DISCOUNT } from "../catalog/prices";
 import { ConfigError, parseStackConfig } from "../programs/config";
-import { PlanReport, listStacks, planStack, projectRoot } from "../offline/plan";
+import {
+  PlanReport,
+  listStacks,
+  planConfig,
+  planStack,
+  projectRoot,
+  readStackFile,
+} from "../offline/plan";
 import { evaluatePolicies } from "../offline/policyEvaluator";
 import { CapturedResource } from "../offline/engine";
 import { monthlyBudget } from "../policy/costPolicies";
@@ -373,23 +380,13 @@ describe("the shipped stacks' cost", () => {
       ["gpu-off-hours-down", "0 20 * * MON-FRI", "UTC", 0, 0, 0, true],
       ["gpu-off-hours-up", "0 8 * * MON-FRI", "UTC", 0, 0, 2, true],
     ]);
-    const actions = reports.dev.resources
-      .filter((x) => x.type === "aws:appautoscaling/scheduledAction:ScheduledAction")
-      .map((x) => [x.name, x.inputs.schedule, x.inputs.resourceId, x.inputs.scalableTargetAction]);
-    assert.deepStrictEqual(actions, [
-      [
-        "chat-off-hours-down",
-        "cron(0 20 ? * MON-FRI *)",
-        "endpoint/llm-infra-dev-chat/variant/primary",
-        { minCapacity: 0, maxCapacity: 1 },
-      ],
-      [
-        "chat-off-hours-up",
-        "cron(0 8 ? * MON-FRI *)",
-        "endpoint/llm-infra-dev-chat/variant/primary",
-        { minCapacity: 0, maxCapacity: 1 },
-      ],
-    ]);
+    // The async endpoint's floor is already zero: nothing to schedule.
+    assert.strictEqual(
+      reports.dev.resources.some(
+        (x) => x.type === "aws:appautoscaling/scheduledAction:ScheduledAction",
+      ),
+      false,
+    );
     assert.strictEqual(
       reports.prod.resources.some((x) => x.type === "aws:autoscaling/schedule:Schedule"),
       false,
@@ -431,6 +428,40 @@ describe("the shipped stacks' cost", () => {
     assert.deepStrictEqual([sum("idleMonthlyUsd"), sum("peakMonthlyUsd")], [145.62, 1468.27]);
     const chat = cost.lines.find((l) => l.resource === "chat-config")!;
     assert.deepStrictEqual([chat.idleMonthlyUsd, chat.peakMonthlyUsd], [0, 1027.84]);
+  });
+
+  it("staging with off hours: the fleet stops and the real-time floor drops from 2 to 1", async () => {
+    const raw = readStackFile("staging");
+    const sagemaker = raw["llm-infra:sagemaker"] as { endpoints: Record<string, unknown>[] };
+    raw["llm-infra:sagemaker"] = {
+      endpoints: [{ ...sagemaker.endpoints[0], minInstances: 2, initialInstanceCount: 2 }],
+    };
+    raw["llm-infra:cost"] = {
+      offHours: { timezone: "Europe/Berlin" },
+      savingsPlans: { compute: "1y" },
+    };
+    const report = await planConfig("staging", raw);
+    const asg = report.resources.find((x) => x.type === "aws:autoscaling/group:Group")!;
+    const schedules = report.resources
+      .filter((x) => x.type === "aws:autoscaling/schedule:Schedule")
+      .map((x) => [x.name, x.inputs.autoscalingGroupName === asg.id, x.inputs.timeZone]);
+    assert.deepStrictEqual(schedules, [
+      ["fleet-off-hours-down", true, "Europe/Berlin"],
+      ["fleet-off-hours-up", true, "Europe/Berlin"],
+    ]);
+    const actions = report.resources
+      .filter((x) => x.type === "aws:appautoscaling/scheduledAction:ScheduledAction")
+      .map((x) => [x.name, x.inputs.schedule, x.inputs.scalableTargetAction]);
+    assert.deepStrictEqual(actions, [
+      ["chat-off-hours-down", "cron(0 20 ? * MON-FRI *)", { minCapacity: 1, maxCapacity: 4 }],
+      ["chat-off-hours-up", "cron(0 8 ? * MON-FRI *)", { minCapacity: 2, maxCapacity: 4 }],
+    ]);
+    const line = (name: string) => report.cost.lines.find((l) => l.resource === name)!;
+    // Fleet: 1 x 730 x 60/168 x $1.006 less 25% (Compute 1y) = 196.71; peak 2 = 393.42
+    assert.deepStrictEqual(figures(line("fleet-asg")), [196.71, 196.71, 393.42]);
+    // Chat: 2 for 60/168 of the hours and 1 for the rest, x 730 x $1.515 (no SageMaker plan):
+    // (2 x 0.357143 + 1 x 0.642857) x 1,105.95 = 1,500.93; peak 4 all month = 4,423.80
+    assert.deepStrictEqual(figures(line("chat-config")), [1500.93, 1500.93, 4423.8]);
   });
 
   it("the budget checks the figure its pack configuration names", async () => {

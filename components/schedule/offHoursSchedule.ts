@@ -97,7 +97,12 @@ export class OffHoursSchedule extends pulumi.ComponentResource {
       }
     }
 
-    for (const variant of args.variants ?? []) {
+    // A variant whose floor is already what AWS allows off hours gets no actions.
+    const variants = (args.variants ?? []).filter((v) => {
+      const { off, on } = variantCapacity(v);
+      return off.minCapacity !== on.minCapacity || off.maxCapacity !== on.maxCapacity;
+    });
+    for (const variant of variants) {
       const capacity = variantCapacity(variant);
       for (const edge of edges) {
         new aws.appautoscaling.ScheduledAction(
@@ -116,7 +121,7 @@ export class OffHoursSchedule extends pulumi.ComponentResource {
       }
     }
 
-    this.actionCount = 2 * ((args.groups?.length ?? 0) + (args.variants?.length ?? 0));
+    this.actionCount = 2 * ((args.groups?.length ?? 0) + variants.length);
     this.registerOutputs({});
   }
 }
