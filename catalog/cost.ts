@@ -182,6 +182,9 @@ const FREE_TYPES = new Set<string>([
   "aws:appautoscaling/scheduledAction:ScheduledAction",
   "aws:lb/targetGroupAttachment:TargetGroupAttachment",
   "aws:wafv2/webAclAssociation:WebAclAssociation",
+  // Standard-tier parameters: "No additional charge"
+  // (https://docs.aws.amazon.com/systems-manager/latest/userguide/parameter-store-advanced-parameters.html).
+  "aws:ssm/parameter:Parameter",
 ]);
 
 type Pricer = (r: ResourceRecord, ctx: Context) => CostLine[];

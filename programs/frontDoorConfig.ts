@@ -38,6 +38,7 @@ export type ApiConfig = Pick<
   | "domainName"
   | "certificateArn"
   | "webAclArn"
+  | "manageAccountLoggingRole"
 > & {
   /** A SageMaker endpoint of the stack, or `fleet`. */
   backend: string;
@@ -93,7 +94,7 @@ export function parseFleetConfig(
 
 export function parseApiConfig(
   raw: unknown,
-  ctx: { endpoints: string[]; fleet: boolean },
+  ctx: { endpoints: string[]; fleet: boolean; asyncEndpoints?: string[] },
   problems: string[],
 ): ApiConfig | undefined {
   const prefix = "llm-infra:api";
@@ -107,6 +108,7 @@ export function parseApiConfig(
     "domainName",
     "certificateArn",
     "webAclArn",
+    "manageAccountLoggingRole",
   ]);
   if (!r) return undefined;
   const backend = r.string("backend") ?? "";
@@ -126,7 +128,13 @@ export function parseApiConfig(
     domainName: r.string("domainName"),
     certificateArn: r.string("certificateArn"),
     webAclArn: r.string("webAclArn"),
+    manageAccountLoggingRole: r.boolean("manageAccountLoggingRole"),
   };
+  if (ctx.asyncEndpoints?.includes(backend)) {
+    problems.push(
+      `${r.key("backend")} names the async endpoint ${JSON.stringify(backend)}, which the API's synchronous InvokeEndpoint integration cannot call: front a realtime or serverless endpoint (async clients call InvokeEndpointAsync directly)`,
+    );
+  }
   problems.push(
     ...fromComponent(prefix, validateInferenceApiArgs({ ...config, sagemakerEndpointName: "e" })),
   );
