@@ -5,3 +5,4 @@ export * from "./modelFit";
 export * from "./cost";
 export * from "./kubernetes";
 export * from "./schedule";
+export * from "./addonScheduling";
