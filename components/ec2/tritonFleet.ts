@@ -138,7 +138,7 @@ export function validateTritonFleetArgs(args: TritonFleetArgs): ArgError[] {
   return errors;
 }
 
-export function fleetSize(args: TritonFleetArgs) {
+export function fleetSize(args: Pick<TritonFleetArgs, "minSize" | "desiredSize" | "maxSize">) {
   return { min: args.minSize ?? 1, desired: args.desiredSize ?? 2, max: args.maxSize ?? 4 };
 }
 
