@@ -155,7 +155,7 @@ export const liveVariantSource = {
     try {
       return await readLiveVariant(client, endpointName, variantName);
     } catch (e) {
-      pulumi.log.warn(
+      void pulumi.log.warn(
         `could not read the serving capacity of SageMaker endpoint ${endpointName} (${(e as Error).message}); a configuration change starts the new fleet at initialInstanceCount`,
       );
       return undefined;
