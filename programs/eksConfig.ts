@@ -14,7 +14,11 @@ import {
   validateAcceleratorNodeGroupArgs,
 } from "../components/eks/acceleratorNodeGroup";
 import { ClusterAddonsArgs, validateClusterAddonsArgs } from "../components/eks/clusterAddons";
-import { GpuClusterArgs, validateGpuClusterArgs } from "../components/eks/gpuCluster";
+import {
+  GpuClusterArgs,
+  apiAccessPaths,
+  validateGpuClusterArgs,
+} from "../components/eks/gpuCluster";
 import { fromComponent, readEntryName, readSection } from "./configReader";
 import { RESERVED_NAMES } from "./sagemakerConfig";
 
@@ -35,6 +39,8 @@ export interface EksConfig {
     GpuClusterArgs,
     | "kubernetesVersion"
     | "publicAccessCidrs"
+    | "privateAccessCidrs"
+    | "privateAccessSecurityGroupIds"
     | "adminPrincipalArns"
     | "systemInstanceType"
     | "systemNodeCount"
@@ -53,11 +59,20 @@ const ADDON_BOOLEANS = [
   "metricsServer",
 ] as const;
 
-/** Parses `llm-infra:eks`; undefined when absent. Problems are appended, each naming its key. */
-export function parseEksConfig(raw: unknown, problems: string[]): EksConfig | undefined {
+/**
+ * Parses `llm-infra:eks`; undefined when absent. Problems are appended, each naming its key.
+ * `ctx.triton`: the stack also deploys Triton into the cluster.
+ */
+export function parseEksConfig(
+  raw: unknown,
+  problems: string[],
+  ctx: { triton?: boolean } = {},
+): EksConfig | undefined {
   const r = readSection(PREFIX, raw, problems, [
     "kubernetesVersion",
     "publicAccessCidrs",
+    "privateAccessCidrs",
+    "privateAccessSecurityGroupIds",
     "adminPrincipalArns",
     "systemInstanceType",
     "systemNodeCount",
@@ -69,6 +84,8 @@ export function parseEksConfig(raw: unknown, problems: string[]): EksConfig | un
   const cluster = {
     kubernetesVersion: r.string("kubernetesVersion"),
     publicAccessCidrs: r.strings("publicAccessCidrs"),
+    privateAccessCidrs: r.strings("privateAccessCidrs"),
+    privateAccessSecurityGroupIds: r.strings("privateAccessSecurityGroupIds"),
     adminPrincipalArns: r.strings("adminPrincipalArns"),
     systemInstanceType: r.string("systemInstanceType"),
     systemNodeCount: r.number("systemNodeCount"),
@@ -153,5 +170,32 @@ export function parseEksConfig(raw: unknown, problems: string[]): EksConfig | un
     "syncPrefix",
   ])!;
   const modelCache = { enabled: c.boolean("enabled") ?? true, syncPrefix: c.string("syncPrefix") };
+  const deploys = kubernetesObjects(addons, modelCache.enabled, ctx.triton ?? false);
+  if (deploys.length > 0 && apiAccessPaths(cluster).length === 0) {
+    problems.push(
+      `${PREFIX}.publicAccessCidrs is required: the stack deploys ${deploys.join(", ")} into the cluster from where pulumi up runs, and its API endpoint is private with no deployer admitted; list the deployer's egress CIDRs (not 0.0.0.0/0), or give ${PREFIX}.privateAccessCidrs or ${PREFIX}.privateAccessSecurityGroupIds for a deployer inside the VPC`,
+    );
+  }
   return { cluster, nodeGroups, addons, modelCache };
+}
+
+/** What the stack deploys through the Kubernetes API (Helm releases, the model cache, Triton). */
+export function kubernetesObjects(
+  addons: EksConfig["addons"],
+  modelCache: boolean,
+  triton: boolean,
+): string[] {
+  const helm = [
+    ["nvidiaDevicePlugin", true],
+    ["neuronDevicePlugin", false],
+    ["clusterAutoscaler", true],
+    ["loadBalancerController", true],
+    ["metricsServer", true],
+  ] as const;
+  return [
+    ...helm.filter(([k, byDefault]) => addons[k] ?? byDefault).map(([k]) => `the ${k} release`),
+    ...(addons.gpuMetrics === "dcgm" ? ["the dcgm-exporter release"] : []),
+    ...(modelCache ? ["the model cache"] : []),
+    ...(triton ? ["Triton"] : []),
+  ];
 }

@@ -23,6 +23,7 @@ export type TritonConfig = Pick<
   | "ingressScheme"
   | "certificateArn"
   | "ingressGrpc"
+  | "ingressIdleTimeoutSeconds"
   | "imageTag"
 > & {
   /** The node group Triton runs on. */
@@ -52,6 +53,7 @@ export function parseTritonConfig(
     "ingressScheme",
     "certificateArn",
     "ingressGrpc",
+    "ingressIdleTimeoutSeconds",
     "imageTag",
   ]);
   if (!r) return undefined;
@@ -81,6 +83,7 @@ export function parseTritonConfig(
     ingressScheme: r.string("ingressScheme"),
     certificateArn: r.string("certificateArn"),
     ingressGrpc: r.boolean("ingressGrpc"),
+    ingressIdleTimeoutSeconds: r.number("ingressIdleTimeoutSeconds"),
     imageTag: r.string("imageTag"),
   };
   if (config.modelRepositoryMode === "efs" && !ctx.eks.modelCache.enabled) {
