@@ -8,7 +8,12 @@
  * `region_availability.md`; NVIDIA's Triton compatibility matrix for the NGC tags.
  */
 
-/** The DLC registry account per region (the same for every DLC repository in these regions). */
+/**
+ * The DLC registry account per region (the same for every DLC repository in these regions).
+ * Checked again 2026-12-01 for the SageMaker Triton image against aws/sagemaker-python-sdk
+ * `src/sagemaker/image_uri_config/sagemaker-tritonserver.json` (versions 23.12 to 24.09): the same
+ * accounts in every region listed, and only `-py3` tags (no vLLM or TensorRT-LLM build).
+ */
 export const DLC_ACCOUNTS: Readonly<Record<string, string>> = {
   "us-east-1": "763104351884",
   "us-east-2": "763104351884",
@@ -130,27 +135,161 @@ export const SERVING_IMAGES: Readonly<Record<ServingImage, ImageFamily>> = {
   },
 };
 
+/**
+ * Triton image flavours: which backends the image ships, what it runs on and where it comes from.
+ *
+ * - `base`: NGC `<version>-py3`, the supported backends of the Triton project (TensorRT, ONNX
+ *   Runtime, TensorFlow, PyTorch, OpenVINO, Python, DALI, FIL), per
+ *   triton-inference-server/backend README "Where can I find all the backends that are available
+ *   for Triton?".
+ * - `vllm`: NGC `<version>-vllm-python-py3`, the vLLM and Python backends, published since 23.10
+ *   (triton-inference-server/vllm_backend README, "Option 1. Use the Pre-Built Docker Container").
+ * - `trtllm`: NGC `<version>-trtllm-python-py3`, the TensorRT-LLM and Python backends only
+ *   (triton-inference-server/tensorrtllm_backend README, "Starting with Triton 23.10 release,
+ *   Triton includes a container with the TensorRT-LLM Backend and Python Backend"; the maintainers
+ *   confirm in tensorrtllm_backend issue #401 that the image has no other backends).
+ * - `neuron`: Triton with the Python backend and the Neuron runtime for Inferentia, built by the
+ *   user (triton-inference-server/python_backend `inferentia/README.md`, "Using Triton with
+ *   Inferentia") and pushed to the stack's own ECR repository: NVIDIA publishes no Neuron build.
+ *
+ * Every Triton image also runs ensembles (`platform: "ensemble"`), which the server core schedules.
+ */
+export const TritonFlavour = {
+  Base: "base",
+  Vllm: "vllm",
+  TensorRtLlm: "trtllm",
+  Neuron: "neuron",
+} as const;
+export type TritonFlavour = (typeof TritonFlavour)[keyof typeof TritonFlavour];
+
+export interface TritonFlavourSpec {
+  /** The NGC tag suffix; none for a flavour NVIDIA does not publish. */
+  ngcSuffix?: string;
+  /** The backends (`backend: "..."` in config.pbtxt) the image has. */
+  backends: readonly string[];
+  /** The platforms (`platform: "..."`) the image has. */
+  platforms: readonly string[];
+  accelerator: "nvidia" | "neuron";
+}
+
+export const TRITON_FLAVOURS: Readonly<Record<TritonFlavour, TritonFlavourSpec>> = {
+  base: {
+    ngcSuffix: "py3",
+    backends: [
+      "tensorrt",
+      "onnxruntime",
+      "tensorflow",
+      "pytorch",
+      "openvino",
+      "python",
+      "dali",
+      "fil",
+    ],
+    platforms: [
+      "tensorrt_plan",
+      "onnxruntime_onnx",
+      "tensorflow_graphdef",
+      "tensorflow_savedmodel",
+      "pytorch_libtorch",
+      "ensemble",
+    ],
+    accelerator: "nvidia",
+  },
+  vllm: {
+    ngcSuffix: "vllm-python-py3",
+    backends: ["vllm", "python"],
+    platforms: ["ensemble"],
+    accelerator: "nvidia",
+  },
+  trtllm: {
+    ngcSuffix: "trtllm-python-py3",
+    backends: ["tensorrtllm", "python"],
+    platforms: ["ensemble"],
+    accelerator: "nvidia",
+  },
+  neuron: { backends: ["python"], platforms: ["ensemble"], accelerator: "neuron" },
+};
+
 /** NVIDIA's Triton images on NGC, for EKS and EC2 (not SageMaker). */
 export const NGC_TRITON = {
   repository: "nvcr.io/nvidia/tritonserver",
   defaultVersion: "26.07",
   /** Tag for a version and flavour: base (`26.07-py3`), vLLM or TensorRT-LLM backends. */
   tag(version: string, flavour: "base" | "vllm" | "trtllm" = "base"): string {
-    const suffix = { base: "py3", vllm: "vllm-python-py3", trtllm: "trtllm-python-py3" }[flavour];
-    return `${version}-${suffix}`;
+    return `${version}-${TRITON_FLAVOURS[flavour].ngcSuffix}`;
   },
 } as const;
 
+/** Where a Triton image comes from: NVIDIA's NGC registry, or an ECR repository of the stack. */
+export interface TritonImageChoice {
+  /** @default "base" */
+  flavour?: TritonFlavour;
+  /** An image repository (an ECR repository URL of the stack); NGC when absent. */
+  repository?: string;
+  /** The tag; the catalog's NGC tag of the flavour when absent (required for `neuron`). */
+  tag?: string;
+}
+
 /**
- * Whether a Triton image can serve on Neuron devices (Inferentia, Trainium). NVIDIA's NGC images
- * have no Neuron runtime or compiler: Triton's Inferentia guide installs them into a running NGC
- * container with its own setup scripts (triton-inference-server/python_backend
- * inferentia/README.md, "Inferentia setup"). The only answer today is "no"; Neuron-built images
- * answer "yes" once the catalog knows them.
+ * The Triton image for a choice: `{ repository, tag }`. NGC when no repository is given (the
+ * `neuron` flavour has no NGC build, so it needs one); the flavour's NGC tag when no tag is given.
  */
-export function imageServesNeuron(image: { repository: string; tag: string }): boolean {
-  void image;
-  return false;
+export function tritonImage(choice: TritonImageChoice): { repository: string; tag: string } {
+  const flavour = choice.flavour ?? "base";
+  if (flavour === "neuron" && choice.repository === undefined)
+    throw new Error(
+      "the neuron Triton flavour has no NGC image: build it and give its ECR repository",
+    );
+  if (flavour === "neuron" && choice.tag === undefined)
+    throw new Error("the neuron Triton flavour is built by you: give the tag you pushed");
+  return {
+    repository: choice.repository ?? NGC_TRITON.repository,
+    tag:
+      choice.tag ??
+      NGC_TRITON.tag(NGC_TRITON.defaultVersion, flavour as Exclude<TritonFlavour, "neuron">),
+  };
+}
+
+/** Problems of a Triton image choice (flavour known, neuron flavour from an own repository). */
+export function tritonImageProblems(
+  choice: TritonImageChoice,
+): { field: string; reason: string }[] {
+  const problems: { field: string; reason: string }[] = [];
+  if (choice.flavour !== undefined && !(choice.flavour in TRITON_FLAVOURS))
+    problems.push({
+      field: "imageFlavour",
+      reason: `must be one of ${Object.keys(TRITON_FLAVOURS).join(", ")}, got ${JSON.stringify(choice.flavour)}`,
+    });
+  if (choice.flavour === "neuron" && choice.repository === undefined)
+    problems.push({
+      field: "imageRepository",
+      reason:
+        "is required with imageFlavour neuron: NVIDIA publishes no Neuron build of Triton; build one (see the README) and push it to a repository of the stack",
+    });
+  if (choice.flavour === "neuron" && choice.tag === undefined)
+    problems.push({
+      field: "imageTag",
+      reason: "is required with imageFlavour neuron: the tag of the image you built and pushed",
+    });
+  return problems;
+}
+
+/**
+ * Whether a Triton image can serve on Neuron devices (Inferentia, Trainium): only the `neuron`
+ * flavour, built with the Neuron runtime and pushed to a repository of your own. NVIDIA's NGC images
+ * have no Neuron runtime (triton-inference-server/python_backend `inferentia/README.md` installs it
+ * into a running container), so they never do, whatever the flavour says.
+ */
+export function imageServesNeuron(image: {
+  repository?: string;
+  tag?: string;
+  flavour?: TritonFlavour;
+}): boolean {
+  return (
+    image.flavour === "neuron" &&
+    image.repository !== undefined &&
+    image.repository !== NGC_TRITON.repository
+  );
 }
 
 /** `repository:tag` (the tag defaults to `latest`, as Docker's does). */

@@ -242,7 +242,11 @@ export function parseStackConfig(raw: Record<string, unknown>, stack: string): S
 
   const endpoints = parseSageMakerConfig(
     raw[KEY("sagemaker")],
-    { region: String(region), repositoryPrefix: modelStore.repositoryPrefix },
+    {
+      region: String(region),
+      repositoryPrefix: modelStore.repositoryPrefix,
+      repositories: registry.repositories,
+    },
     problems,
   );
 
@@ -259,13 +263,13 @@ export function parseStackConfig(raw: Record<string, unknown>, stack: string): S
 
   const triton = parseTritonConfig(
     raw[KEY("triton")],
-    { eks, repositoryPrefix: modelStore.repositoryPrefix },
+    { eks, repositoryPrefix: modelStore.repositoryPrefix, repositories: registry.repositories },
     problems,
   );
 
   const fleet = parseFleetConfig(
     raw[KEY("fleet")],
-    { repositoryPrefix: modelStore.repositoryPrefix },
+    { repositoryPrefix: modelStore.repositoryPrefix, repositories: registry.repositories },
     problems,
   );
   const api = parseApiConfig(

@@ -10,6 +10,7 @@
 import { ModelRequirements } from "../catalog/modelFit";
 import { InferenceApiArgs, validateInferenceApiArgs } from "../components/api/inferenceApi";
 import { TritonFleetArgs, validateTritonFleetArgs } from "../components/ec2/tritonFleet";
+import { readImageConfig } from "./imageConfig";
 import { fromComponent, readSection } from "./configReader";
 
 export type FleetConfig = Pick<
@@ -23,7 +24,11 @@ export type FleetConfig = Pick<
   | "targetRequestsPerInstance"
   | "image"
   | "modelRequirements"
+  | "imageFlavour"
+  | "imageTag"
 > & {
+  /** One of llm-infra:storage.repositories: the fleet's image comes from it. */
+  ownImageRepository?: string;
   /** The model store prefix of the fleet's model repository. */
   modelPrefix: string;
 };
@@ -46,7 +51,7 @@ export type ApiConfig = Pick<
 
 export function parseFleetConfig(
   raw: unknown,
-  ctx: { repositoryPrefix: string },
+  ctx: { repositoryPrefix: string; repositories?: string[] },
   problems: string[],
 ): FleetConfig | undefined {
   const prefix = "llm-infra:fleet";
@@ -61,6 +66,9 @@ export function parseFleetConfig(
     "image",
     "model",
     "modelPrefix",
+    "imageFlavour",
+    "imageRepository",
+    "imageTag",
   ]);
   if (!r) return undefined;
   const config: FleetConfig = {
@@ -75,6 +83,14 @@ export function parseFleetConfig(
     modelRequirements: r.map("model") as ModelRequirements | undefined,
     modelPrefix: r.string("modelPrefix") ?? `${ctx.repositoryPrefix}/fleet`,
   };
+  const image = readImageConfig(
+    r,
+    { repositories: ctx.repositories ?? [], checkFlavour: false },
+    problems,
+  );
+  if (image.imageFlavour !== undefined) config.imageFlavour = image.imageFlavour;
+  if (image.imageTag !== undefined) config.imageTag = image.imageTag;
+  if (image.imageRepository !== undefined) config.ownImageRepository = image.imageRepository;
   problems.push(
     ...fromComponent(
       prefix,
@@ -85,6 +101,7 @@ export function parseFleetConfig(
         subnetIds: [],
         modelRepositoryUri: "s3://b/p/",
         readPolicyJson: "{}",
+        imageRepository: config.ownImageRepository,
       }),
       { modelRequirements: "model" },
     ),

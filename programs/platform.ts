@@ -18,7 +18,7 @@ import { OffHoursSchedule, ScheduledGroup } from "../components/schedule/offHour
 import { fleetSize } from "../components/ec2/tritonFleet";
 import { instanceCounts } from "../components/sagemaker/endpointArgs";
 import { StackConfig } from "./config";
-import { componentArgs } from "./sagemakerConfig";
+import { componentArgs, ownImageTag } from "./sagemakerConfig";
 
 /** The stack outputs other stacks and scripts read. */
 export interface PlatformOutputs {
@@ -62,6 +62,11 @@ export function createPlatform(config: StackConfig): PlatformOutputs {
   for (const e of config.sagemaker.endpoints) {
     const endpoint = new SageMakerEndpoint(e.name, {
       ...componentArgs(e, config.region),
+      ...(e.ownImageRepository !== undefined
+        ? {
+            imageUri: pulumi.interpolate`${registry.repositoryUrls[e.ownImageRepository]}:${e.imageTag ?? ownImageTag(e.imageFlavour)}`,
+          }
+        : {}),
       modelBucketArn: models.bucketArn,
       modelKmsKeyArn: models.kmsKeyArn,
       subnetIds: e.inVpc ? network.privateSubnetIds : undefined,
@@ -72,12 +77,12 @@ export function createPlatform(config: StackConfig): PlatformOutputs {
     endpointComponents[e.name] = endpoint;
   }
 
-  const eksPlatform = config.eks ? createEksPlatform(config, network, models) : undefined;
+  const eksPlatform = config.eks ? createEksPlatform(config, network, models, registry) : undefined;
   const cluster = eksPlatform?.cluster;
 
   let fleet: TritonFleet | undefined;
   if (config.fleet) {
-    const { modelPrefix, ...fleetArgs } = config.fleet;
+    const { modelPrefix, ownImageRepository, ...fleetArgs } = config.fleet;
     fleet = new TritonFleet("fleet", {
       ...fleetArgs,
       vpcId: network.vpcId,
@@ -85,6 +90,8 @@ export function createPlatform(config: StackConfig): PlatformOutputs {
       subnetIds: network.privateSubnetIds,
       modelRepositoryUri: pulumi.interpolate`s3://${models.bucketName}/${modelPrefix}/`,
       readPolicyJson: models.readOnlyPolicyForPrefix(modelPrefix),
+      imageRepository:
+        ownImageRepository !== undefined ? registry.repositoryUrls[ownImageRepository] : undefined,
       tags,
     });
   }
@@ -200,6 +207,7 @@ function createEksPlatform(
   config: StackConfig,
   network: InferenceVpc,
   models: ModelStore,
+  registry: ModelRegistry,
 ): { cluster: GpuCluster; nodeGroups: AcceleratorNodeGroup[] } {
   const eks = config.eks!;
   const tags = config.tags;
@@ -260,7 +268,7 @@ function createEksPlatform(
   }
   const triton = config.triton;
   if (triton) {
-    const { nodeGroup, modelPrefix, ...args } = triton;
+    const { nodeGroup, modelPrefix, ownImageRepository, ...args } = triton;
     void nodeGroup;
     const efs = args.modelRepositoryMode === "efs";
     new TritonRelease(
@@ -276,6 +284,10 @@ function createEksPlatform(
         efsClaim: efs ? cache?.claimName : undefined,
         efsSubPath: efs ? modelPrefix : undefined,
         readPolicyJson: models.readOnlyPolicyForPrefix(modelPrefix),
+        imageRepository:
+          ownImageRepository !== undefined
+            ? registry.repositoryUrls[ownImageRepository]
+            : undefined,
         tags,
       },
       // Nodes, device plugins, the load balancer controller and the synced cache come first.

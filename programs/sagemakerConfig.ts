@@ -19,6 +19,8 @@ import {
   validateSageMakerEndpointArgs,
 } from "../components/sagemaker/endpointArgs";
 import { SectionReader, fromComponent, readEntryName, readSection } from "./configReader";
+import { TritonFlavour, tritonImage } from "../catalog/images";
+import { IMAGE_KEYS, readImageConfig } from "./imageConfig";
 
 /** One endpoint as configured: the component's plain arguments, a name, and whether it is in the VPC. */
 export type EndpointConfig = Omit<
@@ -34,6 +36,10 @@ export type EndpointConfig = Omit<
   | "kmsKeyArn"
 > & {
   name: string;
+  /** One of llm-infra:storage.repositories: the endpoint's image is `<repository URL>:<imageTag>`. */
+  ownImageRepository?: string;
+  /** The tag in `ownImageRepository`. @default the flavour's NGC tag (a mirrored NGC image) */
+  imageTag?: string;
   /** Run the model containers in the VPC's private subnets. @default true (false for serverless) */
   inVpc: boolean;
 };
@@ -125,7 +131,7 @@ function readModel(reader: SectionReader, problems: string[]): ModelRequirements
  */
 export function parseSageMakerConfig(
   raw: unknown,
-  ctx: { region: string; repositoryPrefix: string },
+  ctx: { region: string; repositoryPrefix: string; repositories?: string[] },
   problems: string[],
 ): EndpointConfig[] {
   const section = readSection(PREFIX, raw, problems, ["endpoints"]);
@@ -138,7 +144,7 @@ export function parseSageMakerConfig(
   const endpoints: EndpointConfig[] = [];
   const names = new Set<string>();
   list.forEach((item: unknown, i: number) => {
-    const keys = ["name", "model", ...NUMBER_KEYS, ...STRING_KEYS, ...BOOLEAN_KEYS];
+    const keys = ["name", "model", ...NUMBER_KEYS, ...STRING_KEYS, ...BOOLEAN_KEYS, ...IMAGE_KEYS];
     const r = readSection(`${PREFIX}.endpoints[${i}]`, item, problems, keys);
     if (!r) return;
     const prefix = `${PREFIX}.endpoints[${i}]`;
@@ -150,6 +156,11 @@ export function parseSageMakerConfig(
     for (const k of STRING_KEYS) values[k] = r.string(k);
     for (const k of BOOLEAN_KEYS) values[k] = r.boolean(k);
     const modelRequirements = readModel(r, problems);
+    const image = readImageConfig(
+      r,
+      { repositories: ctx.repositories ?? [], nonBaseNeedsOwnRepository: true },
+      problems,
+    );
     const plain = Object.fromEntries(
       Object.entries(values).filter(([, v]) => v !== undefined),
     ) as Partial<EndpointConfig>;
@@ -160,6 +171,10 @@ export function parseSageMakerConfig(
       name,
       inVpc,
       modelRequirements,
+      ...(image.imageFlavour !== undefined ? { imageFlavour: image.imageFlavour } : {}),
+      ...(image.imageRepository !== undefined
+        ? { ownImageRepository: image.imageRepository, imageTag: image.imageTag }
+        : {}),
       modelDataPrefix:
         plain.modelDataTarball === undefined ? `${ctx.repositoryPrefix}/${name}` : undefined,
     };
@@ -179,11 +194,22 @@ export function parseSageMakerConfig(
 /** The component arguments of a configured endpoint (placeholders where the platform fills in outputs). */
 export function componentArgs(config: EndpointConfig, region: string): SageMakerEndpointArgs {
   // eslint-disable-next-line @typescript-eslint/no-unused-vars
-  const { name, inVpc, ...args } = config;
+  const { name, inVpc, ownImageRepository, imageTag, ...args } = config;
   return {
     ...args,
+    // The platform puts the repository's URL here; for validation, an ECR URI of that shape.
+    ...(ownImageRepository !== undefined
+      ? {
+          imageUri: `123456789012.dkr.ecr.${region}.amazonaws.com/${ownImageRepository}:${imageTag ?? ownImageTag(args.imageFlavour)}`,
+        }
+      : {}),
     region,
     modelBucketArn: "arn:aws:s3:::model-store",
     ...(inVpc ? { subnetIds: ["subnet"], vpcId: "vpc" } : {}),
   };
+}
+
+/** The tag of an image mirrored from NGC into the stack's repository: the flavour's NGC tag. */
+export function ownImageTag(flavour: TritonFlavour | undefined): string {
+  return tritonImage({ flavour: flavour === "neuron" ? "base" : flavour }).tag;
 }

@@ -9,6 +9,7 @@
  * ```
  */
 import { TritonReleaseArgs, validateTritonReleaseArgs } from "../components/triton/tritonRelease";
+import { readImageConfig } from "./imageConfig";
 import { fromComponent, readSection } from "./configReader";
 import { EksConfig } from "./eksConfig";
 
@@ -25,7 +26,10 @@ export type TritonConfig = Pick<
   | "ingressGrpc"
   | "ingressIdleTimeoutSeconds"
   | "imageTag"
+  | "imageFlavour"
 > & {
+  /** One of llm-infra:storage.repositories: Triton's image comes from it. */
+  ownImageRepository?: string;
   /** The node group Triton runs on. */
   nodeGroup: string;
   /** The model store prefix of Triton's model repository. */
@@ -38,7 +42,7 @@ const PREFIX = "llm-infra:triton";
 
 export function parseTritonConfig(
   raw: unknown,
-  ctx: { eks?: EksConfig; repositoryPrefix: string },
+  ctx: { eks?: EksConfig; repositoryPrefix: string; repositories?: string[] },
   problems: string[],
 ): TritonConfig | undefined {
   const r = readSection(PREFIX, raw, problems, [
@@ -55,6 +59,8 @@ export function parseTritonConfig(
     "ingressGrpc",
     "ingressIdleTimeoutSeconds",
     "imageTag",
+    "imageFlavour",
+    "imageRepository",
   ]);
   if (!r) return undefined;
   if (!ctx.eks) {
@@ -86,6 +92,13 @@ export function parseTritonConfig(
     ingressIdleTimeoutSeconds: r.number("ingressIdleTimeoutSeconds"),
     imageTag: r.string("imageTag"),
   };
+  const image = readImageConfig(
+    r,
+    { repositories: ctx.repositories ?? [], checkFlavour: false },
+    problems,
+  );
+  if (image.imageFlavour !== undefined) config.imageFlavour = image.imageFlavour;
+  if (image.imageRepository !== undefined) config.ownImageRepository = image.imageRepository;
   if (config.modelRepositoryMode === "efs" && !ctx.eks.modelCache.enabled) {
     problems.push(`${r.key("modelRepositoryMode")} efs needs llm-infra:eks.modelCache enabled`);
   }
@@ -98,6 +111,7 @@ export function parseTritonConfig(
         clusterName: "c",
         readPolicyJson: "{}",
         modelRepositoryUri: efs ? undefined : "s3://b/p/",
+        imageRepository: config.ownImageRepository,
         efsClaim: efs ? "model-cache" : undefined,
       }),
       { instanceType: "nodeGroup" },

@@ -13,7 +13,7 @@ import {
   podTemplates,
   untoleratedTaints,
 } from "../offline/checks/scheduling";
-import { listStacks, planStack, PlanReport } from "../offline/plan";
+import { listStacks, planConfig, planStack, PlanReport, readStackFile } from "../offline/plan";
 import { evaluatePolicies } from "../offline/policyEvaluator";
 import { WHOLE_STACK_POLICIES } from "../policy/wholeStackPolicies";
 
@@ -29,8 +29,27 @@ type Values = Record<string, Record<string, unknown>>;
 describe("whole-stack checks", function () {
   this.timeout(300000);
   const reports: Record<string, PlanReport> = {};
+  // Prod with an Inferentia group back (prod ships without one until a Neuron-built image exists).
+  let prodWithNeuron: PlanReport;
   before(async () => {
     for (const stack of listStacks()) reports[stack] = await planStack(stack);
+    const raw = readStackFile("prod");
+    const eks = raw["llm-infra:eks"] as { nodeGroups: unknown[] };
+    raw["llm-infra:eks"] = {
+      ...eks,
+      nodeGroups: [
+        ...eks.nodeGroups,
+        {
+          name: "neuron",
+          instanceTypes: ["inf2.xlarge"],
+          minSize: 1,
+          desiredSize: 1,
+          maxSize: 4,
+          workloadType: "neuron-inference",
+        },
+      ],
+    };
+    prodWithNeuron = await planConfig("prod", raw);
   });
 
   it("find nothing wrong with any shipped stack, having looked at every pod", () => {
@@ -40,7 +59,8 @@ describe("whole-stack checks", function () {
       assert.deepStrictEqual(checkReachability(report.resources), [], `${stack} reachability`);
     }
     // Not vacuous: prod's pods include Triton rendered by helm and both device plugins.
-    const pods = podTemplates(reports.prod.resources).pods.map((p) => `${p.kind} ${p.workload}`);
+    assert.deepStrictEqual(checkScheduling(prodWithNeuron.resources), [], "prod with Neuron");
+    const pods = podTemplates(prodWithNeuron.resources).pods.map((p) => `${p.kind} ${p.workload}`);
     for (const expected of [
       "Deployment release-triton",
       "DaemonSet nvidia-device-plugin",
@@ -85,7 +105,7 @@ describe("whole-stack checks", function () {
   });
 
   it("catch untolerated taints, oversized requests and a Neuron group without its plugin", () => {
-    const resources = clone(reports.prod.resources);
+    const resources = clone(prodWithNeuron.resources);
     const triton = named(resources, "triton-release");
     const values = triton.inputs.values as Values;
     values.resources = { requests: { cpu: "64", memory: "24Gi" }, limits: { memory: "24Gi" } };

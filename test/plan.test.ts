@@ -92,7 +92,7 @@ describe("offline plan of the shipped stacks", () => {
       const expected = {
         dev: ["chat", ...eks, "gpu", "triton"],
         staging: ["chat", "fleet", "api"],
-        prod: ["batch", "chat", ...eks, "gpu", "neuron", "triton", "api"],
+        prod: ["batch", "chat", ...eks, "gpu", "triton", "api"],
       }[stack]!;
       assert.deepStrictEqual(
         [...components].sort(),
@@ -235,7 +235,7 @@ describe("offline plan of the shipped stacks", () => {
     }
   });
 
-  it("prod has the EKS cluster, the g5.2xlarge 1/2/10 group, an inf2 group, add-ons and an encrypted cache", () => {
+  it("prod has the EKS cluster, the g5.2xlarge 1/2/10 group and no idle Inferentia group, add-ons and an encrypted cache", () => {
     const r = reports.prod.resources;
     assert.strictEqual(r.filter((x) => x.type === "eks:index:Cluster").length, 1);
     const gpu = r.find((x) => x.name === "gpu-nodes")!;
@@ -261,10 +261,13 @@ describe("offline plan of the shipped stacks", () => {
       "k8s.io/cluster-autoscaler/node-template/resources/nvidia.com/gpu" in
         (gpu.inputs.tags as Record<string, string>),
     );
-    const inf2 = r.find((x) => x.name === "neuron-nodes")!;
+    // Nothing in prod serves on Neuron, so prod has no Inferentia group idling at its price.
     assert.deepStrictEqual(
-      [inf2.inputs.instanceTypes, inf2.inputs.amiType],
-      [["inf2.xlarge"], "AL2023_x86_64_NEURON"],
+      r
+        .filter((x) => x.type === "aws:eks/nodeGroup:NodeGroup")
+        .filter((x) => x.inputs.amiType === "AL2023_x86_64_NEURON")
+        .map((x) => x.name),
+      [],
     );
     const template = r.find((x) => x.name === "gpu-lt")!;
     assert.strictEqual(template.type, "aws:ec2/launchTemplate:LaunchTemplate");

@@ -25,6 +25,7 @@ import {
   securityGroupAdminPorts,
 } from "../policy/securityPolicies";
 import { costAllocationTags } from "../policy/tagPolicies";
+import { acceleratorsInUse } from "../policy/workloadPolicies";
 import { iamKnownNames, iamScenarios } from "../policy/iamPolicies";
 import { alarmTopicPolicy, tlsOnlyTopicPolicy } from "../components/sagemaker/policies";
 import { WHOLE_STACK_POLICIES } from "../policy/wholeStackPolicies";
@@ -172,6 +173,8 @@ const privateCluster = (inputs: Record<string, unknown>) =>
     endpointPublicAccess: false,
     ...inputs,
   });
+
+const GPU_LABELS = { "workload-type": "gpu-inference", "llm-infra/accelerator-kind": "nvidia" };
 
 const CASES: [Policies[number], Case][] = [
   [
@@ -500,6 +503,22 @@ const CASES: [Policies[number], Case][] = [
       notApplicable: [res("aws:s3/bucketPolicy:BucketPolicy", "p", {})],
       missing: [res("aws:s3/bucket:Bucket", "b", {})],
       missingOutcome: "violation",
+    },
+  ],
+  [
+    acceleratorsInUse,
+    {
+      violating: [g5Group({ labels: GPU_LABELS })],
+      says: "gpu: 2 x g5.2xlarge (NVIDIA GPUs) priced in the plan, but no workload selects workload-type=gpu-inference",
+      passing: [
+        g5Group({ labels: GPU_LABELS }),
+        res("kubernetes:helm.sh/v3:Release", "triton", {
+          values: { nodeSelector: { "workload-type": "gpu-inference" } },
+        }),
+      ],
+      notApplicable: [kms],
+      missing: [g5Group({})],
+      missingOutcome: "pass",
     },
   ],
   [

@@ -2,9 +2,11 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import {
   AMI_SSM_PARAMETERS,
-  NGC_TRITON,
+  TritonFlavour,
   imageServesNeuron,
   splitImageUri,
+  tritonImage,
+  tritonImageProblems,
 } from "../../catalog/images";
 import { findInstance } from "../../catalog/instances";
 import { ModelRequirements, fitsInstance, validateModelRequirements } from "../../catalog/modelFit";
@@ -29,8 +31,14 @@ export interface TritonFleetArgs {
   modelRepositoryUri: pulumi.Input<string>;
   /** The read-only policy of the model prefix (ModelStore.readOnlyPolicy(...)). */
   readPolicyJson: pulumi.Input<string>;
-  /** The Triton image (NGC, or an ECR URI). @default the catalog's NGC tag */
+  /** The whole Triton image (NGC, or an ECR URI), instead of the three keys below. */
   image?: string;
+  /** The Triton image flavour (`base`, `vllm`, `trtllm`, `neuron`). @default "base" */
+  imageFlavour?: TritonFlavour;
+  /** An ECR repository of the stack (ModelRegistry.repositoryUrls[...]); the instance role may pull it. @default NGC */
+  imageRepository?: pulumi.Input<string>;
+  /** The tag. @default the flavour's NGC tag */
+  imageTag?: string;
   /** What the model needs, checked against the instance's accelerators. */
   modelRequirements?: ModelRequirements;
   /** Fewest instances. @default 1 */
@@ -73,11 +81,25 @@ export function validateTritonFleetArgs(args: TritonFleetArgs): ArgError[] {
         reason: `the model needs ${fit.requiredGib.toFixed(1)} GiB of accelerator memory but ${args.instanceType} has ${fit.availableGib.toFixed(1)} GiB`,
       });
   }
-  const image = args.image ?? defaultFleetImage();
-  if (spec?.accelerator?.kind === "neuron" && !imageServesNeuron(splitImageUri(image))) {
+  // A whole `image` is judged by its repository and tag alone (no flavour: never Neuron-built as
+  // far as the catalog knows); otherwise by the flavour and whether it comes from your repository.
+  const neuronReady =
+    args.image !== undefined
+      ? imageServesNeuron(splitImageUri(args.image))
+      : imageServesNeuron({
+          flavour: args.imageFlavour,
+          repository: args.imageRepository === undefined ? undefined : "your repository",
+          tag: args.imageTag,
+        });
+  if (spec?.accelerator?.kind === "neuron" && !neuronReady) {
+    const what =
+      args.image ??
+      (args.imageRepository !== undefined || args.imageFlavour === "neuron"
+        ? `the ${args.imageFlavour ?? "base"} Triton image`
+        : fleetImage(args));
     errors.push({
       propertyPath: "image",
-      reason: `${args.instanceType} has Neuron devices, and ${image} has no Neuron runtime (NVIDIA's NGC Triton images serve NVIDIA GPUs only); give a Neuron-built Triton image`,
+      reason: `${args.instanceType} has Neuron devices, and ${what} has no Neuron runtime (NVIDIA's NGC Triton images serve NVIDIA GPUs only); give a Neuron-built Triton image (imageFlavour neuron, imageRepository, imageTag)`,
     });
   }
   for (const [i, t] of (args.extraInstanceTypes ?? []).entries()) {
@@ -93,6 +115,13 @@ export function validateTritonFleetArgs(args: TritonFleetArgs): ArgError[] {
         reason: `${t} must have the same accelerators as ${args.instanceType}`,
       });
   }
+  if (args.image === undefined)
+    for (const p of tritonImageProblems({
+      flavour: args.imageFlavour,
+      repository: args.imageRepository === undefined ? undefined : "set",
+      tag: args.imageTag,
+    }))
+      errors.push({ propertyPath: p.field, reason: p.reason });
   checkIntegerRange(errors, "spotPercent", args.spotPercent, 0, 100);
   checkIntegerRange(errors, "minSize", args.minSize, 0, 100);
   checkIntegerRange(errors, "maxSize", args.maxSize, 1, 100);
@@ -109,13 +138,36 @@ export function validateTritonFleetArgs(args: TritonFleetArgs): ArgError[] {
   return errors;
 }
 
-/** NVIDIA's NGC Triton image at the catalog's default version. */
-function defaultFleetImage(): string {
-  return `${NGC_TRITON.repository}:${NGC_TRITON.tag(NGC_TRITON.defaultVersion)}`;
-}
-
 export function fleetSize(args: Pick<TritonFleetArgs, "minSize" | "desiredSize" | "maxSize">) {
   return { min: args.minSize ?? 1, desired: args.desiredSize ?? 2, max: args.maxSize ?? 4 };
+}
+
+/** The fleet's image: `image`, or the flavour's image from NGC or from `imageRepository`. */
+export function fleetImage(args: TritonFleetArgs, imageRepository?: string): string {
+  if (args.image !== undefined) return args.image;
+  const { repository, tag } = tritonImage({
+    flavour: args.imageFlavour,
+    repository: imageRepository,
+    tag: args.imageTag,
+  });
+  return `${repository}:${tag}`;
+}
+
+/** The instance role's pull permission for an ECR image: its repository only. */
+export function imagePullPolicy(image: string): string {
+  const ecr = ECR_IMAGE.exec(image);
+  if (!ecr) throw new Error(`${image} is not an ECR image`);
+  return JSON.stringify({
+    Version: "2012-10-17",
+    Statement: [
+      {
+        Effect: "Allow",
+        Action: ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+        Resource: `arn:aws:ecr:${ecr[2]}:${ecr[1]}:repository/${ecr[3]}`,
+      },
+      { Effect: "Allow", Action: "ecr:GetAuthorizationToken", Resource: "*" },
+    ],
+  });
 }
 
 /** The SSM parameter of the AMI for the accelerator: the Deep Learning AMI (NVIDIA) or the ECS Neuron AMI. */
@@ -182,7 +234,12 @@ export class TritonFleet extends pulumi.ComponentResource {
     const tags = args.tags;
     const child = { parent: this };
     const spec = findInstance(args.instanceType)!;
-    const image = args.image ?? defaultFleetImage();
+    const image = pulumi
+      .output(args.imageRepository)
+      .apply((repository) => fleetImage(args, repository));
+    const fromEcr =
+      args.imageRepository !== undefined ||
+      (args.image !== undefined && ECR_IMAGE.test(args.image));
     const region = aws.getRegionOutput({}, child).region;
 
     const albSg = new aws.ec2.SecurityGroup(
@@ -258,24 +315,10 @@ export class TritonFleet extends pulumi.ComponentResource {
         child,
       );
     }
-    const ecr = ECR_IMAGE.exec(image);
-    if (ecr) {
+    if (fromEcr) {
       new aws.iam.RolePolicy(
         `${name}-image`,
-        {
-          role: role.id,
-          policy: JSON.stringify({
-            Version: "2012-10-17",
-            Statement: [
-              {
-                Effect: "Allow",
-                Action: ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
-                Resource: `arn:aws:ecr:${ecr[2]}:${ecr[1]}:repository/${ecr[3]}`,
-              },
-              { Effect: "Allow", Action: "ecr:GetAuthorizationToken", Resource: "*" },
-            ],
-          }),
-        },
+        { role: role.id, policy: image.apply(imagePullPolicy) },
         child,
       );
     }
@@ -315,10 +358,10 @@ export class TritonFleet extends pulumi.ComponentResource {
             securityGroups: [instanceSg.id],
           },
         ],
-        userData: pulumi.all([args.modelRepositoryUri, region]).apply(([uri, r]) =>
+        userData: pulumi.all([args.modelRepositoryUri, region, image]).apply(([uri, r, img]) =>
           Buffer.from(
             tritonUserData({
-              image,
+              image: img,
               modelRepositoryUri: uri,
               region: r,
               accelerator: spec.accelerator!.kind,

@@ -6,7 +6,13 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { findInstance, getInstance } from "../../catalog/instances";
 import { FALLBACK_REGION, SAGEMAKER_HOSTING } from "../../catalog/prices";
-import { SERVING_IMAGES, ServingImage, servingImageUri } from "../../catalog/images";
+import {
+  SERVING_IMAGES,
+  ServingImage,
+  servingImageUri,
+  TRITON_FLAVOURS,
+  TritonFlavour,
+} from "../../catalog/images";
 import {
   ModelRequirements,
   cheapestInstanceThatFits,
@@ -56,6 +62,13 @@ export interface SageMakerEndpointArgs {
   imageVersion?: string;
   /** Any ECR image URI (`<account>.dkr.ecr.<region>.amazonaws.com/<repo>:<tag>`), instead of `image`. */
   imageUri?: pulumi.Input<string>;
+  /**
+   * The Triton flavour of `imageUri` when it is a Triton image you built or mirrored into ECR
+   * (`base`, `vllm`, `trtllm`, `neuron`): the backends `npm run model -- check` expects, and the
+   * Triton environment (SAGEMAKER_TRITON_DEFAULT_MODEL_NAME) it needs. Requires `imageUri`.
+   * @example "vllm"
+   */
+  imageFlavour?: TritonFlavour;
   /** The region (for the image and ARNs). @default the stack's `aws:region` */
   region?: string;
   /** The model store bucket ARN (ModelStore.bucketArn). */
@@ -274,7 +287,21 @@ export function validateSageMakerEndpointArgs(args: SageMakerEndpointArgs): ArgE
       reason: `must be an ECR image URI <account>.dkr.ecr.<region>.amazonaws.com/<repository>:<tag>, got ${JSON.stringify(args.imageUri)}`,
     });
   }
-  const isTriton = args.imageUri === undefined && image === "triton";
+  if (args.imageFlavour !== undefined) {
+    if (!(args.imageFlavour in TRITON_FLAVOURS))
+      errors.push({
+        propertyPath: "imageFlavour",
+        reason: `must be one of ${Object.keys(TRITON_FLAVOURS).join(", ")}, got ${JSON.stringify(args.imageFlavour)}`,
+      });
+    else if (args.imageUri === undefined)
+      errors.push({
+        propertyPath: "imageUri",
+        reason: `is required with imageFlavour ${args.imageFlavour}: the Triton image in your ECR repository`,
+      });
+    else imageAccelerator = TRITON_FLAVOURS[args.imageFlavour].accelerator;
+  }
+  const isTriton =
+    (args.imageUri === undefined && image === "triton") || args.imageFlavour !== undefined;
   if (isTriton && !args.tritonModelName) {
     errors.push({
       propertyPath: "tritonModelName",
@@ -458,7 +485,7 @@ function validateInstances(
     if (imageAccelerator && kind !== imageAccelerator) {
       errors.push({
         propertyPath: "instanceType",
-        reason: `${args.instanceType} has ${kind === undefined ? "no accelerator" : kind === "neuron" ? "Neuron devices" : "NVIDIA GPUs"}, but the ${args.image ?? "triton"} image needs ${imageAccelerator === "neuron" ? "Neuron devices" : "NVIDIA GPUs"}`,
+        reason: `${args.instanceType} has ${kind === undefined ? "no accelerator" : kind === "neuron" ? "Neuron devices" : "NVIDIA GPUs"}, but the ${args.imageFlavour ? `${args.imageFlavour} Triton` : (args.image ?? "triton")} image needs ${imageAccelerator === "neuron" ? "Neuron devices" : "NVIDIA GPUs"}`,
       });
     }
     const req = args.modelRequirements;

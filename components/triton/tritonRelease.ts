@@ -2,7 +2,12 @@ import * as k8s from "@pulumi/kubernetes";
 import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { NGC_TRITON, imageServesNeuron } from "../../catalog/images";
+import {
+  TritonFlavour,
+  imageServesNeuron,
+  tritonImage as catalogTritonImage,
+  tritonImageProblems,
+} from "../../catalog/images";
 import { findInstance } from "../../catalog/instances";
 import { Tags } from "../tags";
 import { ArgError, checkIntegerRange, checkOneOf, throwIfInvalid } from "../validation";
@@ -38,9 +43,18 @@ export interface TritonReleaseArgs {
   workloadType?: string;
   /** Accelerators per pod. @default all of the instance's */
   acceleratorsPerPod?: number;
-  /** The Triton image repository. @default "nvcr.io/nvidia/tritonserver" */
-  imageRepository?: string;
-  /** The image tag. @default the catalog's NGC Triton tag ("26.07-py3") */
+  /**
+   * The Triton image flavour: `base` (NGC `-py3`), `vllm` (`-vllm-python-py3`), `trtllm`
+   * (`-trtllm-python-py3`), or `neuron` (a Triton you built for Inferentia; needs
+   * `imageRepository` and `imageTag`). @default "base"
+   */
+  imageFlavour?: TritonFlavour;
+  /**
+   * The image repository: an ECR repository of the stack (ModelRegistry.repositoryUrls[...]), whose
+   * pulls the node role already allows. @default "nvcr.io/nvidia/tritonserver"
+   */
+  imageRepository?: pulumi.Input<string>;
+  /** The image tag. @default the flavour's NGC tag ("26.07-py3", "26.07-vllm-python-py3", ...) */
   imageTag?: string;
   /**
    * `s3-sync` or `efs`. `s3` (Triton reading S3 itself) is refused: see TRITON_AWS_SDK_CPP.
@@ -91,12 +105,29 @@ export interface TritonReleaseArgs {
  */
 export const TRITON_AWS_SDK_CPP = { bundled: "1.11.60", podIdentityMinimum: "1.11.263" } as const;
 
-/** The Triton image of the arguments: the catalog's NGC image unless another is given. */
-export function tritonImage(args: Pick<TritonReleaseArgs, "imageRepository" | "imageTag">) {
-  return {
-    repository: args.imageRepository ?? NGC_TRITON.repository,
-    tag: args.imageTag ?? NGC_TRITON.tag(NGC_TRITON.defaultVersion),
-  };
+/**
+ * The Triton image of the arguments: the flavour's NGC image, or the tag in `imageRepository`
+ * (resolved: pass the repository URL when `args.imageRepository` is an Output).
+ */
+export function tritonImage(
+  args: Pick<TritonReleaseArgs, "imageFlavour" | "imageRepository" | "imageTag">,
+  imageRepository?: string,
+): { repository: string; tag: string } {
+  return catalogTritonImage({
+    flavour: args.imageFlavour,
+    repository:
+      imageRepository ??
+      (typeof args.imageRepository === "string" ? args.imageRepository : undefined),
+    tag: args.imageTag,
+  });
+}
+
+/** The image as an error message names it. */
+function shownImage(args: TritonReleaseArgs, ownRepository: string | undefined): string {
+  if (ownRepository !== undefined) return `${ownRepository}:${args.imageTag ?? "?"}`;
+  if (args.imageFlavour === "neuron") return "NVIDIA's NGC Triton";
+  const image = tritonImage(args);
+  return `${image.repository}:${image.tag}`;
 }
 
 export function validateTritonReleaseArgs(args: TritonReleaseArgs): ArgError[] {
@@ -127,6 +158,12 @@ export function validateTritonReleaseArgs(args: TritonReleaseArgs): ArgError[] {
     });
   if (mode === "efs" && !args.efsClaim)
     errors.push({ propertyPath: "efsClaim", reason: "is required with modelRepositoryMode efs" });
+  for (const p of tritonImageProblems({
+    flavour: args.imageFlavour,
+    repository: args.imageRepository === undefined ? undefined : "set",
+    tag: args.imageTag,
+  }))
+    errors.push({ propertyPath: p.field, reason: p.reason });
   checkIntegerRange(errors, "minReplicas", args.minReplicas, 0, 100);
   checkIntegerRange(errors, "maxReplicas", args.maxReplicas, 1, 100);
   if ((args.minReplicas ?? 1) > (args.maxReplicas ?? 4))
@@ -159,11 +196,24 @@ export function validateTritonReleaseArgs(args: TritonReleaseArgs): ArgError[] {
       reason: `must be between 1 and ${devices} (the accelerators of ${args.instanceType}), got ${args.acceleratorsPerPod}`,
     });
   }
-  const image = tritonImage(args);
-  if (spec?.accelerator?.kind === "neuron" && !imageServesNeuron(image))
+  // The repository may be an Output (the stack's ECR URL): any own repository is not NGC.
+  const ownRepository =
+    args.imageRepository === undefined
+      ? undefined
+      : typeof args.imageRepository === "string"
+        ? args.imageRepository
+        : "your repository";
+  if (
+    spec?.accelerator?.kind === "neuron" &&
+    !imageServesNeuron({
+      flavour: args.imageFlavour,
+      repository: ownRepository,
+      tag: args.imageTag,
+    })
+  )
     errors.push({
       propertyPath: "instanceType",
-      reason: `${args.instanceType} has Neuron devices, and ${image.repository}:${image.tag} has no Neuron runtime (NVIDIA's NGC Triton images serve NVIDIA GPUs only); give a Neuron-built Triton image`,
+      reason: `${args.instanceType} has Neuron devices, and ${shownImage(args, ownRepository)} has no Neuron runtime (NVIDIA's NGC Triton images serve NVIDIA GPUs only); give a Neuron-built Triton image (imageFlavour neuron, imageRepository, imageTag)`,
     });
   if (spec && !spec.accelerator)
     errors.push({
@@ -177,6 +227,7 @@ export function validateTritonReleaseArgs(args: TritonReleaseArgs): ArgError[] {
 export function tritonValues(
   args: TritonReleaseArgs,
   modelRepositoryUri?: string,
+  imageRepository?: string,
 ): Record<string, unknown> {
   const spec = findInstance(args.instanceType);
   const accelerator = spec?.accelerator;
@@ -189,7 +240,7 @@ export function tritonValues(
   const max = args.maxReplicas ?? 4;
   const mode = args.modelRepositoryMode ?? "s3-sync";
   return {
-    image: tritonImage(args),
+    image: tritonImage(args, imageRepository),
     replicaCount: min,
     modelRepository: {
       mode,
@@ -272,7 +323,9 @@ export class TritonRelease extends pulumi.ComponentResource {
             ),
           ]
         : [];
-    const values = pulumi.output(args.modelRepositoryUri).apply((uri) => tritonValues(args, uri));
+    const values = pulumi
+      .all([args.modelRepositoryUri, args.imageRepository])
+      .apply(([uri, repository]) => tritonValues(args, uri, repository));
     const release = new k8s.helm.v3.Release(
       `${name}-release`,
       {

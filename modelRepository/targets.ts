@@ -1,0 +1,117 @@
+/**
+ * The serving targets of a stack and where each reads its model repository: a SageMaker
+ * endpoint (`<repositoryPrefix>/<endpoint>/`), Triton on EKS (`llm-infra:triton.modelPrefix`, by
+ * default `<repositoryPrefix>/triton/`) and the EC2 fleet (`llm-infra:fleet.modelPrefix`, by default
+ * `<repositoryPrefix>/fleet/`): the same prefixes programs/platform.ts hands the components.
+ */
+import { TritonFlavour } from "../catalog/images";
+import { ModelRequirements } from "../catalog/modelFit";
+import { StackConfig } from "../programs/config";
+
+export type TargetKind = "endpoint" | "triton" | "fleet";
+
+export interface ServingTarget {
+  kind: TargetKind;
+  /** `endpoint chat`, `triton`, `fleet`. */
+  label: string;
+  /** The model store prefix the target reads, without a trailing slash. */
+  prefix: string;
+  instanceType: string;
+  flavour: TritonFlavour;
+  model?: ModelRequirements;
+  /** Triton on EKS reading the shared EFS cache: the sync job copies the prefix into it. */
+  efs?: { syncPrefix: string };
+}
+
+/** A target the stack does not have: the message names what it has. */
+export class TargetError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "TargetError";
+  }
+}
+
+/** Every serving target of a stack. */
+export function stackTargets(config: StackConfig): ServingTarget[] {
+  const targets: ServingTarget[] = [];
+  for (const e of config.sagemaker.endpoints) {
+    if (e.modelDataPrefix === undefined) continue;
+    targets.push({
+      kind: "endpoint",
+      label: `endpoint ${e.name}`,
+      prefix: e.modelDataPrefix,
+      instanceType: e.instanceType ?? "",
+      flavour: e.imageFlavour ?? "base",
+      model: e.modelRequirements,
+    });
+  }
+  if (config.triton) {
+    const efs = config.triton.modelRepositoryMode === "efs";
+    targets.push({
+      kind: "triton",
+      label: "triton",
+      prefix: config.triton.modelPrefix,
+      instanceType: config.triton.instanceType,
+      flavour: config.triton.imageFlavour ?? "base",
+      ...(efs
+        ? {
+            efs: {
+              syncPrefix:
+                config.eks?.modelCache.syncPrefix ?? config.storage.modelStore.repositoryPrefix,
+            },
+          }
+        : {}),
+    });
+  }
+  if (config.fleet) {
+    targets.push({
+      kind: "fleet",
+      label: "fleet",
+      prefix: config.fleet.modelPrefix,
+      instanceType: config.fleet.instanceType,
+      flavour: config.fleet.imageFlavour ?? "base",
+      model: config.fleet.modelRequirements,
+    });
+  }
+  return targets;
+}
+
+/** The target a command names: `--endpoint <name>`, `--triton` or `--fleet`. */
+export function findTarget(
+  config: StackConfig,
+  stack: string,
+  choice: { endpoint?: string; triton?: boolean; fleet?: boolean },
+): ServingTarget {
+  const targets = stackTargets(config);
+  const chosen = [choice.endpoint !== undefined, choice.triton === true, choice.fleet === true];
+  if (chosen.filter(Boolean).length !== 1)
+    throw new TargetError(
+      `choose one target: --endpoint <name>, --triton or --fleet (stack ${stack} has ${describeTargets(targets)})`,
+    );
+  const wanted =
+    choice.endpoint !== undefined
+      ? targets.find((t) => t.kind === "endpoint" && t.label === `endpoint ${choice.endpoint}`)
+      : targets.find((t) => t.kind === (choice.triton ? "triton" : "fleet"));
+  if (!wanted) {
+    const asked =
+      choice.endpoint !== undefined
+        ? `no SageMaker endpoint ${JSON.stringify(choice.endpoint)} reading a model repository`
+        : choice.triton
+          ? "no llm-infra:triton section"
+          : "no llm-infra:fleet section";
+    throw new TargetError(`stack ${stack} has ${asked}; it has ${describeTargets(targets)}`);
+  }
+  // The cache holds `/models/<syncPrefix>/`; Triton mounts its prefix from there.
+  if (wanted.efs && !`${wanted.prefix}/`.startsWith(`${wanted.efs.syncPrefix}/`))
+    throw new TargetError(
+      `Triton reads ${wanted.prefix}/ from the EFS cache, but the sync job copies only ${wanted.efs.syncPrefix}/: set llm-infra:eks.modelCache.syncPrefix to a prefix that contains it`,
+    );
+  return wanted;
+}
+
+function describeTargets(targets: ServingTarget[]): string {
+  if (targets.length === 0) return "no serving targets";
+  return targets
+    .map((t) => (t.kind === "endpoint" ? `--endpoint ${t.label.slice(9)}` : `--${t.kind}`))
+    .join(", ");
+}

@@ -1,0 +1,283 @@
+import * as assert from "assert";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import * as YAML from "yaml";
+import {
+  NGC_TRITON,
+  TRITON_FLAVOURS,
+  imageServesNeuron,
+  tritonImage,
+  tritonImageProblems,
+} from "../catalog/images";
+import { tritonChartPath } from "../components";
+import { helm } from "../offline/helm";
+import { ConfigError } from "../programs/config";
+import { planConfig } from "../offline/plan";
+import { CapturedResource } from "../offline/engine";
+import { LLAMA3_8B, one } from "./helpers";
+
+const BASE = {
+  "aws:region": "us-east-1",
+  "llm-infra:environment": "staging",
+  "llm-infra:tags": { team: "ml", costCenter: "1" },
+  "llm-infra:storage": { repositories: ["triton", "vllm"] },
+};
+
+/** A stack with all three Triton paths, each on its own image choice. */
+const ALL_PATHS = {
+  ...BASE,
+  "llm-infra:sagemaker": {
+    endpoints: [
+      {
+        name: "chat",
+        instanceType: "ml.g5.2xlarge",
+        minInstances: 2,
+        maxInstances: 2,
+        tritonModelName: "llm",
+        imageFlavour: "vllm",
+        imageRepository: "vllm",
+        imageTag: "26.07-vllm-python-py3",
+        model: LLAMA3_8B,
+      },
+    ],
+  },
+  "llm-infra:eks": {
+    privateAccessCidrs: ["10.0.0.0/16"],
+    nodeGroups: [
+      { name: "gpu", instanceTypes: ["g5.2xlarge"], minSize: 1, desiredSize: 1, maxSize: 2 },
+    ],
+  },
+  "llm-infra:triton": { nodeGroup: "gpu", imageFlavour: "vllm", imageRepository: "vllm" },
+  "llm-infra:fleet": {
+    instanceType: "g5.12xlarge",
+    minSize: 1,
+    desiredSize: 1,
+    maxSize: 1,
+    imageFlavour: "trtllm",
+  },
+};
+
+const releaseValues = (resources: CapturedResource[]) =>
+  one(resources, "kubernetes:helm.sh/v3:Release", "triton-release").inputs.values as Record<
+    string,
+    unknown
+  > & {
+    image: { repository: string; tag: string };
+  };
+
+/** The Deployment's first container as `helm template` renders it with the values. */
+function renderedContainer(values: Record<string, unknown>): Record<string, unknown> {
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "values-")), "values.json");
+  fs.writeFileSync(file, JSON.stringify(values));
+  const r = helm(["template", "t", tritonChartPath(), "--namespace", "inference", "-f", file]);
+  assert.strictEqual(r.code, 0, r.stderr);
+  const deployment = YAML.parseAllDocuments(r.stdout)
+    .map((d) => d.toJSON() as { kind: string; spec: Record<string, unknown> } | null)
+    .find((m) => m?.kind === "Deployment")!;
+  const pod = (deployment.spec.template as { spec: { containers: Record<string, unknown>[] } })
+    .spec;
+  return pod.containers[0];
+}
+
+describe("Triton image flavours and the stack's own ECR images", function () {
+  this.timeout(60000);
+  let resources: CapturedResource[];
+  before(async () => {
+    resources = (await planConfig("staging", ALL_PATHS)).resources;
+  });
+
+  it("knows the NGC tag of each flavour, and that only the neuron flavour has no NGC build", () => {
+    assert.strictEqual(NGC_TRITON.tag("26.07", "base"), "26.07-py3");
+    assert.strictEqual(NGC_TRITON.tag("26.07", "vllm"), "26.07-vllm-python-py3");
+    assert.strictEqual(NGC_TRITON.tag("26.07", "trtllm"), "26.07-trtllm-python-py3");
+    assert.deepStrictEqual(
+      Object.entries(TRITON_FLAVOURS)
+        .filter(([, f]) => f.ngcSuffix === undefined)
+        .map(([n]) => n),
+      ["neuron"],
+    );
+    assert.deepStrictEqual(tritonImage({ flavour: "vllm" }), {
+      repository: "nvcr.io/nvidia/tritonserver",
+      tag: "26.07-vllm-python-py3",
+    });
+  });
+
+  it("EKS: the rendered chart runs the vLLM flavour from the stack's vllm repository", () => {
+    const values = releaseValues(resources);
+    assert.match(
+      values.image.repository,
+      /^\d{12}\.dkr\.ecr\.us-east-1\.amazonaws\.com\/registry-vllm-[0-9a-f]+$/,
+    );
+    assert.strictEqual(values.image.tag, "26.07-vllm-python-py3");
+    const container = renderedContainer(values);
+    assert.strictEqual(container.image, `${values.image.repository}:26.07-vllm-python-py3`);
+  });
+
+  it("EC2 fleet: the user data pulls and runs the TensorRT-LLM flavour from NGC", () => {
+    const template = one(resources, "aws:ec2/launchTemplate:LaunchTemplate", "fleet-lt");
+    const userData = Buffer.from(template.inputs.userData as string, "base64").toString();
+    const image = "nvcr.io/nvidia/tritonserver:26.07-trtllm-python-py3";
+    assert.ok(userData.includes(`docker pull ${image}\n`), userData);
+    assert.match(userData, new RegExp(`--gpus all .* ${image.replace(/\./g, "\\.")} tritonserver`));
+    assert.ok(!userData.includes("docker login"), "NGC needs no ECR login");
+  });
+
+  it("SageMaker: the model runs the vLLM flavour from the stack's repository as Triton, and the role pulls only it", () => {
+    const model = one(resources, "aws:sagemaker/model:Model");
+    const container = model.inputs.primaryContainer as {
+      image: string;
+      environment: Record<string, string>;
+    };
+    assert.match(
+      container.image,
+      /^\d{12}\.dkr\.ecr\.us-east-1\.amazonaws\.com\/registry-vllm[^:]*:26\.07-vllm-python-py3$/,
+    );
+    assert.strictEqual(container.environment.SAGEMAKER_TRITON_DEFAULT_MODEL_NAME, "llm");
+    const repo = container.image.split("/")[1].split(":")[0];
+    const policies = resources
+      .filter((r) => r.type === "aws:iam/rolePolicy:RolePolicy" && r.parent === "chat")
+      .map((r) => String(r.inputs.policy));
+    assert.ok(
+      policies.some((p) => p.includes(`repository/${repo}"`)),
+      `a chat role policy names repository/${repo}`,
+    );
+  });
+
+  it("EC2 fleet from the stack's repository: logs in to ECR and may pull only that repository", async () => {
+    const { resources: r } = await planConfig("staging", {
+      ...BASE,
+      "llm-infra:fleet": {
+        instanceType: "g5.xlarge",
+        minSize: 1,
+        desiredSize: 1,
+        maxSize: 1,
+        imageRepository: "triton",
+        imageTag: "26.07-py3-custom",
+      },
+    });
+    const userData = Buffer.from(
+      one(r, "aws:ec2/launchTemplate:LaunchTemplate", "fleet-lt").inputs.userData as string,
+      "base64",
+    ).toString();
+    const repo = /registry-triton-[0-9a-f]+/.exec(userData)?.[0];
+    assert.ok(repo, userData);
+    assert.match(
+      userData,
+      new RegExp(
+        `docker pull \\d{12}\\.dkr\\.ecr\\.us-east-1\\.amazonaws\\.com/${repo}:26\\.07-py3-custom`,
+      ),
+    );
+    assert.match(userData, /aws ecr get-login-password --region us-east-1 \| docker login/);
+    const pull = JSON.parse(
+      one(r, "aws:iam/rolePolicy:RolePolicy", "fleet-image").inputs.policy as string,
+    );
+    assert.match(pull.Statement[0].Resource, new RegExp(`:repository/${repo}$`));
+  });
+
+  it("Inferentia: Triton on the Neuron group runs a Neuron-built image from the stack's repository", async () => {
+    const { resources: r } = await planConfig("staging", {
+      ...BASE,
+      "llm-infra:eks": {
+        privateAccessCidrs: ["10.0.0.0/16"],
+        nodeGroups: [
+          {
+            name: "neuron",
+            instanceTypes: ["inf2.xlarge"],
+            minSize: 1,
+            desiredSize: 1,
+            maxSize: 2,
+            workloadType: "neuron-inference",
+          },
+        ],
+      },
+      "llm-infra:triton": {
+        nodeGroup: "neuron",
+        imageFlavour: "neuron",
+        imageRepository: "triton",
+        imageTag: "2.20-neuron",
+      },
+    });
+    const values = releaseValues(r) as Record<string, unknown> & {
+      image: { repository: string; tag: string };
+      accelerator: { kind: string; count: number };
+    };
+    assert.deepStrictEqual(values.accelerator, { kind: "neuron", count: 1 });
+    assert.strictEqual(values.image.tag, "2.20-neuron");
+    const container = renderedContainer(values) as {
+      image: string;
+      resources: { limits: Record<string, unknown> };
+    };
+    assert.match(
+      container.image,
+      /\.dkr\.ecr\.us-east-1\.amazonaws\.com\/registry-triton[^:]*:2\.20-neuron$/,
+    );
+    assert.strictEqual(String(container.resources.limits["aws.amazon.com/neuron"]), "1");
+    assert.strictEqual(
+      imageServesNeuron({ flavour: "neuron", repository: values.image.repository }),
+      true,
+    );
+    assert.strictEqual(imageServesNeuron({ flavour: "base" }), false);
+    assert.strictEqual(imageServesNeuron({ flavour: "neuron" }), false);
+    assert.strictEqual(
+      imageServesNeuron({ flavour: "neuron", repository: NGC_TRITON.repository, tag: "26.07-py3" }),
+      false,
+    );
+  });
+
+  it("refuses image choices that cannot work, naming the key", async () => {
+    const bad = {
+      ...BASE,
+      "llm-infra:sagemaker": {
+        endpoints: [
+          { name: "a", instanceType: "ml.g5.xlarge", tritonModelName: "m", imageFlavour: "vllm" },
+          { name: "b", instanceType: "ml.g5.xlarge", tritonModelName: "m", imageFlavour: "tpu" },
+          {
+            name: "c",
+            instanceType: "ml.g5.xlarge",
+            tritonModelName: "m",
+            imageRepository: "nope",
+          },
+        ],
+      },
+      "llm-infra:fleet": {
+        instanceType: "inf2.xlarge",
+        minSize: 1,
+        desiredSize: 1,
+        maxSize: 1,
+        imageFlavour: "neuron",
+      },
+    };
+    let error: unknown;
+    try {
+      await planConfig("staging", bad);
+    } catch (e) {
+      error = e;
+    }
+    assert.ok(error instanceof ConfigError, String(error));
+    const problems = error.problems.join("\n");
+    for (const expected of [
+      "llm-infra:sagemaker.endpoints[0].imageRepository is required with imageFlavour vllm: SageMaker pulls from ECR",
+      'llm-infra:sagemaker.endpoints[1].imageFlavour must be one of base, vllm, trtllm, neuron, got "tpu"',
+      'llm-infra:sagemaker.endpoints[2].imageRepository must name one of llm-infra:storage.repositories (triton, vllm), got "nope"',
+      "llm-infra:fleet.imageRepository is required with imageFlavour neuron",
+      "llm-infra:fleet.imageTag is required with imageFlavour neuron",
+    ])
+      assert.ok(
+        problems.includes(expected),
+        `expected ${JSON.stringify(expected)} in:\n${problems}`,
+      );
+  });
+
+  it("states the image problems of a choice", () => {
+    assert.deepStrictEqual(tritonImageProblems({ flavour: "vllm" }), []);
+    assert.deepStrictEqual(
+      tritonImageProblems({ flavour: "neuron", repository: "r", tag: "t" }),
+      [],
+    );
+    assert.deepStrictEqual(
+      tritonImageProblems({ flavour: "neuron" }).map((p) => p.field),
+      ["imageRepository", "imageTag"],
+    );
+  });
+});

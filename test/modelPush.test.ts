@@ -1,0 +1,227 @@
+import * as assert from "assert";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { GetObjectCommand, ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const S3rver = require("s3rver");
+import { listRepositoryFiles, pushFiles, progressLine } from "../modelRepository/push";
+import { main } from "../scripts/model";
+
+/** s3rver on 127.0.0.1 (an ephemeral port), one bucket, files in a temporary directory. */
+async function startS3(bucket: string): Promise<{ url: string; stop: () => Promise<void> }> {
+  const directory = fs.mkdtempSync(path.join(os.tmpdir(), "s3rver-"));
+  const server = new S3rver({
+    address: "127.0.0.1",
+    port: 0,
+    silent: true,
+    directory,
+    configureBuckets: [{ name: bucket }],
+  });
+  const { address, port } = (await server.run()) as { address: string; port: number };
+  assert.strictEqual(address, "127.0.0.1");
+  return {
+    url: `http://127.0.0.1:${port}`,
+    stop: async () => {
+      await server.close();
+      fs.rmSync(directory, { recursive: true, force: true });
+    },
+  };
+}
+
+function client(url: string): S3Client {
+  // s3rver's default credentials.
+  return new S3Client({
+    region: "us-east-1",
+    endpoint: url,
+    forcePathStyle: true,
+    credentials: { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" },
+  });
+}
+
+async function keys(c: S3Client, bucket: string): Promise<string[]> {
+  const r = await c.send(new ListObjectsV2Command({ Bucket: bucket }));
+  return (r.Contents ?? []).map((o) => o.Key!).sort();
+}
+
+async function body(c: S3Client, bucket: string, key: string): Promise<Buffer> {
+  const r = await c.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  return Buffer.from(await r.Body!.transformToByteArray());
+}
+
+function vllmRepo(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "push-repo-"));
+  fs.mkdirSync(path.join(dir, "llm", "1"), { recursive: true });
+  fs.writeFileSync(
+    path.join(dir, "llm", "config.pbtxt"),
+    'name: "llm"\nbackend: "python"\nmax_batch_size: 0\n',
+  );
+  fs.writeFileSync(path.join(dir, "llm", "1", "model.py"), "print('hi')\n");
+  return dir;
+}
+
+describe("model push over HTTP to a local S3 (s3rver)", function () {
+  this.timeout(60000);
+  const bucket = "models";
+  let s3: { url: string; stop: () => Promise<void> };
+  let c: S3Client;
+  before(async () => {
+    // test/client.test.ts stubs S3Client.prototype.send (aws-sdk-client-mock) when it loads and
+    // never restores it; mocha runs several files in one process, so put the real send back.
+    (S3Client.prototype.send as unknown as { restore?: () => void }).restore?.();
+    s3 = await startS3(bucket);
+    c = client(s3.url);
+  });
+  after(async () => {
+    c.destroy();
+    await s3.stop();
+  });
+
+  const run = async (argv: string[]) => {
+    const out: string[] = [];
+    const err: string[] = [];
+    const code = await main(argv, {
+      io: { out: (s) => out.push(s), err: (s) => err.push(s) },
+      s3Client: () => client(s3.url),
+    });
+    return { code, out: out.join(""), err: err.join("") };
+  };
+
+  it("lands at the prefix each target of a stack reads", async () => {
+    const repo = vllmRepo();
+    const cases: [string[], string][] = [
+      [["--stack", "dev", "--endpoint", "chat"], "model-repository/chat"],
+      [["--stack", "dev", "--triton"], "model-repository/triton"],
+      [["--stack", "staging", "--fleet"], "model-repository/fleet"],
+    ];
+    for (const [target, prefix] of cases) {
+      const r = await run(["push", repo, ...target, "--bucket", bucket, "--endpoint-url", s3.url]);
+      assert.strictEqual(r.code, 0, r.err);
+      assert.match(r.out, new RegExp(`uploaded 2 files .*0 unchanged, to s3://models/${prefix}/`));
+    }
+    assert.deepStrictEqual(await keys(c, bucket), [
+      "model-repository/chat/llm/1/model.py",
+      "model-repository/chat/llm/config.pbtxt",
+      "model-repository/fleet/llm/1/model.py",
+      "model-repository/fleet/llm/config.pbtxt",
+      "model-repository/triton/llm/1/model.py",
+      "model-repository/triton/llm/config.pbtxt",
+    ]);
+    assert.strictEqual(
+      (await body(c, bucket, "model-repository/chat/llm/1/model.py")).toString(),
+      "print('hi')\n",
+    );
+  });
+
+  it("skips unchanged files by checksum and uploads a changed one", async () => {
+    const repo = vllmRepo();
+    const argv = ["push", repo, "--stack", "dev", "--endpoint", "chat", "--bucket", bucket];
+    await run(argv);
+    const again = await run(argv);
+    assert.match(again.out, /uploaded 0 files \(0\.0 MiB\), 2 unchanged/);
+    fs.writeFileSync(path.join(repo, "llm", "1", "model.py"), "print('changed')\n");
+    const changed = await run(argv);
+    assert.match(changed.out, /uploaded 1 files .*1 unchanged/);
+    assert.strictEqual(
+      (await body(c, bucket, "model-repository/chat/llm/1/model.py")).toString(),
+      "print('changed')\n",
+    );
+  });
+
+  it("uploads a large file in parts, with progress, byte for byte", async () => {
+    const repo = vllmRepo();
+    const weights = Buffer.alloc(11 * 1024 * 1024);
+    for (let i = 0; i < weights.length; i += 4096) weights[i] = i % 251;
+    fs.writeFileSync(path.join(repo, "llm", "1", "weights.bin"), weights);
+    const lines: string[] = [];
+    const commands: string[] = [];
+    const counting = client(s3.url);
+    counting.middlewareStack.add(
+      (next, context) => async (args) => {
+        commands.push(context.commandName as string);
+        return next(args);
+      },
+      { step: "initialize" },
+    );
+    const summary = await pushFiles(await listRepositoryFiles(repo), {
+      client: counting,
+      bucket,
+      prefix: "model-repository/big",
+      partSizeBytes: 5 * 1024 * 1024,
+      onProgress: (l) => lines.push(l),
+    });
+    counting.destroy();
+    assert.deepStrictEqual(summary.uploaded, [
+      "llm/1/model.py",
+      "llm/1/weights.bin",
+      "llm/config.pbtxt",
+    ]);
+    assert.ok((await body(c, bucket, "model-repository/big/llm/1/weights.bin")).equals(weights));
+    assert.match(lines[lines.length - 1], /^\[#{30}\] 100% {2}11\.0 MiB \/ 11\.0 MiB/);
+    // 11 MiB in 5 MiB parts: one multipart upload of three parts; the small files in one PUT each.
+    assert.strictEqual(commands.filter((n) => n === "CreateMultipartUploadCommand").length, 1);
+    assert.strictEqual(commands.filter((n) => n === "UploadPartCommand").length, 3);
+    assert.strictEqual(commands.filter((n) => n === "CompleteMultipartUploadCommand").length, 1);
+    assert.strictEqual(commands.filter((n) => n === "PutObjectCommand").length, 2);
+  });
+
+  it("uploads nothing from a repository that fails check (exit 2)", async () => {
+    const repo = vllmRepo();
+    fs.rmSync(path.join(repo, "llm", "1", "model.py"));
+    fs.writeFileSync(path.join(repo, "llm", "1", "other.py"), "");
+    const r = await run([
+      "push",
+      repo,
+      "--stack",
+      "dev",
+      "--endpoint",
+      "chat",
+      "--bucket",
+      "models",
+    ]);
+    assert.strictEqual(r.code, 2);
+    assert.match(r.err, /llm\/1\/model.py: missing/);
+    assert.match(r.err, /nothing uploaded/);
+  });
+
+  it("says how the EFS cache of an EFS-backed Triton picks the upload up", async () => {
+    const r = await run(["push", vllmRepo(), "--stack", "prod", "--triton", "--bucket", bucket]);
+    assert.strictEqual(r.code, 0, r.err);
+    assert.match(r.out, /model-cache sync Job/);
+  });
+
+  it("refuses an EFS-backed Triton whose prefix the sync job does not copy", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "stack-"));
+    const prod = fs.readFileSync(path.join(__dirname, "..", "..", "Pulumi.prod.yaml"), "utf8");
+    fs.writeFileSync(
+      path.join(dir, "Pulumi.prod.yaml"),
+      prod.replace(
+        "    modelRepositoryMode: efs\n",
+        "    modelRepositoryMode: efs\n    modelPrefix: other/triton\n",
+      ),
+    );
+    const r = await run([
+      "push",
+      vllmRepo(),
+      "--stack",
+      "prod",
+      "--triton",
+      "--bucket",
+      bucket,
+      "--dir",
+      dir,
+    ]);
+    assert.strictEqual(r.code, 2);
+    assert.match(
+      r.err,
+      /Triton reads other\/triton\/ from the EFS cache, but the sync job copies only model-repository\//,
+    );
+  });
+
+  it("draws a progress bar", () => {
+    assert.strictEqual(
+      progressLine(5 * 1048576, 10 * 1048576, "a/1/x", 10),
+      "[#####.....]  50%  5.0 MiB / 10.0 MiB  a/1/x",
+    );
+  });
+});
