@@ -15,6 +15,8 @@ import {
 } from "../components/eks/acceleratorNodeGroup";
 import { ClusterAddonsArgs, validateClusterAddonsArgs } from "../components/eks/clusterAddons";
 import { GpuClusterArgs, validateGpuClusterArgs } from "../components/eks/gpuCluster";
+import { ipv4CidrProblem } from "../catalog/awsLimits";
+import { validateModelPrefix } from "../components/storage/modelStorePolicies";
 import { fromComponent, readEntryName, readSection } from "./configReader";
 import { RESERVED_NAMES } from "./sagemakerConfig";
 
@@ -68,7 +70,7 @@ export function parseEksConfig(raw: unknown, problems: string[]): EksConfig | un
   if (!r) return undefined;
   const cluster = {
     kubernetesVersion: r.string("kubernetesVersion"),
-    publicAccessCidrs: r.strings("publicAccessCidrs"),
+    publicAccessCidrs: r.checkedList("publicAccessCidrs", ipv4CidrProblem),
     adminPrincipalArns: r.strings("adminPrincipalArns"),
     systemInstanceType: r.string("systemInstanceType"),
     systemNodeCount: r.number("systemNodeCount"),
@@ -105,7 +107,7 @@ export function parseEksConfig(raw: unknown, problems: string[]): EksConfig | un
     if (!name) return;
     const group: NodeGroupConfig = {
       name,
-      instanceTypes: g.strings("instanceTypes") ?? [],
+      instanceTypes: g.nonEmptyStrings("instanceTypes") ?? [],
       capacityType: g.string("capacityType") as NodeGroupConfig["capacityType"],
       os: g.string("os") as NodeGroupConfig["os"],
       minSize: g.number("minSize"),
@@ -152,6 +154,9 @@ export function parseEksConfig(raw: unknown, problems: string[]): EksConfig | un
     "enabled",
     "syncPrefix",
   ])!;
-  const modelCache = { enabled: c.boolean("enabled") ?? true, syncPrefix: c.string("syncPrefix") };
+  const modelCache = {
+    enabled: c.boolean("enabled") ?? true,
+    syncPrefix: c.checked("syncPrefix", validateModelPrefix),
+  };
   return { cluster, nodeGroups, addons, modelCache };
 }

@@ -7,10 +7,17 @@
  * llm-infra:api: { backend: chat }     # a SageMaker endpoint's name, or "fleet"
  * ```
  */
-import { ModelRequirements } from "../catalog/modelFit";
+import {
+  acmCertificateArnProblem,
+  domainNameProblem,
+  imageReferenceProblem,
+  webAclArnProblem,
+} from "../catalog/awsLimits";
+import { validateModelPrefix } from "../components/storage/modelStorePolicies";
 import { InferenceApiArgs, validateInferenceApiArgs } from "../components/api/inferenceApi";
 import { TritonFleetArgs, validateTritonFleetArgs } from "../components/ec2/tritonFleet";
 import { fromComponent, readSection } from "./configReader";
+import { readModel } from "./sagemakerConfig";
 
 export type FleetConfig = Pick<
   TritonFleetArgs,
@@ -62,6 +69,8 @@ export function parseFleetConfig(
     "modelPrefix",
   ]);
   if (!r) return undefined;
+  if (r.value("instanceType") === undefined)
+    problems.push(`${r.key("instanceType")} is required (an EC2 instance type such as g5.xlarge)`);
   const config: FleetConfig = {
     instanceType: r.string("instanceType") ?? "",
     extraInstanceTypes: r.strings("extraInstanceTypes"),
@@ -70,9 +79,9 @@ export function parseFleetConfig(
     desiredSize: r.number("desiredSize"),
     maxSize: r.number("maxSize"),
     targetRequestsPerInstance: r.number("targetRequestsPerInstance"),
-    image: r.string("image"),
-    modelRequirements: r.map("model") as ModelRequirements | undefined,
-    modelPrefix: r.string("modelPrefix") ?? `${ctx.repositoryPrefix}/fleet`,
+    image: r.checked("image", imageReferenceProblem),
+    modelRequirements: readModel(r, problems),
+    modelPrefix: r.checked("modelPrefix", validateModelPrefix) ?? `${ctx.repositoryPrefix}/fleet`,
   };
   problems.push(
     ...fromComponent(
@@ -93,7 +102,7 @@ export function parseFleetConfig(
 
 export function parseApiConfig(
   raw: unknown,
-  ctx: { endpoints: string[]; fleet: boolean },
+  ctx: { endpoints: string[]; fleet: boolean; region: string },
   problems: string[],
 ): ApiConfig | undefined {
   const prefix = "llm-infra:api";
@@ -111,7 +120,11 @@ export function parseApiConfig(
   if (!r) return undefined;
   const backend = r.string("backend") ?? "";
   const allowed = [...ctx.endpoints, ...(ctx.fleet ? ["fleet"] : [])];
-  if (!allowed.includes(backend)) {
+  if (r.value("backend") === undefined) {
+    problems.push(
+      `${r.key("backend")} is required: a SageMaker endpoint of this stack or "fleet" (${allowed.join(", ") || "none defined"})`,
+    );
+  } else if (!allowed.includes(backend)) {
     problems.push(
       `${r.key("backend")} must name a SageMaker endpoint of this stack or "fleet" when llm-infra:fleet is set (${allowed.join(", ") || "none defined"}), got ${JSON.stringify(backend)}`,
     );
@@ -123,10 +136,12 @@ export function parseApiConfig(
     throttleBurst: r.number("throttleBurst"),
     monthlyQuota: r.number("monthlyQuota"),
     accessLogRetentionDays: r.number("accessLogRetentionDays"),
-    domainName: r.string("domainName"),
-    certificateArn: r.string("certificateArn"),
-    webAclArn: r.string("webAclArn"),
+    domainName: r.checked("domainName", domainNameProblem),
+    certificateArn: r.checked("certificateArn", (a) => acmCertificateArnProblem(a, ctx.region)),
+    webAclArn: r.checked("webAclArn", (a) => webAclArnProblem(a, ctx.region)),
   };
+  if (config.authentication === "iam")
+    r.notWith("monthlyQuota", "with authentication: iam (quotas belong to API keys' usage plan)");
   problems.push(
     ...fromComponent(prefix, validateInferenceApiArgs({ ...config, sagemakerEndpointName: "e" })),
   );

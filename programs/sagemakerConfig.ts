@@ -18,6 +18,7 @@ import {
   SageMakerEndpointArgs,
   validateSageMakerEndpointArgs,
 } from "../components/sagemaker/endpointArgs";
+import { defaultEndpointName } from "../components/sagemaker/sageMakerEndpoint";
 import { SectionReader, fromComponent, readEntryName, readSection } from "./configReader";
 
 /** One endpoint as configured: the component's plain arguments, a name, and whether it is in the VPC. */
@@ -36,6 +37,8 @@ export type EndpointConfig = Omit<
   name: string;
   /** Run the model containers in the VPC's private subnets. @default true (false for serverless) */
   inVpc: boolean;
+  /** Your own serving image in ECR, in the stack's region, instead of a catalog `image`. */
+  imageUri?: string;
 };
 
 const PREFIX = "llm-infra:sagemaker";
@@ -70,6 +73,7 @@ const STRING_KEYS = [
   "mode",
   "image",
   "imageVersion",
+  "imageUri",
   "instanceType",
   "tritonModelName",
   "modelDataTarball",
@@ -101,7 +105,11 @@ export const RESERVED_NAMES = [
   "api",
 ];
 
-function readModel(reader: SectionReader, problems: string[]): ModelRequirements | undefined {
+/** The `model` map of an endpoint or the fleet: the fit inputs, each checked by type. */
+export function readModel(
+  reader: SectionReader,
+  problems: string[],
+): ModelRequirements | undefined {
   const model = reader.map("model");
   if (model === undefined) return undefined;
   const r = readSection(reader.key("model"), model, problems, [
@@ -125,7 +133,7 @@ function readModel(reader: SectionReader, problems: string[]): ModelRequirements
  */
 export function parseSageMakerConfig(
   raw: unknown,
-  ctx: { region: string; repositoryPrefix: string },
+  ctx: { region: string; repositoryPrefix: string; project: string; stack: string },
   problems: string[],
 ): EndpointConfig[] {
   const section = readSection(PREFIX, raw, problems, ["endpoints"]);
@@ -137,6 +145,7 @@ export function parseSageMakerConfig(
   }
   const endpoints: EndpointConfig[] = [];
   const names = new Set<string>();
+  const physicalNames = new Map<string, string>();
   list.forEach((item: unknown, i: number) => {
     const keys = ["name", "model", ...NUMBER_KEYS, ...STRING_KEYS, ...BOOLEAN_KEYS];
     const r = readSection(`${PREFIX}.endpoints[${i}]`, item, problems, keys);
@@ -154,6 +163,35 @@ export function parseSageMakerConfig(
       Object.entries(values).filter(([, v]) => v !== undefined),
     ) as Partial<EndpointConfig>;
     const mode = plain.mode ?? "realtime";
+    if (plain.imageUri !== undefined) {
+      const why = "with imageUri (your own image replaces the catalog's)";
+      for (const k of ["image", "imageVersion"]) r.notWith(k, why);
+      // "The model artifacts in an Amazon S3 bucket and the Docker image for inference container
+      // in Amazon EC2 Container Registry must be in the same region as the model or endpoint"
+      // (SageMaker ContainerDefinition.Image, https://docs.aws.amazon.com/sdk-for-kotlin/api/latest/sagemaker/aws.sdk.kotlin.services.sagemaker.model/-container-definition/image.html).
+      const imageRegion = /^\d{12}\.dkr\.ecr\.([a-z0-9-]+)\./.exec(plain.imageUri)?.[1];
+      if (imageRegion !== undefined && imageRegion !== ctx.region)
+        problems.push(
+          `${r.key("imageUri")} must be an ECR image in the stack's region ${ctx.region}, got one in ${imageRegion}`,
+        );
+    }
+    // Options of another deployment strategy are refused, not ignored.
+    const strategy = plain.deploymentStrategy ?? "allAtOnce";
+    for (const [k, s] of [
+      ["canaryPercent", "canary"],
+      ["linearStepPercent", "linear"],
+      ["rollingBatchPercent", "rolling"],
+    ] as const) {
+      if (strategy !== s) r.notWith(k, `with deploymentStrategy ${strategy} (only with ${s})`);
+    }
+    // Two endpoints must not claim one SageMaker endpoint name (given, or the default one).
+    const physical = plain.endpointName ?? defaultEndpointName(ctx.project, ctx.stack, name);
+    const owner = physicalNames.get(physical);
+    if (owner !== undefined)
+      problems.push(
+        `${r.key(plain.endpointName !== undefined ? "endpointName" : "name")} gives the SageMaker endpoint name ${physical}, which ${owner} already uses; endpoint names are unique in a region`,
+      );
+    else physicalNames.set(physical, prefix);
     const inVpc = plain.inVpc ?? mode !== "serverless";
     const config: EndpointConfig = {
       ...plain,
@@ -169,6 +207,7 @@ export function parseSageMakerConfig(
         subnetIds: "inVpc",
         vpcId: "inVpc",
         modelDataPrefix: "modelDataTarball",
+        region: "image",
       }),
     );
     endpoints.push(config);

@@ -9,6 +9,8 @@
  * ```
  */
 import { TritonReleaseArgs, validateTritonReleaseArgs } from "../components/triton/tritonRelease";
+import { acmCertificateArnProblem, ociTagProblem } from "../catalog/awsLimits";
+import { validateModelPrefix } from "../components/storage/modelStorePolicies";
 import { fromComponent, readSection } from "./configReader";
 import { EksConfig } from "./eksConfig";
 
@@ -37,7 +39,7 @@ const PREFIX = "llm-infra:triton";
 
 export function parseTritonConfig(
   raw: unknown,
-  ctx: { eks?: EksConfig; repositoryPrefix: string },
+  ctx: { eks?: EksConfig; repositoryPrefix: string; region: string },
   problems: string[],
 ): TritonConfig | undefined {
   const r = readSection(PREFIX, raw, problems, [
@@ -67,22 +69,29 @@ export function parseTritonConfig(
     );
     return undefined;
   }
+  const ingress = r.boolean("ingress");
+  if (ingress !== true) {
+    const why = "without ingress: true (they configure Triton's load balancer)";
+    for (const k of ["ingressScheme", "certificateArn", "ingressGrpc"]) r.notWith(k, why);
+  }
   const config: TritonConfig = {
     nodeGroup,
-    instanceType: group.instanceTypes[0],
+    instanceType: group.instanceTypes[0] ?? "",
     workloadType: group.workloadType ?? "gpu-inference",
-    modelPrefix: r.string("modelPrefix") ?? `${ctx.repositoryPrefix}/triton`,
+    modelPrefix: r.checked("modelPrefix", validateModelPrefix) ?? `${ctx.repositoryPrefix}/triton`,
     modelRepositoryMode: r.string("modelRepositoryMode") as TritonConfig["modelRepositoryMode"],
     minReplicas: r.number("minReplicas"),
     maxReplicas: r.number("maxReplicas"),
     hpaMetric: r.string("hpaMetric") as TritonConfig["hpaMetric"],
     acceleratorsPerPod: r.number("acceleratorsPerPod"),
-    ingress: r.boolean("ingress"),
+    ingress,
     ingressScheme: r.string("ingressScheme"),
-    certificateArn: r.string("certificateArn"),
+    certificateArn: r.checked("certificateArn", (a) => acmCertificateArnProblem(a, ctx.region)),
     ingressGrpc: r.boolean("ingressGrpc"),
-    imageTag: r.string("imageTag"),
+    imageTag: r.checked("imageTag", ociTagProblem),
   };
+  // The node group's own line already names a missing instance type.
+  if (group.instanceTypes.length === 0) return config;
   if (config.modelRepositoryMode === "efs" && !ctx.eks.modelCache.enabled) {
     problems.push(`${r.key("modelRepositoryMode")} efs needs llm-infra:eks.modelCache enabled`);
   }
