@@ -259,6 +259,17 @@ describe("deploy: promotion through an injected workspace", () => {
     assert.strictEqual(io.stderr, "error: the Pulumi CLI is not installed\n");
   });
 
+  it("reports a broken stack file as such (exit 2) before looking for the Pulumi CLI", async () => {
+    const ws = new FakeWorkspace();
+    ws.readyError = new PulumiCliError("the Pulumi CLI is not installed");
+    const io = recorder();
+    const broken = SERVERLESS_7B_STACK.replace("team: ml", "team: 'aws:ml'");
+    const dir = projectDir({ dev: broken });
+    assert.strictEqual(await main(["dev"], ws, io, dir), EXIT.usage);
+    assert.match(io.stderr, /^error: dev: invalid stack configuration:\n {2}llm-infra:tags\.team /);
+    assert.doesNotMatch(io.stderr, /Pulumi CLI/);
+  });
+
   it("rejects contradictory arguments", () => {
     assert.strictEqual(
       parseRequest("dev", { up: true, destroy: true }),
