@@ -59,6 +59,8 @@ export function partitionOfRegion(region: string): string {
 
 export function regionProblem(region: unknown): string | undefined {
   if (typeof region === "string" && AWS_REGIONS.includes(region)) return undefined;
+  if (region === undefined || region === null)
+    return "is required: an AWS region such as us-east-1";
   const area = typeof region === "string" ? region.replace(/-?\d*$/, "") : "";
   const near = AWS_REGIONS.filter((r) => area.length > 1 && r.startsWith(area));
   return `must be an AWS region such as ${(near.length > 0 ? near : ["us-east-1", "eu-west-1"]).join(", ")}, got ${JSON.stringify(region)}`;

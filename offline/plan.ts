@@ -104,7 +104,9 @@ export function readStackFile(stack: string, root = projectRoot()): Record<strin
   try {
     doc = YAML.parse(fs.readFileSync(file, "utf8"));
   } catch (e) {
-    throw new UsageError(`Pulumi.${stack}.yaml is not valid YAML: ${(e as Error).message}`);
+    // The parser's message carries a drawing of the line over several lines: its first is enough.
+    const first = (e as Error).message.split("\n")[0];
+    throw new UsageError(`Pulumi.${stack}.yaml is not valid YAML: ${first}`);
   }
   return configSection(doc, `Pulumi.${stack}.yaml`);
 }

@@ -137,7 +137,7 @@ export function onePerKey(problems: readonly string[]): string[] {
   for (const p of problems) {
     const key = problemKey(p);
     // What a line lists as allowed names keys it does not blame.
-    const text = p.slice(p.indexOf(" ") + 1).replace(/(allowed:|one of)[^;]*/g, "");
+    const text = p.slice(p.indexOf(" ") + 1).replace(/(allowed:|be one of)[^;]*/g, "");
     const named = (text.match(/[A-Za-z][\w-]*:[\w.[\]-]*[\w\]]/g) ?? []).map((m) => m);
     const words = new Set(text.match(/[A-Za-z]\w*/g) ?? []);
     const followsOn = keys.some(

@@ -126,7 +126,7 @@ export function parseApiConfig(
     );
   } else if (!allowed.includes(backend)) {
     problems.push(
-      `${r.key("backend")} must name a SageMaker endpoint of this stack or "fleet" when llm-infra:fleet is set (${allowed.join(", ") || "none defined"}), got ${JSON.stringify(backend)}`,
+      `${r.key("backend")} must name one of llm-infra:sagemaker.endpoints or "fleet" when llm-infra:fleet is set (${allowed.join(", ") || "none defined"}), got ${JSON.stringify(backend)}`,
     );
   }
   const config: ApiConfig = {

@@ -112,6 +112,7 @@ export function readModel(
 ): ModelRequirements | undefined {
   const model = reader.map("model");
   if (model === undefined) return undefined;
+  const before = problems.length;
   const r = readSection(reader.key("model"), model, problems, [
     ...MODEL_NUMBER_KEYS,
     ...MODEL_STRING_KEYS,
@@ -122,6 +123,8 @@ export function readModel(
   for (const k of ["parametersBillions", "dtype", "contextLength", "concurrentSequences"]) {
     if (model[k] === undefined) problems.push(`${r.key(k)} is required`);
   }
+  // A model with a wrong field is not fitted: the fit math would only repeat the mistake as NaN.
+  if (problems.length > before) return undefined;
   return Object.fromEntries(
     Object.entries(out).filter(([, v]) => v !== undefined),
   ) as unknown as ModelRequirements;
