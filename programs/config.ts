@@ -18,7 +18,14 @@ import { ModelRegistryArgs, validateModelRegistryArgs } from "../components/stor
 import { ModelStoreArgs, validateModelStoreArgs } from "../components/storage/modelStore";
 import { validateModelPrefix } from "../components/storage/modelStorePolicies";
 import { regionProblem, tagKeyProblem, tagValueProblem } from "../catalog/awsLimits";
-import { SectionReader, fromComponent, isObject, onePerKey, readSection } from "./configReader";
+import {
+  SectionReader,
+  fromComponent,
+  isObject,
+  keyPath,
+  onePerKey,
+  readSection,
+} from "./configReader";
 import { EndpointConfig, parseSageMakerConfig } from "./sagemakerConfig";
 import { EksConfig, parseEksConfig } from "./eksConfig";
 import { TritonConfig, parseTritonConfig } from "./tritonConfig";
@@ -165,7 +172,9 @@ export function parseStackConfig(raw: Record<string, unknown>, stack: string): S
   for (const k of Object.keys(raw)) {
     const [ns, name] = k.split(":");
     if (ns === PROJECT && !TOP_LEVEL_KEYS.includes(name)) {
-      problems.push(`${k} is not a known key; allowed: ${TOP_LEVEL_KEYS.map(KEY).join(", ")}`);
+      problems.push(
+        `${/^[\w:@.-]+$/.test(k) ? k : `${PROJECT}:${JSON.stringify(name)}`} is not a known key; allowed: ${TOP_LEVEL_KEYS.map(KEY).join(", ")}`,
+      );
     }
   }
 
@@ -205,7 +214,7 @@ export function parseStackConfig(raw: Record<string, unknown>, stack: string): S
       k === "environment" || k === "cost-center"
         ? `is set from ${k === "environment" ? KEY("environment") : `${KEY("tags")}.costCenter`}; remove it`
         : tagKeyProblem(k);
-    if (badKey) problems.push(`${KEY("tags")}.${k} ${badKey}`);
+    if (badKey) problems.push(`${tagsReader.key(k)} ${badKey}`);
     const v = tagValue(k);
     if (!badKey && v !== undefined) extraTags[k] = v;
   }
@@ -287,11 +296,11 @@ export function parseStackConfig(raw: Record<string, unknown>, stack: string): S
       for (const [k, v] of Object.entries(rawAssumptions)) {
         if (!(k in DEFAULT_COST_ASSUMPTIONS)) {
           problems.push(
-            `${costSection.key("assumptions")}.${k} is not a known key; allowed: ${Object.keys(DEFAULT_COST_ASSUMPTIONS).join(", ")}`,
+            `${keyPath(costSection.key("assumptions"), k)} is not a known key; allowed: ${Object.keys(DEFAULT_COST_ASSUMPTIONS).join(", ")}`,
           );
         } else if (typeof v !== "number" || !Number.isFinite(v) || v < 0) {
           problems.push(
-            `${costSection.key("assumptions")}.${k} must be a number of at least 0, got ${JSON.stringify(v)}`,
+            `${keyPath(costSection.key("assumptions"), k)} must be a number of at least 0, got ${JSON.stringify(v)}`,
           );
         } else {
           assumptions[k as keyof CostAssumptions] = v;

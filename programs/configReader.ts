@@ -4,8 +4,23 @@
  */
 import { ArgError } from "../components/validation";
 
+/** A value as the user wrote it in YAML: JSON, with `.nan` and `.inf` for the numbers JSON lacks. */
+export function shown(v: unknown): string {
+  if (typeof v === "number" && !Number.isFinite(v))
+    return Number.isNaN(v) ? ".nan" : v > 0 ? ".inf" : "-.inf";
+  return JSON.stringify(v);
+}
+
 export function isObject(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === "object" && !Array.isArray(v);
+}
+
+/**
+ * The full key of `k` under `prefix`: `prefix.k`, or `prefix["k"]` when `k` holds anything but
+ * letters, digits and `_ - : @` (a space, a dot), so a key in a message is always one word.
+ */
+export function keyPath(prefix: string, k: string): string {
+  return /^[\w:@-]+$/.test(k) ? `${prefix}.${k}` : `${prefix}[${JSON.stringify(k)}]`;
 }
 
 /** Reads typed values out of one config map whose keys start with `prefix` (`llm-infra:network`). */
@@ -17,7 +32,7 @@ export class SectionReader {
   ) {}
 
   key(k: string): string {
-    return `${this.prefix}.${k}`;
+    return keyPath(this.prefix, k);
   }
 
   /** The raw value of a key, unchecked. */
@@ -29,7 +44,7 @@ export class SectionReader {
     const v = this.values[k];
     if (v === undefined || v === null) return undefined;
     if (!ok(v)) {
-      this.problems.push(`${this.key(k)} must be ${what}, got ${JSON.stringify(v)}`);
+      this.problems.push(`${this.key(k)} must be ${what}, got ${shown(v)}`);
       return undefined;
     }
     return v as T;
@@ -38,7 +53,10 @@ export class SectionReader {
   string(k: string): string | undefined {
     const v = this.values[k];
     // YAML reads 1.30 as the number 1.3: say how to keep what was written.
-    const what = typeof v === "number" ? `a string (quote it in YAML: "${v}")` : "a string";
+    const what =
+      typeof v === "number" && Number.isFinite(v)
+        ? `a string (quote it in YAML: "${v}")`
+        : "a string";
     return this.typed<string>(k, what, (x) => typeof x === "string");
   }
   number(k: string): number | undefined {
@@ -116,7 +134,8 @@ export class SectionReader {
 
 /** The config key a problem line names: its first word, without a trailing colon. */
 export function problemKey(line: string): string {
-  return line.split(" ", 1)[0].replace(/:$/, "");
+  const key = /^(?:[^\s"]|"(?:[^"\\]|\\.)*")+/.exec(line)?.[0] ?? "";
+  return key.replace(/:$/, "");
 }
 
 /**

@@ -69,7 +69,7 @@ export function parseFleetConfig(
     "modelPrefix",
   ]);
   if (!r) return undefined;
-  if (r.value("instanceType") === undefined)
+  if (r.value("instanceType") === undefined || r.value("instanceType") === null)
     problems.push(`${r.key("instanceType")} is required (an EC2 instance type such as g5.xlarge)`);
   const config: FleetConfig = {
     instanceType: r.string("instanceType") ?? "",
@@ -120,7 +120,7 @@ export function parseApiConfig(
   if (!r) return undefined;
   const backend = r.string("backend") ?? "";
   const allowed = [...ctx.endpoints, ...(ctx.fleet ? ["fleet"] : [])];
-  if (r.value("backend") === undefined) {
+  if (r.value("backend") === undefined || r.value("backend") === null) {
     problems.push(
       `${r.key("backend")} is required: a SageMaker endpoint of this stack or "fleet" (${allowed.join(", ") || "none defined"})`,
     );

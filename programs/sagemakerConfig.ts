@@ -121,7 +121,7 @@ export function readModel(
   for (const k of MODEL_NUMBER_KEYS) out[k] = r.number(k);
   for (const k of MODEL_STRING_KEYS) out[k] = r.string(k);
   for (const k of ["parametersBillions", "dtype", "contextLength", "concurrentSequences"]) {
-    if (model[k] === undefined) problems.push(`${r.key(k)} is required`);
+    if (model[k] === undefined || model[k] === null) problems.push(`${r.key(k)} is required`);
   }
   // A model with a wrong field is not fitted: the fit math would only repeat the mistake as NaN.
   if (problems.length > before) return undefined;
