@@ -71,6 +71,51 @@ const edits = fc.array(
   { minLength: 1, maxLength: 3 },
 );
 
+/** Plausible edits: a leaf keeps its type, with a value users pick, so more stacks reach the program. */
+const leafValue = (p: Path): unknown => {
+  let v: unknown = base();
+  for (const k of p) v = (v as Record<string | number, unknown> | undefined)?.[k];
+  return v;
+};
+const LEAVES = PATHS.filter((p) => {
+  const v = leafValue(p);
+  return v !== undefined && (v === null || typeof v !== "object");
+});
+const WORDS = [
+  "gpu",
+  "SPOT",
+  "ON_DEMAND",
+  "canary",
+  "rolling",
+  "linear",
+  "iam",
+  "apiKey",
+  "ml.g5.2xlarge",
+  "ml.m5.xlarge",
+  "g5.2xlarge",
+  "inf2.xlarge",
+  "efs",
+  "s3-sync",
+  "serverless",
+  "async",
+  "prod",
+  "staging",
+  "eu-west-1",
+];
+const plausible = fc.array(
+  fc.constantFrom(...LEAVES).chain((p) => {
+    const v = leafValue(p);
+    const next: fc.Arbitrary<unknown> =
+      typeof v === "number"
+        ? fc.integer({ min: 0, max: 12 })
+        : typeof v === "boolean"
+          ? fc.boolean()
+          : fc.constantFrom(...WORDS);
+    return next.map((n) => [p, undefined, n] as [Path, undefined, unknown]);
+  }),
+  { minLength: 1, maxLength: 2 },
+);
+
 function apply(list: [Path, string | undefined, unknown][]): Config {
   const config = base();
   for (const [p, extra, v] of list) set(config, extra === undefined ? p : [...p, extra], v);
@@ -80,6 +125,11 @@ function apply(list: [Path, string | undefined, unknown][]): Config {
 /** A user error's lines: each names a key (or the file), says something, carries no NaN or trace. */
 function assertUserMessage(e: unknown): void {
   assert.ok(isUserError(e), `not a user error: ${e instanceof Error ? e.stack : String(e)}`);
+  // A component's own refusal names its arguments, not the user's keys: config must catch it first.
+  assert.ok(
+    e instanceof ConfigError,
+    `refused by a component, not by the config: ${(e as Error).message}`,
+  );
   const message = (e as Error).message;
   assert.doesNotMatch(message, /NaN|\n\s+at /, message);
   if (e instanceof ConfigError) {
@@ -124,5 +174,23 @@ describe("property: malformed config trees", function () {
       }),
       { numRuns: 60 },
     );
+  });
+
+  it("the plan answers a plan or a user error for plausible edits too, which reach the program", async () => {
+    let planned = 0;
+    await fc.assert(
+      fc.asyncProperty(plausible, async (list) => {
+        try {
+          const report = await planConfig("dev", apply(list));
+          planned += 1;
+          assert.ok(Number.isFinite(report.cost.monthlyUsd), `cost ${report.cost.monthlyUsd}`);
+        } catch (e) {
+          assertUserMessage(e);
+        }
+      }),
+      { numRuns: 60 },
+    );
+    // Not vacuous: a good share of these stacks ran the whole program.
+    assert.ok(planned >= 10, `${planned} of 60 reached a plan`);
   });
 });
