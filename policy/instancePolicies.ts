@@ -123,8 +123,7 @@ export const onDemandForProdServing: ResourceValidationPolicy = {
     if (args.type === "aws:autoscaling/group:Group") {
       const distribution = (
         args.props.mixedInstancesPolicy as
-          | { instancesDistribution?: { onDemandPercentageAboveBaseCapacity?: number } }
-          | undefined
+          { instancesDistribution?: { onDemandPercentageAboveBaseCapacity?: number } } | undefined
       )?.instancesDistribution;
       const onDemand = distribution?.onDemandPercentageAboveBaseCapacity ?? 100;
       if (onDemand < 100)
