@@ -128,6 +128,9 @@ const FREE_TYPES = new Set<string>([
   "aws:autoscaling/policy:Policy",
   "aws:lb/targetGroupAttachment:TargetGroupAttachment",
   "aws:wafv2/webAclAssociation:WebAclAssociation",
+  // Standard-tier parameters: "No additional charge"
+  // (https://docs.aws.amazon.com/systems-manager/latest/userguide/parameter-store-advanced-parameters.html).
+  "aws:ssm/parameter:Parameter",
 ]);
 
 type Pricer = (r: ResourceRecord, ctx: Context) => CostLine[];

@@ -26,6 +26,10 @@ export interface CapturedResource {
   urn?: string;
   /** URNs of the resources this one depends on: its inputs' sources and `dependsOn`. */
   dependencies: string[];
+  /** The `deleteBeforeReplace` option, when the program set it. */
+  deleteBeforeReplace?: boolean;
+  /** The `replaceOnChanges` option: properties whose change replaces the resource. */
+  replaceOnChanges?: string[];
 }
 
 export interface CaptureOptions {
@@ -51,6 +55,9 @@ interface RegisterResourceRequest {
   getProtect(): boolean;
   getRetainondelete?(): boolean;
   getDependenciesList(): string[];
+  getDeletebeforereplace?(): boolean;
+  getDeletebeforereplacedefined?(): boolean;
+  getReplaceonchangesList?(): string[];
   getObject(): Parameters<typeof pulumi.runtime.deserializeProperties>[0];
 }
 interface RegisterResourceResponse {
@@ -126,6 +133,10 @@ export async function capture<T>(
       retainOnDelete: req.getRetainondelete?.() === true,
       dependencies: req.getDependenciesList(),
     };
+    if (req.getDeletebeforereplacedefined?.())
+      entry.deleteBeforeReplace = req.getDeletebeforereplace?.() === true;
+    const replaceOnChanges = req.getReplaceonchangesList?.() ?? [];
+    if (replaceOnChanges.length > 0) entry.replaceOnChanges = replaceOnChanges;
     resources.push(entry);
     register(req, (err, resp) => {
       if (resp) entry.urn = resp.getUrn();

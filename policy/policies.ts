@@ -1,6 +1,7 @@
 /** Every policy of the pack, in the order verdicts are reported. */
 import { Policies } from "@pulumi/policy";
 import { COST_POLICIES } from "./costPolicies";
+import { IAM_POLICIES } from "./iamPolicies";
 import { INSTANCE_POLICIES } from "./instancePolicies";
 import { SECURITY_POLICIES } from "./securityPolicies";
 import { TAG_POLICIES } from "./tagPolicies";
@@ -9,5 +10,6 @@ export const ALL_POLICIES: Policies = [
   ...COST_POLICIES,
   ...INSTANCE_POLICIES,
   ...SECURITY_POLICIES,
+  ...IAM_POLICIES,
   ...TAG_POLICIES,
 ];

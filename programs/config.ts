@@ -278,7 +278,12 @@ export function parseStackConfig(raw: Record<string, unknown>, stack: string): S
   );
   const api = parseApiConfig(
     raw[KEY("api")],
-    { endpoints: endpoints.map((e) => e.name), fleet: fleet !== undefined, region },
+    {
+      endpoints: endpoints.map((e) => e.name),
+      fleet: fleet !== undefined,
+      asyncEndpoints: endpoints.filter((e) => e.mode === "async").map((e) => e.name),
+      region,
+    },
     problems,
   );
 

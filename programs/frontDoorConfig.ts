@@ -45,6 +45,7 @@ export type ApiConfig = Pick<
   | "domainName"
   | "certificateArn"
   | "webAclArn"
+  | "manageAccountLoggingRole"
 > & {
   /** A SageMaker endpoint of the stack, or `fleet`. */
   backend: string;
@@ -102,7 +103,7 @@ export function parseFleetConfig(
 
 export function parseApiConfig(
   raw: unknown,
-  ctx: { endpoints: string[]; fleet: boolean; region: string },
+  ctx: { endpoints: string[]; fleet: boolean; asyncEndpoints?: string[]; region: string },
   problems: string[],
 ): ApiConfig | undefined {
   const prefix = "llm-infra:api";
@@ -116,6 +117,7 @@ export function parseApiConfig(
     "domainName",
     "certificateArn",
     "webAclArn",
+    "manageAccountLoggingRole",
   ]);
   if (!r) return undefined;
   const backend = r.string("backend") ?? "";
@@ -139,9 +141,15 @@ export function parseApiConfig(
     domainName: r.checked("domainName", domainNameProblem),
     certificateArn: r.checked("certificateArn", (a) => acmCertificateArnProblem(a, ctx.region)),
     webAclArn: r.checked("webAclArn", (a) => webAclArnProblem(a, ctx.region)),
+    manageAccountLoggingRole: r.boolean("manageAccountLoggingRole"),
   };
   if (config.authentication === "iam")
     r.notWith("monthlyQuota", "with authentication: iam (quotas belong to API keys' usage plan)");
+  if (ctx.asyncEndpoints?.includes(backend)) {
+    problems.push(
+      `${r.key("backend")} names the async endpoint ${JSON.stringify(backend)}, which the API's synchronous InvokeEndpoint integration cannot call: front a realtime or serverless endpoint (async clients call InvokeEndpointAsync directly)`,
+    );
+  }
   problems.push(
     ...fromComponent(prefix, validateInferenceApiArgs({ ...config, sagemakerEndpointName: "e" })),
   );

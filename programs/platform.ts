@@ -98,7 +98,10 @@ export function createPlatform(config: StackConfig): PlatformOutputs {
               vpcId: network.vpcId,
               subnetIds: network.privateSubnetIds,
             }
-          : { sagemakerEndpointName: endpoints[backend] }),
+          : {
+              sagemakerEndpointName: endpoints[backend],
+              sagemakerEndpointMode: endpointComponents[backend].mode,
+            }),
         tags,
       },
       { dependsOn: toFleet ? [fleet!] : [endpointComponents[backend]] },

@@ -483,7 +483,7 @@ export const CASES: Case[] = [
     "unchecked",
     "a tag key with #",
     [[["llm-infra:tags", "cost#center"], "x"]],
-    "llm-infra:tags.cost#center",
+    'llm-infra:tags["cost#center"]',
   ),
   c(
     "unchecked",
@@ -883,6 +883,24 @@ export const CASES: Case[] = [
       [ng("os"), "bottlerocket"],
     ],
     "llm-infra:eks.nodeGroups[0].os",
+  ),
+
+  c(
+    "unnamed",
+    "manageAccountLoggingRole as a word",
+    [[["llm-infra:api", "manageAccountLoggingRole"], "yes"]],
+    "llm-infra:api.manageAccountLoggingRole",
+    /true or false/,
+  ),
+  c(
+    "unnamed",
+    "the API in front of an async endpoint",
+    [
+      [ep(1), { name: "batch", mode: "async", instanceType: "ml.g5.xlarge", tritonModelName: "m" }],
+      [["llm-infra:api", "backend"], "batch"],
+    ],
+    "llm-infra:api.backend",
+    /async endpoint/,
   ),
 
   // The file itself.

@@ -26,6 +26,8 @@ import {
   securityGroupAdminPorts,
 } from "../policy/securityPolicies";
 import { costAllocationTags } from "../policy/tagPolicies";
+import { iamKnownNames, iamScenarios } from "../policy/iamPolicies";
+import { alarmTopicPolicy, tlsOnlyTopicPolicy } from "../components/sagemaker/policies";
 
 const TAGS = { environment: "dev", team: "ml", "cost-center": "1" };
 
@@ -152,6 +154,13 @@ const rolePolicy = (statement: Record<string, unknown>) =>
     policy: JSON.stringify({ Version: "2012-10-17", Statement: [statement] }),
   });
 const kms = res("aws:kms/key:Key", "k", { tags: TAGS });
+const TOPIC = "arn:aws:sns:us-east-1:123456789012:alarms";
+/** An alarm notifying a topic under the given topic policy. */
+const alarmTopic = (policy: object) => [
+  res("aws:cloudwatch/metricAlarm:MetricAlarm", "errors", { alarmActions: [TOPIC] }),
+  res("aws:sns/topicPolicy:TopicPolicy", "alarms", { arn: TOPIC, policy: JSON.stringify(policy) }),
+];
+const SCOPE = { partition: "aws", region: "us-east-1", accountId: "123456789012" };
 
 const CASES: [Policies[number], Case][] = [
   [
@@ -453,6 +462,32 @@ const CASES: [Policies[number], Case][] = [
       ],
       notApplicable: [kms],
       missing: [res("aws:iam/role:Role", "r", {})],
+      missingOutcome: "pass",
+    },
+  ],
+  [
+    iamKnownNames,
+    {
+      violating: [
+        rolePolicy({ Effect: "Allow", Action: "s3:GetObjekt", Resource: "arn:aws:s3:::b/*" }),
+      ],
+      says: 'p: policy: "s3:GetObjekt" is not a s3 action',
+      passing: [
+        rolePolicy({ Effect: "Allow", Action: "s3:GetObject", Resource: "arn:aws:s3:::b/*" }),
+      ],
+      notApplicable: [],
+      missing: [res("aws:iam/rolePolicy:RolePolicy", "p", {})],
+      missingOutcome: "pass",
+    },
+  ],
+  [
+    iamScenarios,
+    {
+      violating: alarmTopic(tlsOnlyTopicPolicy(TOPIC)),
+      says: "alarms: CloudWatch publishes alarm errors: expected allow, the policies give implicit-deny",
+      passing: alarmTopic(alarmTopicPolicy(TOPIC, SCOPE)),
+      notApplicable: [],
+      missing: [res("aws:sns/topicPolicy:TopicPolicy", "alarms", { arn: TOPIC })],
       missingOutcome: "pass",
     },
   ],

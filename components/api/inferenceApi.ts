@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "crypto";
+import { EndpointMode } from "../sagemaker/endpointArgs";
 import { PolicyDocument } from "../storage/modelStorePolicies";
 import { serviceRole } from "../trust";
 import { Tags } from "../tags";
@@ -18,6 +19,12 @@ export type ApiAuthentication = (typeof ApiAuthentication)[keyof typeof ApiAuthe
 export interface InferenceApiArgs {
   /** A SageMaker endpoint to front (SageMakerEndpoint.endpointName). One of this and `loadBalancerArn`. */
   sagemakerEndpointName?: string;
+  /**
+   * That endpoint's mode (SageMakerEndpoint.mode). The API calls the synchronous InvokeEndpoint,
+   * which an async endpoint does not serve, so `async` is refused.
+   * @default "realtime"
+   */
+  sagemakerEndpointMode?: EndpointMode;
   /** An internal load balancer to front through a VPC link (TritonFleet.loadBalancerArn). */
   loadBalancerArn?: pulumi.Input<string>;
   /** Its listener port. @default 80 */
@@ -43,9 +50,12 @@ export interface InferenceApiArgs {
   /** The domain's ACM certificate, in the API's region. */
   certificateArn?: pulumi.Input<string>;
   /**
-   * Set the account's API Gateway CloudWatch role (needed once per account and region for access
-   * logs). Turn off when the account already has it.
-   * @default true
+   * Set the account's API Gateway CloudWatch logging role, which stages need before they can write
+   * access logs. It is one setting per account and region, shared by every API there: turn it on
+   * in one stack per account and region only (another stack setting it overwrites this one's
+   * role). The setting and its role are kept when the stack is destroyed, so other APIs keep
+   * logging.
+   * @default false (the account's existing setting is used)
    */
   manageAccountLoggingRole?: boolean;
   /** Tags for every resource. */
@@ -68,6 +78,13 @@ export function validateInferenceApiArgs(args: InferenceApiArgs): ArgError[] {
       propertyPath: "subnetIds",
       reason:
         "vpcId and subnetIds are required with loadBalancerArn (for the VPC link's network load balancer)",
+    });
+  }
+  if (args.sagemakerEndpointMode === "async") {
+    errors.push({
+      propertyPath: "sagemakerEndpointName",
+      reason:
+        "names an async endpoint, which the API's synchronous InvokeEndpoint integration cannot call; front a realtime or serverless endpoint (async clients call InvokeEndpointAsync directly)",
     });
   }
   checkOneOf(errors, "authentication", args.authentication, Object.values(ApiAuthentication));
@@ -100,6 +117,57 @@ export const REQUEST_SCHEMA = {
 /** The integration URI of SageMaker's InvokeEndpoint for an endpoint. */
 export function sagemakerInvokeUri(region: string, endpointName: string): string {
   return `arn:aws:apigateway:${region}:runtime.sagemaker:path/endpoints/${endpointName}/invocations`;
+}
+
+/**
+ * The statuses InvokeEndpoint answers errors with, from the SageMaker Runtime service model
+ * (@aws-sdk/client-sagemaker-runtime@3.1164.0, dist-cjs/index.js, each error's httpError):
+ * ValidationError 400, ModelError 424 (the model container failed), ModelNotReadyException 429,
+ * InternalFailure 500, ServiceUnavailable 503, InternalDependencyException 530.
+ */
+export const INVOKE_ENDPOINT_ERROR_STATUSES = ["400", "424", "429", "500", "503"] as const;
+
+/**
+ * A regular expression matching the three-digit statuses of a family (`4` or `5`) except the
+ * given ones, without lookahead: one alternative per tens digit.
+ */
+export function familyPatternExcept(family: "4" | "5", except: readonly string[]): string {
+  const alternatives: string[] = [];
+  for (let tens = 0; tens <= 9; tens++) {
+    const units = [...Array(10).keys()].filter((u) => !except.includes(`${family}${tens}${u}`));
+    if (units.length === 10) alternatives.push(`${tens}\\d`);
+    else if (units.length > 0) alternatives.push(`${tens}[${units.join("")}]`);
+  }
+  return `${family}(${alternatives.join("|")})`;
+}
+
+export interface IntegrationResponseSpec {
+  /** Child name suffix: `${name}-<role>`. */
+  role: string;
+  /** The method response status clients see. */
+  statusCode: string;
+  /** The regular expression on the SageMaker status that selects it; none for the default. */
+  selectionPattern?: string;
+}
+
+/**
+ * How SageMaker's answers map to the API's: success is the default response; each error status
+ * InvokeEndpoint documents keeps its status, other 4XX become 400 and other 5XX become 500. For
+ * AWS integrations the selection pattern is matched against the service's HTTP status
+ * (https://docs.aws.amazon.com/apigateway/latest/api/API_IntegrationResponse.html, selectionPattern:
+ * "For all other HTTP and AWS back ends, the HTTP status code is matched"). The patterns do not
+ * overlap, so exactly one response applies to any status. No mapping template is set, so the
+ * error body SageMaker returns (its message, and the model's own output for a ModelError) passes
+ * through unchanged.
+ */
+export function sagemakerIntegrationResponses(): IntegrationResponseSpec[] {
+  const exact = INVOKE_ENDPOINT_ERROR_STATUSES;
+  return [
+    { role: "200", statusCode: "200" },
+    ...exact.map((code) => ({ role: code, statusCode: code, selectionPattern: code })),
+    { role: "other-4xx", statusCode: "400", selectionPattern: familyPatternExcept("4", exact) },
+    { role: "other-5xx", statusCode: "500", selectionPattern: familyPatternExcept("5", exact) },
+  ];
 }
 
 /** What API Gateway may do as the integration role: invoke one endpoint. */
@@ -267,29 +335,40 @@ export class InferenceApi extends pulumi.ComponentResource {
         },
         child,
       );
-      const response = new aws.apigateway.MethodResponse(
-        `${name}-200`,
-        {
-          restApi: api.id,
-          resourceId: resource.id,
-          httpMethod: method.httpMethod,
-          statusCode: "200",
-        },
-        child,
-      );
-      integrations.push(
-        integration,
-        new aws.apigateway.IntegrationResponse(
-          `${name}-200`,
-          {
-            restApi: api.id,
-            resourceId: resource.id,
-            httpMethod: method.httpMethod,
-            statusCode: response.statusCode,
-          },
-          { parent: this, dependsOn: [integration] },
-        ),
-      );
+      integrations.push(integration);
+      // One method response per status, and the integration responses that select them.
+      const responses = sagemakerIntegrationResponses();
+      const methodResponses = new Map<string, aws.apigateway.MethodResponse>();
+      for (const code of new Set(responses.map((r) => r.statusCode))) {
+        methodResponses.set(
+          code,
+          new aws.apigateway.MethodResponse(
+            `${name}-${code}`,
+            {
+              restApi: api.id,
+              resourceId: resource.id,
+              httpMethod: method.httpMethod,
+              statusCode: code,
+            },
+            child,
+          ),
+        );
+      }
+      for (const r of responses) {
+        integrations.push(
+          new aws.apigateway.IntegrationResponse(
+            `${name}-${r.role}`,
+            {
+              restApi: api.id,
+              resourceId: resource.id,
+              httpMethod: method.httpMethod,
+              statusCode: methodResponses.get(r.statusCode)!.statusCode,
+              selectionPattern: r.selectionPattern,
+            },
+            { parent: this, dependsOn: [integration] },
+          ),
+        );
+      }
     } else {
       // REST API VPC links reach network load balancers: an internal NLB forwards to the ALB.
       const port = args.loadBalancerPort ?? 80;
@@ -374,13 +453,17 @@ export class InferenceApi extends pulumi.ComponentResource {
       child,
     );
     const dependsOn: pulumi.Resource[] = [...integrations];
-    if (args.manageAccountLoggingRole ?? true) {
+    if (args.manageAccountLoggingRole ?? false) {
+      // One setting per account and region: kept on destroy, with its role, so that the other
+      // APIs of the account keep logging.
+      const kept = { parent: this, retainOnDelete: true };
       const logRole = serviceRole(
         `${name}-cloudwatch`,
         "apigateway.amazonaws.com",
         "API Gateway writes logs to CloudWatch",
         tags,
         this,
+        { retainOnDelete: true },
       );
       new aws.iam.RolePolicyAttachment(
         `${name}-cloudwatch`,
@@ -388,10 +471,10 @@ export class InferenceApi extends pulumi.ComponentResource {
           role: logRole.name,
           policyArn: "arn:aws:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs",
         },
-        child,
+        kept,
       );
       dependsOn.push(
-        new aws.apigateway.Account(`${name}-account`, { cloudwatchRoleArn: logRole.arn }, child),
+        new aws.apigateway.Account(`${name}-account`, { cloudwatchRoleArn: logRole.arn }, kept),
       );
     }
 
@@ -406,6 +489,8 @@ export class InferenceApi extends pulumi.ComponentResource {
                 auth,
                 backend: args.sagemakerEndpointName ?? "load-balancer",
                 schema: REQUEST_SCHEMA,
+                responses:
+                  args.sagemakerEndpointName !== undefined ? sagemakerIntegrationResponses() : [],
               }),
             )
             .digest("hex"),

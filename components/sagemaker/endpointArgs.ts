@@ -134,17 +134,20 @@ export interface SageMakerEndpointArgs {
   deploymentStrategy?: DeploymentStrategy;
   /** Seconds to watch the alarms after each traffic shift before going on (0 to 3600). @default 600 */
   deploymentBakeSeconds?: number;
-  /** Share of capacity in the canary, percent. @default 10 */
+  /** Share of capacity in the canary, percent, 1 to 50. @default 10 */
   canaryPercent?: number;
-  /** Share of capacity per linear step, percent. @default 25 */
+  /** Share of capacity per linear step, percent, 10 to 50. @default 25 */
   linearStepPercent?: number;
-  /** Share of capacity per rolling batch, percent. @default 25 */
+  /** Share of capacity per rolling batch, percent, 5 to 50. @default 25 */
   rollingBatchPercent?: number;
   /** SNS topic for alarm notifications; a new KMS-encrypted topic when absent. */
   alarmTopicArn?: pulumi.Input<string>;
-  /** ModelLatency p90 alarm threshold, milliseconds. @default 10000 */
+  /** ModelLatency p90 alarm threshold, milliseconds. @default 10000 (async: 900000, 15 minutes) */
   latencyP90Ms?: number;
-  /** ModelLatency p99 alarm threshold, milliseconds. @default 30000 */
+  /**
+   * ModelLatency p99 alarm threshold, milliseconds; real-time deployments roll back on it.
+   * @default 30000 (async: 3600000, one hour, and no rollback on it)
+   */
   latencyP99Ms?: number;
   /** Invocation5XXErrors per minute that raise the error alarm. @default 5 */
   errors5xxPerMinute?: number;
@@ -226,6 +229,13 @@ function positive(errors: ArgError[], field: string, v: number | undefined) {
     });
   }
 }
+
+/** The allowed range of each deployment share, percent of the variant's instances. */
+export const DEPLOYMENT_PERCENT_LIMITS = [
+  ["canaryPercent", 1, 50],
+  ["linearStepPercent", 10, 50],
+  ["rollingBatchPercent", 5, 50],
+] as const;
 
 /** Every problem with the arguments, each naming its field and what is allowed. */
 export function validateSageMakerEndpointArgs(args: SageMakerEndpointArgs): ArgError[] {
@@ -326,8 +336,11 @@ export function validateSageMakerEndpointArgs(args: SageMakerEndpointArgs): ArgE
     args.deploymentStrategy,
     Object.values(DeploymentStrategy),
   );
-  for (const f of ["canaryPercent", "linearStepPercent", "rollingBatchPercent"] as const)
-    checkIntegerRange(errors, f, args[f], 1, 100);
+  // SageMaker's limits, as shares of the variant's instances: canary at most 50%, linear steps
+  // 10-50% (https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_TrafficRoutingConfig.html),
+  // rolling batches 5-50% (https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_RollingUpdatePolicy.html).
+  for (const [f, min, max] of DEPLOYMENT_PERCENT_LIMITS)
+    checkIntegerRange(errors, f, args[f], min, max);
   for (const f of [
     "latencyP90Ms",
     "latencyP99Ms",

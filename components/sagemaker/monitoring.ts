@@ -34,9 +34,28 @@ export interface AlarmThresholds {
 }
 
 /**
+ * Alarm thresholds when none are given. Real-time requests answer within seconds. Async requests
+ * time out after 15 minutes by default and may be given up to an hour (InvocationTimeoutSeconds,
+ * https://docs.aws.amazon.com/sagemaker/latest/dg/async-inference-invoke-endpoint.html), so their
+ * latency alarms sit at those bounds: p90 at the default timeout, p99 at the longest allowed.
+ */
+export function defaultAlarmThresholds(mode: EndpointMode): AlarmThresholds {
+  const async = mode === "async";
+  return {
+    latencyP90Ms: async ? 15 * 60 * 1000 : 10_000,
+    latencyP99Ms: async ? 60 * 60 * 1000 : 30_000,
+    errors5xxPerMinute: 5,
+    gpuUtilizationPercent: 90,
+    asyncBacklogAgeSeconds: 900,
+  };
+}
+
+/**
  * The alarms of an endpoint. ModelLatency is in microseconds, so thresholds in milliseconds are
  * converted. GPU metrics are summed over the instance's GPUs (0 to 100 x GPUs), so the per-GPU
- * threshold is multiplied by the GPU count; they exist only on NVIDIA instances.
+ * threshold is multiplied by the GPU count; they exist only on NVIDIA instances. Deployments roll
+ * back on errors, and on p99 latency except for async endpoints, whose latency is the length of
+ * the queued work and says nothing about a bad deployment.
  */
 export function endpointAlarms(
   endpointName: string,
@@ -83,7 +102,7 @@ export function endpointAlarms(
       evaluationPeriods: 5,
       datapointsToAlarm: 3,
       threshold: t.latencyP99Ms * 1000,
-      rollback: true,
+      rollback: mode !== "async",
     },
   ];
   const gpus = instance?.accelerator?.kind === "nvidia" ? instance.accelerator.count : 0;

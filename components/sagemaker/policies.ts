@@ -3,6 +3,7 @@
  * the image it runs, write only its own logs and outputs, decrypt only with the keys it uses.
  */
 import { PolicyDocument, PolicyStatement } from "../storage/modelStorePolicies";
+import { TrustScope } from "../trust";
 
 export interface ExecutionPolicyArgs {
   partition: string;
@@ -170,35 +171,76 @@ export function endpointExecutionPolicy(a: ExecutionPolicyArgs): PolicyDocument 
   return { Version: "2012-10-17", Statement: statements };
 }
 
-/** A topic policy that refuses publishing over plain HTTP. */
+/**
+ * A topic policy that refuses publishing over plain HTTP, for topics the account's own
+ * principals publish to (their identity policies grant it; the account is the topic's owner).
+ */
 export function tlsOnlyTopicPolicy(topicArn: string): PolicyDocument {
+  return { Version: "2012-10-17", Statement: [denyInsecureTransport(topicArn)] };
+}
+
+/** Refuses publishing and subscribing over plain HTTP. */
+function denyInsecureTransport(topicArn: string): PolicyStatement {
+  return {
+    Sid: "DenyInsecureTransport",
+    Effect: "Deny",
+    Principal: "*",
+    Action: ["sns:Publish", "sns:Subscribe"],
+    Resource: topicArn,
+    Condition: { Bool: { "aws:SecureTransport": "false" } },
+  };
+}
+
+/**
+ * The conditions under which CloudWatch acts for this account's alarms: `aws:SourceAccount` and
+ * `aws:SourceArn` like `arn:<partition>:cloudwatch:<region>:<account>:alarm:*`
+ * (https://docs.aws.amazon.com/sns/latest/dg/sns-access-policy-use-cases.html, "Allow CloudWatch
+ * alarms to publish to a topic in another account", and the same grant with both conditions in
+ * https://aws.github.io/modern-data-architecture-accelerator/typedocs/functions/_aws-mdaa_cloudwatch-constructs.grantCloudWatchAlarmsTopicAccess.html).
+ */
+function fromOwnAlarms(s: TrustScope): PolicyStatement["Condition"] {
+  return {
+    StringEquals: { "aws:SourceAccount": s.accountId },
+    ArnLike: {
+      "aws:SourceArn": `arn:${s.partition}:cloudwatch:${s.region}:${s.accountId}:alarm:*`,
+    },
+  };
+}
+
+/**
+ * The alarm topic's policy. A topic policy replaces SNS's default policy, so it must allow the
+ * publisher itself: CloudWatch publishes this account's alarms; nothing publishes over plain HTTP.
+ */
+export function alarmTopicPolicy(topicArn: string, s: TrustScope): PolicyDocument {
   return {
     Version: "2012-10-17",
     Statement: [
       {
-        Sid: "DenyInsecureTransport",
-        Effect: "Deny",
-        Principal: "*",
-        Action: ["sns:Publish", "sns:Subscribe"],
+        Sid: "CloudWatchPublishesAlarms",
+        Effect: "Allow",
+        Principal: { Service: "cloudwatch.amazonaws.com" },
+        Action: "sns:Publish",
         Resource: topicArn,
-        Condition: { Bool: { "aws:SecureTransport": "false" } },
+        Condition: fromOwnAlarms(s),
       },
+      denyInsecureTransport(topicArn),
     ],
   };
 }
 
 /**
  * The key policy of the alarm topic's key: the account administers it; CloudWatch may use it to
- * publish alarms (CloudWatch cannot publish to topics under the AWS managed SNS key).
+ * publish this account's alarms (CloudWatch cannot publish to topics under the AWS managed SNS
+ * key: https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services).
  */
-export function alarmTopicKeyPolicy(partition: string, accountId: string): PolicyDocument {
+export function alarmTopicKeyPolicy(s: TrustScope): PolicyDocument {
   return {
     Version: "2012-10-17",
     Statement: [
       {
         Sid: "AccountAdministers",
         Effect: "Allow",
-        Principal: { AWS: `arn:${partition}:iam::${accountId}:root` },
+        Principal: { AWS: `arn:${s.partition}:iam::${s.accountId}:root` },
         Action: "kms:*",
         Resource: "*",
       },
@@ -208,7 +250,7 @@ export function alarmTopicKeyPolicy(partition: string, accountId: string): Polic
         Principal: { Service: "cloudwatch.amazonaws.com" },
         Action: ["kms:Decrypt", "kms:GenerateDataKey*"],
         Resource: "*",
-        Condition: { StringEquals: { "aws:SourceAccount": accountId } },
+        Condition: fromOwnAlarms(s),
       },
     ],
   };

@@ -18,12 +18,18 @@ import {
   AlarmSpec,
   VARIANT_NAME,
   backlogWithoutCapacityAlarm,
+  defaultAlarmThresholds,
   endpointAlarms,
   scalingResourceId,
   targetTrackingPolicies,
 } from "./monitoring";
-import { alarmTopicKeyPolicy, endpointExecutionPolicy, tlsOnlyTopicPolicy } from "./policies";
-import { serviceRole } from "../trust";
+import {
+  alarmTopicKeyPolicy,
+  alarmTopicPolicy,
+  endpointExecutionPolicy,
+  tlsOnlyTopicPolicy,
+} from "./policies";
+import { partitionOf, serviceRole } from "../trust";
 
 /** `<project>-<stack>-<name>` as a SageMaker endpoint name: at most 63 letters, digits and hyphens. */
 export function defaultEndpointName(project: string, stack: string, name: string): string {
@@ -33,10 +39,6 @@ export function defaultEndpointName(project: string, stack: string, name: string
   if (clean.length <= 63) return clean;
   const hash = createHash("sha256").update(clean).digest("hex").slice(0, 8);
   return `${clean.slice(0, 54).replace(/-+$/, "")}-${hash}`;
-}
-
-function partitionOf(region: string): string {
-  return region.startsWith("cn-") ? "aws-cn" : region.startsWith("us-gov-") ? "aws-us-gov" : "aws";
 }
 
 /** The blue/green or rolling deployment configuration, with rollback on the given alarms. */
@@ -85,6 +87,15 @@ export function deploymentConfig(
     autoRollbackConfiguration,
   };
 }
+
+/**
+ * The options of the parameter that carries an endpoint's instance type: a change replaces it,
+ * deleting it (and the scaling registered through it) before anything else of the endpoint.
+ */
+export const INSTANCE_TYPE_MARKER_OPTIONS: pulumi.CustomResourceOptions = {
+  replaceOnChanges: ["insecureValue"],
+  deleteBeforeReplace: true,
+};
 
 /**
  * A SageMaker inference endpoint (real-time, asynchronous or serverless) serving a model from the
@@ -146,7 +157,9 @@ export class SageMakerEndpoint extends pulumi.ComponentResource {
           description: `Alarm notifications of ${endpointName}`,
           enableKeyRotation: true,
           deletionWindowInDays: 30,
-          policy: accountId.apply((id) => JSON.stringify(alarmTopicKeyPolicy(partition, id))),
+          policy: accountId.apply((id) =>
+            JSON.stringify(alarmTopicKeyPolicy({ partition, region, accountId: id })),
+          ),
           tags,
         },
         child,
@@ -156,7 +169,11 @@ export class SageMakerEndpoint extends pulumi.ComponentResource {
         `${name}-alarms`,
         {
           arn: topic.arn,
-          policy: topic.arn.apply((arn) => JSON.stringify(tlsOnlyTopicPolicy(arn))),
+          policy: pulumi
+            .all([topic.arn, accountId])
+            .apply(([arn, id]) =>
+              JSON.stringify(alarmTopicPolicy(arn, { partition, region, accountId: id })),
+            ),
         },
         child,
       );
@@ -379,12 +396,13 @@ export class SageMakerEndpoint extends pulumi.ComponentResource {
     );
 
     // Alarms first: the endpoint's deployments roll back on them.
+    const defaults = defaultAlarmThresholds(mode);
     const thresholds = {
-      latencyP90Ms: args.latencyP90Ms ?? 10000,
-      latencyP99Ms: args.latencyP99Ms ?? 30000,
-      errors5xxPerMinute: args.errors5xxPerMinute ?? 5,
-      gpuUtilizationPercent: args.gpuUtilizationPercent ?? 90,
-      asyncBacklogAgeSeconds: args.asyncBacklogAgeSeconds ?? 900,
+      latencyP90Ms: args.latencyP90Ms ?? defaults.latencyP90Ms,
+      latencyP99Ms: args.latencyP99Ms ?? defaults.latencyP99Ms,
+      errors5xxPerMinute: args.errors5xxPerMinute ?? defaults.errors5xxPerMinute,
+      gpuUtilizationPercent: args.gpuUtilizationPercent ?? defaults.gpuUtilizationPercent,
+      asyncBacklogAgeSeconds: args.asyncBacklogAgeSeconds ?? defaults.asyncBacklogAgeSeconds,
     };
     const alarm = (
       spec: AlarmSpec,
@@ -418,6 +436,30 @@ export class SageMakerEndpoint extends pulumi.ComponentResource {
       if (spec.rollback) rollbackAlarms.push(a.name);
     }
 
+    // SageMaker refuses an UpdateEndpoint that changes the instance type of a variant registered
+    // for autoscaling: scaling must be deregistered first and registered again after
+    // (https://docs.aws.amazon.com/sagemaker/latest/dg/endpoint-scaling.html). This parameter
+    // holds the instance type and is replaced, delete first, when it changes; the scaling target
+    // reads its resource id through it, so Pulumi deletes the target and its policies before the
+    // parameter, and so before the endpoint (which waits for the parameter) is updated; the target
+    // is registered again after the update. A change that keeps the instance type (a new model or
+    // image) leaves scaling registered, which SageMaker allows.
+    const instanceTypeMarker =
+      mode === "serverless"
+        ? undefined
+        : new aws.ssm.Parameter(
+            `${name}-instance-type`,
+            {
+              description: `Instance type of SageMaker endpoint ${endpointName}; replaced to re-register its autoscaling around an instance type change`,
+              type: "String",
+              // Standard parameters cost nothing (https://docs.aws.amazon.com/systems-manager/latest/userguide/parameter-store-advanced-parameters.html).
+              tier: "Standard",
+              insecureValue: args.instanceType as string,
+              tags,
+            },
+            { parent: this, ...INSTANCE_TYPE_MARKER_OPTIONS },
+          );
+
     const endpoint = new aws.sagemaker.Endpoint(
       `${name}-endpoint`,
       {
@@ -427,7 +469,11 @@ export class SageMakerEndpoint extends pulumi.ComponentResource {
         tags,
       },
       // The name is fixed (alarms and the role are scoped to it): a replacement must go first.
-      { parent: this, deleteBeforeReplace: true },
+      {
+        parent: this,
+        deleteBeforeReplace: true,
+        dependsOn: instanceTypeMarker ? [instanceTypeMarker] : [],
+      },
     );
     this.endpointArn = endpoint.arn;
     this.roleArn = role.arn;
@@ -448,7 +494,10 @@ export class SageMakerEndpoint extends pulumi.ComponentResource {
         `${name}-scaling`,
         {
           serviceNamespace: "sagemaker",
-          resourceId: scalingResourceId(endpointName),
+          // Read through the instance type parameter: replaced with it (see above).
+          resourceId: instanceTypeMarker
+            ? instanceTypeMarker.insecureValue.apply(() => scalingResourceId(endpointName))
+            : scalingResourceId(endpointName),
           scalableDimension: serverless
             ? "sagemaker:variant:DesiredProvisionedConcurrency"
             : "sagemaker:variant:DesiredInstanceCount",
