@@ -117,8 +117,13 @@ export const ENVIRONMENT_DEFAULTS: Readonly<
   },
 };
 
-/** Invalid configuration: every problem, each naming its key. */
-export class ConfigError extends Error {
+/**
+ * Invalid configuration: every problem, each naming its key. A `RunError`, which "can be used for
+ * terminating a program abruptly, but resulting in a clean exit rather than the usual verbose
+ * unhandled error logic which emits the source program text and complete stack trace"
+ * (@pulumi/pulumi@3.248.0 errors.js), so `pulumi preview` and `pulumi up` print the lines alone.
+ */
+export class ConfigError extends pulumi.RunError {
   constructor(public readonly problems: string[]) {
     super(`invalid stack configuration:\n${problems.map((p) => `  ${p}`).join("\n")}`);
     this.name = "ConfigError";

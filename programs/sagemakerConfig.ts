@@ -166,6 +166,10 @@ export function parseSageMakerConfig(
       Object.entries(values).filter(([, v]) => v !== undefined),
     ) as Partial<EndpointConfig>;
     const mode = plain.mode ?? "realtime";
+    // A serverless endpoint needs its own image: serverless inference has no GPUs for the
+    // catalog's serving images, and pulls from ECR only, not from private Docker registries (the
+    // serverless feature exclusions, https://docs.aws.amazon.com/sagemaker/latest/dg/serverless-endpoints.html,
+    // as listed in https://dev.to/multigrid/sagemaker-serverless-inference-setup-and-its-real-limits-6e).
     if (plain.imageUri !== undefined) {
       const why = "with imageUri (your own image replaces the catalog's)";
       for (const k of ["image", "imageVersion"]) r.notWith(k, why);

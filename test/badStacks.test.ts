@@ -7,7 +7,9 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
+import { ConfigError, parseStackConfig } from "../programs/config";
 import { main as planMain } from "../scripts/plan";
 import { callerPath } from "../scripts/plan";
 import { projectRoot } from "../offline/plan";
@@ -1076,5 +1078,18 @@ describe("policy: spot capacity for prod serving", () => {
       stderr,
       /^error: on-demand-for-prod-serving \(mandatory\) on gpu-nodes: gpu-nodes serves on spot capacity/m,
     );
+  });
+});
+
+describe("config errors under the Pulumi CLI", () => {
+  it("are RunErrors, which the Pulumi runtime prints without a stack trace", () => {
+    let caught: unknown;
+    try {
+      parseStackConfig({ "aws:region": "us-east-1" }, "dev");
+    } catch (e) {
+      caught = e;
+    }
+    assert.ok(caught instanceof ConfigError);
+    assert.ok(pulumi.RunError.isInstance(caught));
   });
 });
