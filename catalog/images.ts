@@ -141,6 +141,27 @@ export const NGC_TRITON = {
   },
 } as const;
 
+/**
+ * Whether a Triton image can serve on Neuron devices (Inferentia, Trainium). NVIDIA's NGC images
+ * have no Neuron runtime or compiler: Triton's Inferentia guide installs them into a running NGC
+ * container with its own setup scripts (triton-inference-server/python_backend
+ * inferentia/README.md, "Inferentia setup"). The only answer today is "no"; Neuron-built images
+ * answer "yes" once the catalog knows them.
+ */
+export function imageServesNeuron(image: { repository: string; tag: string }): boolean {
+  void image;
+  return false;
+}
+
+/** `repository:tag` (the tag defaults to `latest`, as Docker's does). */
+export function splitImageUri(uri: string): { repository: string; tag: string } {
+  const slash = uri.lastIndexOf("/");
+  const colon = uri.lastIndexOf(":");
+  return colon > slash
+    ? { repository: uri.slice(0, colon), tag: uri.slice(colon + 1) }
+    : { repository: uri, tag: "latest" };
+}
+
 /** The ECR domain of a region (China regions use amazonaws.com.cn). */
 export function ecrDomain(region: string): string {
   return region.startsWith("cn-") ? "amazonaws.com.cn" : "amazonaws.com";
@@ -192,7 +213,10 @@ export const AMI_SSM_PARAMETERS = {
   eksNeuron: (kubernetesVersion: string) =>
     `/aws/service/eks/optimized-ami/${kubernetesVersion}/amazon-linux-2023/x86_64/neuron/recommended/image_id`,
   ecsGpu: "/aws/service/ecs/optimized-ami/amazon-linux-2023/gpu/recommended/image_id",
-  ecsNeuron: "/aws/service/ecs/optimized-ami/amazon-linux-2023/inf/recommended/image_id",
+  // AL2023's Neuron variant is `neuron`; `inf` is Amazon Linux 2's (docs.aws.amazon.com/AmazonECS/
+  // latest/developerguide/retrieve-ecs-optimized_AMI.html, "Amazon Linux 2023 (Neuron) AMI
+  // metadata"; aws-cdk aws-ecs test/amis.test.ts uses the same path).
+  ecsNeuron: "/aws/service/ecs/optimized-ami/amazon-linux-2023/neuron/recommended/image_id",
   deepLearningBaseGpu:
     "/aws/service/deeplearning/ami/x86_64/base-oss-nvidia-driver-gpu-amazon-linux-2023/latest/ami-id",
 } as const;

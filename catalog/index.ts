@@ -4,3 +4,4 @@ export * from "./images";
 export * from "./modelFit";
 export * from "./cost";
 export * from "./kubernetes";
+export * from "./addonScheduling";

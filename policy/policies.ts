@@ -5,6 +5,7 @@ import { IAM_POLICIES } from "./iamPolicies";
 import { INSTANCE_POLICIES } from "./instancePolicies";
 import { SECURITY_POLICIES } from "./securityPolicies";
 import { TAG_POLICIES } from "./tagPolicies";
+import { WHOLE_STACK_POLICIES } from "./wholeStackPolicies";
 
 export const ALL_POLICIES: Policies = [
   ...COST_POLICIES,
@@ -12,4 +13,5 @@ export const ALL_POLICIES: Policies = [
   ...SECURITY_POLICIES,
   ...IAM_POLICIES,
   ...TAG_POLICIES,
+  ...WHOLE_STACK_POLICIES,
 ];

@@ -261,7 +261,9 @@ export function parseStackConfig(raw: Record<string, unknown>, stack: string): S
     problems,
   );
 
-  const eks = parseEksConfig(raw[KEY("eks")], problems);
+  const eks = parseEksConfig(raw[KEY("eks")], problems, {
+    triton: raw[KEY("triton")] !== undefined,
+  });
   for (const group of eks?.nodeGroups ?? []) {
     if (endpoints.some((e) => e.name === group.name)) {
       problems.push(

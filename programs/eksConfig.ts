@@ -14,7 +14,11 @@ import {
   validateAcceleratorNodeGroupArgs,
 } from "../components/eks/acceleratorNodeGroup";
 import { ClusterAddonsArgs, validateClusterAddonsArgs } from "../components/eks/clusterAddons";
-import { GpuClusterArgs, validateGpuClusterArgs } from "../components/eks/gpuCluster";
+import {
+  GpuClusterArgs,
+  apiAccessPaths,
+  validateGpuClusterArgs,
+} from "../components/eks/gpuCluster";
 import { ipv4CidrProblem } from "../catalog/awsLimits";
 import { validateModelPrefix } from "../components/storage/modelStorePolicies";
 import { fromComponent, readEntryName, readSection } from "./configReader";
@@ -37,6 +41,8 @@ export interface EksConfig {
     GpuClusterArgs,
     | "kubernetesVersion"
     | "publicAccessCidrs"
+    | "privateAccessCidrs"
+    | "privateAccessSecurityGroupIds"
     | "adminPrincipalArns"
     | "systemInstanceType"
     | "systemNodeCount"
@@ -55,11 +61,20 @@ const ADDON_BOOLEANS = [
   "metricsServer",
 ] as const;
 
-/** Parses `llm-infra:eks`; undefined when absent. Problems are appended, each naming its key. */
-export function parseEksConfig(raw: unknown, problems: string[]): EksConfig | undefined {
+/**
+ * Parses `llm-infra:eks`; undefined when absent. Problems are appended, each naming its key.
+ * `ctx.triton`: the stack also deploys Triton into the cluster.
+ */
+export function parseEksConfig(
+  raw: unknown,
+  problems: string[],
+  ctx: { triton?: boolean } = {},
+): EksConfig | undefined {
   const r = readSection(PREFIX, raw, problems, [
     "kubernetesVersion",
     "publicAccessCidrs",
+    "privateAccessCidrs",
+    "privateAccessSecurityGroupIds",
     "adminPrincipalArns",
     "systemInstanceType",
     "systemNodeCount",
@@ -71,6 +86,8 @@ export function parseEksConfig(raw: unknown, problems: string[]): EksConfig | un
   const cluster = {
     kubernetesVersion: r.string("kubernetesVersion"),
     publicAccessCidrs: r.checkedList("publicAccessCidrs", ipv4CidrProblem),
+    privateAccessCidrs: r.checkedList("privateAccessCidrs", ipv4CidrProblem),
+    privateAccessSecurityGroupIds: r.strings("privateAccessSecurityGroupIds"),
     adminPrincipalArns: r.strings("adminPrincipalArns"),
     systemInstanceType: r.string("systemInstanceType"),
     systemNodeCount: r.number("systemNodeCount"),
@@ -158,5 +175,32 @@ export function parseEksConfig(raw: unknown, problems: string[]): EksConfig | un
     enabled: c.boolean("enabled") ?? true,
     syncPrefix: c.checked("syncPrefix", validateModelPrefix),
   };
+  const deploys = kubernetesObjects(addons, modelCache.enabled, ctx.triton ?? false);
+  if (deploys.length > 0 && apiAccessPaths(cluster).length === 0) {
+    problems.push(
+      `${PREFIX}.publicAccessCidrs is required: the stack deploys ${deploys.join(", ")} into the cluster from where pulumi up runs, and its API endpoint is private with no deployer admitted; list the deployer's egress CIDRs (not 0.0.0.0/0), or give ${PREFIX}.privateAccessCidrs or ${PREFIX}.privateAccessSecurityGroupIds for a deployer inside the VPC`,
+    );
+  }
   return { cluster, nodeGroups, addons, modelCache };
+}
+
+/** What the stack deploys through the Kubernetes API (Helm releases, the model cache, Triton). */
+export function kubernetesObjects(
+  addons: EksConfig["addons"],
+  modelCache: boolean,
+  triton: boolean,
+): string[] {
+  const helm = [
+    ["nvidiaDevicePlugin", true],
+    ["neuronDevicePlugin", false],
+    ["clusterAutoscaler", true],
+    ["loadBalancerController", true],
+    ["metricsServer", true],
+  ] as const;
+  return [
+    ...helm.filter(([k, byDefault]) => addons[k] ?? byDefault).map(([k]) => `the ${k} release`),
+    ...(addons.gpuMetrics === "dcgm" ? ["the dcgm-exporter release"] : []),
+    ...(modelCache ? ["the model cache"] : []),
+    ...(triton ? ["Triton"] : []),
+  ];
 }

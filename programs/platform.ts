@@ -162,6 +162,7 @@ function createEksPlatform(
     {
       ...eks.addons,
       clusterName: cluster.clusterName,
+      kubernetesVersion: cluster.kubernetesVersion,
       region: config.region,
       vpcId: network.vpcId,
       tags,
@@ -200,6 +201,8 @@ function createEksPlatform(
         modelRepositoryUri: efs
           ? undefined
           : pulumi.interpolate`s3://${models.bucketName}/${modelPrefix}/`,
+        // The model cache creates the shared namespace when it exists.
+        createNamespace: cache === undefined,
         efsClaim: efs ? cache?.claimName : undefined,
         efsSubPath: efs ? modelPrefix : undefined,
         readPolicyJson: models.readOnlyPolicyForPrefix(modelPrefix),

@@ -25,6 +25,7 @@ export type TritonConfig = Pick<
   | "ingressScheme"
   | "certificateArn"
   | "ingressGrpc"
+  | "ingressIdleTimeoutSeconds"
   | "imageTag"
 > & {
   /** The node group Triton runs on. */
@@ -54,6 +55,7 @@ export function parseTritonConfig(
     "ingressScheme",
     "certificateArn",
     "ingressGrpc",
+    "ingressIdleTimeoutSeconds",
     "imageTag",
   ]);
   if (!r) return undefined;
@@ -72,7 +74,8 @@ export function parseTritonConfig(
   const ingress = r.boolean("ingress");
   if (ingress !== true) {
     const why = "without ingress: true (they configure Triton's load balancer)";
-    for (const k of ["ingressScheme", "certificateArn", "ingressGrpc"]) r.notWith(k, why);
+    for (const k of ["ingressScheme", "certificateArn", "ingressGrpc", "ingressIdleTimeoutSeconds"])
+      r.notWith(k, why);
   }
   const config: TritonConfig = {
     nodeGroup,
@@ -88,6 +91,7 @@ export function parseTritonConfig(
     ingressScheme: r.string("ingressScheme"),
     certificateArn: r.checked("certificateArn", (a) => acmCertificateArnProblem(a, ctx.region)),
     ingressGrpc: r.boolean("ingressGrpc"),
+    ingressIdleTimeoutSeconds: r.number("ingressIdleTimeoutSeconds"),
     imageTag: r.checked("imageTag", ociTagProblem),
   };
   // The node group's own line already names a missing instance type.

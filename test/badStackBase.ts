@@ -40,11 +40,12 @@ export function baseConfig(): Config {
     },
     "llm-infra:eks": {
       systemInstanceType: "t3.medium",
+      privateAccessCidrs: ["10.0.0.0/16"],
       systemNodeCount: 2,
       nodeGroups: [
         {
           name: "gpu",
-          instanceTypes: ["g5.xlarge", "g5.2xlarge"],
+          instanceTypes: ["g5.xlarge"],
           capacityType: "SPOT",
           minSize: 0,
           desiredSize: 0,

@@ -881,10 +881,12 @@ export const CASES: Case[] = [
     "unnamed",
     "a neuron group with bottlerocket",
     [
-      [ng("instanceTypes"), ["inf2.xlarge"]],
-      [ng("os"), "bottlerocket"],
+      [
+        ["llm-infra:eks", "nodeGroups", 1],
+        { name: "neuron", instanceTypes: ["inf2.xlarge"], os: "bottlerocket" },
+      ],
     ],
-    "llm-infra:eks.nodeGroups[0].os",
+    "llm-infra:eks.nodeGroups[1].os",
   ),
 
   c(
@@ -903,6 +905,47 @@ export const CASES: Case[] = [
     ],
     "llm-infra:api.backend",
     /async endpoint/,
+  ),
+
+  c(
+    "crash",
+    "privateAccessCidrs as a scalar",
+    [[["llm-infra:eks", "privateAccessCidrs"], "10.0.0.0/16"]],
+    "llm-infra:eks.privateAccessCidrs",
+  ),
+  c(
+    "unchecked",
+    "privateAccessCidrs with an impossible octet",
+    [
+      [
+        ["llm-infra:eks", "privateAccessCidrs"],
+        ["10.0.0.0/16", "10.300.0.0/16"],
+      ],
+    ],
+    "llm-infra:eks.privateAccessCidrs[1]",
+    /octets 0-255/,
+  ),
+  c(
+    "unchecked",
+    "privateAccessSecurityGroupIds not a group id",
+    [[["llm-infra:eks", "privateAccessSecurityGroupIds"], ["deployer"]]],
+    "llm-infra:eks.privateAccessSecurityGroupIds[0]",
+  ),
+  c(
+    "ignored",
+    "ingressIdleTimeoutSeconds without ingress",
+    [[["llm-infra:triton", "ingressIdleTimeoutSeconds"], 900]],
+    "llm-infra:triton.ingressIdleTimeoutSeconds",
+    /without ingress: true/,
+  ),
+  c(
+    "unnamed",
+    "ingressIdleTimeoutSeconds of 0",
+    [
+      [["llm-infra:triton", "ingress"], true],
+      [["llm-infra:triton", "ingressIdleTimeoutSeconds"], 0],
+    ],
+    "llm-infra:triton.ingressIdleTimeoutSeconds",
   ),
 
   // The file itself.

@@ -202,6 +202,7 @@ describe("stack config: eks", () => {
     const c = parseStackConfig(
       base({
         "llm-infra:eks": {
+          publicAccessCidrs: ["203.0.113.0/24"],
           nodeGroups: [
             { name: "gpu", instanceTypes: ["g5.2xlarge"] },
             { name: "neuron", instanceTypes: ["inf2.xlarge"] },
@@ -253,7 +254,10 @@ describe("stack config: eks", () => {
 });
 
 describe("stack config: triton", () => {
-  const eks = { nodeGroups: [{ name: "gpu", instanceTypes: ["g5.2xlarge"] }] };
+  const eks = {
+    privateAccessCidrs: ["10.0.0.0/16"],
+    nodeGroups: [{ name: "gpu", instanceTypes: ["g5.2xlarge"] }],
+  };
 
   it("runs on a configured node group, reading <repositoryPrefix>/triton by default", () => {
     const c = parseStackConfig(

@@ -55,6 +55,8 @@ describe("AcceleratorNodeGroup", () => {
       "workload-type": "gpu-inference",
       "llm-infra/accelerator": "A10G",
       "llm-infra/accelerator-kind": "nvidia",
+      "nvidia.com/gpu.present": "true",
+      "k8s.amazonaws.com/accelerator": "nvidia-a10g",
     });
     assert.deepStrictEqual(ng.inputs.taints, [
       { key: "nvidia.com/gpu", value: "true", effect: "NO_SCHEDULE" },
@@ -143,10 +145,10 @@ describe("AcceleratorNodeGroup", () => {
     assert.strictEqual(spotWarning("gpu", "ON_DEMAND", ["g5.xlarge"]), undefined);
   });
 
-  it("runs spot groups over several types of the same accelerator size", async () => {
+  it("runs spot groups that scale from zero, and refuses types of different sizes", async () => {
     const r = await group({
       capacityType: "SPOT",
-      instanceTypes: ["g5.xlarge", "g5.2xlarge", "g5.4xlarge"],
+      instanceTypes: ["g5.xlarge"],
       minSize: 0,
       desiredSize: 0,
       maxSize: 2,
@@ -155,6 +157,18 @@ describe("AcceleratorNodeGroup", () => {
     assert.deepStrictEqual(
       [ng.inputs.capacityType, ng.inputs.scalingConfig],
       ["SPOT", { minSize: 0, desiredSize: 0, maxSize: 2 }],
+    );
+    assertThrowsWith(
+      () =>
+        new AcceleratorNodeGroup("g", {
+          clusterName: "c",
+          nodeRoleArn: "r",
+          subnetIds: [],
+          capacityType: "SPOT",
+          instanceTypes: ["g5.xlarge", "g5.2xlarge"],
+        }),
+      "instanceTypes: must all have the same vCPUs and memory",
+      "g5.xlarge (4 vCPU, 16 GiB), g5.2xlarge (8 vCPU, 32 GiB)",
     );
   });
 
@@ -399,8 +413,10 @@ describe("ClusterAddons", () => {
       });
     });
     assert.deepStrictEqual(
-      ofType(r, "kubernetes:helm.sh/v3:Release").map((x) => x.name),
-      ["addons-nvidia-device-plugin", "addons-dcgm-exporter"],
+      ofType(r, "kubernetes:helm.sh/v3:Release")
+        .map((x) => x.name)
+        .sort(),
+      ["addons-dcgm-exporter", "addons-nvidia-device-plugin"],
     );
     assert.strictEqual(ofType(r, "aws:eks/addon:Addon").length, 0);
     assert.deepStrictEqual(

@@ -125,7 +125,7 @@ describe("TritonFleet", () => {
     assert.strictEqual(mixed.instancesDistribution.onDemandPercentageAboveBaseCapacity, 50);
     assert.strictEqual(
       amiParameter("inf2.xlarge"),
-      "/aws/service/ecs/optimized-ami/amazon-linux-2023/inf/recommended/image_id",
+      "/aws/service/ecs/optimized-ami/amazon-linux-2023/neuron/recommended/image_id",
     );
     assert.match(
       tritonUserData({

@@ -28,6 +28,7 @@ import {
 import { costAllocationTags } from "../policy/tagPolicies";
 import { iamKnownNames, iamScenarios } from "../policy/iamPolicies";
 import { alarmTopicPolicy, tlsOnlyTopicPolicy } from "../components/sagemaker/policies";
+import { WHOLE_STACK_POLICIES } from "../policy/wholeStackPolicies";
 
 const TAGS = { environment: "dev", team: "ml", "cost-center": "1" };
 
@@ -161,6 +162,17 @@ const alarmTopic = (policy: object) => [
   res("aws:sns/topicPolicy:TopicPolicy", "alarms", { arn: TOPIC, policy: JSON.stringify(policy) }),
 ];
 const SCOPE = { partition: "aws", region: "us-east-1", accountId: "123456789012" };
+const syncJob = (nodeSelector: Record<string, string>) =>
+  res("kubernetes:batch/v1:Job", "sync", {
+    spec: { template: { spec: { nodeSelector, containers: [{ name: "sync" }] } } },
+  });
+const privateCluster = (inputs: Record<string, unknown>) =>
+  res("eks:index:Cluster", "eks", {
+    name: "c1",
+    endpointPrivateAccess: true,
+    endpointPublicAccess: false,
+    ...inputs,
+  });
 
 const CASES: [Policies[number], Case][] = [
   [
@@ -499,6 +511,39 @@ const CASES: [Policies[number], Case][] = [
       passing: [kms],
       notApplicable: [res("aws:s3/bucketPolicy:BucketPolicy", "p", {})],
       missing: [res("aws:s3/bucket:Bucket", "b", {})],
+      missingOutcome: "violation",
+    },
+  ],
+  [
+    WHOLE_STACK_POLICIES[0],
+    {
+      violating: [
+        g5Group({ labels: { "workload-type": "gpu-inference" } }),
+        syncJob({ "workload-type": "system" }),
+      ],
+      says: "Job sync lands on no node group: gpu: its nodeSelector workload-type=system matches no label",
+      passing: [
+        g5Group({ instanceTypes: ["m6i.large"], labels: { "workload-type": "system" } }),
+        syncJob({ "workload-type": "system" }),
+      ],
+      notApplicable: [kms],
+      emptyStackNotApplicable: true,
+      missing: [res("kubernetes:batch/v1:Job", "sync", {})],
+      missingOutcome: "violation",
+    },
+  ],
+  [
+    WHOLE_STACK_POLICIES[1],
+    {
+      violating: [privateCluster({}), syncJob({})],
+      says: "eks: the deployer cannot reach cluster c1: its API endpoint is private and no security group rule admits a deployer on 443",
+      passing: [
+        privateCluster({ endpointPublicAccess: true, publicAccessCidrs: ["203.0.113.0/24"] }),
+        syncJob({}),
+      ],
+      notApplicable: [kms],
+      emptyStackNotApplicable: true,
+      missing: [res("eks:index:Cluster", "eks", {}), syncJob({})],
       missingOutcome: "violation",
     },
   ],

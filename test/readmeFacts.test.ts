@@ -39,7 +39,7 @@ describe("README facts", () => {
   it("kubernetesVersion is quoted, and an unquoted one is refused with the hint", () => {
     assert.match(rowOf("`llm-infra:eks.kubernetesVersion`")[1], /quoted: `"1\.35"`/);
     const config = YAML.parse(
-      "aws:region: us-east-1\nllm-infra:environment: dev\nllm-infra:tags: {team: a, costCenter: b}\nllm-infra:eks: {kubernetesVersion: 1.30}\n",
+      "aws:region: us-east-1\nllm-infra:environment: dev\nllm-infra:tags: {team: a, costCenter: b}\nllm-infra:eks: {kubernetesVersion: 1.30, privateAccessCidrs: [10.0.0.0/16]}\n",
     ) as Record<string, unknown>;
     assert.throws(
       () => parseStackConfig(config, "dev"),
@@ -59,7 +59,10 @@ describe("README facts", () => {
         "aws:region": "us-east-1",
         "llm-infra:environment": "dev",
         "llm-infra:tags": { team: "a", costCenter: "b" },
-        "llm-infra:eks": { nodeGroups: [{ name: "gpu", instanceTypes: ["g5.xlarge"] }] },
+        "llm-infra:eks": {
+          privateAccessCidrs: ["10.0.0.0/16"],
+          nodeGroups: [{ name: "gpu", instanceTypes: ["g5.xlarge"] }],
+        },
         "llm-infra:triton": {},
       },
       "dev",

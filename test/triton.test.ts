@@ -10,6 +10,7 @@ import { Ingress } from "kubernetes-models/networking.k8s.io/v1";
 import { PodDisruptionBudget } from "kubernetes-models/policy/v1";
 import { Service, ServiceAccount } from "kubernetes-models/v1";
 import { TritonRelease, TritonReleaseArgs, tritonChartPath, tritonValues } from "../components";
+import { TRITON_AWS_SDK_CPP } from "../components/triton/tritonRelease";
 import { helm } from "../offline/helm";
 import { one, policyOf, resourcesOf } from "./helpers";
 
@@ -165,25 +166,69 @@ describe("charts/triton", () => {
     ]);
   });
 
-  it("adds an ALB ingress health-checked on /v2/health/ready, with TLS and gRPC options", () => {
+  it("adds an ALB ingress health-checked on /v2/health/ready, with TLS and a 600 s idle timeout", () => {
+    const annotationsOf = (ingress: Record<string, unknown>) =>
+      (
+        render({ ingress: { enabled: true, ...ingress } }).Ingress.metadata as unknown as {
+          annotations: Record<string, string>;
+        }
+      ).annotations;
+    const http = annotationsOf({ scheme: "internet-facing" });
+    assert.deepStrictEqual(
+      [
+        http["alb.ingress.kubernetes.io/healthcheck-path"],
+        http["alb.ingress.kubernetes.io/healthcheck-port"],
+        http["alb.ingress.kubernetes.io/success-codes"],
+        http["alb.ingress.kubernetes.io/scheme"],
+        http["alb.ingress.kubernetes.io/listen-ports"],
+        http["alb.ingress.kubernetes.io/load-balancer-attributes"],
+      ],
+      [
+        "/v2/health/ready",
+        "8000",
+        "200",
+        "internet-facing",
+        '[{"HTTP": 80}]',
+        "idle_timeout.timeout_seconds=600",
+      ],
+    );
+    assert.strictEqual(render().Ingress, undefined);
+  });
+
+  it("routes gRPC only over HTTPS, health-checked with the gRPC ServerReady method and code 0", () => {
     const m = render({
       ingress: {
         enabled: true,
-        scheme: "internet-facing",
         certificateArn: "arn:aws:acm:us-east-1:123456789012:certificate/abc",
         grpc: true,
+        idleTimeoutSeconds: 3600,
       },
     });
     const annotations = (m.Ingress.metadata as unknown as { annotations: Record<string, string> })
       .annotations;
-    assert.strictEqual(
-      annotations["alb.ingress.kubernetes.io/healthcheck-path"],
-      "/v2/health/ready",
+    assert.deepStrictEqual(
+      [
+        annotations["alb.ingress.kubernetes.io/backend-protocol-version"],
+        annotations["alb.ingress.kubernetes.io/healthcheck-path"],
+        annotations["alb.ingress.kubernetes.io/healthcheck-port"],
+        annotations["alb.ingress.kubernetes.io/success-codes"],
+        annotations["alb.ingress.kubernetes.io/listen-ports"],
+        annotations["alb.ingress.kubernetes.io/load-balancer-attributes"],
+      ],
+      [
+        "GRPC",
+        "/inference.GRPCInferenceService/ServerReady",
+        "traffic-port",
+        "0",
+        '[{"HTTPS": 443}]',
+        "idle_timeout.timeout_seconds=3600",
+      ],
     );
-    assert.strictEqual(annotations["alb.ingress.kubernetes.io/scheme"], "internet-facing");
-    assert.strictEqual(annotations["alb.ingress.kubernetes.io/backend-protocol-version"], "GRPC");
-    assert.match(annotations["alb.ingress.kubernetes.io/listen-ports"], /HTTPS/);
-    assert.strictEqual(render().Ingress, undefined);
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "triton-values-")), "v.json");
+    fs.writeFileSync(file, JSON.stringify({ ingress: { enabled: true, grpc: true } }));
+    const r = helm(["template", "t", CHART, "-f", file]);
+    assert.notStrictEqual(r.code, 0);
+    assert.match(r.stderr, /ingress.grpc needs ingress.certificateArn/);
   });
 
   it("scales on a custom per-pod metric, or not at all, and adds a ServiceMonitor on request", () => {
@@ -292,8 +337,23 @@ describe("TritonRelease", () => {
     assert.strictEqual(release.inputs.chart, CHART);
     assert.deepStrictEqual(
       [release.inputs.namespace, release.inputs.createNamespace, release.inputs.timeout],
-      ["inference", true, 1800],
+      ["inference", false, 1800],
     );
+    // The namespace is created with the label that turns on the ALB's pod readiness gate.
+    assert.deepStrictEqual(one(res, "kubernetes:core/v1:Namespace").inputs.metadata, {
+      name: "inference",
+      labels: { "elbv2.k8s.aws/pod-readiness-gate-inject": "enabled" },
+    });
+    // Pods get Pod Identity credentials only if the association and the policy exist first.
+    for (const type of [
+      "aws:eks/podIdentityAssociation:PodIdentityAssociation",
+      "aws:iam/rolePolicy:RolePolicy",
+      "kubernetes:core/v1:Namespace",
+    ])
+      assert.ok(
+        release.dependencies.includes(one(res, type).urn!),
+        `the release waits for ${type}`,
+      );
     const values = release.inputs.values as Record<string, Record<string, unknown>>;
     assert.strictEqual(values.modelRepository.s3Uri, "s3://models/model-repository/triton/");
     assert.deepStrictEqual(
@@ -304,6 +364,27 @@ describe("TritonRelease", () => {
       one(res, "aws:eks/podIdentityAssociation:PodIdentityAssociation").inputs.serviceAccount,
       "triton",
     );
+  });
+
+  it("refuses what cannot work on a first deploy, saying why", () => {
+    const fail = (args: Partial<TritonReleaseArgs>, fragment: string) =>
+      assert.throws(
+        () => new TritonRelease("t", { ...base, ...args }),
+        (e: Error) => e.message.includes(fragment),
+      );
+    fail(
+      { instanceType: "inf2.xlarge" },
+      "instanceType: inf2.xlarge has Neuron devices, and nvcr.io/nvidia/tritonserver:26.07-py3 has no Neuron runtime",
+    );
+    fail(
+      { modelRepositoryMode: "s3" },
+      "modelRepositoryMode: s3 is refused: Triton reads S3 with its bundled AWS SDK for C++ 1.11.60, older than 1.11.263",
+    );
+    fail({ hpaMetric: "custom" }, "hpaMetric: custom is refused: nothing in the stack serves");
+    fail({ ingress: true, ingressGrpc: true }, "ingressGrpc: needs certificateArn");
+    fail({ ingressIdleTimeoutSeconds: 5000 }, "ingressIdleTimeoutSeconds");
+    const minor = (v: string) => Number(v.split(".")[2]);
+    assert.ok(minor(TRITON_AWS_SDK_CPP.bundled) < minor(TRITON_AWS_SDK_CPP.podIdentityMinimum));
   });
 
   it("rejects bad arguments, naming the field", () => {

@@ -1,6 +1,11 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { AMI_SSM_PARAMETERS, NGC_TRITON } from "../../catalog/images";
+import {
+  AMI_SSM_PARAMETERS,
+  NGC_TRITON,
+  imageServesNeuron,
+  splitImageUri,
+} from "../../catalog/images";
 import { findInstance } from "../../catalog/instances";
 import { ModelRequirements, fitsInstance, validateModelRequirements } from "../../catalog/modelFit";
 import { serviceRole } from "../trust";
@@ -68,6 +73,13 @@ export function validateTritonFleetArgs(args: TritonFleetArgs): ArgError[] {
         reason: `the model needs ${fit.requiredGib.toFixed(1)} GiB of accelerator memory but ${args.instanceType} has ${fit.availableGib.toFixed(1)} GiB`,
       });
   }
+  const image = args.image ?? defaultFleetImage();
+  if (spec?.accelerator?.kind === "neuron" && !imageServesNeuron(splitImageUri(image))) {
+    errors.push({
+      propertyPath: "image",
+      reason: `${args.instanceType} has Neuron devices, and ${image} has no Neuron runtime (NVIDIA's NGC Triton images serve NVIDIA GPUs only); give a Neuron-built Triton image`,
+    });
+  }
   for (const [i, t] of (args.extraInstanceTypes ?? []).entries()) {
     const other = findInstance(t);
     const same =
@@ -95,6 +107,11 @@ export function validateTritonFleetArgs(args: TritonFleetArgs): ArgError[] {
     });
   }
   return errors;
+}
+
+/** NVIDIA's NGC Triton image at the catalog's default version. */
+function defaultFleetImage(): string {
+  return `${NGC_TRITON.repository}:${NGC_TRITON.tag(NGC_TRITON.defaultVersion)}`;
 }
 
 export function fleetSize(args: TritonFleetArgs) {
@@ -165,8 +182,7 @@ export class TritonFleet extends pulumi.ComponentResource {
     const tags = args.tags;
     const child = { parent: this };
     const spec = findInstance(args.instanceType)!;
-    const image =
-      args.image ?? `${NGC_TRITON.repository}:${NGC_TRITON.tag(NGC_TRITON.defaultVersion)}`;
+    const image = args.image ?? defaultFleetImage();
     const region = aws.getRegionOutput({}, child).region;
 
     const albSg = new aws.ec2.SecurityGroup(

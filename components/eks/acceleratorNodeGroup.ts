@@ -29,7 +29,8 @@ export interface AcceleratorNodeGroupArgs {
   /** Private subnets for the nodes. */
   subnetIds: pulumi.Input<pulumi.Input<string>[]>;
   /**
-   * Instance types, all with the same accelerator model and count (several only for spot).
+   * Instance types, all with the same accelerator model and count, vCPUs and memory (several only
+   * for spot).
    * @example ["g5.2xlarge"]
    */
   instanceTypes: string[];
@@ -88,6 +89,13 @@ export function validateAcceleratorNodeGroupArgs(args: AcceleratorNodeGroupArgs)
       propertyPath: "instanceTypes",
       reason: `must all have the same accelerators; got ${[...shapes].join(", ")}`,
     });
+  } else {
+    const sizes = new Set(known.map(instanceSize));
+    if (sizes.size > 1)
+      errors.push({
+        propertyPath: "instanceTypes",
+        reason: `must all have the same vCPUs and memory: the cluster autoscaler sizes a group by one of its types; got ${known.map((s) => `${s.instanceType} (${instanceSize(s)})`).join(", ")}`,
+      });
   }
   checkOneOf(errors, "capacityType", args.capacityType, Object.values(CapacityType));
   checkOneOf(errors, "os", args.os, Object.values(NodeOs));
@@ -111,6 +119,17 @@ export function validateAcceleratorNodeGroupArgs(args: AcceleratorNodeGroupArgs)
   return errors;
 }
 
+/**
+ * vCPUs and memory of an instance type. The cluster autoscaler builds a group's node template from
+ * one instance type, so every type of a group must be the same size (kubernetes/autoscaler
+ * cluster-autoscaler/cloudprovider/aws/README.md: "Each Auto Scaling Group should be composed of
+ * instance types that provide approximately equal capacity"; with a mixed instances policy "only the
+ * first instance type found will be used").
+ */
+function instanceSize(s: { vcpus: number; memoryMib: number }): string {
+  return `${s.vcpus} vCPU, ${s.memoryMib / 1024} GiB`;
+}
+
 /** A spot group with one instance type often finds no capacity: say so. */
 export function spotWarning(
   name: string,
@@ -118,7 +137,7 @@ export function spotWarning(
   instanceTypes: string[],
 ): string | undefined {
   if (capacityType !== "SPOT" || instanceTypes.length > 1) return undefined;
-  return `spot node group ${name} has one instance type; list several of the same accelerator size so spot capacity can be found`;
+  return `spot node group ${name} has one instance type; list several types with the same accelerators, vCPUs and memory so spot capacity can be found`;
 }
 
 export function nodeCounts(args: AcceleratorNodeGroupArgs): {
@@ -151,6 +170,18 @@ export function nodeScheduling(
     labels["llm-infra/accelerator"] = accelerator.model;
     labels["llm-infra/accelerator-kind"] = accelerator.kind;
     taints.push({ key: resource, value: "true", effect: "NO_SCHEDULE" });
+  }
+  if (accelerator?.kind === "nvidia") {
+    // The label nvidia-device-plugin's chart admits by default, so the plugin runs even where its
+    // affinity is left at the chart's default (NVIDIA/k8s-device-plugin@v0.17.1
+    // deployments/helm/nvidia-device-plugin/values.yaml: "We allow a GPU deployment to be forced
+    // by setting the following label to true").
+    labels["nvidia.com/gpu.present"] = "true";
+    // The cluster autoscaler treats nodes with this label as GPU nodes and waits for the device
+    // plugin instead of scaling out again (kubernetes/autoscaler cluster-autoscaler/cloudprovider/
+    // aws/README.md, "Special note on GPU instances": `k8s.amazonaws.com/accelerator=<gpu-type>`;
+    // aws_cloud_provider.go `GPULabel`).
+    labels["k8s.amazonaws.com/accelerator"] = `nvidia-${accelerator.model.toLowerCase()}`;
   }
   return { labels, taints, resource, count: accelerator?.count ?? 0 };
 }

@@ -45,15 +45,31 @@ export function clusterAutoscalerPolicy(clusterName: string): PolicyDocument {
 }
 
 const CLUSTER_TAG = "elbv2.k8s.aws/cluster";
+const LB_ARNS = [
+  "arn:aws:elasticloadbalancing:*:*:targetgroup/*/*",
+  "arn:aws:elasticloadbalancing:*:*:loadbalancer/net/*/*",
+  "arn:aws:elasticloadbalancing:*:*:loadbalancer/app/*/*",
+];
 
 /**
- * The AWS Load Balancer Controller: read the account's networking and certificates, and create,
- * change and delete only the load balancers, target groups and security groups it tagged itself.
- * Follows the controller's published policy.
+ * The AWS Load Balancer Controller's policy: the controller's published `iam_policy.json` for the
+ * version chart 1.13.3 installs (appVersion v2.13.3:
+ * kubernetes-sigs/aws-load-balancer-controller@v2.13.3 helm/aws-load-balancer-controller/Chart.yaml
+ * and docs/install/iam_policy.json), action for action, grouped here by purpose. Narrower than
+ * published fails at runtime: the controller opens the nodes' security groups to the ALB
+ * (unconditional Authorize/RevokeSecurityGroupIngress), tags load balancers as it creates them
+ * (AddTags with `elasticloadbalancing:CreateAction`) and tags listeners and rules.
+ * test/eks.test.ts compares it with a transcription of the published statements.
  */
 export function loadBalancerControllerPolicy(): PolicyDocument {
   const ownedByController = { Null: { [`aws:ResourceTag/${CLUSTER_TAG}`]: "false" } };
   const taggedAtCreation = { Null: { [`aws:RequestTag/${CLUSTER_TAG}`]: "false" } };
+  const keepsClusterTag = {
+    Null: {
+      [`aws:RequestTag/${CLUSTER_TAG}`]: "true",
+      [`aws:ResourceTag/${CLUSTER_TAG}`]: "false",
+    },
+  };
   return {
     Version: "2012-10-17",
     Statement: [
@@ -65,7 +81,7 @@ export function loadBalancerControllerPolicy(): PolicyDocument {
         Condition: { StringEquals: { "iam:AWSServiceName": "elasticloadbalancing.amazonaws.com" } },
       },
       {
-        Sid: "Describe",
+        Sid: "DescribeNetworkAndLoadBalancers",
         Effect: "Allow",
         Action: [
           "ec2:DescribeAccountAttributes",
@@ -82,12 +98,33 @@ export function loadBalancerControllerPolicy(): PolicyDocument {
           "ec2:GetCoipPoolUsage",
           "ec2:DescribeCoipPools",
           "ec2:GetSecurityGroupsForVpc",
-          "elasticloadbalancing:Describe*",
+          "ec2:DescribeIpamPools",
+          "ec2:DescribeRouteTables",
+          "elasticloadbalancing:DescribeLoadBalancers",
+          "elasticloadbalancing:DescribeLoadBalancerAttributes",
+          "elasticloadbalancing:DescribeListeners",
+          "elasticloadbalancing:DescribeListenerCertificates",
+          "elasticloadbalancing:DescribeSSLPolicies",
+          "elasticloadbalancing:DescribeRules",
+          "elasticloadbalancing:DescribeTargetGroups",
+          "elasticloadbalancing:DescribeTargetGroupAttributes",
+          "elasticloadbalancing:DescribeTargetHealth",
+          "elasticloadbalancing:DescribeTags",
+          "elasticloadbalancing:DescribeTrustStores",
+          "elasticloadbalancing:DescribeListenerAttributes",
+          "elasticloadbalancing:DescribeCapacityReservation",
+        ],
+        Resource: "*",
+      },
+      {
+        Sid: "CertificatesAuthAndProtection",
+        Effect: "Allow",
+        Action: [
+          "cognito-idp:DescribeUserPoolClient",
           "acm:ListCertificates",
           "acm:DescribeCertificate",
           "iam:ListServerCertificates",
           "iam:GetServerCertificate",
-          "cognito-idp:DescribeUserPoolClient",
           "waf-regional:GetWebACL",
           "waf-regional:GetWebACLForResource",
           "waf-regional:AssociateWebACL",
@@ -104,18 +141,16 @@ export function loadBalancerControllerPolicy(): PolicyDocument {
         Resource: "*",
       },
       {
-        Sid: "ManageOwnSecurityGroupRules",
+        Sid: "OpenNodeSecurityGroupsToLoadBalancers",
         Effect: "Allow",
         Action: ["ec2:AuthorizeSecurityGroupIngress", "ec2:RevokeSecurityGroupIngress"],
         Resource: "*",
-        Condition: ownedByController,
       },
       {
         Sid: "CreateSecurityGroup",
         Effect: "Allow",
         Action: "ec2:CreateSecurityGroup",
         Resource: "*",
-        Condition: taggedAtCreation,
       },
       {
         Sid: "TagNewSecurityGroups",
@@ -128,10 +163,21 @@ export function loadBalancerControllerPolicy(): PolicyDocument {
         },
       },
       {
+        Sid: "TagOwnSecurityGroups",
+        Effect: "Allow",
+        Action: ["ec2:CreateTags", "ec2:DeleteTags"],
+        Resource: "arn:aws:ec2:*:*:security-group/*",
+        Condition: keepsClusterTag,
+      },
+      {
         Sid: "ManageOwnSecurityGroups",
         Effect: "Allow",
-        Action: ["ec2:CreateTags", "ec2:DeleteTags", "ec2:DeleteSecurityGroup"],
-        Resource: "arn:aws:ec2:*:*:security-group/*",
+        Action: [
+          "ec2:AuthorizeSecurityGroupIngress",
+          "ec2:RevokeSecurityGroupIngress",
+          "ec2:DeleteSecurityGroup",
+        ],
+        Resource: "*",
         Condition: ownedByController,
       },
       {
@@ -159,12 +205,16 @@ export function loadBalancerControllerPolicy(): PolicyDocument {
         Sid: "TagOwnLoadBalancers",
         Effect: "Allow",
         Action: ["elasticloadbalancing:AddTags", "elasticloadbalancing:RemoveTags"],
-        Resource: [
-          "arn:aws:elasticloadbalancing:*:*:targetgroup/*/*",
-          "arn:aws:elasticloadbalancing:*:*:loadbalancer/net/*/*",
-          "arn:aws:elasticloadbalancing:*:*:loadbalancer/app/*/*",
-        ],
-        Condition: ownedByController,
+        Resource: LB_ARNS,
+        Condition: keepsClusterTag,
+      },
+      {
+        Sid: "TagListenersAndRules",
+        Effect: "Allow",
+        Action: ["elasticloadbalancing:AddTags", "elasticloadbalancing:RemoveTags"],
+        Resource: ["listener", "listener-rule"].flatMap((kind) =>
+          ["net", "app"].map((lb) => `arn:aws:elasticloadbalancing:*:*:${kind}/${lb}/*/*/*`),
+        ),
       },
       {
         Sid: "ModifyOwnLoadBalancers",
@@ -178,9 +228,24 @@ export function loadBalancerControllerPolicy(): PolicyDocument {
           "elasticloadbalancing:ModifyTargetGroup",
           "elasticloadbalancing:ModifyTargetGroupAttributes",
           "elasticloadbalancing:DeleteTargetGroup",
+          "elasticloadbalancing:ModifyListenerAttributes",
+          "elasticloadbalancing:ModifyCapacityReservation",
+          "elasticloadbalancing:ModifyIpPools",
         ],
         Resource: "*",
         Condition: ownedByController,
+      },
+      {
+        Sid: "TagOnCreate",
+        Effect: "Allow",
+        Action: "elasticloadbalancing:AddTags",
+        Resource: LB_ARNS,
+        Condition: {
+          StringEquals: {
+            "elasticloadbalancing:CreateAction": ["CreateTargetGroup", "CreateLoadBalancer"],
+          },
+          ...taggedAtCreation,
+        },
       },
       {
         Sid: "RegisterTargets",
@@ -197,6 +262,7 @@ export function loadBalancerControllerPolicy(): PolicyDocument {
           "elasticloadbalancing:AddListenerCertificates",
           "elasticloadbalancing:RemoveListenerCertificates",
           "elasticloadbalancing:ModifyRule",
+          "elasticloadbalancing:SetRulePriorities",
         ],
         Resource: "*",
       },

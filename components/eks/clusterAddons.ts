@@ -1,7 +1,13 @@
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { HELM_CHARTS, HelmChart } from "../../catalog/kubernetes";
+import {
+  DEFAULT_KUBERNETES_VERSION,
+  EKS_KUBERNETES_VERSIONS,
+  HELM_CHARTS,
+  HelmChart,
+  clusterAutoscalerChart,
+} from "../../catalog/kubernetes";
 import { Tags } from "../tags";
 import { ArgError, checkOneOf, throwIfInvalid } from "../validation";
 import { clusterAutoscalerPolicy, loadBalancerControllerPolicy } from "./addonPolicies";
@@ -28,6 +34,11 @@ export type AutoscalerExpander = (typeof AutoscalerExpander)[keyof typeof Autosc
 export interface ClusterAddonsArgs {
   /** The EKS cluster's name (GpuCluster.clusterName). */
   clusterName: string;
+  /**
+   * The cluster's Kubernetes version (GpuCluster.kubernetesVersion): the autoscaler chart and image
+   * match its minor. @default the catalog's default ("1.35")
+   */
+  kubernetesVersion?: string;
   /** The cluster's region (the autoscaler and the load balancer controller need it). */
   region: string;
   /** The cluster's VPC (the load balancer controller needs it). */
@@ -54,6 +65,7 @@ export interface ClusterAddonsArgs {
 
 export function validateClusterAddonsArgs(args: ClusterAddonsArgs): ArgError[] {
   const errors: ArgError[] = [];
+  checkOneOf(errors, "kubernetesVersion", args.kubernetesVersion, [...EKS_KUBERNETES_VERSIONS]);
   checkOneOf(errors, "gpuMetrics", args.gpuMetrics, Object.values(GpuMetrics));
   checkOneOf(
     errors,
@@ -73,12 +85,38 @@ const NEURON_TOLERATION = {
 /** Cluster services run on the system node group. */
 const SYSTEM_NODES = { "workload-type": "system" };
 
+/**
+ * A required node affinity for one accelerator kind. nvidia-device-plugin 0.17.1's chart requires,
+ * by default, one of `feature.node.kubernetes.io/pci-10de.present`,
+ * `feature.node.kubernetes.io/cpu-model.vendor_id` (Node Feature Discovery labels) or
+ * `nvidia.com/gpu.present` (NVIDIA/k8s-device-plugin@v0.17.1
+ * deployments/helm/nvidia-device-plugin/values.yaml, `affinity`). Helm replaces lists, so these
+ * `nodeSelectorTerms` replace the default terms: the plugin lands on the nodes we label.
+ */
+export function acceleratorAffinity(kind: "nvidia" | "neuron") {
+  return {
+    nodeAffinity: {
+      requiredDuringSchedulingIgnoredDuringExecution: {
+        nodeSelectorTerms: [
+          {
+            matchExpressions: [
+              { key: "llm-infra/accelerator-kind", operator: "In", values: [kind] },
+            ],
+          },
+        ],
+      },
+    },
+  };
+}
+
 /** Helm values of each add-on, as pure functions of the arguments. */
 export function addonValues(args: ClusterAddonsArgs) {
+  const autoscaler = clusterAutoscalerChart(args.kubernetesVersion ?? DEFAULT_KUBERNETES_VERSION);
   return {
     nvidiaDevicePlugin: {
       tolerations: [GPU_TOLERATION],
       nodeSelector: { "llm-infra/accelerator-kind": "nvidia" },
+      affinity: acceleratorAffinity("nvidia"),
     },
     neuronDevicePlugin: {
       devicePlugin: {
@@ -90,6 +128,7 @@ export function addonValues(args: ClusterAddonsArgs) {
       scheduler: { enabled: false },
     },
     clusterAutoscaler: {
+      image: { tag: autoscaler.imageTag },
       autoDiscovery: { clusterName: args.clusterName },
       awsRegion: args.region,
       rbac: { serviceAccount: { create: true, name: "cluster-autoscaler" } },
@@ -112,6 +151,10 @@ export function addonValues(args: ClusterAddonsArgs) {
     dcgmExporter: {
       tolerations: [GPU_TOLERATION],
       nodeSelector: { "llm-infra/accelerator-kind": "nvidia" },
+      // The chart renders a ServiceMonitor by default (NVIDIA/dcgm-exporter@4.2.3-4.1.1
+      // deployment/values.yaml: `serviceMonitor.enabled: true`); its CRD comes with the Prometheus
+      // Operator, which this package does not install, so the install would fail without it.
+      serviceMonitor: { enabled: false },
     },
   };
 }
@@ -163,7 +206,7 @@ export class ClusterAddons extends pulumi.ComponentResource {
       release("metrics-server", HELM_CHARTS.metricsServer, values.metricsServer);
 
     if (args.clusterAutoscaler ?? true) {
-      const role = workloadRole(
+      const identity = workloadRole(
         `${name}-autoscaler`,
         {
           clusterName: args.clusterName,
@@ -174,12 +217,15 @@ export class ClusterAddons extends pulumi.ComponentResource {
         },
         this,
       );
-      release("cluster-autoscaler", HELM_CHARTS.clusterAutoscaler, values.clusterAutoscaler, [
-        role,
-      ]);
+      release(
+        "cluster-autoscaler",
+        clusterAutoscalerChart(args.kubernetesVersion ?? DEFAULT_KUBERNETES_VERSION),
+        values.clusterAutoscaler,
+        identity.ready,
+      );
     }
     if (args.loadBalancerController ?? true) {
-      const role = workloadRole(
+      const identity = workloadRole(
         `${name}-lb-controller`,
         {
           clusterName: args.clusterName,
@@ -194,7 +240,7 @@ export class ClusterAddons extends pulumi.ComponentResource {
         "aws-load-balancer-controller",
         HELM_CHARTS.loadBalancerController,
         values.loadBalancerController,
-        [role],
+        identity.ready,
       );
     }
     // An EKS add-on whose service account gets a role with one AWS managed policy.
@@ -205,7 +251,7 @@ export class ClusterAddons extends pulumi.ComponentResource {
       serviceAccount: string,
       policyArn: string,
     ) => {
-      const addonRole = workloadRole(
+      const { role: addonRole } = workloadRole(
         `${name}-${role}`,
         {
           clusterName: args.clusterName,

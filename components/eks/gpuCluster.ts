@@ -23,6 +23,16 @@ export interface GpuClusterArgs {
    * @default []
    */
   publicAccessCidrs?: string[];
+  /**
+   * CIDRs of a deployer inside the VPC or a connected network (a CI runner's subnet, a VPN range)
+   * admitted to the private API endpoint: an HTTPS (443) rule on the cluster security group.
+   * Never 0.0.0.0/0.
+   * @default []
+   * @example ["10.20.0.0/16"]
+   */
+  privateAccessCidrs?: string[];
+  /** Security groups of an in-VPC deployer (a CI runner, a bastion) admitted on 443. @default [] */
+  privateAccessSecurityGroupIds?: string[];
   /** IAM principals (role ARNs) given cluster-admin through access entries. */
   adminPrincipalArns?: string[];
   /** The system node group's instance type (cluster add-ons run there). @default "m6i.large" */
@@ -60,13 +70,22 @@ export function validateGpuClusterArgs(args: GpuClusterArgs): ArgError[] {
       reason: `must be a version in EKS standard support (${EKS_KUBERNETES_VERSIONS.join(", ")}), got ${JSON.stringify(args.kubernetesVersion)}`,
     });
   }
-  (args.publicAccessCidrs ?? []).forEach((c, i) => {
-    const notCidr = ipv4CidrProblem(c);
-    if (notCidr) errors.push({ propertyPath: `publicAccessCidrs[${i}]`, reason: notCidr });
-    else if (c.endsWith("/0"))
+  for (const key of ["publicAccessCidrs", "privateAccessCidrs"] as const) {
+    (args[key] ?? []).forEach((c, i) => {
+      const notCidr = ipv4CidrProblem(c);
+      if (notCidr) errors.push({ propertyPath: `${key}[${i}]`, reason: notCidr });
+      else if (c.endsWith("/0"))
+        errors.push({
+          propertyPath: `${key}[${i}]`,
+          reason: "must not open the API endpoint to the whole internet (0.0.0.0/0)",
+        });
+    });
+  }
+  (args.privateAccessSecurityGroupIds ?? []).forEach((g, i) => {
+    if (!/^sg-[0-9a-f]{8,17}$/.test(g))
       errors.push({
-        propertyPath: `publicAccessCidrs[${i}]`,
-        reason: "must not open the API endpoint to the whole internet (0.0.0.0/0)",
+        propertyPath: `privateAccessSecurityGroupIds[${i}]`,
+        reason: `must be a security group id (sg-...), got ${JSON.stringify(g)}`,
       });
   });
   // The system node group is created from these two: check them here, under their own names.
@@ -91,6 +110,28 @@ export function validateGpuClusterArgs(args: GpuClusterArgs): ArgError[] {
     });
   }
   return errors;
+}
+
+/**
+ * How a deployer reaches the cluster API. The same program that creates the cluster deploys
+ * Kubernetes objects (Helm releases, the model cache) from wherever `pulumi up` runs. With public
+ * access off, "your cluster's Kubernetes API server can only receive requests from within the
+ * cluster VPC" (EKS API reference, VpcConfigRequest.endpointPublicAccess), and EKS's cluster
+ * security group admits only itself; a deployer in the VPC or a connected network needs a 443 rule
+ * (https://docs.aws.amazon.com/eks/latest/userguide/cluster-endpoint.html, "Cluster private
+ * endpoint"). Empty when there is no way in.
+ */
+export function apiAccessPaths(
+  args: Pick<
+    GpuClusterArgs,
+    "publicAccessCidrs" | "privateAccessCidrs" | "privateAccessSecurityGroupIds"
+  >,
+): string[] {
+  return [
+    ...(args.publicAccessCidrs ?? []).map((c) => `public endpoint from ${c}`),
+    ...(args.privateAccessCidrs ?? []).map((c) => `private endpoint from ${c}`),
+    ...(args.privateAccessSecurityGroupIds ?? []).map((g) => `private endpoint from ${g}`),
+  ];
 }
 
 /** EKS access entries granting cluster-admin to each principal. */
@@ -186,6 +227,31 @@ export class GpuCluster extends pulumi.ComponentResource {
     this.clusterSecurityGroupId = cluster.eksCluster.vpcConfig.clusterSecurityGroupId;
     this.kubeconfigJson = cluster.kubeconfigJson;
 
+    // An in-VPC deployer reaches the private endpoint through the cluster security group.
+    const apiRule = (
+      role: string,
+      source: { cidrBlocks: string[] } | { sourceSecurityGroupId: string },
+    ) =>
+      new aws.ec2.SecurityGroupRule(
+        `${name}-api-from-${role}`,
+        {
+          type: "ingress",
+          protocol: "tcp",
+          fromPort: 443,
+          toPort: 443,
+          securityGroupId: this.clusterSecurityGroupId,
+          description: "Kubernetes API from the deployer",
+          ...source,
+        },
+        { parent: this },
+      );
+    const apiRules = [
+      ...(args.privateAccessCidrs ?? []).map((c, i) => apiRule(`cidr-${i}`, { cidrBlocks: [c] })),
+      ...(args.privateAccessSecurityGroupIds ?? []).map((g, i) =>
+        apiRule(`sg-${i}`, { sourceSecurityGroupId: g }),
+      ),
+    ];
+
     const nodeRole = serviceRole(
       `${name}-nodes`,
       "ec2.amazonaws.com",
@@ -228,7 +294,8 @@ export class GpuCluster extends pulumi.ComponentResource {
     this.provider = new k8s.Provider(
       `${name}-k8s`,
       { kubeconfig: cluster.kubeconfigJson, enableServerSideApply: true },
-      { parent: this },
+      // Every Kubernetes object waits for the deployer's way in to the API.
+      { parent: this, dependsOn: apiRules },
     );
 
     this.registerOutputs({

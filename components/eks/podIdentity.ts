@@ -31,6 +31,17 @@ export interface WorkloadRoleArgs {
   tags?: Tags;
 }
 
+/** A workload role and what a pod using it must wait for. */
+export interface WorkloadRole {
+  role: aws.iam.Role;
+  /**
+   * The role, its policies and its Pod Identity association. The Pod Identity webhook injects
+   * credentials only into pods created after the association exists, so every pod of the service
+   * account (Helm releases, Jobs) depends on all of these, not on the role alone.
+   */
+  ready: pulumi.Resource[];
+}
+
 /**
  * An IAM role for one Kubernetes service account through EKS Pod Identity: `${name}-role`, its
  * policies, and the association.
@@ -39,7 +50,7 @@ export function workloadRole(
   name: string,
   args: WorkloadRoleArgs,
   parent: pulumi.Resource,
-): aws.iam.Role {
+): WorkloadRole {
   const accountId = aws.getCallerIdentityOutput({}, { parent }).accountId;
   const role = new aws.iam.Role(
     `${name}-role`,
@@ -50,17 +61,21 @@ export function workloadRole(
     },
     { parent },
   );
+  const ready: pulumi.Resource[] = [role];
   if (args.policy !== undefined)
-    new aws.iam.RolePolicy(`${name}-role`, { role: role.id, policy: args.policy }, { parent });
+    ready.push(
+      new aws.iam.RolePolicy(`${name}-role`, { role: role.id, policy: args.policy }, { parent }),
+    );
   for (const arn of args.managedPolicyArns ?? []) {
-    new aws.iam.RolePolicyAttachment(
+    const attachment = new aws.iam.RolePolicyAttachment(
       `${name}-${arn.split("/").pop()}`,
       { role: role.name, policyArn: arn },
       { parent },
     );
+    ready.push(attachment);
   }
   if (args.associate ?? true) {
-    new aws.eks.PodIdentityAssociation(
+    const association = new aws.eks.PodIdentityAssociation(
       `${name}-identity`,
       {
         clusterName: args.clusterName,
@@ -71,6 +86,7 @@ export function workloadRole(
       },
       { parent },
     );
+    ready.push(association);
   }
-  return role;
+  return { role, ready };
 }

@@ -40,6 +40,12 @@ export interface SharedModelCacheArgs {
 }
 
 export const CACHE_STORAGE_CLASS = "efs-models";
+/**
+ * Labels of the inference namespace: the AWS Load Balancer Controller adds a readiness gate to
+ * pods in namespaces labelled so, and an ALB target counts as ready only once it is healthy there
+ * (kubernetes-sigs/aws-load-balancer-controller@v2.13.3 docs/deploy/pod_readiness_gate.md).
+ */
+export const NAMESPACE_LABELS = { "elbv2.k8s.aws/pod-readiness-gate-inject": "enabled" };
 export const CACHE_CLAIM = "model-cache";
 
 export function validateSharedModelCacheArgs(args: SharedModelCacheArgs): ArgError[] {
@@ -162,7 +168,7 @@ export class SharedModelCache extends pulumi.ComponentResource {
 
     const ns = new k8s.core.v1.Namespace(
       `${name}-ns`,
-      { metadata: { name: this.namespace } },
+      { metadata: { name: this.namespace, labels: NAMESPACE_LABELS } },
       { parent: this },
     );
     const storageClass = new k8s.storage.v1.StorageClass(
@@ -208,7 +214,7 @@ export class SharedModelCache extends pulumi.ComponentResource {
 
     // The sync job reads the model store through a role that can only read that prefix.
     const serviceAccount = "model-sync";
-    const role = workloadRole(
+    const identity = workloadRole(
       `${name}-sync`,
       {
         clusterName: args.clusterName,
@@ -222,7 +228,7 @@ export class SharedModelCache extends pulumi.ComponentResource {
     const sa = new k8s.core.v1.ServiceAccount(
       `${name}-sync`,
       { metadata: { name: serviceAccount, namespace: this.namespace } },
-      { parent: this, dependsOn: [ns, role] },
+      { parent: this, dependsOn: [ns, ...identity.ready] },
     );
     new k8s.batch.v1.Job(
       `${name}-sync`,
@@ -273,7 +279,8 @@ export class SharedModelCache extends pulumi.ComponentResource {
           },
         },
       },
-      { parent: this },
+      // The job's pod gets credentials only if the Pod Identity association exists before it.
+      { parent: this, dependsOn: identity.ready },
     );
     this.registerOutputs({
       fileSystemId: this.fileSystemId,

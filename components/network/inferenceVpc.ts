@@ -129,6 +129,15 @@ export function validateInferenceVpcArgs(args: InferenceVpcArgs): ArgError[] {
       errors.push({ propertyPath: "interfaceEndpoints", reason: `lists ${s} twice` });
     seen.add(s);
   }
+  const missing = missingEgressEndpoints(
+    args.natGateways ?? "onePerAz",
+    args.interfaceEndpoints ?? DEFAULT_INTERFACE_ENDPOINTS,
+  );
+  if (missing.length > 0)
+    errors.push({
+      propertyPath: "natGateways",
+      reason: `none leaves the private subnets no way to pull images or get credentials: add ${missing.join(", ")} to interfaceEndpoints (S3 has its gateway endpoint), or use single or onePerAz`,
+    });
   checkLogRetention(errors, "flowLogRetentionDays", args.flowLogRetentionDays);
   if (!(args.region ?? aws.config.region)) {
     errors.push({
@@ -137,6 +146,24 @@ export function validateInferenceVpcArgs(args: InferenceVpcArgs): ArgError[] {
     });
   }
   return errors;
+}
+
+/**
+ * The interface endpoints nodes need when there is no NAT gateway: pulling an image from ECR
+ * calls the ECR API and the registry (layers come from S3, through the gateway endpoint every VPC
+ * here has), and Pod Identity and IRSA credentials come from STS
+ * (https://docs.aws.amazon.com/eks/latest/userguide/private-clusters.html, "VPC endpoints for
+ * private clusters": ecr.api, ecr.dkr, s3 (gateway), sts).
+ */
+export const NODE_EGRESS_ENDPOINTS: InterfaceEndpointService[] = ["ecr.api", "ecr.dkr", "sts"];
+
+/** The egress endpoints a VPC without NAT lacks (none when it has NAT). */
+export function missingEgressEndpoints(
+  nat: NatGatewayStrategy,
+  endpoints: readonly string[],
+): InterfaceEndpointService[] {
+  if (nat !== "none") return [];
+  return NODE_EGRESS_ENDPOINTS.filter((e) => !endpoints.includes(e));
 }
 
 const AWSX_NAT: Record<NatGatewayStrategy, awsx.types.enums.ec2.NatGatewayStrategy> = {

@@ -2,11 +2,12 @@ import * as k8s from "@pulumi/kubernetes";
 import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { NGC_TRITON } from "../../catalog/images";
+import { NGC_TRITON, imageServesNeuron } from "../../catalog/images";
 import { findInstance } from "../../catalog/instances";
 import { Tags } from "../tags";
 import { ArgError, checkIntegerRange, checkOneOf, throwIfInvalid } from "../validation";
 import { workloadRole } from "../eks/podIdentity";
+import { NAMESPACE_LABELS } from "../eks/sharedModelCache";
 
 export const ModelRepositoryMode = {
   /** An init container syncs the S3 prefix to a local volume before Triton starts. */
@@ -24,8 +25,13 @@ export type HpaMetric = (typeof HpaMetric)[keyof typeof HpaMetric];
 export interface TritonReleaseArgs {
   /** The EKS cluster's name (GpuCluster.clusterName). */
   clusterName: string;
-  /** The namespace (created when missing). @default "inference" */
+  /** The namespace. @default "inference" */
   namespace?: string;
+  /**
+   * Create the namespace, labelled for the load balancer controller's pod readiness gate. Off when
+   * another component (SharedModelCache) creates it. @default true
+   */
+  createNamespace?: boolean;
   /** The node group's instance type: decides the accelerator resource, its count and the memory. */
   instanceType: string;
   /** The node group's `workload-type` label, which the pods select. @default "gpu-inference" */
@@ -36,7 +42,10 @@ export interface TritonReleaseArgs {
   imageRepository?: string;
   /** The image tag. @default the catalog's NGC Triton tag ("26.07-py3") */
   imageTag?: string;
-  /** `s3-sync`, `s3` or `efs`. @default "s3-sync" */
+  /**
+   * `s3-sync` or `efs`. `s3` (Triton reading S3 itself) is refused: see TRITON_AWS_SDK_CPP.
+   * @default "s3-sync"
+   */
   modelRepositoryMode?: ModelRepositoryMode;
   /** `s3://<bucket>/<prefix>/` (ModelStore.modelUri(...)) for the s3 modes. */
   modelRepositoryUri?: pulumi.Input<string>;
@@ -50,7 +59,10 @@ export interface TritonReleaseArgs {
   minReplicas?: number;
   /** Most replicas. @default 4 */
   maxReplicas?: number;
-  /** `cpu`, or `custom` (queue time over compute time from Triton's metrics via prometheus-adapter). @default "cpu" */
+  /**
+   * `cpu`. `custom` (a per-pod metric from Triton's metrics) is refused until the stack installs a
+   * custom metrics pipeline (Prometheus and prometheus-adapter). @default "cpu"
+   */
   hpaMetric?: HpaMetric;
   /** An ALB ingress through the AWS Load Balancer Controller. @default false */
   ingress?: boolean;
@@ -58,10 +70,29 @@ export interface TritonReleaseArgs {
   ingressScheme?: string;
   /** An ACM certificate for HTTPS on the ALB. */
   certificateArn?: string;
-  /** Route gRPC instead of HTTP through the ALB. @default false */
+  /** Route gRPC instead of HTTP through the ALB; needs `certificateArn` (HTTPS). @default false */
   ingressGrpc?: boolean;
+  /** The ALB's idle timeout, seconds (1-4000): long generations stream for minutes. @default 600 */
+  ingressIdleTimeoutSeconds?: number;
   /** Tags for every AWS resource. */
   tags?: Tags;
+}
+
+/**
+ * The AWS SDK for C++ Triton's S3 repository agent is built with: triton-inference-server/
+ * third_party CMakeLists.txt pins aws-sdk-cpp `GIT_TAG "1.11.60"` (branches r25.04 to r25.07 and
+ * main, read 2026-12-01). EKS Pod Identity credentials need 1.11.263 or later
+ * (https://docs.aws.amazon.com/eks/latest/userguide/pod-id-minimum-sdk.html), so Triton reading S3
+ * directly would run without credentials; s3-sync (the AWS CLI) and efs do not depend on it.
+ */
+export const TRITON_AWS_SDK_CPP = { bundled: "1.11.60", podIdentityMinimum: "1.11.263" } as const;
+
+/** The Triton image of the arguments: the catalog's NGC image unless another is given. */
+export function tritonImage(args: Pick<TritonReleaseArgs, "imageRepository" | "imageTag">) {
+  return {
+    repository: args.imageRepository ?? NGC_TRITON.repository,
+    tag: args.imageTag ?? NGC_TRITON.tag(NGC_TRITON.defaultVersion),
+  };
 }
 
 export function validateTritonReleaseArgs(args: TritonReleaseArgs): ArgError[] {
@@ -85,6 +116,11 @@ export function validateTritonReleaseArgs(args: TritonReleaseArgs): ArgError[] {
       reason: `is required with modelRepositoryMode ${mode}`,
     });
   }
+  if (mode === "s3")
+    errors.push({
+      propertyPath: "modelRepositoryMode",
+      reason: `s3 is refused: Triton reads S3 with its bundled AWS SDK for C++ ${TRITON_AWS_SDK_CPP.bundled}, older than ${TRITON_AWS_SDK_CPP.podIdentityMinimum}, the first to take EKS Pod Identity credentials; use s3-sync or efs`,
+    });
   if (mode === "efs" && !args.efsClaim)
     errors.push({ propertyPath: "efsClaim", reason: "is required with modelRepositoryMode efs" });
   checkIntegerRange(errors, "minReplicas", args.minReplicas, 1, 100);
@@ -95,6 +131,19 @@ export function validateTritonReleaseArgs(args: TritonReleaseArgs): ArgError[] {
       reason: `(${args.minReplicas}) must not exceed maxReplicas (${args.maxReplicas ?? 4})`,
     });
   checkOneOf(errors, "hpaMetric", args.hpaMetric, Object.values(HpaMetric));
+  if (args.hpaMetric === "custom")
+    errors.push({
+      propertyPath: "hpaMetric",
+      reason:
+        "custom is refused: nothing in the stack serves the custom metrics API (Prometheus and prometheus-adapter), so the HPA would never scale; use cpu",
+    });
+  if (args.ingressGrpc && !args.certificateArn)
+    errors.push({
+      propertyPath: "ingressGrpc",
+      reason:
+        "needs certificateArn: an ALB routes gRPC only on an HTTPS listener (an ACM certificate)",
+    });
+  checkIntegerRange(errors, "ingressIdleTimeoutSeconds", args.ingressIdleTimeoutSeconds, 1, 4000);
   checkOneOf(errors, "ingressScheme", args.ingressScheme, ["internal", "internet-facing"]);
   const devices = spec?.accelerator?.count ?? 0;
   if (
@@ -106,6 +155,12 @@ export function validateTritonReleaseArgs(args: TritonReleaseArgs): ArgError[] {
       reason: `must be between 1 and ${devices} (the accelerators of ${args.instanceType}), got ${args.acceleratorsPerPod}`,
     });
   }
+  const image = tritonImage(args);
+  if (spec?.accelerator?.kind === "neuron" && !imageServesNeuron(image))
+    errors.push({
+      propertyPath: "instanceType",
+      reason: `${args.instanceType} has Neuron devices, and ${image.repository}:${image.tag} has no Neuron runtime (NVIDIA's NGC Triton images serve NVIDIA GPUs only); give a Neuron-built Triton image`,
+    });
   if (spec && !spec.accelerator)
     errors.push({
       propertyPath: "instanceType",
@@ -130,10 +185,7 @@ export function tritonValues(
   const max = args.maxReplicas ?? 4;
   const mode = args.modelRepositoryMode ?? "s3-sync";
   return {
-    image: {
-      repository: args.imageRepository ?? NGC_TRITON.repository,
-      tag: args.imageTag ?? NGC_TRITON.tag(NGC_TRITON.defaultVersion),
-    },
+    image: tritonImage(args),
     replicaCount: min,
     modelRepository: {
       mode,
@@ -153,6 +205,7 @@ export function tritonValues(
       scheme: args.ingressScheme ?? "internal",
       certificateArn: args.certificateArn ?? "",
       grpc: args.ingressGrpc ?? false,
+      idleTimeoutSeconds: args.ingressIdleTimeoutSeconds ?? 600,
     },
     autoscaling: {
       enabled: max > min,
@@ -194,7 +247,7 @@ export class TritonRelease extends pulumi.ComponentResource {
     throwIfInvalid("TritonRelease", name, validateTritonReleaseArgs(args));
     super("llm-infra:index:TritonRelease", name, {}, opts);
     this.namespace = args.namespace ?? "inference";
-    const role = workloadRole(
+    const identity = workloadRole(
       `${name}-workload`,
       {
         clusterName: args.clusterName,
@@ -205,6 +258,16 @@ export class TritonRelease extends pulumi.ComponentResource {
       },
       this,
     );
+    const namespace =
+      (args.createNamespace ?? true)
+        ? [
+            new k8s.core.v1.Namespace(
+              `${name}-ns`,
+              { metadata: { name: this.namespace, labels: NAMESPACE_LABELS } },
+              { parent: this },
+            ),
+          ]
+        : [];
     const values = pulumi.output(args.modelRepositoryUri).apply((uri) => tritonValues(args, uri));
     const release = new k8s.helm.v3.Release(
       `${name}-release`,
@@ -212,14 +275,15 @@ export class TritonRelease extends pulumi.ComponentResource {
         name,
         chart: tritonChartPath(),
         namespace: this.namespace,
-        createNamespace: true,
+        createNamespace: false,
         values,
         atomic: true,
         cleanupOnFail: true,
         // Loading LLM weights takes minutes: wait up to 30 for the pods to be ready.
         timeout: 1800,
       },
-      { parent: this, dependsOn: [role] },
+      // Pods get credentials only when the Pod Identity association exists before them.
+      { parent: this, dependsOn: [...namespace, ...identity.ready] },
     );
     this.releaseName = release.name;
     this.serviceUrl = pulumi.interpolate`http://${release.name}-triton.${this.namespace}.svc.cluster.local:8000`;

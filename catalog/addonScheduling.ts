@@ -1,0 +1,224 @@
+/**
+ * Where the add-on charts put their pods when given no values: each chart's default scheduling
+ * constraints (node selector, required node affinity, tolerations, resource requests), read from
+ * the chart's values.yaml and templates at the version named. The scheduling check applies the
+ * release's values on top of these, the way Helm merges values (maps merge, lists are replaced).
+ */
+
+export interface WorkloadScheduling {
+  /** The workload as the chart names it. */
+  workload: string;
+  kind: "Deployment" | "DaemonSet";
+  /** Pods of a Deployment (DaemonSets: one per matching node). */
+  replicas?: number;
+  /** Where the chart reads this workload's scheduling values (`[]`: the values' root). */
+  valuesPath: string[];
+  /** The chart's defaults at that path. */
+  defaults: {
+    nodeSelector: Record<string, string>;
+    affinity: Record<string, unknown>;
+    tolerations: Record<string, unknown>[];
+    resources: Record<string, unknown>;
+  };
+  /** A required node affinity the template writes whatever the values say. */
+  fixedAffinity?: Record<string, unknown>;
+  /** The extended resource the workload advertises on the nodes it runs on (device plugins). */
+  advertises?: "nvidia.com/gpu" | "aws.amazon.com/neuron";
+  /** A release value that turns the workload off (`["gfd", "enabled"]`), and its default. */
+  enabledBy?: { path: string[]; default: boolean };
+}
+
+export interface ChartScheduling {
+  /** Where these facts were read. */
+  source: string;
+  workloads: WorkloadScheduling[];
+}
+
+const NONE = { nodeSelector: {}, affinity: {}, tolerations: [], resources: {} };
+
+/**
+ * NVIDIA/k8s-device-plugin@v0.17.1 deployments/helm/nvidia-device-plugin/values.yaml (`affinity`,
+ * `tolerations`, `nodeSelector: {}`, `resources: {}`) and templates/daemonset-device-plugin.yml
+ * (reads the four from the values' root).
+ */
+const NVIDIA_DEVICE_PLUGIN: ChartScheduling = {
+  source: "NVIDIA/k8s-device-plugin@v0.17.1 deployments/helm/nvidia-device-plugin/values.yaml",
+  workloads: [
+    {
+      workload: "nvidia-device-plugin",
+      kind: "DaemonSet",
+      valuesPath: [],
+      advertises: "nvidia.com/gpu",
+      defaults: {
+        nodeSelector: {},
+        affinity: {
+          nodeAffinity: {
+            requiredDuringSchedulingIgnoredDuringExecution: {
+              nodeSelectorTerms: [
+                {
+                  matchExpressions: [
+                    {
+                      key: "feature.node.kubernetes.io/pci-10de.present",
+                      operator: "In",
+                      values: ["true"],
+                    },
+                  ],
+                },
+                {
+                  matchExpressions: [
+                    {
+                      key: "feature.node.kubernetes.io/cpu-model.vendor_id",
+                      operator: "In",
+                      values: ["NVIDIA"],
+                    },
+                  ],
+                },
+                {
+                  matchExpressions: [
+                    { key: "nvidia.com/gpu.present", operator: "In", values: ["true"] },
+                  ],
+                },
+              ],
+            },
+          },
+        },
+        tolerations: [
+          { key: "CriticalAddonsOnly", operator: "Exists" },
+          { key: "nvidia.com/gpu", operator: "Exists", effect: "NoSchedule" },
+        ],
+        resources: {},
+      },
+    },
+  ],
+};
+
+/**
+ * aws-neuron/neuron-helm-charts charts/neuron-helm-chart, read at 8172e5e (chart version 1.0.0, the
+ * newest in that repository's source; the 1.1.1 the catalog pins is published only as an OCI
+ * artifact): values.yaml `devicePlugin.tolerations`, `devicePlugin.nodeSelector: {}`, and
+ * templates/device-plugin-daemonset.yaml, which writes a required affinity on
+ * `node.kubernetes.io/instance-type` In `neuronInstances` whatever the values say.
+ */
+const NEURON_INSTANCES = [
+  "trn1.2xlarge",
+  "trn1.32xlarge",
+  "trn1n.32xlarge",
+  "inf1.xlarge",
+  "inf1.2xlarge",
+  "inf1.6xlarge",
+  "inf1.24xlarge",
+  "inf2.xlarge",
+  "inf2.8xlarge",
+  "inf2.24xlarge",
+  "inf2.48xlarge",
+  "inf2e.32xlarge",
+];
+const NEURON_DEVICE_PLUGIN: ChartScheduling = {
+  source:
+    "aws-neuron/neuron-helm-charts@8172e5e charts/neuron-helm-chart (1.0.0) values.yaml, templates/device-plugin-daemonset.yaml",
+  workloads: [
+    {
+      workload: "neuron-device-plugin",
+      kind: "DaemonSet",
+      valuesPath: ["devicePlugin"],
+      advertises: "aws.amazon.com/neuron",
+      defaults: {
+        nodeSelector: {},
+        affinity: {},
+        tolerations: [
+          { key: "CriticalAddonsOnly", operator: "Exists" },
+          { key: "aws.amazon.com/neuron", operator: "Exists", effect: "NoSchedule" },
+        ],
+        resources: {},
+      },
+      fixedAffinity: {
+        nodeAffinity: {
+          requiredDuringSchedulingIgnoredDuringExecution: {
+            nodeSelectorTerms: [
+              {
+                matchExpressions: [
+                  {
+                    key: "node.kubernetes.io/instance-type",
+                    operator: "In",
+                    values: NEURON_INSTANCES,
+                  },
+                ],
+              },
+            ],
+          },
+        },
+      },
+    },
+  ],
+};
+
+/**
+ * kubernetes/autoscaler cluster-autoscaler/charts/cluster-autoscaler/values.yaml at
+ * cluster-autoscaler-chart-9.53.0 and -9.59.0: `affinity: {}`, `nodeSelector: {}`,
+ * `tolerations: []`, `resources: {}`.
+ */
+const CLUSTER_AUTOSCALER: ChartScheduling = {
+  source:
+    "kubernetes/autoscaler@cluster-autoscaler-chart-9.53.0 and -9.59.0 charts/cluster-autoscaler/values.yaml",
+  workloads: [
+    {
+      workload: "cluster-autoscaler",
+      kind: "Deployment",
+      replicas: 1,
+      valuesPath: [],
+      defaults: NONE,
+    },
+  ],
+};
+
+/**
+ * kubernetes-sigs/aws-load-balancer-controller@v2.13.3 helm/aws-load-balancer-controller/
+ * values.yaml: `replicaCount: 2`, `nodeSelector: {}`, `tolerations: []`, `affinity: {}` (the
+ * default affinity it adds, `configureDefaultAffinity`, is a preferred anti-affinity).
+ */
+const LOAD_BALANCER_CONTROLLER: ChartScheduling = {
+  source: "kubernetes-sigs/aws-load-balancer-controller@v2.13.3 helm/aws-load-balancer-controller",
+  workloads: [
+    {
+      workload: "aws-load-balancer-controller",
+      kind: "Deployment",
+      replicas: 2,
+      valuesPath: [],
+      defaults: NONE,
+    },
+  ],
+};
+
+/**
+ * kubernetes-sigs/metrics-server@metrics-server-helm-chart-3.12.2 charts/metrics-server/values.yaml:
+ * `replicas: 1`, requests 100m CPU and 200Mi memory, no selector, tolerations or affinity.
+ */
+const METRICS_SERVER: ChartScheduling = {
+  source: "kubernetes-sigs/metrics-server@metrics-server-helm-chart-3.12.2 values.yaml",
+  workloads: [
+    {
+      workload: "metrics-server",
+      kind: "Deployment",
+      replicas: 1,
+      valuesPath: [],
+      defaults: { ...NONE, resources: { requests: { cpu: "100m", memory: "200Mi" } } },
+    },
+  ],
+};
+
+/** NVIDIA/dcgm-exporter@4.2.3-4.1.1 deployment/values.yaml (chart 4.1.1): all empty. */
+const DCGM_EXPORTER: ChartScheduling = {
+  source: "NVIDIA/dcgm-exporter@4.2.3-4.1.1 deployment/values.yaml",
+  workloads: [{ workload: "dcgm-exporter", kind: "DaemonSet", valuesPath: [], defaults: NONE }],
+};
+
+/** Scheduling facts by chart name and version. */
+export const ADDON_SCHEDULING: Readonly<Record<string, Readonly<Record<string, ChartScheduling>>>> =
+  {
+    "nvidia-device-plugin": { "0.17.1": NVIDIA_DEVICE_PLUGIN },
+    "oci://public.ecr.aws/neuron/neuron-helm-chart": { "1.1.1": NEURON_DEVICE_PLUGIN },
+    "cluster-autoscaler": { "9.53.0": CLUSTER_AUTOSCALER, "9.59.0": CLUSTER_AUTOSCALER },
+    "aws-load-balancer-controller": { "1.13.3": LOAD_BALANCER_CONTROLLER },
+    "metrics-server": { "3.12.2": METRICS_SERVER },
+    "dcgm-exporter": { "4.1.1": DCGM_EXPORTER },
+  };

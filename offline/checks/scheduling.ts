@@ -1,0 +1,381 @@
+/**
+ * The scheduling check: every pod the stack deploys lands on a node group the stack creates.
+ *
+ * Pods come from the Kubernetes objects in the plan: Jobs and Deployments as they are, Helm
+ * releases of this package's chart rendered by the real helm, and add-on releases from the chart
+ * defaults in catalog/addonScheduling.ts with the release's values merged on top. A pod lands on a
+ * node group when the group's labels satisfy its node selector and required node affinity, its
+ * tolerations cover the group's NoSchedule and NoExecute taints, and one instance type of the group
+ * holds its CPU and memory requests (node capacity: an upper bound of what the kubelet allocates)
+ * and its extended resources, which exist only where a device plugin for them lands too.
+ * EKS managed add-ons (aws:eks/addon) schedule themselves and are not checked.
+ */
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import * as YAML from "yaml";
+import { ADDON_SCHEDULING, WorkloadScheduling } from "../../catalog/addonScheduling";
+import { findInstance, kubernetesResourceFor } from "../../catalog/instances";
+import { CapturedResource } from "../engine";
+import { helm } from "../helm";
+import { Finding } from "./finding";
+
+const CHECK = "scheduling";
+type Obj = Record<string, unknown>;
+const obj = (v: unknown): Obj =>
+  v !== null && typeof v === "object" && !Array.isArray(v) ? (v as Obj) : {};
+const arr = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
+
+/** A node as the scheduler sees it: one instance type of a node group. */
+export interface NodeShape {
+  group: string;
+  instanceType: string;
+  labels: Record<string, string>;
+  taints: { key: string; value?: string; effect: string }[];
+  cpuMillis: number;
+  memoryMib: number;
+  /** The accelerator resource the hardware has, and how many (advertised only with a plugin). */
+  accelerator?: { resource: string; count: number };
+}
+
+/** A pod template the stack deploys. */
+export interface PodTemplate {
+  /** The plan resource it comes from (a release, a Job). */
+  resource: string;
+  workload: string;
+  kind: string;
+  spec: Obj;
+  /** The extended resource this pod advertises where it runs (device plugins). */
+  advertises?: string;
+}
+
+const EFFECTS: Record<string, string> = {
+  NO_SCHEDULE: "NoSchedule",
+  NO_EXECUTE: "NoExecute",
+  PREFER_NO_SCHEDULE: "PreferNoSchedule",
+};
+
+/** The nodes of every EKS managed node group in the plan, one shape per instance type. */
+export function nodeShapes(resources: CapturedResource[]): NodeShape[] {
+  return resources
+    .filter((r) => r.type === "aws:eks/nodeGroup:NodeGroup")
+    .flatMap((r) =>
+      arr(r.inputs.instanceTypes).map((t) => {
+        const instanceType = String(t);
+        const spec = findInstance(instanceType);
+        const resource = spec ? kubernetesResourceFor(spec) : undefined;
+        return {
+          group: r.name,
+          instanceType,
+          // Labels the kubelet sets on every node, then the group's own.
+          labels: {
+            "kubernetes.io/os": "linux",
+            "kubernetes.io/arch": "amd64",
+            "node.kubernetes.io/instance-type": instanceType,
+            ...(Object.fromEntries(
+              Object.entries(obj(r.inputs.labels)).map(([k, v]) => [k, String(v)]),
+            ) as Record<string, string>),
+          },
+          taints: arr(r.inputs.taints).map((t) => {
+            const taint = obj(t);
+            return {
+              key: String(taint.key),
+              value: taint.value === undefined ? undefined : String(taint.value),
+              effect: EFFECTS[String(taint.effect)] ?? String(taint.effect),
+            };
+          }),
+          cpuMillis: (spec?.vcpus ?? 0) * 1000,
+          memoryMib: spec?.memoryMib ?? 0,
+          accelerator:
+            resource && spec?.accelerator ? { resource, count: spec.accelerator.count } : undefined,
+        };
+      }),
+    );
+}
+
+/** Helm's value merge: maps merge key by key, anything else (lists too) replaces; null deletes. */
+export function mergeValues(base: unknown, over: unknown): unknown {
+  if (over === undefined) return base;
+  const b = obj(base);
+  const o = obj(over);
+  if (over === null || typeof over !== "object" || Array.isArray(over)) return over;
+  if (base === null || typeof base !== "object" || Array.isArray(base)) return over;
+  const out: Obj = { ...b };
+  for (const [k, v] of Object.entries(o)) {
+    if (v === null) delete out[k];
+    else out[k] = mergeValues(b[k], v);
+  }
+  return out;
+}
+
+const at = (values: unknown, p: string[]): unknown => p.reduce((v, k) => obj(v)[k], values);
+
+/** An add-on workload's pod spec: the chart's defaults with the release's values on top. */
+export function addonPod(w: WorkloadScheduling, values: unknown): Obj {
+  const merged = obj(mergeValues(w.defaults, at(values, w.valuesPath)));
+  return {
+    nodeSelector: merged.nodeSelector ?? {},
+    affinity: w.fixedAffinity ?? merged.affinity ?? {},
+    tolerations: merged.tolerations ?? [],
+    containers: [{ name: w.workload, resources: merged.resources ?? {} }],
+  };
+}
+
+/** A chart directory (this package's chart) rendered with the release's values. */
+export type ChartRenderer = (chartDir: string, values: unknown, namespace: string) => Obj[];
+
+/** `helm template` with the real helm binary. */
+export const renderWithHelm: ChartRenderer = (chartDir, values, namespace) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "llm-infra-scheduling-"));
+  const file = path.join(dir, "values.json");
+  fs.writeFileSync(file, JSON.stringify(values ?? {}));
+  const r = helm(["template", "release", chartDir, "--namespace", namespace, "-f", file]);
+  fs.rmSync(dir, { recursive: true, force: true });
+  if (r.code !== 0) throw new Error(`helm template ${chartDir} failed: ${r.stderr.trim()}`);
+  return YAML.parseAllDocuments(r.stdout)
+    .map((d) => obj(d.toJSON()))
+    .filter((m) => Object.keys(m).length > 0);
+};
+
+const POD_KINDS = ["Deployment", "DaemonSet", "StatefulSet", "Job"];
+
+/** The pod templates the plan deploys, and the problems found while collecting them. */
+export function podTemplates(
+  resources: CapturedResource[],
+  render: ChartRenderer = renderWithHelm,
+): { pods: PodTemplate[]; findings: Finding[] } {
+  const pods: PodTemplate[] = [];
+  const findings: Finding[] = [];
+  for (const r of resources) {
+    if (r.type === "kubernetes:batch/v1:Job" || r.type === "kubernetes:apps/v1:Deployment") {
+      pods.push({
+        resource: r.name,
+        workload: r.name,
+        kind: r.type.split(":").pop()!,
+        spec: obj(obj(obj(r.inputs.spec).template).spec),
+      });
+      continue;
+    }
+    if (r.type !== "kubernetes:helm.sh/v3:Release") continue;
+    const chart = String(r.inputs.chart ?? "");
+    const version = String(r.inputs.version ?? "");
+    if (fs.existsSync(path.join(chart, "Chart.yaml"))) {
+      let manifests: Obj[];
+      try {
+        manifests = render(chart, r.inputs.values, String(r.inputs.namespace ?? "default"));
+      } catch (e) {
+        findings.push({ check: CHECK, resource: r.name, message: (e as Error).message });
+        continue;
+      }
+      for (const m of manifests.filter((x) => POD_KINDS.includes(String(x.kind)))) {
+        pods.push({
+          resource: r.name,
+          workload: String(obj(m.metadata).name),
+          kind: String(m.kind),
+          spec: obj(obj(obj(m.spec).template).spec),
+        });
+      }
+      continue;
+    }
+    const facts = ADDON_SCHEDULING[chart]?.[version];
+    if (!facts) {
+      findings.push({
+        check: CHECK,
+        resource: r.name,
+        message: `no scheduling facts for chart ${chart} ${version}: record its defaults in catalog/addonScheduling.ts`,
+      });
+      continue;
+    }
+    for (const w of facts.workloads) {
+      if (w.enabledBy && !(at(r.inputs.values, w.enabledBy.path) ?? w.enabledBy.default)) continue;
+      pods.push({
+        resource: r.name,
+        workload: w.workload,
+        kind: w.kind,
+        spec: addonPod(w, r.inputs.values),
+        advertises: w.advertises,
+      });
+    }
+  }
+  return { pods, findings };
+}
+
+/** Whether one node selector requirement holds for the labels. */
+function requirementHolds(req: Obj, labels: Record<string, string>): boolean {
+  const key = String(req.key);
+  const values = arr(req.values).map(String);
+  const has = key in labels;
+  switch (req.operator) {
+    case "In":
+      return has && values.includes(labels[key]);
+    case "NotIn":
+      return !has || !values.includes(labels[key]);
+    case "Exists":
+      return has;
+    case "DoesNotExist":
+      return !has;
+    case "Gt":
+      return has && Number(labels[key]) > Number(values[0]);
+    case "Lt":
+      return has && Number(labels[key]) < Number(values[0]);
+    default:
+      return false;
+  }
+}
+
+/** Why a pod's node selector or required node affinity rejects the labels, or undefined. */
+export function labelMismatch(spec: Obj, labels: Record<string, string>): string | undefined {
+  for (const [k, v] of Object.entries(obj(spec.nodeSelector)))
+    if (labels[k] !== String(v)) return `nodeSelector ${k}=${String(v)}`;
+  const required = obj(
+    obj(obj(spec.affinity).nodeAffinity).requiredDuringSchedulingIgnoredDuringExecution,
+  );
+  const terms = arr(required.nodeSelectorTerms).map(obj);
+  if (terms.length === 0) return undefined;
+  const anyTerm = terms.some((t) =>
+    arr(t.matchExpressions).every((e) => requirementHolds(obj(e), labels)),
+  );
+  if (anyTerm) return undefined;
+  const keys = terms.flatMap((t) => arr(t.matchExpressions).map((e) => String(obj(e).key)));
+  return `required node affinity on ${[...new Set(keys)].join(" or ")}`;
+}
+
+/** The taints the pod's tolerations leave uncovered (NoSchedule and NoExecute only). */
+export function untoleratedTaints(spec: Obj, taints: NodeShape["taints"]): string[] {
+  const tolerations = arr(spec.tolerations).map(obj);
+  return taints
+    .filter((t) => t.effect === "NoSchedule" || t.effect === "NoExecute")
+    .filter(
+      (t) =>
+        !tolerations.some((tol) => {
+          if (tol.effect !== undefined && tol.effect !== "" && tol.effect !== t.effect)
+            return false;
+          if (tol.operator === "Exists") return tol.key === undefined || tol.key === t.key;
+          return tol.key === t.key && String(tol.value ?? "") === String(t.value ?? "");
+        }),
+    )
+    .map((t) => `${t.key}=${t.value ?? ""}:${t.effect}`);
+}
+
+/** CPU in millicores: `500m`, `2`, 4. */
+export function cpuMillis(q: unknown): number {
+  const s = String(q);
+  return s.endsWith("m") ? Number(s.slice(0, -1)) : Number(s) * 1000;
+}
+
+/** Memory in MiB: `512Mi`, `24Gi`, `1G`, bytes. */
+export function memoryMib(q: unknown): number {
+  const m = /^(\d+(?:\.\d+)?)([KMGT]i?)?$/.exec(String(q));
+  if (!m) return NaN;
+  const unit: Record<string, number> = {
+    Ki: 1 / 1024,
+    Mi: 1,
+    Gi: 1024,
+    Ti: 1024 * 1024,
+    K: 1000 / 1048576,
+    M: 1e6 / 1048576,
+    G: 1e9 / 1048576,
+    T: 1e12 / 1048576,
+  };
+  return Number(m[1]) * (m[2] ? unit[m[2]] : 1 / 1048576);
+}
+
+/**
+ * A pod's requests: containers summed, init containers at their largest. A limit without a request
+ * stands in for it, as Kubernetes defaults the request to the limit.
+ */
+export function podRequests(spec: Obj): Record<string, number> {
+  const of = (c: unknown) => {
+    const res = obj(obj(c).resources);
+    const requests = { ...obj(res.limits), ...obj(res.requests) };
+    const out: Record<string, number> = {};
+    for (const [k, v] of Object.entries(requests)) {
+      if (k === "cpu") out.cpu = cpuMillis(v);
+      else if (k === "memory") out.memory = memoryMib(v);
+      else if (k.includes("/") || k === "ephemeral-storage") out[k] = Number(v);
+    }
+    return out;
+  };
+  const total: Record<string, number> = {};
+  for (const c of arr(spec.containers))
+    for (const [k, v] of Object.entries(of(c))) total[k] = (total[k] ?? 0) + v;
+  for (const c of arr(spec.initContainers))
+    for (const [k, v] of Object.entries(of(c))) total[k] = Math.max(total[k] ?? 0, v);
+  delete total["ephemeral-storage"];
+  return total;
+}
+
+/** Why the pod does not fit the node, or undefined when it lands there. */
+function misfit(pod: PodTemplate, node: NodeShape, advertised: Set<string>): string | undefined {
+  const label = labelMismatch(pod.spec, node.labels);
+  if (label) return `its ${label} matches no label of the group`;
+  const taints = untoleratedTaints(pod.spec, node.taints);
+  if (taints.length > 0) return `it does not tolerate ${taints.join(", ")}`;
+  const req = podRequests(pod.spec);
+  if ((req.cpu ?? 0) > node.cpuMillis)
+    return `it requests ${req.cpu}m CPU and ${node.instanceType} has ${node.cpuMillis}m`;
+  if ((req.memory ?? 0) > node.memoryMib)
+    return `it requests ${Math.round(req.memory)} MiB and ${node.instanceType} has ${node.memoryMib} MiB`;
+  for (const [k, v] of Object.entries(req)) {
+    if (k === "cpu" || k === "memory" || v <= 0) continue;
+    const have = node.accelerator?.resource === k ? node.accelerator.count : 0;
+    if (have < v) return `it requests ${v} ${k} and ${node.instanceType} has ${have}`;
+    if (!advertised.has(`${node.group}/${k}`))
+      return `it requests ${k}, which no device plugin advertises there`;
+  }
+  return undefined;
+}
+
+/**
+ * Every problem with where the stack's pods land. `render` renders a local chart (the real helm
+ * by default).
+ */
+export function checkScheduling(
+  resources: CapturedResource[],
+  render: ChartRenderer = renderWithHelm,
+): Finding[] {
+  const nodes = nodeShapes(resources);
+  const { pods, findings } = podTemplates(resources, render);
+  if (pods.length === 0) return findings;
+  if (nodes.length === 0) {
+    return [
+      ...findings,
+      {
+        check: CHECK,
+        resource: pods[0].resource,
+        message: "the stack deploys pods but creates no node group",
+      },
+    ];
+  }
+  // Device plugins first: an extended resource exists on a group only where its plugin lands.
+  const advertised = new Set<string>();
+  for (const plugin of pods.filter((p) => p.advertises)) {
+    for (const node of nodes)
+      if (!misfit(plugin, node, advertised)) advertised.add(`${node.group}/${plugin.advertises}`);
+  }
+  const unadvertised = new Map<string, { resource: string; types: string[] }>();
+  for (const node of nodes) {
+    const r = node.accelerator?.resource;
+    if (!r || advertised.has(`${node.group}/${r}`)) continue;
+    const entry = unadvertised.get(node.group) ?? { resource: r, types: [] };
+    entry.types.push(node.instanceType);
+    unadvertised.set(node.group, entry);
+  }
+  for (const [group, { resource: r, types }] of unadvertised)
+    findings.push({
+      check: CHECK,
+      resource: group,
+      message: `node group ${group} (${types.join(", ")}) has ${r} devices but no device plugin lands on it, so ${r} is never advertised`,
+    });
+  for (const pod of pods) {
+    const reasons = nodes.map((n) => ({ n, why: misfit(pod, n, advertised) }));
+    if (reasons.some((x) => x.why === undefined)) continue;
+    const byGroup = [...new Map(reasons.map((x) => [x.n.group, x])).values()];
+    findings.push({
+      check: CHECK,
+      resource: pod.resource,
+      message: `${pod.kind} ${pod.workload} lands on no node group: ${byGroup.map((x) => `${x.n.group}: ${x.why}`).join("; ")}`,
+    });
+  }
+  return findings;
+}

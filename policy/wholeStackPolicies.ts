@@ -1,0 +1,69 @@
+/**
+ * Whole-stack checks as stack policies: does the stack work as a whole, beyond each resource being
+ * valid? The checks live in offline/checks; `npm run plan` and `pulumi preview` run the same ones.
+ */
+import { PolicyResource, StackValidationPolicy } from "@pulumi/policy";
+import { CapturedResource } from "../offline/engine";
+import { Finding } from "../offline/checks/finding";
+import { checkReachability } from "../offline/checks/reachability";
+import { checkScheduling } from "../offline/checks/scheduling";
+
+/** The policy engine's resources in the plan's shape. */
+export function asCaptured(resources: PolicyResource[]): CapturedResource[] {
+  return resources.map((r) => ({
+    type: r.type,
+    name: r.name,
+    parent: r.parent?.name ?? null,
+    custom: !r.type.startsWith("llm-infra:"),
+    id: typeof r.props.id === "string" ? r.props.id : undefined,
+    inputs: r.props,
+    protect: r.opts.protect,
+    retainOnDelete: false,
+    urn: r.urn,
+    dependencies: [],
+  }));
+}
+
+function stackPolicy(
+  name: string,
+  description: string,
+  appliesTo: { types: string[]; reason: string },
+  check: (resources: CapturedResource[]) => Finding[],
+): StackValidationPolicy {
+  return {
+    name,
+    description,
+    enforcementLevel: "mandatory",
+    validateStack: (args, reportViolation) => {
+      if (!args.resources.some((r) => appliesTo.types.includes(r.type)))
+        return args.notApplicable(appliesTo.reason);
+      const resources = asCaptured(args.resources);
+      for (const f of check(resources)) {
+        const urn = args.resources.find((r) => r.name === f.resource)?.urn;
+        reportViolation(`${f.resource}: ${f.message}`, urn);
+      }
+    },
+  };
+}
+
+export const WHOLE_STACK_POLICIES: StackValidationPolicy[] = [
+  stackPolicy(
+    "pods-schedule",
+    "Every pod the stack deploys lands on a node group the stack creates, with the accelerators a device plugin advertises there.",
+    {
+      types: [
+        "kubernetes:helm.sh/v3:Release",
+        "kubernetes:batch/v1:Job",
+        "kubernetes:apps/v1:Deployment",
+      ],
+      reason: "the stack deploys no pods",
+    },
+    (resources) => checkScheduling(resources),
+  ),
+  stackPolicy(
+    "deployer-and-nodes-reach-aws",
+    "The deployer reaches each cluster's API, and private instances reach ECR, S3 and STS.",
+    { types: ["eks:index:Cluster", "awsx:ec2:Vpc"], reason: "the stack has no cluster and no VPC" },
+    checkReachability,
+  ),
+];

@@ -1,0 +1,189 @@
+/**
+ * The whole-stack checks over every shipped stack, and over plans broken the way the package used
+ * to break them (the device plugin's default affinity, a private API with no way in, no NAT and no
+ * endpoints).
+ */
+import * as assert from "assert";
+import { CapturedResource } from "../offline/engine";
+import { checkReachability } from "../offline/checks/reachability";
+import {
+  checkScheduling,
+  labelMismatch,
+  mergeValues,
+  podTemplates,
+  untoleratedTaints,
+} from "../offline/checks/scheduling";
+import { listStacks, planStack, PlanReport } from "../offline/plan";
+import { evaluatePolicies } from "../offline/policyEvaluator";
+import { WHOLE_STACK_POLICIES } from "../policy/wholeStackPolicies";
+
+const clone = (resources: CapturedResource[]): CapturedResource[] =>
+  JSON.parse(JSON.stringify(resources)) as CapturedResource[];
+const named = (resources: CapturedResource[], name: string) => {
+  const r = resources.find((x) => x.name === name);
+  assert.ok(r, `no resource ${name}`);
+  return r;
+};
+type Values = Record<string, Record<string, unknown>>;
+
+describe("whole-stack checks", function () {
+  this.timeout(300000);
+  const reports: Record<string, PlanReport> = {};
+  before(async () => {
+    for (const stack of listStacks()) reports[stack] = await planStack(stack);
+  });
+
+  it("find nothing wrong with any shipped stack, having looked at every pod", () => {
+    assert.deepStrictEqual(Object.keys(reports).sort(), ["dev", "prod", "staging"]);
+    for (const [stack, report] of Object.entries(reports)) {
+      assert.deepStrictEqual(checkScheduling(report.resources), [], `${stack} scheduling`);
+      assert.deepStrictEqual(checkReachability(report.resources), [], `${stack} reachability`);
+    }
+    // Not vacuous: prod's pods include Triton rendered by helm and both device plugins.
+    const pods = podTemplates(reports.prod.resources).pods.map((p) => `${p.kind} ${p.workload}`);
+    for (const expected of [
+      "Deployment release-triton",
+      "DaemonSet nvidia-device-plugin",
+      "DaemonSet neuron-device-plugin",
+      "Deployment cluster-autoscaler",
+      "Deployment aws-load-balancer-controller",
+      "Deployment metrics-server",
+    ])
+      assert.ok(pods.includes(expected), `${expected} in ${pods.join(", ")}`);
+    assert.ok(podTemplates(reports.dev.resources).pods.some((p) => p.kind === "Job"));
+  });
+
+  it("catch the NVIDIA device plugin on its chart's default affinity: no GPU is advertised, Triton lands nowhere", () => {
+    const resources = clone(reports.dev.resources);
+    const plugin = resources.find(
+      (r) => r.type === "kubernetes:helm.sh/v3:Release" && r.name === "addons-nvidia-device-plugin",
+    )!;
+    delete (plugin.inputs.values as Values).affinity;
+    const gpu = named(resources, "gpu-nodes");
+    const labels = gpu.inputs.labels as Record<string, string>;
+    delete labels["nvidia.com/gpu.present"];
+    const findings = checkScheduling(resources);
+    assert.deepStrictEqual(
+      findings.map((f) => f.resource),
+      ["gpu-nodes", "addons-nvidia-device-plugin", "triton-release"],
+    );
+    assert.match(
+      findings[0].message,
+      /has nvidia.com\/gpu devices but no device plugin lands on it/,
+    );
+    assert.match(
+      findings[1].message,
+      /DaemonSet nvidia-device-plugin lands on no node group: .*gpu-nodes: its required node affinity on feature.node.kubernetes.io\/pci-10de.present or feature.node.kubernetes.io\/cpu-model.vendor_id or nvidia.com\/gpu.present matches no label/,
+    );
+    assert.match(
+      findings[2].message,
+      /Deployment release-triton lands on no node group: .*gpu-nodes: it requests nvidia.com\/gpu, which no device plugin advertises there/,
+    );
+    // The label alone also lets the chart's default affinity through.
+    labels["nvidia.com/gpu.present"] = "true";
+    assert.deepStrictEqual(checkScheduling(resources), []);
+  });
+
+  it("catch untolerated taints, oversized requests and a Neuron group without its plugin", () => {
+    const resources = clone(reports.prod.resources);
+    const triton = named(resources, "triton-release");
+    const values = triton.inputs.values as Values;
+    values.resources = { requests: { cpu: "64", memory: "24Gi" }, limits: { memory: "24Gi" } };
+    const neuronPlugin = resources.findIndex((r) => r.name === "addons-neuron-device-plugin");
+    resources.splice(neuronPlugin, 1);
+    const findings = checkScheduling(resources).map((f) => `${f.resource}: ${f.message}`);
+    assert.ok(
+      findings.some((f) =>
+        /^triton-release: Deployment release-triton lands on no node group: .*gpu-nodes: it requests 64000m CPU and g5.2xlarge has 8000m/.test(
+          f,
+        ),
+      ),
+      findings.join("\n"),
+    );
+    assert.ok(
+      findings.some((f) =>
+        /^neuron-nodes: .*aws.amazon.com\/neuron devices but no device plugin/.test(f),
+      ),
+      findings.join("\n"),
+    );
+    assert.deepStrictEqual(
+      untoleratedTaints({ tolerations: [] }, [
+        { key: "nvidia.com/gpu", value: "true", effect: "NoSchedule" },
+        { key: "soft", value: "x", effect: "PreferNoSchedule" },
+      ]),
+      ["nvidia.com/gpu=true:NoSchedule"],
+    );
+    assert.strictEqual(
+      labelMismatch({ nodeSelector: { "workload-type": "system" } }, { "workload-type": "gpu" }),
+      "nodeSelector workload-type=system",
+    );
+  });
+
+  it("report a chart that does not render instead of failing", () => {
+    const resources = clone(reports.dev.resources);
+    const triton = named(resources, "triton-release");
+    (triton.inputs.values as Values).modelRepository = { mode: "nfs" };
+    const findings = checkScheduling(resources);
+    assert.deepStrictEqual(
+      findings.map((f) => f.resource),
+      ["triton-release"],
+    );
+    assert.match(
+      findings[0].message,
+      /^helm template .*charts\/triton failed: [\s\S]*modelRepository.mode/,
+    );
+  });
+
+  it("merge release values over chart defaults the way Helm does", () => {
+    assert.deepStrictEqual(
+      mergeValues(
+        { a: { b: 1, c: [1, 2] }, d: "x", e: 1 },
+        { a: { c: [3] }, d: { f: 1 }, e: null },
+      ),
+      { a: { b: 1, c: [3] }, d: { f: 1 } },
+    );
+  });
+
+  it("catch a private API with no way in, and private subnets with no way out", () => {
+    const resources = clone(reports.prod.resources).filter(
+      (r) =>
+        r.type !== "aws:ec2/securityGroupRule:SecurityGroupRule" ||
+        !r.name.startsWith("eks-api-from"),
+    );
+    const vpc = resources.find((r) => r.type === "awsx:ec2:Vpc")!;
+    vpc.inputs.natGateways = { strategy: "None" };
+    const findings = checkReachability(
+      resources.filter(
+        (r) => !(r.type === "aws:ec2/vpcEndpoint:VpcEndpoint" && /ecr-dkr$/.test(r.name)),
+      ),
+    );
+    assert.deepStrictEqual(
+      findings.map((f) => f.resource),
+      ["eks-cluster", "network-vpc"],
+    );
+    assert.match(
+      findings[0].message,
+      /^the deployer cannot reach cluster llm-infra-prod-eks: its API endpoint is private and no security group rule admits a deployer on 443/,
+    );
+    assert.match(findings[1].message, /no NAT gateway and no ecr.dkr endpoint/);
+  });
+
+  it("run as mandatory stack policies in the plan", async () => {
+    const resources = clone(reports.dev.resources).filter(
+      (r) => !r.name.startsWith("eks-api-from"),
+    );
+    const { verdicts } = await evaluatePolicies(WHOLE_STACK_POLICIES, resources, {
+      project: "llm-infra",
+      stack: "dev",
+    });
+    assert.deepStrictEqual(
+      verdicts.map((v) => [v.policy, v.enforcement, v.resource]),
+      [["deployer-and-nodes-reach-aws", "mandatory", "eks-cluster"]],
+    );
+    for (const report of Object.values(reports))
+      assert.ok(
+        !report.policies.some((p) => WHOLE_STACK_POLICIES.some((w) => w.name === p.policy)),
+        `${report.stack} passes the whole-stack policies`,
+      );
+  });
+});
