@@ -6,7 +6,6 @@
  * and reported together. The README's config reference documents every key read here.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { CostAssumptions, DEFAULT_COST_ASSUMPTIONS } from "../catalog/cost";
 import {
   DEFAULT_INTERFACE_ENDPOINTS,
   InferenceVpcArgs,
@@ -18,18 +17,12 @@ import { ModelRegistryArgs, validateModelRegistryArgs } from "../components/stor
 import { ModelStoreArgs, validateModelStoreArgs } from "../components/storage/modelStore";
 import { validateModelPrefix } from "../components/storage/modelStorePolicies";
 import { regionProblem, tagKeyProblem, tagValueProblem } from "../catalog/awsLimits";
-import {
-  SectionReader,
-  fromComponent,
-  isObject,
-  keyPath,
-  onePerKey,
-  readSection,
-} from "./configReader";
+import { SectionReader, fromComponent, isObject, onePerKey, readSection } from "./configReader";
 import { EndpointConfig, parseSageMakerConfig } from "./sagemakerConfig";
 import { EksConfig, parseEksConfig } from "./eksConfig";
 import { TritonConfig, parseTritonConfig } from "./tritonConfig";
 import { ApiConfig, FleetConfig, parseApiConfig, parseFleetConfig } from "./frontDoorConfig";
+import { CostConfig, parseCostConfig } from "./costConfig";
 
 export const PROJECT = "llm-infra";
 
@@ -78,7 +71,8 @@ export interface StackConfig {
   fleet?: FleetConfig;
   /** The API Gateway front door; absent without `llm-infra:api`. */
   api?: ApiConfig;
-  cost: { assumptions: CostAssumptions };
+  /** Usage assumptions, Savings Plans and off-hours scale-down (`llm-infra:cost`). */
+  cost: CostConfig;
 }
 
 /** Defaults that differ by environment. */
@@ -163,7 +157,6 @@ const SECTION_KEYS: Record<string, string[] | undefined> = {
     "accessLogs",
     "retainOnDelete",
   ],
-  cost: ["assumptions"],
 };
 
 /**
@@ -294,32 +287,7 @@ export function parseStackConfig(raw: Record<string, unknown>, stack: string): S
     problems,
   );
 
-  const costSection = section("cost");
-  const assumptions: CostAssumptions = { ...DEFAULT_COST_ASSUMPTIONS };
-  const rawAssumptions = (
-    isObject(raw[KEY("cost")]) ? (raw[KEY("cost")] as Record<string, unknown>) : {}
-  ).assumptions;
-  if (rawAssumptions !== undefined) {
-    if (!isObject(rawAssumptions)) {
-      problems.push(
-        `${costSection.key("assumptions")} must be a map of keys, got ${JSON.stringify(rawAssumptions)}`,
-      );
-    } else {
-      for (const [k, v] of Object.entries(rawAssumptions)) {
-        if (!(k in DEFAULT_COST_ASSUMPTIONS)) {
-          problems.push(
-            `${keyPath(costSection.key("assumptions"), k)} is not a known key; allowed: ${Object.keys(DEFAULT_COST_ASSUMPTIONS).join(", ")}`,
-          );
-        } else if (typeof v !== "number" || !Number.isFinite(v) || v < 0) {
-          problems.push(
-            `${keyPath(costSection.key("assumptions"), k)} must be a number of at least 0, got ${JSON.stringify(v)}`,
-          );
-        } else {
-          assumptions[k as keyof CostAssumptions] = v;
-        }
-      }
-    }
-  }
+  const cost = parseCostConfig(raw[KEY("cost")], problems);
 
   if (problems.length > 0) throw new ConfigError(onePerKey(problems));
   return {
@@ -334,7 +302,7 @@ export function parseStackConfig(raw: Record<string, unknown>, stack: string): S
     triton,
     fleet,
     api,
-    cost: { assumptions },
+    cost,
   };
 }
 

@@ -16,7 +16,7 @@ export function baseConfig(): Config {
           name: "chat",
           instanceType: "ml.g5.xlarge",
           minInstances: 1,
-          maxInstances: 2,
+          maxInstances: 1,
           tritonModelName: "llama3-8b",
           model: {
             parametersBillions: 8,
@@ -49,7 +49,7 @@ export function baseConfig(): Config {
           capacityType: "SPOT",
           minSize: 0,
           desiredSize: 0,
-          maxSize: 2,
+          maxSize: 1,
         },
       ],
     },
