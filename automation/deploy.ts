@@ -201,14 +201,7 @@ async function runOne(
 /** Runs the request stack by stack and returns the exit status. */
 export async function deploy(request: DeployRequest, context: DeployContext): Promise<number> {
   const { io } = context;
-  try {
-    await context.workspace.ready();
-  } catch (e) {
-    const [code, line] = classify(e, request.stacks[0], request.operation);
-    io.err(`error: ${line}\n`);
-    return code;
-  }
-
+  // Config first: a broken stack file is reported as such even where the Pulumi CLI is missing.
   let targets: Target[];
   try {
     targets = await resolveTargets(request.stacks, context.root);
@@ -218,6 +211,14 @@ export async function deploy(request: DeployRequest, context: DeployContext): Pr
       return e.exitCode;
     }
     throw e;
+  }
+
+  try {
+    await context.workspace.ready();
+  } catch (e) {
+    const [code, line] = classify(e, request.stacks[0], request.operation);
+    io.err(`error: ${line}\n`);
+    return code;
   }
 
   for (const [i, target] of targets.entries()) {

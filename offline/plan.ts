@@ -64,8 +64,25 @@ export function projectRoot(): string {
   return dir;
 }
 
+/** A usage error unless `dir` is an existing directory. */
+export function checkDirectory(dir: string): void {
+  let stat: fs.Stats | undefined;
+  try {
+    stat = fs.statSync(dir);
+  } catch {
+    throw new UsageError(
+      `${dir} does not exist: give the directory that holds Pulumi.<stack>.yaml`,
+    );
+  }
+  if (!stat.isDirectory())
+    throw new UsageError(
+      `${dir} is not a directory: give the directory that holds Pulumi.<stack>.yaml`,
+    );
+}
+
 /** The stacks that have a Pulumi.<stack>.yaml in the project root. */
 export function listStacks(root = projectRoot()): string[] {
+  checkDirectory(root);
   return fs
     .readdirSync(root)
     .map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1])
@@ -75,21 +92,73 @@ export function listStacks(root = projectRoot()): string[] {
 
 /** The `config:` map of Pulumi.<stack>.yaml. */
 export function readStackFile(stack: string, root = projectRoot()): Record<string, unknown> {
+  checkDirectory(root);
   const file = path.join(root, `Pulumi.${stack}.yaml`);
   if (!/^[A-Za-z0-9_.-]+$/.test(stack) || !fs.existsSync(file)) {
+    const stacks = listStacks(root);
     throw new UsageError(
-      `no stack ${JSON.stringify(stack)}: there is no Pulumi.${stack}.yaml; stacks: ${listStacks(root).join(", ")}`,
+      `no stack ${JSON.stringify(stack)}: there is no Pulumi.${stack}.yaml in ${root}; stacks: ${stacks.join(", ") || "none"}`,
     );
   }
   let doc: unknown;
   try {
     doc = YAML.parse(fs.readFileSync(file, "utf8"));
   } catch (e) {
-    throw new UsageError(`Pulumi.${stack}.yaml is not valid YAML: ${(e as Error).message}`);
+    // The parser's message carries a drawing of the line over several lines: its first is enough.
+    const first = (e as Error).message.split("\n")[0];
+    throw new UsageError(`Pulumi.${stack}.yaml is not valid YAML: ${first}`);
   }
-  const config = (doc as { config?: unknown } | null)?.config ?? {};
+  return configSection(doc, `Pulumi.${stack}.yaml`);
+}
+
+/**
+ * The top-level keys of a Pulumi.<stack>.yaml, as the Pulumi CLI reads it (pulumi/pulumi
+ * sdk/go/common/workspace/project.go, `ProjectStack`: secretsprovider, encryptedkey,
+ * encryptionsalt, config, environment).
+ */
+const STACK_FILE_KEYS = [
+  "config",
+  "secretsprovider",
+  "encryptedkey",
+  "encryptionsalt",
+  "environment",
+];
+
+/** The `config:` map of a parsed stack file, or a usage error saying what is wrong with the file. */
+export function configSection(doc: unknown, file: string): Record<string, unknown> {
+  const example = "config:\n  aws:region: us-east-1\n  llm-infra:environment: dev";
+  if (doc === null || doc === undefined)
+    throw new UsageError(
+      `${file} is empty: the stack's settings go under a config: section, e.g. ${JSON.stringify(example)}`,
+    );
+  if (typeof doc !== "object" || Array.isArray(doc))
+    throw new UsageError(
+      `${file} must be a map with a config: section, got ${JSON.stringify(doc).slice(0, 80)}`,
+    );
+  const keys = Object.keys(doc);
+  const unknown = keys.filter((k) => !STACK_FILE_KEYS.includes(k));
+  if (unknown.length > 0) {
+    const looksLikeConfig = unknown.filter(
+      (k) => k.includes(":") === false && /^c.?o.?n.?f|config/i.test(k),
+    );
+    throw new UsageError(
+      `${file}: ${unknown.map((k) => JSON.stringify(k)).join(", ")} ${unknown.length === 1 ? "is not a" : "are not"} stack file key${unknown.length === 1 ? "" : "s"} (allowed: ${STACK_FILE_KEYS.join(", ")})` +
+        (looksLikeConfig.length > 0
+          ? `; did you mean config:?`
+          : unknown.some((k) => k.includes(":"))
+            ? "; config keys such as aws:region go under config:"
+            : ""),
+    );
+  }
+  const config = (doc as { config?: unknown }).config;
+  if (config === undefined)
+    throw new UsageError(
+      `${file} has no config: section; the stack's settings go under it, e.g. ${JSON.stringify(example)}`,
+    );
   if (config === null || typeof config !== "object" || Array.isArray(config)) {
-    throw new UsageError(`Pulumi.${stack}.yaml: config must be a map of keys`);
+    throw new UsageError(
+      `${file}: config must be a map of keys such as aws:region, got ${JSON.stringify(config)}`,
+    );
   }
   return config as Record<string, unknown>;
 }

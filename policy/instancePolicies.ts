@@ -98,6 +98,44 @@ export const spotForDevGpu: ResourceValidationPolicy = {
   },
 };
 
+/**
+ * Serving capacity in production is on-demand: a spot reclaim gives two minutes' notice and takes
+ * the GPU with it, so a prod endpoint would lose replicas whenever AWS wants the capacity back.
+ * Mandatory in prod, advisory in staging, off in dev (where `spot-for-dev-gpu` asks for spot).
+ */
+export const onDemandForProdServing: ResourceValidationPolicy = {
+  name: "on-demand-for-prod-serving",
+  description:
+    "Accelerated EKS node groups and Triton fleets run on on-demand capacity, not spot, where the environment serves production traffic.",
+  enforcementLevel: "advisory",
+  validateResource: (args, reportViolation) => {
+    if (args.type === "aws:eks/nodeGroup:NodeGroup") {
+      const accelerated = list(args.props.instanceTypes).some(
+        (t) => findInstance(String(t))?.accelerator !== undefined,
+      );
+      if (!accelerated) return args.notApplicable("not an accelerated node group");
+      if (args.props.capacityType === "SPOT")
+        reportViolation(
+          `${args.name} serves on spot capacity, which AWS reclaims with two minutes' notice; use capacityType ON_DEMAND`,
+        );
+      return;
+    }
+    if (args.type === "aws:autoscaling/group:Group") {
+      const distribution = (
+        args.props.mixedInstancesPolicy as
+          { instancesDistribution?: { onDemandPercentageAboveBaseCapacity?: number } } | undefined
+      )?.instancesDistribution;
+      const onDemand = distribution?.onDemandPercentageAboveBaseCapacity ?? 100;
+      if (onDemand < 100)
+        reportViolation(
+          `${args.name} runs ${100 - onDemand}% of its instances above the base on spot; set spotPercent to 0`,
+        );
+      return;
+    }
+    return args.notApplicable("applies to EKS node groups and Auto Scaling groups");
+  },
+};
+
 export const modelFitsAccelerator: ResourceValidationPolicy = {
   name: "model-fits-accelerator",
   description: `Where a resource carries its model's memory needs (tag ${MODEL_MEMORY_TAG}), its accelerators hold them.`,
@@ -131,5 +169,6 @@ export const INSTANCE_POLICIES = [
   instanceTypeAllowlist,
   instanceTypeKnown,
   spotForDevGpu,
+  onDemandForProdServing,
   modelFitsAccelerator,
 ];

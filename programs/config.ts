@@ -15,7 +15,9 @@ import {
 } from "../components/network/inferenceVpc";
 import { ModelRegistryArgs, validateModelRegistryArgs } from "../components/storage/modelRegistry";
 import { ModelStoreArgs, validateModelStoreArgs } from "../components/storage/modelStore";
-import { SectionReader, fromComponent, isObject, readSection } from "./configReader";
+import { validateModelPrefix } from "../components/storage/modelStorePolicies";
+import { regionProblem, tagKeyProblem, tagValueProblem } from "../catalog/awsLimits";
+import { SectionReader, fromComponent, isObject, onePerKey, readSection } from "./configReader";
 import { EndpointConfig, parseSageMakerConfig } from "./sagemakerConfig";
 import { EksConfig, parseEksConfig } from "./eksConfig";
 import { TritonConfig, parseTritonConfig } from "./tritonConfig";
@@ -109,8 +111,13 @@ export const ENVIRONMENT_DEFAULTS: Readonly<
   },
 };
 
-/** Invalid configuration: every problem, each naming its key. */
-export class ConfigError extends Error {
+/**
+ * Invalid configuration: every problem, each naming its key. A `RunError`, which "can be used for
+ * terminating a program abruptly, but resulting in a clean exit rather than the usual verbose
+ * unhandled error logic which emits the source program text and complete stack trace"
+ * (@pulumi/pulumi@3.248.0 errors.js), so `pulumi preview` and `pulumi up` print the lines alone.
+ */
+export class ConfigError extends pulumi.RunError {
   constructor(public readonly problems: string[]) {
     super(`invalid stack configuration:\n${problems.map((p) => `  ${p}`).join("\n")}`);
     this.name = "ConfigError";
@@ -163,16 +170,17 @@ export function parseStackConfig(raw: Record<string, unknown>, stack: string): S
   for (const k of Object.keys(raw)) {
     const [ns, name] = k.split(":");
     if (ns === PROJECT && !TOP_LEVEL_KEYS.includes(name)) {
-      problems.push(`${k} is not a known key; allowed: ${TOP_LEVEL_KEYS.map(KEY).join(", ")}`);
+      problems.push(
+        `${/^[\w:@.-]+$/.test(k) ? k : `${PROJECT}:${JSON.stringify(name)}`} is not a known key; allowed: ${TOP_LEVEL_KEYS.map(KEY).join(", ")}`,
+      );
     }
   }
 
-  const region = raw["aws:region"];
-  if (typeof region !== "string" || !/^[a-z]{2}(-gov)?-[a-z]+-\d$/.test(region)) {
-    problems.push(
-      `aws:region must be an AWS region such as us-east-1, got ${JSON.stringify(region)}`,
-    );
-  }
+  const rawRegion = raw["aws:region"];
+  const badRegion = regionProblem(rawRegion);
+  if (badRegion) problems.push(`aws:region ${badRegion}`);
+  // Checks that depend on the region run against us-east-1 when it is wrong: its one line is enough.
+  const region = badRegion ? "us-east-1" : (rawRegion as string);
 
   const env = raw[KEY("environment")];
   if (typeof env !== "string" || !ENVIRONMENTS.includes(env)) {
@@ -188,21 +196,26 @@ export function parseStackConfig(raw: Record<string, unknown>, stack: string): S
     new SectionReader(KEY(name), {}, problems);
 
   // tags: team and costCenter are required; any other string values are added as they are.
-  const tagValues = isObject(raw[KEY("tags")]) ? (raw[KEY("tags")] as Record<string, unknown>) : {};
   const tagsReader = section("tags");
-  const team = tagsReader.string("team");
-  const costCenter = tagsReader.string("costCenter");
-  if (!team)
+  const tagValue = (k: string) => tagsReader.checked(k, tagValueProblem);
+  const team = tagValue("team");
+  const costCenter = tagValue("costCenter");
+  if (tagsReader.value("team") === undefined)
     problems.push(`${KEY("tags")}.team is required (the owning team, a cost-allocation tag)`);
-  if (!costCenter) problems.push(`${KEY("tags")}.costCenter is required (a cost-allocation tag)`);
+  if (tagsReader.value("costCenter") === undefined)
+    problems.push(`${KEY("tags")}.costCenter is required (a cost-allocation tag)`);
   const extraTags: Record<string, string> = {};
-  for (const [k, v] of Object.entries(tagValues)) {
+  const tagValues = isObject(raw[KEY("tags")]) ? (raw[KEY("tags")] as Record<string, unknown>) : {};
+  for (const k of Object.keys(tagValues)) {
     if (k === "team" || k === "costCenter") continue;
-    if (typeof v !== "string")
-      problems.push(`${KEY("tags")}.${k} must be a string, got ${JSON.stringify(v)}`);
-    else extraTags[k] = v;
+    const badKey =
+      k === "environment" || k === "cost-center"
+        ? `is set from ${k === "environment" ? KEY("environment") : `${KEY("tags")}.costCenter`}; remove it`
+        : tagKeyProblem(k);
+    if (badKey) problems.push(`${tagsReader.key(k)} ${badKey}`);
+    const v = tagValue(k);
+    if (!badKey && v !== undefined) extraTags[k] = v;
   }
-
   const net = section("network");
   const network = {
     cidrBlock: net.string("cidrBlock") ?? "10.0.0.0/16",
@@ -213,12 +226,7 @@ export function parseStackConfig(raw: Record<string, unknown>, stack: string): S
     flowLogs: net.boolean("flowLogs") ?? true,
     flowLogRetentionDays: net.number("flowLogRetentionDays") ?? defaults.flowLogRetentionDays,
   };
-  problems.push(
-    ...fromComponent(
-      KEY("network"),
-      validateInferenceVpcArgs({ ...network, region: String(region) }),
-    ),
-  );
+  problems.push(...fromComponent(KEY("network"), validateInferenceVpcArgs({ ...network, region })));
 
   const sto = section("storage");
   const retainOnDelete = sto.boolean("retainOnDelete") ?? defaults.retainOnDelete;
@@ -232,7 +240,7 @@ export function parseStackConfig(raw: Record<string, unknown>, stack: string): S
     ...fromComponent(KEY("storage"), validateModelRegistryArgs({ ...registry, retainOnDelete })),
   );
   const modelStore = {
-    repositoryPrefix: sto.string("repositoryPrefix") ?? "model-repository",
+    repositoryPrefix: sto.checked("repositoryPrefix", validateModelPrefix) ?? "model-repository",
     noncurrentVersionExpiryDays: sto.number("noncurrentVersionExpiryDays") ?? 90,
     accessLogs: sto.boolean("accessLogs") ?? true,
   };
@@ -243,9 +251,11 @@ export function parseStackConfig(raw: Record<string, unknown>, stack: string): S
   const endpoints = parseSageMakerConfig(
     raw[KEY("sagemaker")],
     {
-      region: String(region),
+      region,
       repositoryPrefix: modelStore.repositoryPrefix,
       repositories: registry.repositories,
+      project: PROJECT,
+      stack,
     },
     problems,
   );
@@ -263,7 +273,12 @@ export function parseStackConfig(raw: Record<string, unknown>, stack: string): S
 
   const triton = parseTritonConfig(
     raw[KEY("triton")],
-    { eks, repositoryPrefix: modelStore.repositoryPrefix, repositories: registry.repositories },
+    {
+      eks,
+      repositoryPrefix: modelStore.repositoryPrefix,
+      region,
+      repositories: registry.repositories,
+    },
     problems,
   );
 
@@ -278,17 +293,18 @@ export function parseStackConfig(raw: Record<string, unknown>, stack: string): S
       endpoints: endpoints.map((e) => e.name),
       fleet: fleet !== undefined,
       asyncEndpoints: endpoints.filter((e) => e.mode === "async").map((e) => e.name),
+      region,
     },
     problems,
   );
 
   const cost = parseCostConfig(raw[KEY("cost")], problems);
 
-  if (problems.length > 0) throw new ConfigError(problems);
+  if (problems.length > 0) throw new ConfigError(onePerKey(problems));
   return {
     stack,
     environment,
-    region: region as string,
+    region,
     tags: { environment, team: team as string, "cost-center": costCenter as string, ...extraTags },
     network,
     storage: { registry, modelStore, retainOnDelete },

@@ -4,8 +4,23 @@
  */
 import { ArgError } from "../components/validation";
 
+/** A value as the user wrote it in YAML: JSON, with `.nan` and `.inf` for the numbers JSON lacks. */
+export function shown(v: unknown): string {
+  if (typeof v === "number" && !Number.isFinite(v))
+    return Number.isNaN(v) ? ".nan" : v > 0 ? ".inf" : "-.inf";
+  return JSON.stringify(v);
+}
+
 export function isObject(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === "object" && !Array.isArray(v);
+}
+
+/**
+ * The full key of `k` under `prefix`: `prefix.k`, or `prefix["k"]` when `k` holds anything but
+ * letters, digits and `_ - : @` (a space, a dot), so a key in a message is always one word.
+ */
+export function keyPath(prefix: string, k: string): string {
+  return /^[\w:@-]+$/.test(k) ? `${prefix}.${k}` : `${prefix}[${JSON.stringify(k)}]`;
 }
 
 /** Reads typed values out of one config map whose keys start with `prefix` (`llm-infra:network`). */
@@ -17,7 +32,7 @@ export class SectionReader {
   ) {}
 
   key(k: string): string {
-    return `${this.prefix}.${k}`;
+    return keyPath(this.prefix, k);
   }
 
   /** The raw value of a key, unchecked. */
@@ -29,14 +44,20 @@ export class SectionReader {
     const v = this.values[k];
     if (v === undefined || v === null) return undefined;
     if (!ok(v)) {
-      this.problems.push(`${this.key(k)} must be ${what}, got ${JSON.stringify(v)}`);
+      this.problems.push(`${this.key(k)} must be ${what}, got ${shown(v)}`);
       return undefined;
     }
     return v as T;
   }
 
   string(k: string): string | undefined {
-    return this.typed<string>(k, "a string", (v) => typeof v === "string");
+    const v = this.values[k];
+    // YAML reads 1.30 as the number 1.3: say how to keep what was written.
+    const what =
+      typeof v === "number" && Number.isFinite(v)
+        ? `a string (quote it in YAML: "${v}")`
+        : "a string";
+    return this.typed<string>(k, what, (x) => typeof x === "string");
   }
   number(k: string): number | undefined {
     return this.typed<number>(k, "a number", (v) => typeof v === "number" && Number.isFinite(v));
@@ -54,6 +75,53 @@ export class SectionReader {
   map(k: string): Record<string, unknown> | undefined {
     return this.typed<Record<string, unknown>>(k, "a map of keys", isObject);
   }
+  /** A list of at least one string (a scalar or an empty list is a problem). */
+  nonEmptyStrings(k: string): string[] | undefined {
+    return this.typed<string[]>(
+      k,
+      "a list of at least one string",
+      (v) => Array.isArray(v) && v.length > 0 && v.every((x) => typeof x === "string"),
+    );
+  }
+
+  /**
+   * A string that `problem` accepts (it returns what is allowed otherwise); undefined, with one
+   * problem naming the key, when the value is not. Callers then fall back to the default, so a
+   * value derived from this one does not report the same mistake again under another key.
+   */
+  checked(k: string, problem: (v: string) => string | undefined): string | undefined {
+    const v = this.string(k);
+    if (v === undefined) return undefined;
+    const why = problem(v);
+    if (why === undefined) return v;
+    this.problems.push(`${this.key(k)} ${why}`);
+    return undefined;
+  }
+
+  /** A list of strings each of which `problem` accepts; each bad entry is a problem at `k[i]`. */
+  checkedList(
+    k: string,
+    problem: (v: string) => string | undefined,
+    nonEmpty = false,
+  ): string[] | undefined {
+    const list = nonEmpty ? this.nonEmptyStrings(k) : this.strings(k);
+    if (list === undefined) return undefined;
+    let ok = true;
+    list.forEach((v, i) => {
+      const why = problem(v);
+      if (why !== undefined) {
+        ok = false;
+        this.problems.push(`${this.key(k)}[${i}] ${why}`);
+      }
+    });
+    return ok ? list : undefined;
+  }
+
+  /** A problem when the key is set: it belongs to another mode (`why` says which). */
+  notWith(k: string, why: string): void {
+    if (this.values[k] !== undefined && this.values[k] !== null)
+      this.problems.push(`${this.key(k)} does not apply ${why}; remove it`);
+  }
 
   /** A problem for every key not in `allowed`. */
   onlyKeys(allowed: readonly string[]): void {
@@ -62,6 +130,46 @@ export class SectionReader {
         this.problems.push(`${this.key(k)} is not a known key; allowed: ${allowed.join(", ")}`);
     }
   }
+}
+
+/** The config key a problem line names: its first word, without a trailing colon. */
+export function problemKey(line: string): string {
+  const key = /^(?:[^\s"]|"(?:[^"\\]|\\.)*")+/.exec(line)?.[0] ?? "";
+  return key.replace(/:$/, "");
+}
+
+/**
+ * One line per mistake. Drops a problem that follows from one already reported:
+ * - its key was reported, or lies under one reported (a component's rule on `...maxSize` after the
+ *   reader found `...maxSize` not a number; anything under `...nodeGroups[0]` after it was found
+ *   not to be a map);
+ * - its text names a reported key, in full, or the list holding it (`llm-infra:eks.nodeGroups`,
+ *   when a node group was refused) or as a sibling of its own key (`domainName and certificateArn go together`, when
+ *   `certificateArn` was refused).
+ */
+export function onePerKey(problems: readonly string[]): string[] {
+  const kept: string[] = [];
+  const keys: string[] = [];
+  const under = (a: string, b: string) =>
+    a === b || (a.startsWith(b) && /^[.[]/.test(a.slice(b.length)));
+  const parentOf = (k: string) => k.slice(0, Math.max(k.lastIndexOf("."), k.indexOf(":")));
+  for (const p of problems) {
+    const key = problemKey(p);
+    // What a line lists as allowed names keys it does not blame.
+    const text = p.slice(p.indexOf(" ") + 1).replace(/(allowed:|be one of)[^;]*/g, "");
+    const named = (text.match(/[A-Za-z][\w-]*:[\w.[\]-]*[\w\]]/g) ?? []).map((m) => m);
+    const words = new Set(text.match(/[A-Za-z]\w*/g) ?? []);
+    const followsOn = keys.some(
+      (k) =>
+        under(key, k) ||
+        named.some((m) => k === m || k.startsWith(`${m}[`)) ||
+        (parentOf(k) === parentOf(key) && words.has(k.slice(parentOf(k).length + 1))),
+    );
+    if (followsOn) continue;
+    keys.push(key);
+    kept.push(p);
+  }
+  return kept;
 }
 
 /** Component validation errors, re-keyed to the config keys that produced them. */

@@ -19,6 +19,8 @@ import {
   apiAccessPaths,
   validateGpuClusterArgs,
 } from "../components/eks/gpuCluster";
+import { ipv4CidrProblem } from "../catalog/awsLimits";
+import { validateModelPrefix } from "../components/storage/modelStorePolicies";
 import { fromComponent, readEntryName, readSection } from "./configReader";
 import { RESERVED_NAMES } from "./sagemakerConfig";
 
@@ -83,8 +85,8 @@ export function parseEksConfig(
   if (!r) return undefined;
   const cluster = {
     kubernetesVersion: r.string("kubernetesVersion"),
-    publicAccessCidrs: r.strings("publicAccessCidrs"),
-    privateAccessCidrs: r.strings("privateAccessCidrs"),
+    publicAccessCidrs: r.checkedList("publicAccessCidrs", ipv4CidrProblem),
+    privateAccessCidrs: r.checkedList("privateAccessCidrs", ipv4CidrProblem),
     privateAccessSecurityGroupIds: r.strings("privateAccessSecurityGroupIds"),
     adminPrincipalArns: r.strings("adminPrincipalArns"),
     systemInstanceType: r.string("systemInstanceType"),
@@ -122,7 +124,7 @@ export function parseEksConfig(
     if (!name) return;
     const group: NodeGroupConfig = {
       name,
-      instanceTypes: g.strings("instanceTypes") ?? [],
+      instanceTypes: g.nonEmptyStrings("instanceTypes") ?? [],
       capacityType: g.string("capacityType") as NodeGroupConfig["capacityType"],
       os: g.string("os") as NodeGroupConfig["os"],
       minSize: g.number("minSize"),
@@ -169,7 +171,10 @@ export function parseEksConfig(
     "enabled",
     "syncPrefix",
   ])!;
-  const modelCache = { enabled: c.boolean("enabled") ?? true, syncPrefix: c.string("syncPrefix") };
+  const modelCache = {
+    enabled: c.boolean("enabled") ?? true,
+    syncPrefix: c.checked("syncPrefix", validateModelPrefix),
+  };
   const deploys = kubernetesObjects(addons, modelCache.enabled, ctx.triton ?? false);
   if (deploys.length > 0 && apiAccessPaths(cluster).length === 0) {
     problems.push(

@@ -7,11 +7,18 @@
  * llm-infra:api: { backend: chat }     # a SageMaker endpoint's name, or "fleet"
  * ```
  */
-import { ModelRequirements } from "../catalog/modelFit";
+import {
+  acmCertificateArnProblem,
+  domainNameProblem,
+  imageReferenceProblem,
+  webAclArnProblem,
+} from "../catalog/awsLimits";
+import { validateModelPrefix } from "../components/storage/modelStorePolicies";
 import { InferenceApiArgs, validateInferenceApiArgs } from "../components/api/inferenceApi";
 import { TritonFleetArgs, validateTritonFleetArgs } from "../components/ec2/tritonFleet";
 import { readImageConfig } from "./imageConfig";
 import { fromComponent, readSection } from "./configReader";
+import { readModel } from "./sagemakerConfig";
 
 export type FleetConfig = Pick<
   TritonFleetArgs,
@@ -71,6 +78,8 @@ export function parseFleetConfig(
     "imageTag",
   ]);
   if (!r) return undefined;
+  if (r.value("instanceType") === undefined || r.value("instanceType") === null)
+    problems.push(`${r.key("instanceType")} is required (an EC2 instance type such as g5.xlarge)`);
   const config: FleetConfig = {
     instanceType: r.string("instanceType") ?? "",
     extraInstanceTypes: r.strings("extraInstanceTypes"),
@@ -79,9 +88,9 @@ export function parseFleetConfig(
     desiredSize: r.number("desiredSize"),
     maxSize: r.number("maxSize"),
     targetRequestsPerInstance: r.number("targetRequestsPerInstance"),
-    image: r.string("image"),
-    modelRequirements: r.map("model") as ModelRequirements | undefined,
-    modelPrefix: r.string("modelPrefix") ?? `${ctx.repositoryPrefix}/fleet`,
+    image: r.checked("image", imageReferenceProblem),
+    modelRequirements: readModel(r, problems),
+    modelPrefix: r.checked("modelPrefix", validateModelPrefix) ?? `${ctx.repositoryPrefix}/fleet`,
   };
   const image = readImageConfig(
     r,
@@ -111,7 +120,7 @@ export function parseFleetConfig(
 
 export function parseApiConfig(
   raw: unknown,
-  ctx: { endpoints: string[]; fleet: boolean; asyncEndpoints?: string[] },
+  ctx: { endpoints: string[]; fleet: boolean; asyncEndpoints?: string[]; region: string },
   problems: string[],
 ): ApiConfig | undefined {
   const prefix = "llm-infra:api";
@@ -130,9 +139,13 @@ export function parseApiConfig(
   if (!r) return undefined;
   const backend = r.string("backend") ?? "";
   const allowed = [...ctx.endpoints, ...(ctx.fleet ? ["fleet"] : [])];
-  if (!allowed.includes(backend)) {
+  if (r.value("backend") === undefined || r.value("backend") === null) {
     problems.push(
-      `${r.key("backend")} must name a SageMaker endpoint of this stack or "fleet" when llm-infra:fleet is set (${allowed.join(", ") || "none defined"}), got ${JSON.stringify(backend)}`,
+      `${r.key("backend")} is required: a SageMaker endpoint of this stack or "fleet" (${allowed.join(", ") || "none defined"})`,
+    );
+  } else if (!allowed.includes(backend)) {
+    problems.push(
+      `${r.key("backend")} must name one of llm-infra:sagemaker.endpoints or "fleet" when llm-infra:fleet is set (${allowed.join(", ") || "none defined"}), got ${JSON.stringify(backend)}`,
     );
   }
   const config: ApiConfig = {
@@ -142,11 +155,13 @@ export function parseApiConfig(
     throttleBurst: r.number("throttleBurst"),
     monthlyQuota: r.number("monthlyQuota"),
     accessLogRetentionDays: r.number("accessLogRetentionDays"),
-    domainName: r.string("domainName"),
-    certificateArn: r.string("certificateArn"),
-    webAclArn: r.string("webAclArn"),
+    domainName: r.checked("domainName", domainNameProblem),
+    certificateArn: r.checked("certificateArn", (a) => acmCertificateArnProblem(a, ctx.region)),
+    webAclArn: r.checked("webAclArn", (a) => webAclArnProblem(a, ctx.region)),
     manageAccountLoggingRole: r.boolean("manageAccountLoggingRole"),
   };
+  if (config.authentication === "iam")
+    r.notWith("monthlyQuota", "with authentication: iam (quotas belong to API keys' usage plan)");
   if (ctx.asyncEndpoints?.includes(backend)) {
     problems.push(
       `${r.key("backend")} names the async endpoint ${JSON.stringify(backend)}, which the API's synchronous InvokeEndpoint integration cannot call: front a realtime or serverless endpoint (async clients call InvokeEndpointAsync directly)`,

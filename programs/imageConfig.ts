@@ -8,6 +8,7 @@
  * imageTag: 26.07-vllm-python-py3
  * ```
  */
+import { ociTagProblem } from "../catalog/awsLimits";
 import { TRITON_FLAVOURS, TritonFlavour, tritonImageProblems } from "../catalog/images";
 import { SectionReader } from "./configReader";
 
@@ -36,7 +37,7 @@ export function readImageConfig(
 ): ImageConfig {
   const flavour = r.string("imageFlavour");
   const repository = r.string("imageRepository");
-  const tag = r.string("imageTag");
+  const tag = r.checked("imageTag", ociTagProblem);
   const config: ImageConfig = {
     imageFlavour: flavour as TritonFlavour | undefined,
     imageRepository: repository,

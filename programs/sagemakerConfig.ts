@@ -18,6 +18,7 @@ import {
   SageMakerEndpointArgs,
   validateSageMakerEndpointArgs,
 } from "../components/sagemaker/endpointArgs";
+import { defaultEndpointName } from "../components/sagemaker/sageMakerEndpoint";
 import { SectionReader, fromComponent, readEntryName, readSection } from "./configReader";
 import { TritonFlavour, tritonImage } from "../catalog/images";
 import { IMAGE_KEYS, readImageConfig } from "./imageConfig";
@@ -42,6 +43,8 @@ export type EndpointConfig = Omit<
   imageTag?: string;
   /** Run the model containers in the VPC's private subnets. @default true (false for serverless) */
   inVpc: boolean;
+  /** Your own serving image in ECR, in the stack's region, instead of a catalog `image`. */
+  imageUri?: string;
 };
 
 const PREFIX = "llm-infra:sagemaker";
@@ -76,6 +79,7 @@ const STRING_KEYS = [
   "mode",
   "image",
   "imageVersion",
+  "imageUri",
   "instanceType",
   "tritonModelName",
   "modelDataTarball",
@@ -107,9 +111,14 @@ export const RESERVED_NAMES = [
   "api",
 ];
 
-function readModel(reader: SectionReader, problems: string[]): ModelRequirements | undefined {
+/** The `model` map of an endpoint or the fleet: the fit inputs, each checked by type. */
+export function readModel(
+  reader: SectionReader,
+  problems: string[],
+): ModelRequirements | undefined {
   const model = reader.map("model");
   if (model === undefined) return undefined;
+  const before = problems.length;
   const r = readSection(reader.key("model"), model, problems, [
     ...MODEL_NUMBER_KEYS,
     ...MODEL_STRING_KEYS,
@@ -118,8 +127,10 @@ function readModel(reader: SectionReader, problems: string[]): ModelRequirements
   for (const k of MODEL_NUMBER_KEYS) out[k] = r.number(k);
   for (const k of MODEL_STRING_KEYS) out[k] = r.string(k);
   for (const k of ["parametersBillions", "dtype", "contextLength", "concurrentSequences"]) {
-    if (model[k] === undefined) problems.push(`${r.key(k)} is required`);
+    if (model[k] === undefined || model[k] === null) problems.push(`${r.key(k)} is required`);
   }
+  // A model with a wrong field is not fitted: the fit math would only repeat the mistake as NaN.
+  if (problems.length > before) return undefined;
   return Object.fromEntries(
     Object.entries(out).filter(([, v]) => v !== undefined),
   ) as unknown as ModelRequirements;
@@ -131,7 +142,13 @@ function readModel(reader: SectionReader, problems: string[]): ModelRequirements
  */
 export function parseSageMakerConfig(
   raw: unknown,
-  ctx: { region: string; repositoryPrefix: string; repositories?: string[] },
+  ctx: {
+    region: string;
+    repositoryPrefix: string;
+    project: string;
+    stack: string;
+    repositories?: string[];
+  },
   problems: string[],
 ): EndpointConfig[] {
   const section = readSection(PREFIX, raw, problems, ["endpoints"]);
@@ -143,6 +160,7 @@ export function parseSageMakerConfig(
   }
   const endpoints: EndpointConfig[] = [];
   const names = new Set<string>();
+  const physicalNames = new Map<string, string>();
   list.forEach((item: unknown, i: number) => {
     const keys = ["name", "model", ...NUMBER_KEYS, ...STRING_KEYS, ...BOOLEAN_KEYS, ...IMAGE_KEYS];
     const r = readSection(`${PREFIX}.endpoints[${i}]`, item, problems, keys);
@@ -165,6 +183,39 @@ export function parseSageMakerConfig(
       Object.entries(values).filter(([, v]) => v !== undefined),
     ) as Partial<EndpointConfig>;
     const mode = plain.mode ?? "realtime";
+    // A serverless endpoint needs its own image: serverless inference has no GPUs for the
+    // catalog's serving images, and pulls from ECR only, not from private Docker registries (the
+    // serverless feature exclusions, https://docs.aws.amazon.com/sagemaker/latest/dg/serverless-endpoints.html,
+    // as listed in https://dev.to/multigrid/sagemaker-serverless-inference-setup-and-its-real-limits-6e).
+    if (plain.imageUri !== undefined) {
+      const why = "with imageUri (your own image replaces the catalog's)";
+      for (const k of ["image", "imageVersion"]) r.notWith(k, why);
+      // "The model artifacts in an Amazon S3 bucket and the Docker image for inference container
+      // in Amazon EC2 Container Registry must be in the same region as the model or endpoint"
+      // (SageMaker ContainerDefinition.Image, https://docs.aws.amazon.com/sdk-for-kotlin/api/latest/sagemaker/aws.sdk.kotlin.services.sagemaker.model/-container-definition/image.html).
+      const imageRegion = /^\d{12}\.dkr\.ecr\.([a-z0-9-]+)\./.exec(plain.imageUri)?.[1];
+      if (imageRegion !== undefined && imageRegion !== ctx.region)
+        problems.push(
+          `${r.key("imageUri")} must be an ECR image in the stack's region ${ctx.region}, got one in ${imageRegion}`,
+        );
+    }
+    // Options of another deployment strategy are refused, not ignored.
+    const strategy = plain.deploymentStrategy ?? "allAtOnce";
+    for (const [k, s] of [
+      ["canaryPercent", "canary"],
+      ["linearStepPercent", "linear"],
+      ["rollingBatchPercent", "rolling"],
+    ] as const) {
+      if (strategy !== s) r.notWith(k, `with deploymentStrategy ${strategy} (only with ${s})`);
+    }
+    // Two endpoints must not claim one SageMaker endpoint name (given, or the default one).
+    const physical = plain.endpointName ?? defaultEndpointName(ctx.project, ctx.stack, name);
+    const owner = physicalNames.get(physical);
+    if (owner !== undefined)
+      problems.push(
+        `${r.key(plain.endpointName !== undefined ? "endpointName" : "name")} gives the SageMaker endpoint name ${physical}, which ${owner} already uses; endpoint names are unique in a region`,
+      );
+    else physicalNames.set(physical, prefix);
     const inVpc = plain.inVpc ?? mode !== "serverless";
     const config: EndpointConfig = {
       ...plain,
@@ -184,6 +235,7 @@ export function parseSageMakerConfig(
         subnetIds: "inVpc",
         vpcId: "inVpc",
         modelDataPrefix: "modelDataTarball",
+        region: "image",
       }),
     );
     endpoints.push(config);

@@ -9,6 +9,8 @@
  * ```
  */
 import { TritonReleaseArgs, validateTritonReleaseArgs } from "../components/triton/tritonRelease";
+import { acmCertificateArnProblem } from "../catalog/awsLimits";
+import { validateModelPrefix } from "../components/storage/modelStorePolicies";
 import { readImageConfig } from "./imageConfig";
 import { fromComponent, readSection } from "./configReader";
 import { EksConfig } from "./eksConfig";
@@ -42,7 +44,7 @@ const PREFIX = "llm-infra:triton";
 
 export function parseTritonConfig(
   raw: unknown,
-  ctx: { eks?: EksConfig; repositoryPrefix: string; repositories?: string[] },
+  ctx: { eks?: EksConfig; repositoryPrefix: string; region: string; repositories?: string[] },
   problems: string[],
 ): TritonConfig | undefined {
   const r = readSection(PREFIX, raw, problems, [
@@ -75,30 +77,38 @@ export function parseTritonConfig(
     );
     return undefined;
   }
+  const ingress = r.boolean("ingress");
+  if (ingress !== true) {
+    const why = "without ingress: true (they configure Triton's load balancer)";
+    for (const k of ["ingressScheme", "certificateArn", "ingressGrpc", "ingressIdleTimeoutSeconds"])
+      r.notWith(k, why);
+  }
   const config: TritonConfig = {
     nodeGroup,
-    instanceType: group.instanceTypes[0],
+    instanceType: group.instanceTypes[0] ?? "",
     workloadType: group.workloadType ?? "gpu-inference",
-    modelPrefix: r.string("modelPrefix") ?? `${ctx.repositoryPrefix}/triton`,
+    modelPrefix: r.checked("modelPrefix", validateModelPrefix) ?? `${ctx.repositoryPrefix}/triton`,
     modelRepositoryMode: r.string("modelRepositoryMode") as TritonConfig["modelRepositoryMode"],
     minReplicas: r.number("minReplicas"),
     maxReplicas: r.number("maxReplicas"),
     hpaMetric: r.string("hpaMetric") as TritonConfig["hpaMetric"],
     acceleratorsPerPod: r.number("acceleratorsPerPod"),
-    ingress: r.boolean("ingress"),
+    ingress,
     ingressScheme: r.string("ingressScheme"),
-    certificateArn: r.string("certificateArn"),
+    certificateArn: r.checked("certificateArn", (a) => acmCertificateArnProblem(a, ctx.region)),
     ingressGrpc: r.boolean("ingressGrpc"),
     ingressIdleTimeoutSeconds: r.number("ingressIdleTimeoutSeconds"),
-    imageTag: r.string("imageTag"),
   };
   const image = readImageConfig(
     r,
     { repositories: ctx.repositories ?? [], checkFlavour: false },
     problems,
   );
+  if (image.imageTag !== undefined) config.imageTag = image.imageTag;
   if (image.imageFlavour !== undefined) config.imageFlavour = image.imageFlavour;
   if (image.imageRepository !== undefined) config.ownImageRepository = image.imageRepository;
+  // The node group's own line already names a missing instance type.
+  if (group.instanceTypes.length === 0) return config;
   if (config.modelRepositoryMode === "efs" && !ctx.eks.modelCache.enabled) {
     problems.push(`${r.key("modelRepositoryMode")} efs needs llm-infra:eks.modelCache enabled`);
   }

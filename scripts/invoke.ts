@@ -5,8 +5,42 @@
  * Exit status: 0 answered, 1 the invocation failed (the message says why), 2 usage.
  */
 import { runMain } from "./cli";
+import { regionProblem } from "../catalog/awsLimits";
 import { Command, CommanderError } from "commander";
 import { InvocationError, SageMakerInferenceClient } from "../client/sagemakerClient";
+
+/** SageMaker endpoint names: 1-63 letters, digits and hyphens (CreateEndpoint EndpointName pattern). */
+const ENDPOINT_NAME = /^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/;
+
+/** What is wrong with the arguments, before any AWS call, or undefined. */
+export function usageProblem(
+  endpoint: string,
+  o: { stream?: boolean; async?: string; timeoutSeconds: string; region: string },
+): string | undefined {
+  if (!ENDPOINT_NAME.test(endpoint))
+    return `<endpoint> must be a SageMaker endpoint name (1-63 letters, digits and hyphens), got ${JSON.stringify(endpoint)}`;
+  if (o.stream && o.async) return "--stream and --async cannot be combined";
+  if (o.async !== undefined && !/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\/.+/.test(o.async))
+    return `--async must be an S3 URI s3://<bucket>/<prefix>/ (the endpoint's asyncInputUri), got ${JSON.stringify(o.async)}`;
+  const timeout = Number(o.timeoutSeconds);
+  if (!Number.isFinite(timeout) || timeout <= 0)
+    return `--timeout-seconds must be a number of seconds above 0, got ${JSON.stringify(o.timeoutSeconds)}`;
+  const badRegion = regionProblem(o.region);
+  if (badRegion) return `--region ${badRegion}`;
+  return undefined;
+}
+
+/**
+ * The AWS SDK for JavaScript v3 warns on every process under Node.js 20 that its releases after
+ * January 2027 will need Node.js 22 (@aws-sdk/core@3.981.1 dist-cjs/submodules/client/index.js,
+ * `emitWarningIfUnsupportedVersion`, skipped when AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED
+ * is "true"). The SDK versions here are pinned and support Node.js 20, which `engines` allows:
+ * the warning is about future releases, so this command does not print it on every answer. A
+ * value the user set is kept.
+ */
+export function silenceSdkNodeWarning(env: NodeJS.ProcessEnv = process.env): void {
+  env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
+}
 
 export async function main(
   argv: string[],
@@ -58,10 +92,12 @@ export async function main(
     );
     return 2;
   }
-  if (o.stream && o.async) {
-    process.stderr.write("error: --stream and --async cannot be combined\n");
+  const usage = usageProblem(endpoint, o);
+  if (usage !== undefined) {
+    process.stderr.write(`error: ${usage}\n`);
     return 2;
   }
+  silenceSdkNodeWarning();
   const client = makeClient(o.region);
   try {
     if (o.stream) {

@@ -13,6 +13,20 @@ const EXIT_OK = 0;
 const EXIT_POLICY = 1;
 const EXIT_USAGE = 2;
 
+/**
+ * A path the user typed, resolved against the directory they ran the command in: `npm run` starts
+ * scripts in the package root and records the caller's directory in INIT_CWD (npm run-script
+ * docs, https://docs.npmjs.com/cli/v9/commands/npm-run-script#description: "the INIT_CWD
+ * environment variable, which holds the full path you were in when you ran npm run").
+ */
+export function callerPath(
+  p: string,
+  env: NodeJS.ProcessEnv = process.env,
+  cwd: string = process.cwd(),
+): string {
+  return path.resolve(env.INIT_CWD ?? cwd, p);
+}
+
 export async function main(argv: string[], io: CommandOutput = processOutput): Promise<number> {
   const cli = new Command("plan")
     .description(
@@ -40,7 +54,7 @@ export async function main(argv: string[], io: CommandOutput = processOutput): P
     return EXIT_USAGE;
   }
   try {
-    const report = await planStack(stack, dir === undefined ? undefined : path.resolve(dir));
+    const report = await planStack(stack, dir === undefined ? undefined : callerPath(dir));
     const render = json === true ? toJson : diagram === true ? toMermaid : toText;
     io.out(`${render(report)}\n`);
     const mandatory = mandatoryViolations(report);

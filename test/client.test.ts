@@ -17,7 +17,10 @@ import {
   ThrottledError,
   buildRequest,
 } from "../client/sagemakerClient";
-import { main as invokeMain } from "../scripts/invoke";
+import { main as invokeMain, silenceSdkNodeWarning } from "../scripts/invoke";
+
+// The pinned SDK supports Node.js 20; its notice about future releases is not a test result.
+silenceSdkNodeWarning();
 
 const runtimeMock = mockClient(SageMakerRuntimeClient);
 const s3Mock = mockClient(S3Client);
@@ -232,5 +235,35 @@ describe("invoke CLI", () => {
       await invokeMain(["chat", "hi", "--stream", "--async", "s3://b/in/"], () => client()),
       2,
     );
+  });
+
+  it("exits 2 with one line for each usage mistake, before making a client", async () => {
+    const cases: [string[], RegExp][] = [
+      [["chat", "hi", "--timeout-seconds", "soon"], /^error: --timeout-seconds must be a number/],
+      [["chat", "hi", "--region", "us-nowhere-1"], /^error: --region must be an AWS region/],
+      [["chat", "hi", "--async", "/tmp/in.json"], /^error: --async must be an S3 URI/],
+      [["chat_bot", "hi"], /^error: <endpoint> must be a SageMaker endpoint name/],
+    ];
+    for (const [argv, message] of cases) {
+      stderr = [];
+      let made = false;
+      const code = await invokeMain(argv, () => {
+        made = true;
+        return client();
+      });
+      assert.strictEqual(code, 2, argv.join(" "));
+      assert.strictEqual(made, false, argv.join(" "));
+      assert.match(stderr.join(""), message);
+      assert.strictEqual(stderr.join("").trim().split("\n").length, 1);
+    }
+  });
+
+  it("silences the SDK's Node.js version warning deliberately, keeping a value the user set", () => {
+    const env: NodeJS.ProcessEnv = {};
+    silenceSdkNodeWarning(env);
+    assert.strictEqual(env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED, "true");
+    const own: NodeJS.ProcessEnv = { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "false" };
+    silenceSdkNodeWarning(own);
+    assert.strictEqual(own.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED, "false");
   });
 });

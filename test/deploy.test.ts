@@ -259,6 +259,17 @@ describe("deploy: promotion through an injected workspace", () => {
     assert.strictEqual(io.stderr, "error: the Pulumi CLI is not installed\n");
   });
 
+  it("reports a broken stack file as such (exit 2) before looking for the Pulumi CLI", async () => {
+    const ws = new FakeWorkspace();
+    ws.readyError = new PulumiCliError("the Pulumi CLI is not installed");
+    const io = recorder();
+    const broken = SERVERLESS_7B_STACK.replace("team: ml", "team: 'aws:ml'");
+    const dir = projectDir({ dev: broken });
+    assert.strictEqual(await main(["dev"], ws, io, dir), EXIT.usage);
+    assert.match(io.stderr, /^error: dev: invalid stack configuration:\n {2}llm-infra:tags\.team /);
+    assert.doesNotMatch(io.stderr, /Pulumi CLI/);
+  });
+
   it("rejects contradictory arguments", () => {
     assert.strictEqual(
       parseRequest("dev", { up: true, destroy: true }),
@@ -371,7 +382,11 @@ describe("deploy: the Automation API path, without a Pulumi CLI", function () {
     const { code, stdout, stderr } = await runDeploy(["dev", "--preview"], empty);
     assert.strictEqual(code, EXIT.cliMissing);
     assert.strictEqual(stdout, "");
-    const lines = stderr.trim().split("\n");
+    // The offline plan runs first (config before the CLI), so its warnings may come before.
+    const lines = stderr
+      .trim()
+      .split("\n")
+      .filter((l) => !l.startsWith("warning: "));
     assert.strictEqual(lines.length, 1, stderr);
     assert.match(
       lines[0],
@@ -383,7 +398,7 @@ describe("deploy: the Automation API path, without a Pulumi CLI", function () {
     const { dir } = fakePulumi("version) echo v3.0.0 ;;");
     const { code, stderr } = await runDeploy(["dev"], dir);
     assert.strictEqual(code, EXIT.cliMissing);
-    assert.match(stderr, /^error: the Pulumi CLI is too old for the Automation API: install it/);
+    assert.match(stderr, /^error: the Pulumi CLI is too old for the Automation API: install it/m);
   });
 
   it("creates a missing stack, then runs `pulumi preview` with the policy pack and the environment's configuration, streaming its output", async () => {

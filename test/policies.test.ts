@@ -8,6 +8,7 @@ import {
   instanceTypeKnown,
   modelFitsAccelerator,
   spotForDevGpu,
+  onDemandForProdServing,
 } from "../policy/instancePolicies";
 import { ALL_POLICIES } from "../policy/policies";
 import {
@@ -249,6 +250,17 @@ const CASES: [Policies[number], Case][] = [
       notApplicable: [g5Group({ instanceTypes: ["m5.large"] })],
       missing: [g5Group({})],
       missingOutcome: "violation",
+    },
+  ],
+  [
+    onDemandForProdServing,
+    {
+      violating: [g5Group({ capacityType: "SPOT" })],
+      says: "gpu serves on spot capacity",
+      passing: [g5Group({ capacityType: "ON_DEMAND" })],
+      notApplicable: [g5Group({ capacityType: "SPOT", instanceTypes: ["m5.large"] })],
+      missing: [g5Group({})],
+      missingOutcome: "pass",
     },
   ],
   [

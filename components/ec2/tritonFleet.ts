@@ -91,7 +91,9 @@ export function validateTritonFleetArgs(args: TritonFleetArgs): ArgError[] {
           repository: args.imageRepository === undefined ? undefined : "your repository",
           tag: args.imageTag,
         });
-  if (spec?.accelerator?.kind === "neuron" && !neuronReady) {
+  // A neuron flavour without its repository or tag is refused below, naming the missing key.
+  const neuronChosen = args.image === undefined && args.imageFlavour === "neuron";
+  if (spec?.accelerator?.kind === "neuron" && !neuronReady && !neuronChosen) {
     const what =
       args.image ??
       (args.imageRepository !== undefined || args.imageFlavour === "neuron"

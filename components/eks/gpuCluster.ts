@@ -5,7 +5,9 @@ import * as pulumi from "@pulumi/pulumi";
 import { DEFAULT_KUBERNETES_VERSION, EKS_KUBERNETES_VERSIONS } from "../../catalog/kubernetes";
 import { Tags } from "../tags";
 import { serviceRole } from "../trust";
-import { ArgError, throwIfInvalid } from "../validation";
+import { ipv4CidrProblem } from "../../catalog/awsLimits";
+import { findInstance } from "../../catalog/instances";
+import { ArgError, checkIntegerRange, throwIfInvalid } from "../validation";
 import { AcceleratorNodeGroup } from "./acceleratorNodeGroup";
 
 export interface GpuClusterArgs {
@@ -70,11 +72,8 @@ export function validateGpuClusterArgs(args: GpuClusterArgs): ArgError[] {
   }
   for (const key of ["publicAccessCidrs", "privateAccessCidrs"] as const) {
     (args[key] ?? []).forEach((c, i) => {
-      if (!/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/.test(c))
-        errors.push({
-          propertyPath: `${key}[${i}]`,
-          reason: `must be an IPv4 CIDR, got ${JSON.stringify(c)}`,
-        });
+      const notCidr = ipv4CidrProblem(c);
+      if (notCidr) errors.push({ propertyPath: `${key}[${i}]`, reason: notCidr });
       else if (c.endsWith("/0"))
         errors.push({
           propertyPath: `${key}[${i}]`,
@@ -89,6 +88,14 @@ export function validateGpuClusterArgs(args: GpuClusterArgs): ArgError[] {
         reason: `must be a security group id (sg-...), got ${JSON.stringify(g)}`,
       });
   });
+  // The system node group is created from these two: check them here, under their own names.
+  checkIntegerRange(errors, "systemNodeCount", args.systemNodeCount, 1, 1000);
+  const system = args.systemInstanceType;
+  if (system !== undefined && (!findInstance(system) || system.startsWith("ml.")))
+    errors.push({
+      propertyPath: "systemInstanceType",
+      reason: `${JSON.stringify(system)} is not an EC2 instance type the catalog knows`,
+    });
   (args.adminPrincipalArns ?? []).forEach((a, i) => {
     if (!/^arn:aws[a-z-]*:iam::\d{12}:(role|user)\/.+/.test(a))
       errors.push({

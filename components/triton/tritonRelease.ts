@@ -203,8 +203,10 @@ export function validateTritonReleaseArgs(args: TritonReleaseArgs): ArgError[] {
       : typeof args.imageRepository === "string"
         ? args.imageRepository
         : "your repository";
+  // A neuron flavour without its repository or tag is refused above, naming the missing key.
   if (
     spec?.accelerator?.kind === "neuron" &&
+    args.imageFlavour !== "neuron" &&
     !imageServesNeuron({
       flavour: args.imageFlavour,
       repository: ownRepository,
