@@ -21,6 +21,7 @@ import { EndpointConfig, parseSageMakerConfig } from "./sagemakerConfig";
 import { EksConfig, parseEksConfig } from "./eksConfig";
 import { TritonConfig, parseTritonConfig } from "./tritonConfig";
 import { ApiConfig, FleetConfig, parseApiConfig, parseFleetConfig } from "./frontDoorConfig";
+import { MonitoringConfig, parseMonitoringConfig } from "./monitoringConfig";
 
 export const PROJECT = "llm-infra";
 
@@ -69,6 +70,8 @@ export interface StackConfig {
   fleet?: FleetConfig;
   /** The API Gateway front door; absent without `llm-infra:api`. */
   api?: ApiConfig;
+  /** The alarm thresholds of the serving paths and the dashboard. */
+  monitoring: MonitoringConfig;
   cost: { assumptions: CostAssumptions };
 }
 
@@ -127,6 +130,7 @@ const TOP_LEVEL_KEYS = [
   "triton",
   "fleet",
   "api",
+  "monitoring",
   "cost",
 ];
 /** The keys of each section; tags take any key. */
@@ -278,6 +282,8 @@ export function parseStackConfig(raw: Record<string, unknown>, stack: string): S
     problems,
   );
 
+  const monitoring = parseMonitoringConfig(raw[KEY("monitoring")], problems);
+
   const costSection = section("cost");
   const assumptions: CostAssumptions = { ...DEFAULT_COST_ASSUMPTIONS };
   const rawAssumptions = (
@@ -318,6 +324,7 @@ export function parseStackConfig(raw: Record<string, unknown>, stack: string): S
     triton,
     fleet,
     api,
+    monitoring,
     cost: { assumptions },
   };
 }

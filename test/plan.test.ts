@@ -96,7 +96,15 @@ describe("offline plan of the shipped stacks", () => {
       }[stack]!;
       assert.deepStrictEqual(
         [...components].sort(),
-        [...expected, "models", "network", "network-vpc", "registry"].sort(),
+        [
+          ...expected,
+          "alarms",
+          "models",
+          "monitoring",
+          "network",
+          "network-vpc",
+          "registry",
+        ].sort(),
       );
     });
 
@@ -460,7 +468,7 @@ describe("plan CLI", () => {
   it("prints the human report for dev and exits 0", async () => {
     const { code, stdout } = await cli(["dev"]);
     assert.strictEqual(code, 0);
-    assert.match(stdout, /Resources: \d+ \(12 components, \d+ resources\)/);
+    assert.match(stdout, /Resources: \d+ \(14 components, \d+ resources\)/);
     assert.match(stdout, /Monthly cost: \$[\d,.]+/);
     assert.match(stdout, /TOTAL/);
   });
