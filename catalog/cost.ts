@@ -8,13 +8,18 @@
  * is counted twice. A type the estimator neither prices nor knows to be free is reported in
  * `unpriced`, never silently $0; so is an instance type without a price.
  */
+import { findInstance } from "./instances";
 import {
   HOURS_PER_MONTH,
+  SAVINGS_PLANS,
+  SPOT_DISCOUNT,
+  SavingsPlanTerm,
   UnitPrices,
   ec2HourlyUsd,
   sagemakerHourlyUsd,
   unitPrices,
 } from "./prices";
+import { parseRecurrence, weekShares } from "./schedule";
 
 /** A resource as the engine (or the offline plan) sees it. */
 export interface ResourceRecord {
@@ -27,11 +32,19 @@ export interface ResourceRecord {
   inputs: Record<string, unknown>;
 }
 
+/**
+ * One priced item in three figures: `monthlyUsd` at desired (expected) capacity, `idleMonthlyUsd`
+ * with every group at its floor and nothing in flight, `peakMonthlyUsd` with every group at its
+ * maximum. Scheduled scale-down applies to all three for the hours it holds. Items without a
+ * capacity (storage, keys, NAT) cost the same in all three; per-request items cost nothing idle.
+ */
 export interface CostLine {
   resource: string;
   type: string;
   description: string;
   monthlyUsd: number;
+  idleMonthlyUsd: number;
+  peakMonthlyUsd: number;
 }
 
 /** Usage the estimator cannot see in the resources; every figure appears in the line it prices. */
@@ -75,17 +88,56 @@ export const DEFAULT_COST_ASSUMPTIONS: Readonly<CostAssumptions> = Object.freeze
 });
 
 export interface CostEstimate {
+  /** Expected: every group at its desired size (and at least what its workloads force). */
   monthlyUsd: number;
+  /** Idle: every group at its floor, no requests. */
+  idleMonthlyUsd: number;
+  /** Peak: every group at its maximum. */
+  peakMonthlyUsd: number;
   lines: CostLine[];
   /** Region fallbacks and missing prices, for people to read. */
   warnings: string[];
   /** Resource types the estimator has no rule for, with how many of each. */
   unpriced: { type: string; count: number }[];
+  /** The Savings Plans the figures are discounted by. */
+  savingsPlans: SavingsPlansConfig;
+}
+
+/** The Savings Plans the account holds (No Upfront), applied to the lines they cover. */
+export interface SavingsPlansConfig {
+  /** Compute Savings Plans: EC2 instances (EKS nodes, the EC2 fleet); not spot. */
+  compute: SavingsPlanTerm;
+  /** SageMaker Savings Plans: SageMaker instances and serverless inference. */
+  sagemaker: SavingsPlanTerm;
+}
+
+export const NO_SAVINGS_PLANS: Readonly<SavingsPlansConfig> = {
+  compute: "none",
+  sagemaker: "none",
+};
+
+/** The figures a budget can be checked against. */
+export type CostFigure = "idle" | "expected" | "peak";
+export const COST_FIGURES: readonly CostFigure[] = ["idle", "expected", "peak"];
+
+/** The total of an estimate for one figure. */
+export function figureOf(estimate: CostEstimate, figure: CostFigure): number {
+  return figure === "idle"
+    ? estimate.idleMonthlyUsd
+    : figure === "peak"
+      ? estimate.peakMonthlyUsd
+      : estimate.monthlyUsd;
+}
+
+/** A line's amount for one figure. */
+export function lineFigure(l: CostLine, figure: CostFigure): number {
+  return figure === "idle" ? l.idleMonthlyUsd : figure === "peak" ? l.peakMonthlyUsd : l.monthlyUsd;
 }
 
 export interface EstimateOptions {
   region: string;
   assumptions?: Partial<CostAssumptions>;
+  savingsPlans?: Partial<SavingsPlansConfig>;
 }
 
 /** Types that cost nothing by themselves (their usage is priced on the resource that uses them). */
@@ -126,6 +178,8 @@ const FREE_TYPES = new Set<string>([
   "aws:efs/backupPolicy:BackupPolicy",
   "aws:autoscaling/tag:Tag",
   "aws:autoscaling/policy:Policy",
+  "aws:autoscaling/schedule:Schedule",
+  "aws:appautoscaling/scheduledAction:ScheduledAction",
   "aws:lb/targetGroupAttachment:TargetGroupAttachment",
   "aws:wafv2/webAclAssociation:WebAclAssociation",
   // Standard-tier parameters: "No additional charge"
@@ -141,13 +195,27 @@ interface Context {
   assumptions: CostAssumptions;
   records: ResourceRecord[];
   warnings: Set<string>;
+  savingsPlans: SavingsPlansConfig;
 }
 
 const month = (hourly: number) => hourly * HOURS_PER_MONTH;
 const usd = (n: number) => `$${n.toLocaleString("en-US", { maximumFractionDigits: 6 })}`;
 
-function line(r: ResourceRecord, description: string, monthlyUsd: number): CostLine {
-  return { resource: r.name, type: r.type, description, monthlyUsd: round2(monthlyUsd) };
+function line(
+  r: ResourceRecord,
+  description: string,
+  monthlyUsd: number,
+  idle: number = monthlyUsd,
+  peak: number = monthlyUsd,
+): CostLine {
+  return {
+    resource: r.name,
+    type: r.type,
+    description,
+    monthlyUsd: round2(monthlyUsd),
+    idleMonthlyUsd: round2(idle),
+    peakMonthlyUsd: round2(peak),
+  };
 }
 
 function round2(n: number): number {
@@ -164,14 +232,28 @@ function obj(v: unknown): Record<string, unknown> {
     : {};
 }
 
-function instanceHours(
-  r: ResourceRecord,
+/** How many instances run for a share of the month, at idle, expected and peak. */
+export interface CapacityPeriod {
+  /** Share of the month's hours (the periods of a line sum to 1). */
+  share: number;
+  idle: number;
+  expected: number;
+  peak: number;
+}
+
+const pct = (fraction: number) => `${Math.round(fraction * 1000) / 10}%`;
+
+/**
+ * The hourly rate the estimator charges for an instance: on-demand, or the spot assumption, or
+ * on-demand less the Savings Plan that covers it; with the words that say which.
+ */
+function effectiveRate(
   ctx: Context,
   instanceType: string,
-  count: number,
   service: "ec2" | "sagemaker",
-  what: string,
-): CostLine {
+  spot: boolean,
+  resource: string,
+): { hourly: number; text: string } | undefined {
   const lookup =
     service === "sagemaker"
       ? sagemakerHourlyUsd(instanceType, ctx.region)
@@ -179,15 +261,126 @@ function instanceHours(
   if (lookup.warning) ctx.warnings.add(lookup.warning);
   if (lookup.value === undefined) {
     ctx.warnings.add(
-      `no ${service === "sagemaker" ? "SageMaker" : "EC2"} price for ${instanceType}; ${r.name} is priced at $0`,
+      `no ${service === "sagemaker" ? "SageMaker" : "EC2"} price for ${instanceType}; ${resource} is priced at $0`,
     );
-    return line(r, `${count} x ${instanceType} ${what}: PRICE UNKNOWN`, 0);
+    return undefined;
   }
+  const onDemand = lookup.value;
+  if (spot) {
+    return {
+      hourly: onDemand * (1 - SPOT_DISCOUNT.discount),
+      text: `${usd(onDemand)}/h less ${pct(SPOT_DISCOUNT.discount)} (spot assumption)`,
+    };
+  }
+  const term = service === "sagemaker" ? ctx.savingsPlans.sagemaker : ctx.savingsPlans.compute;
+  if (term !== "none") {
+    const fact = SAVINGS_PLANS[service === "sagemaker" ? "sagemaker" : "compute"][term];
+    const plan = service === "sagemaker" ? "SageMaker" : "Compute";
+    return {
+      hourly: onDemand * (1 - fact.discount),
+      text: `${usd(onDemand)}/h less ${pct(fact.discount)} (${plan} Savings Plan, ${term})`,
+    };
+  }
+  return { hourly: onDemand, text: `${usd(onDemand)}/h` };
+}
+
+function describePeriods(periods: CapacityPeriod[], instanceType: string, what: string): string {
+  const counts = (p: CapacityPeriod) =>
+    p.idle === p.expected && p.expected === p.peak
+      ? `${p.expected}`
+      : `${p.expected} (idle ${p.idle}, peak ${p.peak})`;
+  if (periods.length === 1) return `${counts(periods[0])} x ${instanceType} ${what}`;
+  return `${instanceType} ${what}: ${periods.map((p) => `${counts(p)} for ${pct(p.share)} of hours`).join("; ")} (scheduled)`;
+}
+
+/** Instance-hours of a line over the month's periods, in the three figures. */
+function capacityLine(
+  r: ResourceRecord,
+  ctx: Context,
+  instanceType: string,
+  service: "ec2" | "sagemaker",
+  what: string,
+  periods: CapacityPeriod[],
+  spot = false,
+): CostLine {
+  const description = describePeriods(periods, instanceType, what);
+  const rate = effectiveRate(ctx, instanceType, service, spot, r.name);
+  if (!rate) return line(r, `${description}: PRICE UNKNOWN`, 0);
+  const monthly = (k: "idle" | "expected" | "peak") =>
+    periods.reduce((sum, p) => sum + p.share * p[k], 0) * HOURS_PER_MONTH * rate.hourly;
   return line(
     r,
-    `${count} x ${instanceType} ${what} x ${HOURS_PER_MONTH} h x ${usd(lookup.value)}/h`,
-    count * month(lookup.value),
+    `${description} x ${HOURS_PER_MONTH} h x ${rate.text}`,
+    monthly("expected"),
+    monthly("idle"),
+    monthly("peak"),
   );
+}
+
+const fixed = (count: number): CapacityPeriod[] => [
+  { share: 1, idle: count, expected: count, peak: count },
+];
+
+/** The sizes a scheduled action sets (or a group has without one). */
+interface GroupSizes {
+  min: number;
+  max: number;
+  desired?: number;
+}
+
+/**
+ * The periods of the week each scheduled action's sizes hold, or undefined without a schedule (or
+ * with one the estimator cannot read, which it says).
+ */
+function scheduledPeriods(
+  actions: { recurrence: string; sizes: GroupSizes }[],
+  what: string,
+  ctx: Context,
+): { share: number; sizes: GroupSizes }[] | undefined {
+  if (actions.length === 0) return undefined;
+  const parsed = actions.map((a) => parseRecurrence(a.recurrence));
+  const shares = parsed.every((p) => p !== undefined) ? weekShares(parsed) : undefined;
+  if (!shares) {
+    ctx.warnings.add(`the schedule of ${what} is not understood; priced without it`);
+    return undefined;
+  }
+  return actions.map((a, i) => ({ share: shares[i], sizes: a.sizes })).filter((p) => p.share > 0);
+}
+
+/** Auto Scaling group schedules on the groups whose name `matches`. */
+function asgActions(ctx: Context, matches: (groupName: string) => boolean) {
+  return ctx.records
+    .filter(
+      (x) =>
+        x.type === "aws:autoscaling/schedule:Schedule" &&
+        matches(String(x.inputs.autoscalingGroupName ?? "")),
+    )
+    .map((x) => ({
+      recurrence: String(x.inputs.recurrence ?? ""),
+      sizes: {
+        min: num(x.inputs.minSize, 0),
+        max: num(x.inputs.maxSize, 0),
+        desired:
+          typeof x.inputs.desiredCapacity === "number" ? x.inputs.desiredCapacity : undefined,
+      },
+    }));
+}
+
+/** Application Auto Scaling scheduled actions on a SageMaker variant. */
+function variantActions(ctx: Context, resourceId: string) {
+  return ctx.records
+    .filter(
+      (x) =>
+        x.type === "aws:appautoscaling/scheduledAction:ScheduledAction" &&
+        x.inputs.resourceId === resourceId,
+    )
+    .map((x) => {
+      const action = obj(x.inputs.scalableTargetAction);
+      return {
+        recurrence: String(x.inputs.schedule ?? ""),
+        sizes: { min: num(action.minCapacity, 0), max: num(action.maxCapacity, 0) },
+      };
+    });
 }
 
 function natGateways(r: ResourceRecord, ctx: Context, count: number): CostLine[] {
@@ -333,7 +526,7 @@ const priceEksComponent: Pricer = (r, ctx) => {
   if (r.inputs.skipDefaultNodeGroup !== true) {
     const instanceType = String(r.inputs.instanceType ?? "t3.medium");
     const desired = num(r.inputs.desiredCapacity, 2);
-    lines.push(instanceHours(r, ctx, instanceType, desired, "ec2", "default node group"));
+    lines.push(capacityLine(r, ctx, instanceType, "ec2", "default node group", fixed(desired)));
   }
   return lines;
 };
@@ -346,9 +539,67 @@ function launchTemplateOf(ref: unknown, ctx: Context): ResourceRecord | undefine
   );
 }
 
+/**
+ * Nodes the accelerator workloads force onto a node group, at idle, expected and peak: each Helm
+ * release asking for accelerators (`values.accelerator.count` per pod) lands on the first node
+ * group whose labels match its `nodeSelector`, and needs replicas x accelerators per pod over
+ * accelerators per node, rounded up. Replicas: the HPA's min and max when it runs, else
+ * `replicaCount`; expected is `replicaCount`.
+ */
+export function forcedNodes(
+  group: ResourceRecord,
+  records: ResourceRecord[],
+  instanceType: string,
+): { idle: number; expected: number; peak: number; by: string[] } {
+  const forced = { idle: 0, expected: 0, peak: 0, by: [] as string[] };
+  const perNode = findInstance(instanceType)?.accelerator?.count ?? 0;
+  if (perNode === 0) return forced;
+  const groups = records.filter((x) => x.type === "aws:eks/nodeGroup:NodeGroup");
+  for (const release of records) {
+    if (release.type !== "kubernetes:helm.sh/v3:Release") continue;
+    const values = obj(release.inputs.values);
+    const perPod = num(obj(values.accelerator).count, 0);
+    if (perPod <= 0) continue;
+    const selector = Object.entries(obj(values.nodeSelector));
+    const lands = (g: ResourceRecord) => selector.every(([k, v]) => obj(g.inputs.labels)[k] === v);
+    if (groups.find(lands) !== group) continue;
+    const replicas = num(values.replicaCount, 1);
+    const hpa = obj(values.autoscaling);
+    const scaling = hpa.enabled === true;
+    const nodes = (n: number) => Math.ceil((n * perPod) / perNode);
+    forced.idle += nodes(scaling ? num(hpa.minReplicas, replicas) : replicas);
+    forced.expected += nodes(replicas);
+    forced.peak += nodes(scaling ? num(hpa.maxReplicas, replicas) : replicas);
+    if (forced.peak > 0) forced.by.push(`${release.name}: ${replicas} x ${perPod} accelerator(s)`);
+  }
+  return forced;
+}
+
+/** A group's periods: its own sizes, or its schedule's, each at least what its workloads force. */
+function groupPeriods(
+  base: GroupSizes,
+  schedule: { share: number; sizes: GroupSizes }[] | undefined,
+  forced: { idle: number; expected: number; peak: number } = { idle: 0, expected: 0, peak: 0 },
+): CapacityPeriod[] {
+  return (schedule ?? [{ share: 1, sizes: base }]).map(({ share, sizes }) => {
+    const capped = (n: number) => Math.min(sizes.max, n);
+    return {
+      share,
+      idle: capped(Math.max(sizes.min, forced.idle)),
+      expected: capped(Math.max(sizes.desired ?? sizes.min, forced.expected)),
+      peak: sizes.max,
+    };
+  });
+}
+
 const priceNodeGroup: Pricer = (r, ctx) => {
   const scaling = obj(r.inputs.scalingConfig);
   const desired = num(scaling.desiredSize, 0);
+  const base = {
+    min: num(scaling.minSize, desired),
+    max: num(scaling.maxSize, desired),
+    desired,
+  };
   const types = Array.isArray(r.inputs.instanceTypes) ? r.inputs.instanceTypes.map(String) : [];
   const instanceType =
     types[0] ?? String(launchTemplateOf(r.inputs.launchTemplate, ctx)?.inputs.instanceType ?? "");
@@ -356,15 +607,30 @@ const priceNodeGroup: Pricer = (r, ctx) => {
     ctx.warnings.add(`node group ${r.name} has no instance type the estimator can see`);
     return [line(r, "node group: instance type unknown", 0)];
   }
-  const capacity =
-    r.inputs.capacityType === "SPOT"
-      ? "spot node group at the on-demand price (an upper bound)"
-      : "node group at desired size";
-  return [instanceHours(r, ctx, instanceType, desired, "ec2", capacity)];
+  // A managed node group's Auto Scaling group is named `eks-<node group name>-<uuid>`.
+  const groupName = String(r.inputs.nodeGroupName ?? r.id?.split(":")[1] ?? "");
+  const schedule = groupName
+    ? scheduledPeriods(
+        asgActions(ctx, (asg) => asg.startsWith(`eks-${groupName}-`)),
+        `node group ${r.name}`,
+        ctx,
+      )
+    : undefined;
+  const forced = forcedNodes(r, ctx.records, instanceType);
+  const spot = r.inputs.capacityType === "SPOT";
+  const what = [
+    spot ? "spot node group" : "node group",
+    forced.by.length > 0 ? `, at least the nodes ${forced.by.join(", ")} need` : "",
+  ].join("");
+  return [
+    capacityLine(r, ctx, instanceType, "ec2", what, groupPeriods(base, schedule, forced), spot),
+  ];
 };
 
 const priceAutoScalingGroup: Pricer = (r, ctx) => {
-  const desired = num(r.inputs.desiredCapacity, num(r.inputs.minSize, 0));
+  const min = num(r.inputs.minSize, 0);
+  const desired = num(r.inputs.desiredCapacity, min);
+  const base = { min, desired, max: num(r.inputs.maxSize, desired) };
   const mixed = obj(r.inputs.mixedInstancesPolicy);
   const overrides = obj(mixed.launchTemplate).overrides;
   let instanceType = Array.isArray(overrides) ? String(obj(overrides[0]).instanceType ?? "") : "";
@@ -379,13 +645,19 @@ const priceAutoScalingGroup: Pricer = (r, ctx) => {
     ctx.warnings.add(`Auto Scaling group ${r.name} has no instance type the estimator can see`);
     return [line(r, "Auto Scaling group: instance type unknown", 0)];
   }
+  const names = [r.inputs.name, r.id].filter((n): n is string => typeof n === "string");
+  const schedule = scheduledPeriods(
+    asgActions(ctx, (asg) => names.includes(asg)),
+    `Auto Scaling group ${r.name}`,
+    ctx,
+  );
   return [
-    instanceHours(r, ctx, instanceType, desired, "ec2", "Auto Scaling group at desired capacity"),
+    capacityLine(r, ctx, instanceType, "ec2", "Auto Scaling group", groupPeriods(base, schedule)),
   ];
 };
 
 const priceInstance: Pricer = (r, ctx) => [
-  instanceHours(r, ctx, String(r.inputs.instanceType), 1, "ec2", "instance"),
+  capacityLine(r, ctx, String(r.inputs.instanceType), "ec2", "instance", fixed(1)),
 ];
 
 const priceLoadBalancer: Pricer = (r, ctx) => {
@@ -408,52 +680,100 @@ const priceLoadBalancer: Pricer = (r, ctx) => {
   ];
 };
 
+/** The endpoint name that serves an endpoint configuration (by the id the engine returned). */
+function endpointNameOf(r: ResourceRecord, ctx: Context): string | undefined {
+  const endpoint = ctx.records.find(
+    (x) =>
+      x.type === "aws:sagemaker/endpoint:Endpoint" &&
+      r.id !== undefined &&
+      x.inputs.endpointConfigName === r.id,
+  );
+  return typeof endpoint?.inputs.name === "string" ? endpoint.inputs.name : undefined;
+}
+
+/** The scalable target's bounds for a variant's instance count, when it has one. */
+function variantBounds(ctx: Context, resourceId: string): GroupSizes | undefined {
+  const target = ctx.records.find(
+    (x) =>
+      x.type === "aws:appautoscaling/target:Target" &&
+      x.inputs.resourceId === resourceId &&
+      x.inputs.scalableDimension === "sagemaker:variant:DesiredInstanceCount",
+  );
+  return target
+    ? { min: num(target.inputs.minCapacity, 0), max: num(target.inputs.maxCapacity, 0) }
+    : undefined;
+}
+
 const priceEndpointConfiguration: Pricer = (r, ctx) => {
   const variants = Array.isArray(r.inputs.productionVariants)
     ? r.inputs.productionVariants.map(obj)
     : [];
   const isAsync = Object.keys(obj(r.inputs.asyncInferenceConfig)).length > 0;
+  const endpointName = endpointNameOf(r, ctx);
   return variants.map((v) => {
     const serverless = obj(v.serverlessConfig);
     if (Object.keys(serverless).length > 0) {
       const gb = num(serverless.memorySizeInMb, 1024) / 1024;
       const requests = ctx.assumptions.requestsPerMonth;
       const seconds = ctx.assumptions.serverlessSecondsPerRequest;
-      const rate = ctx.units.sagemakerServerlessPerGbSecond;
+      const term = ctx.savingsPlans.sagemaker;
+      const discount = term === "none" ? 0 : SAVINGS_PLANS.sagemaker[term].discount;
+      const rate = ctx.units.sagemakerServerlessPerGbSecond * (1 - discount);
       if (serverless.provisionedConcurrency !== undefined) {
         ctx.warnings.add(
           `provisioned concurrency of ${r.name} (${String(serverless.provisionedConcurrency)}) is not priced`,
         );
       }
+      const monthly = requests * seconds * gb * rate;
+      const plan =
+        term === "none" ? "" : ` less ${pct(discount)} (SageMaker Savings Plan, ${term})`;
       return line(
         r,
-        `serverless variant ${String(v.variantName)}: ${requests.toLocaleString("en-US")} requests x ${seconds} s x ${gb} GB x ${usd(rate)}/GB-s`,
-        requests * seconds * gb * rate,
+        `serverless variant ${String(v.variantName)}: ${requests.toLocaleString("en-US")} requests x ${seconds} s x ${gb} GB x ${usd(ctx.units.sagemakerServerlessPerGbSecond)}/GB-s${plan} ($0 idle)`,
+        monthly,
+        0,
+        monthly,
       );
     }
     const count = num(v.initialInstanceCount, 1);
     const instanceType = String(v.instanceType);
-    if (isAsync) {
-      const hours = ctx.assumptions.asyncActiveHoursPerMonth;
-      const lookup = sagemakerHourlyUsd(instanceType, ctx.region);
-      if (lookup.warning) ctx.warnings.add(lookup.warning);
-      if (lookup.value === undefined) {
-        ctx.warnings.add(`no SageMaker price for ${instanceType}; ${r.name} is priced at $0`);
-        return line(r, `async variant ${String(v.variantName)}: ${instanceType} PRICE UNKNOWN`, 0);
-      }
-      return line(
+    const resourceId =
+      endpointName !== undefined
+        ? `endpoint/${endpointName}/variant/${String(v.variantName)}`
+        : undefined;
+    const bounds = (resourceId && variantBounds(ctx, resourceId)) || {
+      min: isAsync ? 0 : count,
+      max: count,
+    };
+    const schedule = resourceId
+      ? scheduledPeriods(variantActions(ctx, resourceId), `${r.name} ${String(v.variantName)}`, ctx)
+      : undefined;
+    const periods = groupPeriods({ ...bounds, desired: count }, schedule);
+    if (!isAsync) {
+      return capacityLine(
         r,
-        `async variant ${String(v.variantName)}: ${count} x ${instanceType} x ${hours} h active (assumed; $0 while scaled in to zero) x ${usd(lookup.value)}/h`,
-        count * hours * lookup.value,
+        ctx,
+        instanceType,
+        "sagemaker",
+        `variant ${String(v.variantName)}`,
+        periods,
       );
     }
-    return instanceHours(
+    // Asynchronous: the floor runs all month; instances above it run for the active hours.
+    const rate = effectiveRate(ctx, instanceType, "sagemaker", false, r.name);
+    if (!rate)
+      return line(r, `async variant ${String(v.variantName)}: ${instanceType} PRICE UNKNOWN`, 0);
+    const floorHours = periods.reduce((sum, p) => sum + p.share * p.idle, 0) * HOURS_PER_MONTH;
+    const peakHours = periods.reduce((sum, p) => sum + p.share * p.peak, 0) * HOURS_PER_MONTH;
+    const active = ctx.assumptions.asyncActiveHoursPerMonth;
+    const floor = bounds.min;
+    const above = Math.max(count - floor, floor === 0 ? 1 : 0);
+    return line(
       r,
-      ctx,
-      instanceType,
-      count,
-      "sagemaker",
-      `variant ${String(v.variantName)}`,
+      `async variant ${String(v.variantName)}: ${floor} x ${instanceType} always (floor) + ${above} more x ${active} h active (assumed), peak ${bounds.max}${schedule ? " (scheduled)" : ""} x ${rate.text}`,
+      (floorHours + above * active) * rate.hourly,
+      floorHours * rate.hourly,
+      peakHours * rate.hourly,
     );
   });
 };
@@ -475,22 +795,28 @@ const priceDashboard: Pricer = (r, ctx) => [
 
 const priceRestApi: Pricer = (r, ctx) => {
   const millions = ctx.assumptions.requestsPerMonth / 1e6;
+  const monthly = millions * ctx.units.apiGatewayRestPerMillion;
   return [
     line(
       r,
-      `REST API: ${millions}M requests per month x ${usd(ctx.units.apiGatewayRestPerMillion)}/M`,
-      millions * ctx.units.apiGatewayRestPerMillion,
+      `REST API: ${millions}M requests per month x ${usd(ctx.units.apiGatewayRestPerMillion)}/M ($0 idle)`,
+      monthly,
+      0,
+      monthly,
     ),
   ];
 };
 
 const priceHttpApi: Pricer = (r, ctx) => {
   const millions = ctx.assumptions.requestsPerMonth / 1e6;
+  const monthly = millions * ctx.units.apiGatewayHttpPerMillion;
   return [
     line(
       r,
-      `HTTP API: ${millions}M requests per month x ${usd(ctx.units.apiGatewayHttpPerMillion)}/M`,
-      millions * ctx.units.apiGatewayHttpPerMillion,
+      `HTTP API: ${millions}M requests per month x ${usd(ctx.units.apiGatewayHttpPerMillion)}/M ($0 idle)`,
+      monthly,
+      0,
+      monthly,
     ),
   ];
 };
@@ -546,6 +872,7 @@ export function estimateMonthlyCost(
     assumptions: { ...DEFAULT_COST_ASSUMPTIONS, ...options.assumptions },
     records,
     warnings: new Set(units.warning ? [units.warning] : []),
+    savingsPlans: { ...NO_SAVINGS_PLANS, ...options.savingsPlans },
   };
   const lines: CostLine[] = [];
   const unpriced = new Map<string, number>();
@@ -556,11 +883,15 @@ export function estimateMonthlyCost(
       unpriced.set(r.type, (unpriced.get(r.type) ?? 0) + 1);
   }
   for (const [type, count] of unpriced) ctx.warnings.add(`not priced: ${count} x ${type}`);
-  const monthlyUsd = round2(lines.reduce((sum, l) => sum + l.monthlyUsd, 0));
+  const total = (figure: CostFigure) =>
+    round2(lines.reduce((s, l) => s + lineFigure(l, figure), 0));
   return {
-    monthlyUsd,
+    monthlyUsd: total("expected"),
+    idleMonthlyUsd: total("idle"),
+    peakMonthlyUsd: total("peak"),
     lines,
     warnings: [...ctx.warnings],
     unpriced: [...unpriced].map(([type, count]) => ({ type, count })),
+    savingsPlans: ctx.savingsPlans,
   };
 }

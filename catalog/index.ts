@@ -4,4 +4,5 @@ export * from "./images";
 export * from "./modelFit";
 export * from "./cost";
 export * from "./kubernetes";
+export * from "./schedule";
 export * from "./addonScheduling";

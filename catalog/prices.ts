@@ -218,3 +218,78 @@ export function unitPrices(region: string): RegionalLookup<UnitPrices> {
   const { table, region: used, warning } = pickRegion(UNIT_PRICES, region, "unit prices");
   return { value: table, region: used, warning };
 }
+
+/** A Savings Plans term the estimator can apply (No Upfront). */
+export type SavingsPlanTerm = "none" | "1y" | "3y";
+export const SAVINGS_PLAN_TERMS: readonly SavingsPlanTerm[] = ["none", "1y", "3y"];
+
+/** What a discount fact is, where it comes from and when it was read. */
+export interface DiscountFact {
+  /** Fraction off the on-demand rate (0.25 = 25% off). */
+  discount: number;
+  source: string;
+  readOn: string;
+}
+
+/**
+ * Savings Plans, No Upfront, as a fraction off on-demand, applied to the instance-hours a plan
+ * covers: Compute Savings Plans cover EC2 instances (EKS nodes, the Triton fleet), SageMaker Savings
+ * Plans cover SageMaker ML instances and serverless inference. Neither covers the EKS control
+ * plane, NAT, storage or requests, and spot usage is priced at the spot assumption instead.
+ *
+ * AWS publishes the per-instance Savings Plans rates only through the Savings Plans pricing pages
+ * and the `DescribeSavingsPlansOfferingRates` API, which these figures were not read from; AWS's
+ * published ceilings are "up to 66%" off for Compute Savings Plans and "up to 64%" for SageMaker
+ * Savings Plans (both for 3-year All Upfront; aws.amazon.com/savingsplans/faqs), and third-party
+ * surveys of Compute Savings Plans give 5-49% off for 1 year and 17-63% for 3 years depending on
+ * family and region (hifx.in/?p=4144). The figures below are planning assumptions inside those
+ * ranges, deliberately below the ceilings because No Upfront earns less than All Upfront: a plan
+ * is never priced better than AWS says it can be. Replace them with the rates your account sees
+ * (`aws savingsplans describe-savings-plans-offering-rates`) before committing money.
+ */
+export const SAVINGS_PLANS: Readonly<
+  Record<"compute" | "sagemaker", Record<Exclude<SavingsPlanTerm, "none">, DiscountFact>>
+> = {
+  compute: {
+    "1y": {
+      discount: 0.25,
+      source:
+        "planning assumption inside AWS's published range (Compute Savings Plans up to 66% off, aws.amazon.com/savingsplans/faqs; 1-year 5-49%, hifx.in/?p=4144)",
+      readOn: "2026-12-01",
+    },
+    "3y": {
+      discount: 0.45,
+      source:
+        "planning assumption inside AWS's published range (Compute Savings Plans up to 66% off, aws.amazon.com/savingsplans/faqs; 3-year 17-63%, hifx.in/?p=4144)",
+      readOn: "2026-12-01",
+    },
+  },
+  sagemaker: {
+    "1y": {
+      discount: 0.25,
+      source:
+        "planning assumption inside AWS's published range (SageMaker Savings Plans up to 64% off, aws.amazon.com/savingsplans/faqs and aws.amazon.com/sagemaker/pricing)",
+      readOn: "2026-12-01",
+    },
+    "3y": {
+      discount: 0.45,
+      source:
+        "planning assumption inside AWS's published range (SageMaker Savings Plans up to 64% off, aws.amazon.com/savingsplans/faqs and aws.amazon.com/sagemaker/pricing)",
+      readOn: "2026-12-01",
+    },
+  },
+};
+
+/**
+ * Spot instances: AWS advertises "up to 90%" off on-demand (aws.amazon.com/ec2/spot/pricing), and
+ * in practice most users save 50-70% (dev.to/alonshrestha/aws-spot-instances-maximize-savings-
+ * minimize-interruptions-53o8). GPU spot pools are among the most contended, so the estimator takes
+ * the low end of that range: a spot node is priced at half its on-demand rate. Spot prices move
+ * hourly per Availability Zone; this is an assumption, not a quote.
+ */
+export const SPOT_DISCOUNT: Readonly<DiscountFact> = {
+  discount: 0.5,
+  source:
+    "assumption: low end of the 50-70% typically saved (AWS: up to 90%, aws.amazon.com/ec2/spot/pricing)",
+  readOn: "2026-12-01",
+};

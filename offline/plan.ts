@@ -116,6 +116,7 @@ export async function planConfig(
   const cost = estimateMonthlyCost(resources, {
     region: config.region,
     assumptions: config.cost.assumptions,
+    savingsPlans: config.cost.savingsPlans,
   });
   // The pack configuration of the stack's environment, as `--policy-pack-config` would pass it.
   const { verdicts, evaluated } = await evaluatePolicies(ALL_POLICIES, resources, {

@@ -68,21 +68,40 @@ export function renderTree(resources: CapturedResource[]): string[] {
   return lines;
 }
 
+/** What the totals are priced at: on-demand, or less the Savings Plans the stack names. */
+function pricingBasis(report: PlanReport): string {
+  const plans = report.cost.savingsPlans;
+  const held = [
+    plans.compute !== "none" ? `Compute Savings Plan ${plans.compute}` : "",
+    plans.sagemaker !== "none" ? `SageMaker Savings Plan ${plans.sagemaker}` : "",
+  ].filter(Boolean);
+  return held.length > 0 ? `on-demand less ${held.join(" and ")}` : "on-demand";
+}
+
+/** The cost table: each line at idle, expected and peak, most expensive (expected) first. */
 export function renderCostTable(report: PlanReport): string[] {
   const lines = [...report.cost.lines].sort((a, b) => b.monthlyUsd - a.monthlyUsd);
-  const amountWidth = Math.max(
-    "MONTHLY".length,
-    ...lines.map((l) => usd(l.monthlyUsd).length),
-    usd(report.cost.monthlyUsd).length,
+  const amounts = (l: { idleMonthlyUsd: number; monthlyUsd: number; peakMonthlyUsd: number }) => [
+    usd(l.idleMonthlyUsd),
+    usd(l.monthlyUsd),
+    usd(l.peakMonthlyUsd),
+  ];
+  const width = Math.max(
+    "EXPECTED".length,
+    ...[...lines, report.cost].flatMap((l) => amounts(l).map((a) => a.length)),
   );
   const nameWidth = Math.max(8, ...lines.map((l) => l.resource.length));
-  const row = (amount: string, name: string, description: string) =>
-    `  ${amount.padStart(amountWidth)}  ${name.padEnd(nameWidth)}  ${description}`;
+  const row = (cells: string[], name: string, description: string) =>
+    `  ${cells.map((c) => c.padStart(width)).join("  ")}  ${name.padEnd(nameWidth)}  ${description}`;
   return [
-    row("MONTHLY", "RESOURCE", "WHAT IT ASSUMES"),
-    ...lines.map((l) => row(usd(l.monthlyUsd), l.resource, l.description)),
-    row("-".repeat(amountWidth), "", ""),
-    row(usd(report.cost.monthlyUsd), "TOTAL", "per month, on-demand"),
+    row(["IDLE", "EXPECTED", "PEAK"], "RESOURCE", "WHAT IT ASSUMES"),
+    ...lines.map((l) => row(amounts(l), l.resource, l.description)),
+    row(
+      ["-", "-", "-"].map(() => "-".repeat(width)),
+      "",
+      "",
+    ),
+    row(amounts(report.cost), "TOTAL", `per month, ${pricingBasis(report)}`),
   ];
 }
 
@@ -145,7 +164,7 @@ export function toText(report: PlanReport): string {
     `Resources: ${report.resources.length} (${components} components, ${custom} resources)`,
     ...renderTree(report.resources),
     "",
-    `Monthly cost: ${usd(report.cost.monthlyUsd)}`,
+    `Monthly cost: idle ${usd(report.cost.idleMonthlyUsd)} / expected ${usd(report.cost.monthlyUsd)} / peak ${usd(report.cost.peakMonthlyUsd)}`,
     ...renderCostTable(report),
   ];
   if (report.cost.warnings.length > 0) {

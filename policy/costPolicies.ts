@@ -1,13 +1,25 @@
 /**
  * Cost policies: the stack's monthly estimate against the environment's budget (the same
  * estimator `npm run plan` prints), and a cap on how many instances any group may scale to.
+ *
+ * The budget reads the figure the environment's pack configuration names (`figure`): `idle` (every
+ * group at its floor), `expected` (desired sizes) or `peak` (every group at its maximum). The
+ * policy sees resources only, so it prices at on-demand (no Savings Plans): a budget is never met
+ * by a commitment the pack cannot see.
  */
 import { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
-import { estimateMonthlyCost } from "../catalog/cost";
+import {
+  COST_FIGURES,
+  CostFigure,
+  estimateMonthlyCost,
+  figureOf,
+  lineFigure,
+} from "../catalog/cost";
 import { list, obj } from "./resources";
 
 interface BudgetConfig {
   monthlyBudgetUsd: number;
+  figure: CostFigure;
   warnFraction: number;
   region: string;
 }
@@ -18,6 +30,13 @@ const budgetSchema = {
       type: "number" as const,
       default: 5000,
       description: "The environment's monthly budget, USD",
+    },
+    figure: {
+      type: "string" as const,
+      enum: [...COST_FIGURES],
+      default: "expected",
+      description:
+        "Which monthly figure the budget holds: idle (floors), expected (desired sizes) or peak (maximums)",
     },
     warnFraction: {
       type: "number" as const,
@@ -48,11 +67,11 @@ function estimate(args: Parameters<StackValidationPolicy["validateStack"]>[0]) {
   return estimateMonthlyCost(records, { region });
 }
 
-function largest(lines: { resource: string; monthlyUsd: number }[]): string {
+function largest(lines: ReturnType<typeof estimateMonthlyCost>["lines"], figure: CostFigure) {
   return [...lines]
-    .sort((a, b) => b.monthlyUsd - a.monthlyUsd)
+    .sort((a, b) => lineFigure(b, figure) - lineFigure(a, figure))
     .slice(0, 3)
-    .map((l) => `${l.resource} ${usd(l.monthlyUsd)}`)
+    .map((l) => `${l.resource} ${usd(lineFigure(l, figure))}`)
     .join(", ");
 }
 
@@ -62,11 +81,13 @@ export const monthlyBudget: StackValidationPolicy = {
   enforcementLevel: "mandatory",
   configSchema: budgetSchema,
   validateStack: (args, reportViolation) => {
-    const { monthlyBudgetUsd } = args.getConfig<BudgetConfig>();
+    const { monthlyBudgetUsd, figure } = args.getConfig<BudgetConfig>();
     const cost = estimate(args);
-    if (cost.monthlyUsd > monthlyBudgetUsd) {
+    if (!cost) return;
+    const amount = figureOf(cost, figure);
+    if (amount > monthlyBudgetUsd) {
       reportViolation(
-        `estimated ${usd(cost.monthlyUsd)}/month exceeds the budget of ${usd(monthlyBudgetUsd)}; largest: ${largest(cost.lines)}`,
+        `estimated ${figure} ${usd(amount)}/month exceeds the budget of ${usd(monthlyBudgetUsd)}; largest: ${largest(cost.lines, figure)}`,
       );
     }
   },
@@ -78,12 +99,14 @@ export const monthlyBudgetWarning: StackValidationPolicy = {
   enforcementLevel: "advisory",
   configSchema: budgetSchema,
   validateStack: (args, reportViolation) => {
-    const { monthlyBudgetUsd, warnFraction } = args.getConfig<BudgetConfig>();
+    const { monthlyBudgetUsd, warnFraction, figure } = args.getConfig<BudgetConfig>();
     const cost = estimate(args);
+    if (!cost) return;
+    const amount = figureOf(cost, figure);
     const threshold = monthlyBudgetUsd * warnFraction;
-    if (cost.monthlyUsd > threshold && cost.monthlyUsd <= monthlyBudgetUsd) {
+    if (amount > threshold && amount <= monthlyBudgetUsd) {
       reportViolation(
-        `estimated ${usd(cost.monthlyUsd)}/month is above ${Math.round(warnFraction * 100)}% of the budget of ${usd(monthlyBudgetUsd)}`,
+        `estimated ${figure} ${usd(amount)}/month is above ${Math.round(warnFraction * 100)}% of the budget of ${usd(monthlyBudgetUsd)}`,
       );
     }
   },

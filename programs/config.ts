@@ -6,7 +6,6 @@
  * and reported together. The README's config reference documents every key read here.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { CostAssumptions, DEFAULT_COST_ASSUMPTIONS } from "../catalog/cost";
 import {
   DEFAULT_INTERFACE_ENDPOINTS,
   InferenceVpcArgs,
@@ -22,6 +21,7 @@ import { EksConfig, parseEksConfig } from "./eksConfig";
 import { TritonConfig, parseTritonConfig } from "./tritonConfig";
 import { ApiConfig, FleetConfig, parseApiConfig, parseFleetConfig } from "./frontDoorConfig";
 import { MonitoringConfig, parseMonitoringConfig } from "./monitoringConfig";
+import { CostConfig, parseCostConfig } from "./costConfig";
 
 export const PROJECT = "llm-infra";
 
@@ -72,7 +72,8 @@ export interface StackConfig {
   api?: ApiConfig;
   /** The alarm thresholds of the serving paths and the dashboard. */
   monitoring: MonitoringConfig;
-  cost: { assumptions: CostAssumptions };
+  /** Usage assumptions, Savings Plans and off-hours scale-down (`llm-infra:cost`). */
+  cost: CostConfig;
 }
 
 /** Defaults that differ by environment. */
@@ -153,7 +154,6 @@ const SECTION_KEYS: Record<string, string[] | undefined> = {
     "accessLogs",
     "retainOnDelete",
   ],
-  cost: ["assumptions"],
 };
 
 /**
@@ -283,33 +283,7 @@ export function parseStackConfig(raw: Record<string, unknown>, stack: string): S
   );
 
   const monitoring = parseMonitoringConfig(raw[KEY("monitoring")], problems);
-
-  const costSection = section("cost");
-  const assumptions: CostAssumptions = { ...DEFAULT_COST_ASSUMPTIONS };
-  const rawAssumptions = (
-    isObject(raw[KEY("cost")]) ? (raw[KEY("cost")] as Record<string, unknown>) : {}
-  ).assumptions;
-  if (rawAssumptions !== undefined) {
-    if (!isObject(rawAssumptions)) {
-      problems.push(
-        `${costSection.key("assumptions")} must be a map of keys, got ${JSON.stringify(rawAssumptions)}`,
-      );
-    } else {
-      for (const [k, v] of Object.entries(rawAssumptions)) {
-        if (!(k in DEFAULT_COST_ASSUMPTIONS)) {
-          problems.push(
-            `${costSection.key("assumptions")}.${k} is not a known key; allowed: ${Object.keys(DEFAULT_COST_ASSUMPTIONS).join(", ")}`,
-          );
-        } else if (typeof v !== "number" || !Number.isFinite(v) || v < 0) {
-          problems.push(
-            `${costSection.key("assumptions")}.${k} must be a number of at least 0, got ${JSON.stringify(v)}`,
-          );
-        } else {
-          assumptions[k as keyof CostAssumptions] = v;
-        }
-      }
-    }
-  }
+  const cost = parseCostConfig(raw[KEY("cost")], problems);
 
   if (problems.length > 0) throw new ConfigError(problems);
   return {
@@ -325,7 +299,7 @@ export function parseStackConfig(raw: Record<string, unknown>, stack: string): S
     fleet,
     api,
     monitoring,
-    cost: { assumptions },
+    cost,
   };
 }
 

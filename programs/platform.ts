@@ -17,6 +17,9 @@ import { InferenceApi } from "../components/api/inferenceApi";
 import { AlarmTopic } from "../components/monitoring/alarmTopic";
 import { ServingMonitor } from "../components/monitoring/servingMonitor";
 import { findInstance } from "../catalog/instances";
+import { OffHoursSchedule, ScheduledGroup } from "../components/schedule/offHoursSchedule";
+import { fleetSize } from "../components/ec2/tritonFleet";
+import { instanceCounts } from "../components/sagemaker/endpointArgs";
 import { PROJECT, StackConfig } from "./config";
 import { componentArgs } from "./sagemakerConfig";
 
@@ -95,6 +98,10 @@ export function createPlatform(config: StackConfig): PlatformOutputs {
       tags,
     });
   }
+  if (config.cost.offHours) {
+    createOffHoursSchedule(config, endpointComponents, eksPlatform, fleet);
+  }
+
   let api: InferenceApi | undefined;
   if (config.api) {
     const { backend, ...apiArgs } = config.api;
@@ -173,12 +180,74 @@ export function createPlatform(config: StackConfig): PlatformOutputs {
   };
 }
 
+/**
+ * Scheduled scale-down outside the stack's working hours (`llm-infra:cost.offHours`): every node
+ * group (the system group when `systemNodes` says so), the EC2 fleet, and every instance-based
+ * SageMaker endpoint.
+ */
+function createOffHoursSchedule(
+  config: StackConfig,
+  endpoints: Record<string, SageMakerEndpoint>,
+  eks: { cluster: GpuCluster; nodeGroups: AcceleratorNodeGroup[] } | undefined,
+  fleet: TritonFleet | undefined,
+): OffHoursSchedule {
+  const window = config.cost.offHours!;
+  const groupOf = (name: string, g: AcceleratorNodeGroup): ScheduledGroup => ({
+    name,
+    autoScalingGroupName: g.autoScalingGroupName,
+    minSize: g.minSize,
+    desiredSize: g.desiredSize,
+    maxSize: g.maxSize,
+  });
+  const groups: ScheduledGroup[] = [];
+  if (eks) {
+    if (window.systemNodes) {
+      groups.push({
+        name: "eks-system",
+        autoScalingGroupName: eks.cluster.systemAutoScalingGroupName,
+        minSize: eks.cluster.systemMinSize,
+        desiredSize: eks.cluster.systemDesiredSize,
+        maxSize: eks.cluster.systemMaxSize,
+      });
+    }
+    config.eks!.nodeGroups.forEach((g, i) => groups.push(groupOf(g.name, eks.nodeGroups[i])));
+  }
+  if (fleet && config.fleet) {
+    const size = fleetSize(config.fleet);
+    groups.push({
+      name: "fleet",
+      autoScalingGroupName: fleet.autoScalingGroupName,
+      minSize: size.min,
+      desiredSize: size.desired,
+      maxSize: size.max,
+    });
+  }
+  const instanceBased = config.sagemaker.endpoints.filter((e) => e.mode !== "serverless");
+  const variants = instanceBased.map((e) => {
+    const mode = e.mode === "async" ? "async" : "realtime";
+    const counts = instanceCounts(componentArgs(e, config.region), mode);
+    return {
+      name: e.name,
+      endpointName: endpoints[e.name].endpointName,
+      mode,
+      minInstances: counts.min,
+      maxInstances: counts.max,
+    } as const;
+  });
+  const scheduled = [
+    ...instanceBased.map((e) => endpoints[e.name]),
+    ...(eks ? [eks.cluster, ...eks.nodeGroups] : []),
+    ...(fleet ? [fleet] : []),
+  ];
+  return new OffHoursSchedule("off-hours", { window, groups, variants }, { dependsOn: scheduled });
+}
+
 /** The EKS cluster, its node groups and add-ons, and the shared model cache. */
 function createEksPlatform(
   config: StackConfig,
   network: InferenceVpc,
   models: ModelStore,
-): { cluster: GpuCluster; triton?: TritonRelease } {
+): { cluster: GpuCluster; nodeGroups: AcceleratorNodeGroup[]; triton?: TritonRelease } {
   const eks = config.eks!;
   const tags = config.tags;
   const cluster = new GpuCluster("eks", {
@@ -264,5 +333,5 @@ function createEksPlatform(
       },
     );
   }
-  return { cluster, triton: release };
+  return { cluster, nodeGroups, triton: release };
 }

@@ -151,7 +151,10 @@ describe("catalog: cost estimator", () => {
       { region: "us-east-1", assumptions: { asyncActiveHoursPerMonth: 100 } },
     );
     assert.strictEqual(e.monthlyUsd, 151.5);
-    assert.match(e.lines[0].description, /100 h active \(assumed; \$0 while scaled in to zero\)/);
+    assert.match(
+      e.lines[0].description,
+      /0 x ml\.g5\.2xlarge always \(floor\) \+ 1 more x 100 h active/,
+    );
   });
 
   it("prices the eks:index:Cluster component with its default node group unless skipped", () => {

@@ -104,6 +104,7 @@ describe("offline plan of the shipped stacks", () => {
           "network",
           "network-vpc",
           "registry",
+          ...(stack === "dev" ? ["off-hours"] : []),
         ].sort(),
       );
     });
@@ -178,7 +179,8 @@ describe("offline plan of the shipped stacks", () => {
     });
     const line = reports.prod.cost.lines.find((l) => l.resource === "chat-config")!;
     assert.strictEqual(line.monthlyUsd, 2211.9);
-    assert.match(line.description, /^2 x ml\.g5\.2xlarge/);
+    assert.match(line.description, /^2 \(idle 2, peak 8\) x ml\.g5\.2xlarge/);
+    assert.deepStrictEqual([line.idleMonthlyUsd, line.peakMonthlyUsd], [2211.9, 8847.6]);
   });
 
   it("prod has an async endpoint that scales from zero with a step policy, priced at its active hours", () => {
@@ -195,7 +197,7 @@ describe("offline plan of the shipped stacks", () => {
     );
     assert.match(
       reports.prod.cost.lines.find((l) => l.resource === "batch-config")!.description,
-      /160 h active \(assumed; \$0 while scaled in to zero\)/,
+      /0 x ml\.g5\.2xlarge always \(floor\) \+ 1 more x 160 h active \(assumed\), peak 4/,
     );
   });
 
@@ -289,12 +291,12 @@ describe("offline plan of the shipped stacks", () => {
     );
     const line = reports.prod.cost.lines.find((l) => l.resource === "gpu-nodes")!;
     assert.deepStrictEqual(
-      [line.monthlyUsd, line.description.startsWith("2 x g5.2xlarge")],
+      [line.monthlyUsd, line.description.startsWith("2 (idle 2, peak 10) x g5.2xlarge")],
       [1769.52, true],
     );
   });
 
-  it("prod runs Triton from the chart on the GPU group, HPA 2-8, reading only its model prefix; dev one replica from S3", () => {
+  it("prod runs Triton from the chart on the GPU group, HPA 2-8, reading only its model prefix; dev zero replicas from S3", () => {
     const release = reports.prod.resources.find(
       (x) => x.type === "kubernetes:helm.sh/v3:Release" && x.parent === "triton",
     )!;
@@ -326,7 +328,7 @@ describe("offline plan of the shipped stacks", () => {
     const devValues = dev.inputs.values as Record<string, Record<string, unknown>>;
     assert.deepStrictEqual(
       [devValues.modelRepository.mode, devValues.replicaCount, devValues.autoscaling.enabled],
-      ["s3-sync", 1, false],
+      ["s3-sync", 0, false],
     );
   });
 
@@ -357,7 +359,10 @@ describe("offline plan of the shipped stacks", () => {
     const lines = Object.fromEntries(reports.staging.cost.lines.map((l) => [l.resource, l]));
     assert.match(lines["fleet-alb"].description, /application load balancer x 730 h/);
     assert.match(lines["api-api"].description, /1M requests per month x \$3\.5\/M/);
-    assert.match(lines["fleet-asg"].description, /1 x g5\.xlarge Auto Scaling group/);
+    assert.match(
+      lines["fleet-asg"].description,
+      /1 \(idle 1, peak 2\) x g5\.xlarge Auto Scaling group/,
+    );
   });
 
   it("dev runs one spot GPU group of one size that scales from zero", () => {
@@ -381,15 +386,26 @@ describe("offline plan of the shipped stacks", () => {
     assert.match(text, /├─ InferenceVpc network\n│ {2}├─ /);
     assert.match(text, /├─ ModelStore models\n/);
     assert.match(text, /└─ TritonRelease triton\n/);
-    const amounts = [...text.matchAll(/^\s+\$([\d,.]+)\s+\S+\s+/gm)].map((m) =>
-      Number(m[1].replace(/,/g, "")),
+    assert.match(
+      text,
+      /Monthly cost: idle \$145\.62 \/ expected \$370\.90 \/ peak \$1,468\.27\n\s+IDLE\s+EXPECTED\s+PEAK\s+RESOURCE/,
     );
-    const rows = amounts.slice(0, -1);
+    // Each row: idle, expected and peak; rows sorted by the expected figure, largest first.
+    const rows = [...text.matchAll(/^\s+\$([\d,.]+)\s+\$([\d,.]+)\s+\$([\d,.]+)\s+(\S+)\s+/gm)].map(
+      (m) => [1, 2, 3].map((i) => Number(m[i].replace(/,/g, ""))).concat([]),
+    );
+    const expected = rows.slice(0, -1).map((r) => r[1]);
     assert.deepStrictEqual(
-      rows,
-      [...rows].sort((a, b) => b - a),
+      expected,
+      [...expected].sort((a, b) => b - a),
     );
-    assert.strictEqual(amounts[amounts.length - 1], reports.dev.cost.monthlyUsd);
+    const c = reports.dev.cost;
+    assert.deepStrictEqual(rows[rows.length - 1], [
+      c.idleMonthlyUsd,
+      c.monthlyUsd,
+      c.peakMonthlyUsd,
+    ]);
+    assert.match(text, /TOTAL\s+per month, on-demand/);
   });
 
   it("draws each stack as a mermaid flowchart: its components, what they hold and cost, what uses what", () => {
@@ -468,8 +484,8 @@ describe("plan CLI", () => {
   it("prints the human report for dev and exits 0", async () => {
     const { code, stdout } = await cli(["dev"]);
     assert.strictEqual(code, 0);
-    assert.match(stdout, /Resources: \d+ \(14 components, \d+ resources\)/);
-    assert.match(stdout, /Monthly cost: \$[\d,.]+/);
+    assert.match(stdout, /Resources: \d+ \(15 components, \d+ resources\)/);
+    assert.match(stdout, /Monthly cost: idle \$[\d,.]+ \/ expected \$[\d,.]+ \/ peak \$[\d,.]+/);
     assert.match(stdout, /TOTAL/);
   });
 
@@ -534,7 +550,7 @@ describe("plan CLI", () => {
     );
     assert.match(
       stderr,
-      /monthly-budget \(mandatory\) on stack: estimated \$[\d,.]+\/month exceeds the budget of \$2,000\.00; largest: chat-config/,
+      /monthly-budget \(mandatory\) on stack: estimated peak \$[\d,.]+\/month exceeds the budget of \$2,000\.00; largest: chat-config/,
     );
     assert.match(stdout, /Policies: \d+ violation\(s\)[^]*mandatory \(2\):/);
   });

@@ -114,7 +114,7 @@ function defaultFleetImage(): string {
   return `${NGC_TRITON.repository}:${NGC_TRITON.tag(NGC_TRITON.defaultVersion)}`;
 }
 
-export function fleetSize(args: TritonFleetArgs) {
+export function fleetSize(args: Pick<TritonFleetArgs, "minSize" | "desiredSize" | "maxSize">) {
   return { min: args.minSize ?? 1, desired: args.desiredSize ?? 2, max: args.maxSize ?? 4 };
 }
 

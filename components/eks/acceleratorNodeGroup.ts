@@ -220,6 +220,14 @@ export function autoscalerTags(
 export class AcceleratorNodeGroup extends pulumi.ComponentResource {
   /** The EKS managed node group's name. */
   public readonly nodeGroupName: pulumi.Output<string>;
+  /** The Auto Scaling group EKS runs the nodes in (for scheduled scaling). */
+  public readonly autoScalingGroupName: pulumi.Output<string>;
+  /** The fewest nodes the group scales in to. */
+  public readonly minSize: number;
+  /** The nodes the group starts with. */
+  public readonly desiredSize: number;
+  /** The most nodes the group scales out to. */
+  public readonly maxSize: number;
   /** The EKS AMI type (`AL2023_x86_64_NVIDIA`, ...). */
   public readonly amiType: string;
   /** The Kubernetes labels on every node (`workload-type`, `llm-infra/accelerator`, ...). */
@@ -318,6 +326,13 @@ export class AcceleratorNodeGroup extends pulumi.ComponentResource {
     }
 
     this.nodeGroupName = nodeGroup.nodeGroupName;
-    this.registerOutputs({ nodeGroupName: this.nodeGroupName });
+    this.autoScalingGroupName = asgName;
+    this.minSize = counts.min;
+    this.desiredSize = counts.desired;
+    this.maxSize = counts.max;
+    this.registerOutputs({
+      nodeGroupName: this.nodeGroupName,
+      autoScalingGroupName: this.autoScalingGroupName,
+    });
   }
 }

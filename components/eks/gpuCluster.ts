@@ -168,6 +168,14 @@ export class GpuCluster extends pulumi.ComponentResource {
   public readonly provider: k8s.Provider;
   /** The Pod Identity agent: workload roles depend on it. */
   public readonly podIdentityAgent: aws.eks.Addon;
+  /** The Auto Scaling group of the node group the cluster's own add-ons run on. */
+  public readonly systemAutoScalingGroupName: pulumi.Output<string>;
+  /** The fewest nodes of the system node group. */
+  public readonly systemMinSize: number;
+  /** The nodes the system node group starts with. */
+  public readonly systemDesiredSize: number;
+  /** The most nodes of the system node group. */
+  public readonly systemMaxSize: number;
 
   constructor(name: string, args: GpuClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     // Validate before anything is registered: bad input fails at preview, naming the field.
@@ -261,7 +269,7 @@ export class GpuCluster extends pulumi.ComponentResource {
     }
     this.nodeRoleArn = nodeRole.arn;
 
-    new AcceleratorNodeGroup(
+    const system = new AcceleratorNodeGroup(
       `${name}-system`,
       {
         clusterName,
@@ -277,6 +285,11 @@ export class GpuCluster extends pulumi.ComponentResource {
       },
       { parent: this, dependsOn: [cluster] },
     );
+
+    this.systemAutoScalingGroupName = system.autoScalingGroupName;
+    this.systemMinSize = system.minSize;
+    this.systemDesiredSize = system.desiredSize;
+    this.systemMaxSize = system.maxSize;
 
     this.podIdentityAgent = new aws.eks.Addon(
       `${name}-pod-identity`,

@@ -4,7 +4,6 @@ import { createHash } from "crypto";
 import { getInstance } from "../../catalog/instances";
 import { servingImageUri } from "../../catalog/images";
 import { MODEL_MEMORY_TAG, estimateMemory } from "../../catalog/modelFit";
-import { withTags } from "../tags";
 import { throwIfInvalid } from "../validation";
 import {
   EndpointMode,
@@ -30,6 +29,12 @@ import {
   tlsOnlyTopicPolicy,
 } from "./policies";
 import { partitionOf, serviceRole } from "../trust";
+import {
+  CONFIG_FINGERPRINT_TAG,
+  configFingerprint,
+  deployInstanceCount,
+  liveVariantSource,
+} from "./liveCapacity";
 
 /** `<project>-<stack>-<name>` as a SageMaker endpoint name: at most 63 letters, digits and hyphens. */
 export function defaultEndpointName(project: string, stack: string, name: string): string {
@@ -294,34 +299,34 @@ export class SageMakerEndpoint extends pulumi.ComponentResource {
         : {}),
       ...env,
     }));
-    const model = new aws.sagemaker.Model(
-      `${name}-model`,
-      {
-        executionRoleArn: role.arn,
-        enableNetworkIsolation: args.networkIsolation ?? mode !== "serverless",
-        vpcConfig,
-        primaryContainer: {
-          image: imageUri,
-          mode: "SingleModel",
-          environment,
-          ...(args.modelDataPrefix !== undefined
-            ? {
-                modelDataSource: {
-                  s3DataSources: [
-                    {
-                      s3Uri: pulumi.interpolate`s3://${bucketName}/${args.modelDataPrefix.replace(/\/+$/, "")}/`,
-                      s3DataType: "S3Prefix",
-                      compressionType: "None",
-                    },
-                  ],
-                },
-              }
-            : { modelDataUrl: pulumi.interpolate`s3://${bucketName}/${args.modelDataTarball}` }),
-        },
-        tags,
+    const modelArgs: aws.sagemaker.ModelArgs = {
+      executionRoleArn: role.arn,
+      enableNetworkIsolation: args.networkIsolation ?? mode !== "serverless",
+      vpcConfig,
+      primaryContainer: {
+        image: imageUri,
+        mode: "SingleModel",
+        environment,
+        ...(args.modelDataPrefix !== undefined
+          ? {
+              modelDataSource: {
+                s3DataSources: [
+                  {
+                    s3Uri: pulumi.interpolate`s3://${bucketName}/${args.modelDataPrefix.replace(/\/+$/, "")}/`,
+                    s3DataType: "S3Prefix",
+                    compressionType: "None",
+                  },
+                ],
+              },
+            }
+          : { modelDataUrl: pulumi.interpolate`s3://${bucketName}/${args.modelDataTarball}` }),
       },
-      { parent: this, dependsOn: [rolePolicy] },
-    );
+      tags,
+    };
+    const model = new aws.sagemaker.Model(`${name}-model`, modelArgs, {
+      parent: this,
+      dependsOn: [rolePolicy],
+    });
 
     const counts = instanceCounts(args, mode);
     const variant: aws.types.input.sagemaker.EndpointConfigurationProductionVariant =
@@ -339,7 +344,6 @@ export class SageMakerEndpoint extends pulumi.ComponentResource {
             variantName: VARIANT_NAME,
             modelName: model.name,
             instanceType: args.instanceType,
-            initialInstanceCount: counts.initial,
             initialVariantWeight: 1,
             modelDataDownloadTimeoutInSeconds: args.modelDataDownloadTimeoutSeconds ?? 1800,
             containerStartupHealthCheckTimeoutInSeconds:
@@ -353,44 +357,74 @@ export class SageMakerEndpoint extends pulumi.ComponentResource {
         ? args.kmsKeyArn
         : undefined;
     const outputKey = args.kmsKeyArn ?? args.modelKmsKeyArn;
+    const settings = {
+      kmsKeyArn: volumeKey,
+      asyncInferenceConfig: asyncTopics
+        ? {
+            clientConfig: {
+              maxConcurrentInvocationsPerInstance:
+                args.asyncMaxConcurrentInvocationsPerInstance ?? 4,
+            },
+            outputConfig: {
+              s3OutputPath: pulumi.interpolate`s3://${bucketName}/${asyncPrefix}/output/`,
+              s3FailurePath: pulumi.interpolate`s3://${bucketName}/${asyncPrefix}/failure/`,
+              kmsKeyId: outputKey,
+              notificationConfig: {
+                successTopic: asyncTopics.success.arn,
+                errorTopic: asyncTopics.error.arn,
+              },
+            },
+          }
+        : undefined,
+      dataCaptureConfig: capturePrefix
+        ? {
+            enableCapture: true,
+            initialSamplingPercentage: args.dataCapturePercent as number,
+            destinationS3Uri: pulumi.interpolate`s3://${bucketName}/${capturePrefix}/`,
+            kmsKeyId: outputKey,
+            captureOptions: [{ captureMode: "Input" }, { captureMode: "Output" }],
+            captureContentTypeHeader: { jsonContentTypes: ["application/json"] },
+          }
+        : undefined,
+    };
+    // A configuration change keeps serving capacity: the new fleet starts at what serves now
+    // (see liveCapacity.ts for why the program, not the provider, does this). The fingerprint
+    // covers the user's configured count too, so changing initialInstanceCount deploys.
+    const fingerprint =
+      mode === "serverless"
+        ? undefined
+        : pulumi
+            .output({
+              settings,
+              variant,
+              model: { ...modelArgs, tags: undefined },
+              configured: counts.initial,
+            })
+            .apply((resolved) => configFingerprint(resolved));
+    const initialInstanceCount = fingerprint?.apply(async (fp) =>
+      deployInstanceCount({
+        ...counts,
+        configured: counts.initial,
+        fingerprint: fp,
+        live: await liveVariantSource.read(region, endpointName, VARIANT_NAME),
+      }),
+    );
     const config = new aws.sagemaker.EndpointConfiguration(
       `${name}-config`,
       {
-        productionVariants: [variant],
-        kmsKeyArn: volumeKey,
-        asyncInferenceConfig: asyncTopics
-          ? {
-              clientConfig: {
-                maxConcurrentInvocationsPerInstance:
-                  args.asyncMaxConcurrentInvocationsPerInstance ?? 4,
-              },
-              outputConfig: {
-                s3OutputPath: pulumi.interpolate`s3://${bucketName}/${asyncPrefix}/output/`,
-                s3FailurePath: pulumi.interpolate`s3://${bucketName}/${asyncPrefix}/failure/`,
-                kmsKeyId: outputKey,
-                notificationConfig: {
-                  successTopic: asyncTopics.success.arn,
-                  errorTopic: asyncTopics.error.arn,
-                },
-              },
-            }
-          : undefined,
-        dataCaptureConfig: capturePrefix
-          ? {
-              enableCapture: true,
-              initialSamplingPercentage: args.dataCapturePercent as number,
-              destinationS3Uri: pulumi.interpolate`s3://${bucketName}/${capturePrefix}/`,
-              kmsKeyId: outputKey,
-              captureOptions: [{ captureMode: "Input" }, { captureMode: "Output" }],
-              captureContentTypeHeader: { jsonContentTypes: ["application/json"] },
-            }
-          : undefined,
-        // The model's memory need, for the policy pack's fit check.
-        tags: args.modelRequirements
-          ? withTags(tags, {
-              [MODEL_MEMORY_TAG]: estimateMemory(args.modelRequirements).requiredGib.toFixed(1),
-            })
-          : tags,
+        ...settings,
+        productionVariants: [{ ...variant, initialInstanceCount }],
+        // The model's memory need, for the policy pack's fit check; the configuration's
+        // fingerprint, to tell a real change from autoscaling having moved.
+        tags: pulumi.all([pulumi.output(tags ?? {}), fingerprint]).apply(([t, fp]) => ({
+          ...t,
+          ...(args.modelRequirements
+            ? {
+                [MODEL_MEMORY_TAG]: estimateMemory(args.modelRequirements).requiredGib.toFixed(1),
+              }
+            : {}),
+          ...(fp !== undefined ? { [CONFIG_FINGERPRINT_TAG]: fp } : {}),
+        })),
       },
       child,
     );

@@ -55,7 +55,11 @@ export interface TritonReleaseArgs {
   efsSubPath?: string;
   /** The read-only policy of the model prefix (ModelStore.readOnlyPolicy(...)). */
   readPolicyJson: pulumi.Input<string>;
-  /** Fewest replicas; the HPA runs when maxReplicas > minReplicas. @default 1 */
+  /**
+   * Fewest replicas; the HPA runs when maxReplicas > minReplicas >= 1. 0 deploys Triton with no
+   * pods and no HPA (an HPA cannot hold zero replicas without Kubernetes' alpha HPAScaleToZero
+   * gate): its GPU nodes cost nothing until someone scales the deployment up. @default 1
+   */
   minReplicas?: number;
   /** Most replicas. @default 4 */
   maxReplicas?: number;
@@ -123,7 +127,7 @@ export function validateTritonReleaseArgs(args: TritonReleaseArgs): ArgError[] {
     });
   if (mode === "efs" && !args.efsClaim)
     errors.push({ propertyPath: "efsClaim", reason: "is required with modelRepositoryMode efs" });
-  checkIntegerRange(errors, "minReplicas", args.minReplicas, 1, 100);
+  checkIntegerRange(errors, "minReplicas", args.minReplicas, 0, 100);
   checkIntegerRange(errors, "maxReplicas", args.maxReplicas, 1, 100);
   if ((args.minReplicas ?? 1) > (args.maxReplicas ?? 4))
     errors.push({
@@ -208,8 +212,8 @@ export function tritonValues(
       idleTimeoutSeconds: args.ingressIdleTimeoutSeconds ?? 600,
     },
     autoscaling: {
-      enabled: max > min,
-      minReplicas: min,
+      enabled: min >= 1 && max > min,
+      minReplicas: Math.max(1, min),
       maxReplicas: max,
       metric: args.hpaMetric ?? "cpu",
     },
