@@ -784,6 +784,15 @@ const priceAlarm: Pricer = (r, ctx) => {
   return [line(r, `${highRes ? "high-resolution" : "standard"} alarm x ${usd(rate)}/month`, rate)];
 };
 
+// The first 3 dashboards of an account are free; a stack's dashboard is priced as if it is not.
+const priceDashboard: Pricer = (r, ctx) => [
+  line(
+    r,
+    `dashboard x ${usd(ctx.units.cloudwatchDashboardMonthly)}/month`,
+    ctx.units.cloudwatchDashboardMonthly,
+  ),
+];
+
 const priceRestApi: Pricer = (r, ctx) => {
   const millions = ctx.assumptions.requestsPerMonth / 1e6;
   const monthly = millions * ctx.units.apiGatewayRestPerMillion;
@@ -830,6 +839,7 @@ const PRICERS: Readonly<Record<string, Pricer>> = {
   "aws:lb/loadBalancer:LoadBalancer": priceLoadBalancer,
   "aws:sagemaker/endpointConfiguration:EndpointConfiguration": priceEndpointConfiguration,
   "aws:cloudwatch/metricAlarm:MetricAlarm": priceAlarm,
+  "aws:cloudwatch/dashboard:Dashboard": priceDashboard,
   "aws:apigateway/restApi:RestApi": priceRestApi,
   "aws:apigatewayv2/api:Api": priceHttpApi,
 };

@@ -129,6 +129,8 @@ export interface UnitPrices {
   ecrStoragePerGbMonth: number;
   cloudwatchAlarmMonthly: number;
   cloudwatchHighResAlarmMonthly: number;
+  /** A CloudWatch dashboard per month (https://aws.amazon.com/cloudwatch/pricing/, read 2026-12-01). */
+  cloudwatchDashboardMonthly: number;
   cloudwatchLogsIngestPerGb: number;
   vendedLogsIngestPerGb: number;
   apiGatewayRestPerMillion: number;
@@ -161,6 +163,7 @@ export const UNIT_PRICES: Readonly<Record<string, UnitPrices>> = {
     ecrStoragePerGbMonth: 0.1,
     cloudwatchAlarmMonthly: 0.1,
     cloudwatchHighResAlarmMonthly: 0.3,
+    cloudwatchDashboardMonthly: 3.0,
     cloudwatchLogsIngestPerGb: 0.5,
     vendedLogsIngestPerGb: 0.5,
     apiGatewayRestPerMillion: 3.5,

@@ -22,3 +22,5 @@ export * from "./eks/sharedModelCache";
 export * from "./triton/tritonRelease";
 export * from "./ec2/tritonFleet";
 export * from "./api/inferenceApi";
+export * from "./monitoring/alarmTopic";
+export * from "./monitoring/servingMonitor";

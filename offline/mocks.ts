@@ -203,6 +203,7 @@ export class OfflineMocks implements pulumi.runtime.Mocks {
         return {
           id: apiId,
           state: {
+            name: (inputs.name as string | undefined) ?? autoName(name, seed),
             rootResourceId: hexFor(`${seed}/root`, 10),
             arn: `arn:aws:apigateway:${this.region}::/restapis/${apiId}`,
             executionArn: this.arn("execute-api", apiId),

@@ -22,6 +22,7 @@ import { EndpointConfig, parseSageMakerConfig } from "./sagemakerConfig";
 import { EksConfig, parseEksConfig } from "./eksConfig";
 import { TritonConfig, parseTritonConfig } from "./tritonConfig";
 import { ApiConfig, FleetConfig, parseApiConfig, parseFleetConfig } from "./frontDoorConfig";
+import { MonitoringConfig, parseMonitoringConfig } from "./monitoringConfig";
 import { CostConfig, parseCostConfig } from "./costConfig";
 
 export const PROJECT = "llm-infra";
@@ -71,6 +72,8 @@ export interface StackConfig {
   fleet?: FleetConfig;
   /** The API Gateway front door; absent without `llm-infra:api`. */
   api?: ApiConfig;
+  /** The alarm thresholds of the serving paths and the dashboard. */
+  monitoring: MonitoringConfig;
   /** Usage assumptions, Savings Plans and off-hours scale-down (`llm-infra:cost`). */
   cost: CostConfig;
 }
@@ -135,6 +138,7 @@ const TOP_LEVEL_KEYS = [
   "triton",
   "fleet",
   "api",
+  "monitoring",
   "cost",
 ];
 /** The keys of each section; tags take any key. */
@@ -298,6 +302,7 @@ export function parseStackConfig(raw: Record<string, unknown>, stack: string): S
     problems,
   );
 
+  const monitoring = parseMonitoringConfig(raw[KEY("monitoring")], problems);
   const cost = parseCostConfig(raw[KEY("cost")], problems);
 
   if (problems.length > 0) throw new ConfigError(onePerKey(problems));
@@ -313,6 +318,7 @@ export function parseStackConfig(raw: Record<string, unknown>, stack: string): S
     triton,
     fleet,
     api,
+    monitoring,
     cost,
   };
 }

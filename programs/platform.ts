@@ -14,10 +14,13 @@ import { SharedModelCache } from "../components/eks/sharedModelCache";
 import { TritonRelease } from "../components/triton/tritonRelease";
 import { TritonFleet } from "../components/ec2/tritonFleet";
 import { InferenceApi } from "../components/api/inferenceApi";
+import { AlarmTopic } from "../components/monitoring/alarmTopic";
+import { ServingMonitor } from "../components/monitoring/servingMonitor";
+import { findInstance } from "../catalog/instances";
 import { OffHoursSchedule, ScheduledGroup } from "../components/schedule/offHoursSchedule";
 import { fleetSize } from "../components/ec2/tritonFleet";
 import { instanceCounts } from "../components/sagemaker/endpointArgs";
-import { StackConfig } from "./config";
+import { PROJECT, StackConfig } from "./config";
 import { componentArgs, ownImageTag } from "./sagemakerConfig";
 
 /** The stack outputs other stacks and scripts read. */
@@ -38,6 +41,10 @@ export interface PlatformOutputs {
   /** The API's invoke URL and the fleet's load balancer, when the stack has them. */
   apiUrl?: pulumi.Output<string>;
   fleetLoadBalancerDnsName?: pulumi.Output<string>;
+  /** The topic every alarm of the stack notifies: subscribe the on-call channel to it. */
+  alarmTopicArn: pulumi.Output<string>;
+  /** The stack's CloudWatch dashboard, unless llm-infra:monitoring.dashboard is false. */
+  dashboardName?: pulumi.Output<string>;
 }
 
 export function createPlatform(config: StackConfig): PlatformOutputs {
@@ -57,6 +64,8 @@ export function createPlatform(config: StackConfig): PlatformOutputs {
     tags,
   });
 
+  const alarmTopic = new AlarmTopic("alarms", { region: config.region, tags });
+
   const endpoints: Record<string, string> = {};
   const endpointComponents: Record<string, SageMakerEndpoint> = {};
   for (const e of config.sagemaker.endpoints) {
@@ -71,6 +80,7 @@ export function createPlatform(config: StackConfig): PlatformOutputs {
       modelKmsKeyArn: models.kmsKeyArn,
       subnetIds: e.inVpc ? network.privateSubnetIds : undefined,
       vpcId: e.inVpc ? network.vpcId : undefined,
+      alarmTopicArn: alarmTopic.topicArn,
       tags,
     });
     endpoints[e.name] = endpoint.endpointName;
@@ -123,6 +133,41 @@ export function createPlatform(config: StackConfig): PlatformOutputs {
     );
   }
 
+  // Container Insights (the CloudWatch observability add-on) is what reports Triton's pods.
+  const containerInsights = (config.eks?.addons.gpuMetrics ?? "cloudwatch") === "cloudwatch";
+  const triton = eksPlatform?.triton;
+  const monitor = new ServingMonitor("monitoring", {
+    region: config.region,
+    alarmTopicArn: alarmTopic.topicArn,
+    dashboardName: `${PROJECT}-${config.stack}`,
+    dashboard: config.monitoring.dashboard,
+    thresholds: config.monitoring.thresholds,
+    sagemakerEndpoints: config.sagemaker.endpoints.map((e) => {
+      const accelerator = e.instanceType ? findInstance(e.instanceType)?.accelerator : undefined;
+      return {
+        endpointName: endpoints[e.name],
+        mode: endpointComponents[e.name].mode,
+        gpus: accelerator?.kind === "nvidia" ? accelerator.count : 0,
+      };
+    }),
+    triton:
+      triton && cluster && containerInsights
+        ? {
+            clusterName: cluster.clusterName,
+            namespace: triton.namespace,
+            workloadName: triton.workloadName,
+          }
+        : undefined,
+    fleet: fleet
+      ? {
+          loadBalancerArnSuffix: fleet.loadBalancerArnSuffix,
+          targetGroupArnSuffix: fleet.targetGroupArnSuffix,
+        }
+      : undefined,
+    api: api ? { apiName: api.restApiName, stage: api.stageName } : undefined,
+    tags,
+  });
+
   return {
     environment: config.environment,
     region: config.region,
@@ -137,6 +182,8 @@ export function createPlatform(config: StackConfig): PlatformOutputs {
     kubeconfig: cluster ? pulumi.secret(cluster.kubeconfigJson) : undefined,
     apiUrl: api?.url,
     fleetLoadBalancerDnsName: fleet?.loadBalancerDnsName,
+    alarmTopicArn: alarmTopic.topicArn,
+    dashboardName: monitor.dashboardName,
   };
 }
 
@@ -208,7 +255,7 @@ function createEksPlatform(
   network: InferenceVpc,
   models: ModelStore,
   registry: ModelRegistry,
-): { cluster: GpuCluster; nodeGroups: AcceleratorNodeGroup[] } {
+): { cluster: GpuCluster; nodeGroups: AcceleratorNodeGroup[]; triton?: TritonRelease } {
   const eks = config.eks!;
   const tags = config.tags;
   const cluster = new GpuCluster("eks", {
@@ -267,11 +314,12 @@ function createEksPlatform(
     );
   }
   const triton = config.triton;
+  let release: TritonRelease | undefined;
   if (triton) {
     const { nodeGroup, modelPrefix, ownImageRepository, ...args } = triton;
     void nodeGroup;
     const efs = args.modelRepositoryMode === "efs";
-    new TritonRelease(
+    release = new TritonRelease(
       "triton",
       {
         ...args,
@@ -297,5 +345,5 @@ function createEksPlatform(
       },
     );
   }
-  return { cluster, nodeGroups };
+  return { cluster, nodeGroups, triton: release };
 }

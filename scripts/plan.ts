@@ -1,12 +1,19 @@
 /**
- * `npm run plan -- <stack> [--json | --diagram]`: what the stack would create and cost, offline.
+ * `npm run plan -- <stack> [--json | --diagram | --dashboard]`: what the stack would create and
+ * cost, offline.
  *
  * Exit status: 0 clean, 1 a mandatory policy violation, 2 invalid config or usage.
  */
 import * as path from "path";
 import { CommandOutput, processOutput, runMain } from "./cli";
 import { Command, CommanderError } from "commander";
-import { isUserError, listStacks, mandatoryViolations, planStack } from "../offline/plan";
+import {
+  PlanReport,
+  isUserError,
+  listStacks,
+  mandatoryViolations,
+  planStack,
+} from "../offline/plan";
 import { toJson, toMermaid, toText } from "../offline/report";
 
 const EXIT_OK = 0;
@@ -27,6 +34,13 @@ export function callerPath(
   return path.resolve(env.INIT_CWD ?? cwd, p);
 }
 
+/** The body of the stack's CloudWatch dashboard, as CloudWatch will receive it; undefined without one. */
+export function dashboardOf(report: PlanReport): Record<string, unknown> | undefined {
+  const dashboard = report.resources.find((r) => r.type === "aws:cloudwatch/dashboard:Dashboard");
+  const body = dashboard?.inputs.dashboardBody;
+  return typeof body === "string" ? (JSON.parse(body) as Record<string, unknown>) : undefined;
+}
+
 export async function main(argv: string[], io: CommandOutput = processOutput): Promise<number> {
   const cli = new Command("plan")
     .description(
@@ -35,6 +49,7 @@ export async function main(argv: string[], io: CommandOutput = processOutput): P
     .argument("<stack>", `stack name (${listStacks().join(", ")})`)
     .option("--json", "print one JSON object and nothing else on stdout")
     .option("--diagram", "print a mermaid flowchart of the stack's components and nothing else")
+    .option("--dashboard", "print the body of the stack's CloudWatch dashboard and nothing else")
     .option(
       "--dir <directory>",
       "the directory holding Pulumi.<stack>.yaml (default: this project)",
@@ -48,15 +63,35 @@ export async function main(argv: string[], io: CommandOutput = processOutput): P
     throw e;
   }
   const [stack] = cli.args;
-  const { json, diagram, dir } = cli.opts<{ json?: boolean; diagram?: boolean; dir?: string }>();
+  const { json, diagram, dashboard, dir } = cli.opts<{
+    json?: boolean;
+    diagram?: boolean;
+    dashboard?: boolean;
+    dir?: string;
+  }>();
   if (json === true && diagram === true) {
     io.err("error: choose --json or --diagram, not both\n");
     return EXIT_USAGE;
   }
+  if (dashboard === true && (json === true || diagram === true)) {
+    io.err("error: --dashboard prints the dashboard body alone: drop --json and --diagram\n");
+    return EXIT_USAGE;
+  }
   try {
     const report = await planStack(stack, dir === undefined ? undefined : callerPath(dir));
-    const render = json === true ? toJson : diagram === true ? toMermaid : toText;
-    io.out(`${render(report)}\n`);
+    if (dashboard === true) {
+      const body = dashboardOf(report);
+      if (body === undefined) {
+        io.err(
+          `error: stack ${stack} has no dashboard (llm-infra:monitoring.dashboard is false)\n`,
+        );
+        return EXIT_USAGE;
+      }
+      io.out(`${JSON.stringify(body, null, 2)}\n`);
+    } else {
+      const render = json === true ? toJson : diagram === true ? toMermaid : toText;
+      io.out(`${render(report)}\n`);
+    }
     const mandatory = mandatoryViolations(report);
     for (const v of mandatory)
       io.err(`error: ${v.policy} (mandatory) on ${v.resource}: ${v.message}\n`);

@@ -303,7 +303,7 @@ describe("IAM over every shipped stack", () => {
     const findings = checkIamScenarios(resources).map((f) => `${f.resource}: ${f.message}`);
     assert.ok(
       findings.some((f) =>
-        /^chat-alarms: CloudWatch publishes alarm .*expected allow, the policies give implicit-deny/.test(
+        /^alarms-topic: CloudWatch publishes alarm .*expected allow, the policies give implicit-deny/.test(
           f,
         ),
       ),

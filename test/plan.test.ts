@@ -98,7 +98,9 @@ describe("offline plan of the shipped stacks", () => {
         [...components].sort(),
         [
           ...expected,
+          "alarms",
           "models",
+          "monitoring",
           "network",
           "network-vpc",
           "registry",
@@ -389,7 +391,7 @@ describe("offline plan of the shipped stacks", () => {
     assert.match(text, /└─ TritonRelease triton\n/);
     assert.match(
       text,
-      /Monthly cost: idle \$145\.62 \/ expected \$370\.90 \/ peak \$1,468\.27\n\s+IDLE\s+EXPECTED\s+PEAK\s+RESOURCE/,
+      /Monthly cost: idle \$148\.82 \/ expected \$374\.10 \/ peak \$1,471\.47\n\s+IDLE\s+EXPECTED\s+PEAK\s+RESOURCE/,
     );
     // Each row: idle, expected and peak; rows sorted by the expected figure, largest first.
     const rows = [...text.matchAll(/^\s+\$([\d,.]+)\s+\$([\d,.]+)\s+\$([\d,.]+)\s+(\S+)\s+/gm)].map(
@@ -485,7 +487,7 @@ describe("plan CLI", () => {
   it("prints the human report for dev and exits 0", async () => {
     const { code, stdout } = await cli(["dev"]);
     assert.strictEqual(code, 0);
-    assert.match(stdout, /Resources: \d+ \(13 components, \d+ resources\)/);
+    assert.match(stdout, /Resources: \d+ \(15 components, \d+ resources\)/);
     assert.match(stdout, /Monthly cost: idle \$[\d,.]+ \/ expected \$[\d,.]+ \/ peak \$[\d,.]+/);
     assert.match(stdout, /TOTAL/);
   });

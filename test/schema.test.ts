@@ -65,6 +65,8 @@ const REQUIRED_INPUTS: Record<string, string[]> = {
     "vpcId",
   ],
   InferenceApi: [],
+  AlarmTopic: ["region"],
+  ServingMonitor: ["alarmTopicArn", "region"],
 };
 
 /** Every `$ref` inside a property, however deeply nested in arrays and maps. */

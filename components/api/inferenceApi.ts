@@ -235,6 +235,10 @@ const ACCESS_LOG_FORMAT = JSON.stringify({
 export class InferenceApi extends pulumi.ComponentResource {
   /** The REST API's id. */
   public readonly restApiId: pulumi.Output<string>;
+  /** The REST API's name: its CloudWatch dimension (ApiName). */
+  public readonly restApiName: pulumi.Output<string>;
+  /** The stage's name: its CloudWatch dimension (Stage). */
+  public readonly stageName: pulumi.Output<string>;
   /** The stage's invoke URL (`https://<id>.execute-api.<region>.amazonaws.com/v1`). */
   public readonly url: pulumi.Output<string>;
   /** The API key's id, with `authentication: "apiKey"` (read its value with `aws apigateway get-api-key --include-value`). */
@@ -578,7 +582,15 @@ export class InferenceApi extends pulumi.ComponentResource {
     }
 
     this.restApiId = api.id;
+    this.restApiName = api.name;
+    this.stageName = stage.stageName;
     this.url = pulumi.interpolate`https://${api.id}.execute-api.${region}.amazonaws.com/${stage.stageName}`;
-    this.registerOutputs({ restApiId: this.restApiId, url: this.url, apiKeyId: this.apiKeyId });
+    this.registerOutputs({
+      restApiId: this.restApiId,
+      url: this.url,
+      apiKeyId: this.apiKeyId,
+      restApiName: this.restApiName,
+      stageName: this.stageName,
+    });
   }
 }

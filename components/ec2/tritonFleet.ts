@@ -229,6 +229,10 @@ export class TritonFleet extends pulumi.ComponentResource {
   public readonly listenerArn: pulumi.Output<string>;
   /** The Auto Scaling group of Triton instances. */
   public readonly autoScalingGroupName: pulumi.Output<string>;
+  /** The load balancer's ARN suffix: its CloudWatch dimension (LoadBalancer). */
+  public readonly loadBalancerArnSuffix: pulumi.Output<string>;
+  /** The target group's ARN suffix: its CloudWatch dimension (TargetGroup). */
+  public readonly targetGroupArnSuffix: pulumi.Output<string>;
 
   constructor(name: string, args: TritonFleetArgs, opts?: pulumi.ComponentResourceOptions) {
     throwIfInvalid("TritonFleet", name, validateTritonFleetArgs(args));
@@ -494,10 +498,14 @@ export class TritonFleet extends pulumi.ComponentResource {
     this.loadBalancerDnsName = alb.dnsName;
     this.listenerArn = listener.arn;
     this.autoScalingGroupName = group.name;
+    this.loadBalancerArnSuffix = alb.arnSuffix;
+    this.targetGroupArnSuffix = targetGroup.arnSuffix;
     this.registerOutputs({
       loadBalancerArn: this.loadBalancerArn,
       loadBalancerDnsName: this.loadBalancerDnsName,
       autoScalingGroupName: this.autoScalingGroupName,
+      loadBalancerArnSuffix: this.loadBalancerArnSuffix,
+      targetGroupArnSuffix: this.targetGroupArnSuffix,
     });
   }
 }

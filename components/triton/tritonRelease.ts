@@ -299,6 +299,8 @@ export class TritonRelease extends pulumi.ComponentResource {
   public readonly releaseName: pulumi.Output<string>;
   /** The in-cluster HTTP address of Triton. */
   public readonly serviceUrl: pulumi.Output<string>;
+  /** The name of the chart's Deployment and Service (`<release>-triton`). */
+  public readonly workloadName: pulumi.Output<string>;
 
   constructor(name: string, args: TritonReleaseArgs, opts?: pulumi.ComponentResourceOptions) {
     throwIfInvalid("TritonRelease", name, validateTritonReleaseArgs(args));
@@ -345,7 +347,8 @@ export class TritonRelease extends pulumi.ComponentResource {
       { parent: this, dependsOn: [...namespace, ...identity.ready] },
     );
     this.releaseName = release.name;
-    this.serviceUrl = pulumi.interpolate`http://${release.name}-triton.${this.namespace}.svc.cluster.local:8000`;
+    this.workloadName = pulumi.interpolate`${release.name}-triton`;
+    this.serviceUrl = pulumi.interpolate`http://${this.workloadName}.${this.namespace}.svc.cluster.local:8000`;
     this.registerOutputs({ releaseName: this.releaseName, serviceUrl: this.serviceUrl });
   }
 }
