@@ -4,6 +4,7 @@ import { createHash } from "crypto";
 import { getInstance } from "../../catalog/instances";
 import { servingImageUri } from "../../catalog/images";
 import { MODEL_MEMORY_TAG, estimateMemory } from "../../catalog/modelFit";
+import { AlarmTopic } from "../monitoring/alarmTopic";
 import { throwIfInvalid } from "../validation";
 import {
   EndpointMode,
@@ -22,12 +23,7 @@ import {
   scalingResourceId,
   targetTrackingPolicies,
 } from "./monitoring";
-import {
-  alarmTopicKeyPolicy,
-  alarmTopicPolicy,
-  endpointExecutionPolicy,
-  tlsOnlyTopicPolicy,
-} from "./policies";
+import { endpointExecutionPolicy, tlsOnlyTopicPolicy } from "./policies";
 import { partitionOf, serviceRole } from "../trust";
 import {
   CONFIG_FINGERPRINT_TAG,
@@ -152,38 +148,11 @@ export class SageMakerEndpoint extends pulumi.ComponentResource {
     const capturePrefix =
       args.dataCapturePercent !== undefined ? `data-capture/${endpointName}` : undefined;
 
-    // Alarm notifications: the caller's topic, or one under a key CloudWatch may use.
-    if (args.alarmTopicArn !== undefined) {
-      this.alarmTopicArn = pulumi.output(args.alarmTopicArn);
-    } else {
-      const key = new aws.kms.Key(
-        `${name}-alarms`,
-        {
-          description: `Alarm notifications of ${endpointName}`,
-          enableKeyRotation: true,
-          deletionWindowInDays: 30,
-          policy: accountId.apply((id) =>
-            JSON.stringify(alarmTopicKeyPolicy({ partition, region, accountId: id })),
-          ),
-          tags,
-        },
-        child,
-      );
-      const topic = new aws.sns.Topic(`${name}-alarms`, { kmsMasterKeyId: key.id, tags }, child);
-      new aws.sns.TopicPolicy(
-        `${name}-alarms`,
-        {
-          arn: topic.arn,
-          policy: pulumi
-            .all([topic.arn, accountId])
-            .apply(([arn, id]) =>
-              JSON.stringify(alarmTopicPolicy(arn, { partition, region, accountId: id })),
-            ),
-        },
-        child,
-      );
-      this.alarmTopicArn = topic.arn;
-    }
+    // Alarm notifications: the caller's topic, or one of the endpoint's own (an AlarmTopic).
+    this.alarmTopicArn =
+      args.alarmTopicArn !== undefined
+        ? pulumi.output(args.alarmTopicArn)
+        : new AlarmTopic(`${name}-alarms`, { region, tags }, child).topicArn;
 
     // Async result notifications, encrypted and TLS-only.
     let asyncTopics: { success: aws.sns.Topic; error: aws.sns.Topic } | undefined;
