@@ -3,22 +3,12 @@
  * plain data: Triton on EKS, Triton on the EC2 fleet, and the API front door. Dimension values are
  * generic so that the component can pass Outputs and the tests plain strings.
  */
+import { MetricAlarmSpec } from "./metricAlarm";
 
 /** One CloudWatch alarm, before it is created. */
-export interface ServingAlarm<T = string> {
+export interface ServingAlarm<T = string> extends MetricAlarmSpec<T> {
   /** Child name suffix: `${name}-<role>`. */
   role: string;
-  description: string;
-  namespace: string;
-  metricName: string;
-  dimensions: Record<string, T>;
-  statistic?: string;
-  extendedStatistic?: string;
-  periodSeconds: number;
-  evaluationPeriods: number;
-  datapointsToAlarm: number;
-  threshold: number;
-  comparisonOperator: string;
   /** What a period without data means: `breaching` where silence is the failure. */
   treatMissingData: "breaching" | "notBreaching";
 }

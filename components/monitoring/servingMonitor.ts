@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { Tags } from "../tags";
 import { checkIntegerRange, ArgError, throwIfInvalid } from "../validation";
 import { dashboardBody } from "./dashboard";
+import { metricAlarm } from "./metricAlarm";
 import {
   DEFAULT_SERVING_ALARM_THRESHOLDS,
   ServingAlarm,
@@ -134,25 +135,10 @@ export class ServingMonitor extends pulumi.ComponentResource {
     const child = { parent: this };
     const t = { ...DEFAULT_SERVING_ALARM_THRESHOLDS, ...args.thresholds };
     const alarm = (path: string, spec: ServingAlarm<pulumi.Input<string>>) =>
-      new aws.cloudwatch.MetricAlarm(
+      metricAlarm(
         `${name}-${path}-${spec.role}`,
-        {
-          alarmDescription: spec.description,
-          namespace: spec.namespace,
-          metricName: spec.metricName,
-          dimensions: spec.dimensions,
-          statistic: spec.statistic,
-          extendedStatistic: spec.extendedStatistic,
-          period: spec.periodSeconds,
-          evaluationPeriods: spec.evaluationPeriods,
-          datapointsToAlarm: spec.datapointsToAlarm,
-          threshold: spec.threshold,
-          comparisonOperator: spec.comparisonOperator,
-          treatMissingData: spec.treatMissingData,
-          alarmActions: [args.alarmTopicArn],
-          okActions: [args.alarmTopicArn],
-          tags: args.tags,
-        },
+        spec,
+        { actions: [args.alarmTopicArn], okActions: [args.alarmTopicArn], tags: args.tags },
         child,
       );
 

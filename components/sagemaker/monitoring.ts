@@ -3,24 +3,14 @@
  * autoscaling policies that apply to it (and only those).
  */
 import { InstanceSpec } from "../../catalog/instances";
+import { MetricAlarmSpec } from "../monitoring/metricAlarm";
 import { EndpointMode } from "./endpointArgs";
 
 export const VARIANT_NAME = "primary";
 
-export interface AlarmSpec {
+export interface AlarmSpec extends MetricAlarmSpec {
   /** Child name suffix: `${name}-<role>`. */
   role: string;
-  description: string;
-  namespace: string;
-  metricName: string;
-  dimensions: Record<string, string>;
-  statistic?: string;
-  extendedStatistic?: string;
-  periodSeconds: number;
-  evaluationPeriods: number;
-  datapointsToAlarm: number;
-  threshold: number;
-  comparisonOperator: string;
   /** True when a breach during a deployment rolls it back. */
   rollback: boolean;
 }

@@ -5,6 +5,7 @@ import { getInstance } from "../../catalog/instances";
 import { servingImageUri } from "../../catalog/images";
 import { MODEL_MEMORY_TAG, estimateMemory } from "../../catalog/modelFit";
 import { AlarmTopic } from "../monitoring/alarmTopic";
+import { metricAlarm } from "../monitoring/metricAlarm";
 import { throwIfInvalid } from "../validation";
 import {
   EndpointMode,
@@ -411,28 +412,7 @@ export class SageMakerEndpoint extends pulumi.ComponentResource {
       spec: AlarmSpec,
       actions: pulumi.Input<string>[],
       okActions: pulumi.Input<string>[],
-    ) =>
-      new aws.cloudwatch.MetricAlarm(
-        `${name}-${spec.role}`,
-        {
-          alarmDescription: spec.description,
-          namespace: spec.namespace,
-          metricName: spec.metricName,
-          dimensions: spec.dimensions,
-          statistic: spec.statistic,
-          extendedStatistic: spec.extendedStatistic,
-          period: spec.periodSeconds,
-          evaluationPeriods: spec.evaluationPeriods,
-          datapointsToAlarm: spec.datapointsToAlarm,
-          threshold: spec.threshold,
-          comparisonOperator: spec.comparisonOperator,
-          treatMissingData: "notBreaching",
-          alarmActions: actions,
-          okActions,
-          tags,
-        },
-        child,
-      );
+    ) => metricAlarm(`${name}-${spec.role}`, spec, { actions, okActions, tags }, child);
     const rollbackAlarms: pulumi.Output<string>[] = [];
     for (const spec of endpointAlarms(endpointName, mode, instance, thresholds)) {
       const a = alarm(spec, [this.alarmTopicArn], [this.alarmTopicArn]);
