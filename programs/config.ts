@@ -192,7 +192,9 @@ export function parseStackConfig(raw: Record<string, unknown>, stack: string): S
       `${KEY("environment")} must be one of ${ENVIRONMENTS.join(", ")}, got ${JSON.stringify(env)}`,
     );
   }
-  const environment = (ENVIRONMENTS.includes(String(env)) ? env : "dev") as Environment;
+  const environment = (
+    typeof env === "string" && ENVIRONMENTS.includes(env) ? env : "dev"
+  ) as Environment;
   const defaults = ENVIRONMENT_DEFAULTS[environment];
 
   const section = (name: string): SectionReader =>

@@ -163,6 +163,22 @@ describe("property: malformed config trees", function () {
     );
   });
 
+  // Counterexamples the property found once, kept so they run every time.
+  for (const [key, value] of [
+    [["aws:region"], "NaN "],
+    [["llm-infra:environment"], { toString: [] }],
+  ] as [Path, unknown][])
+    it(`refuses ${key.join(".")}: ${JSON.stringify(value)} with a line naming the key`, () => {
+      assert.throws(
+        () => parseStackConfig(apply([[key, undefined, value]]), "dev"),
+        (e: unknown) => {
+          assertUserMessage(e);
+          assert.match((e as ConfigError).problems.join("\n"), new RegExp(`^${key[0]} `, "m"));
+          return true;
+        },
+      );
+    });
+
   it("the plan answers a plan or a user error, never a crash", async () => {
     await fc.assert(
       fc.asyncProperty(edits, async (list) => {
