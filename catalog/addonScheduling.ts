@@ -212,6 +212,55 @@ const DCGM_EXPORTER: ChartScheduling = {
   workloads: [{ workload: "dcgm-exporter", kind: "DaemonSet", valuesPath: [], defaults: NONE }],
 };
 
+/**
+ * kedacore/charts@v2.20.2 keda/values.yaml and templates/{manager,metrics-server,webhooks}/
+ * deployment.yaml: three Deployments, one replica each (`operator.replicaCount`,
+ * `metricsServer.replicaCount`, `webhooks.replicaCount`: 1); each template writes
+ * `nodeSelector: kubernetes.io/os: linux` plus `.Values.<workload>.nodeSelector | default
+ * .Values.nodeSelector`, and reads tolerations and affinity the same way (all empty by default), so
+ * the values' root applies to all three. Requests come from `resources.operator`,
+ * `resources.metricServer` and `resources.webhooks`: 100m CPU and 100Mi each (the release does
+ * not set `resources`).
+ */
+const KEDA_REQUESTS = { requests: { cpu: "100m", memory: "100Mi" } };
+const KEDA: ChartScheduling = {
+  source: "kedacore/charts@v2.20.2 keda/values.yaml, templates/*/deployment.yaml",
+  workloads: [
+    ["keda-operator", "operator"],
+    ["keda-operator-metrics-apiserver", "metricsServer"],
+    ["keda-admission-webhooks", "webhooks"],
+  ].map(([workload]) => ({
+    workload,
+    kind: "Deployment" as const,
+    replicas: 1,
+    valuesPath: [],
+    defaults: {
+      nodeSelector: { "kubernetes.io/os": "linux" },
+      affinity: {},
+      tolerations: [],
+      resources: KEDA_REQUESTS,
+    },
+  })),
+};
+
+/**
+ * The values keys of the KEDA chart (kedacore/charts@v2.20.2 keda/values.yaml) that the metrics
+ * pipeline sets, each a path that exists in that file: a key the chart does not read would be
+ * ignored without a word, so test/metricsPipeline.test.ts checks every value we pass against this.
+ */
+export const KEDA_VALUES_KEYS: Readonly<Record<string, readonly string[]>> = {
+  "2.20.2": [
+    // values.yaml `nodeSelector: {}` and `tolerations: []` at the root (the fallbacks of all three).
+    "nodeSelector",
+    "tolerations",
+    // `serviceAccount.operator.create: true`, `serviceAccount.operator.name: keda-operator`.
+    "serviceAccount.operator.create",
+    "serviceAccount.operator.name",
+    // `clusterName: kubernetes-default` (used in CloudEvents).
+    "clusterName",
+  ],
+};
+
 /** Scheduling facts by chart name and version. */
 export const ADDON_SCHEDULING: Readonly<Record<string, Readonly<Record<string, ChartScheduling>>>> =
   {
@@ -221,4 +270,5 @@ export const ADDON_SCHEDULING: Readonly<Record<string, Readonly<Record<string, C
     "aws-load-balancer-controller": { "1.13.3": LOAD_BALANCER_CONTROLLER },
     "metrics-server": { "3.12.2": METRICS_SERVER },
     "dcgm-exporter": { "4.1.1": DCGM_EXPORTER },
+    keda: { "2.20.2": KEDA },
   };

@@ -8,6 +8,7 @@
  * is counted twice. A type the estimator neither prices nor knows to be free is reported in
  * `unpriced`, never silently $0; so is an instance type without a price.
  */
+import { ampMonthlyUsd, ampUsageOf } from "./ampCost";
 import { findInstance } from "./instances";
 import {
   HOURS_PER_MONTH,
@@ -17,6 +18,7 @@ import {
   UnitPrices,
   ec2HourlyUsd,
   sagemakerHourlyUsd,
+  ampPrices,
   unitPrices,
 } from "./prices";
 import { parseRecurrence, weekShares } from "./schedule";
@@ -71,6 +73,8 @@ export interface CostAssumptions {
   albLcus: number;
   /** Hours a month an asynchronous endpoint that scales to zero has its instances running. */
   asyncActiveHoursPerMonth: number;
+  /** Active series each pod the metrics pipeline scrapes exposes (Triton, DCGM exporter). */
+  metricSeriesPerTarget: number;
 }
 
 export const DEFAULT_COST_ASSUMPTIONS: Readonly<CostAssumptions> = Object.freeze({
@@ -85,6 +89,7 @@ export const DEFAULT_COST_ASSUMPTIONS: Readonly<CostAssumptions> = Object.freeze
   serverlessSecondsPerRequest: 1,
   albLcus: 1,
   asyncActiveHoursPerMonth: 160,
+  metricSeriesPerTarget: 300,
 });
 
 export interface CostEstimate {
@@ -172,6 +177,9 @@ const FREE_TYPES = new Set<string>([
   "aws:lb/targetGroup:TargetGroup",
   "aws:lb/listener:Listener",
   "aws:eks/addon:Addon",
+  // Amazon Managed Service for Prometheus charges for samples ingested, stored and queried, priced
+  // on the collector that sends them (aws.amazon.com/prometheus/pricing: "no upfront fees").
+  "aws:amp/workspace:Workspace",
   "aws:eks/podIdentityAssociation:PodIdentityAssociation",
   "aws:efs/mountTarget:MountTarget",
   "aws:efs/accessPoint:AccessPoint",
@@ -793,6 +801,46 @@ const priceDashboard: Pricer = (r, ctx) => [
   ),
 ];
 
+/**
+ * The metrics pipeline's collector: what it ingests into its workspace, what the workspace stores
+ * and what KEDA's queries read (catalog/ampCost.ts). The workspace itself has no standing charge.
+ */
+const priceScraper: Pricer = (r, ctx) => {
+  const prices = ampPrices(ctx.region);
+  if (prices.warning) ctx.warnings.add(prices.warning);
+  if (prices.value.collectorHourly === undefined)
+    ctx.warnings.add(
+      `${r.name}: the managed collector's own hourly and per-sample charges are not in the catalog (not priced)`,
+    );
+  const u = ampUsageOf(r, ctx.records, ctx.assumptions.metricSeriesPerTarget);
+  const cost = ampMonthlyUsd(u, prices.value);
+  const m = (n: number) => `${(n / 1e6).toLocaleString("en-US", { maximumFractionDigits: 1 })}M`;
+  const t = u.targets;
+  return [
+    line(
+      r,
+      `AMP ingestion: ${t.expected} pods (idle ${t.idle}, peak ${t.peak}) x ${u.seriesPerTarget} series (assumed) every ${u.scrapeIntervalSeconds} s = ${m(cost.usage.ingested.expected)} samples/month x ${usd(prices.value.ingestPerSample * 1e7)}/10M`,
+      cost.ingestion.expected,
+      cost.ingestion.idle,
+      cost.ingestion.peak,
+    ),
+    line(
+      r,
+      `AMP storage: ${cost.usage.storedGb.expected.toFixed(2)} GB (150-day retention, 2 bytes/sample) x ${usd(prices.value.storagePerGbMonth)}/GB-month`,
+      cost.storage.expected,
+      cost.storage.idle,
+      cost.storage.peak,
+    ),
+    line(
+      r,
+      `AMP queries (KEDA every 30 s): ${m(cost.usage.queried.expected)} samples/month x ${usd(prices.value.queryPerSample * 1e9)}/billion`,
+      cost.queries.expected,
+      cost.queries.idle,
+      cost.queries.peak,
+    ),
+  ];
+};
+
 const priceRestApi: Pricer = (r, ctx) => {
   const millions = ctx.assumptions.requestsPerMonth / 1e6;
   const monthly = millions * ctx.units.apiGatewayRestPerMillion;
@@ -840,6 +888,7 @@ const PRICERS: Readonly<Record<string, Pricer>> = {
   "aws:sagemaker/endpointConfiguration:EndpointConfiguration": priceEndpointConfiguration,
   "aws:cloudwatch/metricAlarm:MetricAlarm": priceAlarm,
   "aws:cloudwatch/dashboard:Dashboard": priceDashboard,
+  "aws:amp/scraper:Scraper": priceScraper,
   "aws:apigateway/restApi:RestApi": priceRestApi,
   "aws:apigatewayv2/api:Api": priceHttpApi,
 };

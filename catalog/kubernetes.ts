@@ -56,6 +56,18 @@ export const HELM_CHARTS = {
     version: "4.1.1",
     namespace: "kube-system",
   },
+  /**
+   * KEDA, which serves Triton's queue metrics from Amazon Managed Service for Prometheus to the HPA
+   * (the metrics pipeline). kedacore/charts@v2.20.2 keda/Chart.yaml: version and appVersion 2.20.2;
+   * KEDA v2.20 is tested on Kubernetes v1.33-v1.35 (kedacore/keda-docs content/docs/2.20/operate/
+   * cluster.md, "Kubernetes Compatibility"), the newest release at the chart's date (2026-07-31).
+   */
+  keda: {
+    chart: "keda",
+    repository: "https://kedacore.github.io/charts",
+    version: "2.20.2",
+    namespace: "keda",
+  },
 } as const satisfies Record<string, HelmChart>;
 
 /**

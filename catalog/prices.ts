@@ -293,3 +293,47 @@ export const SPOT_DISCOUNT: Readonly<DiscountFact> = {
     "assumption: low end of the 50-70% typically saved (AWS: up to 90%, aws.amazon.com/ec2/spot/pricing)",
   readOn: "2026-12-01",
 };
+
+/** Amazon Managed Service for Prometheus: what a workspace and its managed collector cost. */
+export interface AmpPrices {
+  region: string;
+  source: string;
+  readOn: string;
+  /** USD per metric sample ingested, first tier (the first 2 billion samples a month). */
+  ingestPerSample: number;
+  /** USD per GB-month of stored samples and metadata. */
+  storagePerGbMonth: number;
+  /** USD per query sample processed (QSP). */
+  queryPerSample: number;
+  /**
+   * USD per hour a managed collector runs, and per sample it collects: AWS charges "for the number
+   * of hours it is turned on and the number of samples collected" (aws.amazon.com/prometheus/
+   * pricing), but the rates were not in the sources read; undefined until they are, and the plan
+   * says so rather than pricing the collector at $0 silently.
+   */
+  collectorHourly?: number;
+}
+
+/**
+ * us-east-1: ingestion $0.90 per 10,000,000 samples for the first 2 billion a month, storage
+ * $0.03/GB-Mo, $0.10 per billion query samples processed (aws.amazon.com/prometheus/pricing, as
+ * transcribed in infracost/infracost issue #2477, and the first tier as quoted again in 2025 from
+ * the same page). The next tiers ($0.35 and $0.16 per 10M) start above 2 billion samples a month,
+ * far beyond what one stack's Triton and GPU metrics ingest.
+ */
+export const AMP_PRICES: Readonly<Record<string, AmpPrices>> = {
+  "us-east-1": {
+    region: "us-east-1",
+    source: "aws.amazon.com/prometheus/pricing (via infracost/infracost#2477)",
+    readOn: "2026-12-01",
+    ingestPerSample: 0.9 / 10_000_000,
+    storagePerGbMonth: 0.03,
+    queryPerSample: 0.1 / 1e9,
+  },
+};
+
+/** The AMP prices for a region (falling back to us-east-1 with a warning). */
+export function ampPrices(region: string): RegionalLookup<AmpPrices> {
+  const { table, region: used, warning } = pickRegion(AMP_PRICES, region, "AMP prices");
+  return { value: table, region: used, warning };
+}

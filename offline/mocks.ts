@@ -298,6 +298,11 @@ export class OfflineMocks implements pulumi.runtime.Mocks {
         };
       case "aws:ec2/flowLog:FlowLog":
         return { id: `fl-${hex17}`, state: { arn: this.arn("ec2", `vpc-flow-log/fl-${hex17}`) } };
+      case "aws:amp/workspace:Workspace": {
+        // AMP's ARNs use the service prefix `aps` and workspace ids `ws-<uuid>`.
+        const id = `ws-${uuidFor(seed)}`;
+        return { id, state: { arn: this.arn("aps", `workspace/${id}`) } };
+      }
       case "aws:sns/topic:Topic": {
         const topic = (inputs.name as string | undefined) ?? autoName(name, seed);
         const arn = this.arn("sns", topic);

@@ -14,6 +14,7 @@ import {
   validateAcceleratorNodeGroupArgs,
 } from "../components/eks/acceleratorNodeGroup";
 import { ClusterAddonsArgs, validateClusterAddonsArgs } from "../components/eks/clusterAddons";
+import { validateMetricsPipelineArgs } from "../components/eks/metricsPipeline";
 import {
   GpuClusterArgs,
   apiAccessPaths,
@@ -50,6 +51,11 @@ export interface EksConfig {
   nodeGroups: NodeGroupConfig[];
   addons: Omit<ClusterAddonsArgs, "clusterName" | "region" | "vpcId" | "tags">;
   modelCache: { enabled: boolean; syncPrefix?: string };
+  /**
+   * The metrics pipeline (`llm-infra:eks.metrics`): Amazon Managed Service for Prometheus, its
+   * managed collector and KEDA, which scale Triton on its queue. @default off
+   */
+  metrics: { enabled: boolean; scrapeIntervalSeconds?: number };
 }
 
 const PREFIX = "llm-infra:eks";
@@ -81,6 +87,7 @@ export function parseEksConfig(
     "nodeGroups",
     "addons",
     "modelCache",
+    "metrics",
   ]);
   if (!r) return undefined;
   const cluster = {
@@ -175,13 +182,35 @@ export function parseEksConfig(
     enabled: c.boolean("enabled") ?? true,
     syncPrefix: c.checked("syncPrefix", validateModelPrefix),
   };
-  const deploys = kubernetesObjects(addons, modelCache.enabled, ctx.triton ?? false);
+  const m = readSection(`${PREFIX}.metrics`, r.map("metrics") ?? {}, problems, [
+    "enabled",
+    "scrapeIntervalSeconds",
+  ])!;
+  const metrics = {
+    enabled: m.boolean("enabled") ?? false,
+    scrapeIntervalSeconds: m.number("scrapeIntervalSeconds"),
+  };
+  if (!metrics.enabled) m.notWith("scrapeIntervalSeconds", "without enabled: true");
+  problems.push(
+    ...fromComponent(
+      `${PREFIX}.metrics`,
+      validateMetricsPipelineArgs({
+        ...metrics,
+        clusterName: "c",
+        clusterArn: "a",
+        region: "r",
+        subnetIds: [],
+        clusterSecurityGroupId: "sg",
+      }),
+    ),
+  );
+  const deploys = kubernetesObjects(addons, modelCache.enabled, ctx.triton ?? false, metrics.enabled);
   if (deploys.length > 0 && apiAccessPaths(cluster).length === 0) {
     problems.push(
       `${PREFIX}.publicAccessCidrs is required: the stack deploys ${deploys.join(", ")} into the cluster from where pulumi up runs, and its API endpoint is private with no deployer admitted; list the deployer's egress CIDRs (not 0.0.0.0/0), or give ${PREFIX}.privateAccessCidrs or ${PREFIX}.privateAccessSecurityGroupIds for a deployer inside the VPC`,
     );
   }
-  return { cluster, nodeGroups, addons, modelCache };
+  return { cluster, nodeGroups, addons, modelCache, metrics };
 }
 
 /** What the stack deploys through the Kubernetes API (Helm releases, the model cache, Triton). */
@@ -189,6 +218,7 @@ export function kubernetesObjects(
   addons: EksConfig["addons"],
   modelCache: boolean,
   triton: boolean,
+  metrics = false,
 ): string[] {
   const helm = [
     ["nvidiaDevicePlugin", true],
@@ -200,6 +230,7 @@ export function kubernetesObjects(
   return [
     ...helm.filter(([k, byDefault]) => addons[k] ?? byDefault).map(([k]) => `the ${k} release`),
     ...(addons.gpuMetrics === "dcgm" ? ["the dcgm-exporter release"] : []),
+    ...(metrics ? ["the KEDA release"] : []),
     ...(modelCache ? ["the model cache"] : []),
     ...(triton ? ["Triton"] : []),
   ];

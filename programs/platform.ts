@@ -10,6 +10,7 @@ import { SageMakerEndpoint } from "../components/sagemaker/sageMakerEndpoint";
 import { AcceleratorNodeGroup } from "../components/eks/acceleratorNodeGroup";
 import { ClusterAddons } from "../components/eks/clusterAddons";
 import { GpuCluster } from "../components/eks/gpuCluster";
+import { MetricsPipeline } from "../components/eks/metricsPipeline";
 import { SharedModelCache } from "../components/eks/sharedModelCache";
 import { TritonRelease } from "../components/triton/tritonRelease";
 import { TritonFleet } from "../components/ec2/tritonFleet";
@@ -313,6 +314,22 @@ function createEksPlatform(
       k8sOpts,
     );
   }
+  // The metrics pipeline Triton scales on: AMP, its managed collector, and KEDA.
+  const metrics = eks.metrics.enabled
+    ? new MetricsPipeline(
+        "metrics",
+        {
+          clusterName: cluster.clusterName,
+          clusterArn: cluster.clusterArn,
+          region: config.region,
+          subnetIds: network.privateSubnetIds,
+          clusterSecurityGroupId: cluster.clusterSecurityGroupId,
+          scrapeIntervalSeconds: eks.metrics.scrapeIntervalSeconds,
+          tags,
+        },
+        k8sOpts,
+      )
+    : undefined;
   const triton = config.triton;
   let release: TritonRelease | undefined;
   if (triton) {
@@ -332,6 +349,9 @@ function createEksPlatform(
         efsClaim: efs ? cache?.claimName : undefined,
         efsSubPath: efs ? modelPrefix : undefined,
         readPolicyJson: models.readOnlyPolicyForPrefix(modelPrefix),
+        metricsPipeline: metrics
+          ? { queryEndpoint: metrics.queryEndpoint, region: metrics.region }
+          : undefined,
         imageRepository:
           ownImageRepository !== undefined
             ? registry.repositoryUrls[ownImageRepository]
@@ -341,7 +361,14 @@ function createEksPlatform(
       // Nodes, device plugins, the load balancer controller and the synced cache come first.
       {
         ...k8sOpts,
-        dependsOn: [...k8sOpts.dependsOn, ...nodeGroups, addons, ...(cache ? [cache] : [])],
+        dependsOn: [
+          ...k8sOpts.dependsOn,
+          ...nodeGroups,
+          addons,
+          ...(cache ? [cache] : []),
+          // KEDA's CRDs exist before the chart's ScaledObject.
+          ...(metrics ? metrics.ready : []),
+        ],
       },
     );
   }

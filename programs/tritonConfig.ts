@@ -29,6 +29,8 @@ export type TritonConfig = Pick<
   | "ingressIdleTimeoutSeconds"
   | "imageTag"
   | "imageFlavour"
+  | "targetPendingRequestsPerReplica"
+  | "targetQueueTimeMilliseconds"
 > & {
   /** One of llm-infra:storage.repositories: Triton's image comes from it. */
   ownImageRepository?: string;
@@ -63,6 +65,8 @@ export function parseTritonConfig(
     "imageTag",
     "imageFlavour",
     "imageRepository",
+    "targetPendingRequestsPerReplica",
+    "targetQueueTimeMilliseconds",
   ]);
   if (!r) return undefined;
   if (!ctx.eks) {
@@ -76,6 +80,18 @@ export function parseTritonConfig(
       `${r.key("nodeGroup")} must name one of llm-infra:eks.nodeGroups (${ctx.eks.nodeGroups.map((g) => g.name).join(", ") || "none"}), got ${JSON.stringify(nodeGroup)}`,
     );
     return undefined;
+  }
+  // Scaling on Triton's queue needs the metrics pipeline that serves it.
+  const pipeline = ctx.eks.metrics.enabled;
+  const hpaMetric = r.string("hpaMetric");
+  if (hpaMetric === "custom" && !pipeline)
+    problems.push(
+      `${r.key("hpaMetric")} custom needs llm-infra:eks.metrics.enabled: true (the metrics pipeline that serves Triton's queue to the HPA); use cpu, or turn the pipeline on`,
+    );
+  if (!pipeline || hpaMetric === "cpu") {
+    const why = pipeline ? "with hpaMetric cpu" : "without llm-infra:eks.metrics.enabled: true";
+    for (const k of ["targetPendingRequestsPerReplica", "targetQueueTimeMilliseconds"])
+      r.notWith(k, why);
   }
   const ingress = r.boolean("ingress");
   if (ingress !== true) {
@@ -91,7 +107,9 @@ export function parseTritonConfig(
     modelRepositoryMode: r.string("modelRepositoryMode") as TritonConfig["modelRepositoryMode"],
     minReplicas: r.number("minReplicas"),
     maxReplicas: r.number("maxReplicas"),
-    hpaMetric: r.string("hpaMetric") as TritonConfig["hpaMetric"],
+    hpaMetric: hpaMetric as TritonConfig["hpaMetric"],
+    targetPendingRequestsPerReplica: r.number("targetPendingRequestsPerReplica"),
+    targetQueueTimeMilliseconds: r.number("targetQueueTimeMilliseconds"),
     acceleratorsPerPod: r.number("acceleratorsPerPod"),
     ingress,
     ingressScheme: r.string("ingressScheme"),
@@ -123,6 +141,9 @@ export function parseTritonConfig(
         modelRepositoryUri: efs ? undefined : "s3://b/p/",
         imageRepository: config.ownImageRepository,
         efsClaim: efs ? "model-cache" : undefined,
+        // The pipeline's own line above names a custom metric without it.
+        hpaMetric: hpaMetric === "custom" && !pipeline ? undefined : config.hpaMetric,
+        metricsPipeline: pipeline ? { queryEndpoint: "https://q", region: ctx.region } : undefined,
       }),
       { instanceType: "nodeGroup" },
     ),

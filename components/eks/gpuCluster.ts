@@ -163,6 +163,8 @@ export function adminAccessEntries(
 export class GpuCluster extends pulumi.ComponentResource {
   /** The EKS cluster's name. */
   public readonly clusterName: string;
+  /** The EKS cluster's ARN. */
+  public readonly clusterArn: pulumi.Output<string>;
   /** The Kubernetes version of the control plane (`1.35`). */
   public readonly kubernetesVersion: string;
   /** The IAM role every managed node group's instances use. */
@@ -233,6 +235,7 @@ export class GpuCluster extends pulumi.ComponentResource {
       { parent: this },
     );
     this.clusterSecurityGroupId = cluster.eksCluster.vpcConfig.clusterSecurityGroupId;
+    this.clusterArn = cluster.eksCluster.arn;
     this.kubeconfigJson = cluster.kubeconfigJson;
 
     // An in-VPC deployer reaches the private endpoint through the cluster security group.

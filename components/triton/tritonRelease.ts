@@ -78,10 +78,27 @@ export interface TritonReleaseArgs {
   /** Most replicas. @default 4 */
   maxReplicas?: number;
   /**
-   * `cpu`. `custom` (a per-pod metric from Triton's metrics) is refused until the stack installs a
-   * custom metrics pipeline (Prometheus and prometheus-adapter). @default "cpu"
+   * `custom`: scale on Triton's queue (requests waiting per replica, and the time they wait), read
+   * by KEDA from the metrics pipeline; needs `metricsPipeline`. `cpu`: an HPA on CPU utilisation.
+   * @default "custom" with `metricsPipeline`, else "cpu"
    */
   hpaMetric?: HpaMetric;
+  /**
+   * The stack's metrics pipeline (MetricsPipeline.queryEndpoint and its region): where KEDA reads
+   * Triton's queue metrics for `hpaMetric: custom`. Pass `dependsOn: pipeline.ready` too.
+   */
+  metricsPipeline?: { queryEndpoint: pulumi.Input<string>; region: string };
+  /**
+   * With `hpaMetric: custom`: requests waiting in Triton's queue per replica
+   * (`nv_inference_pending_request_count`) above which it adds replicas. @default 4
+   */
+  targetPendingRequestsPerReplica?: number;
+  /**
+   * With `hpaMetric: custom`: the average time a request waits in Triton's queue, milliseconds
+   * (`nv_inference_queue_duration_us` over `nv_inference_request_success`), above which it adds
+   * replicas. @default 500
+   */
+  targetQueueTimeMilliseconds?: number;
   /** An ALB ingress through the AWS Load Balancer Controller. @default false */
   ingress?: boolean;
   /** `internal` or `internet-facing`. @default "internal" */
@@ -172,12 +189,17 @@ export function validateTritonReleaseArgs(args: TritonReleaseArgs): ArgError[] {
       reason: `(${args.minReplicas}) must not exceed maxReplicas (${args.maxReplicas ?? 4})`,
     });
   checkOneOf(errors, "hpaMetric", args.hpaMetric, Object.values(HpaMetric));
-  if (args.hpaMetric === "custom")
+  if (args.hpaMetric === "custom" && !args.metricsPipeline)
     errors.push({
       propertyPath: "hpaMetric",
       reason:
-        "custom is refused: nothing in the stack serves the custom metrics API (Prometheus and prometheus-adapter), so the HPA would never scale; use cpu",
+        "custom needs metricsPipeline (the metrics pipeline KEDA reads Triton's queue from); use cpu or pass the pipeline",
     });
+  for (const key of ["targetPendingRequestsPerReplica", "targetQueueTimeMilliseconds"] as const) {
+    const v = args[key];
+    if (v !== undefined && !(Number.isFinite(v) && v > 0 && v <= 1_000_000))
+      errors.push({ propertyPath: key, reason: `must be a number above 0, got ${String(v)}` });
+  }
   if (args.ingressGrpc && !args.certificateArn)
     errors.push({
       propertyPath: "ingressGrpc",
@@ -225,11 +247,17 @@ export function validateTritonReleaseArgs(args: TritonReleaseArgs): ArgError[] {
   return errors;
 }
 
+/** What the HPA scales on: Triton's queue when the stack has a metrics pipeline, else CPU. */
+export function hpaMetricOf(args: Pick<TritonReleaseArgs, "hpaMetric" | "metricsPipeline">) {
+  return args.hpaMetric ?? (args.metricsPipeline ? HpaMetric.Custom : HpaMetric.Cpu);
+}
+
 /** The chart's values for the arguments: what the Helm release installs. */
 export function tritonValues(
   args: TritonReleaseArgs,
   modelRepositoryUri?: string,
   imageRepository?: string,
+  queryEndpoint?: string,
 ): Record<string, unknown> {
   const spec = findInstance(args.instanceType);
   const accelerator = spec?.accelerator;
@@ -268,7 +296,17 @@ export function tritonValues(
       enabled: min >= 1 && max > min,
       minReplicas: Math.max(1, min),
       maxReplicas: max,
-      metric: args.hpaMetric ?? "cpu",
+      metric: hpaMetricOf(args),
+      ...(hpaMetricOf(args) === "custom"
+        ? {
+            queue: {
+              serverAddress: queryEndpoint ?? "",
+              awsRegion: args.metricsPipeline?.region ?? "",
+              pendingRequestsPerReplica: args.targetPendingRequestsPerReplica ?? 4,
+              queueTimeMilliseconds: args.targetQueueTimeMilliseconds ?? 500,
+            },
+          }
+        : {}),
     },
     podDisruptionBudget: { enabled: max > 1, maxUnavailable: 1 },
   };
@@ -328,8 +366,8 @@ export class TritonRelease extends pulumi.ComponentResource {
           ]
         : [];
     const values = pulumi
-      .all([args.modelRepositoryUri, args.imageRepository])
-      .apply(([uri, repository]) => tritonValues(args, uri, repository));
+      .all([args.modelRepositoryUri, args.imageRepository, args.metricsPipeline?.queryEndpoint])
+      .apply(([uri, repository, endpoint]) => tritonValues(args, uri, repository, endpoint));
     const release = new k8s.helm.v3.Release(
       `${name}-release`,
       {
