@@ -19,6 +19,7 @@ export * from "./eks/acceleratorNodeGroup";
 export * from "./eks/clusterAddons";
 export * from "./eks/gpuCluster";
 export * from "./eks/sharedModelCache";
+export * from "./eks/metricsPipeline";
 export * from "./triton/tritonRelease";
 export * from "./ec2/tritonFleet";
 export * from "./api/inferenceApi";

@@ -367,7 +367,7 @@ function createEksPlatform(
           addons,
           ...(cache ? [cache] : []),
           // KEDA's CRDs exist before the chart's ScaledObject.
-          ...(metrics ? metrics.ready : []),
+          ...(metrics ? [metrics] : []),
         ],
       },
     );

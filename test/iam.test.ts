@@ -263,6 +263,24 @@ describe("IAM over every shipped stack", () => {
     ]);
   });
 
+  it("prod: KEDA's operator queries the stack's Prometheus workspace and nothing else", () => {
+    const keda = iamScenarios(plans.prod.resources)
+      .filter((s) => s.description.startsWith("keda-operator:"))
+      .map((s) => [s.description, decide(s)]);
+    assert.deepStrictEqual(keda, [
+      ["keda-operator: EKS Pod Identity assumes the role", "allow"],
+      ["keda-operator: queries the stack's Prometheus workspace", "allow"],
+      ["keda-operator: cannot write metrics into it", "implicit-deny"],
+      ["keda-operator: cannot query another workspace", "implicit-deny"],
+    ]);
+    // Without the pipeline there is no KEDA role to check.
+    for (const stack of ["dev", "staging"])
+      assert.ok(
+        !iamScenarios(plans[stack].resources).some((s) => s.description.startsWith("keda")),
+        stack,
+      );
+  });
+
   it("prod: the async endpoint writes results only under its own prefix and notifies its topics", () => {
     const batch = iamScenarios(plans.prod.resources).filter((s) =>
       s.description.startsWith("batch:"),

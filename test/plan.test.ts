@@ -92,7 +92,7 @@ describe("offline plan of the shipped stacks", () => {
       const expected = {
         dev: ["chat", ...eks, "gpu", "triton"],
         staging: ["chat", "fleet", "api"],
-        prod: ["batch", "chat", ...eks, "gpu", "triton", "api"],
+        prod: ["batch", "chat", ...eks, "metrics", "gpu", "triton", "api"],
       }[stack]!;
       assert.deepStrictEqual(
         [...components].sort(),

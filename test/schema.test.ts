@@ -56,6 +56,13 @@ const REQUIRED_INPUTS: Record<string, string[]> = {
     "vpcId",
   ],
   TritonRelease: ["clusterName", "instanceType", "readPolicyJson"],
+  MetricsPipeline: [
+    "clusterArn",
+    "clusterName",
+    "clusterSecurityGroupId",
+    "region",
+    "subnetIds",
+  ],
   TritonFleet: [
     "instanceType",
     "modelRepositoryUri",

@@ -9,6 +9,7 @@ import { HorizontalPodAutoscaler } from "kubernetes-models/autoscaling/v2";
 import { Ingress } from "kubernetes-models/networking.k8s.io/v1";
 import { PodDisruptionBudget } from "kubernetes-models/policy/v1";
 import { Service, ServiceAccount } from "kubernetes-models/v1";
+import { ScaledObject, TriggerAuthentication } from "@kubernetes-models/keda/keda.sh/v1alpha1";
 import { TritonRelease, TritonReleaseArgs, tritonChartPath, tritonValues } from "../components";
 import { TRITON_AWS_SDK_CPP } from "../components/triton/tritonRelease";
 import { helm } from "../offline/helm";
@@ -30,6 +31,9 @@ const MODELS: Record<string, new (data: never) => { validate(): void }> = {
   HorizontalPodAutoscaler,
   PodDisruptionBudget,
   Ingress,
+  // KEDA's kinds, against the CRD schemas @kubernetes-models/keda generates.
+  ScaledObject,
+  TriggerAuthentication,
 };
 
 /** `helm template` with the values, each manifest validated against its Kubernetes schema. */
@@ -231,26 +235,39 @@ describe("charts/triton", () => {
     assert.match(r.stderr, /ingress.grpc needs ingress.certificateArn/);
   });
 
-  it("scales on a custom per-pod metric, or not at all, and adds a ServiceMonitor on request", () => {
+  it("scales on Triton's queue through KEDA, on CPU, or not at all, and adds a ServiceMonitor on request", () => {
+    const queue = {
+      serverAddress: "https://aps-workspaces.us-east-1.amazonaws.com/workspaces/ws-1",
+      awsRegion: "us-east-1",
+    };
     const custom = render({
-      autoscaling: {
-        enabled: true,
-        minReplicas: 2,
-        maxReplicas: 8,
-        metric: "custom",
-        customMetric: { name: "triton_queue_compute_ratio", targetAverageValue: "500m" },
-      },
+      autoscaling: { enabled: true, minReplicas: 2, maxReplicas: 8, metric: "custom", queue },
     });
-    const metric = (
-      custom.HorizontalPodAutoscaler.spec.metrics as Record<
-        string,
-        Record<string, Record<string, unknown>>
-      >[]
-    )[0];
+    // KEDA owns the HPA: the chart renders none of its own beside the ScaledObject.
+    assert.strictEqual(custom.HorizontalPodAutoscaler, undefined);
+    const so = custom.ScaledObject.spec as {
+      minReplicaCount: number;
+      maxReplicaCount: number;
+      triggers: { type: string; metricType: string; metadata: Record<string, string> }[];
+    };
+    assert.deepStrictEqual([so.minReplicaCount, so.maxReplicaCount], [2, 8]);
     assert.deepStrictEqual(
-      [metric.type, metric.pods.metric.name, metric.pods.target.averageValue],
-      ["Pods", "triton_queue_compute_ratio", "500m"],
+      so.triggers.map((t) => [t.type, t.metricType, t.metadata.threshold, t.metadata.awsRegion]),
+      [
+        ["prometheus", "AverageValue", "4", "us-east-1"],
+        ["prometheus", "Value", "500", "us-east-1"],
+      ],
     );
+    assert.match(so.triggers[0].metadata.query, /^sum\(nv_inference_pending_request_count\{/);
+    assert.deepStrictEqual(
+      (custom.TriggerAuthentication.spec as Record<string, unknown>).podIdentity,
+      { provider: "aws" },
+    );
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "triton-values-")), "v.json");
+    fs.writeFileSync(file, JSON.stringify({ autoscaling: { metric: "custom" } }));
+    const r = helm(["template", "t", CHART, "-f", file]);
+    assert.notStrictEqual(r.code, 0);
+    assert.match(r.stderr, /autoscaling.queue.serverAddress is required/);
     const fixed = render({
       autoscaling: { enabled: false },
       replicaCount: 3,
@@ -380,7 +397,8 @@ describe("TritonRelease", () => {
       { modelRepositoryMode: "s3" },
       "modelRepositoryMode: s3 is refused: Triton reads S3 with its bundled AWS SDK for C++ 1.11.60, older than 1.11.263",
     );
-    fail({ hpaMetric: "custom" }, "hpaMetric: custom is refused: nothing in the stack serves");
+    fail({ hpaMetric: "custom" }, "hpaMetric: custom needs metricsPipeline");
+    fail({ targetPendingRequestsPerReplica: 0 }, "targetPendingRequestsPerReplica: must be a number above 0");
     fail({ ingress: true, ingressGrpc: true }, "ingressGrpc: needs certificateArn");
     fail({ ingressIdleTimeoutSeconds: 5000 }, "ingressIdleTimeoutSeconds");
     const minor = (v: string) => Number(v.split(".")[2]);

@@ -139,7 +139,7 @@ export function queryEndpoint(region: string, workspaceId: string): string {
  * aws-auth mapping, ClusterRole or binding is created here. The workspace uses AWS's own key: a
  * workspace with a customer managed key takes a managed collector only through a cross-account
  * role configuration (same page, "Creating scraper for workspaces enabled with customer managed
- * keys").
+ * keys"). A release that uses KEDA's kinds (Triton's ScaledObject) depends on this component.
  */
 export class MetricsPipeline extends pulumi.ComponentResource {
   /** The workspace's id (`ws-...`). */
@@ -150,8 +150,6 @@ export class MetricsPipeline extends pulumi.ComponentResource {
   public readonly queryEndpoint: pulumi.Output<string>;
   /** The region of the workspace (KEDA's `awsRegion`). */
   public readonly region: string;
-  /** What Triton's ScaledObject must wait for: KEDA (its CRDs) and its role. */
-  public readonly ready: pulumi.Resource[];
 
   constructor(name: string, args: MetricsPipelineArgs, opts?: pulumi.ComponentResourceOptions) {
     throwIfInvalid("MetricsPipeline", name, validateMetricsPipelineArgs(args));
@@ -191,7 +189,7 @@ export class MetricsPipeline extends pulumi.ComponentResource {
       },
       this,
     );
-    const keda = new k8s.helm.v3.Release(
+    new k8s.helm.v3.Release(
       `${name}-keda`,
       {
         chart: chart.chart,
@@ -209,7 +207,6 @@ export class MetricsPipeline extends pulumi.ComponentResource {
     this.workspaceId = workspace.id;
     this.workspaceArn = workspace.arn;
     this.queryEndpoint = workspace.id.apply((id) => queryEndpoint(args.region, id));
-    this.ready = [keda, ...identity.ready];
     this.registerOutputs({
       workspaceId: this.workspaceId,
       workspaceArn: this.workspaceArn,

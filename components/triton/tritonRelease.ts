@@ -27,6 +27,14 @@ export type ModelRepositoryMode = (typeof ModelRepositoryMode)[keyof typeof Mode
 export const HpaMetric = { Cpu: "cpu", Custom: "custom" } as const;
 export type HpaMetric = (typeof HpaMetric)[keyof typeof HpaMetric];
 
+/** Where KEDA reads Triton's queue metrics (MetricsPipeline's outputs). */
+export interface TritonMetricsPipeline {
+  /** The workspace's Prometheus query address (MetricsPipeline.queryEndpoint). */
+  queryEndpoint: pulumi.Input<string>;
+  /** The workspace's region (MetricsPipeline.region). */
+  region: string;
+}
+
 export interface TritonReleaseArgs {
   /** The EKS cluster's name (GpuCluster.clusterName). */
   clusterName: string;
@@ -85,9 +93,10 @@ export interface TritonReleaseArgs {
   hpaMetric?: HpaMetric;
   /**
    * The stack's metrics pipeline (MetricsPipeline.queryEndpoint and its region): where KEDA reads
-   * Triton's queue metrics for `hpaMetric: custom`. Pass `dependsOn: pipeline.ready` too.
+   * Triton's queue metrics for `hpaMetric: custom`. Pass the pipeline in `dependsOn` too (KEDA's
+   * CRDs exist before the ScaledObject).
    */
-  metricsPipeline?: { queryEndpoint: pulumi.Input<string>; region: string };
+  metricsPipeline?: TritonMetricsPipeline;
   /**
    * With `hpaMetric: custom`: requests waiting in Triton's queue per replica
    * (`nv_inference_pending_request_count`) above which it adds replicas. @default 4

@@ -203,6 +203,27 @@ export function controllerScenarios(plan: Plan): Scenario[] {
         }),
       );
     }
+    if (account === "keda-operator") {
+      // KEDA's Prometheus scaler queries the stack's AMP workspace (components/eks/metricsPipeline.ts).
+      const workspace = (id: string) => `arn:${partition}:aps:${region}:${accountId}:workspace/${id}`;
+      for (const w of plan.ofType("aws:amp/workspace:Workspace")) {
+        const arn = workspace(String(w.id ?? w.name));
+        out.push(
+          scenario("queries the stack's Prometheus workspace", "allow", {
+            action: "aps:QueryMetrics",
+            resource: arn,
+          }),
+          scenario("cannot write metrics into it", "deny", {
+            action: "aps:RemoteWrite",
+            resource: arn,
+          }),
+          scenario("cannot query another workspace", "deny", {
+            action: "aps:QueryMetrics",
+            resource: workspace("ws-another"),
+          }),
+        );
+      }
+    }
     if (account === "aws-load-balancer-controller") {
       const lb = `arn:${partition}:elasticloadbalancing:${region}:${accountId}:loadbalancer/app/k8s-ingress/0123456789abcdef`;
       const tag = "elbv2.k8s.aws/cluster";
