@@ -204,7 +204,12 @@ export function parseEksConfig(
       }),
     ),
   );
-  const deploys = kubernetesObjects(addons, modelCache.enabled, ctx.triton ?? false, metrics.enabled);
+  const deploys = kubernetesObjects(
+    addons,
+    modelCache.enabled,
+    ctx.triton ?? false,
+    metrics.enabled,
+  );
   if (deploys.length > 0 && apiAccessPaths(cluster).length === 0) {
     problems.push(
       `${PREFIX}.publicAccessCidrs is required: the stack deploys ${deploys.join(", ")} into the cluster from where pulumi up runs, and its API endpoint is private with no deployer admitted; list the deployer's egress CIDRs (not 0.0.0.0/0), or give ${PREFIX}.privateAccessCidrs or ${PREFIX}.privateAccessSecurityGroupIds for a deployer inside the VPC`,

@@ -4,6 +4,9 @@
  * Kubernetes and KEDA schemas), CPU when the pipeline is off, the pipeline's price, and the checks.
  */
 import * as assert from "assert";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import * as YAML from "yaml";
 import { Deployment } from "kubernetes-models/apps/v1";
 import { HorizontalPodAutoscaler } from "kubernetes-models/autoscaling/v2";
@@ -28,7 +31,8 @@ import {
 } from "../components/eks/metricsPipeline";
 import { ConfigError, parseStackConfig } from "../programs/config";
 import { PlanReport, planConfig, planStack, readStackFile } from "../offline/plan";
-import { checkScheduling, podTemplates, renderWithHelm } from "../offline/checks/scheduling";
+import { checkScheduling, podTemplates } from "../offline/checks/scheduling";
+import { helm } from "../offline/helm";
 import { checkReachability } from "../offline/checks/reachability";
 import { CapturedResource } from "../offline/engine";
 
@@ -49,11 +53,22 @@ function renderTriton(report: PlanReport): Record<string, Obj & { spec: Obj }> {
   const release = report.resources.find(
     (r) => r.type === "kubernetes:helm.sh/v3:Release" && r.name === "triton-release",
   )!;
-  const manifests = renderWithHelm(
+  // `helm template` under the release's own name, which the queries select on.
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "metrics-values-")), "v.json");
+  fs.writeFileSync(file, JSON.stringify(release.inputs.values));
+  const r = helm([
+    "template",
+    String(release.inputs.name),
     String(release.inputs.chart),
-    release.inputs.values,
+    "--namespace",
     String(release.inputs.namespace),
-  );
+    "-f",
+    file,
+  ]);
+  assert.strictEqual(r.code, 0, r.stderr);
+  const manifests = YAML.parseAllDocuments(r.stdout)
+    .map((d) => d.toJSON() as Obj | null)
+    .filter((m): m is Obj => m !== null);
   for (const m of manifests) {
     const Model = MODELS[String(m.kind)];
     assert.ok(Model, `no schema for ${String(m.kind)}`);
@@ -219,7 +234,9 @@ describe("metrics pipeline", () => {
         ...raw,
         "llm-infra:eks": { ...eks, metrics: { enabled: true, scrapeIntervalSeconds: 15 } },
       }),
-      ["llm-infra:eks.metrics.scrapeIntervalSeconds must be an integer between 30 and 3600, got 15"],
+      [
+        "llm-infra:eks.metrics.scrapeIntervalSeconds must be an integer between 30 and 3600, got 15",
+      ],
     );
     assert.deepStrictEqual(
       problemsOf({
@@ -229,7 +246,10 @@ describe("metrics pipeline", () => {
       ["llm-infra:triton.targetPendingRequestsPerReplica must be a number above 0, got -1"],
     );
     // With the pipeline, custom is the default and may be said out loud.
-    assert.deepStrictEqual(problemsOf({ ...raw, "llm-infra:triton": { ...triton, hpaMetric: "custom" } }), []);
+    assert.deepStrictEqual(
+      problemsOf({ ...raw, "llm-infra:triton": { ...triton, hpaMetric: "custom" } }),
+      [],
+    );
   });
 
   it("KEDA's values are keys of its chart, and its pods land on the system nodes", () => {
@@ -287,7 +307,10 @@ describe("metrics pipeline", () => {
         [0, 0, 0],
       ],
     );
-    assert.match(lines[0].description, /2 pods \(idle 2, peak 8\) x 300 series \(assumed\) every 30 s/);
+    assert.match(
+      lines[0].description,
+      /2 pods \(idle 2, peak 8\) x 300 series \(assumed\) every 30 s/,
+    );
     assert.ok(
       prod.cost.warnings.some((w) => w.includes("managed collector's own hourly")),
       "the collector's unpriced charges are said, not silently $0",

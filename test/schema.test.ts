@@ -56,13 +56,7 @@ const REQUIRED_INPUTS: Record<string, string[]> = {
     "vpcId",
   ],
   TritonRelease: ["clusterName", "instanceType", "readPolicyJson"],
-  MetricsPipeline: [
-    "clusterArn",
-    "clusterName",
-    "clusterSecurityGroupId",
-    "region",
-    "subnetIds",
-  ],
+  MetricsPipeline: ["clusterArn", "clusterName", "clusterSecurityGroupId", "region", "subnetIds"],
   TritonFleet: [
     "instanceType",
     "modelRepositoryUri",

@@ -398,7 +398,10 @@ describe("TritonRelease", () => {
       "modelRepositoryMode: s3 is refused: Triton reads S3 with its bundled AWS SDK for C++ 1.11.60, older than 1.11.263",
     );
     fail({ hpaMetric: "custom" }, "hpaMetric: custom needs metricsPipeline");
-    fail({ targetPendingRequestsPerReplica: 0 }, "targetPendingRequestsPerReplica: must be a number above 0");
+    fail(
+      { targetPendingRequestsPerReplica: 0 },
+      "targetPendingRequestsPerReplica: must be a number above 0",
+    );
     fail({ ingress: true, ingressGrpc: true }, "ingressGrpc: needs certificateArn");
     fail({ ingressIdleTimeoutSeconds: 5000 }, "ingressIdleTimeoutSeconds");
     const minor = (v: string) => Number(v.split(".")[2]);

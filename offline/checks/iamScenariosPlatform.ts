@@ -205,7 +205,8 @@ export function controllerScenarios(plan: Plan): Scenario[] {
     }
     if (account === "keda-operator") {
       // KEDA's Prometheus scaler queries the stack's AMP workspace (components/eks/metricsPipeline.ts).
-      const workspace = (id: string) => `arn:${partition}:aps:${region}:${accountId}:workspace/${id}`;
+      const workspace = (id: string) =>
+        `arn:${partition}:aps:${region}:${accountId}:workspace/${id}`;
       for (const w of plan.ofType("aws:amp/workspace:Workspace")) {
         const arn = workspace(String(w.id ?? w.name));
         out.push(
