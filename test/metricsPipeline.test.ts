@@ -272,6 +272,38 @@ describe("metrics pipeline", () => {
     assert.deepStrictEqual(checkReachability(prod.resources), []);
   });
 
+  it("the collector reaches the cluster: private endpoint, two subnets, the cluster security group", () => {
+    assert.deepStrictEqual(checkReachability(prod.resources), []);
+    const withSource = (change: (eks: Obj) => Obj) =>
+      prod.resources.map((r) =>
+        r.type === "aws:amp/scraper:Scraper"
+          ? {
+              ...r,
+              inputs: {
+                ...r.inputs,
+                source: { eks: change((r.inputs.source as { eks: Obj }).eks) },
+              },
+            }
+          : r,
+      );
+    const messages = (resources: CapturedResource[]) =>
+      checkReachability(resources).map((f) => f.message);
+    assert.deepStrictEqual(
+      messages(withSource((eks) => ({ ...eks, securityGroupIds: ["sg-0123456789abcdef0"] }))),
+      [
+        "the metrics collector metrics-collector cannot scrape its cluster: its interfaces are not in the cluster security group, which the nodes admit",
+      ],
+    );
+    assert.deepStrictEqual(
+      messages(
+        withSource((eks) => ({ ...eks, subnetIds: (eks.subnetIds as string[]).slice(0, 1) })),
+      ),
+      [
+        "the metrics collector metrics-collector cannot scrape its cluster: it has fewer than two subnets",
+      ],
+    );
+  });
+
   it("KEDA's role may only query the stack's workspace", () => {
     assert.deepStrictEqual(kedaQueryPolicy("arn:aws:aps:us-east-1:123456789012:workspace/ws-1"), {
       Version: "2012-10-17",

@@ -7,7 +7,8 @@
  * the public endpoint open to listed CIDRs, or the private endpoint with an HTTPS (443) ingress
  * rule on the cluster security group (the rules GpuCluster creates beside the cluster). Images come
  * from ECR (`ecr.api`, `ecr.dkr`, layers from S3) and credentials from STS
- * (https://docs.aws.amazon.com/eks/latest/userguide/private-clusters.html).
+ * (https://docs.aws.amazon.com/eks/latest/userguide/private-clusters.html). An AMP managed
+ * collector reaches its cluster's pods (collectorUnreachable).
  */
 import { CapturedResource } from "../engine";
 import { Finding } from "./finding";
@@ -67,8 +68,51 @@ const runsInstances = (resources: CapturedResource[]) =>
     (r) => r.type === "aws:eks/nodeGroup:NodeGroup" || r.type === "aws:autoscaling/group:Group",
   );
 
+/**
+ * Why an AMP managed collector cannot scrape its cluster, or undefined. AMP User Guide,
+ * AMP-collector-how-to.html, "Create a scraper": the cluster's endpoint access "must include
+ * private access"; "You must include at least two subnets, in at least two availability zones";
+ * "The security group and subnets should be set to the security group and subnets for the cluster"
+ * (the cluster security group, which EKS puts on managed nodes and which admits itself).
+ */
+function collectorUnreachable(
+  scraper: CapturedResource,
+  resources: CapturedResource[],
+): string | undefined {
+  const source = obj(obj(scraper.inputs.source).eks);
+  const cluster = resources.find(
+    (r) =>
+      r.type === "eks:index:Cluster" &&
+      String(source.clusterArn ?? "").endsWith(`:cluster/${String(r.inputs.name ?? "")}`),
+  );
+  if (!cluster) return "its source is not a cluster of the stack";
+  if (cluster.inputs.endpointPrivateAccess !== true)
+    return "the cluster's private endpoint is off, and a managed collector needs it";
+  if (arr(source.subnetIds).length < 2) return "it has fewer than two subnets";
+  const clusterGroups = new Set(
+    resources
+      .filter(
+        (r) =>
+          r.type === "aws:ec2/securityGroupRule:SecurityGroupRule" && r.parent === cluster.parent,
+      )
+      .map((r) => String(r.inputs.securityGroupId)),
+  );
+  if (!arr(source.securityGroupIds).some((g) => clusterGroups.has(String(g))))
+    return "its interfaces are not in the cluster security group, which the nodes admit";
+  return undefined;
+}
+
 export function checkReachability(resources: CapturedResource[]): Finding[] {
   const findings: Finding[] = [];
+  for (const scraper of resources.filter((r) => r.type === "aws:amp/scraper:Scraper")) {
+    const why = collectorUnreachable(scraper, resources);
+    if (why)
+      findings.push({
+        check: CHECK,
+        resource: scraper.name,
+        message: `the metrics collector ${scraper.name} cannot scrape its cluster: ${why}`,
+      });
+  }
   if (deploysKubernetes(resources)) {
     for (const cluster of resources.filter((r) => r.type === "eks:index:Cluster")) {
       const why = apiUnreachable(cluster, resources);
