@@ -97,7 +97,12 @@ function collectorUnreachable(
       )
       .map((r) => String(r.inputs.securityGroupId)),
   );
-  if (!arr(source.securityGroupIds).some((g) => clusterGroups.has(String(g))))
+  // The cluster security group is known here by the rules GpuCluster attaches to it (the plan
+  // records inputs, not the cluster's outputs); with none, this clause cannot be judged.
+  if (
+    clusterGroups.size > 0 &&
+    !arr(source.securityGroupIds).some((g) => clusterGroups.has(String(g)))
+  )
     return "its interfaces are not in the cluster security group, which the nodes admit";
   return undefined;
 }
