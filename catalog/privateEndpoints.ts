@@ -11,8 +11,11 @@
 export type PlanMatch =
   /** A resource of this type exists. */
   | { kind: "resource"; type: string }
-  /** A Helm release of a chart with this name (the last path segment for a local chart). */
-  | { kind: "helmChart"; chart: string }
+  /**
+   * A Helm release of a chart with this name (the last path segment for a local chart), and, when
+   * given, a value at a dotted path equal to this one.
+   */
+  | { kind: "helmChart"; chart: string; value?: { path: string; equals: unknown } }
   /** An EKS managed add-on with this name. */
   | { kind: "eksAddon"; addonName: string }
   /** An EKS add-on or Pod Identity association gives some service account a role. */
@@ -191,7 +194,11 @@ export const PRIVATE_ENDPOINT_NEEDS: readonly PrivateEndpointNeed[] = [
     // The chart's s3-sync init container runs `aws s3 sync` from the model bucket (charts/triton);
     // its credentials come through Pod Identity (the row above).
     what: "Triton's model sync from S3 (the chart's init container)",
-    match: { kind: "helmChart", chart: "triton" },
+    match: {
+      kind: "helmChart",
+      chart: "triton",
+      value: { path: "modelRepository.mode", equals: "s3-sync" },
+    },
     interfaceEndpoints: [],
     s3Gateway: true,
     source: "charts/triton templates (modelRepository.mode s3-sync)",

@@ -78,13 +78,23 @@ const chartName = (r: CapturedResource) =>
     .split("/")
     .pop();
 
+/** The value at a dotted path of a release's values. */
+const valueAt = (values: unknown, path: string): unknown =>
+  path.split(".").reduce<unknown>((v, key) => obj(v)[key], values);
+
 /** Whether the plan shows the piece of the stack a table row is about. */
 export function planShows(match: PlanMatch, resources: CapturedResource[]): boolean {
   switch (match.kind) {
     case "resource":
       return resources.some((r) => r.type === match.type);
     case "helmChart":
-      return resources.some((r) => r.type === HELM_RELEASE && chartName(r) === match.chart);
+      return resources.some(
+        (r) =>
+          r.type === HELM_RELEASE &&
+          chartName(r) === match.chart &&
+          (match.value === undefined ||
+            valueAt(r.inputs.values, match.value.path) === match.value.equals),
+      );
     case "eksAddon":
       return resources.some((r) => r.type === EKS_ADDON && r.inputs.addonName === match.addonName);
     case "podIdentity":
@@ -104,8 +114,7 @@ export function planShows(match: PlanMatch, resources: CapturedResource[]): bool
     case "sageMakerModelInVpc":
       return resources.some(
         (r) =>
-          r.type === "aws:sagemaker/model:Model" &&
-          arr(obj(r.inputs.vpcConfig).subnets).length > 0,
+          r.type === "aws:sagemaker/model:Model" && arr(obj(r.inputs.vpcConfig).subnets).length > 0,
       );
   }
 }
@@ -148,11 +157,13 @@ export function checkReachability(resources: CapturedResource[]): Finding[] {
         });
     }
   }
+  const withoutNat = resources.filter(
+    (r) =>
+      r.type === "awsx:ec2:Vpc" &&
+      String(obj(r.inputs.natGateways).strategy ?? "OnePerAz") === "None",
+  );
   const needs = privateEndpointNeeds(resources);
-  if (needs.length === 0) return findings;
-  for (const vpc of resources.filter((r) => r.type === "awsx:ec2:Vpc")) {
-    const strategy = String(obj(vpc.inputs.natGateways).strategy ?? "OnePerAz");
-    if (strategy !== "None") continue;
+  for (const vpc of withoutNat) {
     const { has, s3Gateway } = endpointsOf(vpc, resources);
     for (const { service, neededBy } of missingPrivateEndpoints(needs, has, s3Gateway)) {
       const fix =
@@ -166,5 +177,28 @@ export function checkReachability(resources: CapturedResource[]): Finding[] {
       });
     }
   }
+  if (withoutNat.length > 0)
+    for (const release of lbControllerCallingShieldOrWaf(resources))
+      findings.push({
+        check: CHECK,
+        resource: release.name,
+        message: `${release.name}: without a NAT gateway (${withoutNat.map((v) => v.name).join(", ")}) the AWS Load Balancer Controller still calls Shield, WAF and WAFv2, which private clusters cannot reach: set its values enableShield, enableWaf and enableWafv2 to false (ClusterAddons withoutNat, which the stack program sets from llm-infra:network.natGateways none)`,
+      });
   return findings;
+}
+
+/**
+ * Load balancer controller releases with Shield, WAF or WAFv2 on: EKS asks private clusters to set
+ * `enable-shield`, `enable-waf` and `enable-wafv2` to false
+ * (https://docs.aws.amazon.com/eks/latest/userguide/private-clusters.html); the chart's values of
+ * the same names are passed only when boolean, and default to on
+ * (aws-load-balancer-controller@v2.13.3 helm/aws-load-balancer-controller/values.yaml).
+ */
+export function lbControllerCallingShieldOrWaf(resources: CapturedResource[]): CapturedResource[] {
+  return resources.filter(
+    (r) =>
+      r.type === HELM_RELEASE &&
+      chartName(r) === "aws-load-balancer-controller" &&
+      ["enableShield", "enableWaf", "enableWafv2"].some((k) => obj(r.inputs.values)[k] !== false),
+  );
 }
