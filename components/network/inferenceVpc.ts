@@ -76,7 +76,9 @@ export interface InferenceVpcArgs {
   natGateways?: NatGatewayStrategy;
   /**
    * Interface endpoints for private access to AWS APIs; each costs about $7.30/month per AZ.
-   * The S3 gateway endpoint is always created (it is free).
+   * The S3 gateway endpoint is always created (it is free). With `natGateways: "none"` list every
+   * endpoint what runs in the subnets calls: catalog/privateEndpoints.ts says which, and the
+   * `deployer-and-nodes-reach-aws` policy names each one missing.
    * @default ["ecr.api", "ecr.dkr", "sagemaker.runtime", "sts", "logs"]
    * @example ["ecr.api", "ecr.dkr"]
    */
