@@ -58,10 +58,12 @@ export const PRIVATE_ENDPOINT_NEEDS: readonly PrivateEndpointNeed[] = [
   },
   {
     // "If you use the EKS Optimized AMI, you should enable the ec2 endpoint ... The optimized AMI
-    // uses EC2 APIs to set the node DNS name automatically." Managed node groups run the EKS
-    // optimized AMI (AL2023 NVIDIA/Neuron variants here, catalog/images.ts). They do not call the
-    // EKS API at boot: EKS writes the cluster endpoint and CA into the node's NodeConfig, which is
-    // what the page asks self-managed nodes to pass to bypass "Amazon EKS introspection".
+    // uses EC2 APIs to set the node DNS name automatically." Managed node groups here run the EKS
+    // optimized AMI (an `amiType`, components/eks/acceleratorNodeGroup.ts). They need no `eks`
+    // endpoint at boot: "For EKS-managed nodes based on native AMIs, the default NodeConfig is
+    // being added by EKS MNG under the hood" (https://docs.aws.amazon.com/eks/latest/eksctl/
+    // node-bootstrapping.html), the cluster endpoint and CA the page asks self-managed nodes to
+    // pass so that they "don't require access to the Amazon EKS API from within the VPC".
     what: "EKS node groups on the EKS optimized AMI (the node names itself through the EC2 API at boot)",
     match: { kind: "resource", type: "aws:eks/nodeGroup:NodeGroup" },
     interfaceEndpoints: ["ec2"],
