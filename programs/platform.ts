@@ -291,6 +291,7 @@ function createEksPlatform(
       kubernetesVersion: cluster.kubernetesVersion,
       region: config.region,
       vpcId: network.vpcId,
+      withoutNat: config.network.natGateways === "none",
       tags,
     },
     k8sOpts,
