@@ -205,6 +205,16 @@ export const PRIVATE_ENDPOINT_NEEDS: readonly PrivateEndpointNeed[] = [
     s3Gateway: true,
     source: "charts/triton templates (modelRepository.mode s3-sync)",
   },
+  {
+    // KEDA's Prometheus scaler queries the stack's AMP workspace (the metrics pipeline):
+    // `com.amazonaws.<region>.aps-workspaces` serves "the Prometheus-compatible API" (AMP User
+    // Guide, AMP-and-interface-VPC.html); its credentials come through Pod Identity (above).
+    what: "KEDA's queries to the metrics pipeline's Prometheus workspace",
+    match: { kind: "helmChart", chart: "keda" },
+    interfaceEndpoints: ["aps-workspaces"],
+    s3Gateway: false,
+    source: "https://docs.aws.amazon.com/prometheus/latest/userguide/AMP-and-interface-VPC.html",
+  },
 ];
 
 /** Every interface endpoint a row can require, sorted. */

@@ -60,7 +60,8 @@ const EKS_ENDPOINTS = [
   "ssm",
   "ssmmessages",
 ];
-const PROD_ENDPOINTS = [...EKS_ENDPOINTS, "sagemaker.runtime", "monitoring"];
+// Prod also runs the metrics pipeline, whose KEDA queries its AMP workspace.
+const PROD_ENDPOINTS = [...EKS_ENDPOINTS, "aps-workspaces", "sagemaker.runtime", "monitoring"];
 // Staging runs the Triton EC2 fleet and no EKS.
 const STAGING_ENDPOINTS = ["ecr.api", "ecr.dkr", "sts", "monitoring", "ssm", "ssmmessages"];
 
@@ -122,6 +123,7 @@ describe("private endpoints: stacks without NAT", function () {
         "elasticfilesystem",
         "ssm",
         "ssmmessages",
+        "aps-workspaces",
       ],
     );
   });

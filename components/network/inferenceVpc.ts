@@ -53,6 +53,8 @@ export const InterfaceEndpointService = {
   SsmMessages: "ssmmessages",
   /** SSM Agent before 3.3.40.0 only. */
   Ec2Messages: "ec2messages",
+  /** Amazon Managed Service for Prometheus's Prometheus-compatible APIs (KEDA's queries). */
+  ApsWorkspaces: "aps-workspaces",
 } as const;
 export type InterfaceEndpointService =
   (typeof InterfaceEndpointService)[keyof typeof InterfaceEndpointService];
