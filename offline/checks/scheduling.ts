@@ -398,7 +398,7 @@ export function roomFor(pod: PodTemplate, node: NodeShape, daemonSets: PodTempla
 const mib = (v: number) => `${Math.round(v)} MiB`;
 
 /** Why the pod's CPU, memory or pod slot does not fit in the room the node leaves, or undefined. */
-function resourceMisfit(
+export function resourceMisfit(
   pod: PodTemplate,
   node: NodeShape,
   daemonSets: PodTemplate[],
