@@ -136,7 +136,8 @@ export interface NodeAllocatable {
 /**
  * Allocatable CPU, memory and pods of an EKS managed node of this instance type (AL2023 and
  * Bottlerocket compute the same figures). kube-reserved memory follows the ENI max pods, as nodeadm
- * computes it before any maxPods override reaches the kubelet; the pod count is the capped one.
+ * computes it before any maxPods override reaches the kubelet (on Bottlerocket a lower max-pods
+ * setting lowers it: the ENI figure reserves the most); the pod count is the capped one.
  */
 export function nodeAllocatable(spec: InstanceSpec): NodeAllocatable {
   const capacity = { cpuMillis: spec.vcpus * 1000, memoryMib: reportedMemoryMib(spec.memoryMib) };
