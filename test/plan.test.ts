@@ -606,6 +606,21 @@ describe("README", () => {
     }
   });
 
+  it("docs/offline-plan.md's sample is what the plan prints for dev, abridged at each ...", async () => {
+    const printed = toText(await shippedPlan("dev")).split("\n");
+    const page = fs.readFileSync(path.join(ROOT, "docs", "offline-plan.md"), "utf8");
+    const sample = /```\n(llm-infra plan: [\s\S]*?)```/.exec(page);
+    assert.ok(sample, "docs/offline-plan.md has the sample output");
+    const shown = sample[1].split("\n").filter((l) => l !== "..." && l !== "");
+    assert.ok(shown.length >= 8, shown.join("\n"));
+    let at = 0;
+    for (const line of shown) {
+      const found = printed.indexOf(line, at);
+      assert.ok(found >= at, `the plan prints, in this order, "${line}"`);
+      at = found + 1;
+    }
+  });
+
   it("quotes dev's summary lines as the plan prints them", async () => {
     const printed = toText(await shippedPlan("dev")).split("\n");
     const block = /For dev it says, among the rest:\n\n```\n([\s\S]*?)```/.exec(readme());
