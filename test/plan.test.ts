@@ -621,6 +621,35 @@ describe("README", () => {
     }
   });
 
+  it("docs/offline-plan.md's --json sample carries prod's figures", async () => {
+    const page = fs.readFileSync(path.join(ROOT, "docs", "offline-plan.md"), "utf8");
+    const sample = /```json\n([\s\S]*?)```/.exec(page);
+    assert.ok(sample, "docs/offline-plan.md has a JSON sample");
+    const shown = JSON.parse(sample[1]) as {
+      stack: string;
+      resources: { name: string; id: string; protect: boolean; retainOnDelete: boolean }[];
+      cost: { monthlyUsd: number; lines: { resource: string; monthlyUsd: number }[] };
+      policiesEvaluated: number;
+    };
+    const printed = JSON.parse(toJson(await shippedPlan("prod"))) as typeof shown;
+    assert.strictEqual(shown.stack, "prod");
+    assert.strictEqual(shown.cost.monthlyUsd, printed.cost.monthlyUsd);
+    assert.strictEqual(shown.policiesEvaluated, printed.policiesEvaluated);
+    for (const r of shown.resources) {
+      const real = printed.resources.find((p) => p.name === r.name);
+      assert.ok(real, r.name);
+      assert.deepStrictEqual(
+        [r.id, r.protect, r.retainOnDelete],
+        [real.id, real.protect, real.retainOnDelete],
+      );
+    }
+    for (const l of shown.cost.lines)
+      assert.strictEqual(
+        l.monthlyUsd,
+        printed.cost.lines.find((p) => p.resource === l.resource)?.monthlyUsd,
+      );
+  });
+
   it("quotes dev's summary lines as the plan prints them", async () => {
     const printed = toText(await shippedPlan("dev")).split("\n");
     const block = /For dev it says, among the rest:\n\n```\n([\s\S]*?)```/.exec(readme());
