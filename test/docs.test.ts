@@ -1,6 +1,7 @@
 /**
  * The README and docs/ hold together: every relative link (and its #anchor) resolves, every docs
- * page is reachable from the README, and the README's library example runs as written.
+ * page is reachable from the README, and the README's library example and the components' examples
+ * run as written.
  */
 import * as assert from "assert";
 import * as fs from "fs";
@@ -150,5 +151,38 @@ describe("README and docs/", () => {
       ["ml.g5.2xlarge"],
     );
     assert.ok("endpointName" in exported, "the example exports endpointName");
+  });
+
+  it("docs/components.md's examples, run in order as one program, create every component they show", async () => {
+    const page = fs.readFileSync(path.join(DOCS, "components.md"), "utf8");
+    const blocks = [...page.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]);
+    assert.ok(blocks.length >= 8, `${blocks.length} examples`);
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const components = require("../components") as Record<string, unknown>;
+    const js = ts.transpileModule(blocks.join("\n"), {
+      compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022 },
+    }).outputText;
+    const names = Object.keys(components);
+    const resources = await resourcesOf(() => {
+      new Function(...names, js)(...names.map((n) => components[n]));
+    });
+    const created = new Set(
+      resources
+        .filter((r) => r.type.startsWith("llm-infra:index:"))
+        .map((r) => `${r.type} ${r.name}`),
+    );
+    for (const component of [
+      "InferenceVpc network",
+      "ModelRegistry registry",
+      "ModelStore models",
+      "SageMakerEndpoint chat",
+      "GpuCluster eks",
+      "AcceleratorNodeGroup gpu",
+      "ClusterAddons addons",
+      "TritonRelease triton",
+      "TritonFleet fleet",
+      "InferenceApi api",
+    ])
+      assert.ok(created.has(`llm-infra:index:${component}`), `the examples create ${component}`);
   });
 });
