@@ -14,7 +14,12 @@ import {
   endpointRegion,
   instanceCounts,
 } from "./endpointArgs";
-import { AlarmThresholds, VARIANT_NAME, defaultAlarmThresholds } from "./monitoring";
+import {
+  AlarmThresholds,
+  ScalingOptions,
+  VARIANT_NAME,
+  defaultAlarmThresholds,
+} from "./monitoring";
 
 /** `<project>-<stack>-<name>` as a SageMaker endpoint name: at most 63 letters, digits and hyphens. */
 export function defaultEndpointName(project: string, stack: string, name: string): string {
@@ -135,15 +140,7 @@ export function alarmThresholds(args: SageMakerEndpointArgs, mode: EndpointMode)
 }
 
 /** The autoscaling options: the given ones, with defaults for the rest. */
-export function scalingOptions(args: SageMakerEndpointArgs): {
-  targetInvocationsPerInstance: number;
-  highResolutionScaling: boolean;
-  targetConcurrentRequestsPerModel: number;
-  targetBacklogPerInstance: number;
-  scaleInCooldownSeconds: number;
-  scaleOutCooldownSeconds: number;
-  provisionedConcurrency?: number;
-} {
+export function scalingOptions(args: SageMakerEndpointArgs): ScalingOptions {
   return {
     targetInvocationsPerInstance: args.targetInvocationsPerInstance ?? 70,
     highResolutionScaling: args.highResolutionScaling ?? false,
