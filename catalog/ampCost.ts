@@ -4,9 +4,14 @@
  * scrapes (the Triton release's replicas at each figure), the DCGM exporter pods (one per NVIDIA
  * node, when the stack installs the exporter), and KEDA's queries (Triton's ScaledObject).
  */
-import type { ResourceRecord } from "./cost";
 import { findInstance } from "./instances";
 import { AmpPrices, HOURS_PER_MONTH } from "./prices";
+
+/** A plan resource as the estimator passes it (catalog/cost.ts ResourceRecord, the fields read). */
+export interface ResourceRecord {
+  type: string;
+  inputs: Record<string, unknown>;
+}
 
 type Obj = Record<string, unknown>;
 const obj = (v: unknown): Obj =>
