@@ -83,9 +83,7 @@ export class Plan {
     return `arn:${this.scope.partition}:iam::${this.scope.accountId}:role/${role.id}`;
   }
   identityPolicies(role: PlanResource): Statement[][] {
-    this.identityDocuments ??= policyDocuments(this.resources).filter(
-      (d) => d.kind === "identity",
-    );
+    this.identityDocuments ??= policyDocuments(this.resources).filter((d) => d.kind === "identity");
     return this.identityDocuments
       .filter((d) => d.resource.inputs.role === role.id || d.resource === role)
       .map((d) => d.statements);
