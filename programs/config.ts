@@ -163,6 +163,31 @@ const SECTION_KEYS: Record<string, string[] | undefined> = {
   ],
 };
 
+/** The Levenshtein distance of two short strings. */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++)
+      current[j] = Math.min(
+        previous[j] + 1,
+        current[j - 1] + 1,
+        previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
+    previous = current;
+  }
+  return previous[b.length];
+}
+
+/**
+ * A namespace that is this project's name misspelled: the same letters with other case or
+ * separators (`llm_infra`, `LLM-Infra`, `llminfra`), or two edits away (`llm-infa`, `lm-infra`).
+ */
+export function nearProjectNamespace(ns: string): boolean {
+  const letters = (s: string) => s.toLowerCase().replace(/[^a-z0-9]/g, "");
+  return letters(ns) === letters(PROJECT) || editDistance(ns.toLowerCase(), PROJECT) <= 2;
+}
+
 /**
  * Parses the `config:` map of a Pulumi.<stack>.yaml (keys like `aws:region` and
  * `llm-infra:network`, values already decoded from YAML or JSON) into a StackConfig.
@@ -176,6 +201,12 @@ export function parseStackConfig(raw: Record<string, unknown>, stack: string): S
     if (ns === PROJECT && !TOP_LEVEL_KEYS.includes(name)) {
       problems.push(
         `${/^[\w:@.-]+$/.test(k) ? k : `${PROJECT}:${JSON.stringify(name)}`} is not a known key; allowed: ${TOP_LEVEL_KEYS.map(KEY).join(", ")}`,
+      );
+    } else if (ns !== PROJECT && name !== undefined && nearProjectNamespace(ns)) {
+      // Another namespace belongs to another package (aws:, pulumi:, ...), but one a typo away
+      // from ours would be ignored silently: the stack would plan without the user's section.
+      problems.push(
+        `${/^[\w:@.-]+$/.test(k) ? k : JSON.stringify(k)} is in namespace ${JSON.stringify(ns)}, which is not this project's; did you mean ${PROJECT}:${name}?`,
       );
     }
   }

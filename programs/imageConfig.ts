@@ -29,6 +29,7 @@ export function readImageConfig(
   r: SectionReader,
   ctx: {
     repositories: string[];
+    /** SageMaker without its own `imageUri`: a non-base flavour needs a repository of the stack. */
     nonBaseNeedsOwnRepository?: boolean;
     /** False where the component validates the flavour itself (TritonRelease, TritonFleet). */
     checkFlavour?: boolean;
@@ -66,7 +67,7 @@ export function readImageConfig(
     repository === undefined
   ) {
     problems.push(
-      `${r.key("imageRepository")} is required with imageFlavour ${flavour}: SageMaker pulls from ECR and AWS publishes only the base Triton image; push the NGC ${flavour} image to a repository of the stack`,
+      `${r.key("imageRepository")} (or imageUri) is required with imageFlavour ${flavour}: SageMaker pulls from ECR and AWS publishes only the base Triton image; push the NGC ${flavour} image to a repository of the stack`,
     );
   }
   return config;

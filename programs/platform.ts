@@ -290,6 +290,7 @@ function createEksPlatform(
       kubernetesVersion: cluster.kubernetesVersion,
       region: config.region,
       vpcId: network.vpcId,
+      withoutNat: config.network.natGateways === "none",
       tags,
     },
     k8sOpts,

@@ -174,9 +174,13 @@ export function parseSageMakerConfig(
     for (const k of STRING_KEYS) values[k] = r.string(k);
     for (const k of BOOLEAN_KEYS) values[k] = r.boolean(k);
     const modelRequirements = readModel(r, problems);
+    // With imageUri the user's own ECR image carries the flavour, so no repository is needed.
     const image = readImageConfig(
       r,
-      { repositories: ctx.repositories ?? [], nonBaseNeedsOwnRepository: true },
+      {
+        repositories: ctx.repositories ?? [],
+        nonBaseNeedsOwnRepository: values.imageUri === undefined,
+      },
       problems,
     );
     const plain = Object.fromEntries(
@@ -229,8 +233,16 @@ export function parseSageMakerConfig(
       modelDataPrefix:
         plain.modelDataTarball === undefined ? `${ctx.repositoryPrefix}/${name}` : undefined,
     };
+    // A flavour without an image was reported above under imageRepository: one line per mistake.
+    const imageReported =
+      image.imageFlavour !== undefined &&
+      image.imageRepository === undefined &&
+      plain.imageUri === undefined;
+    const componentErrors = validateSageMakerEndpointArgs(componentArgs(config, ctx.region)).filter(
+      (e) => !(imageReported && e.propertyPath === "imageUri"),
+    );
     problems.push(
-      ...fromComponent(prefix, validateSageMakerEndpointArgs(componentArgs(config, ctx.region)), {
+      ...fromComponent(prefix, componentErrors, {
         modelRequirements: "model",
         subnetIds: "inVpc",
         vpcId: "inVpc",

@@ -616,6 +616,20 @@ export const CASES: Case[] = [
   // Options of another mode or strategy: refused, not ignored.
   c(
     "ignored",
+    "a section under a misspelled namespace (underscore)",
+    [[["llm_infra:monitoring"], { alarms: {} }]],
+    "llm_infra:monitoring",
+    /did you mean llm-infra:monitoring\?/,
+  ),
+  c(
+    "ignored",
+    "a section under a misspelled namespace (a letter left out)",
+    [[["llm-infa:cost"], { savingsPlans: "none" }]],
+    "llm-infa:cost",
+    /not this project's; did you mean llm-infra:cost\?/,
+  ),
+  c(
+    "ignored",
     "canaryPercent with rolling",
     [
       [ep(0, "deploymentStrategy"), "rolling"],

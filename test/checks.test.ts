@@ -178,8 +178,8 @@ describe("whole-stack checks", function () {
       ),
     );
     assert.deepStrictEqual(
-      findings.map((f) => f.resource),
-      ["eks-cluster", "network-vpc"],
+      [...new Set(findings.map((f) => f.resource))],
+      ["eks-cluster", "network-vpc", "addons-aws-load-balancer-controller"],
     );
     assert.match(
       findings[0].message,

@@ -3,6 +3,7 @@ import {
   ConfigError,
   ENVIRONMENT_DEFAULTS,
   decodeEngineConfig,
+  nearProjectNamespace,
   parseStackConfig,
 } from "../programs/config";
 
@@ -59,6 +60,18 @@ describe("stack config", () => {
     assert.deepStrictEqual(problemsOf(base({ "llm-infra:network": { azCount: 1 } })), [
       "llm-infra:network.azCount must be an integer between 2 and 6, got 1",
     ]);
+  });
+
+  it("flags a namespace a typo away from llm-infra, and leaves other packages' namespaces alone", () => {
+    for (const ns of ["llm_infra", "LLM-Infra", "llminfra", "llm-infa", "lm-infra", "llm-infra2"])
+      assert.ok(nearProjectNamespace(ns), ns);
+    for (const ns of ["aws", "pulumi", "kubernetes", "eks", "awsx", "llm", "infra", "my-infra-x"])
+      assert.ok(!nearProjectNamespace(ns), ns);
+    assert.deepStrictEqual(problemsOf(base({ "llm_infra:tags": { team: "x" } })), [
+      `llm_infra:tags is in namespace "llm_infra", which is not this project's; did you mean llm-infra:tags?`,
+    ]);
+    // aws: keys are the provider's and pass untouched.
+    parseStackConfig(base({ "aws:profile": "ml" }), "test");
   });
 
   it("reports every problem at once", () => {

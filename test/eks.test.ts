@@ -10,6 +10,7 @@ import {
   amiTypeFor,
   autoscalerTags,
   nodeScheduling,
+  sameShapeTypes,
   spotWarning,
 } from "../components";
 import {
@@ -136,13 +137,16 @@ describe("AcceleratorNodeGroup", () => {
     );
   });
 
-  it("warns about a spot group with one instance type", () => {
-    assert.match(
-      spotWarning("gpu", "SPOT", ["g5.xlarge"]) ?? "",
-      /spot node group gpu has one instance type/,
+  it("warns about a spot group with one instance type, naming the same-shaped types to add", () => {
+    assert.strictEqual(
+      spotWarning("system", "SPOT", ["m5.large"]),
+      "spot node group system has one instance type; add m6i.large, m7i.large (the same accelerators, vCPUs and memory) so spot capacity can be found in more pools",
     );
-    assert.strictEqual(spotWarning("gpu", "SPOT", ["g5.xlarge", "g5.2xlarge"]), undefined);
-    assert.strictEqual(spotWarning("gpu", "ON_DEMAND", ["g5.xlarge"]), undefined);
+    assert.strictEqual(spotWarning("system", "SPOT", ["m5.large", "m6i.large"]), undefined);
+    assert.strictEqual(spotWarning("system", "ON_DEMAND", ["m5.large"]), undefined);
+    // No other type has a g5.xlarge's one A10G, 4 vCPUs and 16 GiB: nothing to add, no warning.
+    assert.deepStrictEqual(sameShapeTypes("g5.xlarge"), []);
+    assert.strictEqual(spotWarning("gpu", "SPOT", ["g5.xlarge"]), undefined);
   });
 
   it("runs spot groups that scale from zero, and refuses types of different sizes", async () => {

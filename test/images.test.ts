@@ -257,7 +257,7 @@ describe("Triton image flavours and the stack's own ECR images", function () {
     assert.ok(error instanceof ConfigError, String(error));
     const problems = error.problems.join("\n");
     for (const expected of [
-      "llm-infra:sagemaker.endpoints[0].imageRepository is required with imageFlavour vllm: SageMaker pulls from ECR",
+      "llm-infra:sagemaker.endpoints[0].imageRepository (or imageUri) is required with imageFlavour vllm: SageMaker pulls from ECR",
       'llm-infra:sagemaker.endpoints[1].imageFlavour must be one of base, vllm, trtllm, neuron, got "tpu"',
       'llm-infra:sagemaker.endpoints[2].imageRepository must name one of llm-infra:storage.repositories (triton, vllm), got "nope"',
       "llm-infra:fleet.imageRepository is required with imageFlavour neuron",
@@ -267,6 +267,54 @@ describe("Triton image flavours and the stack's own ECR images", function () {
         problems.includes(expected),
         `expected ${JSON.stringify(expected)} in:\n${problems}`,
       );
+  });
+
+  it("names one key, once, for a SageMaker flavour without an image", async () => {
+    const bad = {
+      ...BASE,
+      "llm-infra:sagemaker": {
+        endpoints: [
+          { name: "a", instanceType: "ml.g5.xlarge", tritonModelName: "m", imageFlavour: "vllm" },
+        ],
+      },
+    };
+    let error: unknown;
+    try {
+      await planConfig("staging", bad);
+    } catch (e) {
+      error = e;
+    }
+    assert.ok(error instanceof ConfigError, String(error));
+    assert.deepStrictEqual(
+      error.problems.filter((p) => p.startsWith("llm-infra:sagemaker.endpoints[0]")),
+      [
+        "llm-infra:sagemaker.endpoints[0].imageRepository (or imageUri) is required with imageFlavour vllm: SageMaker pulls from ECR and AWS publishes only the base Triton image; push the NGC vllm image to a repository of the stack",
+      ],
+    );
+  });
+
+  it("takes a SageMaker flavour with the user's own imageUri, no repository needed", async () => {
+    const uri = "123456789012.dkr.ecr.us-east-1.amazonaws.com/mine:vllm-1";
+    const report = await planConfig("staging", {
+      ...BASE,
+      "llm-infra:sagemaker": {
+        endpoints: [
+          {
+            name: "a",
+            instanceType: "ml.g5.xlarge",
+            tritonModelName: "m",
+            imageFlavour: "vllm",
+            imageUri: uri,
+          },
+        ],
+      },
+    });
+    const model = report.resources.find((r) => r.type === "aws:sagemaker/model:Model");
+    assert.ok(model, "a SageMaker model is planned");
+    assert.strictEqual(
+      (model.inputs.primaryContainer as { image?: string } | undefined)?.image,
+      uri,
+    );
   });
 
   it("states the image problems of a choice", () => {

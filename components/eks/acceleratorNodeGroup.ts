@@ -5,6 +5,9 @@ import {
   EksAmiType,
   findInstance,
   kubernetesResourceFor,
+  InstanceSpec,
+  getInstance,
+  knownInstanceTypes,
 } from "../../catalog/instances";
 import { Tags, withTags } from "../tags";
 import {
@@ -130,14 +133,31 @@ function instanceSize(s: { vcpus: number; memoryMib: number }): string {
   return `${s.vcpus} vCPU, ${s.memoryMib / 1024} GiB`;
 }
 
-/** A spot group with one instance type often finds no capacity: say so. */
+/** EC2 types of the catalog a group may list beside `instanceType`: same accelerators and size. */
+export function sameShapeTypes(instanceType: string): string[] {
+  const spec = findInstance(instanceType);
+  if (!spec) return [];
+  const shape = (s: InstanceSpec) =>
+    `${s.accelerator ? `${s.accelerator.count} x ${s.accelerator.model}` : "none"}, ${instanceSize(s)}`;
+  return knownInstanceTypes().filter(
+    (t) => t !== instanceType && !t.startsWith("ml.") && shape(getInstance(t)) === shape(spec),
+  );
+}
+
+/**
+ * A spot group with one instance type finds capacity less often: when the catalog has types of the
+ * same shape (the only ones the group may add), name them. With none there is nothing to list, and
+ * no warning: the choice left is on-demand capacity.
+ */
 export function spotWarning(
   name: string,
   capacityType: CapacityType,
   instanceTypes: string[],
 ): string | undefined {
   if (capacityType !== "SPOT" || instanceTypes.length > 1) return undefined;
-  return `spot node group ${name} has one instance type; list several types with the same accelerators, vCPUs and memory so spot capacity can be found`;
+  const alternatives = sameShapeTypes(instanceTypes[0]);
+  if (alternatives.length === 0) return undefined;
+  return `spot node group ${name} has one instance type; add ${alternatives.join(", ")} (the same accelerators, vCPUs and memory) so spot capacity can be found in more pools`;
 }
 
 export function nodeCounts(args: AcceleratorNodeGroupArgs): {

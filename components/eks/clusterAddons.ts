@@ -59,6 +59,12 @@ export interface ClusterAddonsArgs {
   metricsServer?: boolean;
   /** GPU metrics: `cloudwatch`, `dcgm` or `none`. @default "cloudwatch" */
   gpuMetrics?: GpuMetrics;
+  /**
+   * The nodes' subnets have no NAT gateway: the load balancer controller runs with its Shield, WAF
+   * and WAFv2 add-ons off, as EKS asks for private clusters (those services have no VPC endpoint;
+   * https://docs.aws.amazon.com/eks/latest/userguide/private-clusters.html). @default false
+   */
+  withoutNat?: boolean;
   /** Tags for every AWS resource. */
   tags?: Tags;
 }
@@ -109,6 +115,13 @@ export function acceleratorAffinity(kind: "nvidia" | "neuron") {
   };
 }
 
+/** The load balancer controller's values in a VPC without NAT: no Shield, WAF or WAFv2 calls. */
+export const LB_CONTROLLER_WITHOUT_NAT = {
+  enableShield: false,
+  enableWaf: false,
+  enableWafv2: false,
+} as const;
+
 /** Helm values of each add-on, as pure functions of the arguments. */
 export function addonValues(args: ClusterAddonsArgs) {
   const autoscaler = clusterAutoscalerChart(args.kubernetesVersion ?? DEFAULT_KUBERNETES_VERSION);
@@ -146,6 +159,10 @@ export function addonValues(args: ClusterAddonsArgs) {
       vpcId: args.vpcId,
       serviceAccount: { create: true, name: "aws-load-balancer-controller" },
       nodeSelector: SYSTEM_NODES,
+      // The chart passes each as --enable-<addon> only when it is a boolean (aws-load-balancer-
+      // controller@v2.13.3 helm/aws-load-balancer-controller/templates/deployment.yaml); unset,
+      // the controller's default is on (values.yaml: "default true").
+      ...(args.withoutNat ? LB_CONTROLLER_WITHOUT_NAT : {}),
     },
     metricsServer: { nodeSelector: SYSTEM_NODES },
     dcgmExporter: {

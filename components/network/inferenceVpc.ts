@@ -22,7 +22,13 @@ export const NatGatewayStrategy = {
 } as const;
 export type NatGatewayStrategy = (typeof NatGatewayStrategy)[keyof typeof NatGatewayStrategy];
 
-/** The AWS services an inference VPC can reach privately through interface endpoints. */
+/**
+ * The AWS services an inference VPC can reach privately through interface endpoints: the last part
+ * of the endpoint service name `com.amazonaws.<region>.<name>`. Everything the stack calls from
+ * its private subnets is here (catalog/privateEndpoints.ts says which piece calls which, with
+ * sources; names as in https://docs.aws.amazon.com/eks/latest/userguide/private-clusters.html and
+ * https://docs.aws.amazon.com/systems-manager/latest/userguide/setup-create-vpc.html).
+ */
 export const InterfaceEndpointService = {
   EcrApi: "ecr.api",
   EcrDkr: "ecr.dkr",
@@ -31,6 +37,22 @@ export const InterfaceEndpointService = {
   Sts: "sts",
   Logs: "logs",
   Monitoring: "monitoring",
+  /** EC2: the EKS optimized AMI names its node; the LB controller and autoscaler describe. */
+  Ec2: "ec2",
+  /** EKS Pod Identity credentials. */
+  EksAuth: "eks-auth",
+  /** The AWS Load Balancer Controller. */
+  ElasticLoadBalancing: "elasticloadbalancing",
+  /** The cluster autoscaler. */
+  Autoscaling: "autoscaling",
+  /** The EFS CSI driver's controller. */
+  ElasticFileSystem: "elasticfilesystem",
+  /** Session Manager (SSM Agent). */
+  Ssm: "ssm",
+  /** Session Manager's data channels (SSM Agent). */
+  SsmMessages: "ssmmessages",
+  /** SSM Agent before 3.3.40.0 only. */
+  Ec2Messages: "ec2messages",
 } as const;
 export type InterfaceEndpointService =
   (typeof InterfaceEndpointService)[keyof typeof InterfaceEndpointService];
@@ -54,7 +76,9 @@ export interface InferenceVpcArgs {
   natGateways?: NatGatewayStrategy;
   /**
    * Interface endpoints for private access to AWS APIs; each costs about $7.30/month per AZ.
-   * The S3 gateway endpoint is always created (it is free).
+   * The S3 gateway endpoint is always created (it is free). With `natGateways: "none"` list every
+   * endpoint what runs in the subnets calls: catalog/privateEndpoints.ts says which, and the
+   * `deployer-and-nodes-reach-aws` policy names each one missing.
    * @default ["ecr.api", "ecr.dkr", "sagemaker.runtime", "sts", "logs"]
    * @example ["ecr.api", "ecr.dkr"]
    */

@@ -1,15 +1,22 @@
 /**
  * The reachability check: the deployer reaches each EKS cluster's API when the stack deploys
- * Kubernetes objects into it, and instances in private subnets reach ECR, S3 and STS, through a
- * NAT gateway or VPC endpoints.
+ * Kubernetes objects into it, and whatever runs in the private subnets of a VPC without NAT
+ * gateways reaches the AWS APIs it calls, through interface endpoints (and S3 through its gateway
+ * endpoint).
  *
  * The deployer's ways in (https://docs.aws.amazon.com/eks/latest/userguide/cluster-endpoint.html):
  * the public endpoint open to listed CIDRs, or the private endpoint with an HTTPS (443) ingress
- * rule on the cluster security group (the rules GpuCluster creates beside the cluster). Images come
- * from ECR (`ecr.api`, `ecr.dkr`, layers from S3) and credentials from STS
- * (https://docs.aws.amazon.com/eks/latest/userguide/private-clusters.html).
+ * rule on the cluster security group (the rules GpuCluster creates beside the cluster). What the
+ * stack's own software calls is the table in catalog/privateEndpoints.ts, each row cited, keyed by
+ * what the plan shows (node groups, Helm releases, EKS add-ons, Pod Identity, managed policies,
+ * SageMaker models in the VPC); each missing endpoint is one finding naming what needs it.
  */
 import { CapturedResource } from "../engine";
+import {
+  PlanMatch,
+  PRIVATE_ENDPOINT_NEEDS,
+  PrivateEndpointNeed,
+} from "../../catalog/privateEndpoints";
 import { Finding } from "./finding";
 
 const CHECK = "reachability";
@@ -61,11 +68,81 @@ function endpointsOf(vpc: CapturedResource, resources: CapturedResource[]) {
   return { has, s3Gateway };
 }
 
-/** Instances that run in private subnets and pull images: node groups and Auto Scaling groups. */
-const runsInstances = (resources: CapturedResource[]) =>
-  resources.some(
-    (r) => r.type === "aws:eks/nodeGroup:NodeGroup" || r.type === "aws:autoscaling/group:Group",
-  );
+const HELM_RELEASE = "kubernetes:helm.sh/v3:Release";
+const EKS_ADDON = "aws:eks/addon:Addon";
+
+/** The chart's name of a Helm release: the last path segment of a local chart. */
+const chartName = (r: CapturedResource) =>
+  String(r.inputs.chart ?? "")
+    .replace(/\/+$/, "")
+    .split("/")
+    .pop();
+
+/** The value at a dotted path of a release's values. */
+const valueAt = (values: unknown, path: string): unknown =>
+  path.split(".").reduce<unknown>((v, key) => obj(v)[key], values);
+
+/** Whether the plan shows the piece of the stack a table row is about. */
+export function planShows(match: PlanMatch, resources: CapturedResource[]): boolean {
+  switch (match.kind) {
+    case "resource":
+      return resources.some((r) => r.type === match.type);
+    case "helmChart":
+      return resources.some(
+        (r) =>
+          r.type === HELM_RELEASE &&
+          chartName(r) === match.chart &&
+          (match.value === undefined ||
+            valueAt(r.inputs.values, match.value.path) === match.value.equals),
+      );
+    case "eksAddon":
+      return resources.some((r) => r.type === EKS_ADDON && r.inputs.addonName === match.addonName);
+    case "podIdentity":
+      return resources.some(
+        (r) =>
+          r.type === "aws:eks/podIdentityAssociation:PodIdentityAssociation" ||
+          (r.type === EKS_ADDON && arr(r.inputs.podIdentityAssociations).length > 0),
+      );
+    case "managedPolicy":
+      return resources.some(
+        (r) =>
+          (r.type === "aws:iam/rolePolicyAttachment:RolePolicyAttachment" &&
+            r.inputs.policyArn === match.policyArn) ||
+          (r.type === "aws:iam/role:Role" &&
+            arr(r.inputs.managedPolicyArns).includes(match.policyArn)),
+      );
+    case "sageMakerModelInVpc":
+      return resources.some(
+        (r) =>
+          r.type === "aws:sagemaker/model:Model" && arr(obj(r.inputs.vpcConfig).subnets).length > 0,
+      );
+  }
+}
+
+/** The table's rows whose piece of the stack the plan shows. */
+export function privateEndpointNeeds(resources: CapturedResource[]): PrivateEndpointNeed[] {
+  return PRIVATE_ENDPOINT_NEEDS.filter((n) => planShows(n.match, resources));
+}
+
+/**
+ * What a VPC without NAT lacks: each missing endpoint once, with everything that needs it, in the
+ * table's order (interface endpoints, then the S3 gateway).
+ */
+export function missingPrivateEndpoints(
+  needs: readonly PrivateEndpointNeed[],
+  has: (service: string) => boolean,
+  s3Gateway: boolean,
+): { service: string; neededBy: string[] }[] {
+  const missing = new Map<string, string[]>();
+  for (const need of needs)
+    for (const service of need.interfaceEndpoints)
+      if (!has(service)) missing.set(service, [...(missing.get(service) ?? []), need.what]);
+  const s3 = needs.filter((n) => n.s3Gateway).map((n) => n.what);
+  if (!s3Gateway && s3.length > 0) missing.set("s3 (gateway)", s3);
+  return [...missing].map(([service, neededBy]) => ({ service, neededBy }));
+}
+
+const ENDPOINTS_KEY = "llm-infra:network.interfaceEndpoints";
 
 export function checkReachability(resources: CapturedResource[]): Finding[] {
   const findings: Finding[] = [];
@@ -80,22 +157,48 @@ export function checkReachability(resources: CapturedResource[]): Finding[] {
         });
     }
   }
-  if (runsInstances(resources)) {
-    for (const vpc of resources.filter((r) => r.type === "awsx:ec2:Vpc")) {
-      const strategy = String(obj(vpc.inputs.natGateways).strategy ?? "OnePerAz");
-      if (strategy !== "None") continue;
-      const { has, s3Gateway } = endpointsOf(vpc, resources);
-      const missing = [
-        ...["ecr.api", "ecr.dkr", "sts"].filter((s) => !has(s)),
-        ...(s3Gateway ? [] : ["s3 (gateway)"]),
-      ];
-      if (missing.length > 0)
-        findings.push({
-          check: CHECK,
-          resource: vpc.name,
-          message: `instances in the private subnets of ${vpc.name} have no NAT gateway and no ${missing.join(", ")} endpoint: they cannot pull images from ECR or get credentials from STS`,
-        });
+  const withoutNat = resources.filter(
+    (r) =>
+      r.type === "awsx:ec2:Vpc" &&
+      String(obj(r.inputs.natGateways).strategy ?? "OnePerAz") === "None",
+  );
+  const needs = privateEndpointNeeds(resources);
+  for (const vpc of withoutNat) {
+    const { has, s3Gateway } = endpointsOf(vpc, resources);
+    for (const { service, neededBy } of missingPrivateEndpoints(needs, has, s3Gateway)) {
+      const fix =
+        service === "s3 (gateway)"
+          ? "InferenceVpc always creates one; a VPC built elsewhere needs a Gateway endpoint to com.amazonaws.<region>.s3"
+          : `add ${service} to ${ENDPOINTS_KEY}, or give the VPC NAT gateways (llm-infra:network.natGateways)`;
+      findings.push({
+        check: CHECK,
+        resource: vpc.name,
+        message: `${vpc.name} has no NAT gateway and no ${service} endpoint, which ${neededBy.join("; ")} ${neededBy.length === 1 ? "needs" : "need"}: ${fix}`,
+      });
     }
   }
+  if (withoutNat.length > 0)
+    for (const release of lbControllerCallingShieldOrWaf(resources))
+      findings.push({
+        check: CHECK,
+        resource: release.name,
+        message: `${release.name}: without a NAT gateway (${withoutNat.map((v) => v.name).join(", ")}) the AWS Load Balancer Controller still calls Shield, WAF and WAFv2, which private clusters cannot reach: set its values enableShield, enableWaf and enableWafv2 to false (ClusterAddons withoutNat, which the stack program sets from llm-infra:network.natGateways none)`,
+      });
   return findings;
+}
+
+/**
+ * Load balancer controller releases with Shield, WAF or WAFv2 on: EKS asks private clusters to set
+ * `enable-shield`, `enable-waf` and `enable-wafv2` to false
+ * (https://docs.aws.amazon.com/eks/latest/userguide/private-clusters.html); the chart's values of
+ * the same names are passed only when boolean, and default to on
+ * (aws-load-balancer-controller@v2.13.3 helm/aws-load-balancer-controller/values.yaml).
+ */
+export function lbControllerCallingShieldOrWaf(resources: CapturedResource[]): CapturedResource[] {
+  return resources.filter(
+    (r) =>
+      r.type === HELM_RELEASE &&
+      chartName(r) === "aws-load-balancer-controller" &&
+      ["enableShield", "enableWaf", "enableWafv2"].some((k) => obj(r.inputs.values)[k] !== false),
+  );
 }
