@@ -222,3 +222,158 @@ export const ADDON_SCHEDULING: Readonly<Record<string, Readonly<Record<string, C
     "metrics-server": { "3.12.2": METRICS_SERVER },
     "dcgm-exporter": { "4.1.1": DCGM_EXPORTER },
   };
+
+/** Runs on every Linux node EKS manages, whatever its labels (required affinity on this key). */
+const NOT_FARGATE = {
+  nodeAffinity: {
+    requiredDuringSchedulingIgnoredDuringExecution: {
+      nodeSelectorTerms: [
+        {
+          matchExpressions: [
+            { key: "eks.amazonaws.com/compute-type", operator: "NotIn", values: ["fargate"] },
+          ],
+        },
+      ],
+    },
+  },
+};
+const TOLERATE_ALL = [{ operator: "Exists" }];
+const daemonSet = (
+  workload: string,
+  resources: Record<string, unknown>,
+  extra: Partial<WorkloadScheduling> = {},
+): WorkloadScheduling => ({
+  workload,
+  kind: "DaemonSet",
+  valuesPath: [],
+  defaults: { nodeSelector: {}, affinity: NOT_FARGATE, tolerations: TOLERATE_ALL, resources },
+  ...extra,
+});
+
+/**
+ * The DaemonSets of the add-ons EKS installs or manages (aws:eks/addon by `addonName`), with their
+ * default requests and scheduling: every one tolerates every taint and lands on every EC2 node
+ * (affinities exclude Fargate, hybrid and Auto Mode nodes only), unless its own affinity says
+ * otherwise. The scheduling check counts their requests against each node's allocatable; it does
+ * not check where they land (EKS runs them).
+ */
+export const EKS_MANAGED_DAEMONSETS: Readonly<Record<string, ChartScheduling>> = {
+  /**
+   * aws/amazon-vpc-cni-k8s@v1.23.0 config/master/aws-k8s-cni.yaml: DaemonSet aws-node, init
+   * container aws-vpc-cni-init 25m, containers aws-node 25m and aws-eks-nodeagent 25m (the pod
+   * requests their sum, 50m, above the init container's 25m), no memory requests,
+   * `tolerations: [{operator: Exists}]`.
+   */
+  "vpc-cni": {
+    source: "aws/amazon-vpc-cni-k8s@v1.23.0 config/master/aws-k8s-cni.yaml",
+    workloads: [daemonSet("aws-node", { requests: { cpu: "50m" } })],
+  },
+  /**
+   * EKS publishes no kube-proxy manifest; it sets no memory request (aws/containers-roadmap#1509)
+   * and its CPU request could not be read from a public source, so none is counted here.
+   */
+  "kube-proxy": {
+    source: "not published; no memory request per aws/containers-roadmap#1509",
+    workloads: [daemonSet("kube-proxy", {})],
+  },
+  /**
+   * aws/eks-pod-identity-agent@v0.1.37 charts/eks-pod-identity-agent/values.yaml: `resources: {}`,
+   * `tolerations: [{operator: Exists}]`.
+   */
+  "eks-pod-identity-agent": {
+    source: "aws/eks-pod-identity-agent@v0.1.37 charts/eks-pod-identity-agent/values.yaml",
+    workloads: [daemonSet("eks-pod-identity-agent", {})],
+  },
+  /**
+   * kubernetes-sigs/aws-efs-csi-driver@helm-chart-aws-efs-csi-driver-4.4.1
+   * charts/aws-efs-csi-driver/values.yaml: `node.resources: {}` and `sidecars.*.resources: {}`,
+   * `node.tolerations: [{operator: Exists}]`.
+   */
+  "aws-efs-csi-driver": {
+    source:
+      "kubernetes-sigs/aws-efs-csi-driver@helm-chart-aws-efs-csi-driver-4.4.1 charts/aws-efs-csi-driver/values.yaml",
+    workloads: [daemonSet("efs-csi-node", {})],
+  },
+  /**
+   * aws-observability/helm-charts@amazon-cloudwatch-observability-6.4.0
+   * charts/amazon-cloudwatch-observability/values.yaml: root `tolerations: [{operator: Exists}]`
+   * (each DaemonSet's own tolerations default to it); `agent.resources.requests` 250m/128Mi;
+   * `containerLogs.fluentBit.resources.requests` 50m/25Mi; `dcgmExporter.resources.requests`
+   * 250m/128Mi with a required affinity on NVIDIA GPU instance types; `neuronMonitor` 256m/128Mi on
+   * Inferentia and Trainium types (node-exporter runs only with `otelContainerInsights`, off by
+   * default).
+   */
+  "amazon-cloudwatch-observability": {
+    source:
+      "aws-observability/helm-charts@amazon-cloudwatch-observability-6.4.0 charts/amazon-cloudwatch-observability/values.yaml",
+    workloads: [
+      daemonSet("cloudwatch-agent", { requests: { cpu: "250m", memory: "128Mi" } }),
+      daemonSet("fluent-bit", { requests: { cpu: "50m", memory: "25Mi" } }),
+      daemonSet(
+        "dcgm-exporter",
+        { requests: { cpu: "250m", memory: "128Mi" } },
+        {
+          fixedAffinity: instanceTypeAffinity([
+            "g5.xlarge",
+            "g5.2xlarge",
+            "g5.4xlarge",
+            "g5.8xlarge",
+            "g5.12xlarge",
+            "g5.16xlarge",
+            "g5.24xlarge",
+            "g5.48xlarge",
+            "g6.xlarge",
+            "g6.2xlarge",
+            "g6.12xlarge",
+            "g6.48xlarge",
+            "g6e.xlarge",
+            "g6e.2xlarge",
+            "g6e.12xlarge",
+            "g6e.48xlarge",
+            "p4d.24xlarge",
+            "p4de.24xlarge",
+            "p5.48xlarge",
+          ]),
+        },
+      ),
+      daemonSet(
+        "neuron-monitor",
+        { requests: { cpu: "256m", memory: "128Mi" } },
+        {
+          fixedAffinity: instanceTypeAffinity([
+            "inf2.xlarge",
+            "inf2.8xlarge",
+            "inf2.24xlarge",
+            "inf2.48xlarge",
+            "trn1.2xlarge",
+            "trn1.32xlarge",
+          ]),
+        },
+      ),
+    ],
+  },
+};
+
+/** A required node affinity on instance types (the catalog's types among those a chart lists). */
+function instanceTypeAffinity(types: string[]) {
+  return {
+    nodeAffinity: {
+      requiredDuringSchedulingIgnoredDuringExecution: {
+        nodeSelectorTerms: [
+          {
+            matchExpressions: [
+              { key: "node.kubernetes.io/instance-type", operator: "In", values: types },
+            ],
+          },
+        ],
+      },
+    },
+  };
+}
+
+/**
+ * The add-ons every EKS cluster gets unless `bootstrapSelfManagedAddons` is false (EKS API
+ * CreateCluster: "the default networking add-ons include vpc-cni, coredns, and kube-proxy"; coredns
+ * is a Deployment).
+ */
+export const EKS_BOOTSTRAP_ADDONS = ["vpc-cni", "kube-proxy"];

@@ -264,7 +264,7 @@ export function tritonImageProblems(
     problems.push({
       field: "imageRepository",
       reason:
-        "is required with imageFlavour neuron: NVIDIA publishes no Neuron build of Triton; build one (see the README) and push it to a repository of the stack",
+        "is required with imageFlavour neuron: NVIDIA publishes no Neuron build of Triton; build one (see docs/model-repository.md#serving-on-inferentia) and push it to a repository of the stack",
     });
   if (choice.flavour === "neuron" && choice.tag === undefined)
     problems.push({

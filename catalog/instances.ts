@@ -11,7 +11,7 @@
  * - the EC2 accelerated-computing specification pages and the Capacity Blocks page for p4d, p5 and
  *   trn1 vCPUs, memory and NVMe;
  * - `unverified` marks figures we could not read from an API-shaped source here (they are the
- *   best-known values and are listed in the README).
+ *   best-known values and are listed in docs/verification.md).
  */
 
 /** The accelerator chip on an instance. */

@@ -49,7 +49,7 @@ function stackPolicy(
 export const WHOLE_STACK_POLICIES: StackValidationPolicy[] = [
   stackPolicy(
     "pods-schedule",
-    "Every pod the stack deploys lands on a node group the stack creates, with the accelerators a device plugin advertises there.",
+    "Every pod the stack deploys lands on a node group the stack creates, within the CPU and memory its kubelet and DaemonSets leave, with the accelerators a device plugin advertises there.",
     {
       types: [
         "kubernetes:helm.sh/v3:Release",

@@ -3,7 +3,7 @@
  *
  * Every error names its key and what is allowed, e.g.
  * `llm-infra:network.azCount must be an integer between 2 and 6, got 1`. All errors are collected
- * and reported together. The README's config reference documents every key read here.
+ * and reported together. docs/configuration.md documents every key read here.
  */
 import * as pulumi from "@pulumi/pulumi";
 import {

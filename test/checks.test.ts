@@ -8,9 +8,14 @@ import { CapturedResource } from "../offline/engine";
 import { checkReachability } from "../offline/checks/reachability";
 import {
   checkScheduling,
+  daemonSetsOn,
   labelMismatch,
   mergeValues,
+  nodeShapes,
+  PodTemplate,
   podTemplates,
+  resourceMisfit,
+  roomFor,
   untoleratedTaints,
 } from "../offline/checks/scheduling";
 import { listStacks, planConfig, planStack, PlanReport, readStackFile } from "../offline/plan";
@@ -114,7 +119,7 @@ describe("whole-stack checks", function () {
     const findings = checkScheduling(resources).map((f) => `${f.resource}: ${f.message}`);
     assert.ok(
       findings.some((f) =>
-        /^triton-release: Deployment release-triton lands on no node group: .*gpu-nodes: it requests 64000m CPU and g5.2xlarge has 8000m/.test(
+        /^triton-release: Deployment release-triton lands on no node group: .*gpu-nodes: it requests 64000m CPU and g5.2xlarge has 7310m left \(capacity 8000m, allocatable 7910m, less DaemonSets /.test(
           f,
         ),
       ),
@@ -137,6 +142,94 @@ describe("whole-stack checks", function () {
       labelMismatch({ nodeSelector: { "workload-type": "system" } }, { "workload-type": "gpu" }),
       "nodeSelector workload-type=system",
     );
+  });
+
+  it("count on each node the DaemonSets that land there, the EKS add-ons' included", () => {
+    const nodes = nodeShapes(reports.dev.resources);
+    const { pods } = podTemplates(reports.dev.resources);
+    const gpu = nodes.find((n) => n.group === "gpu-nodes")!;
+    const system = nodes.find((n) => n.group === "eks-system-nodes")!;
+    const names = (ds: PodTemplate[]) => ds.map((d) => d.workload).sort();
+    const everywhere = ["aws-node", "cloudwatch-agent", "efs-csi-node", "eks-pod-identity-agent"];
+    const alsoEverywhere = ["fluent-bit", "kube-proxy"];
+    assert.deepStrictEqual(
+      names(daemonSetsOn(gpu, pods)),
+      [...everywhere, "dcgm-exporter", ...alsoEverywhere, "nvidia-device-plugin"].sort(),
+    );
+    assert.deepStrictEqual(names(daemonSetsOn(system, pods)), [...everywhere, ...alsoEverywhere]);
+    // g5.xlarge: 3920m and 14162 MiB allocatable, less aws-node 50m, the CloudWatch agent
+    // 250m/128Mi, Fluent Bit 50m/25Mi and the DCGM exporter 250m/128Mi.
+    const room = roomFor(
+      { resource: "x", workload: "x", kind: "Deployment", spec: {} },
+      gpu,
+      daemonSetsOn(gpu, pods),
+    );
+    assert.deepStrictEqual([room.cpuMillis, room.memoryMib, room.pods], [3320, 13881, 50]);
+    // A DaemonSet that does not tolerate the GPU taint takes nothing there, and does on the
+    // system nodes; tolerating the taint, it counts on the GPU nodes too.
+    const shipper: PodTemplate = {
+      resource: "log-shipper",
+      workload: "log-shipper",
+      kind: "DaemonSet",
+      spec: { containers: [{ name: "s", resources: { requests: { cpu: "1", memory: "1Gi" } } }] },
+    };
+    assert.ok(!daemonSetsOn(gpu, [...pods, shipper]).includes(shipper));
+    assert.ok(daemonSetsOn(system, [...pods, shipper]).includes(shipper));
+    const tolerant = {
+      ...shipper,
+      spec: { ...shipper.spec, tolerations: [{ key: "nvidia.com/gpu", operator: "Exists" }] },
+    };
+    const withTolerant = roomFor(shipper, gpu, daemonSetsOn(gpu, [...pods, tolerant]));
+    assert.deepStrictEqual([withTolerant.cpuMillis, withTolerant.memoryMib], [2320, 12857]);
+  });
+
+  it("report a pod that fits the instance but not what allocatable and DaemonSets leave", () => {
+    const resources = clone(reports.dev.resources);
+    const values = named(resources, "triton-release").inputs.values as Values;
+    // 3500m < the g5.xlarge's 4 vCPUs, > the 3320m its kubelet and DaemonSets leave.
+    values.resources = { requests: { cpu: "3500m", memory: "12Gi" }, limits: { memory: "12Gi" } };
+    let findings = checkScheduling(resources);
+    assert.deepStrictEqual(
+      findings.map((f) => f.resource),
+      ["triton-release"],
+    );
+    assert.ok(
+      findings[0].message.includes(
+        "gpu-nodes: it requests 3500m CPU and g5.xlarge has 3320m left (capacity 4000m, allocatable 3920m, less DaemonSets aws-node 50m, cloudwatch-agent 250m, fluent-bit 50m, dcgm-exporter 250m)",
+      ),
+      findings[0].message,
+    );
+    assert.ok(!findings[0].message.includes("\n"));
+    // 15000 MiB < 16 GiB, > 13881 MiB.
+    values.resources = { requests: { cpu: "3", memory: "15000Mi" }, limits: { memory: "15000Mi" } };
+    findings = checkScheduling(resources);
+    assert.ok(
+      findings[0].message.includes(
+        "gpu-nodes: it requests 15000 MiB and g5.xlarge has 13881 MiB left (capacity 15155 MiB, allocatable 14162 MiB, less DaemonSets cloudwatch-agent 128 MiB, fluent-bit 25 MiB, dcgm-exporter 128 MiB)",
+      ),
+      findings[0].message,
+    );
+    // Without the CloudWatch add-on its three DaemonSets free 550m and 281 MiB: 3870m, 14162 MiB.
+    values.resources = { requests: { cpu: "3500m", memory: "12Gi" }, limits: { memory: "12Gi" } };
+    const noCloudWatch = resources.filter((r) => r.name !== "addons-cloudwatch");
+    assert.deepStrictEqual(checkScheduling(noCloudWatch), []);
+  });
+
+  it("report a pod with no pod slot left by the node's DaemonSets", () => {
+    const node = nodeShapes(reports.dev.resources).find((n) => n.group === "eks-system-nodes")!;
+    const ds = (i: number): PodTemplate => ({
+      resource: `ds-${i}`,
+      workload: `ds-${i}`,
+      kind: "DaemonSet",
+      spec: {},
+    });
+    const pod: PodTemplate = { resource: "p", workload: "p", kind: "Deployment", spec: {} };
+    const full = Array.from({ length: 17 }, (_, i) => ds(i));
+    assert.strictEqual(
+      resourceMisfit(pod, node, full),
+      "t3.medium runs at most 17 pods and its DaemonSets take them all",
+    );
+    assert.strictEqual(resourceMisfit(pod, node, full.slice(1)), undefined);
   });
 
   it("report a chart that does not render instead of failing", () => {

@@ -118,7 +118,15 @@ const plausible = fc.array(
 
 function apply(list: [Path, string | undefined, unknown][]): Config {
   const config = base();
-  for (const [p, extra, v] of list) set(config, extra === undefined ? p : [...p, extra], v);
+  for (const [p, extra, v] of list) {
+    // A YAML list has no named keys: a new key goes under maps only (on an array, `length` threw).
+    const target = p.reduce<unknown>(
+      (n, k) => (n as Record<string | number, unknown>)?.[k],
+      config,
+    );
+    if (extra !== undefined && Array.isArray(target)) continue;
+    set(config, extra === undefined ? p : [...p, extra], v);
+  }
   return config;
 }
 

@@ -1,7 +1,7 @@
 /**
  * The estimator's rules for idle / expected / peak, forced nodes, async floors, spot, Savings Plans
  * and off-hours schedules, each with exact figures; the cost config keys; the off-hours schedule
- * resources of the dev stack; the budget's figure; and the README's cost table.
+ * resources of the dev stack; the budget's figure; and the cost tables of README.md and docs/cost.md.
  */
 import * as assert from "assert";
 import * as fs from "fs";
@@ -393,9 +393,15 @@ describe("the shipped stacks' cost", () => {
     );
   });
 
-  it("dev idles at $150 a month or less, and the README's table quotes every figure", () => {
+  it("dev idles at $150 a month or less, and the cost tables (README, docs/cost.md) quote every figure", () => {
     assert.ok(reports.dev.cost.idleMonthlyUsd <= 150, String(reports.dev.cost.idleMonthlyUsd));
-    const readme = fs.readFileSync(path.join(projectRoot(), "README.md"), "utf8");
+    for (const file of ["README.md", path.join("docs", "cost.md")]) {
+      const text = fs.readFileSync(path.join(projectRoot(), file), "utf8");
+      assertCostTable(text, file);
+    }
+  });
+
+  function assertCostTable(text: string, file: string): void {
     const money = (n: number) =>
       `$${n.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
     for (const [stack, report] of Object.entries(reports)) {
@@ -406,9 +412,9 @@ describe("the shipped stacks' cost", () => {
           .join("\\s+\\| ")}\\s+\\| ${report.resources.length}\\s+\\|`,
         "m",
       );
-      assert.match(readme, row, `README's cost table row for ${stack}`);
+      assert.match(text, row, `${file}'s cost table row for ${stack}`);
     }
-  });
+  }
 
   it("--json keeps cost.monthlyUsd and adds the idle and peak totals with the same lines", () => {
     const { cost } = JSON.parse(toJson(reports.dev)) as {

@@ -1,6 +1,12 @@
 import * as assert from "assert";
 import { InferenceApi, InferenceApiArgs, TritonFleet, TritonFleetArgs } from "../components";
-import { REQUEST_SCHEMA, sagemakerInvokeUri } from "../components/api/inferenceApi";
+import {
+  REQUEST_SCHEMA,
+  deploymentTrigger,
+  methodAuthorization,
+  sagemakerInvokeUri,
+  throttling,
+} from "../components/api/inferenceApi";
 import { amiParameter, tritonUserData } from "../components/ec2/tritonFleet";
 import { LLAMA3_8B, assertThrowsWith, ofType, one, policyOf, resourcesOf } from "./helpers";
 
@@ -297,5 +303,48 @@ describe("InferenceApi", () => {
       "domainName: domainName and certificateArn go together",
       "throttleBurst",
     );
+  });
+});
+
+describe("InferenceApi: decisions", () => {
+  it("authenticates with IAM signatures, or with an API key and no authorizer", () => {
+    assert.deepStrictEqual(methodAuthorization("iam"), {
+      authorization: "AWS_IAM",
+      apiKeyRequired: false,
+    });
+    assert.deepStrictEqual(methodAuthorization("apiKey"), {
+      authorization: "NONE",
+      apiKeyRequired: true,
+    });
+  });
+
+  it("throttles at 20 requests per second with bursts of 40 unless told otherwise", () => {
+    assert.deepStrictEqual(throttling({}), { rateLimit: 20, burstLimit: 40 });
+    assert.deepStrictEqual(throttling({ throttleRatePerSecond: 5, throttleBurst: 9 }), {
+      rateLimit: 5,
+      burstLimit: 9,
+    });
+  });
+
+  it("deploys again when the authentication or the backend changes, and only then", () => {
+    const chat = deploymentTrigger({ sagemakerEndpointName: "chat" });
+    assert.match(chat, /^[0-9a-f]{64}$/);
+    assert.strictEqual(
+      deploymentTrigger({ sagemakerEndpointName: "chat", throttleBurst: 99 }),
+      chat,
+      "throttling lives in the stage's settings: no new deployment",
+    );
+    assert.strictEqual(
+      deploymentTrigger({ sagemakerEndpointName: "chat", authentication: "apiKey" }),
+      chat,
+    );
+    const others = [
+      deploymentTrigger({ sagemakerEndpointName: "chat", authentication: "iam" }),
+      deploymentTrigger({ sagemakerEndpointName: "other" }),
+      deploymentTrigger({
+        loadBalancerArn: "arn:aws:elasticloadbalancing:us-east-1:1:loadbalancer/app/a/b",
+      }),
+    ];
+    assert.strictEqual(new Set([chat, ...others]).size, 4);
   });
 });

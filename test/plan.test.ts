@@ -581,20 +581,84 @@ describe("plan CLI", () => {
 });
 
 describe("README", () => {
-  it("leads with the architecture diagram `npm run plan -- prod --diagram` prints", async () => {
-    const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
-    const first = /```(\w*)\n([\s\S]*?)```/.exec(readme);
-    assert.ok(first, "README has a code block");
-    assert.strictEqual(first[1], "mermaid", "the first code block is the diagram");
-    assert.strictEqual(first[2], `${toMermaid(await shippedPlan("prod"))}\n`);
+  const readme = () => fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
+
+  it("shows, under Architecture, the diagram `npm run plan -- prod --diagram` prints", async () => {
+    const text = readme();
+    const blocks = [...text.matchAll(/```(\w*)\n([\s\S]*?)```/g)];
+    const mermaid = blocks.filter((b) => b[1] === "mermaid");
+    assert.strictEqual(mermaid.length, 1, "the README has one mermaid block");
+    const heading = text.indexOf("\n## Architecture\n");
+    assert.ok(heading >= 0, "README has an Architecture section");
+    const next = blocks.find((b) => b.index > heading);
+    assert.strictEqual(next, mermaid[0], "the first code block under Architecture is the diagram");
+    assert.strictEqual(mermaid[0][2], `${toMermaid(await shippedPlan("prod"))}\n`);
   });
 
-  it("quotes the monthly figures the plan prints for each shipped stack", async () => {
-    const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8").replace(/\s+/g, " ");
-    for (const stack of listStacks()) {
-      const { cost } = await shippedPlan(stack);
-      const quoted = `${stack} $${cost.monthlyUsd.toLocaleString("en-US", { minimumFractionDigits: 2 })}`;
-      assert.ok(readme.includes(quoted), `README should say "${quoted}"`);
+  it("quotes the monthly figures the plan prints for each shipped stack (README and docs/cost.md)", async () => {
+    for (const file of ["README.md", path.join("docs", "cost.md")]) {
+      const text = fs.readFileSync(path.join(ROOT, file), "utf8").replace(/\s+/g, " ");
+      for (const stack of listStacks()) {
+        const { cost } = await shippedPlan(stack);
+        const quoted = `${stack} $${cost.monthlyUsd.toLocaleString("en-US", { minimumFractionDigits: 2 })}`;
+        assert.ok(text.includes(quoted), `${file} should say "${quoted}"`);
+      }
     }
+  });
+
+  it("docs/offline-plan.md's sample is what the plan prints for dev, abridged at each ...", async () => {
+    const printed = toText(await shippedPlan("dev")).split("\n");
+    const page = fs.readFileSync(path.join(ROOT, "docs", "offline-plan.md"), "utf8");
+    const sample = /```\n(llm-infra plan: [\s\S]*?)```/.exec(page);
+    assert.ok(sample, "docs/offline-plan.md has the sample output");
+    const shown = sample[1].split("\n").filter((l) => l !== "..." && l !== "");
+    assert.ok(shown.length >= 8, shown.join("\n"));
+    let at = 0;
+    for (const line of shown) {
+      const found = printed.indexOf(line, at);
+      assert.ok(found >= at, `the plan prints, in this order, "${line}"`);
+      at = found + 1;
+    }
+  });
+
+  it("docs/offline-plan.md's --json sample carries prod's figures", async () => {
+    const page = fs.readFileSync(path.join(ROOT, "docs", "offline-plan.md"), "utf8");
+    const sample = /```json\n([\s\S]*?)```/.exec(page);
+    assert.ok(sample, "docs/offline-plan.md has a JSON sample");
+    const shown = JSON.parse(sample[1]) as {
+      stack: string;
+      resources: { name: string; id: string; protect: boolean; retainOnDelete: boolean }[];
+      cost: { monthlyUsd: number; lines: { resource: string; monthlyUsd: number }[] };
+      policiesEvaluated: number;
+    };
+    const printed = JSON.parse(toJson(await shippedPlan("prod"))) as typeof shown;
+    assert.strictEqual(shown.stack, "prod");
+    assert.strictEqual(shown.cost.monthlyUsd, printed.cost.monthlyUsd);
+    assert.strictEqual(shown.policiesEvaluated, printed.policiesEvaluated);
+    for (const r of shown.resources) {
+      const real = printed.resources.find((p) => p.name === r.name);
+      assert.ok(real, r.name);
+      assert.deepStrictEqual(
+        [r.id, r.protect, r.retainOnDelete],
+        [real.id, real.protect, real.retainOnDelete],
+      );
+    }
+    for (const l of shown.cost.lines)
+      assert.strictEqual(
+        l.monthlyUsd,
+        printed.cost.lines.find((p) => p.resource === l.resource)?.monthlyUsd,
+      );
+  });
+
+  it("quotes dev's summary lines as the plan prints them", async () => {
+    const printed = toText(await shippedPlan("dev")).split("\n");
+    const block = /For dev it says, among the rest:\n\n```\n([\s\S]*?)```/.exec(readme());
+    assert.ok(block, "README quotes dev's summary lines");
+    const quoted = block[1].trimEnd().split("\n");
+    assert.deepStrictEqual(
+      quoted.map((l) => l.split(":")[0]),
+      ["Resources", "Monthly cost", "Policies"],
+    );
+    for (const line of quoted) assert.ok(printed.includes(line), `the plan prints "${line}"`);
   });
 });

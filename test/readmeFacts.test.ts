@@ -1,4 +1,7 @@
-/** Facts the README states about config and stacks, held against the code that decides them. */
+/**
+ * Facts the documentation (docs/*.md) states about config and stacks, held against the code that
+ * decides them. Each fact is read from the page that states it.
+ */
 import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
@@ -9,25 +12,29 @@ import { listStacks, projectRoot, readStackFile } from "../offline/plan";
 import { ALL_POLICIES } from "../policy/policies";
 
 const ROOT = projectRoot();
-const README = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
+const doc = (page: string) => fs.readFileSync(path.join(ROOT, "docs", page), "utf8");
+const COST = doc("cost.md");
+const CONFIGURATION = doc("configuration.md");
+const COMPONENTS = doc("components.md");
+const POLICY_PACK = doc("policy-pack.md");
 
-/** The cells of the README table row whose first cell starts with `first`. */
-function rowOf(first: string): string[] {
-  const line = README.split("\n").find((l) => l.startsWith(`| ${first}`));
-  assert.ok(line, `README has a row for ${first}`);
+/** The cells of the row of `page`'s table whose first cell starts with `first`. */
+function rowOf(page: string, first: string): string[] {
+  const line = page.split("\n").find((l) => l.startsWith(`| ${first}`));
+  assert.ok(line, `the page has a row for ${first}`);
   return line
     .split("|")
     .slice(1, -1)
     .map((c) => c.trim());
 }
 
-describe("README facts", () => {
-  it("the cost table names each stack's SageMaker instance types", () => {
+describe("Documented facts", () => {
+  it("docs/cost.md's table names each stack's SageMaker instance types", () => {
     for (const stack of listStacks()) {
       const sagemaker = readStackFile(stack)["llm-infra:sagemaker"] as
         { endpoints?: { instanceType?: string }[] } | undefined;
       const types = (sagemaker?.endpoints ?? []).flatMap((e) => e.instanceType ?? []);
-      const row = rowOf(`${stack} `);
+      const row = rowOf(COST, `${stack} `);
       const what = row[row.length - 1];
       for (const t of types)
         assert.match(what, new RegExp(`\\b${t.replace(/\./g, "\\.")}\\b`), stack);
@@ -38,7 +45,7 @@ describe("README facts", () => {
   });
 
   it("kubernetesVersion is quoted, and an unquoted one is refused with the hint", () => {
-    assert.match(rowOf("`llm-infra:eks.kubernetesVersion`")[1], /quoted: `"1\.35"`/);
+    assert.match(rowOf(CONFIGURATION, "`llm-infra:eks.kubernetesVersion`")[1], /quoted: `"1\.35"`/);
     const config = YAML.parse(
       "aws:region: us-east-1\nllm-infra:environment: dev\nllm-infra:tags: {team: a, costCenter: b}\nllm-infra:eks: {kubernetesVersion: 1.30, privateAccessCidrs: [10.0.0.0/16]}\n",
     ) as Record<string, unknown>;
@@ -54,7 +61,10 @@ describe("README facts", () => {
   });
 
   it("triton.nodeGroup is optional and defaults to gpu, as the row says", () => {
-    assert.match(rowOf("`llm-infra:triton`")[3], /`nodeGroup` \(optional, default `gpu`\)/);
+    assert.match(
+      rowOf(CONFIGURATION, "`llm-infra:triton`")[3],
+      /`nodeGroup` \(optional, default `gpu`\)/,
+    );
     const config = parseStackConfig(
       {
         "aws:region": "us-east-1",
@@ -72,7 +82,10 @@ describe("README facts", () => {
   });
 
   it("a long endpoint name keeps its first 54 characters, then - and 8 hex digits", () => {
-    assert.match(README.replace(/\s+/g, " "), /keeps its first 54 and adds `-` and 8 hex digits/);
+    assert.match(
+      COMPONENTS.replace(/\s+/g, " "),
+      /keeps its first 54 and adds `-` and 8 hex digits/,
+    );
     const stack = "a-very-long-stack-name-for-the-platform-team";
     const name = defaultEndpointName("llm-infra", stack, "chat-assistant");
     const full = `llm-infra-${stack}-chat-assistant`;
@@ -91,10 +104,10 @@ describe("README facts", () => {
     const configs = ["dev", "staging", "prod"].map(levels);
     const word = (v: unknown) => (v === "disabled" ? "off" : typeof v === "string" ? v : undefined);
     for (const policy of ALL_POLICIES) {
-      const row = README.split("\n").find(
+      const row = POLICY_PACK.split("\n").find(
         (l) => l.startsWith("| ") && l.includes(`\`${policy.name}\``),
       );
-      assert.ok(row, `README's policy table lists ${policy.name}`);
+      assert.ok(row, `docs/policy-pack.md's table lists ${policy.name}`);
       const last = row.split("|").slice(-2)[0].trim();
       const three = /^(\w+) \/ (\w+) \/ (\w+)$/.exec(last);
       if (!three) continue;

@@ -1,6 +1,13 @@
 import * as assert from "assert";
 import { SageMakerEndpoint, SageMakerEndpointArgs } from "../components";
 import { defaultEndpointName, deploymentConfig } from "../components/sagemaker/sageMakerEndpoint";
+import {
+  alarmThresholds,
+  endpointSettings,
+  productionVariant,
+  scalingOptions,
+  volumeKmsKey,
+} from "../components/sagemaker/endpointSettings";
 import { CapturedResource } from "../offline/engine";
 import { LLAMA3_8B, assertThrowsWith, ofType, one, policyOf, resourcesOf } from "./helpers";
 
@@ -556,5 +563,116 @@ describe("SageMakerEndpoint: validation", () => {
         "chat-endpoint-for-sales",
       ),
     );
+  });
+});
+
+describe("SageMakerEndpoint: settings, decided before any resource", () => {
+  const base: SageMakerEndpointArgs = {
+    region: "us-east-1",
+    modelBucketArn: "arn:aws:s3:::models",
+    modelDataPrefix: "model-repository/chat//",
+    instanceType: "ml.g5.2xlarge",
+  };
+
+  it("names the endpoint and its prefixes, counts and model data from the arguments", () => {
+    const s = endpointSettings("chat", { ...base, dataCapturePercent: 5 }, "llm-infra", "prod");
+    assert.deepStrictEqual(
+      {
+        mode: s.mode,
+        partition: s.partition,
+        endpointName: s.endpointName,
+        gpus: s.instance?.accelerator?.count,
+        counts: s.counts,
+        asyncPrefix: s.asyncPrefix,
+        capturePrefix: s.capturePrefix,
+        modelData: s.modelData,
+      },
+      {
+        mode: "realtime",
+        partition: "aws",
+        endpointName: "llm-infra-prod-chat",
+        gpus: 1,
+        counts: { min: 1, max: 4, initial: 1 },
+        asyncPrefix: "async-inference/llm-infra-prod-chat",
+        capturePrefix: "data-capture/llm-infra-prod-chat",
+        modelData: { prefix: "model-repository/chat" },
+      },
+    );
+    const async = endpointSettings(
+      "batch",
+      {
+        ...base,
+        mode: "async",
+        endpointName: "batch-ep",
+        modelDataPrefix: undefined,
+        modelDataTarball: "m/model.tar.gz",
+      },
+      "p",
+      "s",
+    );
+    assert.deepStrictEqual(
+      [async.endpointName, async.counts.min, async.capturePrefix, async.modelData],
+      ["batch-ep", 0, undefined, { tarballKey: "m/model.tar.gz" }],
+    );
+  });
+
+  it("gives serverless variants memory and concurrency, instance variants a type and timeouts", () => {
+    assert.deepStrictEqual(
+      productionVariant({ ...base, serverlessMaxConcurrency: 3 }, "serverless", "m"),
+      {
+        variantName: "primary",
+        modelName: "m",
+        serverlessConfig: {
+          memorySizeInMb: 6144,
+          maxConcurrency: 3,
+          provisionedConcurrency: undefined,
+        },
+      },
+    );
+    assert.deepStrictEqual(productionVariant({ ...base, volumeSizeGb: 100 }, "realtime", "m"), {
+      variantName: "primary",
+      modelName: "m",
+      instanceType: "ml.g5.2xlarge",
+      initialVariantWeight: 1,
+      modelDataDownloadTimeoutInSeconds: 1800,
+      containerStartupHealthCheckTimeoutInSeconds: 1800,
+      volumeSizeInGb: 100,
+    });
+  });
+
+  it("puts a volume key only on instances without local NVMe, never on serverless", () => {
+    const key = "arn:aws:kms:us-east-1:123456789012:key/k";
+    const withKey = { ...base, kmsKeyArn: key };
+    const nvme = endpointSettings("a", withKey, "p", "s").instance;
+    const ebsOnly = endpointSettings(
+      "a",
+      { ...withKey, instanceType: "ml.inf2.xlarge" },
+      "p",
+      "s",
+    ).instance;
+    assert.ok(nvme !== undefined && nvme.nvmeGb > 0, "ml.g5.2xlarge has local NVMe");
+    assert.strictEqual(volumeKmsKey(withKey, "realtime", nvme), undefined);
+    assert.ok(ebsOnly !== undefined && ebsOnly.nvmeGb === 0, "ml.inf2.xlarge has none");
+    assert.strictEqual(volumeKmsKey(withKey, "realtime", ebsOnly), key);
+    assert.strictEqual(volumeKmsKey(withKey, "serverless", ebsOnly), undefined);
+  });
+
+  it("fills alarm thresholds and scaling options the user left out, keeping the ones given", () => {
+    assert.deepStrictEqual(alarmThresholds({ ...base, latencyP99Ms: 5000 }, "async"), {
+      latencyP90Ms: 15 * 60 * 1000,
+      latencyP99Ms: 5000,
+      errors5xxPerMinute: 5,
+      gpuUtilizationPercent: 90,
+      asyncBacklogAgeSeconds: 900,
+    });
+    assert.deepStrictEqual(scalingOptions({ ...base, scaleInCooldownSeconds: 120 }), {
+      targetInvocationsPerInstance: 70,
+      highResolutionScaling: false,
+      targetConcurrentRequestsPerModel: 4,
+      targetBacklogPerInstance: 5,
+      scaleInCooldownSeconds: 120,
+      scaleOutCooldownSeconds: 60,
+      provisionedConcurrency: undefined,
+    });
   });
 });

@@ -225,6 +225,36 @@ const ACCESS_LOG_FORMAT = JSON.stringify({
   responseLength: "$context.responseLength",
 });
 
+/** How a method authenticates callers: IAM signatures, or an API key (then no authorizer). */
+export function methodAuthorization(auth: ApiAuthentication): {
+  authorization: string;
+  apiKeyRequired: boolean;
+} {
+  return { authorization: auth === "iam" ? "AWS_IAM" : "NONE", apiKeyRequired: auth === "apiKey" };
+}
+
+/** The stage's and the usage plan's throttling: requests per second and burst. */
+export function throttling(args: InferenceApiArgs): { rateLimit: number; burstLimit: number } {
+  return { rateLimit: args.throttleRatePerSecond ?? 20, burstLimit: args.throttleBurst ?? 40 };
+}
+
+/**
+ * The deployment's trigger: a hash of what the deployed API is made of (authentication, backend,
+ * request schema, integration responses), so that a change to any of them deploys the API again.
+ */
+export function deploymentTrigger(args: InferenceApiArgs): string {
+  return createHash("sha256")
+    .update(
+      JSON.stringify({
+        auth: args.authentication ?? "apiKey",
+        backend: args.sagemakerEndpointName ?? "load-balancer",
+        schema: REQUEST_SCHEMA,
+        responses: args.sagemakerEndpointName !== undefined ? sagemakerIntegrationResponses() : [],
+      }),
+    )
+    .digest("hex");
+}
+
 /**
  * An API Gateway REST API in front of a SageMaker endpoint (an AWS integration to the SageMaker
  * runtime's InvokeEndpoint, through a role scoped to that endpoint; no Lambda in the path) or of an
@@ -247,12 +277,54 @@ export class InferenceApi extends pulumi.ComponentResource {
   constructor(name: string, args: InferenceApiArgs, opts?: pulumi.ComponentResourceOptions) {
     throwIfInvalid("InferenceApi", name, validateInferenceApiArgs(args));
     super("llm-infra:index:InferenceApi", name, {}, opts);
-    const tags = args.tags;
+    const ctx = this.context(name, args);
+
+    const restApi = this.createRestApi(ctx);
+    const integrations =
+      args.sagemakerEndpointName !== undefined
+        ? this.createSageMakerBackend(ctx, restApi, args.sagemakerEndpointName)
+        : this.createLoadBalancerBackend(ctx, restApi);
+    const logGroup = this.createAccessLogs(ctx);
+    const accountSettings =
+      (args.manageAccountLoggingRole ?? false) ? [this.createAccountLoggingRole(ctx)] : [];
+    const stage = this.createStage(ctx, restApi, integrations, logGroup, accountSettings);
+    if (ctx.auth === "apiKey") this.apiKeyId = this.createApiKey(ctx, restApi, stage);
+    if (args.webAclArn !== undefined) this.createWafAssociation(ctx, stage, args.webAclArn);
+    if (args.domainName !== undefined) this.createDomain(ctx, restApi, stage, args.domainName);
+
+    const { api } = restApi;
+    this.restApiId = api.id;
+    this.restApiName = api.name;
+    this.stageName = stage.stageName;
+    this.url = pulumi.interpolate`https://${api.id}.execute-api.${ctx.region}.amazonaws.com/${stage.stageName}`;
+    this.registerOutputs({
+      restApiId: this.restApiId,
+      url: this.url,
+      apiKeyId: this.apiKeyId,
+      restApiName: this.restApiName,
+      stageName: this.stageName,
+    });
+  }
+
+  /** The API's arguments and the values its resources share: region, account, authentication. */
+  private context(name: string, args: InferenceApiArgs): ApiContext {
     const child = { parent: this };
     const region = aws.getRegionOutput({}, child).region;
     const accountId = aws.getCallerIdentityOutput({}, child).accountId;
-    const auth = args.authentication ?? "apiKey";
+    return {
+      name,
+      args,
+      tags: args.tags,
+      child,
+      region,
+      accountId,
+      auth: args.authentication ?? "apiKey",
+    };
+  }
 
+  /** The regional REST API, the request model its POST bodies must match, and the validator. */
+  private createRestApi(ctx: ApiContext): RestApiParts {
+    const { name, tags, child } = ctx;
     const api = new aws.apigateway.RestApi(
       `${name}-api`,
       { description: `Inference API ${name}`, endpointConfiguration: { types: "REGIONAL" }, tags },
@@ -273,171 +345,193 @@ export class InferenceApi extends pulumi.ComponentResource {
       { restApi: api.id, name: "body", validateRequestBody: true },
       child,
     );
-    const methodAuth = {
-      authorization: auth === "iam" ? "AWS_IAM" : "NONE",
-      apiKeyRequired: auth === "apiKey",
-    };
+    return { api, model, validator };
+  }
 
-    // A path that takes validated POST bodies, with the API's authentication.
-    const postPath = (
-      role: string,
-      pathPart: string,
-      requestParameters?: Record<string, boolean>,
-    ) => {
-      const resource = new aws.apigateway.Resource(
-        `${name}-${role}`,
-        { restApi: api.id, parentId: api.rootResourceId, pathPart },
-        child,
-      );
-      const method = new aws.apigateway.Method(
-        `${name}-${role}`,
-        {
-          restApi: api.id,
-          resourceId: resource.id,
-          httpMethod: "POST",
-          ...methodAuth,
-          requestValidatorId: validator.id,
-          requestModels: { "application/json": model.name },
-          requestParameters,
-        },
-        child,
-      );
-      return { resource, method };
-    };
+  /** A path that takes validated POST bodies, with the API's authentication. */
+  private createPostPath(
+    ctx: ApiContext,
+    { api, model, validator }: RestApiParts,
+    role: string,
+    pathPart: string,
+    requestParameters?: Record<string, boolean>,
+  ): { resource: aws.apigateway.Resource; method: aws.apigateway.Method } {
+    const { name, child } = ctx;
+    const resource = new aws.apigateway.Resource(
+      `${name}-${role}`,
+      { restApi: api.id, parentId: api.rootResourceId, pathPart },
+      child,
+    );
+    const method = new aws.apigateway.Method(
+      `${name}-${role}`,
+      {
+        restApi: api.id,
+        resourceId: resource.id,
+        httpMethod: "POST",
+        ...methodAuthorization(ctx.auth),
+        requestValidatorId: validator.id,
+        requestModels: { "application/json": model.name },
+        requestParameters,
+      },
+      child,
+    );
+    return { resource, method };
+  }
+
+  /**
+   * A SageMaker endpoint behind `POST /invocations`: a role that may invoke only that endpoint,
+   * an AWS integration to the SageMaker runtime's InvokeEndpoint (no Lambda in the path), and one
+   * method response per status with the integration responses that select them. Returns what
+   * the deployment waits for.
+   */
+  private createSageMakerBackend(
+    ctx: ApiContext,
+    restApi: RestApiParts,
+    endpointName: string,
+  ): pulumi.Resource[] {
+    const { name, tags, child, region, accountId } = ctx;
+    const { api } = restApi;
     const integrations: pulumi.Resource[] = [];
-    if (args.sagemakerEndpointName !== undefined) {
-      const endpointName = args.sagemakerEndpointName;
-      const endpointArn = pulumi.interpolate`arn:aws:sagemaker:${region}:${accountId}:endpoint/${endpointName.toLowerCase()}`;
-      const role = serviceRole(
-        `${name}-invoke`,
-        "apigateway.amazonaws.com",
-        `API Gateway invokes ${endpointName}`,
-        tags,
-        this,
-      );
-      new aws.iam.RolePolicy(
-        `${name}-invoke`,
-        {
-          role: role.id,
-          policy: endpointArn.apply((arn) => JSON.stringify(invokeEndpointPolicy(arn))),
-        },
-        child,
-      );
-      const { resource, method } = postPath("invocations", "invocations");
-      const integration = new aws.apigateway.Integration(
-        `${name}-sagemaker`,
-        {
-          restApi: api.id,
-          resourceId: resource.id,
-          httpMethod: method.httpMethod,
-          type: "AWS",
-          integrationHttpMethod: "POST",
-          uri: region.apply((r) => sagemakerInvokeUri(r, endpointName)),
-          credentials: role.arn,
-          passthroughBehavior: "WHEN_NO_MATCH",
-          timeoutMilliseconds: 29000,
-        },
-        child,
-      );
-      integrations.push(integration);
-      // One method response per status, and the integration responses that select them.
-      const responses = sagemakerIntegrationResponses();
-      const methodResponses = new Map<string, aws.apigateway.MethodResponse>();
-      for (const code of new Set(responses.map((r) => r.statusCode))) {
-        methodResponses.set(
-          code,
-          new aws.apigateway.MethodResponse(
-            `${name}-${code}`,
-            {
-              restApi: api.id,
-              resourceId: resource.id,
-              httpMethod: method.httpMethod,
-              statusCode: code,
-            },
-            child,
-          ),
-        );
-      }
-      for (const r of responses) {
-        integrations.push(
-          new aws.apigateway.IntegrationResponse(
-            `${name}-${r.role}`,
-            {
-              restApi: api.id,
-              resourceId: resource.id,
-              httpMethod: method.httpMethod,
-              statusCode: methodResponses.get(r.statusCode)!.statusCode,
-              selectionPattern: r.selectionPattern,
-            },
-            { parent: this, dependsOn: [integration] },
-          ),
-        );
-      }
-    } else {
-      // REST API VPC links reach network load balancers: an internal NLB forwards to the ALB.
-      const port = args.loadBalancerPort ?? 80;
-      const nlb = new aws.lb.LoadBalancer(
-        `${name}-nlb`,
-        { loadBalancerType: "network", internal: true, subnets: args.subnetIds, tags },
-        child,
-      );
-      const albTarget = new aws.lb.TargetGroup(
-        `${name}-alb-target`,
-        {
-          targetType: "alb",
-          port,
-          protocol: "TCP",
-          vpcId: args.vpcId as pulumi.Input<string>,
-          healthCheck: { protocol: "HTTP", path: "/v2/health/ready", port: String(port) },
-          tags,
-        },
-        child,
-      );
-      new aws.lb.TargetGroupAttachment(
-        `${name}-alb-target`,
-        {
-          targetGroupArn: albTarget.arn,
-          targetId: args.loadBalancerArn as pulumi.Input<string>,
-          port,
-        },
-        child,
-      );
-      new aws.lb.Listener(
-        `${name}-nlb`,
-        {
-          loadBalancerArn: nlb.arn,
-          port,
-          protocol: "TCP",
-          defaultActions: [{ type: "forward", targetGroupArn: albTarget.arn }],
-          tags,
-        },
-        child,
-      );
-      const link = new aws.apigateway.VpcLink(`${name}-link`, { targetArn: nlb.arn, tags }, child);
-      const { resource, method } = postPath("proxy", "{proxy+}", {
-        "method.request.path.proxy": true,
-      });
-      integrations.push(
-        new aws.apigateway.Integration(
-          `${name}-vpc-link`,
+    const endpointArn = pulumi.interpolate`arn:aws:sagemaker:${region}:${accountId}:endpoint/${endpointName.toLowerCase()}`;
+    const role = serviceRole(
+      `${name}-invoke`,
+      "apigateway.amazonaws.com",
+      `API Gateway invokes ${endpointName}`,
+      tags,
+      this,
+    );
+    new aws.iam.RolePolicy(
+      `${name}-invoke`,
+      {
+        role: role.id,
+        policy: endpointArn.apply((arn) => JSON.stringify(invokeEndpointPolicy(arn))),
+      },
+      child,
+    );
+    const { resource, method } = this.createPostPath(ctx, restApi, "invocations", "invocations");
+    const integration = new aws.apigateway.Integration(
+      `${name}-sagemaker`,
+      {
+        restApi: api.id,
+        resourceId: resource.id,
+        httpMethod: method.httpMethod,
+        type: "AWS",
+        integrationHttpMethod: "POST",
+        uri: region.apply((r) => sagemakerInvokeUri(r, endpointName)),
+        credentials: role.arn,
+        passthroughBehavior: "WHEN_NO_MATCH",
+        timeoutMilliseconds: 29000,
+      },
+      child,
+    );
+    integrations.push(integration);
+    const responses = sagemakerIntegrationResponses();
+    const methodResponses = new Map<string, aws.apigateway.MethodResponse>();
+    for (const code of new Set(responses.map((r) => r.statusCode))) {
+      methodResponses.set(
+        code,
+        new aws.apigateway.MethodResponse(
+          `${name}-${code}`,
           {
             restApi: api.id,
             resourceId: resource.id,
             httpMethod: method.httpMethod,
-            type: "HTTP_PROXY",
-            integrationHttpMethod: "POST",
-            connectionType: "VPC_LINK",
-            connectionId: link.id,
-            uri: pulumi.interpolate`http://${nlb.dnsName}:${port}/{proxy}`,
-            requestParameters: { "integration.request.path.proxy": "method.request.path.proxy" },
-            timeoutMilliseconds: 29000,
+            statusCode: code,
           },
           child,
         ),
       );
     }
+    for (const r of responses) {
+      integrations.push(
+        new aws.apigateway.IntegrationResponse(
+          `${name}-${r.role}`,
+          {
+            restApi: api.id,
+            resourceId: resource.id,
+            httpMethod: method.httpMethod,
+            statusCode: methodResponses.get(r.statusCode)!.statusCode,
+            selectionPattern: r.selectionPattern,
+          },
+          { parent: this, dependsOn: [integration] },
+        ),
+      );
+    }
+    return integrations;
+  }
 
-    // Access logs, encrypted; the account's CloudWatch role lets API Gateway write them.
+  /**
+   * A load balancer behind `POST /{proxy+}`. REST API VPC links reach network load balancers, so
+   * an internal NLB forwards to the ALB (an `alb` target group), and a VPC link to the NLB carries
+   * an HTTP proxy integration. Returns what the deployment waits for.
+   */
+  private createLoadBalancerBackend(ctx: ApiContext, restApi: RestApiParts): pulumi.Resource[] {
+    const { name, args, tags, child } = ctx;
+    const port = args.loadBalancerPort ?? 80;
+    const nlb = new aws.lb.LoadBalancer(
+      `${name}-nlb`,
+      { loadBalancerType: "network", internal: true, subnets: args.subnetIds, tags },
+      child,
+    );
+    const albTarget = new aws.lb.TargetGroup(
+      `${name}-alb-target`,
+      {
+        targetType: "alb",
+        port,
+        protocol: "TCP",
+        vpcId: args.vpcId as pulumi.Input<string>,
+        healthCheck: { protocol: "HTTP", path: "/v2/health/ready", port: String(port) },
+        tags,
+      },
+      child,
+    );
+    new aws.lb.TargetGroupAttachment(
+      `${name}-alb-target`,
+      {
+        targetGroupArn: albTarget.arn,
+        targetId: args.loadBalancerArn as pulumi.Input<string>,
+        port,
+      },
+      child,
+    );
+    new aws.lb.Listener(
+      `${name}-nlb`,
+      {
+        loadBalancerArn: nlb.arn,
+        port,
+        protocol: "TCP",
+        defaultActions: [{ type: "forward", targetGroupArn: albTarget.arn }],
+        tags,
+      },
+      child,
+    );
+    const link = new aws.apigateway.VpcLink(`${name}-link`, { targetArn: nlb.arn, tags }, child);
+    const { resource, method } = this.createPostPath(ctx, restApi, "proxy", "{proxy+}", {
+      "method.request.path.proxy": true,
+    });
+    return [
+      new aws.apigateway.Integration(
+        `${name}-vpc-link`,
+        {
+          restApi: restApi.api.id,
+          resourceId: resource.id,
+          httpMethod: method.httpMethod,
+          type: "HTTP_PROXY",
+          integrationHttpMethod: "POST",
+          connectionType: "VPC_LINK",
+          connectionId: link.id,
+          uri: pulumi.interpolate`http://${nlb.dnsName}:${port}/{proxy}`,
+          requestParameters: { "integration.request.path.proxy": "method.request.path.proxy" },
+          timeoutMilliseconds: 29000,
+        },
+        child,
+      ),
+    ];
+  }
+
+  /** The access log group, encrypted with a key of its own that CloudWatch Logs may use. */
+  private createAccessLogs(ctx: ApiContext): aws.cloudwatch.LogGroup {
+    const { name, args, tags, child, region, accountId } = ctx;
     const logKey = new aws.kms.Key(
       `${name}-access-logs`,
       {
@@ -451,55 +545,55 @@ export class InferenceApi extends pulumi.ComponentResource {
       },
       child,
     );
-    const logGroup = new aws.cloudwatch.LogGroup(
+    return new aws.cloudwatch.LogGroup(
       `${name}-access-logs`,
       { retentionInDays: args.accessLogRetentionDays ?? 90, kmsKeyId: logKey.arn, tags },
       child,
     );
-    const dependsOn: pulumi.Resource[] = [...integrations];
-    if (args.manageAccountLoggingRole ?? false) {
-      // One setting per account and region: kept on destroy, with its role, so that the other
-      // APIs of the account keep logging.
-      const kept = { parent: this, retainOnDelete: true };
-      const logRole = serviceRole(
-        `${name}-cloudwatch`,
-        "apigateway.amazonaws.com",
-        "API Gateway writes logs to CloudWatch",
-        tags,
-        this,
-        { retainOnDelete: true },
-      );
-      new aws.iam.RolePolicyAttachment(
-        `${name}-cloudwatch`,
-        {
-          role: logRole.name,
-          policyArn: "arn:aws:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs",
-        },
-        kept,
-      );
-      dependsOn.push(
-        new aws.apigateway.Account(`${name}-account`, { cloudwatchRoleArn: logRole.arn }, kept),
-      );
-    }
+  }
 
+  /**
+   * The account's CloudWatch role for API Gateway, which lets it write access logs. One setting
+   * per account and region: kept on destroy, with its role, so that the other APIs of the account
+   * keep logging.
+   */
+  private createAccountLoggingRole(ctx: ApiContext): aws.apigateway.Account {
+    const { name, tags } = ctx;
+    const kept = { parent: this, retainOnDelete: true };
+    const logRole = serviceRole(
+      `${name}-cloudwatch`,
+      "apigateway.amazonaws.com",
+      "API Gateway writes logs to CloudWatch",
+      tags,
+      this,
+      { retainOnDelete: true },
+    );
+    new aws.iam.RolePolicyAttachment(
+      `${name}-cloudwatch`,
+      {
+        role: logRole.name,
+        policyArn: "arn:aws:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs",
+      },
+      kept,
+    );
+    return new aws.apigateway.Account(`${name}-account`, { cloudwatchRoleArn: logRole.arn }, kept);
+  }
+
+  /**
+   * The deployment (redeployed when the API's shape changes), the `v1` stage with access logs and
+   * X-Ray, and its method settings: metrics and throttling.
+   */
+  private createStage(
+    ctx: ApiContext,
+    { api }: RestApiParts,
+    integrations: pulumi.Resource[],
+    logGroup: aws.cloudwatch.LogGroup,
+    accountSettings: pulumi.Resource[],
+  ): aws.apigateway.Stage {
+    const { name, args, tags, child } = ctx;
     const deployment = new aws.apigateway.Deployment(
       `${name}-deployment`,
-      {
-        restApi: api.id,
-        triggers: {
-          config: createHash("sha256")
-            .update(
-              JSON.stringify({
-                auth,
-                backend: args.sagemakerEndpointName ?? "load-balancer",
-                schema: REQUEST_SCHEMA,
-                responses:
-                  args.sagemakerEndpointName !== undefined ? sagemakerIntegrationResponses() : [],
-              }),
-            )
-            .digest("hex"),
-        },
-      },
+      { restApi: api.id, triggers: { config: deploymentTrigger(args) } },
       { parent: this, dependsOn: integrations },
     );
     const stage = new aws.apigateway.Stage(
@@ -512,8 +606,9 @@ export class InferenceApi extends pulumi.ComponentResource {
         accessLogSettings: { destinationArn: logGroup.arn, format: ACCESS_LOG_FORMAT },
         tags,
       },
-      { parent: this, dependsOn },
+      { parent: this, dependsOn: [...integrations, ...accountSettings] },
     );
+    const throttle = throttling(args);
     new aws.apigateway.MethodSettings(
       `${name}-settings`,
       {
@@ -522,75 +617,99 @@ export class InferenceApi extends pulumi.ComponentResource {
         methodPath: "*/*",
         settings: {
           metricsEnabled: true,
-          throttlingRateLimit: args.throttleRatePerSecond ?? 20,
-          throttlingBurstLimit: args.throttleBurst ?? 40,
+          throttlingRateLimit: throttle.rateLimit,
+          throttlingBurstLimit: throttle.burstLimit,
         },
       },
       child,
     );
-
-    if (auth === "apiKey") {
-      const plan = new aws.apigateway.UsagePlan(
-        `${name}-plan`,
-        {
-          apiStages: [{ apiId: api.id, stage: stage.stageName }],
-          throttleSettings: {
-            rateLimit: args.throttleRatePerSecond ?? 20,
-            burstLimit: args.throttleBurst ?? 40,
-          },
-          quotaSettings: { limit: args.monthlyQuota ?? 1_000_000, period: "MONTH" },
-          tags,
-        },
-        child,
-      );
-      const key = new aws.apigateway.ApiKey(
-        `${name}-key`,
-        { description: `Default key of ${name}`, tags },
-        child,
-      );
-      new aws.apigateway.UsagePlanKey(
-        `${name}-key`,
-        { keyId: key.id, keyType: "API_KEY", usagePlanId: plan.id },
-        child,
-      );
-      this.apiKeyId = key.id;
-    }
-    if (args.webAclArn !== undefined) {
-      new aws.wafv2.WebAclAssociation(
-        `${name}-waf`,
-        { resourceArn: stage.arn, webAclArn: args.webAclArn },
-        child,
-      );
-    }
-    if (args.domainName !== undefined) {
-      const domain = new aws.apigateway.DomainName(
-        `${name}-domain`,
-        {
-          domainName: args.domainName,
-          regionalCertificateArn: args.certificateArn,
-          endpointConfiguration: { types: "REGIONAL" },
-          securityPolicy: "TLS_1_2",
-          tags,
-        },
-        child,
-      );
-      new aws.apigateway.BasePathMapping(
-        `${name}-domain`,
-        { restApi: api.id, stageName: stage.stageName, domainName: domain.domainName },
-        child,
-      );
-    }
-
-    this.restApiId = api.id;
-    this.restApiName = api.name;
-    this.stageName = stage.stageName;
-    this.url = pulumi.interpolate`https://${api.id}.execute-api.${region}.amazonaws.com/${stage.stageName}`;
-    this.registerOutputs({
-      restApiId: this.restApiId,
-      url: this.url,
-      apiKeyId: this.apiKeyId,
-      restApiName: this.restApiName,
-      stageName: this.stageName,
-    });
+    return stage;
   }
+
+  /** API-key authentication: a usage plan with throttling and a monthly quota, and its key. */
+  private createApiKey(
+    ctx: ApiContext,
+    { api }: RestApiParts,
+    stage: aws.apigateway.Stage,
+  ): pulumi.Output<string> {
+    const { name, args, tags, child } = ctx;
+    const plan = new aws.apigateway.UsagePlan(
+      `${name}-plan`,
+      {
+        apiStages: [{ apiId: api.id, stage: stage.stageName }],
+        throttleSettings: throttling(args),
+        quotaSettings: { limit: args.monthlyQuota ?? 1_000_000, period: "MONTH" },
+        tags,
+      },
+      child,
+    );
+    const key = new aws.apigateway.ApiKey(
+      `${name}-key`,
+      { description: `Default key of ${name}`, tags },
+      child,
+    );
+    new aws.apigateway.UsagePlanKey(
+      `${name}-key`,
+      { keyId: key.id, keyType: "API_KEY", usagePlanId: plan.id },
+      child,
+    );
+    return key.id;
+  }
+
+  /** The given WAF web ACL, in front of the stage. */
+  private createWafAssociation(
+    ctx: ApiContext,
+    stage: aws.apigateway.Stage,
+    webAclArn: pulumi.Input<string>,
+  ): void {
+    new aws.wafv2.WebAclAssociation(
+      `${ctx.name}-waf`,
+      { resourceArn: stage.arn, webAclArn },
+      ctx.child,
+    );
+  }
+
+  /** A custom regional domain with TLS 1.2 at least, mapped to the stage. */
+  private createDomain(
+    ctx: ApiContext,
+    { api }: RestApiParts,
+    stage: aws.apigateway.Stage,
+    domainName: pulumi.Input<string>,
+  ): void {
+    const { name, args, tags, child } = ctx;
+    const domain = new aws.apigateway.DomainName(
+      `${name}-domain`,
+      {
+        domainName,
+        regionalCertificateArn: args.certificateArn,
+        endpointConfiguration: { types: "REGIONAL" },
+        securityPolicy: "TLS_1_2",
+        tags,
+      },
+      child,
+    );
+    new aws.apigateway.BasePathMapping(
+      `${name}-domain`,
+      { restApi: api.id, stageName: stage.stageName, domainName: domain.domainName },
+      child,
+    );
+  }
+}
+
+/** What every step of an InferenceApi reads. */
+interface ApiContext {
+  name: string;
+  args: InferenceApiArgs;
+  tags: Tags | undefined;
+  child: pulumi.CustomResourceOptions;
+  region: pulumi.Output<string>;
+  accountId: pulumi.Output<string>;
+  auth: ApiAuthentication;
+}
+
+/** The REST API and what its POST paths share. */
+interface RestApiParts {
+  api: aws.apigateway.RestApi;
+  model: aws.apigateway.Model;
+  validator: aws.apigateway.RequestValidator;
 }

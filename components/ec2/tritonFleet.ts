@@ -8,7 +8,7 @@ import {
   tritonImage,
   tritonImageProblems,
 } from "../../catalog/images";
-import { findInstance } from "../../catalog/instances";
+import { InstanceSpec, findInstance } from "../../catalog/instances";
 import { ModelRequirements, fitsInstance, validateModelRequirements } from "../../catalog/modelFit";
 import { serviceRole } from "../trust";
 import { Tags } from "../tags";
@@ -237,7 +237,32 @@ export class TritonFleet extends pulumi.ComponentResource {
   constructor(name: string, args: TritonFleetArgs, opts?: pulumi.ComponentResourceOptions) {
     throwIfInvalid("TritonFleet", name, validateTritonFleetArgs(args));
     super("llm-infra:index:TritonFleet", name, {}, opts);
-    const tags = args.tags;
+    const ctx = this.context(name, args);
+
+    const { albSg, instanceSg } = this.createSecurityGroups(ctx);
+    const profile = this.createInstanceProfile(ctx);
+    const template = this.createLaunchTemplate(ctx, profile, instanceSg);
+    const { targetGroup, alb, listener } = this.createLoadBalancer(ctx, albSg);
+    const group = this.createAutoScalingGroup(ctx, template, targetGroup);
+    this.createScaling(ctx, group, alb, targetGroup, listener);
+
+    this.loadBalancerArn = alb.arn;
+    this.loadBalancerDnsName = alb.dnsName;
+    this.listenerArn = listener.arn;
+    this.autoScalingGroupName = group.name;
+    this.loadBalancerArnSuffix = alb.arnSuffix;
+    this.targetGroupArnSuffix = targetGroup.arnSuffix;
+    this.registerOutputs({
+      loadBalancerArn: this.loadBalancerArn,
+      loadBalancerDnsName: this.loadBalancerDnsName,
+      autoScalingGroupName: this.autoScalingGroupName,
+      loadBalancerArnSuffix: this.loadBalancerArnSuffix,
+      targetGroupArnSuffix: this.targetGroupArnSuffix,
+    });
+  }
+
+  /** The fleet's arguments and the values its resources share: instance spec, image, region. */
+  private context(name: string, args: TritonFleetArgs): FleetContext {
     const child = { parent: this };
     const spec = findInstance(args.instanceType)!;
     const image = pulumi
@@ -247,7 +272,18 @@ export class TritonFleet extends pulumi.ComponentResource {
       args.imageRepository !== undefined ||
       (args.image !== undefined && ECR_IMAGE.test(args.image));
     const region = aws.getRegionOutput({}, child).region;
+    return { name, args, tags: args.tags, child, spec, image, fromEcr, region };
+  }
 
+  /**
+   * The load balancer's security group (HTTP from inside the VPC, out to Triton only) and the
+   * instances' (Triton HTTP from the load balancer only; out to S3, ECR, NGC and SSM).
+   */
+  private createSecurityGroups(ctx: FleetContext): {
+    albSg: aws.ec2.SecurityGroup;
+    instanceSg: aws.ec2.SecurityGroup;
+  } {
+    const { name, args, tags, child } = ctx;
     const albSg = new aws.ec2.SecurityGroup(
       `${name}-alb`,
       {
@@ -303,6 +339,15 @@ export class TritonFleet extends pulumi.ComponentResource {
       child,
     );
 
+    return { albSg, instanceSg };
+  }
+
+  /**
+   * The instance role and profile: the model prefix read policy it is given, Session Manager and
+   * the CloudWatch agent, and pulling the image when it is in ECR.
+   */
+  private createInstanceProfile(ctx: FleetContext): aws.iam.InstanceProfile {
+    const { name, args, tags, child, image } = ctx;
     const role = serviceRole(
       `${name}-instances`,
       "ec2.amazonaws.com",
@@ -321,20 +366,27 @@ export class TritonFleet extends pulumi.ComponentResource {
         child,
       );
     }
-    if (fromEcr) {
+    if (ctx.fromEcr) {
       new aws.iam.RolePolicy(
         `${name}-image`,
         { role: role.id, policy: image.apply(imagePullPolicy) },
         child,
       );
     }
-    const profile = new aws.iam.InstanceProfile(
-      `${name}-instances`,
-      { role: role.name, tags },
-      child,
-    );
+    return new aws.iam.InstanceProfile(`${name}-instances`, { role: role.name, tags }, child);
+  }
 
-    const template = new aws.ec2.LaunchTemplate(
+  /**
+   * The launch template: the accelerated AMI, IMDSv2, an encrypted gp3 root volume, no public IP
+   * and no SSH key, and user data that syncs the model repository and starts tritonserver.
+   */
+  private createLaunchTemplate(
+    ctx: FleetContext,
+    profile: aws.iam.InstanceProfile,
+    instanceSg: aws.ec2.SecurityGroup,
+  ): aws.ec2.LaunchTemplate {
+    const { name, args, tags, child, spec, image, region } = ctx;
+    return new aws.ec2.LaunchTemplate(
       `${name}-lt`,
       {
         description: `Triton fleet ${name}: IMDSv2, encrypted gp3, no public IP, no SSH key`,
@@ -382,7 +434,16 @@ export class TritonFleet extends pulumi.ComponentResource {
       },
       child,
     );
+  }
 
+  /**
+   * The internal ALB, its listener and the target group health-checked on /v2/health/ready.
+   */
+  private createLoadBalancer(
+    ctx: FleetContext,
+    albSg: aws.ec2.SecurityGroup,
+  ): { targetGroup: aws.lb.TargetGroup; alb: aws.lb.LoadBalancer; listener: aws.lb.Listener } {
+    const { name, args, tags, child } = ctx;
     const targetGroup = new aws.lb.TargetGroup(
       `${name}-tg`,
       {
@@ -428,13 +489,26 @@ export class TritonFleet extends pulumi.ComponentResource {
       child,
     );
 
+    return { targetGroup, alb, listener };
+  }
+
+  /**
+   * The Auto Scaling group: on-demand, or spot above one on-demand instance; instance refresh for
+   * rolling updates; the desired capacity left to autoscaling after creation.
+   */
+  private createAutoScalingGroup(
+    ctx: FleetContext,
+    template: aws.ec2.LaunchTemplate,
+    targetGroup: aws.lb.TargetGroup,
+  ): aws.autoscaling.Group {
+    const { name, args, tags } = ctx;
     const size = fleetSize(args);
     const launchTemplate = {
       id: template.id,
       version: pulumi.interpolate`${template.latestVersion}`,
     };
     const spot = (args.spotPercent ?? 0) > 0;
-    const group = new aws.autoscaling.Group(
+    return new aws.autoscaling.Group(
       `${name}-asg`,
       {
         vpcZoneIdentifiers: args.subnetIds,
@@ -477,6 +551,17 @@ export class TritonFleet extends pulumi.ComponentResource {
       },
       { parent: this, ignoreChanges: ["desiredCapacity"] },
     );
+  }
+
+  /** Target tracking on requests per target, once the listener routes to the group. */
+  private createScaling(
+    ctx: FleetContext,
+    group: aws.autoscaling.Group,
+    alb: aws.lb.LoadBalancer,
+    targetGroup: aws.lb.TargetGroup,
+    listener: aws.lb.Listener,
+  ): void {
+    const { name, args } = ctx;
     new aws.autoscaling.Policy(
       `${name}-requests`,
       {
@@ -493,19 +578,17 @@ export class TritonFleet extends pulumi.ComponentResource {
       },
       { parent: this, dependsOn: [listener] },
     );
-
-    this.loadBalancerArn = alb.arn;
-    this.loadBalancerDnsName = alb.dnsName;
-    this.listenerArn = listener.arn;
-    this.autoScalingGroupName = group.name;
-    this.loadBalancerArnSuffix = alb.arnSuffix;
-    this.targetGroupArnSuffix = targetGroup.arnSuffix;
-    this.registerOutputs({
-      loadBalancerArn: this.loadBalancerArn,
-      loadBalancerDnsName: this.loadBalancerDnsName,
-      autoScalingGroupName: this.autoScalingGroupName,
-      loadBalancerArnSuffix: this.loadBalancerArnSuffix,
-      targetGroupArnSuffix: this.targetGroupArnSuffix,
-    });
   }
+}
+
+/** What every step of a TritonFleet reads. */
+interface FleetContext {
+  name: string;
+  args: TritonFleetArgs;
+  tags: Tags | undefined;
+  child: pulumi.CustomResourceOptions;
+  spec: InstanceSpec;
+  image: pulumi.Output<string>;
+  fromEcr: boolean;
+  region: pulumi.Output<string>;
 }

@@ -169,19 +169,22 @@ export interface TargetTrackingSpec {
   };
 }
 
+/** What an endpoint's target-tracking policies aim at, and how fast they move. */
+export interface ScalingOptions {
+  targetInvocationsPerInstance: number;
+  highResolutionScaling: boolean;
+  targetConcurrentRequestsPerModel: number;
+  targetBacklogPerInstance: number;
+  scaleInCooldownSeconds: number;
+  scaleOutCooldownSeconds: number;
+  provisionedConcurrency?: number;
+}
+
 /** The target-tracking policies that apply to the mode. */
 export function targetTrackingPolicies(
   endpointName: string,
   mode: EndpointMode,
-  o: {
-    targetInvocationsPerInstance: number;
-    highResolutionScaling: boolean;
-    targetConcurrentRequestsPerModel: number;
-    targetBacklogPerInstance: number;
-    scaleInCooldownSeconds: number;
-    scaleOutCooldownSeconds: number;
-    provisionedConcurrency?: number;
-  },
+  o: ScalingOptions,
 ): TargetTrackingSpec[] {
   const cooldowns = {
     scaleInCooldown: o.scaleInCooldownSeconds,

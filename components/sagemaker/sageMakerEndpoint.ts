@@ -1,94 +1,45 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { createHash } from "crypto";
-import { getInstance } from "../../catalog/instances";
 import { servingImageUri } from "../../catalog/images";
 import { MODEL_MEMORY_TAG, estimateMemory } from "../../catalog/modelFit";
 import { AlarmTopic } from "../monitoring/alarmTopic";
 import { metricAlarm } from "../monitoring/metricAlarm";
+import { Tags } from "../tags";
+import { serviceRole } from "../trust";
 import { throwIfInvalid } from "../validation";
 import {
   EndpointMode,
   SageMakerEndpointArgs,
   ecrRepositoryArn,
-  endpointRegion,
-  instanceCounts,
   validateSageMakerEndpointArgs,
 } from "./endpointArgs";
 import {
-  AlarmSpec,
-  VARIANT_NAME,
-  backlogWithoutCapacityAlarm,
-  defaultAlarmThresholds,
-  endpointAlarms,
-  scalingResourceId,
-  targetTrackingPolicies,
-} from "./monitoring";
-import { endpointExecutionPolicy, tlsOnlyTopicPolicy } from "./policies";
-import { partitionOf, serviceRole } from "../trust";
+  EndpointSettings,
+  alarmThresholds,
+  deploymentConfig,
+  endpointSettings,
+  modelDataPrefix,
+  productionVariant,
+  scalingOptions,
+  volumeKmsKey,
+} from "./endpointSettings";
 import {
   CONFIG_FINGERPRINT_TAG,
   configFingerprint,
   deployInstanceCount,
   liveVariantSource,
 } from "./liveCapacity";
+import {
+  AlarmSpec,
+  VARIANT_NAME,
+  backlogWithoutCapacityAlarm,
+  endpointAlarms,
+  scalingResourceId,
+  targetTrackingPolicies,
+} from "./monitoring";
+import { endpointExecutionPolicy, tlsOnlyTopicPolicy } from "./policies";
 
-/** `<project>-<stack>-<name>` as a SageMaker endpoint name: at most 63 letters, digits and hyphens. */
-export function defaultEndpointName(project: string, stack: string, name: string): string {
-  const clean = `${project}-${stack}-${name}`
-    .replace(/[^a-zA-Z0-9]+/g, "-")
-    .replace(/^-+|-+$/g, "");
-  if (clean.length <= 63) return clean;
-  const hash = createHash("sha256").update(clean).digest("hex").slice(0, 8);
-  return `${clean.slice(0, 54).replace(/-+$/, "")}-${hash}`;
-}
-
-/** The blue/green or rolling deployment configuration, with rollback on the given alarms. */
-export function deploymentConfig(
-  args: SageMakerEndpointArgs,
-  mode: EndpointMode,
-  rollbackAlarmNames: pulumi.Input<string>[],
-): aws.types.input.sagemaker.EndpointDeploymentConfig {
-  const strategy = args.deploymentStrategy ?? "allAtOnce";
-  const bake = args.deploymentBakeSeconds ?? 600;
-  const autoRollbackConfiguration = {
-    alarms: rollbackAlarmNames.map((alarmName) => ({ alarmName })),
-  };
-  if (strategy === "rolling") {
-    const batch = { type: "CAPACITY_PERCENT", value: args.rollingBatchPercent ?? 25 };
-    return {
-      rollingUpdatePolicy: {
-        maximumBatchSize: batch,
-        rollbackMaximumBatchSize: batch,
-        waitIntervalInSeconds: bake,
-        maximumExecutionTimeoutInSeconds: 28800,
-      },
-      autoRollbackConfiguration,
-    };
-  }
-  const trafficRoutingConfiguration: aws.types.input.sagemaker.EndpointDeploymentConfigBlueGreenUpdatePolicyTrafficRoutingConfiguration =
-    strategy === "canary"
-      ? {
-          type: "CANARY",
-          waitIntervalInSeconds: bake,
-          canarySize: { type: "CAPACITY_PERCENT", value: args.canaryPercent ?? 10 },
-        }
-      : strategy === "linear"
-        ? {
-            type: "LINEAR",
-            waitIntervalInSeconds: bake,
-            linearStepSize: { type: "CAPACITY_PERCENT", value: args.linearStepPercent ?? 25 },
-          }
-        : { type: "ALL_AT_ONCE", waitIntervalInSeconds: mode === "serverless" ? 0 : bake };
-  return {
-    blueGreenUpdatePolicy: {
-      trafficRoutingConfiguration,
-      terminationWaitInSeconds: mode === "serverless" ? 0 : bake,
-      maximumExecutionTimeoutInSeconds: 28800,
-    },
-    autoRollbackConfiguration,
-  };
-}
+export { defaultEndpointName, deploymentConfig } from "./endpointSettings";
 
 /**
  * The options of the parameter that carries an endpoint's instance type: a change replaces it,
@@ -128,53 +79,100 @@ export class SageMakerEndpoint extends pulumi.ComponentResource {
     throwIfInvalid("SageMakerEndpoint", name, validateSageMakerEndpointArgs(args));
     super("llm-infra:index:SageMakerEndpoint", name, {}, opts);
 
-    const mode = args.mode ?? "realtime";
-    const region = endpointRegion(args) as string;
-    const partition = partitionOf(region);
-    const endpointName =
-      args.endpointName ?? defaultEndpointName(pulumi.getProject(), pulumi.getStack(), name);
-    const instance = args.instanceType ? getInstance(args.instanceType) : undefined;
-    const accountId = aws.getCallerIdentityOutput({}, { parent: this }).accountId;
-    const child = { parent: this };
-    const tags = args.tags;
+    const ctx = this.context(name, args);
+    const { mode, endpointName } = ctx;
     this.mode = mode;
     this.endpointName = endpointName;
 
+    this.alarmTopicArn = this.createAlarmTopic(ctx);
+    const asyncTopics = mode === "async" ? this.createAsyncTopics(ctx) : undefined;
+    const { role, rolePolicy } = this.createExecutionRole(ctx, asyncTopics);
+    const vpcConfig = args.subnetIds !== undefined ? this.createNetworking(ctx) : undefined;
+    const { model, modelArgs } = this.createModel(ctx, role, rolePolicy, vpcConfig);
+    const config = this.createEndpointConfiguration(ctx, model, modelArgs, asyncTopics);
+    const rollbackAlarms = this.createAlarms(ctx);
+    const instanceTypeMarker =
+      mode === "serverless" ? undefined : this.createInstanceTypeMarker(ctx);
+    const endpoint = this.createEndpoint(ctx, config, rollbackAlarms, instanceTypeMarker);
+    this.endpointArn = endpoint.arn;
+    this.roleArn = role.arn;
+    this.createScaling(ctx, endpoint, instanceTypeMarker);
+
+    if (mode === "async") {
+      const { bucketName, asyncPrefix } = ctx;
+      this.asyncInputUri = pulumi.interpolate`s3://${bucketName}/${asyncPrefix}/input/`;
+      this.asyncOutputUri = pulumi.interpolate`s3://${bucketName}/${asyncPrefix}/output/`;
+      this.asyncFailureUri = pulumi.interpolate`s3://${bucketName}/${asyncPrefix}/failure/`;
+    }
+    this.registerOutputs({
+      endpointName,
+      endpointArn: this.endpointArn,
+      roleArn: this.roleArn,
+      alarmTopicArn: this.alarmTopicArn,
+      asyncInputUri: this.asyncInputUri,
+      asyncOutputUri: this.asyncOutputUri,
+    });
+  }
+
+  /** The endpoint's settings and the values its resources share: account, image, bucket. */
+  private context(name: string, args: SageMakerEndpointArgs): EndpointContext {
+    const settings = endpointSettings(name, args, pulumi.getProject(), pulumi.getStack());
+    const accountId = aws.getCallerIdentityOutput({}, { parent: this }).accountId;
     const imageUri = pulumi.output(
-      args.imageUri ?? servingImageUri(args.image ?? "triton", region, args.imageVersion).uri,
+      args.imageUri ??
+        servingImageUri(args.image ?? "triton", settings.region, args.imageVersion).uri,
     );
     const bucketArn = pulumi.output(args.modelBucketArn);
     const bucketName = bucketArn.apply((arn) => arn.replace(/^arn:[^:]+:s3:::/, ""));
-    const asyncPrefix = `async-inference/${endpointName}`;
-    const capturePrefix =
-      args.dataCapturePercent !== undefined ? `data-capture/${endpointName}` : undefined;
+    return {
+      ...settings,
+      name,
+      args,
+      tags: args.tags,
+      child: { parent: this },
+      accountId,
+      imageUri,
+      bucketArn,
+      bucketName,
+    };
+  }
 
-    // Alarm notifications: the caller's topic, or one of the endpoint's own (an AlarmTopic).
-    this.alarmTopicArn =
-      args.alarmTopicArn !== undefined
-        ? pulumi.output(args.alarmTopicArn)
-        : new AlarmTopic(`${name}-alarms`, { region, tags }, child).topicArn;
+  /** Where alarms notify: the caller's topic, or one of the endpoint's own (an AlarmTopic). */
+  private createAlarmTopic(ctx: EndpointContext): pulumi.Output<string> {
+    const { name, args, region, tags, child } = ctx;
+    return args.alarmTopicArn !== undefined
+      ? pulumi.output(args.alarmTopicArn)
+      : new AlarmTopic(`${name}-alarms`, { region, tags }, child).topicArn;
+  }
 
-    // Async result notifications, encrypted and TLS-only.
-    let asyncTopics: { success: aws.sns.Topic; error: aws.sns.Topic } | undefined;
-    if (mode === "async") {
-      const topic = (role: string) => {
-        const t = new aws.sns.Topic(
-          `${name}-${role}`,
-          { kmsMasterKeyId: "alias/aws/sns", tags },
-          child,
-        );
-        new aws.sns.TopicPolicy(
-          `${name}-${role}`,
-          { arn: t.arn, policy: t.arn.apply((arn) => JSON.stringify(tlsOnlyTopicPolicy(arn))) },
-          child,
-        );
-        return t;
-      };
-      asyncTopics = { success: topic("success"), error: topic("error") };
-    }
+  /** Async endpoints: the SNS topics results and errors are announced on, encrypted and TLS-only. */
+  private createAsyncTopics(ctx: EndpointContext): AsyncTopics {
+    const { name, tags, child } = ctx;
+    const topic = (role: string) => {
+      const t = new aws.sns.Topic(
+        `${name}-${role}`,
+        { kmsMasterKeyId: "alias/aws/sns", tags },
+        child,
+      );
+      new aws.sns.TopicPolicy(
+        `${name}-${role}`,
+        { arn: t.arn, policy: t.arn.apply((arn) => JSON.stringify(tlsOnlyTopicPolicy(arn))) },
+        child,
+      );
+      return t;
+    };
+    return { success: topic("success"), error: topic("error") };
+  }
 
-    // The execution role: only this model's data, this image, these logs and outputs.
+  /**
+   * The execution role SageMaker assumes, and its policy: only this model's data, this image,
+   * these logs and outputs.
+   */
+  private createExecutionRole(
+    ctx: EndpointContext,
+    asyncTopics: AsyncTopics | undefined,
+  ): { role: aws.iam.Role; rolePolicy: aws.iam.RolePolicy } {
+    const { name, args, region, partition, endpointName, tags, child, accountId } = ctx;
     const decryptKeys = [args.modelKmsKeyArn].filter(
       (k): k is pulumi.Input<string> => k !== undefined,
     );
@@ -201,8 +199,8 @@ export class SageMakerEndpoint extends pulumi.ComponentResource {
         policy: pulumi
           .all([
             accountId,
-            bucketArn,
-            imageUri,
+            ctx.bucketArn,
+            ctx.imageUri,
             pulumi.all(decryptKeys),
             pulumi.all(encryptKeys),
             vpcArn,
@@ -217,10 +215,7 @@ export class SageMakerEndpoint extends pulumi.ComponentResource {
                 accountId: id,
                 endpointName,
                 bucketArn: bucket,
-                modelData:
-                  args.modelDataPrefix !== undefined
-                    ? { prefix: args.modelDataPrefix.replace(/\/+$/, "") }
-                    : { tarballKey: args.modelDataTarball as string },
+                modelData: ctx.modelData,
                 decryptKeyArns: decrypt,
                 imageRepositoryArn:
                   ecrRepositoryArn(image) ??
@@ -228,9 +223,9 @@ export class SageMakerEndpoint extends pulumi.ComponentResource {
                 vpcArn: vpc,
                 async:
                   success && error
-                    ? { prefix: asyncPrefix, topicArns: [success, error] }
+                    ? { prefix: ctx.asyncPrefix, topicArns: [success, error] }
                     : undefined,
-                dataCapturePrefix: capturePrefix,
+                dataCapturePrefix: ctx.capturePrefix,
                 encryptKeyArns: encrypt,
               }),
             ),
@@ -238,31 +233,51 @@ export class SageMakerEndpoint extends pulumi.ComponentResource {
       },
       child,
     );
+    return { role, rolePolicy };
+  }
 
-    // Networking: the model containers in private subnets, talking HTTPS out only.
-    let vpcConfig: aws.types.input.sagemaker.ModelVpcConfig | undefined;
-    if (args.subnetIds !== undefined) {
-      const sg = new aws.ec2.SecurityGroup(
-        `${name}-sg`,
-        {
-          vpcId: args.vpcId as pulumi.Input<string>,
-          description: `SageMaker endpoint ${endpointName}: no inbound, HTTPS outbound`,
-          egress: [
-            {
-              protocol: "tcp",
-              fromPort: 443,
-              toPort: 443,
-              cidrBlocks: ["0.0.0.0/0"],
-              description: "HTTPS to AWS APIs and S3",
-            },
-          ],
-          tags,
-        },
-        child,
-      );
-      vpcConfig = { subnets: args.subnetIds, securityGroupIds: [sg.id] };
-    }
+  /**
+   * Endpoints in a VPC: a security group with no inbound and HTTPS outbound only, so the model
+   * containers in private subnets talk to AWS APIs and S3 and nothing else.
+   */
+  private createNetworking(ctx: EndpointContext): aws.types.input.sagemaker.ModelVpcConfig {
+    const { name, args, endpointName, tags, child } = ctx;
+    const sg = new aws.ec2.SecurityGroup(
+      `${name}-sg`,
+      {
+        vpcId: args.vpcId as pulumi.Input<string>,
+        description: `SageMaker endpoint ${endpointName}: no inbound, HTTPS outbound`,
+        egress: [
+          {
+            protocol: "tcp",
+            fromPort: 443,
+            toPort: 443,
+            cidrBlocks: ["0.0.0.0/0"],
+            description: "HTTPS to AWS APIs and S3",
+          },
+        ],
+        tags,
+      },
+      child,
+    );
+    return {
+      subnets: args.subnetIds as pulumi.Input<pulumi.Input<string>[]>,
+      securityGroupIds: [sg.id],
+    };
+  }
 
+  /**
+   * The model: the serving image, the model data in the model store and the execution role,
+   * created once the role's policy exists (SageMaker checks access when it creates the model).
+   * Returns its arguments too: the endpoint configuration's fingerprint covers them.
+   */
+  private createModel(
+    ctx: EndpointContext,
+    role: aws.iam.Role,
+    rolePolicy: aws.iam.RolePolicy,
+    vpcConfig: aws.types.input.sagemaker.ModelVpcConfig | undefined,
+  ): { model: aws.sagemaker.Model; modelArgs: aws.sagemaker.ModelArgs } {
+    const { name, args, mode, tags, bucketName } = ctx;
     const environment = pulumi.output(args.environment ?? {}).apply((env) => ({
       ...(args.tritonModelName
         ? { SAGEMAKER_TRITON_DEFAULT_MODEL_NAME: args.tritonModelName }
@@ -274,7 +289,7 @@ export class SageMakerEndpoint extends pulumi.ComponentResource {
       enableNetworkIsolation: args.networkIsolation ?? mode !== "serverless",
       vpcConfig,
       primaryContainer: {
-        image: imageUri,
+        image: ctx.imageUri,
         mode: "SingleModel",
         environment,
         ...(args.modelDataPrefix !== undefined
@@ -282,7 +297,7 @@ export class SageMakerEndpoint extends pulumi.ComponentResource {
               modelDataSource: {
                 s3DataSources: [
                   {
-                    s3Uri: pulumi.interpolate`s3://${bucketName}/${args.modelDataPrefix.replace(/\/+$/, "")}/`,
+                    s3Uri: pulumi.interpolate`s3://${bucketName}/${modelDataPrefix(args.modelDataPrefix)}/`,
                     s3DataType: "S3Prefix",
                     compressionType: "None",
                   },
@@ -297,38 +312,29 @@ export class SageMakerEndpoint extends pulumi.ComponentResource {
       parent: this,
       dependsOn: [rolePolicy],
     });
+    return { model, modelArgs };
+  }
 
-    const counts = instanceCounts(args, mode);
-    const variant: aws.types.input.sagemaker.EndpointConfigurationProductionVariant =
-      mode === "serverless"
-        ? {
-            variantName: VARIANT_NAME,
-            modelName: model.name,
-            serverlessConfig: {
-              memorySizeInMb: args.serverlessMemoryMb ?? 6144,
-              maxConcurrency: args.serverlessMaxConcurrency ?? 10,
-              provisionedConcurrency: args.serverlessProvisionedConcurrency,
-            },
-          }
-        : {
-            variantName: VARIANT_NAME,
-            modelName: model.name,
-            instanceType: args.instanceType,
-            initialVariantWeight: 1,
-            modelDataDownloadTimeoutInSeconds: args.modelDataDownloadTimeoutSeconds ?? 1800,
-            containerStartupHealthCheckTimeoutInSeconds:
-              args.containerStartupTimeoutSeconds ?? 1800,
-            volumeSizeInGb: args.volumeSizeGb,
-          };
-    // SageMaker refuses a volume key for instance types with local NVMe (encrypted in hardware),
-    // and serverless endpoints have no volume.
-    const volumeKey =
-      mode !== "serverless" && instance !== undefined && instance.nvmeGb === 0
-        ? args.kmsKeyArn
-        : undefined;
+  /**
+   * The endpoint configuration: the production variant, async output and data capture settings,
+   * and tags with the model's memory need (for the policy pack's fit check) and the
+   * configuration's fingerprint (to tell a real change from autoscaling having moved).
+   *
+   * A configuration change keeps serving capacity: the new fleet starts at what serves now (see
+   * liveCapacity.ts for why the program, not the provider, does this). The fingerprint covers the
+   * user's configured count too, so changing initialInstanceCount deploys.
+   */
+  private createEndpointConfiguration(
+    ctx: EndpointContext,
+    model: aws.sagemaker.Model,
+    modelArgs: aws.sagemaker.ModelArgs,
+    asyncTopics: AsyncTopics | undefined,
+  ): aws.sagemaker.EndpointConfiguration {
+    const { name, args, mode, region, endpointName, counts, tags, bucketName } = ctx;
+    const variant = productionVariant(args, mode, model.name);
     const outputKey = args.kmsKeyArn ?? args.modelKmsKeyArn;
     const settings = {
-      kmsKeyArn: volumeKey,
+      kmsKeyArn: volumeKmsKey(args, mode, ctx.instance),
       asyncInferenceConfig: asyncTopics
         ? {
             clientConfig: {
@@ -336,8 +342,8 @@ export class SageMakerEndpoint extends pulumi.ComponentResource {
                 args.asyncMaxConcurrentInvocationsPerInstance ?? 4,
             },
             outputConfig: {
-              s3OutputPath: pulumi.interpolate`s3://${bucketName}/${asyncPrefix}/output/`,
-              s3FailurePath: pulumi.interpolate`s3://${bucketName}/${asyncPrefix}/failure/`,
+              s3OutputPath: pulumi.interpolate`s3://${bucketName}/${ctx.asyncPrefix}/output/`,
+              s3FailurePath: pulumi.interpolate`s3://${bucketName}/${ctx.asyncPrefix}/failure/`,
               kmsKeyId: outputKey,
               notificationConfig: {
                 successTopic: asyncTopics.success.arn,
@@ -346,20 +352,17 @@ export class SageMakerEndpoint extends pulumi.ComponentResource {
             },
           }
         : undefined,
-      dataCaptureConfig: capturePrefix
+      dataCaptureConfig: ctx.capturePrefix
         ? {
             enableCapture: true,
             initialSamplingPercentage: args.dataCapturePercent as number,
-            destinationS3Uri: pulumi.interpolate`s3://${bucketName}/${capturePrefix}/`,
+            destinationS3Uri: pulumi.interpolate`s3://${bucketName}/${ctx.capturePrefix}/`,
             kmsKeyId: outputKey,
             captureOptions: [{ captureMode: "Input" }, { captureMode: "Output" }],
             captureContentTypeHeader: { jsonContentTypes: ["application/json"] },
           }
         : undefined,
     };
-    // A configuration change keeps serving capacity: the new fleet starts at what serves now
-    // (see liveCapacity.ts for why the program, not the provider, does this). The fingerprint
-    // covers the user's configured count too, so changing initialInstanceCount deploys.
     const fingerprint =
       mode === "serverless"
         ? undefined
@@ -379,13 +382,11 @@ export class SageMakerEndpoint extends pulumi.ComponentResource {
         live: await liveVariantSource.read(region, endpointName, VARIANT_NAME),
       }),
     );
-    const config = new aws.sagemaker.EndpointConfiguration(
+    return new aws.sagemaker.EndpointConfiguration(
       `${name}-config`,
       {
         ...settings,
         productionVariants: [{ ...variant, initialInstanceCount }],
-        // The model's memory need, for the policy pack's fit check; the configuration's
-        // fingerprint, to tell a real change from autoscaling having moved.
         tags: pulumi.all([pulumi.output(tags ?? {}), fingerprint]).apply(([t, fp]) => ({
           ...t,
           ...(args.modelRequirements
@@ -396,156 +397,182 @@ export class SageMakerEndpoint extends pulumi.ComponentResource {
           ...(fp !== undefined ? { [CONFIG_FINGERPRINT_TAG]: fp } : {}),
         })),
       },
-      child,
+      ctx.child,
     );
+  }
 
-    // Alarms first: the endpoint's deployments roll back on them.
-    const defaults = defaultAlarmThresholds(mode);
-    const thresholds = {
-      latencyP90Ms: args.latencyP90Ms ?? defaults.latencyP90Ms,
-      latencyP99Ms: args.latencyP99Ms ?? defaults.latencyP99Ms,
-      errors5xxPerMinute: args.errors5xxPerMinute ?? defaults.errors5xxPerMinute,
-      gpuUtilizationPercent: args.gpuUtilizationPercent ?? defaults.gpuUtilizationPercent,
-      asyncBacklogAgeSeconds: args.asyncBacklogAgeSeconds ?? defaults.asyncBacklogAgeSeconds,
-    };
-    const alarm = (
-      spec: AlarmSpec,
-      actions: pulumi.Input<string>[],
-      okActions: pulumi.Input<string>[],
-    ) => metricAlarm(`${name}-${spec.role}`, spec, { actions, okActions, tags }, child);
+  /**
+   * The endpoint's CloudWatch alarms (errors, latency, GPU, async backlog) to the alarm topic.
+   * Created before the endpoint: its deployments roll back on the names this returns.
+   */
+  private createAlarms(ctx: EndpointContext): pulumi.Output<string>[] {
+    const thresholds = alarmThresholds(ctx.args, ctx.mode);
     const rollbackAlarms: pulumi.Output<string>[] = [];
-    for (const spec of endpointAlarms(endpointName, mode, instance, thresholds)) {
-      const a = alarm(spec, [this.alarmTopicArn], [this.alarmTopicArn]);
+    for (const spec of endpointAlarms(ctx.endpointName, ctx.mode, ctx.instance, thresholds)) {
+      const a = this.createAlarm(ctx, spec, [this.alarmTopicArn], [this.alarmTopicArn]);
       if (spec.rollback) rollbackAlarms.push(a.name);
     }
+    return rollbackAlarms;
+  }
 
-    // SageMaker refuses an UpdateEndpoint that changes the instance type of a variant registered
-    // for autoscaling: scaling must be deregistered first and registered again after
-    // (https://docs.aws.amazon.com/sagemaker/latest/dg/endpoint-scaling.html). This parameter
-    // holds the instance type and is replaced, delete first, when it changes; the scaling target
-    // reads its resource id through it, so Pulumi deletes the target and its policies before the
-    // parameter, and so before the endpoint (which waits for the parameter) is updated; the target
-    // is registered again after the update. A change that keeps the instance type (a new model or
-    // image) leaves scaling registered, which SageMaker allows.
-    const instanceTypeMarker =
-      mode === "serverless"
-        ? undefined
-        : new aws.ssm.Parameter(
-            `${name}-instance-type`,
-            {
-              description: `Instance type of SageMaker endpoint ${endpointName}; replaced to re-register its autoscaling around an instance type change`,
-              type: "String",
-              // Standard parameters cost nothing (https://docs.aws.amazon.com/systems-manager/latest/userguide/parameter-store-advanced-parameters.html).
-              tier: "Standard",
-              insecureValue: args.instanceType as string,
-              tags,
-            },
-            { parent: this, ...INSTANCE_TYPE_MARKER_OPTIONS },
-          );
+  /** One alarm, `${name}-<role>`, notifying `actions` on alarm and `okActions` on OK. */
+  private createAlarm(
+    ctx: EndpointContext,
+    spec: AlarmSpec,
+    actions: pulumi.Input<string>[],
+    okActions: pulumi.Input<string>[],
+  ): aws.cloudwatch.MetricAlarm {
+    return metricAlarm(
+      `${ctx.name}-${spec.role}`,
+      spec,
+      { actions, okActions, tags: ctx.tags },
+      ctx.child,
+    );
+  }
 
-    const endpoint = new aws.sagemaker.Endpoint(
-      `${name}-endpoint`,
+  /**
+   * Instance-based endpoints: a parameter holding the instance type, replaced (delete first) when
+   * it changes.
+   *
+   * SageMaker refuses an UpdateEndpoint that changes the instance type of a variant registered
+   * for autoscaling: scaling must be deregistered first and registered again after
+   * (https://docs.aws.amazon.com/sagemaker/latest/dg/endpoint-scaling.html). The scaling target
+   * reads its resource id through this parameter, so Pulumi deletes the target and its policies
+   * before the parameter, and so before the endpoint (which waits for the parameter) is updated;
+   * the target is registered again after the update. A change that keeps the instance type (a new
+   * model or image) leaves scaling registered, which SageMaker allows.
+   */
+  private createInstanceTypeMarker(ctx: EndpointContext): aws.ssm.Parameter {
+    return new aws.ssm.Parameter(
+      `${ctx.name}-instance-type`,
       {
-        name: endpointName,
-        endpointConfigName: config.name,
-        deploymentConfig: deploymentConfig(args, mode, rollbackAlarms),
-        tags,
+        description: `Instance type of SageMaker endpoint ${ctx.endpointName}; replaced to re-register its autoscaling around an instance type change`,
+        type: "String",
+        // Standard parameters cost nothing (https://docs.aws.amazon.com/systems-manager/latest/userguide/parameter-store-advanced-parameters.html).
+        tier: "Standard",
+        insecureValue: ctx.args.instanceType as string,
+        tags: ctx.tags,
       },
-      // The name is fixed (alarms and the role are scoped to it): a replacement must go first.
+      { parent: this, ...INSTANCE_TYPE_MARKER_OPTIONS },
+    );
+  }
+
+  /**
+   * The endpoint, with deployment guardrails that roll back on its alarms. Its name is fixed
+   * (alarms and the role are scoped to it), so a replacement deletes the old one first.
+   */
+  private createEndpoint(
+    ctx: EndpointContext,
+    config: aws.sagemaker.EndpointConfiguration,
+    rollbackAlarms: pulumi.Output<string>[],
+    instanceTypeMarker: aws.ssm.Parameter | undefined,
+  ): aws.sagemaker.Endpoint {
+    return new aws.sagemaker.Endpoint(
+      `${ctx.name}-endpoint`,
+      {
+        name: ctx.endpointName,
+        endpointConfigName: config.name,
+        deploymentConfig: deploymentConfig(ctx.args, ctx.mode, rollbackAlarms),
+        tags: ctx.tags,
+      },
       {
         parent: this,
         deleteBeforeReplace: true,
         dependsOn: instanceTypeMarker ? [instanceTypeMarker] : [],
       },
     );
-    this.endpointArn = endpoint.arn;
-    this.roleArn = role.arn;
-
-    // Autoscaling: only what applies to the mode.
-    const policies = targetTrackingPolicies(endpointName, mode, {
-      targetInvocationsPerInstance: args.targetInvocationsPerInstance ?? 70,
-      highResolutionScaling: args.highResolutionScaling ?? false,
-      targetConcurrentRequestsPerModel: args.targetConcurrentRequestsPerModel ?? 4,
-      targetBacklogPerInstance: args.targetBacklogPerInstance ?? 5,
-      scaleInCooldownSeconds: args.scaleInCooldownSeconds ?? 300,
-      scaleOutCooldownSeconds: args.scaleOutCooldownSeconds ?? 60,
-      provisionedConcurrency: args.serverlessProvisionedConcurrency,
-    });
-    if (policies.length > 0) {
-      const serverless = mode === "serverless";
-      const target = new aws.appautoscaling.Target(
-        `${name}-scaling`,
-        {
-          serviceNamespace: "sagemaker",
-          // Read through the instance type parameter: replaced with it (see above).
-          resourceId: instanceTypeMarker
-            ? instanceTypeMarker.insecureValue.apply(() => scalingResourceId(endpointName))
-            : scalingResourceId(endpointName),
-          scalableDimension: serverless
-            ? "sagemaker:variant:DesiredProvisionedConcurrency"
-            : "sagemaker:variant:DesiredInstanceCount",
-          minCapacity: serverless ? (args.serverlessProvisionedConcurrency as number) : counts.min,
-          maxCapacity: serverless ? (args.serverlessMaxConcurrency ?? 10) : counts.max,
-          tags,
-        },
-        { parent: this, dependsOn: [endpoint] },
-      );
-      const scaling = {
-        resourceId: target.resourceId,
-        scalableDimension: target.scalableDimension,
-        serviceNamespace: target.serviceNamespace,
-      };
-      for (const p of policies) {
-        new aws.appautoscaling.Policy(
-          `${name}-${p.role}`,
-          {
-            ...scaling,
-            policyType: "TargetTrackingScaling",
-            targetTrackingScalingPolicyConfiguration: {
-              targetValue: p.targetValue,
-              scaleInCooldown: p.scaleInCooldown,
-              scaleOutCooldown: p.scaleOutCooldown,
-              predefinedMetricSpecification: p.predefinedMetricType
-                ? { predefinedMetricType: p.predefinedMetricType }
-                : undefined,
-              customizedMetricSpecification: p.customizedMetric,
-            },
-          },
-          child,
-        );
-      }
-      if (mode === "async") {
-        // Target tracking cannot leave zero instances; a step policy starts the first one.
-        const fromZero = new aws.appautoscaling.Policy(
-          `${name}-scale-from-zero`,
-          {
-            ...scaling,
-            policyType: "StepScaling",
-            stepScalingPolicyConfiguration: {
-              adjustmentType: "ChangeInCapacity",
-              cooldown: args.scaleOutCooldownSeconds ?? 60,
-              metricAggregationType: "Average",
-              stepAdjustments: [{ metricIntervalLowerBound: "0", scalingAdjustment: 1 }],
-            },
-          },
-          child,
-        );
-        alarm(backlogWithoutCapacityAlarm(endpointName), [fromZero.arn], []);
-      }
-    }
-
-    if (mode === "async") {
-      this.asyncInputUri = pulumi.interpolate`s3://${bucketName}/${asyncPrefix}/input/`;
-      this.asyncOutputUri = pulumi.interpolate`s3://${bucketName}/${asyncPrefix}/output/`;
-      this.asyncFailureUri = pulumi.interpolate`s3://${bucketName}/${asyncPrefix}/failure/`;
-    }
-    this.registerOutputs({
-      endpointName,
-      endpointArn: this.endpointArn,
-      roleArn: this.roleArn,
-      alarmTopicArn: this.alarmTopicArn,
-      asyncInputUri: this.asyncInputUri,
-      asyncOutputUri: this.asyncOutputUri,
-    });
   }
+
+  /**
+   * Autoscaling, only what applies to the mode: the scalable target (instances, or serverless
+   * provisioned concurrency), its target-tracking policies, and for async endpoints a step policy
+   * with its alarm that starts the first instance when requests wait and none runs.
+   */
+  private createScaling(
+    ctx: EndpointContext,
+    endpoint: aws.sagemaker.Endpoint,
+    instanceTypeMarker: aws.ssm.Parameter | undefined,
+  ): void {
+    const { name, args, mode, endpointName, counts, tags, child } = ctx;
+    const policies = targetTrackingPolicies(endpointName, mode, scalingOptions(args));
+    if (policies.length === 0) return;
+    const serverless = mode === "serverless";
+    const target = new aws.appautoscaling.Target(
+      `${name}-scaling`,
+      {
+        serviceNamespace: "sagemaker",
+        // Read through the instance type parameter: replaced with it (see createInstanceTypeMarker).
+        resourceId: instanceTypeMarker
+          ? instanceTypeMarker.insecureValue.apply(() => scalingResourceId(endpointName))
+          : scalingResourceId(endpointName),
+        scalableDimension: serverless
+          ? "sagemaker:variant:DesiredProvisionedConcurrency"
+          : "sagemaker:variant:DesiredInstanceCount",
+        minCapacity: serverless ? (args.serverlessProvisionedConcurrency as number) : counts.min,
+        maxCapacity: serverless ? (args.serverlessMaxConcurrency ?? 10) : counts.max,
+        tags,
+      },
+      { parent: this, dependsOn: [endpoint] },
+    );
+    const scaling = {
+      resourceId: target.resourceId,
+      scalableDimension: target.scalableDimension,
+      serviceNamespace: target.serviceNamespace,
+    };
+    for (const p of policies) {
+      new aws.appautoscaling.Policy(
+        `${name}-${p.role}`,
+        {
+          ...scaling,
+          policyType: "TargetTrackingScaling",
+          targetTrackingScalingPolicyConfiguration: {
+            targetValue: p.targetValue,
+            scaleInCooldown: p.scaleInCooldown,
+            scaleOutCooldown: p.scaleOutCooldown,
+            predefinedMetricSpecification: p.predefinedMetricType
+              ? { predefinedMetricType: p.predefinedMetricType }
+              : undefined,
+            customizedMetricSpecification: p.customizedMetric,
+          },
+        },
+        child,
+      );
+    }
+    if (mode === "async") {
+      // Target tracking cannot leave zero instances; a step policy starts the first one.
+      const fromZero = new aws.appautoscaling.Policy(
+        `${name}-scale-from-zero`,
+        {
+          ...scaling,
+          policyType: "StepScaling",
+          stepScalingPolicyConfiguration: {
+            adjustmentType: "ChangeInCapacity",
+            cooldown: args.scaleOutCooldownSeconds ?? 60,
+            metricAggregationType: "Average",
+            stepAdjustments: [{ metricIntervalLowerBound: "0", scalingAdjustment: 1 }],
+          },
+        },
+        child,
+      );
+      this.createAlarm(ctx, backlogWithoutCapacityAlarm(endpointName), [fromZero.arn], []);
+    }
+  }
+}
+
+/** Async endpoints' notification topics. */
+interface AsyncTopics {
+  success: aws.sns.Topic;
+  error: aws.sns.Topic;
+}
+
+/** What every step of an endpoint reads: its settings, and the values its resources share. */
+interface EndpointContext extends EndpointSettings {
+  name: string;
+  args: SageMakerEndpointArgs;
+  tags: Tags | undefined;
+  child: pulumi.CustomResourceOptions;
+  accountId: pulumi.Output<string>;
+  imageUri: pulumi.Output<string>;
+  bucketArn: pulumi.Output<string>;
+  bucketName: pulumi.Output<string>;
 }

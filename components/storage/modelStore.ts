@@ -102,7 +102,6 @@ export class ModelStore extends pulumi.ComponentResource {
 
     const retain = args.retainOnDelete ?? true;
     const keep = retainOptions(retain, this);
-    const child = { parent: this };
     this.repositoryPrefix = (args.repositoryPrefix ?? "model-repository").replace(/\/+$/, "");
     this.kmsKeyArn = keyArnOrNew(
       name,
@@ -112,27 +111,38 @@ export class ModelStore extends pulumi.ComponentResource {
       keep,
     );
 
+    const bucket = this.createModelBucket(name, args, keep);
+    if (args.accessLogs ?? true)
+      this.accessLogBucketName = this.createAccessLogBucket(name, args, keep, bucket);
+
+    this.bucketName = bucket.bucket;
+    this.bucketArn = bucket.arn;
+    this.repositoryUri = pulumi.interpolate`s3://${bucket.bucket}/${this.repositoryPrefix}/`;
+    this.registerOutputs({
+      bucketName: this.bucketName,
+      bucketArn: this.bucketArn,
+      kmsKeyArn: this.kmsKeyArn,
+      repositoryUri: this.repositoryUri,
+      accessLogBucketName: this.accessLogBucketName,
+    });
+  }
+
+  /**
+   * The model bucket: versioned, encrypted with the store's key (bucket keys on), private,
+   * TLS-only, and noncurrent versions expired. Kept on destroy unless `retainOnDelete: false`.
+   */
+  private createModelBucket(
+    name: string,
+    args: ModelStoreArgs,
+    keep: pulumi.CustomResourceOptions,
+  ): aws.s3.Bucket {
+    const child = { parent: this };
     const bucket = new aws.s3.Bucket(
       `${name}-bucket`,
       { forceDestroy: args.forceDestroy ?? false, tags: args.tags },
       keep,
     );
-    new aws.s3.BucketOwnershipControls(
-      `${name}-bucket`,
-      { bucket: bucket.id, rule: { objectOwnership: "BucketOwnerEnforced" } },
-      child,
-    );
-    const publicAccess = new aws.s3.BucketPublicAccessBlock(
-      `${name}-bucket`,
-      {
-        bucket: bucket.id,
-        blockPublicAcls: true,
-        blockPublicPolicy: true,
-        ignorePublicAcls: true,
-        restrictPublicBuckets: true,
-      },
-      child,
-    );
+    const publicAccess = this.createBucketOwnership(`${name}-bucket`, bucket);
     new aws.s3.BucketVersioning(
       `${name}-bucket`,
       { bucket: bucket.id, versioningConfiguration: { status: "Enabled" } },
@@ -180,90 +190,102 @@ export class ModelStore extends pulumi.ComponentResource {
       },
       { parent: this, dependsOn: [publicAccess] },
     );
+    return bucket;
+  }
 
-    if (args.accessLogs ?? true) {
-      const accountId = aws.getCallerIdentityOutput({}, { parent: this }).accountId;
-      const logs = new aws.s3.Bucket(
-        `${name}-access-logs`,
-        { forceDestroy: args.forceDestroy ?? false, tags: args.tags },
-        keep,
-      );
-      new aws.s3.BucketOwnershipControls(
-        `${name}-access-logs`,
-        { bucket: logs.id, rule: { objectOwnership: "BucketOwnerEnforced" } },
-        child,
-      );
-      const logsPublicAccess = new aws.s3.BucketPublicAccessBlock(
-        `${name}-access-logs`,
-        {
-          bucket: logs.id,
-          blockPublicAcls: true,
-          blockPublicPolicy: true,
-          ignorePublicAcls: true,
-          restrictPublicBuckets: true,
-        },
-        child,
-      );
-      // S3 server access logging delivers only to buckets encrypted with SSE-S3, not SSE-KMS.
-      new aws.s3.BucketServerSideEncryptionConfiguration(
-        `${name}-access-logs`,
-        {
-          bucket: logs.id,
-          rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }],
-        },
-        child,
-      );
-      new aws.s3.BucketLifecycleConfiguration(
-        `${name}-access-logs`,
-        {
-          bucket: logs.id,
-          rules: [
-            {
-              id: "expire-access-logs",
-              status: "Enabled",
-              filter: { prefix: "" },
-              expiration: { days: args.accessLogExpiryDays ?? 365 },
-            },
-          ],
-        },
-        child,
-      );
-      new aws.s3.BucketPolicy(
-        `${name}-access-logs`,
-        {
-          bucket: logs.id,
-          policy: pulumi
-            .all([logs.arn, bucket.arn, accountId])
-            .apply(([logsArn, sourceArn, account]) =>
-              JSON.stringify({
-                Version: "2012-10-17",
-                Statement: [
-                  ...accessLogDeliveryStatements(logsArn, sourceArn, account),
-                  ...tlsOnlyStatements(logsArn),
-                ],
-              }),
-            ),
-        },
-        { parent: this, dependsOn: [logsPublicAccess] },
-      );
-      new aws.s3.BucketLogging(
-        `${name}-bucket`,
-        { bucket: bucket.id, targetBucket: logs.id, targetPrefix: "s3-access/" },
-        child,
-      );
-      this.accessLogBucketName = logs.bucket;
-    }
+  /**
+   * A bucket's ownership (the bucket owner owns every object; ACLs off) and its public access
+   * block. Returns the block: a bucket policy waits for it.
+   */
+  private createBucketOwnership(
+    name: string,
+    bucket: aws.s3.Bucket,
+  ): aws.s3.BucketPublicAccessBlock {
+    const child = { parent: this };
+    new aws.s3.BucketOwnershipControls(
+      name,
+      { bucket: bucket.id, rule: { objectOwnership: "BucketOwnerEnforced" } },
+      child,
+    );
+    return new aws.s3.BucketPublicAccessBlock(
+      name,
+      {
+        bucket: bucket.id,
+        blockPublicAcls: true,
+        blockPublicPolicy: true,
+        ignorePublicAcls: true,
+        restrictPublicBuckets: true,
+      },
+      child,
+    );
+  }
 
-    this.bucketName = bucket.bucket;
-    this.bucketArn = bucket.arn;
-    this.repositoryUri = pulumi.interpolate`s3://${bucket.bucket}/${this.repositoryPrefix}/`;
-    this.registerOutputs({
-      bucketName: this.bucketName,
-      bucketArn: this.bucketArn,
-      kmsKeyArn: this.kmsKeyArn,
-      repositoryUri: this.repositoryUri,
-      accessLogBucketName: this.accessLogBucketName,
-    });
+  /**
+   * The bucket receiving the model bucket's server access logs (private, TLS-only, expiring), its
+   * delivery policy, and the model bucket's logging to it. Returns its name.
+   */
+  private createAccessLogBucket(
+    name: string,
+    args: ModelStoreArgs,
+    keep: pulumi.CustomResourceOptions,
+    bucket: aws.s3.Bucket,
+  ): pulumi.Output<string> {
+    const child = { parent: this };
+    const accountId = aws.getCallerIdentityOutput({}, { parent: this }).accountId;
+    const logs = new aws.s3.Bucket(
+      `${name}-access-logs`,
+      { forceDestroy: args.forceDestroy ?? false, tags: args.tags },
+      keep,
+    );
+    const logsPublicAccess = this.createBucketOwnership(`${name}-access-logs`, logs);
+    // S3 server access logging delivers only to buckets encrypted with SSE-S3, not SSE-KMS.
+    new aws.s3.BucketServerSideEncryptionConfiguration(
+      `${name}-access-logs`,
+      {
+        bucket: logs.id,
+        rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }],
+      },
+      child,
+    );
+    new aws.s3.BucketLifecycleConfiguration(
+      `${name}-access-logs`,
+      {
+        bucket: logs.id,
+        rules: [
+          {
+            id: "expire-access-logs",
+            status: "Enabled",
+            filter: { prefix: "" },
+            expiration: { days: args.accessLogExpiryDays ?? 365 },
+          },
+        ],
+      },
+      child,
+    );
+    new aws.s3.BucketPolicy(
+      `${name}-access-logs`,
+      {
+        bucket: logs.id,
+        policy: pulumi
+          .all([logs.arn, bucket.arn, accountId])
+          .apply(([logsArn, sourceArn, account]) =>
+            JSON.stringify({
+              Version: "2012-10-17",
+              Statement: [
+                ...accessLogDeliveryStatements(logsArn, sourceArn, account),
+                ...tlsOnlyStatements(logsArn),
+              ],
+            }),
+          ),
+      },
+      { parent: this, dependsOn: [logsPublicAccess] },
+    );
+    new aws.s3.BucketLogging(
+      `${name}-bucket`,
+      { bucket: bucket.id, targetBucket: logs.id, targetPrefix: "s3-access/" },
+      child,
+    );
+    return logs.bucket;
   }
 
   /** The full prefix of one model (or of the whole repository when `model` is absent). */

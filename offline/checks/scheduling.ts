@@ -6,15 +6,24 @@
  * defaults in catalog/addonScheduling.ts with the release's values merged on top. A pod lands on a
  * node group when the group's labels satisfy its node selector and required node affinity, its
  * tolerations cover the group's NoSchedule and NoExecute taints, and one instance type of the group
- * holds its CPU and memory requests (node capacity: an upper bound of what the kubelet allocates)
- * and its extended resources, which exist only where a device plugin for them lands too.
- * EKS managed add-ons (aws:eks/addon) schedule themselves and are not checked.
+ * holds its CPU and memory requests and its extended resources, which exist only where a device
+ * plugin for them lands too. CPU and memory are what the node makes allocatable (catalog/
+ * allocatable.ts) less the requests of every DaemonSet that lands there: ours, the add-on charts',
+ * and those of the EKS add-ons (aws:eks/addon, and vpc-cni and kube-proxy on every cluster), whose
+ * defaults are recorded in catalog/addonScheduling.ts. EKS runs its add-ons itself: where their
+ * pods land is not checked, only what they take from each node.
  */
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
-import { ADDON_SCHEDULING, WorkloadScheduling } from "../../catalog/addonScheduling";
+import { NodeAllocatable, nodeAllocatable } from "../../catalog/allocatable";
+import {
+  ADDON_SCHEDULING,
+  EKS_BOOTSTRAP_ADDONS,
+  EKS_MANAGED_DAEMONSETS,
+  WorkloadScheduling,
+} from "../../catalog/addonScheduling";
 import { findInstance, kubernetesResourceFor } from "../../catalog/instances";
 import { CapturedResource } from "../engine";
 import { helm } from "../helm";
@@ -32,8 +41,8 @@ export interface NodeShape {
   instanceType: string;
   labels: Record<string, string>;
   taints: { key: string; value?: string; effect: string }[];
-  cpuMillis: number;
-  memoryMib: number;
+  /** What the kubelet makes allocatable (zero for an instance type the catalog does not know). */
+  allocatable: NodeAllocatable;
   /** The accelerator resource the hardware has, and how many (advertised only with a plugin). */
   accelerator?: { resource: string; count: number };
 }
@@ -47,12 +56,23 @@ export interface PodTemplate {
   spec: Obj;
   /** The extended resource this pod advertises where it runs (device plugins). */
   advertises?: string;
+  /** An EKS add-on's pod: counted where it lands, never reported (EKS schedules it). */
+  managed?: boolean;
 }
 
 const EFFECTS: Record<string, string> = {
   NO_SCHEDULE: "NoSchedule",
   NO_EXECUTE: "NoExecute",
   PREFER_NO_SCHEDULE: "PreferNoSchedule",
+};
+
+const NO_ALLOCATABLE: NodeAllocatable = {
+  cpuMillis: 0,
+  memoryMib: 0,
+  pods: 0,
+  capacity: { cpuMillis: 0, memoryMib: 0 },
+  kubeReserved: { cpuMillis: 0, memoryMib: 0 },
+  evictionMemoryMib: 0,
 };
 
 /** The nodes of every EKS managed node group in the plan, one shape per instance type. */
@@ -84,8 +104,7 @@ export function nodeShapes(resources: CapturedResource[]): NodeShape[] {
               effect: EFFECTS[String(taint.effect)] ?? String(taint.effect),
             };
           }),
-          cpuMillis: (spec?.vcpus ?? 0) * 1000,
-          memoryMib: spec?.memoryMib ?? 0,
+          allocatable: spec ? nodeAllocatable(spec) : NO_ALLOCATABLE,
           accelerator:
             resource && spec?.accelerator ? { resource, count: spec.accelerator.count } : undefined,
         };
@@ -146,7 +165,41 @@ export function podTemplates(
 ): { pods: PodTemplate[]; findings: Finding[] } {
   const pods: PodTemplate[] = [];
   const findings: Finding[] = [];
+  const managed = (resource: string, addonName: string, values: unknown) => {
+    for (const w of EKS_MANAGED_DAEMONSETS[addonName]?.workloads ?? [])
+      pods.push({
+        resource,
+        workload: w.workload,
+        kind: w.kind,
+        spec: addonPod(w, values),
+        managed: true,
+      });
+  };
+  const addonNames = new Set(
+    resources.filter((r) => r.type === "aws:eks/addon:Addon").map((r) => r.inputs.addonName),
+  );
   for (const r of resources) {
+    if (r.type === "eks:index:Cluster") {
+      for (const addon of EKS_BOOTSTRAP_ADDONS)
+        if (!addonNames.has(addon) && r.inputs.bootstrapSelfManagedAddons !== false)
+          managed(r.name, addon, {});
+      continue;
+    }
+    if (r.type === "aws:eks/addon:Addon") {
+      const configured = r.inputs.configurationValues;
+      let values: unknown = {};
+      try {
+        if (typeof configured === "string" && configured !== "") values = JSON.parse(configured);
+      } catch {
+        findings.push({
+          check: CHECK,
+          resource: r.name,
+          message: `configurationValues of add-on ${String(r.inputs.addonName)} is not JSON`,
+        });
+      }
+      managed(r.name, String(r.inputs.addonName), values);
+      continue;
+    }
     if (r.type === "kubernetes:batch/v1:Job" || r.type === "kubernetes:apps/v1:Deployment") {
       pods.push({
         resource: r.name,
@@ -305,17 +358,81 @@ export function podRequests(spec: Obj): Record<string, number> {
   return total;
 }
 
+/** The DaemonSets whose pods land on the node: selectors, affinity and tolerations hold. */
+export function daemonSetsOn(node: NodeShape, pods: PodTemplate[]): PodTemplate[] {
+  return pods.filter(
+    (p) =>
+      p.kind === "DaemonSet" &&
+      labelMismatch(p.spec, node.labels) === undefined &&
+      untoleratedTaints(p.spec, node.taints).length === 0,
+  );
+}
+
+/** What a node leaves for one more pod: allocatable less the requests of its DaemonSets. */
+export interface NodeRoom {
+  cpuMillis: number;
+  memoryMib: number;
+  pods: number;
+  /** Each DaemonSet that takes CPU or memory there, and how much. */
+  takenBy: { workload: string; cpuMillis: number; memoryMib: number }[];
+}
+
+/** The room the node's DaemonSets (`daemonSets`, the pod itself left out) leave for `pod`. */
+export function roomFor(pod: PodTemplate, node: NodeShape, daemonSets: PodTemplate[]): NodeRoom {
+  const others = daemonSets.filter((d) => d !== pod);
+  const takenBy = others
+    .map((d) => {
+      const r = podRequests(d.spec);
+      return { workload: d.workload, cpuMillis: r.cpu ?? 0, memoryMib: r.memory ?? 0 };
+    })
+    .filter((t) => t.cpuMillis > 0 || t.memoryMib > 0);
+  const sum = (k: "cpuMillis" | "memoryMib") => takenBy.reduce((a, t) => a + t[k], 0);
+  return {
+    cpuMillis: node.allocatable.cpuMillis - sum("cpuMillis"),
+    memoryMib: node.allocatable.memoryMib - sum("memoryMib"),
+    pods: node.allocatable.pods - others.length,
+    takenBy,
+  };
+}
+
+const mib = (v: number) => `${Math.round(v)} MiB`;
+
+/** Why the pod's CPU, memory or pod slot does not fit in the room the node leaves, or undefined. */
+export function resourceMisfit(
+  pod: PodTemplate,
+  node: NodeShape,
+  daemonSets: PodTemplate[],
+): string | undefined {
+  const req = podRequests(pod.spec);
+  const room = roomFor(pod, node, daemonSets);
+  const a = node.allocatable;
+  const taken = (k: "cpuMillis" | "memoryMib", show: (v: number) => string) => {
+    const list = room.takenBy.filter((t) => t[k] > 0).map((t) => `${t.workload} ${show(t[k])}`);
+    return list.length > 0 ? `, less DaemonSets ${list.join(", ")}` : "";
+  };
+  if ((req.cpu ?? 0) > room.cpuMillis)
+    return `it requests ${req.cpu}m CPU and ${node.instanceType} has ${room.cpuMillis}m left (capacity ${a.capacity.cpuMillis}m, allocatable ${a.cpuMillis}m${taken("cpuMillis", (v) => `${v}m`)})`;
+  if ((req.memory ?? 0) > room.memoryMib)
+    return `it requests ${mib(req.memory)} and ${node.instanceType} has ${mib(room.memoryMib)} left (capacity ${mib(a.capacity.memoryMib)}, allocatable ${mib(a.memoryMib)}${taken("memoryMib", mib)})`;
+  if (pod.kind !== "DaemonSet" && room.pods < 1)
+    return `${node.instanceType} runs at most ${a.pods} pods and its DaemonSets take them all`;
+  return undefined;
+}
+
 /** Why the pod does not fit the node, or undefined when it lands there. */
-function misfit(pod: PodTemplate, node: NodeShape, advertised: Set<string>): string | undefined {
+function misfit(
+  pod: PodTemplate,
+  node: NodeShape,
+  advertised: Set<string>,
+  daemonSets: PodTemplate[],
+): string | undefined {
   const label = labelMismatch(pod.spec, node.labels);
   if (label) return `its ${label} matches no label of the group`;
   const taints = untoleratedTaints(pod.spec, node.taints);
   if (taints.length > 0) return `it does not tolerate ${taints.join(", ")}`;
+  const resources = resourceMisfit(pod, node, daemonSets);
+  if (resources) return resources;
   const req = podRequests(pod.spec);
-  if ((req.cpu ?? 0) > node.cpuMillis)
-    return `it requests ${req.cpu}m CPU and ${node.instanceType} has ${node.cpuMillis}m`;
-  if ((req.memory ?? 0) > node.memoryMib)
-    return `it requests ${Math.round(req.memory)} MiB and ${node.instanceType} has ${node.memoryMib} MiB`;
   for (const [k, v] of Object.entries(req)) {
     if (k === "cpu" || k === "memory" || v <= 0) continue;
     const have = node.accelerator?.resource === k ? node.accelerator.count : 0;
@@ -336,22 +453,26 @@ export function checkScheduling(
 ): Finding[] {
   const nodes = nodeShapes(resources);
   const { pods, findings } = podTemplates(resources, render);
-  if (pods.length === 0) return findings;
+  const ours = pods.filter((p) => !p.managed);
+  if (ours.length === 0) return findings;
   if (nodes.length === 0) {
     return [
       ...findings,
       {
         check: CHECK,
-        resource: pods[0].resource,
+        resource: ours[0].resource,
         message: "the stack deploys pods but creates no node group",
       },
     ];
   }
+  // What every node's DaemonSets take from it, whatever else lands there.
+  const daemonSets = new Map(nodes.map((n) => [n, daemonSetsOn(n, pods)]));
   // Device plugins first: an extended resource exists on a group only where its plugin lands.
   const advertised = new Set<string>();
-  for (const plugin of pods.filter((p) => p.advertises)) {
+  for (const plugin of ours.filter((p) => p.advertises)) {
     for (const node of nodes)
-      if (!misfit(plugin, node, advertised)) advertised.add(`${node.group}/${plugin.advertises}`);
+      if (!misfit(plugin, node, advertised, daemonSets.get(node)!))
+        advertised.add(`${node.group}/${plugin.advertises}`);
   }
   const unadvertised = new Map<string, { resource: string; types: string[] }>();
   for (const node of nodes) {
@@ -367,8 +488,8 @@ export function checkScheduling(
       resource: group,
       message: `node group ${group} (${types.join(", ")}) has ${r} devices but no device plugin lands on it, so ${r} is never advertised`,
     });
-  for (const pod of pods) {
-    const reasons = nodes.map((n) => ({ n, why: misfit(pod, n, advertised) }));
+  for (const pod of ours) {
+    const reasons = nodes.map((n) => ({ n, why: misfit(pod, n, advertised, daemonSets.get(n)!) }));
     if (reasons.some((x) => x.why === undefined)) continue;
     const byGroup = [...new Map(reasons.map((x) => [x.n.group, x])).values()];
     findings.push({
