@@ -17,7 +17,7 @@ import {
   clusterAutoscalerPolicy,
   loadBalancerControllerPolicy,
 } from "../components/eks/addonPolicies";
-import { syncCommand } from "../components/eks/sharedModelCache";
+import { sharedModelCacheSettings, syncCommand } from "../components/eks/sharedModelCache";
 import { CapturedResource, capture } from "../offline/engine";
 import { assertThrowsWith, ofType, one, policyOf, resourcesOf } from "./helpers";
 
@@ -528,6 +528,82 @@ describe("SharedModelCache", () => {
     assert.strictEqual(
       one(res, "aws:iam/rolePolicy:RolePolicy").inputs.policy,
       '{"Version":"2012-10-17","Statement":[]}',
+    );
+  });
+});
+
+describe("sharedModelCacheSettings", () => {
+  const base = {
+    clusterName: "c1",
+    vpcId: "vpc-1",
+    subnetIds: ["subnet-1", "subnet-2"],
+    subnetCount: 2,
+    nodeSecurityGroupId: "sg-nodes",
+    modelBucketName: "models-bucket",
+    syncPrefix: "model-repository",
+    readPolicyJson: "{}",
+  };
+
+  it("fills in uid 1000, the inference namespace and the pinned AWS CLI image", () => {
+    assert.deepStrictEqual(sharedModelCacheSettings(base), {
+      posixUid: 1000,
+      namespace: "inference",
+      syncImage: "public.ecr.aws/aws-cli/aws-cli:2.27.50",
+    });
+  });
+
+  it("keeps the owner, namespace and image given", () => {
+    assert.deepStrictEqual(
+      sharedModelCacheSettings({
+        ...base,
+        posixUid: 2000,
+        namespace: "llm",
+        syncImage: "example.com/sync:1",
+      }),
+      { posixUid: 2000, namespace: "llm", syncImage: "example.com/sync:1" },
+    );
+  });
+
+  it("gives the access point, the claim and the sync job the owner and namespace given", async () => {
+    const res = await resourcesOf(
+      () =>
+        new SharedModelCache("cache", {
+          ...base,
+          posixUid: 2000,
+          namespace: "llm",
+          syncImage: "example.com/sync:1",
+        }),
+    );
+    const ap = one(res, "aws:efs/accessPoint:AccessPoint").inputs;
+    assert.deepStrictEqual(ap.posixUser, { uid: 2000, gid: 2000 });
+    assert.deepStrictEqual((ap.rootDirectory as Record<string, unknown>).creationInfo, {
+      ownerUid: 2000,
+      ownerGid: 2000,
+      permissions: "0750",
+    });
+    const namespaceOf = (type: string) =>
+      (one(res, type).inputs.metadata as Record<string, unknown>).namespace;
+    assert.strictEqual(
+      (one(res, "kubernetes:core/v1:Namespace").inputs.metadata as Record<string, unknown>).name,
+      "llm",
+    );
+    assert.strictEqual(namespaceOf("kubernetes:core/v1:PersistentVolumeClaim"), "llm");
+    assert.strictEqual(namespaceOf("kubernetes:core/v1:ServiceAccount"), "llm");
+    assert.strictEqual(namespaceOf("kubernetes:batch/v1:Job"), "llm");
+    const pod = (
+      one(res, "kubernetes:batch/v1:Job").inputs.spec as Record<
+        string,
+        Record<string, Record<string, unknown>>
+      >
+    ).template.spec;
+    assert.strictEqual((pod.securityContext as Record<string, unknown>).runAsUser, 2000);
+    assert.strictEqual(
+      (pod.containers as Record<string, unknown>[])[0].image,
+      "example.com/sync:1",
+    );
+    assert.strictEqual(
+      one(res, "aws:eks/podIdentityAssociation:PodIdentityAssociation").inputs.namespace,
+      "llm",
     );
   });
 });
