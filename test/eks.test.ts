@@ -17,7 +17,14 @@ import {
   clusterAutoscalerPolicy,
   loadBalancerControllerPolicy,
 } from "../components/eks/addonPolicies";
+import {
+  apiAccessRuleSources,
+  defaultClusterName,
+  gpuClusterSettings,
+  systemNodeGroupSizes,
+} from "../components/eks/gpuCluster";
 import { sharedModelCacheSettings, syncCommand } from "../components/eks/sharedModelCache";
+import { DEFAULT_KUBERNETES_VERSION } from "../catalog/kubernetes";
 import { CapturedResource, capture } from "../offline/engine";
 import { assertThrowsWith, ofType, one, policyOf, resourcesOf } from "./helpers";
 
@@ -298,6 +305,81 @@ describe("GpuCluster", () => {
         }),
       "publicAccessCidrs[0]: must not open",
       "kubernetesVersion: must be a version in EKS standard support",
+    );
+  });
+});
+
+describe("GpuCluster settings", () => {
+  const net = { vpcId: "vpc-1", privateSubnetIds: ["subnet-1", "subnet-2"] };
+
+  it("names the cluster <project>-<stack>-<name>, other characters as hyphens, at most 100", () => {
+    assert.strictEqual(defaultClusterName("llm-infra", "dev", "eks"), "llm-infra-dev-eks");
+    assert.strictEqual(
+      defaultClusterName("llm.infra", "my stack", "e_1"),
+      "llm-infra-my-stack-e_1",
+    );
+    const long = defaultClusterName("p", "s", "n".repeat(200));
+    assert.strictEqual(long.length, 100);
+    assert.strictEqual(long, `p-s-${"n".repeat(96)}`);
+  });
+
+  it("sizes the system node group from 1 to at least 4 around the count asked for", () => {
+    assert.deepStrictEqual(systemNodeGroupSizes(undefined), {
+      minSize: 1,
+      desiredSize: 2,
+      maxSize: 4,
+    });
+    assert.deepStrictEqual(systemNodeGroupSizes(3), { minSize: 1, desiredSize: 3, maxSize: 4 });
+    assert.deepStrictEqual(systemNodeGroupSizes(6), { minSize: 1, desiredSize: 6, maxSize: 6 });
+  });
+
+  it("fills in the name, the catalog's default version, a private endpoint and m6i.large system nodes", () => {
+    assert.deepStrictEqual(gpuClusterSettings("eks", net, "llm-infra", "dev"), {
+      clusterName: "llm-infra-dev-eks",
+      kubernetesVersion: DEFAULT_KUBERNETES_VERSION,
+      publicCidrs: [],
+      systemInstanceType: "m6i.large",
+      systemSizes: { minSize: 1, desiredSize: 2, maxSize: 4 },
+    });
+  });
+
+  it("keeps the name, version, public CIDRs and system nodes given", () => {
+    assert.deepStrictEqual(
+      gpuClusterSettings(
+        "eks",
+        {
+          ...net,
+          clusterName: "inference",
+          kubernetesVersion: "1.34",
+          publicAccessCidrs: ["203.0.113.0/24"],
+          systemInstanceType: "m5.xlarge",
+          systemNodeCount: 5,
+        },
+        "llm-infra",
+        "dev",
+      ),
+      {
+        clusterName: "inference",
+        kubernetesVersion: "1.34",
+        publicCidrs: ["203.0.113.0/24"],
+        systemInstanceType: "m5.xlarge",
+        systemSizes: { minSize: 1, desiredSize: 5, maxSize: 5 },
+      },
+    );
+  });
+
+  it("admits a deployer on the private endpoint once per CIDR, then once per security group", () => {
+    assert.deepStrictEqual(apiAccessRuleSources({}), []);
+    assert.deepStrictEqual(
+      apiAccessRuleSources({
+        privateAccessCidrs: ["10.20.0.0/16", "10.30.0.0/16"],
+        privateAccessSecurityGroupIds: ["sg-0123456789abcdef0"],
+      }),
+      [
+        { role: "cidr-0", source: { cidrBlocks: ["10.20.0.0/16"] } },
+        { role: "cidr-1", source: { cidrBlocks: ["10.30.0.0/16"] } },
+        { role: "sg-0", source: { sourceSecurityGroupId: "sg-0123456789abcdef0" } },
+      ],
     );
   });
 });
