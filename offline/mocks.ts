@@ -35,9 +35,14 @@ function serviceOf(type: string): string {
 }
 
 export class OfflineMocks implements pulumi.runtime.Mocks {
+  /**
+   * @param onNewResource called with each resource's deserialized inputs, before they are answered
+   *   (the offline engine records them from here).
+   */
   constructor(
     private readonly region: string,
     private readonly accountId: string = MOCK_ACCOUNT_ID,
+    private readonly onNewResource?: (inputs: Record<string, unknown>) => void,
   ) {}
 
   private arn(service: string, resource: string, global = false): string {
@@ -47,6 +52,7 @@ export class OfflineMocks implements pulumi.runtime.Mocks {
   newResource(args: pulumi.runtime.MockResourceArgs): { id: string | undefined; state: State } {
     const seed = `${args.type}::${args.name}`;
     const inputs = args.inputs as State;
+    this.onNewResource?.(inputs);
     const computed = this.computed(args.type, args.name, inputs, seed);
     if (args.custom === false) return { id: undefined, state: { ...inputs, ...computed.state } };
     return { id: computed.id, state: { ...inputs, ...computed.state } };

@@ -11,15 +11,9 @@ import { ConfigError, PROJECT, StackConfig, parseStackConfig } from "../programs
 import program from "../programs/index";
 import { ALL_POLICIES } from "../policy/policies";
 import { CapturedResource, capture } from "./engine";
-import { evaluatePolicies, readPolicyConfig } from "./policyEvaluator";
+import { PolicyVerdict, evaluatePolicies, readPolicyConfig } from "./policyEvaluator";
 
-/** A policy verdict (filled by the policy pack; empty until it exists). */
-export interface PolicyVerdict {
-  policy: string;
-  enforcement: "mandatory" | "advisory" | "remediate";
-  resource: string;
-  message: string;
-}
+export type { PolicyVerdict } from "./policyEvaluator";
 
 /** The plan report: the JSON contract of `npm run plan -- <stack> --json`. */
 export interface PlanReport {

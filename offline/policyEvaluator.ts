@@ -17,15 +17,31 @@ import {
   StackValidationPolicy,
 } from "@pulumi/policy";
 import { CapturedResource } from "./engine";
-import { PolicyVerdict } from "./plan";
+
+/** A policy verdict: a violation a policy reported, at the level it is enforced. */
+export interface PolicyVerdict {
+  policy: string;
+  enforcement: "mandatory" | "advisory" | "remediate";
+  resource: string;
+  message: string;
+}
 
 class NotApplicable extends Error {
   constructor(public readonly reason: string | undefined) {
     super(reason ?? "not applicable");
   }
 }
+/**
+ * What a policy calls to say a resource is not its concern. Policies call it for most resources
+ * they see, and the evaluator catches it right away: it is thrown without a stack trace, which
+ * V8 would otherwise take (10 frames) on each call.
+ */
 function notApplicable(reason?: string): never {
-  throw new NotApplicable(reason);
+  const stackTraceLimit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  const e = new NotApplicable(reason);
+  Error.stackTraceLimit = stackTraceLimit;
+  throw e;
 }
 
 export interface NotApplicableRecord {
@@ -106,12 +122,13 @@ export async function evaluatePolicies(
   const notApplicableRecords: NotApplicableRecord[] = [];
   let evaluated = 0;
   const stackTags = options.stackTags ?? new Map<string, string>();
-  const byName = new Map(resources.filter((r) => !r.custom).map((r) => [r.name, r]));
-  const parentUrn = (r: CapturedResource) => {
-    const parent = r.parent === null ? undefined : byName.get(r.parent);
-    return parent ? urnOf(parent, options) : undefined;
-  };
-
+  // Each resource's URN and its parent's, computed once for every policy.
+  const urns = new Map(resources.map((r) => [r, urnOf(r, options)]));
+  const componentUrns = new Map(
+    resources.filter((r) => !r.custom).map((r) => [r.name, urns.get(r)!]),
+  );
+  const parentUrn = (r: CapturedResource) =>
+    r.parent === null ? undefined : componentUrns.get(r.parent);
   for (const policy of policies) {
     const value = options.config?.[policy.name] as PolicyConfigValue | undefined;
     let enforcement = enforcementOf(policy, value);
@@ -123,9 +140,15 @@ export async function evaluatePolicies(
     const getConfig = <T extends object>() => config as T;
 
     if ("validateStack" in policy) {
-      const policyResources = stackResources(resources, options);
+      const policyResources = stackResources(resources, urns);
+      let names: Map<string, string> | undefined;
+      const nameOf = (urn: string) => {
+        // The first resource with the URN, as a search from the start would find it.
+        names ??= new Map([...policyResources].reverse().map((p) => [p.urn, p.name]));
+        return names.get(urn);
+      };
       const report: ReportViolation = (message, urn) => {
-        const resource = urn ? (policyResources.find((p) => p.urn === urn)?.name ?? urn) : "stack";
+        const resource = urn ? (nameOf(urn) ?? urn) : "stack";
         verdicts.push({ policy: policy.name, enforcement: level, resource, message });
       };
       try {
@@ -150,19 +173,16 @@ export async function evaluatePolicies(
       (policy as ResourceValidationPolicy).validateResource ?? [],
     ) as ((a: ResourceValidationArgs, r: ReportViolation) => Promise<void> | void)[];
     const fastType = validations.length === 1 ? typeOf(validations[0]) : undefined;
+    const otherType = `Policy only applies to resources of type '${fastType}'`;
     for (const r of resources) {
       if (fastType && fastType !== r.type) {
-        notApplicableRecords.push({
-          policy: policy.name,
-          resource: r.name,
-          reason: `Policy only applies to resources of type '${fastType}'`,
-        });
+        notApplicableRecords.push({ policy: policy.name, resource: r.name, reason: otherType });
         continue;
       }
       const args: ResourceValidationArgs = {
         type: r.type,
         props: r.inputs,
-        urn: urnOf(r, options),
+        urn: urns.get(r)!,
         name: r.name,
         opts: resourceOptions(r, parentUrn(r)),
         stackTags,
@@ -195,14 +215,17 @@ export async function evaluatePolicies(
 }
 
 /** The stack as stack policies see it: each resource with its id among its properties and its parent linked. */
-function stackResources(resources: CapturedResource[], options: EvaluateOptions): PolicyResource[] {
+function stackResources(
+  resources: CapturedResource[],
+  urns: Map<CapturedResource, string>,
+): PolicyResource[] {
   const out = new Map<string, PolicyResource>();
   const list = resources.map((r) => {
     const props = r.id === undefined ? { ...r.inputs } : { id: r.id, ...r.inputs };
     const p: PolicyResource = {
       type: r.type,
       props,
-      urn: urnOf(r, options),
+      urn: urns.get(r)!,
       name: r.name,
       opts: resourceOptions(r, undefined),
       dependencies: [],

@@ -1,9 +1,10 @@
 /**
  * `npm run bench`: how long the offline plan of the prod stack takes (`npm run plan -- prod`, and
  * the compiled script alone), against the floor of a process that only loads the same Pulumi SDK
- * packages (medians and their ratio), and how the
- * plan grows with the number of SageMaker endpoints (1, 10 and 50 synthetic ones, in milliseconds
- * per endpoint).
+ * packages (medians and their ratio), and how the plan grows with the number of SageMaker
+ * endpoints (1, 10, 50 and 200 synthetic ones, in milliseconds per added endpoint). It states
+ * whether each target is met: at most 20 ms per added endpoint, the cost per endpoint at 200 no
+ * more than 1.2 times that at 10, and `npm run plan` at most 1.5 times the floor.
  *
  * Options: --runs N (default 5), --stack NAME (default prod).
  */
@@ -108,23 +109,65 @@ async function main(): Promise<void> {
 
   // In this process: the SDK is loaded once, so the times are the plan's own work.
   await timeEndpoints(1, 1);
-  const counts = [1, 10, 50];
   const ms = new Map<number, number>();
-  for (const count of counts) ms.set(count, await timeEndpoints(count, n));
+  for (const count of ENDPOINT_COUNTS) ms.set(count, await timeEndpoints(count, n));
   console.log(`\nsynthetic SageMaker endpoints (in-process plan, median over ${n} runs):`);
-  for (const count of counts) {
-    const total = ms.get(count)!;
-    const marginal =
-      count === 1
-        ? ""
-        : `, ${((total - ms.get(1)!) / (count - 1)).toFixed(1)} ms per added endpoint`;
-    console.log(`  ${String(count).padStart(2)} endpoint(s): ${total.toFixed(0)} ms${marginal}`);
+  const perEndpoint = (count: number) => (ms.get(count)! - ms.get(1)!) / (count - 1);
+  for (const count of ENDPOINT_COUNTS) {
+    const marginal = count === 1 ? "" : `, ${perEndpoint(count).toFixed(1)} ms per added endpoint`;
+    console.log(
+      `  ${String(count).padStart(3)} endpoint(s): ${ms.get(count)!.toFixed(0)} ms${marginal}`,
+    );
   }
-  const perEndpoint = (ms.get(50)! - ms.get(1)!) / 49;
-  const perEndpointLow = (ms.get(10)! - ms.get(1)!) / 9;
-  console.log(
-    `ms per endpoint: ${perEndpoint.toFixed(1)} (1 -> 50); 1 -> 10 gave ${perEndpointLow.toFixed(1)}, so 50 endpoints cost ${(perEndpoint / perEndpointLow).toFixed(2)}x as much each as 10`,
-  );
+
+  const verdicts = targets({
+    perEndpointMs: { 10: perEndpoint(10), 50: perEndpoint(50), 200: perEndpoint(200) },
+    planToFloor: npmMs / floorMs,
+  });
+  console.log("\ntargets:");
+  for (const v of verdicts) console.log(`  ${v.met ? "met    " : "NOT met"}  ${v.text}`);
+}
+
+/** The endpoint counts the bench plans; the per-endpoint cost is measured from the first. */
+export const ENDPOINT_COUNTS = [1, 10, 50, 200];
+
+/** The targets of the plan's speed (issue 18). */
+export const TARGETS = {
+  /** Milliseconds per added endpoint, at every measured count. */
+  perEndpointMs: 20,
+  /** The cost per endpoint at 200 endpoints over that at 10: linear growth. */
+  linearity: 1.2,
+  /** `npm run plan -- <stack>` over the floor of loading the SDKs. */
+  planToFloor: 1.5,
+};
+
+export interface TargetVerdict {
+  met: boolean;
+  text: string;
+}
+
+/** Each target, whether the measurements meet it, and the numbers that decide it. */
+export function targets(m: {
+  perEndpointMs: { 10: number; 50: number; 200: number };
+  planToFloor: number;
+}): TargetVerdict[] {
+  const counts = [10, 50, 200] as const;
+  const worst = Math.max(...counts.map((c) => m.perEndpointMs[c]));
+  const linearity = m.perEndpointMs[200] / m.perEndpointMs[10];
+  return [
+    {
+      met: worst <= TARGETS.perEndpointMs,
+      text: `at most ${TARGETS.perEndpointMs} ms per added endpoint: ${counts.map((c) => `${m.perEndpointMs[c].toFixed(1)} at ${c}`).join(", ")}`,
+    },
+    {
+      met: linearity <= TARGETS.linearity,
+      text: `linear to 200 endpoints (per-endpoint cost at 200 at most ${TARGETS.linearity}x that at 10): ${linearity.toFixed(2)}x`,
+    },
+    {
+      met: m.planToFloor <= TARGETS.planToFloor,
+      text: `npm run plan at most ${TARGETS.planToFloor}x the SDK-load floor: ${m.planToFloor.toFixed(2)}x`,
+    },
+  ];
 }
 
 if (require.main === module) {

@@ -1049,6 +1049,11 @@ describe("bad stack files: every mistake exits 2 with one line naming the key", 
       "unchecked",
       "unnamed",
     ]);
+    // docs/verification.md states how many there are.
+    const stated = /bad input: (\d+) bad stack files/.exec(
+      fs.readFileSync(path.join(projectRoot(), "docs", "verification.md"), "utf8"),
+    );
+    assert.strictEqual(Number(stated?.[1]), CASES.length, "docs/verification.md's count");
   });
 
   it("the base stack the cases break plans clean, serverless endpoint with its own image included", async () => {

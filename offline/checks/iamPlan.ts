@@ -2,7 +2,14 @@
  * What the IAM scenarios read of a plan: its account, region and partition, its roles and their
  * policies, bucket and key policies, and the data a model reads.
  */
-import { PlanResource, Statement, asList, policyDocuments, statementsOf } from "./iamDocuments";
+import {
+  PlanResource,
+  PolicyDocumentRef,
+  Statement,
+  asList,
+  policyDocuments,
+  statementsOf,
+} from "./iamDocuments";
 import { Policies, Request } from "./iamEvaluate";
 
 /** An account that is not the stack's, for the calls that must be refused. */
@@ -34,16 +41,38 @@ export function scopeOf(resources: PlanResource[]): Scope | undefined {
   return m ? { partition: m[1], region: m[2], accountId: m[3] } : undefined;
 }
 
+/**
+ * The plan as the scenarios query it. Lookups go through indexes built on first use, so a
+ * scenario table costs time in proportion to the plan, not to its square.
+ */
 export class Plan {
+  private byType?: Map<string, PlanResource[]>;
+  private byName?: Map<string, PlanResource>;
+  private identityDocuments?: PolicyDocumentRef[];
+
   constructor(
     readonly resources: PlanResource[],
     readonly scope: Scope,
   ) {}
-  ofType(type: string) {
-    return this.resources.filter((r) => r.type === type);
+  /** The resources of a type, in registration order. */
+  ofType(type: string): PlanResource[] {
+    if (!this.byType) {
+      this.byType = new Map();
+      for (const r of this.resources) {
+        const list = this.byType.get(r.type);
+        if (list) list.push(r);
+        else this.byType.set(r.type, [r]);
+      }
+    }
+    return this.byType.get(type) ?? [];
   }
-  named(name: string) {
-    return this.resources.find((r) => r.name === name);
+  /** The first resource with the name. */
+  named(name: string): PlanResource | undefined {
+    if (!this.byName) {
+      this.byName = new Map();
+      for (const r of this.resources) if (!this.byName.has(r.name)) this.byName.set(r.name, r);
+    }
+    return this.byName.get(name);
   }
   roleByArn(arn: unknown): PlanResource | undefined {
     return this.ofType("aws:iam/role:Role").find(
@@ -54,12 +83,9 @@ export class Plan {
     return `arn:${this.scope.partition}:iam::${this.scope.accountId}:role/${role.id}`;
   }
   identityPolicies(role: PlanResource): Statement[][] {
-    return policyDocuments(this.resources)
-      .filter(
-        (d) =>
-          (d.kind === "identity" && d.resource.inputs.role === role.id) ||
-          (d.resource === role && d.kind === "identity"),
-      )
+    this.identityDocuments ??= policyDocuments(this.resources).filter((d) => d.kind === "identity");
+    return this.identityDocuments
+      .filter((d) => d.resource.inputs.role === role.id || d.resource === role)
       .map((d) => d.statements);
   }
   trustPolicy(role: PlanResource): Statement[] {

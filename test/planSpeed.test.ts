@@ -1,0 +1,246 @@
+/**
+ * What the plan's speed work changed in behaviour: stack traces are off only while the offline
+ * engine runs a program, the inputs are recorded from the mocks' own call, the IAM scenario plan
+ * answers from indexes, policy evaluation names violations and not-applicable records as before,
+ * and the bench states its targets. (offline/plan.ts and offline/policyEvaluator.ts no longer import
+ * each other: importCycles.test.ts holds every module to that.)
+ */
+import * as assert from "assert";
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
+import { CapturedResource, capture } from "../offline/engine";
+import { Plan, scopeOf } from "../offline/checks/iamPlan";
+import { policyDocuments } from "../offline/checks/iamDocuments";
+import { OfflineMocks } from "../offline/mocks";
+import { planStack } from "../offline/plan";
+import { evaluatePolicies } from "../offline/policyEvaluator";
+import { TARGETS, targets } from "../scripts/bench";
+import { REGION } from "./helpers";
+
+describe("offline engine: stack traces while a program runs", () => {
+  let saved: number;
+  beforeEach(() => (saved = Error.stackTraceLimit));
+  afterEach(() => (Error.stackTraceLimit = saved));
+
+  it("turns them off while the program runs and restores the limit after the plan", async () => {
+    Error.stackTraceLimit = 7;
+    let during: number | undefined;
+    let afterRegistration: number | undefined;
+    const { resources } = await capture(
+      () => {
+        during = Error.stackTraceLimit;
+        const topic = new aws.sns.Topic("t", {});
+        return topic.arn.apply((arn) => {
+          afterRegistration = Error.stackTraceLimit;
+          return arn;
+        });
+      },
+      { stack: "test", region: REGION },
+    );
+    assert.strictEqual(during, 0);
+    assert.strictEqual(afterRegistration, 0);
+    assert.strictEqual(Error.stackTraceLimit, 7);
+    assert.deepStrictEqual(
+      resources.map((r) => r.type),
+      ["aws:sns/topic:Topic"],
+    );
+  });
+
+  it("restores the limit when the program throws, and the error reaches the caller", async () => {
+    Error.stackTraceLimit = 9;
+    await assert.rejects(
+      capture(
+        () => {
+          throw new pulumi.InputPropertiesError({
+            message: "bad arguments",
+            errors: [{ propertyPath: "name", reason: "must be set" }],
+          });
+        },
+        { stack: "test", region: REGION },
+      ),
+      (e: Error) => pulumi.InputPropertiesError.isInstance(e) && /bad arguments/.test(e.message),
+    );
+    assert.strictEqual(Error.stackTraceLimit, 9);
+  });
+
+  it("restores the limit after a whole stack's plan", async () => {
+    Error.stackTraceLimit = 11;
+    const report = await planStack("dev");
+    assert.ok(report.resources.length > 50, `dev has ${report.resources.length} resources`);
+    assert.strictEqual(Error.stackTraceLimit, 11);
+  });
+});
+
+describe("offline engine: inputs come from the mocks' call", () => {
+  it("hands the mocks' listener each resource's deserialized inputs", async () => {
+    const seen: Record<string, unknown>[] = [];
+    const mocks = new OfflineMocks(REGION, undefined, (inputs) => seen.push(inputs));
+    const answer = mocks.newResource({
+      type: "aws:sns/topic:Topic",
+      name: "alerts",
+      inputs: { name: "alerts", tags: { team: "ml" } },
+      custom: true,
+    });
+    assert.deepStrictEqual(seen, [{ name: "alerts", tags: { team: "ml" } }]);
+    assert.strictEqual(answer.id, `arn:aws:sns:${REGION}:123456789012:alerts`);
+  });
+
+  it("records inputs that reference other resources and secrets as the plan prints them", async () => {
+    const { resources } = await capture(
+      () => {
+        const topic = new aws.sns.Topic("t", { name: "alerts" });
+        new aws.sns.TopicSubscription("s", {
+          topic: topic.arn,
+          protocol: "email",
+          endpoint: pulumi.secret("oncall@example.com"),
+        });
+        return {};
+      },
+      { stack: "test", region: REGION },
+    );
+    const subscription = resources.find((r) => r.name === "s")!;
+    assert.deepStrictEqual(subscription.inputs, {
+      topic: `arn:aws:sns:${REGION}:123456789012:alerts`,
+      protocol: "email",
+      endpoint: "[secret]",
+    });
+  });
+});
+
+describe("IAM scenario plan: indexed lookups", () => {
+  let resources: CapturedResource[];
+  before(async function () {
+    this.timeout(120_000);
+    resources = (await planStack("prod")).resources;
+  });
+
+  it("answers ofType, named and identityPolicies as a scan of every resource would", () => {
+    const plan = new Plan(resources, scopeOf(resources)!);
+    for (const type of new Set(resources.map((r) => r.type)))
+      assert.deepStrictEqual(
+        plan.ofType(type),
+        resources.filter((r) => r.type === type),
+      );
+    assert.deepStrictEqual(plan.ofType("aws:no/such:Type"), []);
+    for (const r of resources)
+      assert.strictEqual(
+        plan.named(r.name),
+        resources.find((x) => x.name === r.name),
+      );
+    const roles = plan.ofType("aws:iam/role:Role");
+    assert.ok(roles.length > 3, `prod has ${roles.length} roles`);
+    let withPolicies = 0;
+    for (const role of roles) {
+      const scanned = policyDocuments(resources)
+        .filter(
+          (d) =>
+            (d.kind === "identity" && d.resource.inputs.role === role.id) ||
+            (d.resource === role && d.kind === "identity"),
+        )
+        .map((d) => d.statements);
+      assert.deepStrictEqual(plan.identityPolicies(role), scanned);
+      if (scanned.length > 0) withPolicies++;
+    }
+    assert.ok(withPolicies > 0, "some role has identity policies");
+  });
+
+  it("names the first of two resources that share a name", () => {
+    const a = { type: "aws:iam/role:Role", name: "dup", inputs: {}, id: "a" };
+    const b = { type: "aws:s3/bucket:Bucket", name: "dup", inputs: {}, id: "b" };
+    const plan = new Plan([a, b], { partition: "aws", region: REGION, accountId: "123456789012" });
+    assert.strictEqual(plan.named("dup"), a);
+  });
+});
+
+describe("policy evaluation", () => {
+  const resource = (name: string, type = "aws:sns/topic:Topic"): CapturedResource => ({
+    type,
+    name,
+    parent: null,
+    custom: true,
+    id: name,
+    inputs: {},
+    protect: false,
+    retainOnDelete: false,
+    dependencies: [],
+  });
+  const options = { project: "llm-infra", stack: "test" };
+
+  it("records notApplicable reasons without changing the stack-trace limit", async () => {
+    const saved = Error.stackTraceLimit;
+    Error.stackTraceLimit = 13;
+    try {
+      const policy: ResourceValidationPolicy = {
+        name: "only-queues",
+        description: "d",
+        enforcementLevel: "advisory",
+        validateResource: (args, report) => {
+          if (args.type !== "aws:sqs/queue:Queue") args.notApplicable(`${args.name} is no queue`);
+          report("a queue");
+        },
+      };
+      const result = await evaluatePolicies(
+        [policy],
+        [resource("a"), resource("q", "aws:sqs/queue:Queue")],
+        options,
+      );
+      assert.strictEqual(Error.stackTraceLimit, 13);
+      assert.deepStrictEqual(result.notApplicable, [
+        { policy: "only-queues", resource: "a", reason: "a is no queue" },
+      ]);
+      assert.deepStrictEqual(result.verdicts, [
+        { policy: "only-queues", enforcement: "advisory", resource: "q", message: "a queue" },
+      ]);
+    } finally {
+      Error.stackTraceLimit = saved;
+    }
+  });
+
+  it("names a stack violation by the first resource with its URN, else by the URN", async () => {
+    const urn = (name: string) => `urn:pulumi:test::llm-infra::aws:sns/topic:Topic::${name}`;
+    const policy: StackValidationPolicy = {
+      name: "stack-check",
+      description: "d",
+      enforcementLevel: "mandatory",
+      validateStack: (_args, report) => {
+        report("first", urn("b"));
+        report("unknown", urn("zzz"));
+        report("whole stack");
+      },
+    };
+    const result = await evaluatePolicies(
+      [policy],
+      [resource("a"), resource("b"), resource("b")],
+      options,
+    );
+    assert.deepStrictEqual(
+      result.verdicts.map((v) => [v.resource, v.message]),
+      [
+        ["b", "first"],
+        [urn("zzz"), "unknown"],
+        ["stack", "whole stack"],
+      ],
+    );
+  });
+});
+
+describe("bench: targets", () => {
+  it("meets each target only within its bound", () => {
+    const met = targets({ perEndpointMs: { 10: 15, 50: 16, 200: 18 }, planToFloor: 1.4 });
+    assert.deepStrictEqual(
+      met.map((v) => v.met),
+      [true, true, true],
+    );
+    assert.match(met[0].text, /15\.0 at 10, 16\.0 at 50, 18\.0 at 200/);
+    assert.match(met[1].text, /1\.20x$/);
+    const missed = targets({ perEndpointMs: { 10: 10, 50: 12, 200: 21 }, planToFloor: 1.51 });
+    assert.deepStrictEqual(
+      missed.map((v) => v.met),
+      [false, false, false],
+    );
+    assert.match(missed[1].text, /2\.10x$/);
+    assert.match(missed[2].text, /1\.51x$/);
+    assert.deepStrictEqual(TARGETS, { perEndpointMs: 20, linearity: 1.2, planToFloor: 1.5 });
+  });
+});
