@@ -1,7 +1,12 @@
 import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import { InferenceVpc, ModelRegistry, ModelStore } from "../components";
-import { subnetLayout, validateInferenceVpcArgs } from "../components/network/inferenceVpc";
+import {
+  inferenceVpcSettings,
+  interfaceEndpointResourceName,
+  subnetLayout,
+  validateInferenceVpcArgs,
+} from "../components/network/inferenceVpc";
 import { registryLifecyclePolicy } from "../components/storage/modelRegistry";
 import { assertThrowsWith, ofType, one, policyOf, resourcesOf } from "./helpers";
 
@@ -120,6 +125,52 @@ describe("InferenceVpc", () => {
       privateCidrMask: 23,
       publicCidrMask: 26,
     });
+  });
+
+  it("fills in a /16, two AZs, a NAT gateway per AZ, the default endpoints and the stack's region", () => {
+    assert.deepStrictEqual(inferenceVpcSettings({}, "eu-west-1"), {
+      cidrBlock: "10.0.0.0/16",
+      azCount: 2,
+      nat: "onePerAz",
+      endpoints: ["ecr.api", "ecr.dkr", "sagemaker.runtime", "sts", "logs"],
+      layout: { privateCidrMask: 19, publicCidrMask: 22 },
+      clusterTag: {},
+      region: "eu-west-1",
+    });
+  });
+
+  it("keeps the range, AZs, NAT, endpoints and region given, and tags subnets for the cluster", () => {
+    assert.deepStrictEqual(
+      inferenceVpcSettings(
+        {
+          cidrBlock: "10.1.0.0/20",
+          azCount: 3,
+          natGateways: "none",
+          interfaceEndpoints: ["sts"],
+          clusterName: "llm-eks",
+          region: "us-west-2",
+        },
+        "eu-west-1",
+      ),
+      {
+        cidrBlock: "10.1.0.0/20",
+        azCount: 3,
+        nat: "none",
+        endpoints: ["sts"],
+        layout: { privateCidrMask: 23, publicCidrMask: 26 },
+        clusterTag: { "kubernetes.io/cluster/llm-eks": "shared" },
+        region: "us-west-2",
+      },
+    );
+  });
+
+  it("names an interface endpoint after its service, the dot a hyphen", () => {
+    assert.strictEqual(interfaceEndpointResourceName("net", "ecr.api"), "net-ecr-api");
+    assert.strictEqual(interfaceEndpointResourceName("net", "eks-auth"), "net-eks-auth");
+    assert.strictEqual(
+      interfaceEndpointResourceName("net", "sagemaker.runtime"),
+      "net-sagemaker-runtime",
+    );
   });
 
   it("rejects bad arguments before registering anything, naming every field", async () => {

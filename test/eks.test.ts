@@ -17,7 +17,14 @@ import {
   clusterAutoscalerPolicy,
   loadBalancerControllerPolicy,
 } from "../components/eks/addonPolicies";
-import { syncCommand } from "../components/eks/sharedModelCache";
+import {
+  apiAccessRuleSources,
+  defaultClusterName,
+  gpuClusterSettings,
+  systemNodeGroupSizes,
+} from "../components/eks/gpuCluster";
+import { sharedModelCacheSettings, syncCommand } from "../components/eks/sharedModelCache";
+import { DEFAULT_KUBERNETES_VERSION } from "../catalog/kubernetes";
 import { CapturedResource, capture } from "../offline/engine";
 import { assertThrowsWith, ofType, one, policyOf, resourcesOf } from "./helpers";
 
@@ -302,6 +309,81 @@ describe("GpuCluster", () => {
   });
 });
 
+describe("GpuCluster settings", () => {
+  const net = { vpcId: "vpc-1", privateSubnetIds: ["subnet-1", "subnet-2"] };
+
+  it("names the cluster <project>-<stack>-<name>, other characters as hyphens, at most 100", () => {
+    assert.strictEqual(defaultClusterName("llm-infra", "dev", "eks"), "llm-infra-dev-eks");
+    assert.strictEqual(
+      defaultClusterName("llm.infra", "my stack", "e_1"),
+      "llm-infra-my-stack-e_1",
+    );
+    const long = defaultClusterName("p", "s", "n".repeat(200));
+    assert.strictEqual(long.length, 100);
+    assert.strictEqual(long, `p-s-${"n".repeat(96)}`);
+  });
+
+  it("sizes the system node group from 1 to at least 4 around the count asked for", () => {
+    assert.deepStrictEqual(systemNodeGroupSizes(undefined), {
+      minSize: 1,
+      desiredSize: 2,
+      maxSize: 4,
+    });
+    assert.deepStrictEqual(systemNodeGroupSizes(3), { minSize: 1, desiredSize: 3, maxSize: 4 });
+    assert.deepStrictEqual(systemNodeGroupSizes(6), { minSize: 1, desiredSize: 6, maxSize: 6 });
+  });
+
+  it("fills in the name, the catalog's default version, a private endpoint and m6i.large system nodes", () => {
+    assert.deepStrictEqual(gpuClusterSettings("eks", net, "llm-infra", "dev"), {
+      clusterName: "llm-infra-dev-eks",
+      kubernetesVersion: DEFAULT_KUBERNETES_VERSION,
+      publicCidrs: [],
+      systemInstanceType: "m6i.large",
+      systemSizes: { minSize: 1, desiredSize: 2, maxSize: 4 },
+    });
+  });
+
+  it("keeps the name, version, public CIDRs and system nodes given", () => {
+    assert.deepStrictEqual(
+      gpuClusterSettings(
+        "eks",
+        {
+          ...net,
+          clusterName: "inference",
+          kubernetesVersion: "1.34",
+          publicAccessCidrs: ["203.0.113.0/24"],
+          systemInstanceType: "m5.xlarge",
+          systemNodeCount: 5,
+        },
+        "llm-infra",
+        "dev",
+      ),
+      {
+        clusterName: "inference",
+        kubernetesVersion: "1.34",
+        publicCidrs: ["203.0.113.0/24"],
+        systemInstanceType: "m5.xlarge",
+        systemSizes: { minSize: 1, desiredSize: 5, maxSize: 5 },
+      },
+    );
+  });
+
+  it("admits a deployer on the private endpoint once per CIDR, then once per security group", () => {
+    assert.deepStrictEqual(apiAccessRuleSources({}), []);
+    assert.deepStrictEqual(
+      apiAccessRuleSources({
+        privateAccessCidrs: ["10.20.0.0/16", "10.30.0.0/16"],
+        privateAccessSecurityGroupIds: ["sg-0123456789abcdef0"],
+      }),
+      [
+        { role: "cidr-0", source: { cidrBlocks: ["10.20.0.0/16"] } },
+        { role: "cidr-1", source: { cidrBlocks: ["10.30.0.0/16"] } },
+        { role: "sg-0", source: { sourceSecurityGroupId: "sg-0123456789abcdef0" } },
+      ],
+    );
+  });
+});
+
 describe("ClusterAddons", () => {
   let res: CapturedResource[];
   before(async () => {
@@ -528,6 +610,82 @@ describe("SharedModelCache", () => {
     assert.strictEqual(
       one(res, "aws:iam/rolePolicy:RolePolicy").inputs.policy,
       '{"Version":"2012-10-17","Statement":[]}',
+    );
+  });
+});
+
+describe("sharedModelCacheSettings", () => {
+  const base = {
+    clusterName: "c1",
+    vpcId: "vpc-1",
+    subnetIds: ["subnet-1", "subnet-2"],
+    subnetCount: 2,
+    nodeSecurityGroupId: "sg-nodes",
+    modelBucketName: "models-bucket",
+    syncPrefix: "model-repository",
+    readPolicyJson: "{}",
+  };
+
+  it("fills in uid 1000, the inference namespace and the pinned AWS CLI image", () => {
+    assert.deepStrictEqual(sharedModelCacheSettings(base), {
+      posixUid: 1000,
+      namespace: "inference",
+      syncImage: "public.ecr.aws/aws-cli/aws-cli:2.27.50",
+    });
+  });
+
+  it("keeps the owner, namespace and image given", () => {
+    assert.deepStrictEqual(
+      sharedModelCacheSettings({
+        ...base,
+        posixUid: 2000,
+        namespace: "llm",
+        syncImage: "example.com/sync:1",
+      }),
+      { posixUid: 2000, namespace: "llm", syncImage: "example.com/sync:1" },
+    );
+  });
+
+  it("gives the access point, the claim and the sync job the owner and namespace given", async () => {
+    const res = await resourcesOf(
+      () =>
+        new SharedModelCache("cache", {
+          ...base,
+          posixUid: 2000,
+          namespace: "llm",
+          syncImage: "example.com/sync:1",
+        }),
+    );
+    const ap = one(res, "aws:efs/accessPoint:AccessPoint").inputs;
+    assert.deepStrictEqual(ap.posixUser, { uid: 2000, gid: 2000 });
+    assert.deepStrictEqual((ap.rootDirectory as Record<string, unknown>).creationInfo, {
+      ownerUid: 2000,
+      ownerGid: 2000,
+      permissions: "0750",
+    });
+    const namespaceOf = (type: string) =>
+      (one(res, type).inputs.metadata as Record<string, unknown>).namespace;
+    assert.strictEqual(
+      (one(res, "kubernetes:core/v1:Namespace").inputs.metadata as Record<string, unknown>).name,
+      "llm",
+    );
+    assert.strictEqual(namespaceOf("kubernetes:core/v1:PersistentVolumeClaim"), "llm");
+    assert.strictEqual(namespaceOf("kubernetes:core/v1:ServiceAccount"), "llm");
+    assert.strictEqual(namespaceOf("kubernetes:batch/v1:Job"), "llm");
+    const pod = (
+      one(res, "kubernetes:batch/v1:Job").inputs.spec as Record<
+        string,
+        Record<string, Record<string, unknown>>
+      >
+    ).template.spec;
+    assert.strictEqual((pod.securityContext as Record<string, unknown>).runAsUser, 2000);
+    assert.strictEqual(
+      (pod.containers as Record<string, unknown>[])[0].image,
+      "example.com/sync:1",
+    );
+    assert.strictEqual(
+      one(res, "aws:eks/podIdentityAssociation:PodIdentityAssociation").inputs.namespace,
+      "llm",
     );
   });
 });

@@ -154,6 +154,67 @@ export function adminAccessEntries(
   );
 }
 
+/** `<project>-<stack>-<name>` as an EKS cluster name: letters, digits, - and _, at most 100. */
+export function defaultClusterName(project: string, stack: string, name: string): string {
+  return `${project}-${stack}-${name}`.replace(/[^a-zA-Z0-9-_]/g, "-").slice(0, 100);
+}
+
+/** The system node group's bounds: at least one node, room to grow to four. */
+export function systemNodeGroupSizes(systemNodeCount: number | undefined): {
+  minSize: number;
+  desiredSize: number;
+  maxSize: number;
+} {
+  const desiredSize = systemNodeCount ?? 2;
+  return { minSize: 1, desiredSize, maxSize: Math.max(4, desiredSize) };
+}
+
+/** What a cluster is, decided from its arguments before any resource exists. */
+export interface GpuClusterSettings {
+  /** The cluster's name: given, or `<project>-<stack>-<name>`. */
+  clusterName: string;
+  kubernetesVersion: string;
+  /** CIDRs admitted to the public endpoint (none: the endpoint is private only). */
+  publicCidrs: string[];
+  systemInstanceType: string;
+  systemSizes: { minSize: number; desiredSize: number; maxSize: number };
+}
+
+/** The settings of cluster `name` of stack `stack` in project `project`. */
+export function gpuClusterSettings(
+  name: string,
+  args: GpuClusterArgs,
+  project: string,
+  stack: string,
+): GpuClusterSettings {
+  return {
+    clusterName: args.clusterName ?? defaultClusterName(project, stack, name),
+    kubernetesVersion: args.kubernetesVersion ?? DEFAULT_KUBERNETES_VERSION,
+    publicCidrs: args.publicAccessCidrs ?? [],
+    systemInstanceType: args.systemInstanceType ?? "m6i.large",
+    systemSizes: systemNodeGroupSizes(args.systemNodeCount),
+  };
+}
+
+/**
+ * The in-VPC deployer's ways in to the private endpoint, each the name part of its 443 rule and
+ * the rule's source: `cidr-<i>` per CIDR, then `sg-<i>` per security group.
+ */
+export function apiAccessRuleSources(
+  args: Pick<GpuClusterArgs, "privateAccessCidrs" | "privateAccessSecurityGroupIds">,
+): { role: string; source: { cidrBlocks: string[] } | { sourceSecurityGroupId: string } }[] {
+  return [
+    ...(args.privateAccessCidrs ?? []).map((c, i) => ({
+      role: `cidr-${i}`,
+      source: { cidrBlocks: [c] },
+    })),
+    ...(args.privateAccessSecurityGroupIds ?? []).map((g, i) => ({
+      role: `sg-${i}`,
+      source: { sourceSecurityGroupId: g },
+    })),
+  ];
+}
+
 /**
  * An EKS cluster for inference: private API endpoint (public only to listed CIDRs), secrets
  * encrypted with KMS, control-plane logs, API access entries for admins, a node role, a small
@@ -190,32 +251,73 @@ export class GpuCluster extends pulumi.ComponentResource {
     // Validate before anything is registered: bad input fails at preview, naming the field.
     throwIfInvalid("GpuCluster", name, validateGpuClusterArgs(args));
     super("llm-infra:index:GpuCluster", name, {}, opts);
-    const tags = args.tags;
-    const clusterName =
-      args.clusterName ??
-      `${pulumi.getProject()}-${pulumi.getStack()}-${name}`
-        .replace(/[^a-zA-Z0-9-_]/g, "-")
-        .slice(0, 100);
-    this.clusterName = clusterName;
-    this.kubernetesVersion = args.kubernetesVersion ?? DEFAULT_KUBERNETES_VERSION;
-    const publicCidrs = args.publicAccessCidrs ?? [];
+    const ctx = this.context(name, args);
+    this.clusterName = ctx.settings.clusterName;
+    this.kubernetesVersion = ctx.settings.kubernetesVersion;
 
-    const secretsKey = new aws.kms.Key(
-      `${name}-secrets`,
+    const secretsKey = this.createSecretsKey(ctx);
+    const cluster = this.createCluster(ctx, secretsKey);
+    this.clusterSecurityGroupId = cluster.eksCluster.vpcConfig.clusterSecurityGroupId;
+    this.clusterArn = cluster.eksCluster.arn;
+    this.kubeconfigJson = cluster.kubeconfigJson;
+    const apiRules = this.createApiAccessRules(ctx, this.clusterSecurityGroupId);
+
+    const nodeRole = this.createNodeRole(ctx);
+    this.nodeRoleArn = nodeRole.arn;
+    const system = this.createSystemNodeGroup(ctx, nodeRole, cluster);
+    this.systemAutoScalingGroupName = system.autoScalingGroupName;
+    this.systemMinSize = system.minSize;
+    this.systemDesiredSize = system.desiredSize;
+    this.systemMaxSize = system.maxSize;
+
+    this.podIdentityAgent = this.createPodIdentityAgent(ctx, cluster);
+    this.provider = this.createProvider(ctx, cluster, apiRules);
+
+    this.registerOutputs({
+      clusterName: this.clusterName,
+      nodeRoleArn: this.nodeRoleArn,
+      clusterSecurityGroupId: this.clusterSecurityGroupId,
+      kubeconfigJson: this.kubeconfigJson,
+    });
+  }
+
+  /** The cluster's arguments, its settings and the options its children share. */
+  private context(name: string, args: GpuClusterArgs): ClusterContext {
+    return {
+      name,
+      args,
+      tags: args.tags,
+      child: { parent: this },
+      settings: gpuClusterSettings(name, args, pulumi.getProject(), pulumi.getStack()),
+    };
+  }
+
+  /** The KMS key (rotated yearly) that encrypts the cluster's Kubernetes secrets. */
+  private createSecretsKey(ctx: ClusterContext): aws.kms.Key {
+    return new aws.kms.Key(
+      `${ctx.name}-secrets`,
       {
-        description: `Kubernetes secrets of ${clusterName}`,
+        description: `Kubernetes secrets of ${ctx.settings.clusterName}`,
         enableKeyRotation: true,
         deletionWindowInDays: 30,
-        tags,
+        tags: ctx.tags,
       },
-      { parent: this },
+      ctx.child,
     );
+  }
 
-    const cluster = new eks.Cluster(
+  /**
+   * The EKS cluster: private API endpoint (public only to the CIDRs listed), secrets encrypted
+   * with the key, control-plane logs, API access entries for the admins, no default node group.
+   */
+  private createCluster(ctx: ClusterContext, secretsKey: aws.kms.Key): eks.Cluster {
+    const { name, args, tags, child } = ctx;
+    const { clusterName, kubernetesVersion, publicCidrs } = ctx.settings;
+    return new eks.Cluster(
       `${name}-cluster`,
       {
         name: clusterName,
-        version: this.kubernetesVersion,
+        version: kubernetesVersion,
         vpcId: args.vpcId,
         privateSubnetIds: args.privateSubnetIds,
         endpointPrivateAccess: true,
@@ -232,41 +334,46 @@ export class GpuCluster extends pulumi.ComponentResource {
         nodeAssociatePublicIpAddress: false,
         tags,
       },
-      { parent: this },
+      child,
     );
-    this.clusterSecurityGroupId = cluster.eksCluster.vpcConfig.clusterSecurityGroupId;
-    this.clusterArn = cluster.eksCluster.arn;
-    this.kubeconfigJson = cluster.kubeconfigJson;
+  }
 
-    // An in-VPC deployer reaches the private endpoint through the cluster security group.
-    const apiRule = (
-      role: string,
-      source: { cidrBlocks: string[] } | { sourceSecurityGroupId: string },
-    ) =>
-      new aws.ec2.SecurityGroupRule(
-        `${name}-api-from-${role}`,
-        {
-          type: "ingress",
-          protocol: "tcp",
-          fromPort: 443,
-          toPort: 443,
-          securityGroupId: this.clusterSecurityGroupId,
-          description: "Kubernetes API from the deployer",
-          ...source,
-        },
-        { parent: this },
-      );
-    const apiRules = [
-      ...(args.privateAccessCidrs ?? []).map((c, i) => apiRule(`cidr-${i}`, { cidrBlocks: [c] })),
-      ...(args.privateAccessSecurityGroupIds ?? []).map((g, i) =>
-        apiRule(`sg-${i}`, { sourceSecurityGroupId: g }),
-      ),
-    ];
+  /**
+   * The 443 rules on the cluster security group through which an in-VPC deployer reaches the
+   * private endpoint: one per CIDR and one per security group given.
+   */
+  private createApiAccessRules(
+    ctx: ClusterContext,
+    clusterSecurityGroupId: pulumi.Output<string>,
+  ): aws.ec2.SecurityGroupRule[] {
+    return apiAccessRuleSources(ctx.args).map(
+      ({ role, source }) =>
+        new aws.ec2.SecurityGroupRule(
+          `${ctx.name}-api-from-${role}`,
+          {
+            type: "ingress",
+            protocol: "tcp",
+            fromPort: 443,
+            toPort: 443,
+            securityGroupId: clusterSecurityGroupId,
+            description: "Kubernetes API from the deployer",
+            ...source,
+          },
+          ctx.child,
+        ),
+    );
+  }
 
+  /**
+   * The role every managed node group's instances use: the EKS worker, CNI, ECR read-only and
+   * Session Manager managed policies.
+   */
+  private createNodeRole(ctx: ClusterContext): aws.iam.Role {
+    const { name, tags, child } = ctx;
     const nodeRole = serviceRole(
       `${name}-nodes`,
       "ec2.amazonaws.com",
-      `EKS nodes of ${clusterName}`,
+      `EKS nodes of ${ctx.settings.clusterName}`,
       tags,
       this,
     );
@@ -274,51 +381,69 @@ export class GpuCluster extends pulumi.ComponentResource {
       new aws.iam.RolePolicyAttachment(
         `${name}-nodes-${arn.split("/").pop()}`,
         { role: nodeRole.name, policyArn: arn },
-        { parent: this },
+        child,
       );
     }
-    this.nodeRoleArn = nodeRole.arn;
+    return nodeRole;
+  }
 
-    const system = new AcceleratorNodeGroup(
+  /** The small system node group the cluster's add-ons run on, created once the cluster exists. */
+  private createSystemNodeGroup(
+    ctx: ClusterContext,
+    nodeRole: aws.iam.Role,
+    cluster: eks.Cluster,
+  ): AcceleratorNodeGroup {
+    const { name, args, tags, child } = ctx;
+    const { clusterName, systemInstanceType, systemSizes } = ctx.settings;
+    return new AcceleratorNodeGroup(
       `${name}-system`,
       {
         clusterName,
         nodeRoleArn: nodeRole.arn,
         subnetIds: args.privateSubnetIds,
-        instanceTypes: [args.systemInstanceType ?? "m6i.large"],
-        minSize: 1,
-        desiredSize: args.systemNodeCount ?? 2,
-        maxSize: Math.max(4, args.systemNodeCount ?? 2),
+        instanceTypes: [systemInstanceType],
+        ...systemSizes,
         rootVolumeGib: 50,
         workloadType: "system",
         tags,
       },
-      { parent: this, dependsOn: [cluster] },
+      { ...child, dependsOn: [cluster] },
     );
+  }
 
-    this.systemAutoScalingGroupName = system.autoScalingGroupName;
-    this.systemMinSize = system.minSize;
-    this.systemDesiredSize = system.desiredSize;
-    this.systemMaxSize = system.maxSize;
-
-    this.podIdentityAgent = new aws.eks.Addon(
-      `${name}-pod-identity`,
-      { clusterName, addonName: "eks-pod-identity-agent", tags },
-      { parent: this, dependsOn: [cluster] },
+  /** The EKS Pod Identity agent add-on: workload roles get their credentials through it. */
+  private createPodIdentityAgent(ctx: ClusterContext, cluster: eks.Cluster): aws.eks.Addon {
+    return new aws.eks.Addon(
+      `${ctx.name}-pod-identity`,
+      {
+        clusterName: ctx.settings.clusterName,
+        addonName: "eks-pod-identity-agent",
+        tags: ctx.tags,
+      },
+      { ...ctx.child, dependsOn: [cluster] },
     );
+  }
 
-    this.provider = new k8s.Provider(
-      `${name}-k8s`,
+  /** The Kubernetes provider of the cluster, for the components that deploy into it. */
+  private createProvider(
+    ctx: ClusterContext,
+    cluster: eks.Cluster,
+    apiRules: aws.ec2.SecurityGroupRule[],
+  ): k8s.Provider {
+    return new k8s.Provider(
+      `${ctx.name}-k8s`,
       { kubeconfig: cluster.kubeconfigJson, enableServerSideApply: true },
       // Every Kubernetes object waits for the deployer's way in to the API.
-      { parent: this, dependsOn: apiRules },
+      { ...ctx.child, dependsOn: apiRules },
     );
-
-    this.registerOutputs({
-      clusterName,
-      nodeRoleArn: this.nodeRoleArn,
-      clusterSecurityGroupId: this.clusterSecurityGroupId,
-      kubeconfigJson: this.kubeconfigJson,
-    });
   }
+}
+
+/** The values the cluster's resources share. */
+interface ClusterContext {
+  name: string;
+  args: GpuClusterArgs;
+  tags: Tags | undefined;
+  child: pulumi.CustomResourceOptions;
+  settings: GpuClusterSettings;
 }

@@ -76,6 +76,25 @@ export function syncCommand(bucket: string, prefix: string): string[] {
   ];
 }
 
+/** What a cache is, decided from its arguments: its owner, namespace and sync image. */
+export interface SharedModelCacheSettings {
+  /** The POSIX user and group that own the models (the access point's and the sync job's). */
+  posixUid: number;
+  /** The namespace of the claim and the sync job. */
+  namespace: string;
+  /** The sync job's image. */
+  syncImage: string;
+}
+
+/** The settings of a cache: its arguments with their defaults filled in. */
+export function sharedModelCacheSettings(args: SharedModelCacheArgs): SharedModelCacheSettings {
+  return {
+    posixUid: args.posixUid ?? 1000,
+    namespace: args.namespace ?? "inference",
+    syncImage: args.syncImage ?? "public.ecr.aws/aws-cli/aws-cli:2.27.50",
+  };
+}
+
 /**
  * A shared, read-many model repository on EFS: the encrypted file system with backups, mount
  * targets in the private subnets, NFS admitted from the cluster's nodes only, an access point with
@@ -96,17 +115,50 @@ export class SharedModelCache extends pulumi.ComponentResource {
   constructor(name: string, args: SharedModelCacheArgs, opts?: pulumi.ComponentResourceOptions) {
     throwIfInvalid("SharedModelCache", name, validateSharedModelCacheArgs(args));
     super("llm-infra:index:SharedModelCache", name, {}, opts);
-    const tags = args.tags;
-    const uid = args.posixUid ?? 1000;
-    this.namespace = args.namespace ?? "inference";
+    const ctx = this.context(name, args);
+    this.namespace = ctx.settings.namespace;
     this.claimName = CACHE_CLAIM;
 
+    const fs = this.createFileSystem(ctx);
+    this.createMountTargets(ctx, fs);
+    const accessPoint = this.createAccessPoint(ctx, fs);
+    this.fileSystemId = fs.id;
+    this.accessPointId = accessPoint.id;
+
+    const ns = this.createNamespace(ctx);
+    const claim = this.createClaim(ctx, fs, accessPoint, ns);
+    this.createSyncJob(ctx, ns, claim);
+
+    this.registerOutputs({
+      fileSystemId: this.fileSystemId,
+      accessPointId: this.accessPointId,
+      claimName: this.claimName,
+    });
+  }
+
+  /** The cache's arguments, its settings and the options its children share. */
+  private context(name: string, args: SharedModelCacheArgs): CacheContext {
+    return {
+      name,
+      args,
+      tags: args.tags,
+      child: { parent: this },
+      settings: sharedModelCacheSettings(args),
+    };
+  }
+
+  /**
+   * The encrypted EFS file system (a new customer managed key unless one is given), elastic
+   * throughput, with AWS Backup on.
+   */
+  private createFileSystem(ctx: CacheContext): aws.efs.FileSystem {
+    const { name, args, tags, child } = ctx;
     const kmsKeyArn = keyArnOrNew(
       name,
       `Model cache of ${args.clusterName}`,
       args.kmsKeyArn,
       tags,
-      { parent: this },
+      child,
     );
     const fs = new aws.efs.FileSystem(
       `${name}-fs`,
@@ -117,13 +169,22 @@ export class SharedModelCache extends pulumi.ComponentResource {
         throughputMode: "elastic",
         tags,
       },
-      { parent: this },
+      child,
     );
     new aws.efs.BackupPolicy(
       `${name}-backup`,
       { fileSystemId: fs.id, backupPolicy: { status: "ENABLED" } },
-      { parent: this },
+      child,
     );
+    return fs;
+  }
+
+  /**
+   * One mount target per private subnet, behind a security group that admits NFS from the
+   * cluster's nodes only.
+   */
+  private createMountTargets(ctx: CacheContext, fs: aws.efs.FileSystem): void {
+    const { name, args, tags, child } = ctx;
     const sg = new aws.ec2.SecurityGroup(
       `${name}-nfs`,
       {
@@ -140,17 +201,26 @@ export class SharedModelCache extends pulumi.ComponentResource {
         ],
         tags,
       },
-      { parent: this },
+      child,
     );
     const subnets = pulumi.output(args.subnetIds);
     for (let i = 0; i < args.subnetCount; i++) {
       new aws.efs.MountTarget(
         `${name}-mount-${i}`,
         { fileSystemId: fs.id, subnetId: subnets.apply((s) => s[i]), securityGroups: [sg.id] },
-        { parent: this },
+        child,
       );
     }
-    const accessPoint = new aws.efs.AccessPoint(
+  }
+
+  /**
+   * The access point pods mount: a non-root owner and its own root directory, /models, created
+   * owner-only (0750) on first use.
+   */
+  private createAccessPoint(ctx: CacheContext, fs: aws.efs.FileSystem): aws.efs.AccessPoint {
+    const { name, tags, child } = ctx;
+    const uid = ctx.settings.posixUid;
+    return new aws.efs.AccessPoint(
       `${name}-ap`,
       {
         fileSystemId: fs.id,
@@ -161,16 +231,30 @@ export class SharedModelCache extends pulumi.ComponentResource {
         },
         tags,
       },
-      { parent: this },
+      child,
     );
-    this.fileSystemId = fs.id;
-    this.accessPointId = accessPoint.id;
+  }
 
-    const ns = new k8s.core.v1.Namespace(
-      `${name}-ns`,
-      { metadata: { name: this.namespace, labels: NAMESPACE_LABELS } },
-      { parent: this },
+  /** The inference namespace, labelled for the load balancer controller's readiness gates. */
+  private createNamespace(ctx: CacheContext): k8s.core.v1.Namespace {
+    return new k8s.core.v1.Namespace(
+      `${ctx.name}-ns`,
+      { metadata: { name: ctx.settings.namespace, labels: NAMESPACE_LABELS } },
+      ctx.child,
     );
+  }
+
+  /**
+   * The StorageClass, a PersistentVolume on the access point (retained when released) and the
+   * ReadWriteMany claim bound to it that pods mount.
+   */
+  private createClaim(
+    ctx: CacheContext,
+    fs: aws.efs.FileSystem,
+    accessPoint: aws.efs.AccessPoint,
+    ns: k8s.core.v1.Namespace,
+  ): k8s.core.v1.PersistentVolumeClaim {
+    const { name, child } = ctx;
     const storageClass = new k8s.storage.v1.StorageClass(
       `${name}-sc`,
       {
@@ -179,7 +263,7 @@ export class SharedModelCache extends pulumi.ComponentResource {
         reclaimPolicy: "Retain",
         volumeBindingMode: "Immediate",
       },
-      { parent: this },
+      child,
     );
     const pv = new k8s.core.v1.PersistentVolume(
       `${name}-pv`,
@@ -196,12 +280,12 @@ export class SharedModelCache extends pulumi.ComponentResource {
           },
         },
       },
-      { parent: this, dependsOn: [storageClass] },
+      { ...child, dependsOn: [storageClass] },
     );
-    const claim = new k8s.core.v1.PersistentVolumeClaim(
+    return new k8s.core.v1.PersistentVolumeClaim(
       `${name}-pvc`,
       {
-        metadata: { name: CACHE_CLAIM, namespace: this.namespace },
+        metadata: { name: CACHE_CLAIM, namespace: ctx.settings.namespace },
         spec: {
           accessModes: ["ReadWriteMany"],
           storageClassName: CACHE_STORAGE_CLASS,
@@ -209,16 +293,27 @@ export class SharedModelCache extends pulumi.ComponentResource {
           resources: { requests: { storage: "1Ti" } },
         },
       },
-      { parent: this, dependsOn: [ns] },
+      { ...child, dependsOn: [ns] },
     );
+  }
 
-    // The sync job reads the model store through a role that can only read that prefix.
+  /**
+   * The sync Job, its service account and its role: the job copies the model store prefix into
+   * the cache, reading the store through a role that can only read that prefix.
+   */
+  private createSyncJob(
+    ctx: CacheContext,
+    ns: k8s.core.v1.Namespace,
+    claim: k8s.core.v1.PersistentVolumeClaim,
+  ): void {
+    const { name, args, tags, child } = ctx;
+    const { namespace, posixUid: uid, syncImage } = ctx.settings;
     const serviceAccount = "model-sync";
     const identity = workloadRole(
       `${name}-sync`,
       {
         clusterName: args.clusterName,
-        namespace: this.namespace,
+        namespace,
         serviceAccount,
         policy: args.readPolicyJson,
         tags,
@@ -227,13 +322,13 @@ export class SharedModelCache extends pulumi.ComponentResource {
     );
     const sa = new k8s.core.v1.ServiceAccount(
       `${name}-sync`,
-      { metadata: { name: serviceAccount, namespace: this.namespace } },
-      { parent: this, dependsOn: [ns, ...identity.ready] },
+      { metadata: { name: serviceAccount, namespace } },
+      { ...child, dependsOn: [ns, ...identity.ready] },
     );
     new k8s.batch.v1.Job(
       `${name}-sync`,
       {
-        metadata: { namespace: this.namespace, generateName: "model-sync-" },
+        metadata: { namespace, generateName: "model-sync-" },
         spec: {
           backoffLimit: 3,
           ttlSecondsAfterFinished: 86400,
@@ -251,7 +346,7 @@ export class SharedModelCache extends pulumi.ComponentResource {
               containers: [
                 {
                   name: "sync",
-                  image: args.syncImage ?? "public.ecr.aws/aws-cli/aws-cli:2.27.50",
+                  image: syncImage,
                   command: pulumi
                     .output(args.modelBucketName)
                     .apply((bucket) => syncCommand(bucket, args.syncPrefix)),
@@ -280,12 +375,16 @@ export class SharedModelCache extends pulumi.ComponentResource {
         },
       },
       // The job's pod gets credentials only if the Pod Identity association exists before it.
-      { parent: this, dependsOn: identity.ready },
+      { ...child, dependsOn: identity.ready },
     );
-    this.registerOutputs({
-      fileSystemId: this.fileSystemId,
-      accessPointId: this.accessPointId,
-      claimName: this.claimName,
-    });
   }
+}
+
+/** The values the cache's resources share. */
+interface CacheContext {
+  name: string;
+  args: SharedModelCacheArgs;
+  tags: Tags | undefined;
+  child: pulumi.CustomResourceOptions;
+  settings: SharedModelCacheSettings;
 }

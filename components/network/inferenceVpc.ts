@@ -212,6 +212,46 @@ export function flowLogsDeliveryPolicy(logGroupArn: string): object {
   };
 }
 
+/** What a VPC is, decided from its arguments before any resource exists. */
+export interface InferenceVpcSettings {
+  cidrBlock: string;
+  azCount: number;
+  nat: NatGatewayStrategy;
+  /** The interface endpoints to create. */
+  endpoints: InterfaceEndpointService[];
+  /** Subnet sizes for the range. */
+  layout: { privateCidrMask: number; publicCidrMask: number };
+  /** `kubernetes.io/cluster/<name>: shared` on every subnet when a cluster will use them. */
+  clusterTag: Record<string, string>;
+  /** The region endpoint service names are in: the argument, else the stack's `aws:region`. */
+  region: string;
+}
+
+/** The settings of a VPC: its arguments with their defaults filled in. */
+export function inferenceVpcSettings(
+  args: InferenceVpcArgs,
+  stackRegion: string | undefined,
+): InferenceVpcSettings {
+  const cidrBlock = args.cidrBlock ?? "10.0.0.0/16";
+  return {
+    cidrBlock,
+    azCount: args.azCount ?? 2,
+    nat: args.natGateways ?? "onePerAz",
+    endpoints: args.interfaceEndpoints ?? DEFAULT_INTERFACE_ENDPOINTS,
+    layout: subnetLayout(cidrBlock),
+    clusterTag: args.clusterName ? { [`kubernetes.io/cluster/${args.clusterName}`]: "shared" } : {},
+    region: (args.region ?? stackRegion) as string,
+  };
+}
+
+/** The resource name of VPC `name`'s endpoint to `service`: `ecr.api` becomes `<name>-ecr-api`. */
+export function interfaceEndpointResourceName(
+  name: string,
+  service: InterfaceEndpointService,
+): string {
+  return `${name}-${service.replace(".", "-")}`;
+}
+
 /**
  * A VPC for inference: private subnets for nodes and endpoints, public subnets for load balancers
  * and NAT, an S3 gateway endpoint, interface endpoints to the AWS APIs serving needs, flow logs,
@@ -236,17 +276,44 @@ export class InferenceVpc extends pulumi.ComponentResource {
     throwIfInvalid("InferenceVpc", name, validateInferenceVpcArgs(args));
     super("llm-infra:index:InferenceVpc", name, {}, opts);
 
-    const cidrBlock = args.cidrBlock ?? "10.0.0.0/16";
-    const azCount = args.azCount ?? 2;
-    const nat = args.natGateways ?? "onePerAz";
-    const endpoints = args.interfaceEndpoints ?? DEFAULT_INTERFACE_ENDPOINTS;
-    const layout = subnetLayout(cidrBlock);
-    const clusterTag: Record<string, string> = args.clusterName
-      ? { [`kubernetes.io/cluster/${args.clusterName}`]: "shared" }
-      : {};
-    const region = (args.region ?? aws.config.region) as string;
+    const ctx = this.context(name, args);
 
-    const vpc = new awsx.ec2.Vpc(
+    const vpc = this.createVpc(ctx);
+    this.vpcId = vpc.vpcId;
+    this.privateSubnetIds = vpc.privateSubnetIds;
+    this.publicSubnetIds = vpc.publicSubnetIds;
+    this.cidrBlock = ctx.settings.cidrBlock;
+    this.endpointSecurityGroupId = this.createInterfaceEndpoints(ctx, vpc)?.id;
+    this.flowLogGroupName = this.createFlowLogs(ctx, vpc)?.name;
+
+    this.registerOutputs({
+      vpcId: this.vpcId,
+      privateSubnetIds: this.privateSubnetIds,
+      publicSubnetIds: this.publicSubnetIds,
+      endpointSecurityGroupId: this.endpointSecurityGroupId,
+      flowLogGroupName: this.flowLogGroupName,
+    });
+  }
+
+  /** The VPC's arguments, its settings and the options its children share. */
+  private context(name: string, args: InferenceVpcArgs): VpcContext {
+    return {
+      name,
+      args,
+      tags: args.tags,
+      child: { parent: this },
+      settings: inferenceVpcSettings(args, aws.config.region),
+    };
+  }
+
+  /**
+   * The VPC, with a private and a public subnet per AZ tagged for EKS and the load balancer
+   * controller, the NAT gateways asked for, and the S3 gateway endpoint (free).
+   */
+  private createVpc(ctx: VpcContext): awsx.ec2.Vpc {
+    const { name, args, child } = ctx;
+    const { cidrBlock, azCount, nat, layout, clusterTag, region } = ctx.settings;
+    return new awsx.ec2.Vpc(
       `${name}-vpc`,
       {
         cidrBlock,
@@ -279,97 +346,111 @@ export class InferenceVpc extends pulumi.ComponentResource {
         ],
         tags: args.tags,
       },
-      { parent: this },
+      child,
     );
-    this.vpcId = vpc.vpcId;
-    this.privateSubnetIds = vpc.privateSubnetIds;
-    this.publicSubnetIds = vpc.publicSubnetIds;
-    this.cidrBlock = cidrBlock;
-
-    if (endpoints.length > 0) {
-      const endpointSg = new aws.ec2.SecurityGroup(
-        `${name}-endpoints`,
-        {
-          vpcId: vpc.vpcId,
-          description: "HTTPS from inside the VPC to the AWS API interface endpoints",
-          ingress: [
-            {
-              protocol: "tcp",
-              fromPort: 443,
-              toPort: 443,
-              cidrBlocks: [cidrBlock],
-              description: "HTTPS from the VPC",
-            },
-          ],
-          tags: args.tags,
-        },
-        { parent: this },
-      );
-      this.endpointSecurityGroupId = endpointSg.id;
-      for (const service of endpoints) {
-        new aws.ec2.VpcEndpoint(
-          `${name}-${service.replace(".", "-")}`,
-          {
-            vpcId: vpc.vpcId,
-            serviceName: `com.amazonaws.${region}.${service}`,
-            vpcEndpointType: "Interface",
-            privateDnsEnabled: true,
-            subnetIds: vpc.privateSubnetIds,
-            securityGroupIds: [endpointSg.id],
-            tags: args.tags,
-          },
-          { parent: this },
-        );
-      }
-    }
-
-    if (args.flowLogs ?? true) {
-      const logGroup = new aws.cloudwatch.LogGroup(
-        `${name}-flow-logs`,
-        {
-          retentionInDays: args.flowLogRetentionDays ?? 90,
-          kmsKeyId: args.flowLogKmsKeyArn,
-          tags: args.tags,
-        },
-        { parent: this },
-      );
-      const role = serviceRole(
-        `${name}-flow-logs`,
-        "vpc-flow-logs.amazonaws.com",
-        "Delivers VPC flow logs to one log group",
-        args.tags,
-        this,
-      );
-      new aws.iam.RolePolicy(
-        `${name}-flow-logs`,
-        {
-          role: role.id,
-          policy: logGroup.arn.apply((arn) => JSON.stringify(flowLogsDeliveryPolicy(arn))),
-        },
-        { parent: this },
-      );
-      new aws.ec2.FlowLog(
-        `${name}-flow-log`,
-        {
-          vpcId: vpc.vpcId,
-          trafficType: "ALL",
-          logDestinationType: "cloud-watch-logs",
-          logDestination: logGroup.arn,
-          iamRoleArn: role.arn,
-          maxAggregationInterval: 60,
-          tags: args.tags,
-        },
-        { parent: this },
-      );
-      this.flowLogGroupName = logGroup.name;
-    }
-
-    this.registerOutputs({
-      vpcId: this.vpcId,
-      privateSubnetIds: this.privateSubnetIds,
-      publicSubnetIds: this.publicSubnetIds,
-      endpointSecurityGroupId: this.endpointSecurityGroupId,
-      flowLogGroupName: this.flowLogGroupName,
-    });
   }
+
+  /**
+   * The interface endpoints asked for, in the private subnets with private DNS, behind one
+   * security group that admits HTTPS from inside the VPC. Returns that security group (none when
+   * no endpoint is asked for).
+   */
+  private createInterfaceEndpoints(
+    ctx: VpcContext,
+    vpc: awsx.ec2.Vpc,
+  ): aws.ec2.SecurityGroup | undefined {
+    const { name, tags, child } = ctx;
+    const { cidrBlock, endpoints, region } = ctx.settings;
+    if (endpoints.length === 0) return undefined;
+    const endpointSg = new aws.ec2.SecurityGroup(
+      `${name}-endpoints`,
+      {
+        vpcId: vpc.vpcId,
+        description: "HTTPS from inside the VPC to the AWS API interface endpoints",
+        ingress: [
+          {
+            protocol: "tcp",
+            fromPort: 443,
+            toPort: 443,
+            cidrBlocks: [cidrBlock],
+            description: "HTTPS from the VPC",
+          },
+        ],
+        tags,
+      },
+      child,
+    );
+    for (const service of endpoints) {
+      new aws.ec2.VpcEndpoint(
+        interfaceEndpointResourceName(name, service),
+        {
+          vpcId: vpc.vpcId,
+          serviceName: `com.amazonaws.${region}.${service}`,
+          vpcEndpointType: "Interface",
+          privateDnsEnabled: true,
+          subnetIds: vpc.privateSubnetIds,
+          securityGroupIds: [endpointSg.id],
+          tags,
+        },
+        child,
+      );
+    }
+    return endpointSg;
+  }
+
+  /**
+   * Flow logs of all traffic to a CloudWatch log group, delivered by a role that can write to that
+   * group only. Returns the log group (none when flow logs are off).
+   */
+  private createFlowLogs(ctx: VpcContext, vpc: awsx.ec2.Vpc): aws.cloudwatch.LogGroup | undefined {
+    const { name, args, tags, child } = ctx;
+    if (!(args.flowLogs ?? true)) return undefined;
+    const logGroup = new aws.cloudwatch.LogGroup(
+      `${name}-flow-logs`,
+      {
+        retentionInDays: args.flowLogRetentionDays ?? 90,
+        kmsKeyId: args.flowLogKmsKeyArn,
+        tags,
+      },
+      child,
+    );
+    const role = serviceRole(
+      `${name}-flow-logs`,
+      "vpc-flow-logs.amazonaws.com",
+      "Delivers VPC flow logs to one log group",
+      tags,
+      this,
+    );
+    new aws.iam.RolePolicy(
+      `${name}-flow-logs`,
+      {
+        role: role.id,
+        policy: logGroup.arn.apply((arn) => JSON.stringify(flowLogsDeliveryPolicy(arn))),
+      },
+      child,
+    );
+    new aws.ec2.FlowLog(
+      `${name}-flow-log`,
+      {
+        vpcId: vpc.vpcId,
+        trafficType: "ALL",
+        logDestinationType: "cloud-watch-logs",
+        logDestination: logGroup.arn,
+        iamRoleArn: role.arn,
+        maxAggregationInterval: 60,
+        tags,
+      },
+      child,
+    );
+    return logGroup;
+  }
+}
+
+/** The values the VPC's resources share. */
+interface VpcContext {
+  name: string;
+  args: InferenceVpcArgs;
+  tags: Tags | undefined;
+  child: pulumi.CustomResourceOptions;
+  settings: InferenceVpcSettings;
 }
