@@ -177,7 +177,8 @@ async function captureResources<T>(
     }
   };
 
-  const result = program();
+  // A program may be async (the stack program is): a rejection is the program's error.
+  const result = await program();
   const outputs = await new Promise<pulumi.Unwrap<T>>((resolve) =>
     pulumi.output(result).apply((v) => resolve(v as pulumi.Unwrap<T>)),
   );

@@ -64,6 +64,33 @@ describe("offline engine: stack traces while a program runs", () => {
     assert.strictEqual(Error.stackTraceLimit, 9);
   });
 
+  it("awaits an async program: its resources and outputs are captured, its rejection reaches the caller", async () => {
+    const captured = await capture(
+      async () => {
+        const first = new aws.sns.Topic("first", {});
+        await new Promise((resolve) => setImmediate(resolve));
+        const second = new aws.sns.Topic("second", {});
+        return { first: first.arn, second: second.arn };
+      },
+      { stack: "test", region: REGION },
+    );
+    assert.deepStrictEqual(
+      captured.resources.map((r) => r.name),
+      ["first", "second"],
+    );
+    assert.match(String(captured.outputs.second), /^arn:aws:sns:/);
+    await assert.rejects(
+      capture(
+        async () => {
+          await new Promise((resolve) => setImmediate(resolve));
+          throw new Error("thrown after a turn");
+        },
+        { stack: "test", region: REGION },
+      ),
+      /thrown after a turn/,
+    );
+  });
+
   it("restores the limit after a whole stack's plan", async () => {
     Error.stackTraceLimit = 11;
     const report = await planStack("dev");
