@@ -38,6 +38,8 @@ export interface CaptureOptions {
   region: string;
   /** Config values as the engine passes them (`aws:region`, `llm-infra:network` as JSON, ...). */
   config?: Record<string, string>;
+  /** Called with each resource once its inputs are recorded, to start work on it early. */
+  onResource?: (resource: CapturedResource) => void;
 }
 
 export interface CaptureResult<T> {
@@ -131,7 +133,10 @@ async function captureResources<T>(
   // entry being registered takes them from there rather than deserializing them a second time.
   let registering: CapturedResource | undefined;
   const onNewResource = (inputs: Record<string, unknown>) => {
-    if (registering) registering.inputs = plainValue(inputs) as Record<string, unknown>;
+    if (registering) {
+      registering.inputs = plainValue(inputs) as Record<string, unknown>;
+      options.onResource?.(registering);
+    }
     registering = undefined;
   };
   await pulumi.runtime.setMocks(
@@ -174,6 +179,7 @@ async function captureResources<T>(
         string,
         unknown
       >;
+      options.onResource?.(entry);
     }
   };
 

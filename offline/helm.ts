@@ -4,7 +4,7 @@
  * node_modules/.cache and run from there.
  */
 import type AdmZipType from "adm-zip";
-import { spawnSync } from "child_process";
+import { spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -34,10 +34,11 @@ export interface HelmResult {
 }
 
 /** Runs helm with the arguments, in a throwaway HOME so no user configuration leaks in. */
-export function helm(args: string[]): HelmResult {
+/** A throwaway home for helm, so no user's repositories or cache take part. */
+function helmHome(): { home: string; env: NodeJS.ProcessEnv } {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), "llm-infra-helm-"));
-  const result = spawnSync(helmBinary(), args, {
-    encoding: "utf8",
+  return {
+    home,
     env: {
       PATH: process.env.PATH ?? "",
       HOME: home,
@@ -45,7 +46,34 @@ export function helm(args: string[]): HelmResult {
       HELM_CONFIG_HOME: home,
       HELM_DATA_HOME: home,
     },
-  });
+  };
+}
+
+export function helm(args: string[]): HelmResult {
+  const { home, env } = helmHome();
+  const result = spawnSync(helmBinary(), args, { encoding: "utf8", env });
   fs.rmSync(home, { recursive: true, force: true });
   return { code: result.status ?? 1, stdout: result.stdout ?? "", stderr: result.stderr ?? "" };
+}
+
+/** `helm` in a child process the caller does not wait on: the same result, later. */
+export function helmAsync(args: string[]): Promise<HelmResult> {
+  const { home, env } = helmHome();
+  return new Promise((resolve) => {
+    const child = spawn(helmBinary(), args, { env });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on("data", (d: Buffer) => out.push(d));
+    child.stderr.on("data", (d: Buffer) => err.push(d));
+    const done = (code: number, extra = "") => {
+      fs.rmSync(home, { recursive: true, force: true });
+      resolve({
+        code,
+        stdout: Buffer.concat(out).toString("utf8"),
+        stderr: Buffer.concat(err).toString("utf8") + extra,
+      });
+    };
+    child.on("error", (e) => done(1, e.message));
+    child.on("close", (code) => done(code ?? 1));
+  });
 }

@@ -11,6 +11,7 @@ import { ConfigError, PROJECT, StackConfig, parseStackConfig } from "../programs
 import program from "../programs/index";
 import { ALL_POLICIES } from "../policy/policies";
 import { CapturedResource, capture } from "./engine";
+import { finishRenders, forgetRenders, startRender } from "./checks/scheduling";
 import { PolicyVerdict, evaluatePolicies, readPolicyConfig } from "./policyEvaluator";
 
 export type { PolicyVerdict } from "./policyEvaluator";
@@ -175,7 +176,13 @@ export async function planConfig(
     stack,
     region: config.region,
     config: toEngineConfig(rawConfig),
+    // helm renders this package's chart for the scheduling check while the program runs on.
+    onResource: startRender,
+  }).catch((e: unknown) => {
+    forgetRenders();
+    throw e;
   });
+  await finishRenders();
   const cost = estimateMonthlyCost(resources, {
     region: config.region,
     assumptions: config.cost.assumptions,
@@ -186,7 +193,7 @@ export async function planConfig(
     project: PROJECT,
     stack,
     config: readPolicyConfig(config.environment, projectRoot()),
-  });
+  }).finally(forgetRenders);
   return {
     stack,
     environment: config.environment,

@@ -6,6 +6,9 @@
  * each other: importCycles.test.ts holds every module to that.)
  */
 import * as assert from "assert";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
@@ -13,7 +16,14 @@ import { CapturedResource, capture } from "../offline/engine";
 import { Plan, scopeOf } from "../offline/checks/iamPlan";
 import { policyDocuments } from "../offline/checks/iamDocuments";
 import { OfflineMocks } from "../offline/mocks";
-import { planStack } from "../offline/plan";
+import { planStack, projectRoot } from "../offline/plan";
+import {
+  checkScheduling,
+  finishRenders,
+  forgetRenders,
+  renderWithHelm,
+  startRender,
+} from "../offline/checks/scheduling";
 import { evaluatePolicies } from "../offline/policyEvaluator";
 import { TARGETS, targets } from "../scripts/bench";
 import { REGION } from "./helpers";
@@ -269,5 +279,81 @@ describe("bench: targets", () => {
     assert.match(missed[1].text, /2\.10x$/);
     assert.match(missed[2].text, /1\.51x$/);
     assert.deepStrictEqual(TARGETS, { perEndpointMs: 20, linearity: 1.2, planToFloor: 1.5 });
+  });
+});
+
+describe("scheduling check: helm started while the program runs", () => {
+  const release = (chart: string, namespace = "inference"): CapturedResource => ({
+    type: "kubernetes:helm.sh/v3:Release",
+    name: "triton",
+    parent: null,
+    custom: true,
+    inputs: { chart, namespace, values: { replicaCount: 1 } },
+    protect: false,
+    retainOnDelete: false,
+    dependencies: [],
+  });
+
+  it("renders once, early, and the check takes that render (the chart may be gone by then)", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "llm-infra-early-"));
+    const chart = path.join(dir, "triton");
+    fs.cpSync(path.join(projectRoot(), "charts", "triton"), chart, { recursive: true });
+    const r = release(chart);
+    try {
+      startRender(r);
+      await finishRenders();
+      fs.rmSync(dir, { recursive: true, force: true });
+      const manifests = renderWithHelm(chart, r.inputs.values, "inference");
+      assert.ok(
+        manifests.some((m) => m.kind === "Deployment"),
+        manifests.map((m) => m.kind).join(", "),
+      );
+      // Taken once: a second render runs helm, which no longer finds the chart.
+      assert.throws(() => renderWithHelm(chart, r.inputs.values, "inference"), /helm template/);
+    } finally {
+      forgetRenders();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("starts nothing for other resources or charts that are not on disk, and forgets on request", async () => {
+    const chart = path.join(projectRoot(), "charts", "triton");
+    startRender({ ...release(chart), type: "kubernetes:apps/v1:Deployment" });
+    startRender(release("oci://registry.example/chart"));
+    startRender(release(chart, "other"));
+    forgetRenders();
+    await finishRenders();
+    // Forgotten: the render runs helm itself and still answers.
+    const manifests = renderWithHelm(chart, { replicaCount: 1 }, "other");
+    assert.ok(manifests.some((m) => m.kind === "Deployment"));
+  });
+
+  it("plans prod with one helm run, started early, and its pods schedule", async () => {
+    // The module object itself (an import is a read-only view of it), as offline/helm.ts calls it.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const childProcess = require("child_process") as typeof import("child_process");
+    const calls: string[] = [];
+    const original = { spawn: childProcess.spawn, spawnSync: childProcess.spawnSync };
+    const count =
+      <F extends (...a: never[]) => unknown>(kind: string, f: F) =>
+      (...a: Parameters<F>) => {
+        if (/helm$/.test(String(a[0]))) calls.push(kind);
+        return f(...a);
+      };
+    Object.assign(childProcess, {
+      spawn: count("spawn", original.spawn),
+      spawnSync: count("spawnSync", original.spawnSync),
+    });
+    try {
+      const report = await planStack("prod");
+      assert.deepStrictEqual(calls, ["spawn"]);
+      assert.deepStrictEqual(
+        report.policies.filter((v) => v.policy === "pods-schedule"),
+        [],
+      );
+      assert.deepStrictEqual(checkScheduling(report.resources), []);
+    } finally {
+      Object.assign(childProcess, original);
+    }
   });
 });

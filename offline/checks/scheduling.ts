@@ -26,7 +26,7 @@ import {
 } from "../../catalog/addonScheduling";
 import { findInstance, kubernetesResourceFor } from "../../catalog/instances";
 import { CapturedResource } from "../engine";
-import { helm } from "../helm";
+import { HelmResult, helm, helmAsync } from "../helm";
 import { Finding } from "./finding";
 
 const CHECK = "scheduling";
@@ -143,17 +143,75 @@ export function addonPod(w: WorkloadScheduling, values: unknown): Obj {
 /** A chart directory (this package's chart) rendered with the release's values. */
 export type ChartRenderer = (chartDir: string, values: unknown, namespace: string) => Obj[];
 
-/** `helm template` with the real helm binary. */
-export const renderWithHelm: ChartRenderer = (chartDir, values, namespace) => {
+/** The arguments of `helm template` for a chart, values and namespace (the values in a file). */
+function templateArgs(chartDir: string, values: unknown, namespace: string) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "llm-infra-scheduling-"));
   const file = path.join(dir, "values.json");
   fs.writeFileSync(file, JSON.stringify(values ?? {}));
-  const r = helm(["template", "release", chartDir, "--namespace", namespace, "-f", file]);
-  fs.rmSync(dir, { recursive: true, force: true });
+  return {
+    args: ["template", "release", chartDir, "--namespace", namespace, "-f", file],
+    cleanUp: () => fs.rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
+function manifestsOf(chartDir: string, r: HelmResult): Obj[] {
   if (r.code !== 0) throw new Error(`helm template ${chartDir} failed: ${r.stderr.trim()}`);
   return YAML.parseAllDocuments(r.stdout)
     .map((d) => obj(d.toJSON()))
     .filter((m) => Object.keys(m).length > 0);
+}
+
+const renderKey = (chartDir: string, values: unknown, namespace: string) =>
+  JSON.stringify([chartDir, values ?? {}, namespace]);
+
+/** Renders started while the program still runs, by chart, values and namespace. */
+const started = new Map<string, Promise<HelmResult>>();
+/** Their results, once awaited; each is taken by the render that asks for it. */
+const finished = new Map<string, HelmResult>();
+
+/**
+ * Starts `helm template` for a release of this package's chart as soon as the plan records it, so
+ * helm runs beside the rest of the program (on another core) instead of after it.
+ */
+export function startRender(resource: CapturedResource): void {
+  if (resource.type !== "kubernetes:helm.sh/v3:Release") return;
+  const chartDir = String(resource.inputs.chart ?? "");
+  if (!fs.existsSync(path.join(chartDir, "Chart.yaml"))) return;
+  const namespace = String(resource.inputs.namespace ?? "default");
+  const key = renderKey(chartDir, resource.inputs.values, namespace);
+  if (started.has(key) || finished.has(key)) return;
+  const { args, cleanUp } = templateArgs(chartDir, resource.inputs.values, namespace);
+  started.set(key, helmAsync(args).finally(cleanUp));
+}
+
+/** Waits for the renders started so far; the check then reads them without running helm again. */
+export async function finishRenders(): Promise<void> {
+  for (const [key, result] of started) {
+    finished.set(key, await result);
+    started.delete(key);
+  }
+}
+
+/** Forgets renders no check took (a plan that stopped early). */
+export function forgetRenders(): void {
+  started.clear();
+  finished.clear();
+}
+
+/** `helm template` with the real helm binary (or its result, when the plan started it early). */
+export const renderWithHelm: ChartRenderer = (chartDir, values, namespace) => {
+  const key = renderKey(chartDir, values, namespace);
+  const early = finished.get(key);
+  if (early) {
+    finished.delete(key);
+    return manifestsOf(chartDir, early);
+  }
+  const { args, cleanUp } = templateArgs(chartDir, values, namespace);
+  try {
+    return manifestsOf(chartDir, helm(args));
+  } finally {
+    cleanUp();
+  }
 };
 
 const POD_KINDS = ["Deployment", "DaemonSet", "StatefulSet", "Job"];
