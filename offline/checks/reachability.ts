@@ -19,12 +19,9 @@ import {
   PrivateEndpointNeed,
 } from "../../catalog/privateEndpoints";
 import { Finding } from "./finding";
+import { arr, obj } from "./inputs";
 
 const CHECK = "reachability";
-type Obj = Record<string, unknown>;
-const obj = (v: unknown): Obj =>
-  v !== null && typeof v === "object" && !Array.isArray(v) ? (v as Obj) : {};
-const arr = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 
 /** Kubernetes objects the deployer creates through the API (providers are `pulumi:providers:`). */
 const deploysKubernetes = (resources: CapturedResource[]) =>

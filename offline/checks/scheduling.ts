@@ -28,12 +28,9 @@ import { findInstance, kubernetesResourceFor } from "../../catalog/instances";
 import { CapturedResource } from "../engine";
 import { HelmResult, helm, helmAsync } from "../helm";
 import { Finding } from "./finding";
+import { Obj, arr, obj } from "./inputs";
 
 const CHECK = "scheduling";
-type Obj = Record<string, unknown>;
-const obj = (v: unknown): Obj =>
-  v !== null && typeof v === "object" && !Array.isArray(v) ? (v as Obj) : {};
-const arr = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 
 /** A node as the scheduler sees it: one instance type of a node group. */
 export interface NodeShape {
