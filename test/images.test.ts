@@ -24,6 +24,17 @@ const BASE = {
   "llm-infra:storage": { repositories: ["triton", "vllm"] },
 };
 
+/** The problems of a stack the plan must refuse with a ConfigError. */
+async function configProblems(config: Record<string, unknown>): Promise<string[]> {
+  try {
+    await planConfig("staging", config);
+  } catch (e) {
+    assert.ok(e instanceof ConfigError, String(e));
+    return e.problems;
+  }
+  assert.fail("expected a ConfigError");
+}
+
 /** A stack with all three Triton paths, each on its own image choice. */
 const ALL_PATHS = {
   ...BASE,
@@ -248,14 +259,7 @@ describe("Triton image flavours and the stack's own ECR images", function () {
         imageFlavour: "neuron",
       },
     };
-    let error: unknown;
-    try {
-      await planConfig("staging", bad);
-    } catch (e) {
-      error = e;
-    }
-    assert.ok(error instanceof ConfigError, String(error));
-    const problems = error.problems.join("\n");
+    const problems = (await configProblems(bad)).join("\n");
     for (const expected of [
       "llm-infra:sagemaker.endpoints[0].imageRepository (or imageUri) is required with imageFlavour vllm: SageMaker pulls from ECR",
       'llm-infra:sagemaker.endpoints[1].imageFlavour must be one of base, vllm, trtllm, neuron, got "tpu"',
@@ -278,15 +282,8 @@ describe("Triton image flavours and the stack's own ECR images", function () {
         ],
       },
     };
-    let error: unknown;
-    try {
-      await planConfig("staging", bad);
-    } catch (e) {
-      error = e;
-    }
-    assert.ok(error instanceof ConfigError, String(error));
     assert.deepStrictEqual(
-      error.problems.filter((p) => p.startsWith("llm-infra:sagemaker.endpoints[0]")),
+      (await configProblems(bad)).filter((p) => p.startsWith("llm-infra:sagemaker.endpoints[0]")),
       [
         "llm-infra:sagemaker.endpoints[0].imageRepository (or imageUri) is required with imageFlavour vllm: SageMaker pulls from ECR and AWS publishes only the base Triton image; push the NGC vllm image to a repository of the stack",
       ],

@@ -4,16 +4,7 @@
  * Kubernetes and KEDA schemas), CPU when the pipeline is off, the pipeline's price, and the checks.
  */
 import * as assert from "assert";
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
 import * as YAML from "yaml";
-import { Deployment } from "kubernetes-models/apps/v1";
-import { HorizontalPodAutoscaler } from "kubernetes-models/autoscaling/v2";
-import { Ingress } from "kubernetes-models/networking.k8s.io/v1";
-import { PodDisruptionBudget } from "kubernetes-models/policy/v1";
-import { Service, ServiceAccount } from "kubernetes-models/v1";
-import { ScaledObject, TriggerAuthentication } from "@kubernetes-models/keda/keda.sh/v1alpha1";
 import {
   AMP_BYTES_PER_SAMPLE,
   ampMonthlyUsage,
@@ -32,48 +23,21 @@ import {
 import { ConfigError, parseStackConfig } from "../programs/config";
 import { PlanReport, planConfig, planStack, readStackFile } from "../offline/plan";
 import { checkScheduling, podTemplates } from "../offline/checks/scheduling";
-import { helm } from "../offline/helm";
+import { renderValidated } from "./chartRender";
 import { checkReachability } from "../offline/checks/reachability";
 import { CapturedResource } from "../offline/engine";
 
 type Obj = Record<string, unknown>;
-const MODELS: Record<string, new (data: never) => { validate(): void }> = {
-  Deployment,
-  Service,
-  ServiceAccount,
-  HorizontalPodAutoscaler,
-  PodDisruptionBudget,
-  Ingress,
-  ScaledObject,
-  TriggerAuthentication,
-};
-
 /** Prod's Triton release rendered by helm, each manifest validated against its schema. */
 function renderTriton(report: PlanReport): Record<string, Obj & { spec: Obj }> {
   const release = report.resources.find(
     (r) => r.type === "kubernetes:helm.sh/v3:Release" && r.name === "triton-release",
   )!;
   // `helm template` under the release's own name, which the queries select on.
-  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "metrics-values-")), "v.json");
-  fs.writeFileSync(file, JSON.stringify(release.inputs.values));
-  const r = helm([
-    "template",
-    String(release.inputs.name),
-    String(release.inputs.chart),
-    "--namespace",
-    String(release.inputs.namespace),
-    "-f",
-    file,
-  ]);
-  assert.strictEqual(r.code, 0, r.stderr);
-  const manifests = YAML.parseAllDocuments(r.stdout)
-    .map((d) => d.toJSON() as Obj | null)
-    .filter((m): m is Obj => m !== null);
-  for (const m of manifests) {
-    const Model = MODELS[String(m.kind)];
-    assert.ok(Model, `no schema for ${String(m.kind)}`);
-    new Model(m as never).validate();
-  }
+  const manifests = renderValidated(String(release.inputs.chart), release.inputs.values, {
+    release: String(release.inputs.name),
+    namespace: String(release.inputs.namespace),
+  });
   return Object.fromEntries(manifests.map((m) => [String(m.kind), m as Obj & { spec: Obj }]));
 }
 

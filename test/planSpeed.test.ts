@@ -316,16 +316,33 @@ describe("scheduling check: helm started while the program runs", () => {
     }
   });
 
-  it("starts nothing for other resources or charts that are not on disk, and forgets on request", async () => {
-    const chart = path.join(projectRoot(), "charts", "triton");
-    startRender({ ...release(chart), type: "kubernetes:apps/v1:Deployment" });
-    startRender(release("oci://registry.example/chart"));
-    startRender(release(chart, "other"));
-    forgetRenders();
-    await finishRenders();
-    // Forgotten: the render runs helm itself and still answers.
-    const manifests = renderWithHelm(chart, { replicaCount: 1 }, "other");
-    assert.ok(manifests.some((m) => m.kind === "Deployment"));
+  it("starts nothing for other resource types, and forgets on request", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "llm-infra-early-"));
+    const copy = (name: string) => {
+      const chart = path.join(dir, name, "triton");
+      fs.cpSync(path.join(projectRoot(), "charts", "triton"), chart, { recursive: true });
+      return chart;
+    };
+    // Nothing kept either way: the check runs helm itself, which no longer finds the chart.
+    const renderAfterRemoving = (chart: string) => {
+      fs.rmSync(path.dirname(chart), { recursive: true, force: true });
+      return () => renderWithHelm(chart, { replicaCount: 1 }, "inference");
+    };
+    try {
+      const deployment = copy("deployment");
+      startRender({ ...release(deployment), type: "kubernetes:apps/v1:Deployment" });
+      await finishRenders();
+      assert.throws(renderAfterRemoving(deployment), /helm template/);
+
+      const forgotten = copy("forgotten");
+      startRender(release(forgotten));
+      forgetRenders();
+      await finishRenders();
+      assert.throws(renderAfterRemoving(forgotten), /helm template/);
+    } finally {
+      forgetRenders();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("plans prod with one helm run, started early, and its pods schedule", async () => {

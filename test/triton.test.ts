@@ -3,53 +3,17 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as k8s from "@pulumi/kubernetes";
-import * as YAML from "yaml";
-import { Deployment } from "kubernetes-models/apps/v1";
-import { HorizontalPodAutoscaler } from "kubernetes-models/autoscaling/v2";
-import { Ingress } from "kubernetes-models/networking.k8s.io/v1";
-import { PodDisruptionBudget } from "kubernetes-models/policy/v1";
-import { Service, ServiceAccount } from "kubernetes-models/v1";
-import { ScaledObject, TriggerAuthentication } from "@kubernetes-models/keda/keda.sh/v1alpha1";
 import { TritonRelease, TritonReleaseArgs, tritonChartPath, tritonValues } from "../components";
 import { TRITON_AWS_SDK_CPP } from "../components/triton/tritonRelease";
 import { helm } from "../offline/helm";
+import { Manifest, renderValidated } from "./chartRender";
 import { one, policyOf, resourcesOf } from "./helpers";
 
-type Manifest = {
-  apiVersion: string;
-  kind: string;
-  metadata: { name: string };
-  spec: Record<string, unknown>;
-};
 const CHART = tritonChartPath();
 
-/** The Kubernetes schema of each kind the chart renders (ServiceMonitor is a CRD: checked by shape only). */
-const MODELS: Record<string, new (data: never) => { validate(): void }> = {
-  Deployment,
-  Service,
-  ServiceAccount,
-  HorizontalPodAutoscaler,
-  PodDisruptionBudget,
-  Ingress,
-  // KEDA's kinds, against the CRD schemas @kubernetes-models/keda generates.
-  ScaledObject,
-  TriggerAuthentication,
-};
-
-/** `helm template` with the values, each manifest validated against its Kubernetes schema. */
+/** `helm template` with the values, each manifest validated (ServiceMonitor is a CRD: shape only). */
 function render(values: Record<string, unknown> = {}): Record<string, Manifest> {
-  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "triton-values-")), "values.json");
-  fs.writeFileSync(file, JSON.stringify(values));
-  const r = helm(["template", "t", CHART, "--namespace", "inference", "-f", file]);
-  assert.strictEqual(r.code, 0, r.stderr);
-  const manifests = YAML.parseAllDocuments(r.stdout)
-    .map((d) => d.toJSON() as Manifest | null)
-    .filter((m): m is Manifest => m !== null);
-  for (const m of manifests) {
-    const Model = MODELS[m.kind];
-    if (Model) new Model(m as never).validate();
-    else assert.strictEqual(m.kind, "ServiceMonitor", `unexpected kind ${m.kind}`);
-  }
+  const manifests = renderValidated(CHART, values, { shapeOnly: ["ServiceMonitor"] });
   return Object.fromEntries(manifests.map((m) => [m.kind, m]));
 }
 
