@@ -202,12 +202,16 @@ interface Context {
   units: UnitPrices;
   assumptions: CostAssumptions;
   records: ResourceRecord[];
+  /** The records of a type, in order: pricers look up related resources here, not by a scan. */
+  ofType: (type: string) => ResourceRecord[];
   warnings: Set<string>;
   savingsPlans: SavingsPlansConfig;
 }
 
 const month = (hourly: number) => hourly * HOURS_PER_MONTH;
-const usd = (n: number) => `$${n.toLocaleString("en-US", { maximumFractionDigits: 6 })}`;
+// One formatter for every price (`toLocaleString` with options builds a new one on each call).
+const USD_DIGITS = new Intl.NumberFormat("en-US", { maximumFractionDigits: 6 });
+const usd = (n: number) => `$${USD_DIGITS.format(n)}`;
 
 function line(
   r: ResourceRecord,
@@ -357,12 +361,9 @@ function scheduledPeriods(
 
 /** Auto Scaling group schedules on the groups whose name `matches`. */
 function asgActions(ctx: Context, matches: (groupName: string) => boolean) {
-  return ctx.records
-    .filter(
-      (x) =>
-        x.type === "aws:autoscaling/schedule:Schedule" &&
-        matches(String(x.inputs.autoscalingGroupName ?? "")),
-    )
+  return ctx
+    .ofType("aws:autoscaling/schedule:Schedule")
+    .filter((x) => matches(String(x.inputs.autoscalingGroupName ?? "")))
     .map((x) => ({
       recurrence: String(x.inputs.recurrence ?? ""),
       sizes: {
@@ -376,12 +377,9 @@ function asgActions(ctx: Context, matches: (groupName: string) => boolean) {
 
 /** Application Auto Scaling scheduled actions on a SageMaker variant. */
 function variantActions(ctx: Context, resourceId: string) {
-  return ctx.records
-    .filter(
-      (x) =>
-        x.type === "aws:appautoscaling/scheduledAction:ScheduledAction" &&
-        x.inputs.resourceId === resourceId,
-    )
+  return ctx
+    .ofType("aws:appautoscaling/scheduledAction:ScheduledAction")
+    .filter((x) => x.inputs.resourceId === resourceId)
     .map((x) => {
       const action = obj(x.inputs.scalableTargetAction);
       return {
@@ -406,9 +404,7 @@ function natGateways(r: ResourceRecord, ctx: Context, count: number): CostLine[]
 
 /** NAT gateways of an awsx VPC from its strategy, unless its NAT children are in the records. */
 const priceAwsxVpc: Pricer = (r, ctx) => {
-  const hasChildren = ctx.records.some(
-    (c) => c.parent === r.name && c.type === "aws:ec2/natGateway:NatGateway",
-  );
+  const hasChildren = ctx.ofType("aws:ec2/natGateway:NatGateway").some((c) => c.parent === r.name);
   if (hasChildren) return [];
   const strategy = String(obj(r.inputs.natGateways).strategy ?? "OnePerAz");
   const azs = Array.isArray(r.inputs.availabilityZoneNames)
@@ -448,11 +444,9 @@ const priceLogGroup: Pricer = (r, ctx) => {
   // The flow log that writes here is priced on the flow log itself.
   const isFlowLogDestination =
     r.id !== undefined &&
-    ctx.records.some(
-      (x) =>
-        x.type === "aws:ec2/flowLog:FlowLog" &&
-        String(x.inputs.logDestination ?? "").endsWith(`:log-group:${r.id}`),
-    );
+    ctx
+      .ofType("aws:ec2/flowLog:FlowLog")
+      .some((x) => String(x.inputs.logDestination ?? "").endsWith(`:log-group:${r.id}`));
   if (isFlowLogDestination)
     return [line(r, "flow log destination: ingest priced on the flow log", 0)];
   const gb = ctx.assumptions.logIngestGbPerMonth;
@@ -474,12 +468,9 @@ const priceKmsKey: Pricer = (r, ctx) => [
 ];
 
 const priceBucket: Pricer = (r, ctx) => {
-  const isLogTarget = ctx.records.some(
-    (x) =>
-      x.type === "aws:s3/bucketLogging:BucketLogging" &&
-      r.id !== undefined &&
-      x.inputs.targetBucket === r.id,
-  );
+  const isLogTarget = ctx
+    .ofType("aws:s3/bucketLogging:BucketLogging")
+    .some((x) => r.id !== undefined && x.inputs.targetBucket === r.id);
   const gb = isLogTarget ? ctx.assumptions.s3AccessLogsGb : ctx.assumptions.s3StoredGb;
   const what = isLogTarget ? "access logs" : "stored";
   return [
@@ -526,9 +517,7 @@ const priceEksCluster: Pricer = (r, ctx) => [eksControlPlane(r, ctx)];
 
 /** eks:index:Cluster: the control plane, and the default node group unless it is skipped. */
 const priceEksComponent: Pricer = (r, ctx) => {
-  const hasChildren = ctx.records.some(
-    (c) => c.parent === r.name && c.type === "aws:eks/cluster:Cluster",
-  );
+  const hasChildren = ctx.ofType("aws:eks/cluster:Cluster").some((c) => c.parent === r.name);
   if (hasChildren) return [];
   const lines = [eksControlPlane(r, ctx)];
   if (r.inputs.skipDefaultNodeGroup !== true) {
@@ -542,9 +531,9 @@ const priceEksComponent: Pricer = (r, ctx) => {
 /** The launch template a resource points at, found by the id the engine returned for it. */
 function launchTemplateOf(ref: unknown, ctx: Context): ResourceRecord | undefined {
   const id = obj(ref).id ?? obj(ref).launchTemplateId;
-  return ctx.records.find(
-    (x) => x.type === "aws:ec2/launchTemplate:LaunchTemplate" && x.id !== undefined && x.id === id,
-  );
+  return ctx
+    .ofType("aws:ec2/launchTemplate:LaunchTemplate")
+    .find((x) => x.id !== undefined && x.id === id);
 }
 
 /**
@@ -690,23 +679,21 @@ const priceLoadBalancer: Pricer = (r, ctx) => {
 
 /** The endpoint name that serves an endpoint configuration (by the id the engine returned). */
 function endpointNameOf(r: ResourceRecord, ctx: Context): string | undefined {
-  const endpoint = ctx.records.find(
-    (x) =>
-      x.type === "aws:sagemaker/endpoint:Endpoint" &&
-      r.id !== undefined &&
-      x.inputs.endpointConfigName === r.id,
-  );
+  const endpoint = ctx
+    .ofType("aws:sagemaker/endpoint:Endpoint")
+    .find((x) => r.id !== undefined && x.inputs.endpointConfigName === r.id);
   return typeof endpoint?.inputs.name === "string" ? endpoint.inputs.name : undefined;
 }
 
 /** The scalable target's bounds for a variant's instance count, when it has one. */
 function variantBounds(ctx: Context, resourceId: string): GroupSizes | undefined {
-  const target = ctx.records.find(
-    (x) =>
-      x.type === "aws:appautoscaling/target:Target" &&
-      x.inputs.resourceId === resourceId &&
-      x.inputs.scalableDimension === "sagemaker:variant:DesiredInstanceCount",
-  );
+  const target = ctx
+    .ofType("aws:appautoscaling/target:Target")
+    .find(
+      (x) =>
+        x.inputs.resourceId === resourceId &&
+        x.inputs.scalableDimension === "sagemaker:variant:DesiredInstanceCount",
+    );
   return target
     ? { min: num(target.inputs.minCapacity, 0), max: num(target.inputs.maxCapacity, 0) }
     : undefined;
@@ -909,6 +896,17 @@ function isApiGatewayPart(type: string): boolean {
   return type.startsWith("aws:apigateway/") && type !== "aws:apigateway/restApi:RestApi";
 }
 
+/** A lookup of the records of one type, built in one pass. */
+function recordsByType(records: ResourceRecord[]): (type: string) => ResourceRecord[] {
+  const byType = new Map<string, ResourceRecord[]>();
+  for (const r of records) {
+    const list = byType.get(r.type);
+    if (list) list.push(r);
+    else byType.set(r.type, [r]);
+  }
+  return (type) => byType.get(type) ?? [];
+}
+
 /** Monthly cost of a set of resources, with a line per priced item. */
 export function estimateMonthlyCost(
   records: ResourceRecord[],
@@ -920,6 +918,7 @@ export function estimateMonthlyCost(
     units: units.value,
     assumptions: { ...DEFAULT_COST_ASSUMPTIONS, ...options.assumptions },
     records,
+    ofType: recordsByType(records),
     warnings: new Set(units.warning ? [units.warning] : []),
     savingsPlans: { ...NO_SAVINGS_PLANS, ...options.savingsPlans },
   };
