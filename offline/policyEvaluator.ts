@@ -26,22 +26,16 @@ export interface PolicyVerdict {
   message: string;
 }
 
-class NotApplicable extends Error {
-  constructor(public readonly reason: string | undefined) {
-    super(reason ?? "not applicable");
-  }
-}
 /**
- * What a policy calls to say a resource is not its concern. Policies call it for most resources
- * they see, and the evaluator catches it right away: it is thrown without a stack trace, which
- * V8 would otherwise take (10 frames) on each call.
+ * What a policy throws (through `args.notApplicable`) to say a resource is not its concern.
+ * Policies do so for most resources they see and the evaluator catches it right away, so it is a
+ * plain signal, not an Error: no stack trace or message to build on each of thousands of calls.
  */
+class NotApplicable {
+  constructor(public readonly reason: string | undefined) {}
+}
 function notApplicable(reason?: string): never {
-  const stackTraceLimit = Error.stackTraceLimit;
-  Error.stackTraceLimit = 0;
-  const e = new NotApplicable(reason);
-  Error.stackTraceLimit = stackTraceLimit;
-  throw e;
+  throw new NotApplicable(reason);
 }
 
 export interface NotApplicableRecord {
@@ -112,6 +106,9 @@ function resourceOptions(r: CapturedResource, parentUrn: string | undefined) {
   };
 }
 
+/** A resource as a resource policy sees it, less the policy's own config and signal. */
+type ResourceView = Omit<ResourceValidationArgs, "getConfig" | "notApplicable">;
+
 /** Runs every policy over the resources and returns the violations and not-applicable records. */
 export async function evaluatePolicies(
   policies: Policies,
@@ -129,6 +126,29 @@ export async function evaluatePolicies(
   );
   const parentUrn = (r: CapturedResource) =>
     r.parent === null ? undefined : componentUrns.get(r.parent);
+  // What resource policies see of a resource, built on first use and shared by every policy.
+  const views = new Map<CapturedResource, ResourceView>();
+  const resourceView = (r: CapturedResource): ResourceView => {
+    let view = views.get(r);
+    if (!view) {
+      view = {
+        type: r.type,
+        props: r.inputs,
+        urn: urns.get(r)!,
+        name: r.name,
+        opts: resourceOptions(r, parentUrn(r)),
+        stackTags,
+        isType: (cls) => typeOf(cls) === r.type,
+        asType: ((cls: unknown) =>
+          typeOf(cls) === r.type ? r.inputs : undefined) as ResourceValidationArgs["asType"],
+      };
+      views.set(r, view);
+    }
+    return view;
+  };
+  // The same for stack policies: the whole stack, built once.
+  let stack: PolicyResource[] | undefined;
+  let names: Map<string, string> | undefined;
   for (const policy of policies) {
     const value = options.config?.[policy.name] as PolicyConfigValue | undefined;
     let enforcement = enforcementOf(policy, value);
@@ -140,8 +160,7 @@ export async function evaluatePolicies(
     const getConfig = <T extends object>() => config as T;
 
     if ("validateStack" in policy) {
-      const policyResources = stackResources(resources, urns);
-      let names: Map<string, string> | undefined;
+      const policyResources = (stack ??= stackResources(resources, urns));
       const nameOf = (urn: string) => {
         // The first resource with the URN, as a search from the start would find it.
         names ??= new Map([...policyResources].reverse().map((p) => [p.urn, p.name]));
@@ -179,24 +198,14 @@ export async function evaluatePolicies(
         notApplicableRecords.push({ policy: policy.name, resource: r.name, reason: otherType });
         continue;
       }
-      const args: ResourceValidationArgs = {
-        type: r.type,
-        props: r.inputs,
-        urn: urns.get(r)!,
-        name: r.name,
-        opts: resourceOptions(r, parentUrn(r)),
-        stackTags,
-        isType: (cls) => typeOf(cls) === r.type,
-        asType: ((cls: unknown) =>
-          typeOf(cls) === r.type ? r.inputs : undefined) as ResourceValidationArgs["asType"],
-        getConfig,
-        notApplicable,
-      };
+      const args: ResourceValidationArgs = { ...resourceView(r), getConfig, notApplicable };
       const report: ReportViolation = (message) =>
         verdicts.push({ policy: policy.name, enforcement: level, resource: r.name, message });
       for (const validate of validations) {
         try {
-          await Promise.resolve(validate(args, report));
+          // Most validations are synchronous: only a promise is awaited.
+          const pending = validate(args, report);
+          if (pending) await pending;
         } catch (e) {
           if (!(e instanceof NotApplicable))
             throw new Error(`policy ${policy.name} failed on ${r.name}: ${(e as Error).message}`, {

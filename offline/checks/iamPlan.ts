@@ -36,9 +36,14 @@ export const obj = (v: unknown): Obj => (v !== null && typeof v === "object" ? (
 
 /** The stack's partition, region and account, from the ARNs its resources carry. */
 export function scopeOf(resources: PlanResource[]): Scope | undefined {
-  const text = JSON.stringify(resources.map((r) => r.inputs));
-  const m = /arn:(aws[a-z-]*):(?:sns|kms|logs|sagemaker):([a-z0-9-]+):(\d{12}):/.exec(text);
-  return m ? { partition: m[1], region: m[2], accountId: m[3] } : undefined;
+  // The first such ARN in registration order; most plans have one in their first resources.
+  for (const r of resources) {
+    const m = /arn:(aws[a-z-]*):(?:sns|kms|logs|sagemaker):([a-z0-9-]+):(\d{12}):/.exec(
+      JSON.stringify(r.inputs),
+    );
+    if (m) return { partition: m[1], region: m[2], accountId: m[3] };
+  }
+  return undefined;
 }
 
 /**
