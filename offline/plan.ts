@@ -5,13 +5,14 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import * as YAML from "yaml";
+import * as YAML from "js-yaml";
 import { CostEstimate, estimateMonthlyCost } from "../catalog/cost";
 import { ConfigError, PROJECT, StackConfig, parseStackConfig } from "../programs/config";
 import program from "../programs/index";
+import { TRITON_NAMESPACE, tritonChartPath } from "../components/triton/tritonRelease";
 import { ALL_POLICIES } from "../policy/policies";
 import { CapturedResource, capture } from "./engine";
-import { finishRenders, forgetRenders, startRender } from "./checks/scheduling";
+import { forgetRenders, prepareRender, startRender } from "./checks/scheduling";
 import { PolicyVerdict, evaluatePolicies, readPolicyConfig } from "./policyEvaluator";
 
 export type { PolicyVerdict } from "./policyEvaluator";
@@ -97,7 +98,8 @@ export function readStackFile(stack: string, root = projectRoot()): Record<strin
   }
   let doc: unknown;
   try {
-    doc = YAML.parse(fs.readFileSync(file, "utf8"));
+    // YAML 1.2's core schema, as the Pulumi CLI reads it: no timestamps, no merge keys.
+    doc = YAML.load(fs.readFileSync(file, "utf8"), { schema: YAML.CORE_SCHEMA });
   } catch (e) {
     // The parser's message carries a drawing of the line over several lines: its first is enough.
     const first = (e as Error).message.split("\n")[0];
@@ -171,18 +173,21 @@ export async function planConfig(
   rawConfig: Record<string, unknown>,
 ): Promise<PlanReport> {
   const config: StackConfig = parseStackConfig(rawConfig, stack);
+  // The stack's Triton release is rendered by helm for the scheduling check: helm starts now, so
+  // its own start-up runs beside the program, and it renders once the release's values are known.
+  if (config.triton) prepareRender(tritonChartPath(), TRITON_NAMESPACE);
   const { resources } = await capture(program, {
     project: PROJECT,
     stack,
     region: config.region,
     config: toEngineConfig(rawConfig),
-    // helm renders this package's chart for the scheduling check while the program runs on.
+    // helm renders this package's chart for the scheduling check as soon as the release is
+    // recorded, beside the program, the cost estimate and the policies before that check.
     onResource: startRender,
   }).catch((e: unknown) => {
     forgetRenders();
     throw e;
   });
-  await finishRenders();
   const cost = estimateMonthlyCost(resources, {
     region: config.region,
     assumptions: config.cost.assumptions,

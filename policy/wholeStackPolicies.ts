@@ -6,7 +6,7 @@ import { PolicyResource, StackValidationPolicy } from "@pulumi/policy";
 import { CapturedResource } from "../offline/engine";
 import { Finding } from "../offline/checks/finding";
 import { checkReachability } from "../offline/checks/reachability";
-import { checkScheduling } from "../offline/checks/scheduling";
+import { checkScheduling, finishRenders } from "../offline/checks/scheduling";
 
 /** The policy engine's resources in the plan's shape. */
 export function asCaptured(resources: PolicyResource[]): CapturedResource[] {
@@ -28,17 +28,17 @@ function stackPolicy(
   name: string,
   description: string,
   appliesTo: { types: string[]; reason: string },
-  check: (resources: CapturedResource[]) => Finding[],
+  check: (resources: CapturedResource[]) => Finding[] | Promise<Finding[]>,
 ): StackValidationPolicy {
   return {
     name,
     description,
     enforcementLevel: "mandatory",
-    validateStack: (args, reportViolation) => {
+    validateStack: async (args, reportViolation) => {
       if (!args.resources.some((r) => appliesTo.types.includes(r.type)))
         return args.notApplicable(appliesTo.reason);
       const resources = asCaptured(args.resources);
-      for (const f of check(resources)) {
+      for (const f of await check(resources)) {
         const urn = args.resources.find((r) => r.name === f.resource)?.urn;
         reportViolation(`${f.resource}: ${f.message}`, urn);
       }
@@ -58,7 +58,12 @@ export const WHOLE_STACK_POLICIES: StackValidationPolicy[] = [
       ],
       reason: "the stack deploys no pods",
     },
-    (resources) => checkScheduling(resources),
+    // Under `npm run plan`, helm has been rendering the stack's charts since the program recorded
+    // their releases; the policies before this one ran meanwhile.
+    async (resources) => {
+      await finishRenders();
+      return checkScheduling(resources);
+    },
   ),
   stackPolicy(
     "deployer-and-nodes-reach-aws",

@@ -21,6 +21,7 @@ import {
   checkScheduling,
   finishRenders,
   forgetRenders,
+  prepareRender,
   renderWithHelm,
   startRender,
 } from "../offline/checks/scheduling";
@@ -345,32 +346,94 @@ describe("scheduling check: helm started while the program runs", () => {
     }
   });
 
-  it("plans prod with one helm run, started early, and its pods schedule", async () => {
+  /** Runs `f` with every helm process started through child_process recorded. */
+  async function withHelmSpawns<T>(
+    f: (spawned: { kind: string; child?: import("child_process").ChildProcess }[]) => Promise<T>,
+  ): Promise<T> {
     // The module object itself (an import is a read-only view of it), as offline/helm.ts calls it.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const childProcess = require("child_process") as typeof import("child_process");
-    const calls: string[] = [];
+    const spawned: { kind: string; child?: import("child_process").ChildProcess }[] = [];
     const original = { spawn: childProcess.spawn, spawnSync: childProcess.spawnSync };
     const count =
-      <F extends (...a: never[]) => unknown>(kind: string, f: F) =>
+      <F extends (...a: never[]) => unknown>(kind: string, fn: F) =>
       (...a: Parameters<F>) => {
-        if (/helm$/.test(String(a[0]))) calls.push(kind);
-        return f(...a);
+        const result = fn(...a);
+        if (/helm$/.test(String(a[0])))
+          spawned.push({
+            kind,
+            child: kind === "spawn" ? (result as import("child_process").ChildProcess) : undefined,
+          });
+        return result;
       };
     Object.assign(childProcess, {
       spawn: count("spawn", original.spawn),
       spawnSync: count("spawnSync", original.spawnSync),
     });
     try {
+      return await f(spawned);
+    } finally {
+      Object.assign(childProcess, original);
+    }
+  }
+
+  it("plans prod with one helm run, started before the program, and its pods schedule", async () => {
+    await withHelmSpawns(async (spawned) => {
       const report = await planStack("prod");
-      assert.deepStrictEqual(calls, ["spawn"]);
+      assert.deepStrictEqual(
+        spawned.map((s) => s.kind),
+        ["spawn"],
+      );
       assert.deepStrictEqual(
         report.policies.filter((v) => v.policy === "pods-schedule"),
         [],
       );
       assert.deepStrictEqual(checkScheduling(report.resources), []);
-    } finally {
-      Object.assign(childProcess, original);
-    }
+    });
+  });
+
+  it("starts no helm for a stack without Triton", async () => {
+    await withHelmSpawns(async (spawned) => {
+      const report = await planStack("staging");
+      assert.ok(!report.resources.some((r) => r.type === "kubernetes:helm.sh/v3:Release"));
+      assert.deepStrictEqual(spawned, []);
+    });
+  });
+
+  it("a helm prepared for the chart and namespace renders the release's values", async () => {
+    const chart = path.join(projectRoot(), "charts", "triton");
+    const values = { replicaCount: 3, autoscaling: { enabled: false } };
+    await withHelmSpawns(async (spawned) => {
+      try {
+        prepareRender(chart, "inference");
+        assert.strictEqual(spawned.length, 1);
+        startRender({ ...release(chart), inputs: { chart, namespace: "inference", values } });
+        assert.strictEqual(spawned.length, 1, "the release took the prepared helm");
+        await finishRenders();
+        const deployment = renderWithHelm(chart, values, "inference").find(
+          (m) => m.kind === "Deployment",
+        );
+        assert.strictEqual((deployment?.spec as { replicas?: number } | undefined)?.replicas, 3);
+        assert.strictEqual(spawned.length, 1, "the check took the early render");
+      } finally {
+        forgetRenders();
+      }
+    });
+  });
+
+  it("stops a prepared helm no release used", async () => {
+    const chart = path.join(projectRoot(), "charts", "triton");
+    await withHelmSpawns(async (spawned) => {
+      prepareRender(chart, "elsewhere");
+      startRender(release(chart));
+      assert.strictEqual(spawned.length, 2, "another namespace: a helm of its own");
+      await finishRenders();
+      const prepared = spawned[0].child!;
+      const closed = new Promise<NodeJS.Signals | null>((resolve) =>
+        prepared.on("close", (_code, signal) => resolve(signal)),
+      );
+      forgetRenders();
+      assert.strictEqual(await closed, "SIGTERM");
+    });
   });
 });

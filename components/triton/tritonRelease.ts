@@ -321,6 +321,9 @@ export function tritonValues(
   };
 }
 
+/** The namespace Triton runs in unless `namespace` says otherwise. */
+export const TRITON_NAMESPACE = "inference";
+
 /** The chart's directory: charts/triton at the package root (found from here, compiled or not). */
 export function tritonChartPath(): string {
   let dir = __dirname;
@@ -352,7 +355,7 @@ export class TritonRelease extends pulumi.ComponentResource {
   constructor(name: string, args: TritonReleaseArgs, opts?: pulumi.ComponentResourceOptions) {
     throwIfInvalid("TritonRelease", name, validateTritonReleaseArgs(args));
     super("llm-infra:index:TritonRelease", name, {}, opts);
-    this.namespace = args.namespace ?? "inference";
+    this.namespace = args.namespace ?? TRITON_NAMESPACE;
     const identity = workloadRole(
       `${name}-workload`,
       {

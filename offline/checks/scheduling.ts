@@ -14,9 +14,8 @@
  * pods land is not checked, only what they take from each node.
  */
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
-import * as YAML from "yaml";
+import * as YAML from "js-yaml";
 import { NodeAllocatable, nodeAllocatable } from "../../catalog/allocatable";
 import {
   ADDON_SCHEDULING,
@@ -26,7 +25,7 @@ import {
 } from "../../catalog/addonScheduling";
 import { findInstance, kubernetesResourceFor } from "../../catalog/instances";
 import { CapturedResource } from "../engine";
-import { HelmResult, helm, helmAsync } from "../helm";
+import { HelmResult, StartedHelm, helm, startHelm } from "../helm";
 import { Finding } from "./finding";
 import { Obj, arr, obj } from "./inputs";
 
@@ -140,35 +139,47 @@ export function addonPod(w: WorkloadScheduling, values: unknown): Obj {
 /** A chart directory (this package's chart) rendered with the release's values. */
 export type ChartRenderer = (chartDir: string, values: unknown, namespace: string) => Obj[];
 
-/** The arguments of `helm template` for a chart, values and namespace (the values in a file). */
-function templateArgs(chartDir: string, values: unknown, namespace: string) {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "llm-infra-scheduling-"));
-  const file = path.join(dir, "values.json");
-  fs.writeFileSync(file, JSON.stringify(values ?? {}));
-  return {
-    args: ["template", "release", chartDir, "--namespace", namespace, "-f", file],
-    cleanUp: () => fs.rmSync(dir, { recursive: true, force: true }),
-  };
-}
+/** `helm template` of a chart in a namespace, the values read from standard input as JSON. */
+const templateArgs = (chartDir: string, namespace: string) => [
+  "template",
+  "release",
+  chartDir,
+  "--namespace",
+  namespace,
+  "-f",
+  "-",
+];
 
 function manifestsOf(chartDir: string, r: HelmResult): Obj[] {
   if (r.code !== 0) throw new Error(`helm template ${chartDir} failed: ${r.stderr.trim()}`);
-  return YAML.parseAllDocuments(r.stdout)
-    .map((d) => obj(d.toJSON()))
+  return YAML.loadAll(r.stdout, undefined, { schema: YAML.CORE_SCHEMA })
+    .map(obj)
     .filter((m) => Object.keys(m).length > 0);
 }
 
 const renderKey = (chartDir: string, values: unknown, namespace: string) =>
   JSON.stringify([chartDir, values ?? {}, namespace]);
 
+/** helm processes started for a chart and namespace, waiting for a release's values. */
+const waiting = new Map<string, StartedHelm>();
 /** Renders started while the program still runs, by chart, values and namespace. */
 const started = new Map<string, Promise<HelmResult>>();
 /** Their results, once awaited; each is taken by the render that asks for it. */
 const finished = new Map<string, HelmResult>();
 
 /**
+ * Starts helm for a chart the plan expects a release of, before the release's values are known:
+ * helm's start-up then runs beside the program, and the render takes only the values.
+ */
+export function prepareRender(chartDir: string, namespace: string): void {
+  const key = JSON.stringify([chartDir, namespace]);
+  if (!waiting.has(key)) waiting.set(key, startHelm(templateArgs(chartDir, namespace)));
+}
+
+/**
  * Starts `helm template` for a release of this package's chart as soon as the plan records it, so
- * helm runs beside the rest of the program (on another core) instead of after it.
+ * helm runs beside the rest of the program (on another core) instead of after it. A helm prepared
+ * for the chart and namespace takes the values; otherwise one starts now.
  */
 export function startRender(resource: CapturedResource): void {
   if (resource.type !== "kubernetes:helm.sh/v3:Release") return;
@@ -177,8 +188,10 @@ export function startRender(resource: CapturedResource): void {
   const namespace = String(resource.inputs.namespace ?? "default");
   const key = renderKey(chartDir, resource.inputs.values, namespace);
   if (started.has(key) || finished.has(key)) return;
-  const { args, cleanUp } = templateArgs(chartDir, resource.inputs.values, namespace);
-  started.set(key, helmAsync(args).finally(cleanUp));
+  const prepared = JSON.stringify([chartDir, namespace]);
+  const helmProcess = waiting.get(prepared) ?? startHelm(templateArgs(chartDir, namespace));
+  waiting.delete(prepared);
+  started.set(key, helmProcess.run(JSON.stringify(resource.inputs.values ?? {})));
 }
 
 /** Waits for the renders started so far; the check then reads them without running helm again. */
@@ -189,8 +202,10 @@ export async function finishRenders(): Promise<void> {
   }
 }
 
-/** Forgets renders no check took (a plan that stopped early). */
+/** Stops prepared helm processes no release used and forgets renders no check took. */
 export function forgetRenders(): void {
+  for (const helmProcess of waiting.values()) helmProcess.cancel();
+  waiting.clear();
   started.clear();
   finished.clear();
 }
@@ -203,12 +218,10 @@ export const renderWithHelm: ChartRenderer = (chartDir, values, namespace) => {
     finished.delete(key);
     return manifestsOf(chartDir, early);
   }
-  const { args, cleanUp } = templateArgs(chartDir, values, namespace);
-  try {
-    return manifestsOf(chartDir, helm(args));
-  } finally {
-    cleanUp();
-  }
+  return manifestsOf(
+    chartDir,
+    helm(templateArgs(chartDir, namespace), JSON.stringify(values ?? {})),
+  );
 };
 
 const POD_KINDS = ["Deployment", "DaemonSet", "StatefulSet", "Job"];
