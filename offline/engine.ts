@@ -40,6 +40,12 @@ export interface CaptureOptions {
   config?: Record<string, string>;
   /** Called with each resource once its inputs are recorded, to start work on it early. */
   onResource?: (resource: CapturedResource) => void;
+  /**
+   * Tells the user's mistakes (bad config or arguments), which are thrown as they are, from
+   * crashes. A crash is run again with stack traces on, and that run's error, which says where, is
+   * thrown. Without it, every error is thrown as it is.
+   */
+  isUserError?: (e: unknown) => boolean;
 }
 
 export interface CaptureResult<T> {
@@ -119,6 +125,13 @@ export async function capture<T>(
   Error.stackTraceLimit = 0;
   try {
     return await captureResources(program, options);
+  } catch (e) {
+    if (!options.isUserError || options.isUserError(e)) throw e;
+    // A crash carries no stack trace from this run: the program, which is deterministic under
+    // the mocks, runs again with them on.
+    Error.stackTraceLimit = stackTraceLimit;
+    await captureResources(program, { ...options, onResource: undefined });
+    throw e;
   } finally {
     Error.stackTraceLimit = stackTraceLimit;
   }

@@ -184,6 +184,7 @@ export async function planConfig(
     // helm renders this package's chart for the scheduling check as soon as the release is
     // recorded, beside the program, the cost estimate and the policies before that check.
     onResource: startRender,
+    isUserError,
   }).catch((e: unknown) => {
     forgetRenders();
     throw e;

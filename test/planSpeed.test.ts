@@ -75,6 +75,52 @@ describe("offline engine: stack traces while a program runs", () => {
     assert.strictEqual(Error.stackTraceLimit, 9);
   });
 
+  describe("a crash under the plan", () => {
+    class Mistake extends Error {}
+    /** A program that records a topic, then fails in a named step; it counts its runs. */
+    const failing = (error: () => Error) => {
+      let runs = 0;
+      const program = () => {
+        runs++;
+        new aws.sns.Topic("t", {});
+        const brokenStep = () => {
+          throw error();
+        };
+        brokenStep();
+      };
+      return { program, runs: () => runs };
+    };
+    const options = {
+      stack: "test",
+      region: REGION,
+      isUserError: (e: unknown) => e instanceof Mistake,
+    };
+
+    it("is run again with stack traces on, so its error says where", async () => {
+      Error.stackTraceLimit = 10;
+      const p = failing(() => new TypeError("cannot read properties of undefined"));
+      await assert.rejects(capture(p.program, options), (e: Error) => {
+        assert.ok(e instanceof TypeError);
+        assert.match(e.stack ?? "", /at brokenStep/);
+        return true;
+      });
+      assert.strictEqual(p.runs(), 2);
+      assert.strictEqual(Error.stackTraceLimit, 10);
+    });
+
+    it("but a user's mistake is thrown from the one run, as it is", async () => {
+      Error.stackTraceLimit = 10;
+      const p = failing(() => new Mistake("llm-infra:network.cidr must be a /16"));
+      await assert.rejects(capture(p.program, options), (e: Error) => {
+        assert.ok(e instanceof Mistake);
+        assert.doesNotMatch(e.stack ?? "", /\n\s+at /);
+        return true;
+      });
+      assert.strictEqual(p.runs(), 1);
+      assert.strictEqual(Error.stackTraceLimit, 10);
+    });
+  });
+
   it("awaits an async program: its resources and outputs are captured, its rejection reaches the caller", async () => {
     const captured = await capture(
       async () => {
