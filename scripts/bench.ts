@@ -6,7 +6,7 @@
  * whether each target is met: at most 20 ms per added endpoint, the cost per endpoint at 200 no
  * more than 1.2 times that at 10, and `npm run plan` at most 1.5 times the floor.
  *
- * Options: --runs N (default 5), --stack NAME (default prod).
+ * Options: --runs N (default 7), --stack NAME (default prod).
  */
 import { spawnSync } from "child_process";
 import * as path from "path";
@@ -46,7 +46,7 @@ function npmCommand(): string[] {
   return [process.platform === "win32" ? "npm.cmd" : "npm"];
 }
 
-/** A dev-shaped stack (network, storage) with `count` copies of dev's real-time endpoint. */
+/** A dev-shaped stack (network, storage) with `count` copies of dev's endpoint (asynchronous, 22 resources). */
 export function syntheticEndpointsConfig(count: number): Record<string, unknown> {
   const dev = readStackFile("dev");
   const { endpoints } = dev["llm-infra:sagemaker"] as { endpoints: Record<string, unknown>[] };
@@ -61,24 +61,37 @@ export function syntheticEndpointsConfig(count: number): Record<string, unknown>
   };
 }
 
-/** Median milliseconds of an in-process plan of `count` synthetic endpoints. */
-async function timeEndpoints(count: number, runs: number): Promise<number> {
+/** Milliseconds of one in-process plan of `count` synthetic endpoints. */
+async function timeEndpoints(count: number): Promise<number> {
   const config = syntheticEndpointsConfig(count);
-  const samples: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const start = process.hrtime.bigint();
-    const report = await planConfig(`bench-${count}`, config);
-    samples.push(Number(process.hrtime.bigint() - start) / 1e6);
-    const endpoints = report.resources.filter((r) => r.type === "aws:sagemaker/endpoint:Endpoint");
-    if (endpoints.length !== count)
-      throw new Error(`expected ${count} endpoints in the plan, found ${endpoints.length}`);
-  }
-  return median(samples);
+  const start = process.hrtime.bigint();
+  const report = await planConfig(`bench-${count}`, config);
+  const ms = Number(process.hrtime.bigint() - start) / 1e6;
+  const endpoints = report.resources.filter((r) => r.type === "aws:sagemaker/endpoint:Endpoint");
+  if (endpoints.length !== count)
+    throw new Error(`expected ${count} endpoints in the plan, found ${endpoints.length}`);
+  return ms;
+}
+
+/**
+ * Median milliseconds of a plan of each endpoint count. The counts take turns, one plan of each
+ * per round, so a slow spell of the machine touches every count alike rather than only the one
+ * measured then (the per-endpoint cost and its linearity compare counts).
+ */
+export async function timeEndpointCounts(
+  counts: number[],
+  runs: number,
+  time: (count: number) => Promise<number> = timeEndpoints,
+): Promise<Map<number, number>> {
+  const samples = new Map<number, number[]>(counts.map((c) => [c, []]));
+  for (let round = 0; round < runs; round++)
+    for (const count of counts) samples.get(count)!.push(await time(count));
+  return new Map(counts.map((c) => [c, median(samples.get(c)!)]));
 }
 
 async function main(): Promise<void> {
   const cli = new Command("bench")
-    .option("--runs <n>", "repetitions of each measurement", "5")
+    .option("--runs <n>", "repetitions of each measurement", "7")
     .option("--stack <name>", "the stack to plan", "prod")
     .parse(process.argv);
   const { runs, stack } = cli.opts<{ runs: string; stack: string }>();
@@ -108,10 +121,11 @@ async function main(): Promise<void> {
   );
 
   // In this process: the SDK is loaded once, so the times are the plan's own work.
-  await timeEndpoints(1, 1);
-  const ms = new Map<number, number>();
-  for (const count of ENDPOINT_COUNTS) ms.set(count, await timeEndpoints(count, n));
-  console.log(`\nsynthetic SageMaker endpoints (in-process plan, median over ${n} runs):`);
+  await timeEndpoints(1);
+  const ms = await timeEndpointCounts(ENDPOINT_COUNTS, n);
+  console.log(
+    `\nsynthetic SageMaker endpoints (in-process plan, median over ${n} rounds of every count):`,
+  );
   const perEndpoint = (count: number) => (ms.get(count)! - ms.get(1)!) / (count - 1);
   for (const count of ENDPOINT_COUNTS) {
     const marginal = count === 1 ? "" : `, ${perEndpoint(count).toFixed(1)} ms per added endpoint`;

@@ -26,7 +26,7 @@ import {
   startRender,
 } from "../offline/checks/scheduling";
 import { evaluatePolicies } from "../offline/policyEvaluator";
-import { TARGETS, targets } from "../scripts/bench";
+import { TARGETS, targets, timeEndpointCounts } from "../scripts/bench";
 import { REGION } from "./helpers";
 
 describe("offline engine: stack traces while a program runs", () => {
@@ -326,6 +326,28 @@ describe("bench: targets", () => {
     assert.match(missed[1].text, /2\.10x$/);
     assert.match(missed[2].text, /1\.51x$/);
     assert.deepStrictEqual(TARGETS, { perEndpointMs: 20, linearity: 1.2, planToFloor: 1.5 });
+  });
+});
+
+describe("bench: endpoint counts", () => {
+  it("plans the counts in turns, one of each per round, and keeps each count's median", async () => {
+    const order: number[] = [];
+    let call = 0;
+    // Each count's times: 3, 1, 2 (x count) in its three rounds: median 2 x count.
+    const times = [3, 1, 2];
+    const ms = await timeEndpointCounts([1, 10, 200], 3, async (count) => {
+      order.push(count);
+      return times[Math.floor(call++ / 3)] * count;
+    });
+    assert.deepStrictEqual(order, [1, 10, 200, 1, 10, 200, 1, 10, 200]);
+    assert.deepStrictEqual(
+      [...ms],
+      [
+        [1, 2],
+        [10, 20],
+        [200, 400],
+      ],
+    );
   });
 });
 
