@@ -176,39 +176,41 @@ export async function planConfig(
   // The stack's Triton release is rendered by helm for the scheduling check: helm starts now, so
   // its own start-up runs beside the program, and it renders once the release's values are known.
   if (config.triton) prepareRender(tritonChartPath(), TRITON_NAMESPACE);
-  const { resources } = await capture(program, {
-    project: PROJECT,
-    stack,
-    region: config.region,
-    config: toEngineConfig(rawConfig),
-    // helm renders this package's chart for the scheduling check as soon as the release is
-    // recorded, beside the program, the cost estimate and the policies before that check.
-    onResource: startRender,
-    isUserError,
-  }).catch((e: unknown) => {
+  try {
+    const { resources } = await capture(program, {
+      project: PROJECT,
+      stack,
+      region: config.region,
+      config: toEngineConfig(rawConfig),
+      // helm renders this package's chart for the scheduling check as soon as the release is
+      // recorded, beside the program, the cost estimate and the policies before that check.
+      onResource: startRender,
+      isUserError,
+    });
+    const cost = estimateMonthlyCost(resources, {
+      region: config.region,
+      assumptions: config.cost.assumptions,
+      savingsPlans: config.cost.savingsPlans,
+    });
+    // The pack configuration of the stack's environment, as `--policy-pack-config` would pass it.
+    const { verdicts, evaluated } = await evaluatePolicies(ALL_POLICIES, resources, {
+      project: PROJECT,
+      stack,
+      config: readPolicyConfig(config.environment, projectRoot()),
+    });
+    return {
+      stack,
+      environment: config.environment,
+      region: config.region,
+      resources,
+      cost,
+      policies: verdicts,
+      policiesEvaluated: evaluated,
+    };
+  } finally {
+    // However the plan ends: a helm no release used is stopped, renders no check took forgotten.
     forgetRenders();
-    throw e;
-  });
-  const cost = estimateMonthlyCost(resources, {
-    region: config.region,
-    assumptions: config.cost.assumptions,
-    savingsPlans: config.cost.savingsPlans,
-  });
-  // The pack configuration of the stack's environment, as `--policy-pack-config` would pass it.
-  const { verdicts, evaluated } = await evaluatePolicies(ALL_POLICIES, resources, {
-    project: PROJECT,
-    stack,
-    config: readPolicyConfig(config.environment, projectRoot()),
-  }).finally(forgetRenders);
-  return {
-    stack,
-    environment: config.environment,
-    region: config.region,
-    resources,
-    cost,
-    policies: verdicts,
-    policiesEvaluated: evaluated,
-  };
+  }
 }
 
 /** The plan of a shipped stack (Pulumi.<stack>.yaml). */

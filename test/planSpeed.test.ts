@@ -489,6 +489,32 @@ describe("scheduling check: helm started while the program runs", () => {
     });
   });
 
+  it("stops the prepared helm when the plan fails before the release", async () => {
+    // The module object itself, as offline/plan.ts calls it.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const engine = require("../offline/engine") as typeof import("../offline/engine");
+    const original = engine.capture;
+    Object.assign(engine, {
+      capture: () => Promise.reject(new Error("the program failed before any release")),
+    });
+    try {
+      await withHelmSpawns(async (spawned) => {
+        await assert.rejects(planStack("prod"), /failed before any release/);
+        assert.strictEqual(spawned.length, 1, "prod prepares one helm for Triton");
+        const child = spawned[0].child!;
+        const signal =
+          child.exitCode !== null || child.signalCode !== null
+            ? child.signalCode
+            : await new Promise<NodeJS.Signals | null>((resolve) =>
+                child.on("close", (_code, sig) => resolve(sig)),
+              );
+        assert.strictEqual(signal, "SIGTERM");
+      });
+    } finally {
+      Object.assign(engine, { capture: original });
+    }
+  });
+
   it("stops a prepared helm no release used", async () => {
     const chart = path.join(projectRoot(), "charts", "triton");
     await withHelmSpawns(async (spawned) => {

@@ -159,6 +159,8 @@ function manifestsOf(chartDir: string, r: HelmResult): Obj[] {
 
 const renderKey = (chartDir: string, values: unknown, namespace: string) =>
   JSON.stringify([chartDir, values ?? {}, namespace]);
+/** A helm process waits for a release of a chart in a namespace, whatever its values. */
+const helmKey = (chartDir: string, namespace: string) => JSON.stringify([chartDir, namespace]);
 
 /** helm processes started for a chart and namespace, waiting for a release's values. */
 const waiting = new Map<string, StartedHelm>();
@@ -172,7 +174,7 @@ const finished = new Map<string, HelmResult>();
  * helm's start-up then runs beside the program, and the render takes only the values.
  */
 export function prepareRender(chartDir: string, namespace: string): void {
-  const key = JSON.stringify([chartDir, namespace]);
+  const key = helmKey(chartDir, namespace);
   if (!waiting.has(key)) waiting.set(key, startHelm(templateArgs(chartDir, namespace)));
 }
 
@@ -188,7 +190,7 @@ export function startRender(resource: CapturedResource): void {
   const namespace = String(resource.inputs.namespace ?? "default");
   const key = renderKey(chartDir, resource.inputs.values, namespace);
   if (started.has(key) || finished.has(key)) return;
-  const prepared = JSON.stringify([chartDir, namespace]);
+  const prepared = helmKey(chartDir, namespace);
   const helmProcess = waiting.get(prepared) ?? startHelm(templateArgs(chartDir, namespace));
   waiting.delete(prepared);
   started.set(key, helmProcess.run(JSON.stringify(resource.inputs.values ?? {})));
