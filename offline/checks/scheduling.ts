@@ -139,7 +139,12 @@ export function addonPod(w: WorkloadScheduling, values: unknown): Obj {
 /** A chart directory (this package's chart) rendered with the release's values. */
 export type ChartRenderer = (chartDir: string, values: unknown, namespace: string) => Obj[];
 
-/** `helm template` of a chart in a namespace, the values read from standard input as JSON. */
+/**
+ * `helm template` of a chart in a namespace, the values read from standard input as JSON: helm reads
+ * a values path of "-" from stdin (helm/helm pkg/cli/values/options.go, `readFile`: `if
+ * strings.TrimSpace(filePath) == "-" { return io.ReadAll(os.Stdin) }`); the planSpeed test renders
+ * values given this way with the real helm.
+ */
 const templateArgs = (chartDir: string, namespace: string) => [
   "template",
   "release",
