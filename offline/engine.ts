@@ -120,21 +120,37 @@ export async function capture<T>(
   // (@pulumi/pulumi runtime/debuggable.js, `debuggablePromise`), only to print them for promise
   // leaks; at V8's default depth of 10 frames that was most of the plan's time. The limit is 0 only
   // while the program runs, and restored however it ends. The SDK raises it itself where it wants
-  // a stack (a resource's source position, resource.js `Resource.callsites`).
+  // a stack: a resource's source position (resource.js `Resource.callsites`, which sets the limit
+  // to Infinity, formats the whole stack, parses each line into a frame, and the frames go into
+  // the registration request). The mock monitor has no use for a source position, so while the
+  // program runs a stack is formatted as its first line only (V8's stack trace API:
+  // `Error.prepareStackTrace` formats the stack of every error), and no frame is formatted, parsed
+  // or marshalled: 10-20% of a plan's time per resource.
   const stackTraceLimit = Error.stackTraceLimit;
+  const prepareStackTrace = Error.prepareStackTrace;
+  const restore = () => {
+    Error.stackTraceLimit = stackTraceLimit;
+    Error.prepareStackTrace = prepareStackTrace;
+  };
   Error.stackTraceLimit = 0;
+  Error.prepareStackTrace = firstLineOnly;
   try {
     return await captureResources(program, options);
   } catch (e) {
     if (!options.isUserError || options.isUserError(e)) throw e;
     // A crash carries no stack trace from this run: the program, which is deterministic under
     // the mocks, runs again with them on.
-    Error.stackTraceLimit = stackTraceLimit;
+    restore();
     await captureResources(program, { ...options, onResource: undefined });
     throw e;
   } finally {
-    Error.stackTraceLimit = stackTraceLimit;
+    restore();
   }
+}
+
+/** An error's stack as its first line, `Name: message`, as V8 begins it. */
+function firstLineOnly(error: Error): string {
+  return Error.prototype.toString.call(error);
 }
 
 async function captureResources<T>(

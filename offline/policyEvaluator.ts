@@ -16,6 +16,7 @@ import {
   ResourceValidationPolicy,
   StackValidationPolicy,
 } from "@pulumi/policy";
+import type { ValidationOfTypes } from "../policy/resources";
 import { CapturedResource } from "./engine";
 
 /** A policy verdict: a violation a policy reported, at the level it is enforced. */
@@ -89,6 +90,26 @@ function configOf(
 
 function typeOf(cls: unknown): string | undefined {
   return (cls as { __pulumiType?: string } | undefined)?.__pulumiType;
+}
+
+/**
+ * The resource types a validation concerns, when it names them, and what it says of the others:
+ * CrossGuard's `validateResourceOfType` names one (`__pulumiType`; @pulumi/policy policy.js,
+ * `notApplicableType`, gives the reason), this package's `validateResourceOfTypes` several. The
+ * evaluator records other resources as not applicable without calling it, as the Pulumi engine
+ * does for one type (@pulumi/policy server.js, `getPulumiType(p.validateResource)`).
+ */
+function typesOf(validation: unknown): { types: ReadonlySet<string>; reason: string } | undefined {
+  const single = typeOf(validation);
+  if (single !== undefined)
+    return {
+      types: new Set([single]),
+      reason: `Policy only applies to resources of type '${single}'`,
+    };
+  const named = validation as Partial<ValidationOfTypes>;
+  return named.appliesToTypes && named.otherTypesReason !== undefined
+    ? { types: named.appliesToTypes, reason: named.otherTypesReason }
+    : undefined;
 }
 
 function urnOf(r: CapturedResource, options: EvaluateOptions): string {
@@ -191,11 +212,10 @@ export async function evaluatePolicies(
     const validations = ([] as unknown[]).concat(
       (policy as ResourceValidationPolicy).validateResource ?? [],
     ) as ((a: ResourceValidationArgs, r: ReportViolation) => Promise<void> | void)[];
-    const fastType = validations.length === 1 ? typeOf(validations[0]) : undefined;
-    const otherType = `Policy only applies to resources of type '${fastType}'`;
+    const only = validations.length === 1 ? typesOf(validations[0]) : undefined;
     for (const r of resources) {
-      if (fastType && fastType !== r.type) {
-        notApplicableRecords.push({ policy: policy.name, resource: r.name, reason: otherType });
+      if (only && !only.types.has(r.type)) {
+        notApplicableRecords.push({ policy: policy.name, resource: r.name, reason: only.reason });
         continue;
       }
       const args: ResourceValidationArgs = { ...resourceView(r), getConfig, notApplicable };

@@ -15,7 +15,7 @@ import {
   figureOf,
   lineFigure,
 } from "../catalog/cost";
-import { list, obj } from "./resources";
+import { list, obj, validateResourceOfTypes } from "./resources";
 
 interface BudgetConfig {
   monthlyBudgetUsd: number;
@@ -112,6 +112,14 @@ export const monthlyBudgetWarning: StackValidationPolicy = {
   },
 };
 
+/** The resource types `maxInstancesOf` reads. */
+export const SCALED_RESOURCE_TYPES = [
+  "aws:eks/nodeGroup:NodeGroup",
+  "aws:autoscaling/group:Group",
+  "aws:appautoscaling/target:Target",
+  "aws:sagemaker/endpointConfiguration:EndpointConfiguration",
+];
+
 /** The most instances a resource may run or scale to, or undefined when it runs none. */
 export function maxInstancesOf(type: string, props: Record<string, unknown>): number | undefined {
   switch (type) {
@@ -143,12 +151,17 @@ export const maxInstances: ResourceValidationPolicy = {
       maxInstances: { type: "integer", default: 20, description: "Most instances per group" },
     },
   },
-  validateResource: (args, reportViolation) => {
-    const count = maxInstancesOf(args.type, args.props);
-    if (count === undefined) return args.notApplicable("runs no instances");
-    const { maxInstances: cap } = args.getConfig<{ maxInstances: number }>();
-    if (count > cap) reportViolation(`${args.name} may run ${count} instances; the cap is ${cap}`);
-  },
+  validateResource: validateResourceOfTypes(
+    SCALED_RESOURCE_TYPES,
+    "runs no instances",
+    (args, reportViolation) => {
+      const count = maxInstancesOf(args.type, args.props);
+      if (count === undefined) return args.notApplicable("runs no instances");
+      const { maxInstances: cap } = args.getConfig<{ maxInstances: number }>();
+      if (count > cap)
+        reportViolation(`${args.name} may run ${count} instances; the cap is ${cap}`);
+    },
+  ),
 };
 
 export const COST_POLICIES = [monthlyBudget, monthlyBudgetWarning, maxInstances];

@@ -5,7 +5,13 @@
 import { ResourceValidationPolicy } from "@pulumi/policy";
 import { findInstance, totalAcceleratorMemoryMib } from "../catalog/instances";
 import { MODEL_MEMORY_TAG } from "../catalog/modelFit";
-import { instanceTypesOf, list, tagsOf } from "./resources";
+import {
+  INSTANCE_RESOURCE_TYPES,
+  instanceTypesOf,
+  list,
+  tagsOf,
+  validateResourceOfTypes,
+} from "./resources";
 
 /** The P-family types that cost tens of thousands a month each. */
 const P_FAMILY = /^p\d/;
@@ -43,25 +49,28 @@ export const instanceTypeAllowlist: ResourceValidationPolicy = {
       },
     },
   },
-  validateResource: (args, reportViolation) => {
-    const types = instanceTypesOf(args.type, args.props);
-    if (types === undefined) return args.notApplicable("runs no instances");
-    const { allowedInstanceTypes, allowPFamily } = args.getConfig<{
-      allowedInstanceTypes: string[];
-      allowPFamily: boolean;
-    }>();
-    for (const t of types) {
-      if (P_FAMILY.test(t) && !allowPFamily) {
-        reportViolation(
-          `${args.name} uses ${t}: P-family instances are not allowed in this environment (allowPFamily is false)`,
-        );
-      } else if (!allowedInstanceTypes.includes(t) && !(P_FAMILY.test(t) && allowPFamily)) {
-        reportViolation(
-          `${args.name} uses ${t}, which is not in this environment's allowlist (${allowedInstanceTypes.join(", ")})`,
-        );
+  validateResource: validateResourceOfTypes(
+    INSTANCE_RESOURCE_TYPES,
+    "runs no instances",
+    (args, reportViolation) => {
+      const types = instanceTypesOf(args.type, args.props) ?? [];
+      const { allowedInstanceTypes, allowPFamily } = args.getConfig<{
+        allowedInstanceTypes: string[];
+        allowPFamily: boolean;
+      }>();
+      for (const t of types) {
+        if (P_FAMILY.test(t) && !allowPFamily) {
+          reportViolation(
+            `${args.name} uses ${t}: P-family instances are not allowed in this environment (allowPFamily is false)`,
+          );
+        } else if (!allowedInstanceTypes.includes(t) && !(P_FAMILY.test(t) && allowPFamily)) {
+          reportViolation(
+            `${args.name} uses ${t}, which is not in this environment's allowlist (${allowedInstanceTypes.join(", ")})`,
+          );
+        }
       }
-    }
-  },
+    },
+  ),
 };
 
 export const instanceTypeKnown: ResourceValidationPolicy = {
@@ -69,33 +78,38 @@ export const instanceTypeKnown: ResourceValidationPolicy = {
   description:
     "Every instance type is one the catalog knows (specs and prices), so fit and cost are checked.",
   enforcementLevel: "mandatory",
-  validateResource: (args, reportViolation) => {
-    const types = instanceTypesOf(args.type, args.props);
-    if (types === undefined) return args.notApplicable("runs no instances");
-    for (const t of types) {
-      if (!findInstance(t))
-        reportViolation(`${args.name} uses ${t}, which the catalog does not know`);
-    }
-  },
+  validateResource: validateResourceOfTypes(
+    INSTANCE_RESOURCE_TYPES,
+    "runs no instances",
+    (args, reportViolation) => {
+      const types = instanceTypesOf(args.type, args.props) ?? [];
+      for (const t of types) {
+        if (!findInstance(t))
+          reportViolation(`${args.name} uses ${t}, which the catalog does not know`);
+      }
+    },
+  ),
 };
 
 export const spotForDevGpu: ResourceValidationPolicy = {
   name: "spot-for-dev-gpu",
   description: "GPU node groups in development run on spot capacity.",
   enforcementLevel: "advisory",
-  validateResource: (args, reportViolation) => {
-    if (args.type !== "aws:eks/nodeGroup:NodeGroup")
-      return args.notApplicable("applies to EKS node groups");
-    const accelerated = list(args.props.instanceTypes).some(
-      (t) => findInstance(String(t))?.accelerator !== undefined,
-    );
-    if (!accelerated) return args.notApplicable("not an accelerated node group");
-    if (args.props.capacityType !== "SPOT") {
-      reportViolation(
-        `${args.name} runs accelerated instances on ${String(args.props.capacityType ?? "ON_DEMAND")}; spot costs far less for development`,
+  validateResource: validateResourceOfTypes(
+    ["aws:eks/nodeGroup:NodeGroup"],
+    "applies to EKS node groups",
+    (args, reportViolation) => {
+      const accelerated = list(args.props.instanceTypes).some(
+        (t) => findInstance(String(t))?.accelerator !== undefined,
       );
-    }
-  },
+      if (!accelerated) return args.notApplicable("not an accelerated node group");
+      if (args.props.capacityType !== "SPOT") {
+        reportViolation(
+          `${args.name} runs accelerated instances on ${String(args.props.capacityType ?? "ON_DEMAND")}; spot costs far less for development`,
+        );
+      }
+    },
+  ),
 };
 
 /**
@@ -108,19 +122,22 @@ export const onDemandForProdServing: ResourceValidationPolicy = {
   description:
     "Accelerated EKS node groups and Triton fleets run on on-demand capacity, not spot, where the environment serves production traffic.",
   enforcementLevel: "advisory",
-  validateResource: (args, reportViolation) => {
-    if (args.type === "aws:eks/nodeGroup:NodeGroup") {
-      const accelerated = list(args.props.instanceTypes).some(
-        (t) => findInstance(String(t))?.accelerator !== undefined,
-      );
-      if (!accelerated) return args.notApplicable("not an accelerated node group");
-      if (args.props.capacityType === "SPOT")
-        reportViolation(
-          `${args.name} serves on spot capacity, which AWS reclaims with two minutes' notice; use capacityType ON_DEMAND`,
+  validateResource: validateResourceOfTypes(
+    ["aws:eks/nodeGroup:NodeGroup", "aws:autoscaling/group:Group"],
+    "applies to EKS node groups and Auto Scaling groups",
+    (args, reportViolation) => {
+      if (args.type === "aws:eks/nodeGroup:NodeGroup") {
+        const accelerated = list(args.props.instanceTypes).some(
+          (t) => findInstance(String(t))?.accelerator !== undefined,
         );
-      return;
-    }
-    if (args.type === "aws:autoscaling/group:Group") {
+        if (!accelerated) return args.notApplicable("not an accelerated node group");
+        if (args.props.capacityType === "SPOT")
+          reportViolation(
+            `${args.name} serves on spot capacity, which AWS reclaims with two minutes' notice; use capacityType ON_DEMAND`,
+          );
+        return;
+      }
+      // An Auto Scaling group (a Triton fleet).
       const distribution = (
         args.props.mixedInstancesPolicy as
           { instancesDistribution?: { onDemandPercentageAboveBaseCapacity?: number } } | undefined
@@ -130,39 +147,40 @@ export const onDemandForProdServing: ResourceValidationPolicy = {
         reportViolation(
           `${args.name} runs ${100 - onDemand}% of its instances above the base on spot; set spotPercent to 0`,
         );
-      return;
-    }
-    return args.notApplicable("applies to EKS node groups and Auto Scaling groups");
-  },
+    },
+  ),
 };
 
 export const modelFitsAccelerator: ResourceValidationPolicy = {
   name: "model-fits-accelerator",
   description: `Where a resource carries its model's memory needs (tag ${MODEL_MEMORY_TAG}), its accelerators hold them.`,
   enforcementLevel: "mandatory",
-  validateResource: (args, reportViolation) => {
-    const types = instanceTypesOf(args.type, args.props);
-    const needed = tagsOf(args.props)[MODEL_MEMORY_TAG];
-    if (types === undefined || needed === undefined)
-      return args.notApplicable("carries no model requirements");
-    const neededGib = Number(needed);
-    if (!Number.isFinite(neededGib)) {
-      reportViolation(
-        `${args.name}: tag ${MODEL_MEMORY_TAG} must be a number of GiB, got ${JSON.stringify(needed)}`,
-      );
-      return;
-    }
-    for (const t of types) {
-      const spec = findInstance(t);
-      if (!spec) continue; // instance-type-known reports it
-      const availableGib = totalAcceleratorMemoryMib(spec) / 1024;
-      if (neededGib > availableGib) {
+  validateResource: validateResourceOfTypes(
+    INSTANCE_RESOURCE_TYPES,
+    "carries no model requirements",
+    (args, reportViolation) => {
+      const types = instanceTypesOf(args.type, args.props) ?? [];
+      const needed = tagsOf(args.props)[MODEL_MEMORY_TAG];
+      if (needed === undefined) return args.notApplicable("carries no model requirements");
+      const neededGib = Number(needed);
+      if (!Number.isFinite(neededGib)) {
         reportViolation(
-          `${args.name}: the model needs ${neededGib} GiB of accelerator memory but ${t} has ${availableGib.toFixed(1)} GiB`,
+          `${args.name}: tag ${MODEL_MEMORY_TAG} must be a number of GiB, got ${JSON.stringify(needed)}`,
         );
+        return;
       }
-    }
-  },
+      for (const t of types) {
+        const spec = findInstance(t);
+        if (!spec) continue; // instance-type-known reports it
+        const availableGib = totalAcceleratorMemoryMib(spec) / 1024;
+        if (neededGib > availableGib) {
+          reportViolation(
+            `${args.name}: the model needs ${neededGib} GiB of accelerator memory but ${t} has ${availableGib.toFixed(1)} GiB`,
+          );
+        }
+      }
+    },
+  ),
 };
 
 export const INSTANCE_POLICIES = [

@@ -1,7 +1,9 @@
 /**
  * Reading resource properties the way policies need them: the instance types a resource runs,
  * its tags, its policy documents. Properties are the resource's inputs as the engine passes them.
+ * And `validateResourceOfTypes`, for a policy that concerns a few resource types.
  */
+import { ResourceValidation } from "@pulumi/policy";
 
 export type Props = Record<string, unknown>;
 
@@ -12,6 +14,49 @@ export function obj(v: unknown): Props {
 export function list(v: unknown): unknown[] {
   return Array.isArray(v) ? v : v === undefined || v === null ? [] : [v];
 }
+
+/** A resource validation that names the resource types it concerns (`validateResourceOfTypes`). */
+export type ValidationOfTypes = ResourceValidation & {
+  /** The resource types it validates; any other resource is not its concern. */
+  readonly appliesToTypes: ReadonlySet<string>;
+  /** What it says of another resource through `notApplicable`. */
+  readonly otherTypesReason: string;
+};
+
+/**
+ * A resource validation for these resource types only: a resource of another type is not its
+ * concern, and it says so with `args.notApplicable(reason)`, as the Pulumi engine expects of a
+ * policy (and as CrossGuard's own `validateResourceOfType` does for one type). It also names its
+ * types, so the offline evaluator records other resources as not applicable without calling it,
+ * as it does for a `validateResourceOfType` validation (offline/policyEvaluator.ts).
+ */
+export function validateResourceOfTypes(
+  types: Iterable<string>,
+  reason: string,
+  validate: ResourceValidation,
+): ValidationOfTypes {
+  const appliesToTypes: ReadonlySet<string> = new Set(types);
+  const validation: ResourceValidation = (args, reportViolation) =>
+    appliesToTypes.has(args.type) ? validate(args, reportViolation) : args.notApplicable(reason);
+  return Object.assign(validation, { appliesToTypes, otherTypesReason: reason });
+}
+
+/** The resource types `instanceTypesOf` reads: those that run instances. */
+export const INSTANCE_RESOURCE_TYPES = [
+  "aws:eks/nodeGroup:NodeGroup",
+  "aws:ec2/launchTemplate:LaunchTemplate",
+  "aws:ec2/instance:Instance",
+  "aws:autoscaling/group:Group",
+  "aws:sagemaker/endpointConfiguration:EndpointConfiguration",
+  "eks:index:Cluster",
+];
+
+/** The resource types `policyStatements` reads: those that carry IAM policy documents. */
+export const POLICY_DOCUMENT_TYPES = [
+  "aws:iam/rolePolicy:RolePolicy",
+  "aws:iam/policy:Policy",
+  "aws:iam/role:Role",
+];
 
 /**
  * The EC2 instance types a resource runs (SageMaker `ml.` types without the prefix), or

@@ -4,7 +4,13 @@
  */
 import { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { findInstance } from "../catalog/instances";
-import { list, obj, policyStatements } from "./resources";
+import {
+  POLICY_DOCUMENT_TYPES,
+  list,
+  obj,
+  policyStatements,
+  validateResourceOfTypes,
+} from "./resources";
 
 const OPEN = ["0.0.0.0/0", "::/0"];
 
@@ -12,99 +18,106 @@ export const eksEndpointNotPublic: ResourceValidationPolicy = {
   name: "eks-endpoint-not-public",
   description: "The EKS API endpoint is private, or public only to listed CIDRs (never 0.0.0.0/0).",
   enforcementLevel: "mandatory",
-  validateResource: (args, reportViolation) => {
-    let publicAccess: unknown;
-    let cidrs: unknown;
-    if (args.type === "aws:eks/cluster:Cluster") {
-      const vpc = obj(args.props.vpcConfig);
-      publicAccess = vpc.endpointPublicAccess;
-      cidrs = vpc.publicAccessCidrs;
-    } else if (args.type === "eks:index:Cluster") {
-      publicAccess = args.props.endpointPublicAccess;
-      cidrs = args.props.publicAccessCidrs;
-    } else {
-      return args.notApplicable("applies to EKS clusters");
-    }
-    // EKS's defaults: public access on, from 0.0.0.0/0.
-    if (publicAccess === false) return;
-    const open = cidrs === undefined || list(cidrs).some((c) => OPEN.includes(String(c)));
-    if (open)
-      reportViolation(
-        `${args.name}: the API endpoint is public to the internet; make it private or list publicAccessCidrs`,
-      );
-  },
+  validateResource: validateResourceOfTypes(
+    ["aws:eks/cluster:Cluster", "eks:index:Cluster"],
+    "applies to EKS clusters",
+    (args, reportViolation) => {
+      let publicAccess: unknown;
+      let cidrs: unknown;
+      if (args.type === "aws:eks/cluster:Cluster") {
+        const vpc = obj(args.props.vpcConfig);
+        publicAccess = vpc.endpointPublicAccess;
+        cidrs = vpc.publicAccessCidrs;
+      } else {
+        publicAccess = args.props.endpointPublicAccess;
+        cidrs = args.props.publicAccessCidrs;
+      }
+      // EKS's defaults: public access on, from 0.0.0.0/0.
+      if (publicAccess === false) return;
+      const open = cidrs === undefined || list(cidrs).some((c) => OPEN.includes(String(c)));
+      if (open)
+        reportViolation(
+          `${args.name}: the API endpoint is public to the internet; make it private or list publicAccessCidrs`,
+        );
+    },
+  ),
 };
 
 export const eksSecretsEncryption: ResourceValidationPolicy = {
   name: "eks-secrets-encryption",
   description: "EKS clusters encrypt Kubernetes secrets with KMS.",
   enforcementLevel: "mandatory",
-  validateResource: (args, reportViolation) => {
-    let encrypted: boolean;
-    if (args.type === "aws:eks/cluster:Cluster") {
-      encrypted =
-        list(obj(args.props.encryptionConfig).resources).includes("secrets") &&
-        obj(obj(args.props.encryptionConfig).provider).keyArn !== undefined;
-    } else if (args.type === "eks:index:Cluster") {
-      encrypted = args.props.encryptionConfigKeyArn !== undefined;
-    } else {
-      return args.notApplicable("applies to EKS clusters");
-    }
-    if (!encrypted)
-      reportViolation(`${args.name}: Kubernetes secrets are not encrypted with a KMS key`);
-  },
+  validateResource: validateResourceOfTypes(
+    ["aws:eks/cluster:Cluster", "eks:index:Cluster"],
+    "applies to EKS clusters",
+    (args, reportViolation) => {
+      const encrypted =
+        args.type === "aws:eks/cluster:Cluster"
+          ? list(obj(args.props.encryptionConfig).resources).includes("secrets") &&
+            obj(obj(args.props.encryptionConfig).provider).keyArn !== undefined
+          : args.props.encryptionConfigKeyArn !== undefined;
+      if (!encrypted)
+        reportViolation(`${args.name}: Kubernetes secrets are not encrypted with a KMS key`);
+    },
+  ),
 };
 
 export const eksAuditLogs: ResourceValidationPolicy = {
   name: "eks-audit-logs",
   description: "EKS clusters send api, audit and authenticator control-plane logs to CloudWatch.",
   enforcementLevel: "mandatory",
-  validateResource: (args, reportViolation) => {
-    if (args.type !== "aws:eks/cluster:Cluster" && args.type !== "eks:index:Cluster")
-      return args.notApplicable("applies to EKS clusters");
-    const enabled = list(args.props.enabledClusterLogTypes).map(String);
-    const missing = ["api", "audit", "authenticator"].filter((t) => !enabled.includes(t));
-    if (missing.length > 0)
-      reportViolation(`${args.name}: control-plane logs ${missing.join(", ")} are off`);
-  },
+  validateResource: validateResourceOfTypes(
+    ["aws:eks/cluster:Cluster", "eks:index:Cluster"],
+    "applies to EKS clusters",
+    (args, reportViolation) => {
+      const enabled = list(args.props.enabledClusterLogTypes).map(String);
+      const missing = ["api", "audit", "authenticator"].filter((t) => !enabled.includes(t));
+      if (missing.length > 0)
+        reportViolation(`${args.name}: control-plane logs ${missing.join(", ")} are off`);
+    },
+  ),
 };
 
 export const launchTemplateHardening: ResourceValidationPolicy = {
   name: "launch-template-hardening",
   description: "Launch templates require IMDSv2 and encrypt every EBS volume.",
   enforcementLevel: "mandatory",
-  validateResource: (args, reportViolation) => {
-    if (args.type !== "aws:ec2/launchTemplate:LaunchTemplate")
-      return args.notApplicable("applies to launch templates");
-    if (obj(args.props.metadataOptions).httpTokens !== "required") {
-      reportViolation(
-        `${args.name}: instance metadata must require IMDSv2 (metadataOptions.httpTokens = "required")`,
-      );
-    }
-    for (const m of list(args.props.blockDeviceMappings)) {
-      const ebs = obj(obj(m).ebs);
-      if (Object.keys(ebs).length > 0 && String(ebs.encrypted) !== "true") {
-        reportViolation(`${args.name}: volume ${String(obj(m).deviceName)} is not encrypted`);
+  validateResource: validateResourceOfTypes(
+    ["aws:ec2/launchTemplate:LaunchTemplate"],
+    "applies to launch templates",
+    (args, reportViolation) => {
+      if (obj(args.props.metadataOptions).httpTokens !== "required") {
+        reportViolation(
+          `${args.name}: instance metadata must require IMDSv2 (metadataOptions.httpTokens = "required")`,
+        );
       }
-    }
-  },
+      for (const m of list(args.props.blockDeviceMappings)) {
+        const ebs = obj(obj(m).ebs);
+        if (Object.keys(ebs).length > 0 && String(ebs.encrypted) !== "true") {
+          reportViolation(`${args.name}: volume ${String(obj(m).deviceName)} is not encrypted`);
+        }
+      }
+    },
+  ),
 };
 
 export const ecrRepositoryHardening: ResourceValidationPolicy = {
   name: "ecr-repository-hardening",
   description: "ECR repositories scan on push, keep tags immutable and encrypt with KMS.",
   enforcementLevel: "mandatory",
-  validateResource: (args, reportViolation) => {
-    if (args.type !== "aws:ecr/repository:Repository")
-      return args.notApplicable("applies to ECR repositories");
-    if (obj(args.props.imageScanningConfiguration).scanOnPush !== true)
-      reportViolation(`${args.name}: images are not scanned on push`);
-    if (args.props.imageTagMutability !== "IMMUTABLE")
-      reportViolation(`${args.name}: image tags are mutable`);
-    if (!list(args.props.encryptionConfigurations).some((c) => obj(c).encryptionType === "KMS")) {
-      reportViolation(`${args.name}: images are not encrypted with KMS`);
-    }
-  },
+  validateResource: validateResourceOfTypes(
+    ["aws:ecr/repository:Repository"],
+    "applies to ECR repositories",
+    (args, reportViolation) => {
+      if (obj(args.props.imageScanningConfiguration).scanOnPush !== true)
+        reportViolation(`${args.name}: images are not scanned on push`);
+      if (args.props.imageTagMutability !== "IMMUTABLE")
+        reportViolation(`${args.name}: image tags are mutable`);
+      if (!list(args.props.encryptionConfigurations).some((c) => obj(c).encryptionType === "KMS")) {
+        reportViolation(`${args.name}: images are not encrypted with KMS`);
+      }
+    },
+  ),
 };
 
 /**
@@ -174,12 +187,14 @@ export const efsEncrypted: ResourceValidationPolicy = {
   name: "efs-encrypted",
   description: "EFS file systems are encrypted at rest.",
   enforcementLevel: "mandatory",
-  validateResource: (args, reportViolation) => {
-    if (args.type !== "aws:efs/fileSystem:FileSystem")
-      return args.notApplicable("applies to EFS file systems");
-    if (args.props.encrypted !== true)
-      reportViolation(`${args.name}: the file system is not encrypted`);
-  },
+  validateResource: validateResourceOfTypes(
+    ["aws:efs/fileSystem:FileSystem"],
+    "applies to EFS file systems",
+    (args, reportViolation) => {
+      if (args.props.encrypted !== true)
+        reportViolation(`${args.name}: the file system is not encrypted`);
+    },
+  ),
 };
 
 export const sagemakerVolumeKms: ResourceValidationPolicy = {
@@ -187,31 +202,35 @@ export const sagemakerVolumeKms: ResourceValidationPolicy = {
   description:
     "SageMaker endpoint configurations encrypt instance volumes with KMS where the instance type allows it (types with local NVMe are encrypted in hardware).",
   enforcementLevel: "advisory",
-  validateResource: (args, reportViolation) => {
-    if (args.type !== "aws:sagemaker/endpointConfiguration:EndpointConfiguration")
-      return args.notApplicable("applies to endpoint configurations");
-    const variants = list(args.props.productionVariants).map(obj);
-    const instanceTypes = variants
-      .map((v) => v.instanceType)
-      .filter((t): t is string => typeof t === "string");
-    if (instanceTypes.length === 0) return args.notApplicable("serverless: no instance volumes");
-    if (instanceTypes.some((t) => (findInstance(t)?.nvmeGb ?? 0) > 0))
-      return args.notApplicable("instance types with local NVMe take no volume key");
-    if (args.props.kmsKeyArn === undefined)
-      reportViolation(`${args.name}: instance volumes are not encrypted with a KMS key`);
-  },
+  validateResource: validateResourceOfTypes(
+    ["aws:sagemaker/endpointConfiguration:EndpointConfiguration"],
+    "applies to endpoint configurations",
+    (args, reportViolation) => {
+      const variants = list(args.props.productionVariants).map(obj);
+      const instanceTypes = variants
+        .map((v) => v.instanceType)
+        .filter((t): t is string => typeof t === "string");
+      if (instanceTypes.length === 0) return args.notApplicable("serverless: no instance volumes");
+      if (instanceTypes.some((t) => (findInstance(t)?.nvmeGb ?? 0) > 0))
+        return args.notApplicable("instance types with local NVMe take no volume key");
+      if (args.props.kmsKeyArn === undefined)
+        reportViolation(`${args.name}: instance volumes are not encrypted with a KMS key`);
+    },
+  ),
 };
 
 export const sagemakerNetworkIsolation: ResourceValidationPolicy = {
   name: "sagemaker-network-isolation",
   description: "SageMaker models run with network isolation.",
   enforcementLevel: "advisory",
-  validateResource: (args, reportViolation) => {
-    if (args.type !== "aws:sagemaker/model:Model")
-      return args.notApplicable("applies to SageMaker models");
-    if (args.props.enableNetworkIsolation !== true)
-      reportViolation(`${args.name}: the model container can reach the network`);
-  },
+  validateResource: validateResourceOfTypes(
+    ["aws:sagemaker/model:Model"],
+    "applies to SageMaker models",
+    (args, reportViolation) => {
+      if (args.props.enableNetworkIsolation !== true)
+        reportViolation(`${args.name}: the model container can reach the network`);
+    },
+  ),
 };
 
 export const sagemakerMultiInstance: ResourceValidationPolicy = {
@@ -219,20 +238,22 @@ export const sagemakerMultiInstance: ResourceValidationPolicy = {
   description:
     "Real-time SageMaker variants run more than one instance (one per AZ survives an AZ outage).",
   enforcementLevel: "mandatory",
-  validateResource: (args, reportViolation) => {
-    if (args.type !== "aws:sagemaker/endpointConfiguration:EndpointConfiguration")
-      return args.notApplicable("applies to endpoint configurations");
-    if (Object.keys(obj(args.props.asyncInferenceConfig)).length > 0)
-      return args.notApplicable("asynchronous endpoints queue requests and may scale to zero");
-    for (const v of list(args.props.productionVariants).map(obj)) {
-      if (Object.keys(obj(v.serverlessConfig)).length > 0) continue;
-      if (Number(v.initialInstanceCount ?? 1) < 2) {
-        reportViolation(
-          `${args.name}: variant ${String(v.variantName)} runs ${String(v.initialInstanceCount ?? 1)} instance; run at least 2`,
-        );
+  validateResource: validateResourceOfTypes(
+    ["aws:sagemaker/endpointConfiguration:EndpointConfiguration"],
+    "applies to endpoint configurations",
+    (args, reportViolation) => {
+      if (Object.keys(obj(args.props.asyncInferenceConfig)).length > 0)
+        return args.notApplicable("asynchronous endpoints queue requests and may scale to zero");
+      for (const v of list(args.props.productionVariants).map(obj)) {
+        if (Object.keys(obj(v.serverlessConfig)).length > 0) continue;
+        if (Number(v.initialInstanceCount ?? 1) < 2) {
+          reportViolation(
+            `${args.name}: variant ${String(v.variantName)} runs ${String(v.initialInstanceCount ?? 1)} instance; run at least 2`,
+          );
+        }
       }
-    }
-  },
+    },
+  ),
 };
 
 /** Ports whose exposure to the internet is an incident: SSH, RDP, and all ports. */
@@ -249,34 +270,42 @@ export const securityGroupAdminPorts: ResourceValidationPolicy = {
   name: "security-group-admin-ports",
   description: "No security group admits 0.0.0.0/0 or ::/0 to SSH, RDP or all ports.",
   enforcementLevel: "mandatory",
-  validateResource: (args, reportViolation) => {
-    let rules: Record<string, unknown>[];
-    if (args.type === "aws:ec2/securityGroup:SecurityGroup")
-      rules = list(args.props.ingress).map(obj);
-    else if (args.type === "aws:ec2/securityGroupRule:SecurityGroupRule")
-      rules = args.props.type === "ingress" ? [args.props] : [];
-    else if (args.type === "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule") {
-      rules = [
-        {
-          ...args.props,
-          protocol: args.props.ipProtocol,
-          cidrBlocks: [args.props.cidrIpv4],
-          ipv6CidrBlocks: [args.props.cidrIpv6],
-        },
-      ];
-    } else return args.notApplicable("applies to security groups and their rules");
-    for (const r of rules) {
-      const sources = [...list(r.cidrBlocks), ...list(r.ipv6CidrBlocks)].map(String);
-      if (
-        sources.some((c) => OPEN.includes(c)) &&
-        opensAdminPort(r.protocol, r.fromPort, r.toPort)
-      ) {
-        reportViolation(
-          `${args.name}: ingress from the internet on ${String(r.protocol) === "-1" ? "all ports" : `ports ${String(r.fromPort)}-${String(r.toPort)}`}`,
-        );
+  validateResource: validateResourceOfTypes(
+    [
+      "aws:ec2/securityGroup:SecurityGroup",
+      "aws:ec2/securityGroupRule:SecurityGroupRule",
+      "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+    ],
+    "applies to security groups and their rules",
+    (args, reportViolation) => {
+      let rules: Record<string, unknown>[];
+      if (args.type === "aws:ec2/securityGroup:SecurityGroup")
+        rules = list(args.props.ingress).map(obj);
+      else if (args.type === "aws:ec2/securityGroupRule:SecurityGroupRule")
+        rules = args.props.type === "ingress" ? [args.props] : [];
+      else {
+        rules = [
+          {
+            ...args.props,
+            protocol: args.props.ipProtocol,
+            cidrBlocks: [args.props.cidrIpv4],
+            ipv6CidrBlocks: [args.props.cidrIpv6],
+          },
+        ];
       }
-    }
-  },
+      for (const r of rules) {
+        const sources = [...list(r.cidrBlocks), ...list(r.ipv6CidrBlocks)].map(String);
+        if (
+          sources.some((c) => OPEN.includes(c)) &&
+          opensAdminPort(r.protocol, r.fromPort, r.toPort)
+        ) {
+          reportViolation(
+            `${args.name}: ingress from the internet on ${String(r.protocol) === "-1" ? "all ports" : `ports ${String(r.fromPort)}-${String(r.toPort)}`}`,
+          );
+        }
+      }
+    },
+  ),
 };
 
 /** Actions on data (objects, secrets, keys' plaintext), which must never apply to Resource "*". */
@@ -287,18 +316,21 @@ export const iamNoWildcards: ResourceValidationPolicy = {
   name: "iam-no-wildcards",
   description: 'IAM policies grant no Action "*", and no data actions on Resource "*".',
   enforcementLevel: "mandatory",
-  validateResource: (args, reportViolation) => {
-    const statements = policyStatements(args.type, args.props);
-    if (statements === undefined) return args.notApplicable("applies to IAM policies");
-    for (const s of statements.filter((x) => x.Effect !== "Deny")) {
-      const actions = list(s.Action).map(String);
-      const resources = list(s.Resource).map(String);
-      if (actions.includes("*")) reportViolation(`${args.name}: a statement allows Action "*"`);
-      const data = actions.filter((a) => DATA_ACTION.test(a));
-      if (data.length > 0 && resources.includes("*"))
-        reportViolation(`${args.name}: ${data.join(", ")} allowed on Resource "*"`);
-    }
-  },
+  validateResource: validateResourceOfTypes(
+    POLICY_DOCUMENT_TYPES,
+    "applies to IAM policies",
+    (args, reportViolation) => {
+      const statements = policyStatements(args.type, args.props) ?? [];
+      for (const s of statements.filter((x) => x.Effect !== "Deny")) {
+        const actions = list(s.Action).map(String);
+        const resources = list(s.Resource).map(String);
+        if (actions.includes("*")) reportViolation(`${args.name}: a statement allows Action "*"`);
+        const data = actions.filter((a) => DATA_ACTION.test(a));
+        if (data.length > 0 && resources.includes("*"))
+          reportViolation(`${args.name}: ${data.join(", ")} allowed on Resource "*"`);
+      }
+    },
+  ),
 };
 
 export const SECURITY_POLICIES = [

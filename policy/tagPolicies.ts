@@ -2,7 +2,7 @@
  * Cost-allocation tags on every taggable resource.
  */
 import { ResourceValidationPolicy } from "@pulumi/policy";
-import { tagsOf } from "./resources";
+import { tagsOf, validateResourceOfTypes } from "./resources";
 
 /** Resource types that take tags (the platform's, and the common ones next to them). */
 export const TAGGABLE_TYPES = new Set<string>([
@@ -52,15 +52,17 @@ export const costAllocationTags: ResourceValidationPolicy = {
       },
     },
   },
-  validateResource: (args, reportViolation) => {
-    if (!TAGGABLE_TYPES.has(args.type))
-      return args.notApplicable("the resource type takes no tags");
-    const { requiredTags } = args.getConfig<{ requiredTags: string[] }>();
-    const tags = tagsOf(args.props);
-    const missing = requiredTags.filter((k) => !tags[k]);
-    if (missing.length > 0)
-      reportViolation(`${args.name}: missing cost-allocation tag(s) ${missing.join(", ")}`);
-  },
+  validateResource: validateResourceOfTypes(
+    TAGGABLE_TYPES,
+    "the resource type takes no tags",
+    (args, reportViolation) => {
+      const { requiredTags } = args.getConfig<{ requiredTags: string[] }>();
+      const tags = tagsOf(args.props);
+      const missing = requiredTags.filter((k) => !tags[k]);
+      if (missing.length > 0)
+        reportViolation(`${args.name}: missing cost-allocation tag(s) ${missing.join(", ")}`);
+    },
+  ),
 };
 
 export const TAG_POLICIES = [costAllocationTags];

@@ -4,6 +4,8 @@
  *
  * Exit status: 0 clean, 1 a mandatory policy violation, 2 invalid config or usage.
  */
+// First, before any module that loads the Pulumi SDK (offline/deferredModules.ts says why).
+import "../offline/deferClosureModules";
 import * as path from "path";
 import { CommandOutput, processOutput, runMain } from "./cli";
 import { Command, CommanderError } from "commander";

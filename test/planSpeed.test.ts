@@ -6,12 +6,17 @@
  * each other: importCycles.test.ts holds every module to that.)
  */
 import * as assert from "assert";
+import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
+import {
+  ResourceValidationArgs,
+  ResourceValidationPolicy,
+  StackValidationPolicy,
+} from "@pulumi/policy";
 import { CapturedResource, capture } from "../offline/engine";
 import { Plan, scopeOf } from "../offline/checks/iamPlan";
 import { policyDocuments } from "../offline/checks/iamDocuments";
@@ -25,11 +30,22 @@ import {
   renderWithHelm,
   startRender,
 } from "../offline/checks/scheduling";
-import { evaluatePolicies } from "../offline/policyEvaluator";
+import { evaluatePolicies, readPolicyConfig } from "../offline/policyEvaluator";
+import { ALL_POLICIES } from "../policy/policies";
+import { SCALED_RESOURCE_TYPES, maxInstancesOf } from "../policy/costPolicies";
+import { TAGGABLE_TYPES } from "../policy/tagPolicies";
+import {
+  INSTANCE_RESOURCE_TYPES,
+  POLICY_DOCUMENT_TYPES,
+  instanceTypesOf,
+  policyStatements,
+  validateResourceOfTypes,
+} from "../policy/resources";
 import { TARGETS, targets, timeEndpointCounts } from "../scripts/bench";
 import { REGION } from "./helpers";
 
 describe("offline engine: stack traces while a program runs", () => {
+  const prepareStackTrace = Error.prepareStackTrace;
   let saved: number;
   beforeEach(() => (saved = Error.stackTraceLimit));
   afterEach(() => (Error.stackTraceLimit = saved));
@@ -56,6 +72,36 @@ describe("offline engine: stack traces while a program runs", () => {
       resources.map((r) => r.type),
       ["aws:sns/topic:Topic"],
     );
+  });
+
+  it("formats a stack as its first line while the program runs, even one the SDK asks deep", async () => {
+    const userFormat = (e: Error) => `formatted by the user: ${e.message}`;
+    const original = Error.prepareStackTrace;
+    Error.prepareStackTrace = userFormat;
+    try {
+      let shallow: string | undefined;
+      let deep: string | undefined;
+      let sdkFrames: unknown[] | undefined;
+      await capture(
+        () => {
+          shallow = new RangeError("out of range").stack;
+          // What the SDK does for a resource's source position (resource.js, Resource.callsites).
+          Error.stackTraceLimit = Number.POSITIVE_INFINITY;
+          deep = new Error("deep").stack;
+          Error.stackTraceLimit = 0;
+          sdkFrames = (pulumi.Resource as unknown as { callsites(): unknown[] }).callsites();
+          return new aws.sns.Topic("t", {}).arn;
+        },
+        { stack: "test", region: REGION },
+      );
+      assert.strictEqual(shallow, "RangeError: out of range");
+      assert.strictEqual(deep, "Error: deep");
+      assert.deepStrictEqual(sdkFrames, []);
+      assert.strictEqual(Error.prepareStackTrace, userFormat);
+      assert.strictEqual(new Error("after").stack, "formatted by the user: after");
+    } finally {
+      Error.prepareStackTrace = original;
+    }
   });
 
   it("restores the limit when the program throws, and the error reaches the caller", async () => {
@@ -106,6 +152,7 @@ describe("offline engine: stack traces while a program runs", () => {
       });
       assert.strictEqual(p.runs(), 2);
       assert.strictEqual(Error.stackTraceLimit, 10);
+      assert.strictEqual(Error.prepareStackTrace, prepareStackTrace);
     });
 
     it("but a user's mistake is thrown from the one run, as it is", async () => {
@@ -307,6 +354,115 @@ describe("policy evaluation", () => {
       ],
     );
   });
+});
+
+describe("policy evaluation: validations for named resource types", () => {
+  const resource = (name: string, type: string): CapturedResource => ({
+    type,
+    name,
+    parent: null,
+    custom: true,
+    id: name,
+    inputs: {},
+    protect: false,
+    retainOnDelete: false,
+    dependencies: [],
+  });
+  const options = { project: "llm-infra", stack: "test" };
+
+  it("is not called for other types, which are recorded with its reason; called for its own", async () => {
+    const seen: string[] = [];
+    const policy: ResourceValidationPolicy = {
+      name: "queues-and-topics",
+      description: "d",
+      enforcementLevel: "advisory",
+      validateResource: validateResourceOfTypes(
+        ["aws:sqs/queue:Queue", "aws:sns/topic:Topic"],
+        "applies to queues and topics",
+        (args, report) => {
+          seen.push(args.name);
+          report(`${args.name} seen`);
+        },
+      ),
+    };
+    const result = await evaluatePolicies(
+      [policy],
+      [
+        resource("q", "aws:sqs/queue:Queue"),
+        resource("b", "aws:s3/bucket:Bucket"),
+        resource("t", "aws:sns/topic:Topic"),
+      ],
+      options,
+    );
+    assert.deepStrictEqual(seen, ["q", "t"]);
+    assert.deepStrictEqual(result.notApplicable, [
+      { policy: "queues-and-topics", resource: "b", reason: "applies to queues and topics" },
+    ]);
+    assert.deepStrictEqual(
+      result.verdicts.map((v) => v.message),
+      ["q seen", "t seen"],
+    );
+  });
+
+  it("says notApplicable itself when an engine calls it for another type", () => {
+    const validate = validateResourceOfTypes(["aws:sqs/queue:Queue"], "applies to queues", () => {
+      throw new Error("not for a bucket");
+    });
+    let reason: string | undefined;
+    const args = {
+      type: "aws:s3/bucket:Bucket",
+      notApplicable: (r?: string) => {
+        reason = r;
+      },
+    } as unknown as ResourceValidationArgs;
+    void validate(args, () => undefined);
+    assert.strictEqual(reason, "applies to queues");
+  });
+
+  it("names the types its readers of properties read (instances, policy documents, scaling)", () => {
+    const types = [
+      ...new Set([
+        ...INSTANCE_RESOURCE_TYPES,
+        ...POLICY_DOCUMENT_TYPES,
+        ...SCALED_RESOURCE_TYPES,
+        ...TAGGABLE_TYPES,
+        "aws:sns/topic:Topic",
+        "aws:appautoscaling/policy:Policy",
+      ]),
+    ];
+    const read = (reader: (type: string) => unknown) =>
+      types.filter((t) => reader(t) !== undefined).sort();
+    assert.deepStrictEqual(
+      read((t) => instanceTypesOf(t, {})),
+      [...INSTANCE_RESOURCE_TYPES].sort(),
+    );
+    assert.deepStrictEqual(
+      read((t) => policyStatements(t, {})),
+      [...POLICY_DOCUMENT_TYPES].sort(),
+    );
+    const sagemakerTarget = { scalableDimension: "sagemaker:variant:DesiredInstanceCount" };
+    assert.deepStrictEqual(
+      read((t) => maxInstancesOf(t, sagemakerTarget)),
+      [...SCALED_RESOURCE_TYPES].sort(),
+    );
+  });
+
+  for (const stack of ["dev", "staging", "prod"]) {
+    it(`gives ${stack} the verdicts and not-applicable records it gives when every policy is called`, async () => {
+      const { resources } = await planStack(stack);
+      // The same policies with their validations hidden behind a plain function: no type names.
+      const unnamed = ALL_POLICIES.map((p) =>
+        "validateResource" in p && typeof p.validateResource === "function"
+          ? { ...p, validateResource: p.validateResource.bind(undefined) }
+          : p,
+      );
+      const config = readPolicyConfig(stack, projectRoot());
+      const named = await evaluatePolicies(ALL_POLICIES, resources, { ...options, config });
+      const called = await evaluatePolicies(unnamed, resources, { ...options, config });
+      assert.deepStrictEqual(named, called);
+      assert.ok(named.notApplicable.length > resources.length, "records other types as before");
+    });
+  }
 });
 
 describe("bench: targets", () => {
@@ -529,5 +685,96 @@ describe("scheduling check: helm started while the program runs", () => {
       forgetRenders();
       assert.strictEqual(await closed, "SIGTERM");
     });
+  });
+});
+
+describe("plan command: the SDK's closure-serialization modules are deferred", () => {
+  const root = projectRoot();
+  const dist = (...p: string[]) => JSON.stringify(path.join(root, "dist", ...p));
+  /** Runs `script` in a fresh Node process from `cwd` and returns its last stdout line as JSON. */
+  function runNode(script: string, cwd = root): Record<string, unknown> {
+    // stderr is kept from the test's output: serializing a function requires every Node built-in,
+    // and Node warns of the deprecated and experimental ones.
+    const out = execFileSync(process.execPath, ["-e", script], {
+      cwd,
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    return JSON.parse(out.trim().split("\n").pop()!) as Record<string, unknown>;
+  }
+  const defer = `require(${dist("offline", "deferClosureModules.js")});`;
+  const realised = `require(${dist("offline", "deferredModules.js")}).realisedModules()`;
+
+  it("plans prod without loading TypeScript's compiler or npm's Arborist", () => {
+    // The plan command's own module defers them (its first import), as `npm run plan` runs it.
+    const result = runNode(`
+      const plan = require(${dist("scripts", "plan.js")});
+      const out = [];
+      plan.main(["prod", "--json"], { out: (s) => out.push(s), err: () => {} }).then((code) => {
+        const loaded = Object.keys(require.cache);
+        console.log(JSON.stringify({
+          code,
+          resources: JSON.parse(out.join("")).resources.length,
+          realised: ${realised},
+          arboristFiles: loaded.filter((f) => f.includes("/@npmcli/arborist/lib/arborist/")).length,
+          typescriptCompiled: loaded.some((f) => /[\\/]typescript\\.js$/.test(f) && typeof require.cache[f].exports === "object" && !require("util").types.isProxy(require.cache[f].exports)),
+        }));
+      });`);
+    assert.deepStrictEqual(result, {
+      code: 0,
+      resources: 191,
+      realised: [],
+      arboristFiles: 0,
+      typescriptCompiled: false,
+    });
+  });
+
+  it("serializes a function as it would without the stand-ins, loading TypeScript on first use", () => {
+    const serialize = `
+      const pulumi = require("@pulumi/pulumi");
+      const limit = 42;
+      pulumi.runtime.serializeFunction(() => limit + 1).then((r) =>
+        console.log(JSON.stringify({ text: r.text, realised: typeof __realised === "function" ? __realised() : [] })));`;
+    const plain = runNode(serialize);
+    const deferred = runNode(`${defer} globalThis.__realised = () => ${realised}; ${serialize}`);
+    assert.match(String(plain.text), /limit/);
+    assert.strictEqual(deferred.text, plain.text);
+    assert.deepStrictEqual(
+      (deferred.realised as string[]).map((f) => path.basename(f)),
+      ["typescript.js"],
+    );
+  });
+
+  it("computes a program's code paths as it would without the stand-ins, loading Arborist on first use", () => {
+    // A project with one dependency, as a Lambda callback's package would be walked.
+    const project = fs.mkdtempSync(path.join(os.tmpdir(), "code-paths-"));
+    try {
+      fs.writeFileSync(
+        path.join(project, "package.json"),
+        JSON.stringify({ name: "p", version: "1.0.0", dependencies: { dep: "1.0.0" } }),
+      );
+      fs.mkdirSync(path.join(project, "node_modules", "dep"), { recursive: true });
+      fs.writeFileSync(
+        path.join(project, "node_modules", "dep", "package.json"),
+        JSON.stringify({ name: "dep", version: "1.0.0" }),
+      );
+      const sdk = JSON.stringify(path.join(root, "node_modules", "@pulumi", "pulumi"));
+      const compute = `
+        require(${sdk}).runtime.computeCodePaths().then((paths) =>
+          console.log(JSON.stringify({ paths: [...paths.keys()], realised: typeof __realised === "function" ? __realised() : [] })));`;
+      const plain = runNode(compute, project);
+      const deferred = runNode(
+        `${defer} globalThis.__realised = () => ${realised}; ${compute}`,
+        project,
+      );
+      assert.deepStrictEqual(plain.paths, [path.join("node_modules", "dep")]);
+      assert.deepStrictEqual(deferred.paths, plain.paths);
+      assert.deepStrictEqual(
+        (deferred.realised as string[]).map((f) => path.relative(root, f)),
+        [path.join("node_modules", "@npmcli", "arborist", "lib", "index.js")],
+      );
+    } finally {
+      fs.rmSync(project, { recursive: true, force: true });
+    }
   });
 });
