@@ -74,9 +74,18 @@ async function timeEndpoints(count: number): Promise<number> {
 }
 
 /**
- * Median milliseconds of a plan of each endpoint count. The counts take turns, one plan of each
- * per round, so a slow spell of the machine touches every count alike rather than only the one
- * measured then (the per-endpoint cost and its linearity compare counts).
+ * How many plans of `count` endpoints a round times: a small plan is over in tens of
+ * milliseconds, where a timer tick or a collection of the previous plan's garbage weighs, so it is
+ * timed several times (about 50 endpoints' worth per round).
+ */
+export function plansPerRound(count: number): number {
+  return Math.ceil(50 / count);
+}
+
+/**
+ * Median milliseconds of a plan of each endpoint count. The counts take turns, `plansPerRound`
+ * plans of each per round, so a slow spell of the machine touches every count alike rather than
+ * only the one measured then (the per-endpoint cost and its linearity compare counts).
  */
 export async function timeEndpointCounts(
   counts: number[],
@@ -85,7 +94,8 @@ export async function timeEndpointCounts(
 ): Promise<Map<number, number>> {
   const samples = new Map<number, number[]>(counts.map((c) => [c, []]));
   for (let round = 0; round < runs; round++)
-    for (const count of counts) samples.get(count)!.push(await time(count));
+    for (const count of counts)
+      for (let i = 0; i < plansPerRound(count); i++) samples.get(count)!.push(await time(count));
   return new Map(counts.map((c) => [c, median(samples.get(c)!)]));
 }
 
@@ -134,7 +144,7 @@ async function main(): Promise<void> {
   await timeEndpoints(1);
   const ms = await timeEndpointCounts(ENDPOINT_COUNTS, n);
   console.log(
-    `\nsynthetic SageMaker endpoints (in-process plan, median over ${n} rounds of every count):`,
+    `\nsynthetic SageMaker endpoints (in-process plan, median over ${n} rounds of every count; ${ENDPOINT_COUNTS.map((c) => `${plansPerRound(c)} of ${c}`).join(", ")} per round):`,
   );
   const perEndpoint = (count: number) => (ms.get(count)! - ms.get(1)!) / (count - 1);
   for (const count of ENDPOINT_COUNTS) {

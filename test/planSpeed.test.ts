@@ -41,7 +41,7 @@ import {
   policyStatements,
   validateResourceOfTypes,
 } from "../policy/resources";
-import { TARGETS, targets, timeEndpointCounts } from "../scripts/bench";
+import { TARGETS, plansPerRound, targets, timeEndpointCounts } from "../scripts/bench";
 import { REGION } from "./helpers";
 
 describe("offline engine: stack traces while a program runs", () => {
@@ -486,24 +486,31 @@ describe("bench: targets", () => {
 });
 
 describe("bench: endpoint counts", () => {
-  it("plans the counts in turns, one of each per round, and keeps each count's median", async () => {
+  it("plans the counts in turns, small counts several times a round, and keeps each count's median", async () => {
     const order: number[] = [];
-    let call = 0;
-    // Each count's times: 3, 1, 2 (x count) in its three rounds: median 2 x count.
+    const calls = new Map<number, number>();
+    // Each count's plans take 3, 1, 2, 3, 1, 2 ... (x count) in turn: median 2 x count.
     const times = [3, 1, 2];
-    const ms = await timeEndpointCounts([1, 10, 200], 3, async (count) => {
+    const ms = await timeEndpointCounts([10, 25, 200], 3, async (count) => {
       order.push(count);
-      return times[Math.floor(call++ / 3)] * count;
+      const call = calls.get(count) ?? 0;
+      calls.set(count, call + 1);
+      return times[call % 3] * count;
     });
-    assert.deepStrictEqual(order, [1, 10, 200, 1, 10, 200, 1, 10, 200]);
+    const round = [10, 10, 10, 10, 10, 25, 25, 200];
+    assert.deepStrictEqual(order, [...round, ...round, ...round]);
     assert.deepStrictEqual(
       [...ms],
       [
-        [1, 2],
         [10, 20],
+        [25, 50],
         [200, 400],
       ],
     );
+  });
+
+  it("times about 50 endpoints' worth of each count per round, at least one plan", () => {
+    assert.deepStrictEqual([1, 10, 50, 200].map(plansPerRound), [50, 5, 1, 1]);
   });
 });
 
