@@ -279,8 +279,37 @@ export class AcceleratorNodeGroup extends pulumi.ComponentResource {
     const asgTags = autoscalerTags(args.clusterName, scheduling);
     const counts = nodeCounts(args);
 
-    // Settings EKS refuses next to a launch template (disk size, remote access) stay off the group.
-    const template = new aws.ec2.LaunchTemplate(
+    const template = this.createLaunchTemplate(name, args);
+    const nodeGroup = this.createNodeGroup(name, args, {
+      template,
+      capacityType,
+      taints: scheduling.taints,
+      counts,
+      asgTags,
+    });
+    const asgName = nodeGroup.resources.apply((r) => r[0]?.autoscalingGroups?.[0]?.name ?? "");
+    this.tagAutoScalingGroup(name, asgName, asgTags);
+
+    this.nodeGroupName = nodeGroup.nodeGroupName;
+    this.autoScalingGroupName = asgName;
+    this.minSize = counts.min;
+    this.desiredSize = counts.desired;
+    this.maxSize = counts.max;
+    this.registerOutputs({
+      nodeGroupName: this.nodeGroupName,
+      autoScalingGroupName: this.autoScalingGroupName,
+    });
+  }
+
+  /**
+   * The nodes' launch template: IMDSv2, an encrypted gp3 root volume, no SSH key. Settings EKS
+   * refuses next to a launch template (disk size, remote access) stay off the group.
+   */
+  private createLaunchTemplate(
+    name: string,
+    args: AcceleratorNodeGroupArgs,
+  ): aws.ec2.LaunchTemplate {
+    return new aws.ec2.LaunchTemplate(
       `${name}-lt`,
       {
         description: `Nodes of ${name}: IMDSv2, encrypted gp3 root volume, no SSH key`,
@@ -310,30 +339,51 @@ export class AcceleratorNodeGroup extends pulumi.ComponentResource {
       },
       { parent: this },
     );
+  }
 
-    const nodeGroup = new aws.eks.NodeGroup(
+  /** The EKS managed node group on the template, labelled and tainted for its workload. */
+  private createNodeGroup(
+    name: string,
+    args: AcceleratorNodeGroupArgs,
+    group: {
+      template: aws.ec2.LaunchTemplate;
+      capacityType: CapacityType;
+      taints: ReturnType<typeof nodeScheduling>["taints"];
+      counts: ReturnType<typeof nodeCounts>;
+      asgTags: Record<string, string>;
+    },
+  ): aws.eks.NodeGroup {
+    const { template, counts } = group;
+    return new aws.eks.NodeGroup(
       `${name}-nodes`,
       {
         clusterName: args.clusterName,
         nodeRoleArn: args.nodeRoleArn,
         subnetIds: args.subnetIds,
         instanceTypes: args.instanceTypes,
-        capacityType,
+        capacityType: group.capacityType,
         amiType: this.amiType,
         launchTemplate: { id: template.id, version: pulumi.interpolate`${template.latestVersion}` },
         scalingConfig: { minSize: counts.min, desiredSize: counts.desired, maxSize: counts.max },
         updateConfig: { maxUnavailable: 1 },
         labels: this.labels,
-        taints: scheduling.taints,
-        tags: withTags(args.tags, asgTags),
+        taints: group.taints,
+        tags: withTags(args.tags, group.asgTags),
       },
       // The cluster autoscaler owns the desired size once the group exists.
       { parent: this, ignoreChanges: ["scalingConfig.desiredSize"] },
     );
+  }
 
-    // Managed node groups do not pass their tags to the Auto Scaling group, where the autoscaler
-    // reads the node template; tag the group directly.
-    const asgName = nodeGroup.resources.apply((r) => r[0]?.autoscalingGroups?.[0]?.name ?? "");
+  /**
+   * Managed node groups do not pass their tags to the Auto Scaling group, where the autoscaler
+   * reads the node template: one tag resource per autoscaler tag on the group itself.
+   */
+  private tagAutoScalingGroup(
+    name: string,
+    asgName: pulumi.Output<string>,
+    asgTags: Record<string, string>,
+  ): void {
     for (const [key, value] of Object.entries(asgTags)) {
       const role = key
         .replace(/^k8s\.io\/cluster-autoscaler\//, "")
@@ -344,15 +394,5 @@ export class AcceleratorNodeGroup extends pulumi.ComponentResource {
         { parent: this },
       );
     }
-
-    this.nodeGroupName = nodeGroup.nodeGroupName;
-    this.autoScalingGroupName = asgName;
-    this.minSize = counts.min;
-    this.desiredSize = counts.desired;
-    this.maxSize = counts.max;
-    this.registerOutputs({
-      nodeGroupName: this.nodeGroupName,
-      autoScalingGroupName: this.autoScalingGroupName,
-    });
   }
 }

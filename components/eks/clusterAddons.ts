@@ -176,6 +176,32 @@ export function addonValues(args: ClusterAddonsArgs) {
   };
 }
 
+/** An EKS managed add-on whose service account gets a role with one AWS managed policy. */
+interface ManagedAddon {
+  /** The suffix of the role's and the add-on's resource names. */
+  role: string;
+  addonName: string;
+  namespace: string;
+  serviceAccount: string;
+  policyArn: string;
+}
+
+const EFS_CSI_DRIVER: ManagedAddon = {
+  role: "efs-csi",
+  addonName: "aws-efs-csi-driver",
+  namespace: "kube-system",
+  serviceAccount: "efs-csi-controller-sa",
+  policyArn: "arn:aws:iam::aws:policy/service-role/AmazonEFSCSIDriverPolicy",
+};
+
+const CLOUDWATCH_OBSERVABILITY: ManagedAddon = {
+  role: "cloudwatch",
+  addonName: "amazon-cloudwatch-observability",
+  namespace: "amazon-cloudwatch",
+  serviceAccount: "cloudwatch-agent",
+  policyArn: "arn:aws:iam::aws:policy/CloudWatchAgentServerPolicy",
+};
+
 /**
  * The cluster's add-ons, each optional, with pinned chart versions and their own Pod Identity
  * roles. Pass the cluster's Kubernetes provider in `opts.providers`.
@@ -190,131 +216,141 @@ export class ClusterAddons extends pulumi.ComponentResource {
     throwIfInvalid("ClusterAddons", name, validateClusterAddonsArgs(args));
     super("llm-infra:index:ClusterAddons", name, {}, opts);
     const values = addonValues(args);
-    const tags = args.tags;
     const releases: k8s.helm.v3.Release[] = [];
     const addons: aws.eks.Addon[] = [];
-    const release = (
-      role: string,
-      chart: HelmChart,
-      chartValues: pulumi.Inputs,
-      dependsOn: pulumi.Resource[] = [],
-    ) => {
-      const created = new k8s.helm.v3.Release(
-        `${name}-${role}`,
-        {
-          chart: chart.chart,
-          repositoryOpts: chart.repository ? { repo: chart.repository } : undefined,
-          version: chart.version,
-          namespace: chart.namespace,
-          values: chartValues,
-          atomic: true,
-          cleanupOnFail: true,
-        },
-        { parent: this, dependsOn },
-      );
-      releases.push(created);
-    };
 
     if (args.nvidiaDevicePlugin ?? true)
-      release("nvidia-device-plugin", HELM_CHARTS.nvidiaDevicePlugin, values.nvidiaDevicePlugin);
+      releases.push(
+        this.createRelease(
+          name,
+          "nvidia-device-plugin",
+          HELM_CHARTS.nvidiaDevicePlugin,
+          values.nvidiaDevicePlugin,
+        ),
+      );
     if (args.neuronDevicePlugin ?? false)
-      release("neuron-device-plugin", HELM_CHARTS.neuronDevicePlugin, values.neuronDevicePlugin);
+      releases.push(
+        this.createRelease(
+          name,
+          "neuron-device-plugin",
+          HELM_CHARTS.neuronDevicePlugin,
+          values.neuronDevicePlugin,
+        ),
+      );
     if (args.metricsServer ?? true)
-      release("metrics-server", HELM_CHARTS.metricsServer, values.metricsServer);
-
-    if (args.clusterAutoscaler ?? true) {
-      const identity = workloadRole(
-        `${name}-autoscaler`,
-        {
-          clusterName: args.clusterName,
-          namespace: "kube-system",
-          serviceAccount: "cluster-autoscaler",
-          policy: JSON.stringify(clusterAutoscalerPolicy(args.clusterName)),
-          tags,
-        },
-        this,
+      releases.push(
+        this.createRelease(name, "metrics-server", HELM_CHARTS.metricsServer, values.metricsServer),
       );
-      release(
-        "cluster-autoscaler",
-        clusterAutoscalerChart(args.kubernetesVersion ?? DEFAULT_KUBERNETES_VERSION),
-        values.clusterAutoscaler,
-        identity.ready,
-      );
-    }
-    if (args.loadBalancerController ?? true) {
-      const identity = workloadRole(
-        `${name}-lb-controller`,
-        {
-          clusterName: args.clusterName,
-          namespace: "kube-system",
-          serviceAccount: "aws-load-balancer-controller",
-          policy: JSON.stringify(loadBalancerControllerPolicy()),
-          tags,
-        },
-        this,
-      );
-      release(
-        "aws-load-balancer-controller",
-        HELM_CHARTS.loadBalancerController,
-        values.loadBalancerController,
-        identity.ready,
-      );
-    }
-    // An EKS add-on whose service account gets a role with one AWS managed policy.
-    const managedAddon = (
-      role: string,
-      addonName: string,
-      namespace: string,
-      serviceAccount: string,
-      policyArn: string,
-    ) => {
-      const { role: addonRole } = workloadRole(
-        `${name}-${role}`,
-        {
-          clusterName: args.clusterName,
-          namespace,
-          serviceAccount,
-          managedPolicyArns: [policyArn],
-          associate: false,
-          tags,
-        },
-        this,
-      );
-      const addon = new aws.eks.Addon(
-        `${name}-${role}`,
-        {
-          clusterName: args.clusterName,
-          addonName,
-          podIdentityAssociations: [{ roleArn: addonRole.arn, serviceAccount }],
-          tags,
-        },
-        { parent: this },
-      );
-      addons.push(addon);
-    };
-    if (args.efsCsiDriver ?? true) {
-      managedAddon(
-        "efs-csi",
-        "aws-efs-csi-driver",
-        "kube-system",
-        "efs-csi-controller-sa",
-        "arn:aws:iam::aws:policy/service-role/AmazonEFSCSIDriverPolicy",
-      );
-    }
+    if (args.clusterAutoscaler ?? true)
+      releases.push(this.createClusterAutoscaler(name, args, values.clusterAutoscaler));
+    if (args.loadBalancerController ?? true)
+      releases.push(this.createLoadBalancerController(name, args, values.loadBalancerController));
+    if (args.efsCsiDriver ?? true) addons.push(this.createManagedAddon(name, args, EFS_CSI_DRIVER));
     const gpuMetrics = args.gpuMetrics ?? "cloudwatch";
-    if (gpuMetrics === "cloudwatch") {
-      managedAddon(
-        "cloudwatch",
-        "amazon-cloudwatch-observability",
-        "amazon-cloudwatch",
-        "cloudwatch-agent",
-        "arn:aws:iam::aws:policy/CloudWatchAgentServerPolicy",
+    if (gpuMetrics === "cloudwatch")
+      addons.push(this.createManagedAddon(name, args, CLOUDWATCH_OBSERVABILITY));
+    else if (gpuMetrics === "dcgm")
+      releases.push(
+        this.createRelease(name, "dcgm-exporter", HELM_CHARTS.dcgmExporter, values.dcgmExporter),
       );
-    } else if (gpuMetrics === "dcgm") {
-      release("dcgm-exporter", HELM_CHARTS.dcgmExporter, values.dcgmExporter);
-    }
+
     this.releaseNames = pulumi.all(releases.map((r) => r.name));
     this.addonNames = pulumi.all(addons.map((a) => a.addonName));
     this.registerOutputs({ releaseNames: this.releaseNames, addonNames: this.addonNames });
+  }
+
+  /** A Helm release of a pinned chart, rolled back if it fails (`atomic`). */
+  private createRelease(
+    name: string,
+    role: string,
+    chart: HelmChart,
+    values: pulumi.Inputs,
+    dependsOn: pulumi.Resource[] = [],
+  ): k8s.helm.v3.Release {
+    return new k8s.helm.v3.Release(
+      `${name}-${role}`,
+      {
+        chart: chart.chart,
+        repositoryOpts: chart.repository ? { repo: chart.repository } : undefined,
+        version: chart.version,
+        namespace: chart.namespace,
+        values,
+        atomic: true,
+        cleanupOnFail: true,
+      },
+      { parent: this, dependsOn },
+    );
+  }
+
+  /** The cluster autoscaler's role (only this cluster's tagged groups) and its release. */
+  private createClusterAutoscaler(
+    name: string,
+    args: ClusterAddonsArgs,
+    values: pulumi.Inputs,
+  ): k8s.helm.v3.Release {
+    const identity = workloadRole(
+      `${name}-autoscaler`,
+      {
+        clusterName: args.clusterName,
+        namespace: "kube-system",
+        serviceAccount: "cluster-autoscaler",
+        policy: JSON.stringify(clusterAutoscalerPolicy(args.clusterName)),
+        tags: args.tags,
+      },
+      this,
+    );
+    const chart = clusterAutoscalerChart(args.kubernetesVersion ?? DEFAULT_KUBERNETES_VERSION);
+    return this.createRelease(name, "cluster-autoscaler", chart, values, identity.ready);
+  }
+
+  /** The AWS Load Balancer Controller's role and its release. */
+  private createLoadBalancerController(
+    name: string,
+    args: ClusterAddonsArgs,
+    values: pulumi.Inputs,
+  ): k8s.helm.v3.Release {
+    const identity = workloadRole(
+      `${name}-lb-controller`,
+      {
+        clusterName: args.clusterName,
+        namespace: "kube-system",
+        serviceAccount: "aws-load-balancer-controller",
+        policy: JSON.stringify(loadBalancerControllerPolicy()),
+        tags: args.tags,
+      },
+      this,
+    );
+    const chart = HELM_CHARTS.loadBalancerController;
+    return this.createRelease(name, "aws-load-balancer-controller", chart, values, identity.ready);
+  }
+
+  /** An EKS managed add-on and the role its service account is given (by the add-on itself). */
+  private createManagedAddon(
+    name: string,
+    args: ClusterAddonsArgs,
+    addon: ManagedAddon,
+  ): aws.eks.Addon {
+    const { role } = workloadRole(
+      `${name}-${addon.role}`,
+      {
+        clusterName: args.clusterName,
+        namespace: addon.namespace,
+        serviceAccount: addon.serviceAccount,
+        managedPolicyArns: [addon.policyArn],
+        associate: false,
+        tags: args.tags,
+      },
+      this,
+    );
+    return new aws.eks.Addon(
+      `${name}-${addon.role}`,
+      {
+        clusterName: args.clusterName,
+        addonName: addon.addonName,
+        podIdentityAssociations: [{ roleArn: role.arn, serviceAccount: addon.serviceAccount }],
+        tags: args.tags,
+      },
+      { parent: this },
+    );
   }
 }

@@ -160,7 +160,25 @@ export class MetricsPipeline extends pulumi.ComponentResource {
       { alias: `${name}-workspace`, tags: args.tags },
       { parent: this },
     );
-    new aws.amp.Scraper(
+    this.createCollector(name, args, workspace);
+    this.createKeda(name, args, workspace);
+    this.workspaceId = workspace.id;
+    this.workspaceArn = workspace.arn;
+    this.queryEndpoint = workspace.id.apply((id) => queryEndpoint(args.region, id));
+    this.registerOutputs({
+      workspaceId: this.workspaceId,
+      workspaceArn: this.workspaceArn,
+      queryEndpoint: this.queryEndpoint,
+    });
+  }
+
+  /** The managed collector that scrapes the cluster into the workspace. */
+  private createCollector(
+    name: string,
+    args: MetricsPipelineArgs,
+    workspace: aws.amp.Workspace,
+  ): aws.amp.Scraper {
+    return new aws.amp.Scraper(
       `${name}-collector`,
       {
         alias: `${name}-collector`,
@@ -177,6 +195,14 @@ export class MetricsPipeline extends pulumi.ComponentResource {
       },
       { parent: this },
     );
+  }
+
+  /** KEDA (Helm), with a Pod Identity role that may only query this workspace. */
+  private createKeda(
+    name: string,
+    args: MetricsPipelineArgs,
+    workspace: aws.amp.Workspace,
+  ): k8s.helm.v3.Release {
     const chart = HELM_CHARTS.keda;
     const identity = workloadRole(
       `${name}-keda`,
@@ -189,7 +215,7 @@ export class MetricsPipeline extends pulumi.ComponentResource {
       },
       this,
     );
-    new k8s.helm.v3.Release(
+    return new k8s.helm.v3.Release(
       `${name}-keda`,
       {
         chart: chart.chart,
@@ -204,13 +230,5 @@ export class MetricsPipeline extends pulumi.ComponentResource {
       // The operator gets credentials only when its Pod Identity association exists before it.
       { parent: this, dependsOn: identity.ready },
     );
-    this.workspaceId = workspace.id;
-    this.workspaceArn = workspace.arn;
-    this.queryEndpoint = workspace.id.apply((id) => queryEndpoint(args.region, id));
-    this.registerOutputs({
-      workspaceId: this.workspaceId,
-      workspaceArn: this.workspaceArn,
-      queryEndpoint: this.queryEndpoint,
-    });
   }
 }

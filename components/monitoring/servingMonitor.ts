@@ -132,16 +132,14 @@ export class ServingMonitor extends pulumi.ComponentResource {
   constructor(name: string, args: ServingMonitorArgs, opts?: pulumi.ComponentResourceOptions) {
     throwIfInvalid("ServingMonitor", name, validateServingMonitorArgs(args));
     super("llm-infra:index:ServingMonitor", name, {}, opts);
-    const child = { parent: this };
-    const t = { ...DEFAULT_SERVING_ALARM_THRESHOLDS, ...args.thresholds };
-    const alarm = (path: string, spec: ServingAlarm<pulumi.Input<string>>) =>
-      metricAlarm(
-        `${name}-${path}-${spec.role}`,
-        spec,
-        { actions: [args.alarmTopicArn], okActions: [args.alarmTopicArn], tags: args.tags },
-        child,
-      );
+    this.alarmNames = this.createAlarms(name, args);
+    if (args.dashboard ?? true) this.dashboardName = this.createDashboard(name, args);
+    this.registerOutputs({ alarmNames: this.alarmNames, dashboardName: this.dashboardName });
+  }
 
+  /** The alarms of each serving path given (Triton on EKS, the fleet, the API), to the topic. */
+  private createAlarms(name: string, args: ServingMonitorArgs): pulumi.Output<string>[] {
+    const t = { ...DEFAULT_SERVING_ALARM_THRESHOLDS, ...args.thresholds };
     const specs: [string, ServingAlarm<pulumi.Input<string>>][] = [];
     if (args.triton) {
       const where = {
@@ -162,42 +160,50 @@ export class ServingMonitor extends pulumi.ComponentResource {
     if (args.api) {
       for (const s of apiAlarms<pulumi.Input<string>>(args.api, t)) specs.push(["api", s]);
     }
-    this.alarmNames = specs.map(([path, spec]) => alarm(path, spec).name);
+    const notify = {
+      actions: [args.alarmTopicArn],
+      okActions: [args.alarmTopicArn],
+      tags: args.tags,
+    };
+    return specs.map(
+      ([path, spec]) =>
+        metricAlarm(`${name}-${path}-${spec.role}`, spec, notify, { parent: this }).name,
+    );
+  }
 
-    if (args.dashboard ?? true) {
-      const body = pulumi
-        .all([
-          args.triton ? pulumi.all([args.triton.clusterName, args.triton.workloadName]) : undefined,
-          args.fleet
-            ? pulumi.all([args.fleet.loadBalancerArnSuffix, args.fleet.targetGroupArnSuffix])
-            : undefined,
-          args.api ? pulumi.all([args.api.apiName, args.api.stage]) : undefined,
-        ])
-        .apply(([triton, fleet, api]) =>
-          JSON.stringify(
-            dashboardBody(args.region, {
-              sagemaker: args.sagemakerEndpoints ?? [],
-              eks:
-                triton && args.triton
-                  ? {
-                      clusterName: triton[0],
-                      namespace: args.triton.namespace,
-                      service: triton[1],
-                      workload: triton[1],
-                    }
-                  : undefined,
-              fleet: fleet ? { loadBalancer: fleet[0], targetGroup: fleet[1] } : undefined,
-              api: api ? { apiName: api[0], stage: api[1] } : undefined,
-            }),
-          ),
-        );
-      const dashboard = new aws.cloudwatch.Dashboard(
-        `${name}-dashboard`,
-        { dashboardName: args.dashboardName ?? name, dashboardBody: body },
-        child,
+  /** One CloudWatch dashboard of every serving path, SageMaker endpoints included. */
+  private createDashboard(name: string, args: ServingMonitorArgs): pulumi.Output<string> {
+    const body = pulumi
+      .all([
+        args.triton ? pulumi.all([args.triton.clusterName, args.triton.workloadName]) : undefined,
+        args.fleet
+          ? pulumi.all([args.fleet.loadBalancerArnSuffix, args.fleet.targetGroupArnSuffix])
+          : undefined,
+        args.api ? pulumi.all([args.api.apiName, args.api.stage]) : undefined,
+      ])
+      .apply(([triton, fleet, api]) =>
+        JSON.stringify(
+          dashboardBody(args.region, {
+            sagemaker: args.sagemakerEndpoints ?? [],
+            eks:
+              triton && args.triton
+                ? {
+                    clusterName: triton[0],
+                    namespace: args.triton.namespace,
+                    service: triton[1],
+                    workload: triton[1],
+                  }
+                : undefined,
+            fleet: fleet ? { loadBalancer: fleet[0], targetGroup: fleet[1] } : undefined,
+            api: api ? { apiName: api[0], stage: api[1] } : undefined,
+          }),
+        ),
       );
-      this.dashboardName = dashboard.dashboardName;
-    }
-    this.registerOutputs({ alarmNames: this.alarmNames, dashboardName: this.dashboardName });
+    const dashboard = new aws.cloudwatch.Dashboard(
+      `${name}-dashboard`,
+      { dashboardName: args.dashboardName ?? name, dashboardBody: body },
+      { parent: this },
+    );
+    return dashboard.dashboardName;
   }
 }
