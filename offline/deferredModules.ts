@@ -60,12 +60,22 @@ export function realisedModules(): string[] {
   return [...realised];
 }
 
-function resolveDeferred(d: DeferredModule, sdkDir: string): string | undefined {
-  try {
-    return require.resolve(d.request, { paths: [path.dirname(path.join(sdkDir, d.requiredBy))] });
-  } catch {
-    return d.fallback?.(sdkDir);
-  }
+type Resolve = (request: string, options: { paths: string[] }) => string;
+
+/**
+ * The files the deferred modules load from the SDK in `sdkDir`, resolved as the SDK's own
+ * `require` resolves them (else its fallback); a module that is not installed is left out.
+ */
+export function deferredFiles(sdkDir: string, resolve: Resolve = require.resolve): string[] {
+  return DEFERRED.flatMap((d) => {
+    let file: string | undefined;
+    try {
+      file = resolve(d.request, { paths: [path.dirname(path.join(sdkDir, d.requiredBy))] });
+    } catch {
+      file = d.fallback?.(sdkDir);
+    }
+    return file !== undefined && fs.existsSync(file) ? [file] : [];
+  });
 }
 
 function standIn(file: string): Module {
@@ -111,9 +121,8 @@ export function deferClosureModules(): string[] {
     return [];
   }
   const deferred: string[] = [];
-  for (const d of DEFERRED) {
-    const file = resolveDeferred(d, sdkDir);
-    if (file === undefined || !fs.existsSync(file) || require.cache[file] !== undefined) continue;
+  for (const file of deferredFiles(sdkDir)) {
+    if (require.cache[file] !== undefined) continue;
     require.cache[file] = standIn(file);
     deferred.push(file);
   }

@@ -30,6 +30,7 @@ import {
   renderWithHelm,
   startRender,
 } from "../offline/checks/scheduling";
+import { deferredFiles } from "../offline/deferredModules";
 import { evaluatePolicies, readPolicyConfig } from "../offline/policyEvaluator";
 import { ALL_POLICIES } from "../policy/policies";
 import { SCALED_RESOURCE_TYPES, maxInstancesOf } from "../policy/costPolicies";
@@ -734,6 +735,24 @@ describe("plan command: the SDK's closure-serialization modules are deferred", (
       arboristFiles: 0,
       typescriptCompiled: false,
     });
+  });
+
+  it("defers TypeScript where the SDK finds it: installed, else the copy vendored in the SDK", () => {
+    const sdk = path.join(root, "node_modules", "@pulumi", "pulumi");
+    const installed = deferredFiles(sdk).map((f) => path.relative(root, f));
+    assert.deepStrictEqual(installed, [
+      path.join("node_modules", "typescript", "lib", "typescript.js"),
+      path.join("node_modules", "@npmcli", "arborist", "lib", "index.js"),
+    ]);
+    // An install without TypeScript (npm ci --omit=dev): the shim falls back to the SDK's vendored
+    // copy (@pulumi/pulumi typescript-shim.js); a module with no fallback that does not resolve
+    // (Arborist here) is left out.
+    const nothingResolves = () => {
+      throw new Error("Cannot find module");
+    };
+    const vendored = deferredFiles(sdk, nothingResolves).map((f) => path.relative(sdk, f));
+    assert.strictEqual(vendored.length, 1);
+    assert.match(vendored[0], /^vendor[\\/]typescript@[\d.]+[\\/]typescript\.js$/);
   });
 
   it("serializes a function as it would without the stand-ins, loading TypeScript on first use", () => {
