@@ -285,20 +285,21 @@ describe("IAM scenario plan: indexed lookups", () => {
   });
 });
 
-describe("policy evaluation", () => {
-  const resource = (name: string, type = "aws:sns/topic:Topic"): CapturedResource => ({
-    type,
-    name,
-    parent: null,
-    custom: true,
-    id: name,
-    inputs: {},
-    protect: false,
-    retainOnDelete: false,
-    dependencies: [],
-  });
-  const options = { project: "llm-infra", stack: "test" };
+/** A captured resource with no inputs, for the policy evaluator. */
+const resource = (name: string, type = "aws:sns/topic:Topic"): CapturedResource => ({
+  type,
+  name,
+  parent: null,
+  custom: true,
+  id: name,
+  inputs: {},
+  protect: false,
+  retainOnDelete: false,
+  dependencies: [],
+});
+const options = { project: "llm-infra", stack: "test" };
 
+describe("policy evaluation", () => {
   it("records notApplicable reasons without changing the stack-trace limit", async () => {
     const saved = Error.stackTraceLimit;
     Error.stackTraceLimit = 13;
@@ -358,19 +359,6 @@ describe("policy evaluation", () => {
 });
 
 describe("policy evaluation: validations for named resource types", () => {
-  const resource = (name: string, type: string): CapturedResource => ({
-    type,
-    name,
-    parent: null,
-    custom: true,
-    id: name,
-    inputs: {},
-    protect: false,
-    retainOnDelete: false,
-    dependencies: [],
-  });
-  const options = { project: "llm-infra", stack: "test" };
-
   it("is not called for other types, which are recorded with its reason; called for its own", async () => {
     const seen: string[] = [];
     const policy: ResourceValidationPolicy = {

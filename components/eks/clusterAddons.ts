@@ -8,6 +8,7 @@ import {
   HelmChart,
   clusterAutoscalerChart,
 } from "../../catalog/kubernetes";
+import { PolicyDocument } from "../storage/modelStorePolicies";
 import { Tags } from "../tags";
 import { ArgError, checkOneOf, throwIfInvalid } from "../validation";
 import { clusterAutoscalerPolicy, loadBalancerControllerPolicy } from "./addonPolicies";
@@ -288,16 +289,13 @@ export class ClusterAddons extends pulumi.ComponentResource {
     args: ClusterAddonsArgs,
     values: pulumi.Inputs,
   ): k8s.helm.v3.Release {
-    const identity = workloadRole(
-      `${name}-autoscaler`,
-      {
-        clusterName: args.clusterName,
-        namespace: "kube-system",
-        serviceAccount: "cluster-autoscaler",
-        policy: JSON.stringify(clusterAutoscalerPolicy(args.clusterName)),
-        tags: args.tags,
-      },
-      this,
+    const policy = clusterAutoscalerPolicy(args.clusterName);
+    const identity = this.createControllerRole(
+      name,
+      args,
+      "autoscaler",
+      "cluster-autoscaler",
+      policy,
     );
     const chart = clusterAutoscalerChart(args.kubernetesVersion ?? DEFAULT_KUBERNETES_VERSION);
     return this.createRelease(name, "cluster-autoscaler", chart, values, identity.ready);
@@ -309,19 +307,32 @@ export class ClusterAddons extends pulumi.ComponentResource {
     args: ClusterAddonsArgs,
     values: pulumi.Inputs,
   ): k8s.helm.v3.Release {
-    const identity = workloadRole(
-      `${name}-lb-controller`,
+    const serviceAccount = "aws-load-balancer-controller";
+    const policy = loadBalancerControllerPolicy();
+    const identity = this.createControllerRole(name, args, "lb-controller", serviceAccount, policy);
+    const chart = HELM_CHARTS.loadBalancerController;
+    return this.createRelease(name, serviceAccount, chart, values, identity.ready);
+  }
+
+  /** A kube-system controller's Pod Identity role with one inline policy. */
+  private createControllerRole(
+    name: string,
+    args: ClusterAddonsArgs,
+    suffix: string,
+    serviceAccount: string,
+    policy: PolicyDocument,
+  ) {
+    return workloadRole(
+      `${name}-${suffix}`,
       {
         clusterName: args.clusterName,
         namespace: "kube-system",
-        serviceAccount: "aws-load-balancer-controller",
-        policy: JSON.stringify(loadBalancerControllerPolicy()),
+        serviceAccount,
+        policy: JSON.stringify(policy),
         tags: args.tags,
       },
       this,
     );
-    const chart = HELM_CHARTS.loadBalancerController;
-    return this.createRelease(name, "aws-load-balancer-controller", chart, values, identity.ready);
   }
 
   /** An EKS managed add-on and the role its service account is given (by the add-on itself). */
