@@ -10,15 +10,17 @@
  *   - runtime/closure/codePaths.js: `const arborist = __importStar(require("@npmcli/arborist"))`,
  *     used only as `new arborist.Arborist(...)` inside `computeCodePaths`.
  * Every use of either is inside a function (parseFunction, computeCodePaths), and the plan
- * serializes no function, yet the two loads are 0.7 s of the 1.4 s it takes to load the SDKs on
- * these machines (TypeScript's compiler is one 9 MB file; Arborist brings ~400 files of npm).
+ * serializes no function, yet the two loads are about 0.65 s of the 1.4 s it takes to load the
+ * SDKs on these machines (TypeScript's compiler is one 9 MB file; Arborist brings some 800 files of
+ * npm's).
  *
  * `deferClosureModules()` puts a stand-in for each in Node's module cache (Node's modules docs,
- * `require.cache`: "Adding or replacing entries is also possible"), so a `require` of it returns
- * the stand-in, which loads the real module the first time anything reads from it and then
- * forwards every read to it. The plan command calls it before anything loads the SDK; the
- * deployed program (`pulumi up`) and the components never do. A function serialized in a process
- * with the stand-ins behaves as without them (test/planSpeed.test.ts serializes one).
+ * https://nodejs.org/api/modules.html#requirecache: "Adding or replacing entries is also
+ * possible"), so a `require` of it returns the stand-in, which loads the real module the first
+ * time anything reads from it and then forwards every read to it. The plan command calls it
+ * before anything loads the SDK; the deployed program (`pulumi up`) and the components never do.
+ * A function serialized, and a program's code paths computed, in a process with the stand-ins are
+ * the same as without them (test/planSpeed.test.ts).
  *
  * The stand-in answers `__esModule` with true without loading: TypeScript's `__importStar`
  * helper then hands it to the importer as it is, instead of copying (and so loading) every

@@ -123,9 +123,10 @@ export async function capture<T>(
   // a stack: a resource's source position (resource.js `Resource.callsites`, which sets the limit
   // to Infinity, formats the whole stack, parses each line into a frame, and the frames go into
   // the registration request). The mock monitor has no use for a source position, so while the
-  // program runs a stack is formatted as its first line only (V8's stack trace API:
-  // `Error.prepareStackTrace` formats the stack of every error), and no frame is formatted, parsed
-  // or marshalled: 10-20% of a plan's time per resource.
+  // program runs a stack is formatted as its first line only (V8's stack trace API,
+  // https://v8.dev/docs/stack-trace-api: `Error.prepareStackTrace` formats the stack of every
+  // error), and no frame is formatted, parsed or marshalled (5-20% of a plan's time per resource,
+  // measured in-process on 10 and 200 endpoints).
   const stackTraceLimit = Error.stackTraceLimit;
   const prepareStackTrace = Error.prepareStackTrace;
   const restore = () => {
