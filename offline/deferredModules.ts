@@ -9,6 +9,9 @@
  *     `module.exports = require("typescript")`, else the TypeScript vendored in the SDK;
  *   - runtime/closure/codePaths.js: `const arborist = __importStar(require("@npmcli/arborist"))`,
  *     used only as `new arborist.Arborist(...)` inside `computeCodePaths`.
+ * The SDK itself requires TypeScript lazily elsewhere (tsutils.js, closure/utils.js and
+ * rewriteSuper.js, after pulumi/pulumi#10185 "Avoid importing typescript unless necessary", for
+ * the same 0.3 s); parseFunction.js and codePaths.js still require theirs at load.
  * Every use of either is inside a function (parseFunction, computeCodePaths), and the plan
  * serializes no function, yet the two loads are about 0.65 s of the 1.4 s it takes to load the
  * SDKs on these machines (TypeScript's compiler is one 9 MB file; Arborist brings some 800 files of
