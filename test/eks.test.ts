@@ -26,7 +26,14 @@ import {
 import { sharedModelCacheSettings, syncCommand } from "../components/eks/sharedModelCache";
 import { DEFAULT_KUBERNETES_VERSION } from "../catalog/kubernetes";
 import { CapturedResource, capture } from "../offline/engine";
-import { assertThrowsWith, ofType, one, policyOf, resourcesOf } from "./helpers";
+import {
+  SHARED_MODEL_CACHE_ARGS,
+  assertThrowsWith,
+  ofType,
+  one,
+  policyOf,
+  resourcesOf,
+} from "./helpers";
 
 const TAGS = { environment: "test", team: "ml", "cost-center": "1" };
 const group = (args: Partial<AcceleratorNodeGroupArgs>) =>
@@ -615,16 +622,7 @@ describe("SharedModelCache", () => {
 });
 
 describe("sharedModelCacheSettings", () => {
-  const base = {
-    clusterName: "c1",
-    vpcId: "vpc-1",
-    subnetIds: ["subnet-1", "subnet-2"],
-    subnetCount: 2,
-    nodeSecurityGroupId: "sg-nodes",
-    modelBucketName: "models-bucket",
-    syncPrefix: "model-repository",
-    readPolicyJson: "{}",
-  };
+  const base = SHARED_MODEL_CACHE_ARGS;
 
   it("fills in uid 1000, the inference namespace and the pinned AWS CLI image", () => {
     assert.deepStrictEqual(sharedModelCacheSettings(base), {

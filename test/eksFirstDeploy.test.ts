@@ -32,7 +32,7 @@ import { ConfigError, parseStackConfig } from "../programs/config";
 import { CapturedResource } from "../offline/engine";
 import { projectRoot } from "../offline/plan";
 import { main as planMain } from "../scripts/plan";
-import { assertThrowsWith, one, ofType, resourcesOf } from "./helpers";
+import { SHARED_MODEL_CACHE_ARGS, assertThrowsWith, one, ofType, resourcesOf } from "./helpers";
 import { PUBLISHED_LBC_POLICY_V2_13_3 } from "./published/loadBalancerControllerPolicy";
 
 const stack = (extra: Record<string, unknown>) => ({
@@ -324,19 +324,7 @@ describe("first deploy: pods start with their credentials", () => {
   });
 
   it("starts the model sync job after its association, in a namespace labelled for readiness gates", async () => {
-    const res = await resourcesOf(
-      () =>
-        new SharedModelCache("cache", {
-          clusterName: "c1",
-          vpcId: "vpc-1",
-          subnetIds: ["subnet-1", "subnet-2"],
-          subnetCount: 2,
-          nodeSecurityGroupId: "sg-nodes",
-          modelBucketName: "models-bucket",
-          syncPrefix: "model-repository",
-          readPolicyJson: "{}",
-        }),
-    );
+    const res = await resourcesOf(() => new SharedModelCache("cache", SHARED_MODEL_CACHE_ARGS));
     const job = one(res, "kubernetes:batch/v1:Job");
     assert.ok(
       waitsFor(job, one(res, "aws:eks/podIdentityAssociation:PodIdentityAssociation")),

@@ -5,10 +5,23 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { ModelRequirements } from "../catalog";
+import { SharedModelCacheArgs } from "../components/eks/sharedModelCache";
 import { CapturedResource, capture } from "../offline/engine";
 import { projectRoot } from "../offline/plan";
 
 export const REGION = "us-east-1";
+
+/** A shared model cache over two subnets, with no options set: the tests' common arguments. */
+export const SHARED_MODEL_CACHE_ARGS: SharedModelCacheArgs = {
+  clusterName: "c1",
+  vpcId: "vpc-1",
+  subnetIds: ["subnet-1", "subnet-2"],
+  subnetCount: 2,
+  nodeSecurityGroupId: "sg-nodes",
+  modelBucketName: "models-bucket",
+  syncPrefix: "model-repository",
+  readPolicyJson: "{}",
+};
 
 /** Llama 3 8B in bf16 serving 4 sequences of 8k tokens: 32 layers, hidden 4096, 32 heads, 8 KV heads. */
 export const LLAMA3_8B: ModelRequirements = {
