@@ -57,14 +57,6 @@ const DEFERRED: DeferredModule[] = [
   { request: "@npmcli/arborist", requiredBy: "runtime/closure/codePaths.js" },
 ];
 
-/** The files whose stand-ins have loaded the real module, in the order they did. */
-const realised: string[] = [];
-
-/** The files deferred by `deferClosureModules` whose real module has since been loaded. */
-export function realisedModules(): string[] {
-  return [...realised];
-}
-
 type Resolve = (request: string, options: { paths: string[] }) => string;
 
 /**
@@ -91,7 +83,6 @@ function standIn(file: string): Module {
       // The real module, by the path its stand-in held in the cache.
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       real = require(file) as Record<PropertyKey, unknown>;
-      realised.push(file);
     }
     return real;
   };
