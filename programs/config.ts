@@ -16,7 +16,12 @@ import {
 import { ModelRegistryArgs, validateModelRegistryArgs } from "../components/storage/modelRegistry";
 import { ModelStoreArgs, validateModelStoreArgs } from "../components/storage/modelStore";
 import { validateModelPrefix } from "../components/storage/modelStorePolicies";
-import { regionProblem, tagKeyProblem, tagValueProblem } from "../catalog/awsLimits";
+import {
+  ipv4CidrProblem,
+  regionProblem,
+  tagKeyProblem,
+  tagValueProblem,
+} from "../catalog/awsLimits";
 import { SectionReader, fromComponent, isObject, onePerKey, readSection } from "./configReader";
 import { EndpointConfig, parseSageMakerConfig } from "./sagemakerConfig";
 import { EksConfig, parseEksConfig } from "./eksConfig";
@@ -374,7 +379,37 @@ export function decodeEngineConfig(values: Record<string, string>): Record<strin
   return decoded;
 }
 
+/**
+ * The environment variable through which `npm run deploy` passes its own egress address to the
+ * program, for a cluster with `llm-infra:eks.deployerAccess: deployerAddress` (comma-separated
+ * IPv4 CIDRs). Unset outside a deploy: the cluster's API is then private.
+ */
+export const DEPLOYER_CIDRS_ENV = "LLM_INFRA_DEPLOYER_CIDRS";
+
+/** The deployer's CIDRs from the environment; a malformed value is a ConfigError naming it. */
+export function deployerCidrsFromEnvironment(env: NodeJS.ProcessEnv = process.env): string[] {
+  const raw = env[DEPLOYER_CIDRS_ENV]?.trim();
+  if (!raw) return [];
+  const cidrs = raw.split(",").map((c) => c.trim());
+  const problems = cidrs.flatMap((c) => {
+    const why = ipv4CidrProblem(c) ?? (c.endsWith("/0") ? "must not be 0.0.0.0/0" : undefined);
+    return why ? [`${DEPLOYER_CIDRS_ENV} ${why}`] : [];
+  });
+  if (problems.length > 0) throw new ConfigError(problems);
+  return cidrs;
+}
+
 /** The configuration of the stack the Pulumi engine (or the offline plan) is running. */
 export function loadStackConfig(): StackConfig {
-  return parseStackConfig(decodeEngineConfig(pulumi.runtime.allConfig()), pulumi.getStack());
+  const config = parseStackConfig(
+    decodeEngineConfig(pulumi.runtime.allConfig()),
+    pulumi.getStack(),
+  );
+  const deployerCidrs = deployerCidrsFromEnvironment();
+  if (deployerCidrs.length === 0 || !config.eks) return config;
+  if (config.eks.cluster.deployerAccess !== "deployerAddress")
+    throw new ConfigError([
+      `${DEPLOYER_CIDRS_ENV} is set, but ${KEY("eks")}.deployerAccess is not deployerAddress: unset it, or set that key`,
+    ]);
+  return { ...config, eks: { ...config.eks, cluster: { ...config.eks.cluster, deployerCidrs } } };
 }

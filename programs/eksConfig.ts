@@ -44,6 +44,8 @@ export interface EksConfig {
     | "publicAccessCidrs"
     | "privateAccessCidrs"
     | "privateAccessSecurityGroupIds"
+    | "deployerAccess"
+    | "deployerCidrs"
     | "adminPrincipalArns"
     | "systemInstanceType"
     | "systemNodeCount"
@@ -81,6 +83,7 @@ export function parseEksConfig(
     "publicAccessCidrs",
     "privateAccessCidrs",
     "privateAccessSecurityGroupIds",
+    "deployerAccess",
     "adminPrincipalArns",
     "systemInstanceType",
     "systemNodeCount",
@@ -95,6 +98,7 @@ export function parseEksConfig(
     publicAccessCidrs: r.checkedList("publicAccessCidrs", ipv4CidrProblem),
     privateAccessCidrs: r.checkedList("privateAccessCidrs", ipv4CidrProblem),
     privateAccessSecurityGroupIds: r.strings("privateAccessSecurityGroupIds"),
+    deployerAccess: r.string("deployerAccess") as GpuClusterArgs["deployerAccess"],
     adminPrincipalArns: r.strings("adminPrincipalArns"),
     systemInstanceType: r.string("systemInstanceType"),
     systemNodeCount: r.number("systemNodeCount"),
@@ -212,7 +216,7 @@ export function parseEksConfig(
   );
   if (deploys.length > 0 && apiAccessPaths(cluster).length === 0) {
     problems.push(
-      `${PREFIX}.publicAccessCidrs is required: the stack deploys ${deploys.join(", ")} into the cluster from where pulumi up runs, and its API endpoint is private with no deployer admitted; list the deployer's egress CIDRs (not 0.0.0.0/0), or give ${PREFIX}.privateAccessCidrs or ${PREFIX}.privateAccessSecurityGroupIds for a deployer inside the VPC`,
+      `${PREFIX}.publicAccessCidrs is required: the stack deploys ${deploys.join(", ")} into the cluster from where pulumi up runs, and its API endpoint is private with no deployer admitted; set ${PREFIX}.deployerAccess: deployerAddress (npm run deploy admits its own address while it deploys), list the deployer's egress CIDRs (not 0.0.0.0/0), or give ${PREFIX}.privateAccessCidrs or ${PREFIX}.privateAccessSecurityGroupIds for a deployer inside the VPC`,
     );
   }
   return { cluster, nodeGroups, addons, modelCache, metrics };

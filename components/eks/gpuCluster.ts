@@ -3,7 +3,7 @@ import * as eks from "@pulumi/eks";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { DEFAULT_KUBERNETES_VERSION, EKS_KUBERNETES_VERSIONS } from "../../catalog/kubernetes";
-import { Tags } from "../tags";
+import { Tags, withTags } from "../tags";
 import { serviceRole } from "../trust";
 import { ipv4CidrProblem } from "../../catalog/awsLimits";
 import { findInstance } from "../../catalog/instances";
@@ -33,6 +33,22 @@ export interface GpuClusterArgs {
   privateAccessCidrs?: string[];
   /** Security groups of an in-VPC deployer (a CI runner, a bastion) admitted on 443. @default [] */
   privateAccessSecurityGroupIds?: string[];
+  /**
+   * How `npm run deploy` reaches a private API. `deployerAddress`: the deploy admits the egress
+   * address of the machine it runs on (`deployerCidrs`) to the public endpoint while it deploys the
+   * Kubernetes objects, then updates the cluster back to private; the cluster is tagged
+   * `deployer-access: deployer-address` so the reachability check knows. `none`: only the CIDR
+   * and security group lists above admit a deployer.
+   * @default "none"
+   */
+  deployerAccess?: DeployerAccess;
+  /**
+   * With `deployerAccess: deployerAddress`, the CIDRs admitted to the public endpoint for this
+   * update (the deploy passes its own address as LLM_INFRA_DEPLOYER_CIDRS); empty outside a
+   * deploy, so the steady state is private. Never 0.0.0.0/0.
+   * @default []
+   */
+  deployerCidrs?: string[];
   /** IAM principals (role ARNs) given cluster-admin through access entries. */
   adminPrincipalArns?: string[];
   /** The system node group's instance type (cluster add-ons run there). @default "m6i.large" */
@@ -44,6 +60,12 @@ export interface GpuClusterArgs {
   /** Tags for every AWS resource. */
   tags?: Tags;
 }
+
+export const DeployerAccess = { None: "none", DeployerAddress: "deployerAddress" } as const;
+export type DeployerAccess = (typeof DeployerAccess)[keyof typeof DeployerAccess];
+
+/** The tag that marks a cluster whose deploy admits its own address (read by the reachability check). */
+export const DEPLOYER_ACCESS_TAG = { key: "deployer-access", value: "deployer-address" } as const;
 
 export const CONTROL_PLANE_LOGS = [
   "api",
@@ -70,7 +92,20 @@ export function validateGpuClusterArgs(args: GpuClusterArgs): ArgError[] {
       reason: `must be a version in EKS standard support (${EKS_KUBERNETES_VERSIONS.join(", ")}), got ${JSON.stringify(args.kubernetesVersion)}`,
     });
   }
-  for (const key of ["publicAccessCidrs", "privateAccessCidrs"] as const) {
+  if (
+    args.deployerAccess !== undefined &&
+    !(Object.values(DeployerAccess) as string[]).includes(args.deployerAccess)
+  )
+    errors.push({
+      propertyPath: "deployerAccess",
+      reason: `must be one of ${Object.values(DeployerAccess).join(", ")}, got ${JSON.stringify(args.deployerAccess)}`,
+    });
+  if ((args.deployerCidrs ?? []).length > 0 && args.deployerAccess !== "deployerAddress")
+    errors.push({
+      propertyPath: "deployerCidrs",
+      reason: "is set by the deploy only where deployerAccess is deployerAddress",
+    });
+  for (const key of ["publicAccessCidrs", "privateAccessCidrs", "deployerCidrs"] as const) {
     (args[key] ?? []).forEach((c, i) => {
       const notCidr = ipv4CidrProblem(c);
       if (notCidr) errors.push({ propertyPath: `${key}[${i}]`, reason: notCidr });
@@ -124,10 +159,13 @@ export function validateGpuClusterArgs(args: GpuClusterArgs): ArgError[] {
 export function apiAccessPaths(
   args: Pick<
     GpuClusterArgs,
-    "publicAccessCidrs" | "privateAccessCidrs" | "privateAccessSecurityGroupIds"
+    "publicAccessCidrs" | "privateAccessCidrs" | "privateAccessSecurityGroupIds" | "deployerAccess"
   >,
 ): string[] {
   return [
+    ...(args.deployerAccess === "deployerAddress"
+      ? ["public endpoint from the deployer's address while `npm run deploy` runs"]
+      : []),
     ...(args.publicAccessCidrs ?? []).map((c) => `public endpoint from ${c}`),
     ...(args.privateAccessCidrs ?? []).map((c) => `private endpoint from ${c}`),
     ...(args.privateAccessSecurityGroupIds ?? []).map((g) => `private endpoint from ${g}`),
@@ -176,6 +214,8 @@ export interface GpuClusterSettings {
   kubernetesVersion: string;
   /** CIDRs admitted to the public endpoint (none: the endpoint is private only). */
   publicCidrs: string[];
+  /** The cluster's tags: the stack's, and the deployer-access marker where the deploy opens it. */
+  clusterTags: Tags | undefined;
   systemInstanceType: string;
   systemSizes: { minSize: number; desiredSize: number; maxSize: number };
 }
@@ -190,7 +230,14 @@ export function gpuClusterSettings(
   return {
     clusterName: args.clusterName ?? defaultClusterName(project, stack, name),
     kubernetesVersion: args.kubernetesVersion ?? DEFAULT_KUBERNETES_VERSION,
-    publicCidrs: args.publicAccessCidrs ?? [],
+    publicCidrs: [
+      ...(args.publicAccessCidrs ?? []),
+      ...(args.deployerAccess === "deployerAddress" ? (args.deployerCidrs ?? []) : []),
+    ],
+    clusterTags:
+      args.deployerAccess === "deployerAddress"
+        ? withTags(args.tags, { [DEPLOYER_ACCESS_TAG.key]: DEPLOYER_ACCESS_TAG.value })
+        : args.tags,
     systemInstanceType: args.systemInstanceType ?? "m6i.large",
     systemSizes: systemNodeGroupSizes(args.systemNodeCount),
   };
@@ -311,8 +358,8 @@ export class GpuCluster extends pulumi.ComponentResource {
    * with the key, control-plane logs, API access entries for the admins, no default node group.
    */
   private createCluster(ctx: ClusterContext, secretsKey: aws.kms.Key): eks.Cluster {
-    const { name, args, tags, child } = ctx;
-    const { clusterName, kubernetesVersion, publicCidrs } = ctx.settings;
+    const { name, args, child } = ctx;
+    const { clusterName, kubernetesVersion, publicCidrs, clusterTags } = ctx.settings;
     return new eks.Cluster(
       `${name}-cluster`,
       {
@@ -332,7 +379,7 @@ export class GpuCluster extends pulumi.ComponentResource {
         skipDefaultSecurityGroups: true,
         createOidcProvider: false,
         nodeAssociatePublicIpAddress: false,
-        tags,
+        tags: clusterTags,
       },
       child,
     );

@@ -20,12 +20,38 @@ import {
 } from "../../catalog/privateEndpoints";
 import { Finding } from "./finding";
 import { arr, obj } from "./inputs";
+import { DEPLOYER_ACCESS_TAG } from "../../components/eks/gpuCluster";
 
 const CHECK = "reachability";
 
 /** Kubernetes objects the deployer creates through the API (providers are `pulumi:providers:`). */
 const deploysKubernetes = (resources: CapturedResource[]) =>
   resources.some((r) => r.type.startsWith("kubernetes:"));
+
+/** Whether IPv4 CIDR `inner` lies inside `outer`. */
+export function cidrWithin(inner: string, outer: string): boolean {
+  const parse = (c: string) => {
+    const [ip, bits] = c.split("/");
+    const n = ip.split(".").reduce((a, o) => a * 256 + Number(o), 0);
+    return { n, bits: Number(bits) };
+  };
+  const a = parse(inner);
+  const b = parse(outer);
+  if (a.bits < b.bits) return false;
+  const block = 2 ** (32 - b.bits);
+  return Math.floor(a.n / block) === Math.floor(b.n / block);
+}
+
+/** The CIDRs of the VPCs this same stack creates (InferenceVpc's awsx VPC). */
+function stackVpcCidrs(resources: CapturedResource[]): string[] {
+  return resources
+    .filter((r) => r.type === "awsx:ec2:Vpc")
+    .map((r) => String(r.inputs.cidrBlock ?? "10.0.0.0/16"));
+}
+
+/** Whether the deploy admits its own address to this cluster while it runs (GpuCluster deployerAccess). */
+const deployAdmitsDeployer = (cluster: CapturedResource) =>
+  obj(cluster.inputs.tags)[DEPLOYER_ACCESS_TAG.key] === DEPLOYER_ACCESS_TAG.value;
 
 /** Why the deployer cannot reach the cluster's API, or undefined. */
 function apiUnreachable(
@@ -41,7 +67,8 @@ function apiUnreachable(
     return undefined; // public to everyone: reachable (the security policies flag it)
   if (cluster.inputs.endpointPrivateAccess !== true)
     return "neither the public nor the private endpoint is on";
-  const admitted = resources.some(
+  if (deployAdmitsDeployer(cluster)) return undefined;
+  const rules = resources.filter(
     (r) =>
       r.type === "aws:ec2/securityGroupRule:SecurityGroupRule" &&
       r.parent === cluster.parent &&
@@ -49,8 +76,20 @@ function apiUnreachable(
       Number(r.inputs.fromPort) <= 443 &&
       Number(r.inputs.toPort) >= 443,
   );
-  if (admitted) return undefined;
-  return "its API endpoint is private and no security group rule admits a deployer on 443, so every Kubernetes object would time out; list publicAccessCidrs, or privateAccessCidrs / privateAccessSecurityGroupIds for a deployer inside the VPC";
+  if (rules.length === 0)
+    return "its API endpoint is private and no security group rule admits a deployer on 443, so every Kubernetes object would time out; set llm-infra:eks.deployerAccess: deployerAddress (npm run deploy admits its own address while it deploys), list publicAccessCidrs, or privateAccessCidrs / privateAccessSecurityGroupIds for a deployer inside the VPC";
+  // A rule from a security group admits a runner that exists already (the group is given by id).
+  // Rules whose CIDRs all lie inside a VPC this same stack creates admit nobody on the first
+  // deploy: nothing runs in that VPC before the deploy creates it.
+  const vpcCidrs = stackVpcCidrs(resources);
+  const insideOnly = rules.every(
+    (r) =>
+      r.inputs.sourceSecurityGroupId === undefined &&
+      arr(r.inputs.cidrBlocks).length > 0 &&
+      arr(r.inputs.cidrBlocks).every((c) => vpcCidrs.some((v) => cidrWithin(String(c), v))),
+  );
+  if (!insideOnly) return undefined;
+  return `its API endpoint is private and admits only ${[...new Set(rules.flatMap((r) => arr(r.inputs.cidrBlocks).map(String)))].join(", ")}, inside the VPC this same deploy creates (${vpcCidrs.join(", ")}): nothing runs there before the first deploy, so every Kubernetes object would time out; set llm-infra:eks.deployerAccess: deployerAddress (npm run deploy admits its own address while it deploys), list the deployer's publicAccessCidrs, or privateAccessSecurityGroupIds of a runner that already exists`;
 }
 
 /** Interface endpoint services and whether an S3 gateway endpoint exists, for a VPC. */
