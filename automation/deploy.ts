@@ -9,9 +9,10 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as auto from "@pulumi/pulumi/automation";
-import { isUserError, mandatoryViolations, planStack } from "../offline/plan";
+import { PlanReport, isUserError, mandatoryViolations, planStack } from "../offline/plan";
 import { usd } from "../offline/report";
 import { DeployStack, PulumiCliError, Workspace, commandResultOf } from "./workspace";
+import { JOURNEY_STEPS, JourneySteps, StepError, runJourney } from "./journey";
 
 export const OPERATIONS = ["preview", "up", "refresh", "destroy"] as const;
 export type Operation = (typeof OPERATIONS)[number];
@@ -42,6 +43,10 @@ export interface DeployRequest {
   operation: Operation;
   /** Change without asking (up, refresh, destroy); without it, preview then ask. */
   yes: boolean;
+  /** With up: skip the read-only AWS checks before the first change. */
+  skipPreflight?: boolean;
+  /** With up: the CIDR a private cluster admits for the deploy, instead of this machine's address. */
+  deployerCidr?: string;
 }
 
 /** Where deploy writes and how it asks; the CLI passes the terminal, tests a recorder. */
@@ -59,6 +64,8 @@ export interface DeployContext {
   io: DeployIO;
   /** The project directory (Pulumi.yaml, Pulumi.<stack>.yaml, policy/). */
   root: string;
+  /** The steps of `--up` that call AWS (preflight, images, models, smoke). */
+  steps: JourneySteps;
 }
 
 /** One stack to run: its name, environment, offline cost and its environment's pack configuration. */
@@ -67,6 +74,8 @@ interface Target {
   environment: string;
   monthlyUsd: number;
   policyPackConfig: string;
+  /** The offline plan: what the stack creates, with the URNs the journey targets. */
+  report: PlanReport;
 }
 
 /** A stack the offline plan refuses: bad config or arguments (usage), or a mandatory violation. */
@@ -111,6 +120,7 @@ async function resolveTargets(stacks: string[], root: string): Promise<Target[]>
       environment: report.environment,
       monthlyUsd: report.cost.monthlyUsd,
       policyPackConfig,
+      report,
     });
   }
   return targets;
@@ -136,6 +146,12 @@ function engineError(e: unknown): string | undefined {
 /** A failure as one line and its exit status; unknown errors are rethrown (a crash, status 3). */
 function classify(e: unknown, stack: string, operation: Operation): [number, string] {
   if (e instanceof PulumiCliError) return [EXIT.cliMissing, e.message];
+  if (e instanceof StepError) {
+    return [
+      EXIT.failed,
+      `${stack}: step ${JOURNEY_STEPS.indexOf(e.step) + 1}/${JOURNEY_STEPS.length} ${e.step} failed on ${e.resource}: ${e.message}; what was created stays in the stack: run the same command again to resume`,
+    ];
+  }
   if (e instanceof auto.ConcurrentUpdateError) {
     return [
       EXIT.concurrentUpdate,
@@ -193,6 +209,20 @@ async function runOne(
       `\n${target.stack}: ${request.operation} would make ${describeChanges(preview.changeSummary)}\n`,
     );
     if (!(await io.confirm(`Run ${request.operation} on ${target.stack}?`))) return undefined;
+  }
+  if (request.operation === "up") {
+    // From an empty account to a served token: preflight, foundation, images, models, serving,
+    // smoke (automation/journey.ts).
+    const steps = await runJourney({
+      report: target.report,
+      select: (envVars) => context.workspace.selectStack(target.stack, root, envVars),
+      upOptions: withPolicies,
+      steps: context.steps,
+      io,
+      skipPreflight: request.skipPreflight,
+      deployerCidr: request.deployerCidr,
+    });
+    return steps.join("; ");
   }
   const result = await change.run();
   return describeChanges(result.summary.resourceChanges);

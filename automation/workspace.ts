@@ -7,14 +7,29 @@ import * as auto from "@pulumi/pulumi/automation";
 /** The operations deploy runs on a stack: the part of the Automation API's Stack it uses. */
 export type DeployStack = Pick<
   auto.Stack,
-  "name" | "preview" | "up" | "refresh" | "destroy" | "previewRefresh" | "previewDestroy"
+  | "name"
+  | "preview"
+  | "up"
+  | "refresh"
+  | "destroy"
+  | "previewRefresh"
+  | "previewDestroy"
+  | "exportStack"
+  | "outputs"
 >;
 
 export interface Workspace {
   /** Checks the tools are there before anything runs (throws PulumiCliError when not). */
   ready(): Promise<void>;
-  /** Gives the stack to deploy: created on the logged-in backend when it does not exist yet. */
-  selectStack(stackName: string, workDir: string): Promise<DeployStack>;
+  /**
+   * Gives the stack to deploy: created on the logged-in backend when it does not exist yet.
+   * `envVars` are given to every Pulumi command run on it (the program reads them).
+   */
+  selectStack(
+    stackName: string,
+    workDir: string,
+    envVars?: Record<string, string>,
+  ): Promise<DeployStack>;
 }
 
 /** Where to get the Pulumi CLI, for every message that says it is missing or too old. */
@@ -64,11 +79,11 @@ export const pulumiCliWorkspace: Workspace = {
   async ready() {
     await findPulumiCli();
   },
-  async selectStack(stackName, workDir) {
+  async selectStack(stackName, workDir, envVars) {
     const pulumiCommand = await findPulumiCli();
     return auto.LocalWorkspace.createOrSelectStack(
       { stackName, workDir },
-      { workDir, pulumiCommand },
+      { workDir, pulumiCommand, envVars },
     );
   },
 };

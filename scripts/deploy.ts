@@ -21,6 +21,9 @@ import {
   deploy,
 } from "../automation/deploy";
 import { Workspace, pulumiCliWorkspace } from "../automation/workspace";
+import { JourneySteps } from "../automation/journey";
+import { awsSteps } from "../automation/steps";
+import { ipv4CidrProblem } from "../catalog/awsLimits";
 import { listStacks, projectRoot } from "../offline/plan";
 
 /** The terminal: engine output streams to stdout, questions need an interactive stdin. */
@@ -43,20 +46,33 @@ export function terminalIO(): DeployIO {
 /** The request the arguments describe, or a usage message. */
 export function parseRequest(
   stack: string | undefined,
-  flags: Record<string, boolean | undefined>,
+  flags: Record<string, boolean | string | undefined>,
 ): DeployRequest | string {
   const chosen = OPERATIONS.filter((op) => flags[op] === true);
   if (chosen.length > 1) {
     return `choose one operation, not ${chosen.map((o) => `--${o}`).join(" and ")}`;
   }
   const operation: Operation = chosen[0] ?? "preview";
+  const journey = { skipPreflight: flags.skipPreflight === true, deployerCidr: flags.deployerCidr };
+  if (operation !== "up" && (journey.skipPreflight || journey.deployerCidr !== undefined))
+    return `--skip-preflight and --deployer-cidr go with --up`;
+  if (typeof journey.deployerCidr === "string") {
+    const why = ipv4CidrProblem(journey.deployerCidr);
+    if (why) return `--deployer-cidr ${why}`;
+    if (journey.deployerCidr.endsWith("/0"))
+      return `--deployer-cidr must not open the cluster API to the whole internet (0.0.0.0/0)`;
+  }
+  const extra = {
+    ...(journey.skipPreflight ? { skipPreflight: true } : {}),
+    ...(typeof journey.deployerCidr === "string" ? { deployerCidr: journey.deployerCidr } : {}),
+  };
   if (flags.all === true) {
     if (stack !== undefined) return `give a stack or --all, not both`;
     if (operation === "destroy") return `--destroy takes one stack at a time, not --all`;
-    return { stacks: [...PROMOTION_ORDER], operation, yes: flags.yes === true };
+    return { stacks: [...PROMOTION_ORDER], operation, yes: flags.yes === true, ...extra };
   }
   if (stack === undefined) return `give a stack (${listStacks().join(", ")}) or --all`;
-  return { stacks: [stack], operation, yes: flags.yes === true };
+  return { stacks: [stack], operation, yes: flags.yes === true, ...extra };
 }
 
 export async function main(
@@ -64,6 +80,7 @@ export async function main(
   workspace: Workspace = pulumiCliWorkspace,
   io: DeployIO = terminalIO(),
   root: string = projectRoot(),
+  steps: JourneySteps = awsSteps(),
 ): Promise<number> {
   const cli = new Command("deploy")
     .description(
@@ -76,6 +93,11 @@ export async function main(
     .option("--destroy", "delete the stack's resources; protected ones (production stores) stay")
     .option("--all", `run on ${PROMOTION_ORDER.join(", then ")}, stopping at the first failure`)
     .option("--yes", "make the change without previewing and asking first")
+    .option("--skip-preflight", "with --up: skip the read-only AWS checks before the first change")
+    .option(
+      "--deployer-cidr <cidr>",
+      "with --up: the CIDR a private cluster admits while the deploy runs (default: this machine's address)",
+    )
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) });
   try {
@@ -84,12 +106,15 @@ export async function main(
     if (e instanceof CommanderError) return e.exitCode === 0 ? EXIT.ok : EXIT.usage;
     throw e;
   }
-  const request = parseRequest(cli.args[0], cli.opts<Record<string, boolean | undefined>>());
+  const request = parseRequest(
+    cli.args[0],
+    cli.opts<Record<string, boolean | string | undefined>>(),
+  );
   if (typeof request === "string") {
     io.err(`error: ${request}\n`);
     return EXIT.usage;
   }
-  return deploy(request, { workspace, io, root });
+  return deploy(request, { workspace, io, root, steps });
 }
 
 if (require.main === module) runMain("deploy", (argv) => main(argv));

@@ -10,6 +10,7 @@ import * as path from "path";
 import * as auto from "@pulumi/pulumi/automation";
 import * as YAML from "yaml";
 import { DeployIO, EXIT } from "../automation/deploy";
+import { JourneySteps } from "../automation/journey";
 import { DeployStack, PulumiCliError, Workspace } from "../automation/workspace";
 import { main, parseRequest } from "../scripts/deploy";
 import { projectRoot } from "../offline/plan";
@@ -43,7 +44,7 @@ class FakeWorkspace implements Workspace {
 
   async selectStack(stackName: string, workDir: string): Promise<DeployStack> {
     assert.strictEqual(workDir, root);
-    this.selected.push(stackName);
+    if (this.selected[this.selected.length - 1] !== stackName) this.selected.push(stackName);
     const record = async (method: Method, opts: Record<string, unknown> = {}) => {
       this.calls.push({ stack: stackName, method, opts });
       (opts.onOutput as (s: string) => void)(`engine: ${method} ${stackName}\n`);
@@ -78,6 +79,8 @@ class FakeWorkspace implements Workspace {
         await record("destroy", { ...o }),
         { stdout: "", stderr: "", summary }
       ),
+      exportStack: async () => ({ version: 3, deployment: { resources: [] } }),
+      outputs: async () => ({}),
     };
     return stack as unknown as DeployStack;
   }
@@ -95,6 +98,20 @@ function recorder(answer = false): DeployIO & { stdout: string; stderr: string; 
     confirm: async (q: string) => (io.asked.push(q), answer),
   };
   return io;
+}
+
+/** Steps that call no AWS: each answers at once and records that it ran. */
+function quietSteps(ran: string[] = []): JourneySteps {
+  return {
+    preflight: async (r) => (
+      ran.push(`preflight ${r.stack}`),
+      { blocked: false, summary: "clean" }
+    ),
+    deployerCidr: async () => "198.51.100.7/32",
+    images: async (r) => (ran.push(`images ${r.stack}`), "nothing to copy"),
+    models: async (r) => (ran.push(`models ${r.stack}`), "nothing to push"),
+    smoke: async (r) => (ran.push(`smoke ${r.stack}`), "no serving target"),
+  };
 }
 
 const policyConfig = (env: string) => path.join(root, "policy", "config", `${env}.json`);
@@ -121,7 +138,7 @@ describe("deploy: promotion through an injected workspace", () => {
   it("previews by default, with the policy pack and the environment's pack configuration", async () => {
     const ws = new FakeWorkspace();
     const io = recorder();
-    assert.strictEqual(await main(["dev"], ws, io, root), EXIT.ok);
+    assert.strictEqual(await main(["dev"], ws, io, root, quietSteps()), EXIT.ok);
     assert.deepStrictEqual(
       ws.calls.map((c) => [c.stack, c.method]),
       [["dev", "preview"]],
@@ -140,14 +157,16 @@ describe("deploy: promotion through an injected workspace", () => {
   it("promotes dev, staging, prod in order with --all --up --yes, each with its own pack configuration", async () => {
     const ws = new FakeWorkspace();
     const io = recorder();
-    assert.strictEqual(await main(["--all", "--up", "--yes"], ws, io, root), EXIT.ok);
+    assert.strictEqual(await main(["--all", "--up", "--yes"], ws, io, root, quietSteps()), EXIT.ok);
+    // Each stack: the foundation (targeted), the serving update, and for the private clusters of
+    // dev and prod the targeted update that closes the API again.
+    const ups = (stack: string) => {
+      const closes = stack === "staging" ? [] : [[stack, "up", policyConfig(stack)]];
+      return [[stack, "up", policyConfig(stack)], [stack, "up", policyConfig(stack)], ...closes];
+    };
     assert.deepStrictEqual(
       ws.calls.map((c) => [c.stack, c.method, (c.opts.policyPackConfigs as string[])[0]]),
-      [
-        ["dev", "up", policyConfig("dev")],
-        ["staging", "up", policyConfig("staging")],
-        ["prod", "up", policyConfig("prod")],
-      ],
+      [...ups("dev"), ...ups("staging"), ...ups("prod")],
     );
     assert.deepStrictEqual(io.asked, [], "--yes asks nothing");
     assert.match(io.stdout, /\[3\/3\] prod/);
@@ -161,7 +180,10 @@ describe("deploy: promotion through an injected workspace", () => {
       ),
     });
     const io = recorder();
-    assert.strictEqual(await main(["--all", "--up", "--yes"], ws, io, root), EXIT.failed);
+    assert.strictEqual(
+      await main(["--all", "--up", "--yes"], ws, io, root, quietSteps()),
+      EXIT.failed,
+    );
     assert.deepStrictEqual(ws.selected, ["dev", "staging"]);
     const lines = io.stderr.trim().split("\n");
     assert.strictEqual(lines.length, 1, io.stderr);
@@ -179,7 +201,7 @@ describe("deploy: promotion through an injected workspace", () => {
       ),
     });
     const io = recorder();
-    assert.strictEqual(await main(["dev"], ws, io, root), EXIT.concurrentUpdate);
+    assert.strictEqual(await main(["dev"], ws, io, root, quietSteps()), EXIT.concurrentUpdate);
     assert.strictEqual(io.stderr.trim().split("\n").length, 1);
     assert.match(io.stderr, /another update of this stack is in progress.*pulumi cancel -s dev/);
   });
@@ -187,7 +209,10 @@ describe("deploy: promotion through an injected workspace", () => {
   it("previews and asks before a change; a refusal changes nothing and exits 6", async () => {
     const ws = new FakeWorkspace();
     const io = recorder(false);
-    assert.strictEqual(await main(["staging", "--up"], ws, io, root), EXIT.notConfirmed);
+    assert.strictEqual(
+      await main(["staging", "--up"], ws, io, root, quietSteps()),
+      EXIT.notConfirmed,
+    );
     assert.deepStrictEqual(
       ws.calls.map((c) => c.method),
       ["preview"],
@@ -196,7 +221,10 @@ describe("deploy: promotion through an injected workspace", () => {
     assert.match(io.stderr, /staging: up not confirmed, nothing changed \(pass --yes/);
 
     const yes = new FakeWorkspace();
-    assert.strictEqual(await main(["staging", "--refresh"], yes, recorder(true), root), EXIT.ok);
+    assert.strictEqual(
+      await main(["staging", "--refresh"], yes, recorder(true), root, quietSteps()),
+      EXIT.ok,
+    );
     assert.deepStrictEqual(
       yes.calls.map((c) => c.method),
       ["previewRefresh", "refresh"],
@@ -206,13 +234,16 @@ describe("deploy: promotion through an injected workspace", () => {
 
   it("destroys one stack at a time and leaves protected resources in place", async () => {
     const ws = new FakeWorkspace();
-    assert.strictEqual(await main(["prod", "--destroy", "--yes"], ws, recorder(), root), EXIT.ok);
+    assert.strictEqual(
+      await main(["prod", "--destroy", "--yes"], ws, recorder(), root, quietSteps()),
+      EXIT.ok,
+    );
     assert.deepStrictEqual(
       ws.calls.map((c) => [c.method, c.opts.excludeProtected]),
       [["destroy", true]],
     );
     const io = recorder();
-    assert.strictEqual(await main(["--all", "--destroy"], ws, io, root), EXIT.usage);
+    assert.strictEqual(await main(["--all", "--destroy"], ws, io, root, quietSteps()), EXIT.usage);
     assert.match(io.stderr, /--destroy takes one stack at a time/);
   });
 
@@ -223,7 +254,10 @@ describe("deploy: promotion through an injected workspace", () => {
       prod: "config:\n  aws:region: us-east-1\n  llm-infra:environment: prod\n  llm-infra:network:\n    azCount: 1\n",
     });
     const io = recorder();
-    assert.strictEqual(await main(["--all", "--up", "--yes"], untouched, io, dir), EXIT.usage);
+    assert.strictEqual(
+      await main(["--all", "--up", "--yes"], untouched, io, dir, quietSteps()),
+      EXIT.usage,
+    );
     assert.match(
       io.stderr,
       /^error: prod: invalid stack configuration:[^]*llm-infra:network\.azCount must be an integer between 2 and 6, got 1\n$/,
@@ -231,7 +265,7 @@ describe("deploy: promotion through an injected workspace", () => {
     assert.strictEqual(io.stdout, "");
     const ws = new FakeWorkspace();
     const unknown = recorder();
-    assert.strictEqual(await main(["qa"], ws, unknown, root), EXIT.usage);
+    assert.strictEqual(await main(["qa"], ws, unknown, root, quietSteps()), EXIT.usage);
     assert.match(unknown.stderr, /no stack "qa".*stacks: dev, prod, staging/);
     assert.deepStrictEqual(ws.selected, []);
   });
@@ -239,14 +273,20 @@ describe("deploy: promotion through an injected workspace", () => {
   it("refuses a stack whose offline plan breaks a mandatory policy (exit 1) or has invalid endpoint settings (exit 2)", async () => {
     const p5 = recorder();
     const p5Dir = projectDir({ dev: devOnP5Stack() });
-    assert.strictEqual(await main(["dev", "--up", "--yes"], untouched, p5, p5Dir), EXIT.failed);
+    assert.strictEqual(
+      await main(["dev", "--up", "--yes"], untouched, p5, p5Dir, quietSteps()),
+      EXIT.failed,
+    );
     assert.match(
       p5.stderr,
       /^error: dev: the offline plan breaks mandatory policies: .*instance-type-allowlist on chat-config \(chat-config uses p5\.48xlarge.*; see `npm run plan -- dev`\n$/,
     );
     const serverless = recorder();
     const serverlessDir = projectDir({ dev: SERVERLESS_7B_STACK });
-    assert.strictEqual(await main(["dev"], untouched, serverless, serverlessDir), EXIT.usage);
+    assert.strictEqual(
+      await main(["dev"], untouched, serverless, serverlessDir, quietSteps()),
+      EXIT.usage,
+    );
     assert.match(serverless.stderr, /^error: dev: [^]*serverless inference has no GPUs/);
   });
 
@@ -254,7 +294,7 @@ describe("deploy: promotion through an injected workspace", () => {
     const ws = new FakeWorkspace();
     ws.readyError = new PulumiCliError("the Pulumi CLI is not installed");
     const io = recorder();
-    assert.strictEqual(await main(["dev"], ws, io, root), EXIT.cliMissing);
+    assert.strictEqual(await main(["dev"], ws, io, root, quietSteps()), EXIT.cliMissing);
     assert.strictEqual(io.stdout, "");
     assert.strictEqual(io.stderr, "error: the Pulumi CLI is not installed\n");
   });
@@ -265,7 +305,7 @@ describe("deploy: promotion through an injected workspace", () => {
     const io = recorder();
     const broken = SERVERLESS_7B_STACK.replace("team: ml", "team: 'aws:ml'");
     const dir = projectDir({ dev: broken });
-    assert.strictEqual(await main(["dev"], ws, io, dir), EXIT.usage);
+    assert.strictEqual(await main(["dev"], ws, io, dir, quietSteps()), EXIT.usage);
     assert.match(io.stderr, /^error: dev: invalid stack configuration:\n {2}llm-infra:tags\.team /);
     assert.doesNotMatch(io.stderr, /Pulumi CLI/);
   });
@@ -431,28 +471,29 @@ describe("deploy: the Automation API path, without a Pulumi CLI", function () {
     assert.deepStrictEqual(calls("up"), []);
   });
 
-  it("promotes with `pulumi up` and the policy pack stack by stack, and stops at the stack whose update fails", async () => {
+  it("--up starts with the foundation: `pulumi up --target` on its components and their children, with the policy pack; a failure there stops the run", async () => {
     const { dir, calls } = fakePulumi(
-      lastUpdate("update", { create: 96 }),
-      'up) case "$*" in *"--stack staging"*) echo "error: update failed" >&2; exit 255 ;; esac',
-      '    echo "Updating" ;;',
+      lastUpdate("update", { create: 40 }),
+      'up) echo "error: creating VPC: UnauthorizedOperation" >&2; exit 255 ;;',
     );
-    const { code, stdout, stderr } = await runDeploy(["--all", "--up", "--yes"], dir);
+    const { code, stderr } = await runDeploy(["--all", "--up", "--yes", "--skip-preflight"], dir);
     assert.strictEqual(code, EXIT.failed, stderr);
-    assert.match(stdout, /<== dev: up succeeded in [\d.]+ s: 96 create/);
-    assert.match(stderr, /^error: staging: up failed \(error: update failed\).*; not run: prod$/m);
-    const stackOf = (line: string) => /--stack (\w+)/.exec(line)![1];
-    assert.deepStrictEqual(
-      calls("up").map((l) => [
-        stackOf(l),
-        l.includes(`--policy-pack-config ${policyConfig(stackOf(l))}`),
-      ]),
-      [
-        ["dev", true],
-        ["staging", true],
-      ],
+    assert.match(
+      stderr,
+      /^error: dev: up failed \(error: creating VPC: UnauthorizedOperation\).*; not run: staging, prod$/m,
     );
-    assert.ok(!calls().some((l) => l.includes("--stack prod")), "prod is never touched");
+    const [up, ...more] = calls("up");
+    assert.deepStrictEqual(more, [], "nothing after the failed foundation");
+    assert.ok(up.includes(`--policy-pack-config ${policyConfig("dev")}`), up);
+    for (const target of [
+      "urn:pulumi:dev::llm-infra::llm-infra:index:InferenceVpc::network",
+      "urn:pulumi:dev::llm-infra::llm-infra:index:InferenceVpc$**",
+      "urn:pulumi:dev::llm-infra::llm-infra:index:ModelStore$**",
+      "urn:pulumi:dev::llm-infra::llm-infra:index:ModelRegistry$**",
+    ])
+      assert.ok(up.includes(`--target ${target}`), `${target} in ${up}`);
+    assert.ok(!up.includes("SageMaker"), "nothing that serves is targeted");
+    assert.ok(!calls().some((l) => l.includes("--stack staging")), "staging is never touched");
   });
 
   it("destroys with --exclude-protected", async () => {
