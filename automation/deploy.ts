@@ -276,6 +276,12 @@ export async function deploy(request: DeployRequest, context: DeployContext): Pr
     }
     const seconds = ((Date.now() - started) / 1000).toFixed(1);
     io.out(`<== ${target.stack}: ${request.operation} succeeded in ${seconds} s: ${summary}\n`);
+    if (request.operation === "up") {
+      const { idleMonthlyUsd, monthlyUsd } = target.report.cost;
+      io.out(
+        `    left running, ${target.stack} costs about ${usd(monthlyUsd)}/month (${usd(idleMonthlyUsd)} idle) by the offline plan; \`npm run deploy -- ${target.stack} --destroy\` removes it\n`,
+      );
+    }
   }
   return EXIT.ok;
 }

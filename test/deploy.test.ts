@@ -170,6 +170,10 @@ describe("deploy: promotion through an injected workspace", () => {
     );
     assert.deepStrictEqual(io.asked, [], "--yes asks nothing");
     assert.match(io.stdout, /\[3\/3\] prod/);
+    assert.match(
+      io.stdout,
+      /left running, dev costs about \$374\.10\/month \(\$148\.82 idle\) by the offline plan; `npm run deploy -- dev --destroy` removes it/,
+    );
   });
 
   it("stops at the first failure: prod is never selected when staging fails", async () => {
