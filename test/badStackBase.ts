@@ -40,7 +40,7 @@ export function baseConfig(): Config {
     },
     "llm-infra:eks": {
       systemInstanceType: "t3.medium",
-      privateAccessCidrs: ["10.0.0.0/16"],
+      deployerAccess: "deployerAddress",
       systemNodeCount: 2,
       nodeGroups: [
         {

@@ -22,6 +22,7 @@ import {
   defaultClusterName,
   gpuClusterSettings,
   systemNodeGroupSizes,
+  validateGpuClusterArgs,
 } from "../components/eks/gpuCluster";
 import { sharedModelCacheSettings, syncCommand } from "../components/eks/sharedModelCache";
 import { DEFAULT_KUBERNETES_VERSION } from "../catalog/kubernetes";
@@ -345,6 +346,7 @@ describe("GpuCluster settings", () => {
       clusterName: "llm-infra-dev-eks",
       kubernetesVersion: DEFAULT_KUBERNETES_VERSION,
       publicCidrs: [],
+      clusterTags: undefined,
       systemInstanceType: "m6i.large",
       systemSizes: { minSize: 1, desiredSize: 2, maxSize: 4 },
     });
@@ -369,9 +371,41 @@ describe("GpuCluster settings", () => {
         clusterName: "inference",
         kubernetesVersion: "1.34",
         publicCidrs: ["203.0.113.0/24"],
+        clusterTags: undefined,
         systemInstanceType: "m5.xlarge",
         systemSizes: { minSize: 1, desiredSize: 5, maxSize: 5 },
       },
+    );
+  });
+
+  it("with deployerAccess deployerAddress, opens the public endpoint to the deploy's CIDRs only and tags the cluster", () => {
+    const during = gpuClusterSettings(
+      "eks",
+      { ...net, deployerAccess: "deployerAddress", deployerCidrs: ["198.51.100.7/32"] },
+      "llm-infra",
+      "dev",
+    );
+    assert.deepStrictEqual(during.publicCidrs, ["198.51.100.7/32"]);
+    assert.ok(during.clusterTags !== undefined, "tagged");
+    const between = gpuClusterSettings(
+      "eks",
+      { ...net, deployerAccess: "deployerAddress" },
+      "llm-infra",
+      "dev",
+    );
+    assert.deepStrictEqual(between.publicCidrs, []);
+    assert.deepStrictEqual(
+      validateGpuClusterArgs({ ...net, deployerCidrs: ["198.51.100.7/32"] }).map(
+        (e) => e.propertyPath,
+      ),
+      ["deployerCidrs"],
+    );
+    assert.deepStrictEqual(
+      validateGpuClusterArgs({
+        ...net,
+        deployerAccess: "vpn" as "none",
+      }).map((e) => e.reason),
+      ['must be one of none, deployerAddress, got "vpn"'],
     );
   });
 

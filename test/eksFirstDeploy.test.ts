@@ -72,8 +72,8 @@ async function planEditedDev(edit: (yaml: string) => string) {
 describe("first deploy: the plan refuses the shipped dev stack as it was", () => {
   it("exits 2 naming llm-infra:eks.publicAccessCidrs when the cluster API has no way in", async () => {
     const r = await planEditedDev((y) => {
-      assert.ok(y.includes("    privateAccessCidrs: [10.0.0.0/16]\n"));
-      return y.replace("    privateAccessCidrs: [10.0.0.0/16]\n", "");
+      assert.ok(y.includes("    deployerAccess: deployerAddress\n"));
+      return y.replace("    deployerAccess: deployerAddress\n", "");
     });
     assert.deepStrictEqual([r.code, r.stdout], [2, ""]);
     assert.match(r.stderr, /llm-infra:eks\.publicAccessCidrs is required/);
@@ -101,6 +101,7 @@ describe("first deploy: the deployer reaches the cluster API", () => {
       /^llm-infra:eks\.publicAccessCidrs is required: the stack deploys the nvidiaDevicePlugin release, .*the model cache into the cluster from where pulumi up runs.*llm-infra:eks\.privateAccessCidrs or llm-infra:eks\.privateAccessSecurityGroupIds/,
     );
     for (const way of [
+      { deployerAccess: "deployerAddress" },
       { publicAccessCidrs: ["203.0.113.7/32"] },
       { privateAccessCidrs: ["10.0.0.0/16"] },
       { privateAccessSecurityGroupIds: ["sg-0123456789abcdef0"] },

@@ -236,10 +236,19 @@ describe("metrics pipeline", () => {
     assert.deepStrictEqual(checkReachability(prod.resources), []);
   });
 
-  it("the collector reaches the cluster: private endpoint, two subnets, the cluster security group", () => {
+  it("the collector reaches the cluster: private endpoint, two subnets, the cluster security group", async () => {
     assert.deepStrictEqual(checkReachability(prod.resources), []);
+    // The check knows the cluster security group by the 443 rules GpuCluster puts on it: prod with
+    // a VPN range admitted as well (shipped prod opens the API to the deployer's address instead).
+    const raw = readStackFile("prod");
+    const eks = raw["llm-infra:eks"] as Obj;
+    const withRules = await planConfig("prod", {
+      ...raw,
+      "llm-infra:eks": { ...eks, privateAccessCidrs: ["192.168.0.0/16"] },
+    });
+    assert.deepStrictEqual(checkReachability(withRules.resources), []);
     const withSource = (change: (eks: Obj) => Obj) =>
-      prod.resources.map((r) =>
+      withRules.resources.map((r) =>
         r.type === "aws:amp/scraper:Scraper"
           ? {
               ...r,
