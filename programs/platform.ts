@@ -36,11 +36,15 @@ export interface PlatformOutputs {
   registryUrls: pulumi.Output<Record<string, string>>;
   /** SageMaker endpoint names by configured name. */
   sagemakerEndpoints: Record<string, string>;
+  /** Async endpoints: where requests are uploaded (`InputLocation`), by configured name. */
+  sagemakerAsyncInputUris: Record<string, pulumi.Output<string>>;
   /** The EKS cluster's name, when the stack has one. */
   eksClusterName?: string;
   kubeconfig?: pulumi.Output<string>;
   /** The API's invoke URL and the fleet's load balancer, when the stack has them. */
   apiUrl?: pulumi.Output<string>;
+  /** The API's key id, with API-key authentication (`aws apigateway get-api-key --include-value`). */
+  apiKeyId?: pulumi.Output<string>;
   fleetLoadBalancerDnsName?: pulumi.Output<string>;
   /** The topic every alarm of the stack notifies: subscribe the on-call channel to it. */
   alarmTopicArn: pulumi.Output<string>;
@@ -192,9 +196,15 @@ export async function createPlatform(config: StackConfig): Promise<PlatformOutpu
     modelRepositoryUri: models.repositoryUri,
     registryUrls: registry.repositoryUrls,
     sagemakerEndpoints: endpoints,
+    sagemakerAsyncInputUris: Object.fromEntries(
+      Object.entries(endpointComponents)
+        .filter(([, e]) => e.asyncInputUri !== undefined)
+        .map(([name, e]) => [name, e.asyncInputUri!]),
+    ),
     eksClusterName: cluster?.clusterName,
     kubeconfig: cluster ? pulumi.secret(cluster.kubeconfigJson) : undefined,
     apiUrl: api?.url,
+    apiKeyId: api?.apiKeyId,
     fleetLoadBalancerDnsName: fleet?.loadBalancerDnsName,
     alarmTopicArn: alarmTopic.topicArn,
     dashboardName: monitor.dashboardName,
