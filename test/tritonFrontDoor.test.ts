@@ -14,6 +14,7 @@ import { CapturedResource } from "../offline/engine";
 import { PlanReport, planConfig, readStackFile } from "../offline/plan";
 import { checkReachability } from "../offline/checks/reachability";
 import { checkScheduling } from "../offline/checks/scheduling";
+import { decide, iamScenarios } from "../offline/checks/iamScenarios";
 import { parseStackConfig } from "../programs/config";
 import { one, resourcesOf } from "./helpers";
 
@@ -179,6 +180,23 @@ describe("the API front door serving Triton on EKS (prod with llm-infra:api.back
       binding.dependencies.some((urn) => urn.endsWith("::addons-aws-load-balancer-controller")),
       binding.dependencies.join(", "),
     );
+  });
+
+  it("lets the load balancer controller register pods in that target group, and not delete it", () => {
+    const rows = iamScenarios(report.resources)
+      .filter((s) => s.description.includes("triton-lb-binding"))
+      .map((s) => [s.description, decide(s)]);
+    assert.deepStrictEqual(rows, [
+      [
+        "aws-load-balancer-controller: registers pods in the target group of triton-lb-binding",
+        "allow",
+      ],
+      ["aws-load-balancer-controller: reads the health of triton-lb-binding's targets", "allow"],
+      [
+        "aws-load-balancer-controller: cannot delete the target group of triton-lb-binding",
+        "implicit-deny",
+      ],
+    ]);
   });
 
   it("still passes the scheduling and reachability checks", () => {
