@@ -25,7 +25,7 @@ import {
   smokeInputOf,
   smokeTest,
 } from "../automation/smoke";
-import { send } from "../automation/smokeHttp";
+import { apiGatewayEndpoint, send, shellQuote } from "../automation/smokeHttp";
 import { parseStackConfig } from "../programs/config";
 import { readStackFile } from "../offline/plan";
 import { MOTO_CREDENTIALS, MotoServer, motoClientConfig, startMoto } from "./moto";
@@ -674,5 +674,30 @@ describe("smokeInputOf: the shipped stacks' outputs and configuration", () => {
       () => smokeInputOf({ sagemakerEndpoints: {} }, config("staging")),
       /no output sagemakerEndpoints\.chat: run the serving step/,
     );
+  });
+});
+
+describe("smoke test helpers", () => {
+  it("finds API Gateway's control API as the SDKs do: the service variable, the global one, the region", () => {
+    assert.strictEqual(
+      apiGatewayEndpoint("eu-west-1", {}),
+      "https://apigateway.eu-west-1.amazonaws.com",
+    );
+    assert.strictEqual(
+      apiGatewayEndpoint("eu-west-1", { AWS_ENDPOINT_URL: "http://127.0.0.1:5000/" }),
+      "http://127.0.0.1:5000",
+    );
+    assert.strictEqual(
+      apiGatewayEndpoint("eu-west-1", {
+        AWS_ENDPOINT_URL: "http://127.0.0.1:5000",
+        AWS_ENDPOINT_URL_API_GATEWAY: "http://127.0.0.1:6000",
+      }),
+      "http://127.0.0.1:6000",
+    );
+  });
+
+  it("quotes shell words that need it, and only those", () => {
+    assert.strictEqual(shellQuote("llm-infra-dev-chat"), "llm-infra-dev-chat");
+    assert.strictEqual(shellQuote("it's here"), "'it'\\''s here'");
   });
 });
