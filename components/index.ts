@@ -21,6 +21,7 @@ export * from "./eks/gpuCluster";
 export * from "./eks/sharedModelCache";
 export * from "./eks/metricsPipeline";
 export * from "./triton/tritonRelease";
+export * from "./triton/tritonLoadBalancer";
 export * from "./ec2/tritonFleet";
 export * from "./api/inferenceApi";
 export * from "./monitoring/alarmTopic";

@@ -334,12 +334,18 @@ export function parseStackConfig(raw: Record<string, unknown>, stack: string): S
     {
       endpoints: endpoints.map((e) => e.name),
       fleet: fleet !== undefined,
+      triton: triton !== undefined,
       asyncEndpoints: endpoints.filter((e) => e.mode === "async").map((e) => e.name),
       region,
     },
     problems,
   );
 
+  // Triton behind the API: the load balancer controller registers its pods in the target group.
+  if (api?.backend === "triton" && eks?.addons.loadBalancerController === false)
+    problems.push(
+      `${KEY("api")}.backend triton needs ${KEY("eks")}.addons.loadBalancerController (it registers Triton's pods in the API's load balancer through a TargetGroupBinding); remove loadBalancerController: false`,
+    );
   const monitoring = parseMonitoringConfig(raw[KEY("monitoring")], problems);
   const cost = parseCostConfig(raw[KEY("cost")], problems);
 

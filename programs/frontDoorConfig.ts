@@ -4,7 +4,7 @@
  *
  * ```yaml
  * llm-infra:fleet: { instanceType: g5.xlarge, minSize: 1, desiredSize: 1, maxSize: 2 }
- * llm-infra:api: { backend: chat }     # a SageMaker endpoint's name, or "fleet"
+ * llm-infra:api: { backend: chat }     # a SageMaker endpoint's name, "fleet" or "triton"
  * ```
  */
 import {
@@ -52,7 +52,10 @@ export type ApiConfig = Pick<
   | "webAclArn"
   | "manageAccountLoggingRole"
 > & {
-  /** A SageMaker endpoint of the stack, or `fleet`. */
+  /**
+   * A SageMaker endpoint of the stack, `fleet` (Triton on the EC2 fleet) or `triton` (Triton on
+   * EKS, through an internal load balancer the stack creates for it).
+   */
   backend: string;
 };
 
@@ -120,7 +123,13 @@ export function parseFleetConfig(
 
 export function parseApiConfig(
   raw: unknown,
-  ctx: { endpoints: string[]; fleet: boolean; asyncEndpoints?: string[]; region: string },
+  ctx: {
+    endpoints: string[];
+    fleet: boolean;
+    triton?: boolean;
+    asyncEndpoints?: string[];
+    region: string;
+  },
   problems: string[],
 ): ApiConfig | undefined {
   const prefix = "llm-infra:api";
@@ -138,14 +147,18 @@ export function parseApiConfig(
   ]);
   if (!r) return undefined;
   const backend = r.string("backend") ?? "";
-  const allowed = [...ctx.endpoints, ...(ctx.fleet ? ["fleet"] : [])];
+  const allowed = [
+    ...ctx.endpoints,
+    ...(ctx.fleet ? ["fleet"] : []),
+    ...(ctx.triton ? ["triton"] : []),
+  ];
   if (r.value("backend") === undefined || r.value("backend") === null) {
     problems.push(
-      `${r.key("backend")} is required: a SageMaker endpoint of this stack or "fleet" (${allowed.join(", ") || "none defined"})`,
+      `${r.key("backend")} is required: a SageMaker endpoint of this stack, "fleet" or "triton" (${allowed.join(", ") || "none defined"})`,
     );
   } else if (!allowed.includes(backend)) {
     problems.push(
-      `${r.key("backend")} must name one of llm-infra:sagemaker.endpoints or "fleet" when llm-infra:fleet is set (${allowed.join(", ") || "none defined"}), got ${JSON.stringify(backend)}`,
+      `${r.key("backend")} must name one of llm-infra:sagemaker.endpoints, "fleet" when llm-infra:fleet is set, or "triton" when llm-infra:triton is set (${allowed.join(", ") || "none defined"}), got ${JSON.stringify(backend)}`,
     );
   }
   const config: ApiConfig = {

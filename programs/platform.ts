@@ -13,6 +13,7 @@ import { GpuCluster } from "../components/eks/gpuCluster";
 import { MetricsPipeline } from "../components/eks/metricsPipeline";
 import { SharedModelCache } from "../components/eks/sharedModelCache";
 import { TritonRelease } from "../components/triton/tritonRelease";
+import { TritonLoadBalancer } from "../components/triton/tritonLoadBalancer";
 import { TritonFleet } from "../components/ec2/tritonFleet";
 import { InferenceApi } from "../components/api/inferenceApi";
 import { AlarmTopic } from "../components/monitoring/alarmTopic";
@@ -36,12 +37,18 @@ export interface PlatformOutputs {
   registryUrls: pulumi.Output<Record<string, string>>;
   /** SageMaker endpoint names by configured name. */
   sagemakerEndpoints: Record<string, string>;
+  /** Async endpoints: where requests are uploaded (`InputLocation`), by configured name. */
+  sagemakerAsyncInputUris: Record<string, pulumi.Output<string>>;
   /** The EKS cluster's name, when the stack has one. */
   eksClusterName?: string;
   kubeconfig?: pulumi.Output<string>;
   /** The API's invoke URL and the fleet's load balancer, when the stack has them. */
   apiUrl?: pulumi.Output<string>;
+  /** The API's key id, with API-key authentication (`aws apigateway get-api-key --include-value`). */
+  apiKeyId?: pulumi.Output<string>;
   fleetLoadBalancerDnsName?: pulumi.Output<string>;
+  /** Triton on EKS's internal load balancer, when the API fronts it (`llm-infra:api.backend: triton`). */
+  tritonLoadBalancerDnsName?: pulumi.Output<string>;
   /** The topic every alarm of the stack notifies: subscribe the on-call channel to it. */
   alarmTopicArn: pulumi.Output<string>;
   /** The stack's CloudWatch dashboard, unless llm-infra:monitoring.dashboard is false. */
@@ -126,14 +133,20 @@ export async function createPlatform(config: StackConfig): Promise<PlatformOutpu
   let api: InferenceApi | undefined;
   if (config.api) {
     const { backend, ...apiArgs } = config.api;
-    const toFleet = backend === "fleet" && fleet !== undefined;
+    // Triton on the fleet or on EKS: each behind an internal load balancer of this stack.
+    const loadBalanced =
+      backend === "fleet"
+        ? fleet
+        : backend === "triton"
+          ? eksPlatform?.tritonLoadBalancer
+          : undefined;
     api = new InferenceApi(
       "api",
       {
         ...apiArgs,
-        ...(toFleet
+        ...(loadBalanced
           ? {
-              loadBalancerArn: fleet!.loadBalancerArn,
+              loadBalancerArn: loadBalanced.loadBalancerArn,
               vpcId: network.vpcId,
               subnetIds: network.privateSubnetIds,
             }
@@ -143,7 +156,7 @@ export async function createPlatform(config: StackConfig): Promise<PlatformOutpu
             }),
         tags,
       },
-      { dependsOn: toFleet ? [fleet!] : [endpointComponents[backend]] },
+      { dependsOn: loadBalanced ? [loadBalanced] : [endpointComponents[backend]] },
     );
   }
 
@@ -192,10 +205,17 @@ export async function createPlatform(config: StackConfig): Promise<PlatformOutpu
     modelRepositoryUri: models.repositoryUri,
     registryUrls: registry.repositoryUrls,
     sagemakerEndpoints: endpoints,
+    sagemakerAsyncInputUris: Object.fromEntries(
+      Object.entries(endpointComponents)
+        .filter(([, e]) => e.asyncInputUri !== undefined)
+        .map(([name, e]) => [name, e.asyncInputUri!]),
+    ),
     eksClusterName: cluster?.clusterName,
     kubeconfig: cluster ? pulumi.secret(cluster.kubeconfigJson) : undefined,
     apiUrl: api?.url,
+    apiKeyId: api?.apiKeyId,
     fleetLoadBalancerDnsName: fleet?.loadBalancerDnsName,
+    tritonLoadBalancerDnsName: eksPlatform?.tritonLoadBalancer?.loadBalancerDnsName,
     alarmTopicArn: alarmTopic.topicArn,
     dashboardName: monitor.dashboardName,
   };
@@ -269,7 +289,12 @@ function createEksPlatform(
   network: InferenceVpc,
   models: ModelStore,
   registry: ModelRegistry,
-): { cluster: GpuCluster; nodeGroups: AcceleratorNodeGroup[]; triton?: TritonRelease } {
+): {
+  cluster: GpuCluster;
+  nodeGroups: AcceleratorNodeGroup[];
+  triton?: TritonRelease;
+  tritonLoadBalancer?: TritonLoadBalancer;
+} {
   const eks = config.eks!;
   const tags = config.tags;
   const cluster = new GpuCluster("eks", {
@@ -386,5 +411,24 @@ function createEksPlatform(
       },
     );
   }
-  return { cluster, nodeGroups, triton: release };
+  // The API fronts Triton through a load balancer of this stack, whose ARN the VPC link names; the
+  // load balancer controller registers Triton's pods in it (TargetGroupBinding).
+  const tritonLoadBalancer =
+    release && config.api?.backend === "triton"
+      ? new TritonLoadBalancer(
+          "triton-lb",
+          {
+            vpcId: network.vpcId,
+            vpcCidrBlock: network.cidrBlock,
+            subnetIds: network.privateSubnetIds,
+            podSecurityGroupId: cluster.clusterSecurityGroupId,
+            namespace: release.namespace,
+            serviceName: release.workloadName,
+            idleTimeoutSeconds: triton?.ingressIdleTimeoutSeconds,
+            tags,
+          },
+          { ...k8sOpts, dependsOn: [...k8sOpts.dependsOn, addons, release] },
+        )
+      : undefined;
+  return { cluster, nodeGroups, triton: release, tritonLoadBalancer };
 }

@@ -343,7 +343,7 @@ describe("stack config: fleet and api", () => {
     );
     assert.deepStrictEqual(problems, [
       "llm-infra:fleet.instanceType m5.large has no accelerator, and the model needs one",
-      'llm-infra:api.backend must name one of llm-infra:sagemaker.endpoints or "fleet" when llm-infra:fleet is set (chat, fleet), got "support"',
+      'llm-infra:api.backend must name one of llm-infra:sagemaker.endpoints, "fleet" when llm-infra:fleet is set, or "triton" when llm-infra:triton is set (chat, fleet), got "support"',
       'llm-infra:api.authentication must be one of iam, apiKey, got "oauth"',
     ]);
   });

@@ -180,6 +180,7 @@ describe("README and docs/", () => {
       "AcceleratorNodeGroup gpu",
       "ClusterAddons addons",
       "TritonRelease triton",
+      "TritonLoadBalancer triton-lb",
       "TritonFleet fleet",
       "InferenceApi api",
     ])

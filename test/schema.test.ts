@@ -56,6 +56,14 @@ const REQUIRED_INPUTS: Record<string, string[]> = {
     "vpcId",
   ],
   TritonRelease: ["clusterName", "instanceType", "readPolicyJson"],
+  TritonLoadBalancer: [
+    "namespace",
+    "podSecurityGroupId",
+    "serviceName",
+    "subnetIds",
+    "vpcCidrBlock",
+    "vpcId",
+  ],
   MetricsPipeline: ["clusterArn", "clusterName", "clusterSecurityGroupId", "region", "subnetIds"],
   TritonFleet: [
     "instanceType",

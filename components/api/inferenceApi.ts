@@ -25,7 +25,11 @@ export interface InferenceApiArgs {
    * @default "realtime"
    */
   sagemakerEndpointMode?: EndpointMode;
-  /** An internal load balancer to front through a VPC link (TritonFleet.loadBalancerArn). */
+  /**
+   * An internal load balancer to front through a VPC link (TritonFleet.loadBalancerArn or
+   * TritonLoadBalancer.loadBalancerArn). Its requests are Triton's own protocol
+   * (TRITON_REQUEST_SCHEMA), under `POST /{proxy+}`.
+   */
   loadBalancerArn?: pulumi.Input<string>;
   /** Its listener port. @default 80 */
   loadBalancerPort?: number;
@@ -113,6 +117,26 @@ export const REQUEST_SCHEMA = {
     parameters: { type: "object" },
   },
 };
+
+/**
+ * The request body behind a load balancer (Triton on EKS or on the fleet): a JSON object, whose
+ * shape is Triton's protocol. Triton's `generate` extension takes the model's inputs by name
+ * (`{"text_input": ..., "parameters": {...}}`, triton-inference-server/server
+ * docs/protocol/extension_generate.md) and its KServe v2 `infer` takes `{"inputs": [...]}`;
+ * decoupled models such as the vLLM backend's answer only `generate` over HTTP ("HTTP end point
+ * doesn't support models with decoupled transaction policy", server src/http_server.cc), so the
+ * SageMaker body's required `inputs` would lock them out.
+ */
+export const TRITON_REQUEST_SCHEMA = {
+  $schema: "http://json-schema.org/draft-04/schema#",
+  title: "TritonRequest",
+  type: "object",
+};
+
+/** The request body schema of the API's backend. */
+export function requestSchemaOf(args: Pick<InferenceApiArgs, "sagemakerEndpointName">) {
+  return args.sagemakerEndpointName !== undefined ? REQUEST_SCHEMA : TRITON_REQUEST_SCHEMA;
+}
 
 /** The integration URI of SageMaker's InvokeEndpoint for an endpoint. */
 export function sagemakerInvokeUri(region: string, endpointName: string): string {
@@ -248,7 +272,7 @@ export function deploymentTrigger(args: InferenceApiArgs): string {
       JSON.stringify({
         auth: args.authentication ?? "apiKey",
         backend: args.sagemakerEndpointName ?? "load-balancer",
-        schema: REQUEST_SCHEMA,
+        schema: requestSchemaOf(args),
         responses: args.sagemakerEndpointName !== undefined ? sagemakerIntegrationResponses() : [],
       }),
     )
@@ -334,9 +358,9 @@ export class InferenceApi extends pulumi.ComponentResource {
       `${name}-request`,
       {
         restApi: api.id,
-        name: "InferenceRequest",
+        name: requestSchemaOf(ctx.args).title,
         contentType: "application/json",
-        schema: JSON.stringify(REQUEST_SCHEMA),
+        schema: JSON.stringify(requestSchemaOf(ctx.args)),
       },
       child,
     );

@@ -1,7 +1,7 @@
 /** The IAM scenario rows of the alarm topics, the API front door and the EKS controllers. */
 import { asList, statementsOf } from "./iamDocuments";
 import { Request } from "./iamEvaluate";
-import { OTHER_ACCOUNT, Plan, Scenario, roleCaller } from "./iamPlan";
+import { OTHER_ACCOUNT, Plan, Scenario, obj, roleCaller } from "./iamPlan";
 
 /** CloudWatch publishes every alarm to the topics the alarms name, and nobody over plain HTTP. */
 export function alarmTopicScenarios(plan: Plan): Scenario[] {
@@ -244,6 +244,26 @@ export function controllerScenarios(plan: Plan): Scenario[] {
           resource: lb,
         }),
       );
+      // A TargetGroupBinding to a target group of the stack (TritonLoadBalancer): the controller
+      // registers the pods in it and reads its health, and may not delete it (it does not own it).
+      for (const binding of plan.ofType("kubernetes:elbv2.k8s.aws/v1beta1:TargetGroupBinding")) {
+        const targetGroup = String(obj(binding.inputs.spec).targetGroupARN ?? "");
+        if (!targetGroup) continue;
+        out.push(
+          scenario(`registers pods in the target group of ${binding.name}`, "allow", {
+            action: "elasticloadbalancing:RegisterTargets",
+            resource: targetGroup,
+          }),
+          scenario(`reads the health of ${binding.name}'s targets`, "allow", {
+            action: "elasticloadbalancing:DescribeTargetHealth",
+            resource: "*",
+          }),
+          scenario(`cannot delete the target group of ${binding.name}`, "deny", {
+            action: "elasticloadbalancing:DeleteTargetGroup",
+            resource: targetGroup,
+          }),
+        );
+      }
     }
   }
   return out;
