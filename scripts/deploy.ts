@@ -80,7 +80,7 @@ export async function main(
   workspace: Workspace = pulumiCliWorkspace,
   io: DeployIO = terminalIO(),
   root: string = projectRoot(),
-  steps: JourneySteps = awsSteps(),
+  steps: JourneySteps = awsSteps(root),
 ): Promise<number> {
   const cli = new Command("deploy")
     .description(
