@@ -163,14 +163,14 @@ describe("the API front door serving Triton on EKS (prod with llm-infra:api.back
       release.inputs.namespace,
     );
     const rule = byName(res, "triton-lb-to-pods");
-    // The cluster security group, as the cluster's own API access rules name it.
-    const apiRule = res.find(
-      (r) =>
-        r.type === "aws:ec2/securityGroupRule:SecurityGroupRule" &&
-        r.name.startsWith("eks-api-from-"),
-    );
-    assert.ok(apiRule, "no cluster API access rule");
-    assert.strictEqual(rule.inputs.securityGroupId, apiRule.inputs.securityGroupId);
+    // The cluster security group, as prod's metrics collector names it (MetricsPipeline is given
+    // GpuCluster.clusterSecurityGroupId).
+    const scraper = res.find((r) => r.type === "aws:amp/scraper:Scraper");
+    assert.ok(scraper, "prod has a metrics collector");
+    const clusterGroup = (scraper.inputs.source as { eks: { securityGroupIds: string[] } }).eks
+      .securityGroupIds[0];
+    assert.match(clusterGroup, /^sg-/);
+    assert.strictEqual(rule.inputs.securityGroupId, clusterGroup);
     assert.strictEqual(
       rule.inputs.sourceSecurityGroupId,
       byName(res, "triton-lb-alb", "aws:ec2/securityGroup:SecurityGroup").id,
