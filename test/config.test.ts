@@ -392,23 +392,23 @@ describe("a target's local model repository (modelRepository)", () => {
 
   it("refuses a directory that does not exist, or a file, naming the key", () => {
     assert.deepStrictEqual(problemsAt(devChat({ modelRepository: "models/nope" })), [
-      `llm-infra:sagemaker.endpoints[0].modelRepository: models/nope does not exist (looked in ${path.join(root, "models/nope")}): give a local Triton model repository, the directory holding <model>/config.pbtxt, relative to the project root (npm run model -- init models/nope --backend vllm makes one)`,
+      `llm-infra:sagemaker.endpoints[0].modelRepository models/nope does not exist (looked in ${path.join(root, "models/nope")}): give a local Triton model repository, the directory holding <model>/config.pbtxt, relative to the project root (npm run model -- init models/nope --backend vllm makes one)`,
     ]);
     assert.deepStrictEqual(problemsAt(devChat({ modelRepository: "Pulumi.yaml" })), [
-      "llm-infra:sagemaker.endpoints[0].modelRepository: Pulumi.yaml is not a directory: give a local Triton model repository, the directory holding <model>/config.pbtxt",
+      "llm-infra:sagemaker.endpoints[0].modelRepository Pulumi.yaml is not a directory: give a local Triton model repository, the directory holding <model>/config.pbtxt",
     ]);
   });
 
   it("refuses a repository without the endpoint's default model, and one its image cannot serve", () => {
     assert.deepStrictEqual(problemsAt(devChat({ tritonModelName: "mistral-7b" })), [
-      `llm-infra:sagemaker.endpoints[0].modelRepository: models/chat/mistral-7b/: missing: endpoint chat loads the model "mistral-7b" (tritonModelName, SAGEMAKER_TRITON_DEFAULT_MODEL_NAME), and Triton's SageMaker start script exits when its directory is missing; this repository has llama3-8b`,
+      `llm-infra:sagemaker.endpoints[0].modelRepository models/chat/mistral-7b/: missing: endpoint chat loads the model "mistral-7b" (tritonModelName, SAGEMAKER_TRITON_DEFAULT_MODEL_NAME), and Triton's SageMaker start script exits when its directory is missing; this repository has llama3-8b`,
     ]);
     // Triton on EKS on the base image: the repository's vLLM model has no backend there.
     const raw = shipped("dev");
     const triton = raw["llm-infra:triton"] as Record<string, unknown>;
     const base = { ...triton, imageFlavour: undefined, imageTag: undefined };
     assert.deepStrictEqual(problemsAt({ ...raw, "llm-infra:triton": base }), [
-      `llm-infra:triton.modelRepository: models/chat/llama3-8b/config.pbtxt: backend: backend vllm is not in the base Triton image (it has tensorrt, onnxruntime, tensorflow, pytorch, openvino, python, dali, fil); choose imageFlavour vllm`,
+      `llm-infra:triton.modelRepository models/chat/llama3-8b/config.pbtxt: backend: backend vllm is not in the base Triton image (it has tensorrt, onnxruntime, tensorflow, pytorch, openvino, python, dali, fil); choose imageFlavour vllm`,
     ]);
   });
 
@@ -422,7 +422,7 @@ describe("a target's local model repository (modelRepository)", () => {
     // Relative to the root it is given.
     assert.match(
       problemsAt(shipped("dev"), os.tmpdir()).join("\n"),
-      /^llm-infra:sagemaker\.endpoints\[0\]\.modelRepository: models\/chat does not exist/,
+      /^llm-infra:sagemaker\.endpoints\[0\]\.modelRepository models\/chat does not exist/,
     );
   });
 });
