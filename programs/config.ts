@@ -394,9 +394,5 @@ export function decodeEngineConfig(values: Record<string, string>): Record<strin
 export function loadStackConfig(): StackConfig {
   const reported = pulumi.getRootDirectory();
   const root = reported && fs.existsSync(reported) ? reported : process.cwd();
-  return parseStackConfig(
-    decodeEngineConfig(pulumi.runtime.allConfig()),
-    pulumi.getStack(),
-    root,
-  );
+  return parseStackConfig(decodeEngineConfig(pulumi.runtime.allConfig()), pulumi.getStack(), root);
 }

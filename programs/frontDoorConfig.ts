@@ -123,7 +123,7 @@ export function parseFleetConfig(
       model: config.modelRequirements,
       label: "the fleet",
     }))
-      problems.push(`${r.key("modelRepository")}: ${p}`);
+      problems.push(`${r.key("modelRepository")} ${p}`);
   problems.push(
     ...fromComponent(
       prefix,

@@ -257,7 +257,7 @@ export function parseSageMakerConfig(
         defaultModel: plain.tritonModelName,
         label: `endpoint ${name}`,
       }))
-        problems.push(`${r.key("modelRepository")}: ${p}`);
+        problems.push(`${r.key("modelRepository")} ${p}`);
     // Options of another deployment strategy are refused, not ignored.
     const strategy = plain.deploymentStrategy ?? "allAtOnce";
     for (const [k, s] of [

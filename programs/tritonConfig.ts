@@ -146,7 +146,7 @@ export function parseTritonConfig(
       instanceType: config.instanceType,
       label: "triton",
     }))
-      problems.push(`${r.key("modelRepository")}: ${p}`);
+      problems.push(`${r.key("modelRepository")} ${p}`);
   if (config.modelRepositoryMode === "efs" && !ctx.eks.modelCache.enabled) {
     problems.push(`${r.key("modelRepositoryMode")} efs needs llm-infra:eks.modelCache enabled`);
   }

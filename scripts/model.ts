@@ -19,12 +19,7 @@ import {
 } from "../modelRepository/check";
 import { InitBackend, InitError, initRepository } from "../modelRepository/init";
 import { listRepositoryFiles, pushFiles } from "../modelRepository/push";
-import {
-  ServingTarget,
-  TargetError,
-  checkTargetOf,
-  findTarget,
-} from "../modelRepository/targets";
+import { ServingTarget, TargetError, checkTargetOf, findTarget } from "../modelRepository/targets";
 
 const EXIT_OK = 0;
 const EXIT_FAILED = 1;

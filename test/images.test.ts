@@ -337,9 +337,7 @@ describe("Triton image flavours and the stack's own ECR images", function () {
     const endpoint = (extra: Record<string, unknown>) => ({
       ...BASE,
       "llm-infra:sagemaker": {
-        endpoints: [
-          { name: "a", instanceType: "ml.g5.xlarge", tritonModelName: "m", ...extra },
-        ],
+        endpoints: [{ name: "a", instanceType: "ml.g5.xlarge", tritonModelName: "m", ...extra }],
       },
     });
     const fleet = (extra: Record<string, unknown>) => ({
@@ -434,7 +432,12 @@ describe("Triton image flavours and the stack's own ECR images", function () {
     });
 
     it("takes the flavour's own NGC tag, and tags that are not NGC's (your own builds)", async () => {
-      for (const tag of ["26.07-vllm-python-py3", "26.07-py3-custom", "my-build-1", "26.07-py3-sdk"]) {
+      for (const tag of [
+        "26.07-vllm-python-py3",
+        "26.07-py3-custom",
+        "my-build-1",
+        "26.07-py3-sdk",
+      ]) {
         const report = await planConfig(
           "staging",
           endpoint({ imageFlavour: "vllm", imageRepository: "triton", imageTag: tag }),
@@ -443,14 +446,22 @@ describe("Triton image flavours and the stack's own ECR images", function () {
         const image = (model.inputs.primaryContainer as { image: string }).image;
         assert.match(image, new RegExp(`/registry-triton-[0-9a-f]+:${tag.replace(/\./g, "\\.")}$`));
       }
-      assert.deepStrictEqual(tritonImageProblems({ flavour: "neuron", repository: "r", tag: "26.07-py3" }), []);
+      assert.deepStrictEqual(
+        tritonImageProblems({ flavour: "neuron", repository: "r", tag: "26.07-py3" }),
+        [],
+      );
     });
 
     it("refuses two images for one endpoint or fleet, naming the second key", async () => {
       const uri = "123456789012.dkr.ecr.us-east-1.amazonaws.com/mine:vllm-1";
       assert.deepStrictEqual(
         await configProblems(
-          endpoint({ imageFlavour: "vllm", imageUri: uri, imageRepository: "triton", imageTag: "t" }),
+          endpoint({
+            imageFlavour: "vllm",
+            imageUri: uri,
+            imageRepository: "triton",
+            imageTag: "t",
+          }),
         ),
         [
           "llm-infra:sagemaker.endpoints[0].imageRepository does not apply with imageUri: an endpoint runs one image, and imageUri is all of it; remove it",

@@ -230,7 +230,9 @@ describe("model push over HTTP to a local S3 (s3rver)", function () {
       "llama3-8b/1/weights.bin",
       "llama3-8b/config.pbtxt",
     ]);
-    assert.ok((await body(c, bucket, "model-repository/big/llama3-8b/1/weights.bin")).equals(weights));
+    assert.ok(
+      (await body(c, bucket, "model-repository/big/llama3-8b/1/weights.bin")).equals(weights),
+    );
     assert.match(lines[lines.length - 1], /^\[#{30}\] 100% {2}11\.0 MiB \/ 11\.0 MiB/);
     // 11 MiB in 5 MiB parts: one multipart upload of three parts; the small files in one PUT each.
     assert.strictEqual(commands.filter((n) => n === "CreateMultipartUploadCommand").length, 1);

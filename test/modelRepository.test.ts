@@ -290,7 +290,11 @@ describe("model repository check", () => {
   });
 
   it("refuses a repository without the model the target loads by name, and passes one with it", () => {
-    const target: CheckTarget = { ...VLLM_ON_G5, defaultModel: "llama3-8b", label: "endpoint chat" };
+    const target: CheckTarget = {
+      ...VLLM_ON_G5,
+      defaultModel: "llama3-8b",
+      label: "endpoint chat",
+    };
     const without = checkRepository(writeRepo(GOOD), target).problems.map(formatProblem);
     assert.deepStrictEqual(without, [
       'llama3-8b/: missing: endpoint chat loads the model "llama3-8b" (tritonModelName, SAGEMAKER_TRITON_DEFAULT_MODEL_NAME), and Triton\'s SageMaker start script exits when its directory is missing; this repository has llm',
@@ -458,7 +462,16 @@ describe("npm run model (CLI)", () => {
     assert.strictEqual(ok.code, 0, ok.err);
     assert.match(ok.out, /\(llama3-8b\) ready for the vllm Triton image on ml\.g5\.xlarge/);
     // Another flavour on the command line still wins over the stack's.
-    const base = await run(["check", renamed, "--stack", "dev", "--endpoint", "chat", "--flavour", "base"]);
+    const base = await run([
+      "check",
+      renamed,
+      "--stack",
+      "dev",
+      "--endpoint",
+      "chat",
+      "--flavour",
+      "base",
+    ]);
     assert.strictEqual(base.code, 2);
     assert.match(base.err, /backend vllm is not in the base Triton image/);
     // Triton on EKS names no model: it loads every model of the repository.
@@ -501,7 +514,16 @@ describe("npm run model (CLI)", () => {
     const json = JSON.parse(fs.readFileSync(path.join(dir, "llm/1/model.json"), "utf8"));
     assert.strictEqual(json.max_model_len, 4096);
     assert.strictEqual(json.disable_log_requests, undefined);
-    const bad = await run(["init", dir, "--backend", "vllm", "--model", "b", "--max-model-len", "4k"]);
+    const bad = await run([
+      "init",
+      dir,
+      "--backend",
+      "vllm",
+      "--model",
+      "b",
+      "--max-model-len",
+      "4k",
+    ]);
     assert.strictEqual(bad.code, 2);
     assert.match(bad.err, /--max-model-len must be a positive integer \(tokens\), got "4k"/);
   });
