@@ -145,6 +145,8 @@ describe("Triton image flavours and the stack's own ECR images", function () {
       /^\d{12}\.dkr\.ecr\.us-east-1\.amazonaws\.com\/registry-vllm[^:]*:26\.07-vllm-python-py3$/,
     );
     assert.strictEqual(container.environment.SAGEMAKER_TRITON_DEFAULT_MODEL_NAME, "llm");
+    // The vLLM model is decoupled: Triton's SageMaker front end serves it with generate, not infer.
+    assert.strictEqual(container.environment.SAGEMAKER_TRITON_INFERENCE_TYPE, "generate");
     const repo = container.image.split("/")[1].split(":")[0];
     const policies = resources
       .filter((r) => r.type === "aws:iam/rolePolicy:RolePolicy" && r.parent === "chat")
