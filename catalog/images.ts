@@ -250,11 +250,53 @@ export function tritonImage(choice: TritonImageChoice): { repository: string; ta
   };
 }
 
-/** Problems of a Triton image choice (flavour known, neuron flavour from an own repository). */
+/**
+ * The flavour an NGC Triton tag names (`26.07-py3` base, `26.07-vllm-python-py3` vllm,
+ * `26.07-trtllm-python-py3` trtllm: `<YY.MM>-<suffix>`, the tags of NVIDIA's compatibility matrix,
+ * triton-inference-server/server@e1db8a6 `docs/introduction/compatibility.md`); undefined for any
+ * other tag (your own builds, NGC's `-py3-sdk` and `-py3-min` images).
+ */
+export function ngcTagFlavour(tag: string): Exclude<TritonFlavour, "neuron"> | undefined {
+  const m = /^(\d{2}\.\d{2})-(.+)$/.exec(tag);
+  if (!m) return undefined;
+  const entry = Object.entries(TRITON_FLAVOURS).find(([, f]) => f.ngcSuffix === m[2]);
+  return entry?.[0] as Exclude<TritonFlavour, "neuron"> | undefined;
+}
+
+/** Where the image runs: the target's instance type and its accelerator kind. */
+export interface TritonImageTarget {
+  instanceType: string;
+  /** `nvidia`, `neuron`, or none (no accelerator, or an instance type the catalog does not know). */
+  accelerator?: "nvidia" | "neuron";
+  /** How the target is named in a message, e.g. `node group gpu`. @default the instance type */
+  where?: string;
+}
+
+/**
+ * Problems of a Triton image choice: flavour known, neuron flavour from an own repository, an NGC
+ * tag that names another flavour (a `vllm` flavour on the base `26.07-py3` image has no vLLM
+ * backend), and, given the target, a `neuron` flavour on NVIDIA GPUs. (An NVIDIA flavour on Neuron
+ * devices is refused by each target's own check, which also knows `image` and `imageUri`.)
+ */
 export function tritonImageProblems(
   choice: TritonImageChoice,
+  target?: TritonImageTarget,
 ): { field: string; reason: string }[] {
   const problems: { field: string; reason: string }[] = [];
+  const flavour = choice.flavour ?? "base";
+  const tagFlavour = choice.tag === undefined ? undefined : ngcTagFlavour(choice.tag);
+  if (flavour in TRITON_FLAVOURS && flavour !== "neuron" && tagFlavour && tagFlavour !== flavour) {
+    const version = choice.tag!.slice(0, 5);
+    problems.push({
+      field: "imageTag",
+      reason: `${JSON.stringify(choice.tag)} is NGC's ${tagFlavour} Triton image, which has the ${TRITON_FLAVOURS[tagFlavour].backends.join(", ")} backends, not imageFlavour ${flavour}'s (${TRITON_FLAVOURS[flavour].backends.join(", ")}); use ${NGC_TRITON.tag(version, flavour as Exclude<TritonFlavour, "neuron">)} or imageFlavour ${tagFlavour}`,
+    });
+  }
+  if (flavour === "neuron" && target?.accelerator === "nvidia")
+    problems.push({
+      field: "imageFlavour",
+      reason: `neuron is a Triton built for Inferentia and Trainium (Neuron devices), but ${target.where ?? target.instanceType} has NVIDIA GPUs${target.where ? ` (${target.instanceType})` : ""}; use base, vllm or trtllm there, or serve on a Neuron instance type`,
+    });
   if (choice.flavour !== undefined && !(choice.flavour in TRITON_FLAVOURS))
     problems.push({
       field: "imageFlavour",

@@ -26,6 +26,19 @@ export interface CheckTarget {
   instanceType?: string;
   /** What the served model needs (the stack's `model` of the target), checked against memory. */
   model?: ModelRequirements;
+  /**
+   * The model the target loads by name: a SageMaker endpoint's `tritonModelName`, which it passes
+   * as SAGEMAKER_TRITON_DEFAULT_MODEL_NAME. Triton's SageMaker start script exits when that
+   * model's directory is missing ("ERROR: Directory with provided SAGEMAKER_TRITON_DEFAULT_MODEL_NAME
+   * ... does not exist", then `exit 1`; triton-inference-server/server@e1db8a6
+   * `docker/sagemaker/serve`), and loads only that model (`--model-control-mode=explicit
+   * --load-model=<name>`). Triton on EKS and the EC2 fleet name no model: they start with
+   * `--model-repository` and load every model in it (charts/triton `modelControl.mode: none`, the
+   * fleet's user data).
+   */
+  defaultModel?: string;
+  /** How the target is named in a message. @default "the target" */
+  label?: string;
 }
 
 export interface RepositoryProblem {
@@ -88,6 +101,11 @@ export function checkRepository(
     });
     return { models: [], problems };
   }
+  if (target.defaultModel !== undefined && !modelDirs.includes(target.defaultModel))
+    problems.push({
+      file: `${target.defaultModel}/`,
+      message: `missing: ${target.label ?? "the target"} loads the model ${JSON.stringify(target.defaultModel)} (tritonModelName, SAGEMAKER_TRITON_DEFAULT_MODEL_NAME), and Triton's SageMaker start script exits when its directory is missing; this repository has ${modelDirs.join(", ")}`,
+    });
   const models: CheckedModel[] = [];
   for (const name of modelDirs) {
     const model = checkModel(dir, name, target, problems);

@@ -14,6 +14,8 @@ export interface InitOptions {
   modelName?: string;
   /** vllm: the Hugging Face model id or path vLLM loads. */
   huggingFaceModel?: string;
+  /** vllm: the longest sequence (prompt and answer) vLLM admits, `max_model_len`. @default the model's own */
+  maxModelLen?: number;
   /** tensorrtllm: a directory of built engines (`rank<N>.engine`, `config.json`) copied into version 1. */
   engineDir?: string;
 }
@@ -42,12 +44,16 @@ model_transaction_policy { decoupled: true }
 ${textIo}# vLLM places the model on the GPUs (tensor_parallel_size in 1/model.json).
 instance_group [ { count: 1, kind: KIND_MODEL } ]
 `,
+        // vLLM engine arguments, passed to its AsyncEngineArgs as they are: only long-standing
+        // ones (vllm_backend's own sample, samples/model_repository/vllm_model/1/model.json@d50bda1,
+        // dropped disable_log_requests, which vLLM deprecated). The default model is ungated (Meta's
+        // own meta-llama repositories need an accepted licence and a token).
         [`${name}/1/model.json`]: `${JSON.stringify(
           {
-            model: o.huggingFaceModel ?? "meta-llama/Meta-Llama-3-8B-Instruct",
+            model: o.huggingFaceModel ?? "NousResearch/Meta-Llama-3-8B-Instruct",
             gpu_memory_utilization: 0.9,
             tensor_parallel_size: 1,
-            disable_log_requests: true,
+            ...(o.maxModelLen !== undefined ? { max_model_len: o.maxModelLen } : {}),
           },
           null,
           2,

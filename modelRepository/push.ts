@@ -8,6 +8,8 @@ import * as fs from "fs";
 import * as path from "path";
 import { HeadObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { Upload } from "@aws-sdk/lib-storage";
+import { RepositoryProblem, checkRepository, checkTargetFit, formatProblem } from "./check";
+import { ModelPush } from "./targets";
 
 export interface LocalFile {
   /** Path relative to the repository, with `/` separators. */
@@ -133,4 +135,37 @@ async function remoteSha256(
     if (status === 404 || (e as Error).name === "NotFound") return undefined;
     throw e;
   }
+}
+
+/** The problems `npm run model -- check` finds in a stack's model repository for its target. */
+export function modelPushProblems(push: ModelPush): RepositoryProblem[] {
+  return [...checkRepository(push.directory, push.check).problems, ...checkTargetFit(push.check)];
+}
+
+/** A model repository that fails its target's checks: nothing was uploaded. */
+export class ModelCheckError extends Error {
+  constructor(
+    public readonly push: ModelPush,
+    public readonly problems: RepositoryProblem[],
+  ) {
+    super(
+      `${push.key} (${push.label}): ${problems.length} problem(s), nothing uploaded:\n${problems.map((p) => `  ${formatProblem(p)}`).join("\n")}`,
+    );
+    this.name = "ModelCheckError";
+  }
+}
+
+/**
+ * One stack model repository (from `modelPushesOf`) checked against its target, then uploaded to
+ * the prefix the target reads in `bucket`: what `npm run model -- push` does, in-process. Throws
+ * a ModelCheckError (and uploads nothing) when the check finds problems.
+ */
+export async function pushModel(
+  push: ModelPush,
+  o: Omit<PushOptions, "prefix">,
+): Promise<PushSummary> {
+  const problems = modelPushProblems(push);
+  if (problems.length > 0) throw new ModelCheckError(push, problems);
+  const files = await listRepositoryFiles(push.directory);
+  return pushFiles(files, { ...o, prefix: push.target.prefix });
 }

@@ -7,6 +7,8 @@
 import { TritonFlavour } from "../catalog/images";
 import { ModelRequirements } from "../catalog/modelFit";
 import { StackConfig } from "../programs/config";
+import { CheckTarget } from "./check";
+import { resolveModelRepository } from "./local";
 
 export type TargetKind = "endpoint" | "triton" | "fleet";
 
@@ -21,6 +23,58 @@ export interface ServingTarget {
   model?: ModelRequirements;
   /** Triton on EKS reading the shared EFS cache: the sync job copies the prefix into it. */
   efs?: { syncPrefix: string };
+  /** The model the target loads by name (an endpoint's `tritonModelName`). */
+  defaultModel?: string;
+  /** The config entry of the target, e.g. `llm-infra:sagemaker.endpoints[0]`, `llm-infra:triton`. */
+  configKey: string;
+  /** The local model repository the stack names for it (`modelRepository`), as written. */
+  modelRepository?: string;
+}
+
+/** What a target's repository must suit: the input of `checkRepository`. */
+export function checkTargetOf(t: ServingTarget): CheckTarget {
+  return {
+    flavour: t.flavour,
+    instanceType: t.instanceType,
+    model: t.model,
+    defaultModel: t.defaultModel,
+    label: t.label,
+  };
+}
+
+/** A local model repository the deploy checks and pushes before it creates the target. */
+export interface ModelPush {
+  /** The key that names it, e.g. `llm-infra:sagemaker.endpoints[0].modelRepository`. */
+  key: string;
+  /** The local repository (absolute): the directory holding `<model>/config.pbtxt`. */
+  directory: string;
+  /** `sagemaker endpoint chat`, `triton on eks` or `triton fleet`. */
+  label: string;
+  /** Where it goes: `target.prefix` in the model bucket (what `pushFiles` takes). */
+  target: ServingTarget;
+  /** What it must suit (what `checkRepository` and `checkTargetFit` take). */
+  check: CheckTarget;
+}
+
+/**
+ * The model repositories a stack names (`modelRepository` on an endpoint, on `llm-infra:triton`
+ * and on `llm-infra:fleet`), in the order of its targets, resolved against the project root.
+ */
+export function modelPushesOf(config: StackConfig, root: string): ModelPush[] {
+  return stackTargets(config)
+    .filter((t) => t.modelRepository !== undefined)
+    .map((t) => ({
+      key: `${t.configKey}.modelRepository`,
+      directory: resolveModelRepository(root, t.modelRepository!),
+      label:
+        t.kind === "endpoint"
+          ? `sagemaker ${t.label}`
+          : t.kind === "triton"
+            ? "triton on eks"
+            : "triton fleet",
+      target: t,
+      check: checkTargetOf(t),
+    }));
 }
 
 /** A target the stack does not have: the message names what it has. */
@@ -34,8 +88,8 @@ export class TargetError extends Error {
 /** Every serving target of a stack. */
 export function stackTargets(config: StackConfig): ServingTarget[] {
   const targets: ServingTarget[] = [];
-  for (const e of config.sagemaker.endpoints) {
-    if (e.modelDataPrefix === undefined) continue;
+  config.sagemaker.endpoints.forEach((e, i) => {
+    if (e.modelDataPrefix === undefined) return;
     targets.push({
       kind: "endpoint",
       label: `endpoint ${e.name}`,
@@ -43,8 +97,11 @@ export function stackTargets(config: StackConfig): ServingTarget[] {
       instanceType: e.instanceType ?? "",
       flavour: e.imageFlavour ?? "base",
       model: e.modelRequirements,
+      defaultModel: e.tritonModelName,
+      configKey: `llm-infra:sagemaker.endpoints[${i}]`,
+      modelRepository: e.modelRepository,
     });
-  }
+  });
   if (config.triton) {
     const efs = config.triton.modelRepositoryMode === "efs";
     targets.push({
@@ -53,6 +110,8 @@ export function stackTargets(config: StackConfig): ServingTarget[] {
       prefix: config.triton.modelPrefix,
       instanceType: config.triton.instanceType,
       flavour: config.triton.imageFlavour ?? "base",
+      configKey: "llm-infra:triton",
+      modelRepository: config.triton.modelRepository,
       ...(efs
         ? {
             efs: {
@@ -71,6 +130,8 @@ export function stackTargets(config: StackConfig): ServingTarget[] {
       instanceType: config.fleet.instanceType,
       flavour: config.fleet.imageFlavour ?? "base",
       model: config.fleet.modelRequirements,
+      configKey: "llm-infra:fleet",
+      modelRepository: config.fleet.modelRepository,
     });
   }
   return targets;

@@ -171,8 +171,10 @@ export function toEngineConfig(config: Record<string, unknown>): Record<string, 
 export async function planConfig(
   stack: string,
   rawConfig: Record<string, unknown>,
+  /** Where the stack's `modelRepository` directories are. @default the project root */
+  root = projectRoot(),
 ): Promise<PlanReport> {
-  const config: StackConfig = parseStackConfig(rawConfig, stack);
+  const config: StackConfig = parseStackConfig(rawConfig, stack, root);
   // The stack's Triton release is rendered by helm for the scheduling check: helm starts now, so
   // its own start-up runs beside the program, and it renders once the release's values are known.
   if (config.triton) prepareRender(tritonChartPath(), TRITON_NAMESPACE);
@@ -215,5 +217,5 @@ export async function planConfig(
 
 /** The plan of a shipped stack (Pulumi.<stack>.yaml). */
 export async function planStack(stack: string, root = projectRoot()): Promise<PlanReport> {
-  return planConfig(stack, readStackFile(stack, root));
+  return planConfig(stack, readStackFile(stack, root), root);
 }

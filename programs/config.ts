@@ -5,6 +5,7 @@
  * `llm-infra:network.azCount must be an integer between 2 and 6, got 1`. All errors are collected
  * and reported together. docs/configuration.md documents every key read here.
  */
+import * as fs from "fs";
 import * as pulumi from "@pulumi/pulumi";
 import {
   DEFAULT_INTERFACE_ENDPOINTS,
@@ -198,7 +199,15 @@ export function nearProjectNamespace(ns: string): boolean {
  * `llm-infra:network`, values already decoded from YAML or JSON) into a StackConfig.
  * Throws a ConfigError listing every problem.
  */
-export function parseStackConfig(raw: Record<string, unknown>, stack: string): StackConfig {
+export function parseStackConfig(
+  raw: Record<string, unknown>,
+  stack: string,
+  /**
+   * The project root, where Pulumi.yaml is: each target's `modelRepository` is a directory under
+   * it that must pass `npm run model -- check`. Without it, those directories are not read.
+   */
+  root?: string,
+): StackConfig {
   const problems: string[] = [];
 
   for (const k of Object.keys(raw)) {
@@ -298,6 +307,7 @@ export function parseStackConfig(raw: Record<string, unknown>, stack: string): S
       repositories: registry.repositories,
       project: PROJECT,
       stack,
+      root,
     },
     problems,
   );
@@ -320,13 +330,14 @@ export function parseStackConfig(raw: Record<string, unknown>, stack: string): S
       repositoryPrefix: modelStore.repositoryPrefix,
       region,
       repositories: registry.repositories,
+      root,
     },
     problems,
   );
 
   const fleet = parseFleetConfig(
     raw[KEY("fleet")],
-    { repositoryPrefix: modelStore.repositoryPrefix, repositories: registry.repositories },
+    { repositoryPrefix: modelStore.repositoryPrefix, repositories: registry.repositories, root },
     problems,
   );
   const api = parseApiConfig(
@@ -405,11 +416,20 @@ export function deployerCidrsFromEnvironment(env: NodeJS.ProcessEnv = process.en
   return cidrs;
 }
 
-/** The configuration of the stack the Pulumi engine (or the offline plan) is running. */
+/**
+ * The configuration of the stack the Pulumi engine (or the offline plan) is running. Model
+ * repositories resolve against the project's root directory as the engine reports it
+ * (`pulumi.getRootDirectory()`, the directory of Pulumi.yaml), or the working directory where the
+ * engine reports none (under mocks), which `npm run plan` and `pulumi` both set to the project.
+ * A deploy's own address for a private cluster comes from LLM_INFRA_DEPLOYER_CIDRS.
+ */
 export function loadStackConfig(): StackConfig {
+  const reported = pulumi.getRootDirectory();
+  const root = reported && fs.existsSync(reported) ? reported : process.cwd();
   const config = parseStackConfig(
     decodeEngineConfig(pulumi.runtime.allConfig()),
     pulumi.getStack(),
+    root,
   );
   const deployerCidrs = deployerCidrsFromEnvironment();
   if (deployerCidrs.length === 0 || !config.eks) return config;

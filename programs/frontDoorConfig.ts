@@ -19,6 +19,7 @@ import { TritonFleetArgs, validateTritonFleetArgs } from "../components/ec2/trit
 import { readImageConfig } from "./imageConfig";
 import { fromComponent, readSection } from "./configReader";
 import { readModel } from "./sagemakerConfig";
+import { localRepositoryProblems } from "../modelRepository/local";
 
 export type FleetConfig = Pick<
   TritonFleetArgs,
@@ -38,6 +39,8 @@ export type FleetConfig = Pick<
   ownImageRepository?: string;
   /** The model store prefix of the fleet's model repository. */
   modelPrefix: string;
+  /** The local Triton model repository the deploy checks and pushes to `modelPrefix`. */
+  modelRepository?: string;
 };
 
 export type ApiConfig = Pick<
@@ -61,7 +64,12 @@ export type ApiConfig = Pick<
 
 export function parseFleetConfig(
   raw: unknown,
-  ctx: { repositoryPrefix: string; repositories?: string[] },
+  ctx: {
+    repositoryPrefix: string;
+    repositories?: string[];
+    /** The project root: `modelRepository` is checked on disk against it (not when absent). */
+    root?: string;
+  },
   problems: string[],
 ): FleetConfig | undefined {
   const prefix = "llm-infra:fleet";
@@ -76,6 +84,7 @@ export function parseFleetConfig(
     "image",
     "model",
     "modelPrefix",
+    "modelRepository",
     "imageFlavour",
     "imageRepository",
     "imageTag",
@@ -103,6 +112,21 @@ export function parseFleetConfig(
   if (image.imageFlavour !== undefined) config.imageFlavour = image.imageFlavour;
   if (image.imageTag !== undefined) config.imageTag = image.imageTag;
   if (image.imageRepository !== undefined) config.ownImageRepository = image.imageRepository;
+  // One fleet runs one image: `image` is the whole reference, imageRepository and imageTag name
+  // another (imageFlavour still says which backends it has).
+  if (config.image !== undefined)
+    for (const k of ["imageRepository", "imageTag"])
+      r.notWith(k, "with image: the fleet runs one image, and image is all of it");
+  const modelRepository = r.string("modelRepository");
+  if (modelRepository !== undefined) config.modelRepository = modelRepository;
+  if (modelRepository !== undefined && ctx.root !== undefined && config.instanceType !== "")
+    for (const p of localRepositoryProblems(ctx.root, modelRepository, {
+      flavour: config.imageFlavour ?? "base",
+      instanceType: config.instanceType,
+      model: config.modelRequirements,
+      label: "the fleet",
+    }))
+      problems.push(`${r.key("modelRepository")} ${p}`);
   problems.push(
     ...fromComponent(
       prefix,

@@ -22,6 +22,7 @@ import { defaultEndpointName } from "../components/sagemaker/sageMakerEndpoint";
 import { SectionReader, fromComponent, readEntryName, readSection } from "./configReader";
 import { TritonFlavour, tritonImage } from "../catalog/images";
 import { IMAGE_KEYS, readImageConfig } from "./imageConfig";
+import { localRepositoryProblems } from "../modelRepository/local";
 
 /** One endpoint as configured: the component's plain arguments, a name, and whether it is in the VPC. */
 export type EndpointConfig = Omit<
@@ -45,6 +46,11 @@ export type EndpointConfig = Omit<
   inVpc: boolean;
   /** Your own serving image in ECR, in the stack's region, instead of a catalog `image`. */
   imageUri?: string;
+  /**
+   * The local Triton model repository the deploy checks and pushes to the endpoint's prefix,
+   * relative to the project root (`models/chat`: the directory holding `<model>/config.pbtxt`).
+   */
+  modelRepository?: string;
 };
 
 const PREFIX = "llm-infra:sagemaker";
@@ -148,6 +154,8 @@ export function parseSageMakerConfig(
     project: string;
     stack: string;
     repositories?: string[];
+    /** The project root: `modelRepository` is checked on disk against it (not when absent). */
+    root?: string;
   },
   problems: string[],
 ): EndpointConfig[] {
@@ -162,7 +170,15 @@ export function parseSageMakerConfig(
   const names = new Set<string>();
   const physicalNames = new Map<string, string>();
   list.forEach((item: unknown, i: number) => {
-    const keys = ["name", "model", ...NUMBER_KEYS, ...STRING_KEYS, ...BOOLEAN_KEYS, ...IMAGE_KEYS];
+    const keys = [
+      "name",
+      "model",
+      "modelRepository",
+      ...NUMBER_KEYS,
+      ...STRING_KEYS,
+      ...BOOLEAN_KEYS,
+      ...IMAGE_KEYS,
+    ];
     const r = readSection(`${PREFIX}.endpoints[${i}]`, item, problems, keys);
     if (!r) return;
     const prefix = `${PREFIX}.endpoints[${i}]`;
@@ -194,6 +210,10 @@ export function parseSageMakerConfig(
     if (plain.imageUri !== undefined) {
       const why = "with imageUri (your own image replaces the catalog's)";
       for (const k of ["image", "imageVersion"]) r.notWith(k, why);
+      // One endpoint runs one image: imageUri is the whole image, imageRepository and imageTag
+      // would name a second one (the repository's image used to win without a word).
+      for (const k of ["imageRepository", "imageTag"])
+        r.notWith(k, "with imageUri: an endpoint runs one image, and imageUri is all of it");
       // "The model artifacts in an Amazon S3 bucket and the Docker image for inference container
       // in Amazon EC2 Container Registry must be in the same region as the model or endpoint"
       // (SageMaker ContainerDefinition.Image, https://docs.aws.amazon.com/sdk-for-kotlin/api/latest/sagemaker/aws.sdk.kotlin.services.sagemaker.model/-container-definition/image.html).
@@ -203,6 +223,41 @@ export function parseSageMakerConfig(
           `${r.key("imageUri")} must be an ECR image in the stack's region ${ctx.region}, got one in ${imageRegion}`,
         );
     }
+    if (plain.imageUri === undefined && image.imageRepository !== undefined) {
+      const why = `with imageRepository: an endpoint runs one image, ${image.imageRepository}:<imageTag>`;
+      for (const k of ["image", "imageVersion"]) r.notWith(k, why);
+    }
+    if (plain.imageUri === undefined && image.imageRepository === undefined)
+      r.notWith(
+        "imageTag",
+        "without imageRepository (the tag of an image in one of llm-infra:storage.repositories)",
+      );
+    // The endpoint's local model repository: a directory that passes `model check` for it.
+    const modelRepository = r.string("modelRepository");
+    if (modelRepository !== undefined && plain.modelDataTarball !== undefined)
+      r.notWith(
+        "modelRepository",
+        "with modelDataTarball (the endpoint reads a model.tar.gz, not a model repository prefix)",
+      );
+    else if (
+      modelRepository !== undefined &&
+      plain.image !== undefined &&
+      plain.image !== "triton" &&
+      image.imageFlavour === undefined
+    )
+      r.notWith(
+        "modelRepository",
+        `with image ${plain.image} (a model repository is Triton's layout; give imageFlavour for a Triton image of your own)`,
+      );
+    else if (modelRepository !== undefined && ctx.root !== undefined)
+      for (const p of localRepositoryProblems(ctx.root, modelRepository, {
+        flavour: image.imageFlavour ?? "base",
+        instanceType: plain.instanceType,
+        model: modelRequirements,
+        defaultModel: plain.tritonModelName,
+        label: `endpoint ${name}`,
+      }))
+        problems.push(`${r.key("modelRepository")} ${p}`);
     // Options of another deployment strategy are refused, not ignored.
     const strategy = plain.deploymentStrategy ?? "allAtOnce";
     for (const [k, s] of [
@@ -226,6 +281,7 @@ export function parseSageMakerConfig(
       name,
       inVpc,
       modelRequirements,
+      ...(modelRepository !== undefined ? { modelRepository } : {}),
       ...(image.imageFlavour !== undefined ? { imageFlavour: image.imageFlavour } : {}),
       ...(image.imageRepository !== undefined
         ? { ownImageRepository: image.imageRepository, imageTag: image.imageTag }
@@ -258,7 +314,7 @@ export function parseSageMakerConfig(
 /** The component arguments of a configured endpoint (placeholders where the platform fills in outputs). */
 export function componentArgs(config: EndpointConfig, region: string): SageMakerEndpointArgs {
   // eslint-disable-next-line @typescript-eslint/no-unused-vars
-  const { name, inVpc, ownImageRepository, imageTag, ...args } = config;
+  const { name, inVpc, ownImageRepository, imageTag, modelRepository, ...args } = config;
   return {
     ...args,
     // The platform puts the repository's URL here; for validation, an ECR URI of that shape.

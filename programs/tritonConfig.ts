@@ -14,6 +14,7 @@ import { validateModelPrefix } from "../components/storage/modelStorePolicies";
 import { readImageConfig } from "./imageConfig";
 import { fromComponent, readSection } from "./configReader";
 import { EksConfig } from "./eksConfig";
+import { localRepositoryProblems } from "../modelRepository/local";
 
 export type TritonConfig = Pick<
   TritonReleaseArgs,
@@ -38,6 +39,8 @@ export type TritonConfig = Pick<
   nodeGroup: string;
   /** The model store prefix of Triton's model repository. */
   modelPrefix: string;
+  /** The local Triton model repository the deploy checks and pushes to `modelPrefix`. */
+  modelRepository?: string;
   instanceType: string;
   workloadType: string;
 };
@@ -46,7 +49,14 @@ const PREFIX = "llm-infra:triton";
 
 export function parseTritonConfig(
   raw: unknown,
-  ctx: { eks?: EksConfig; repositoryPrefix: string; region: string; repositories?: string[] },
+  ctx: {
+    eks?: EksConfig;
+    repositoryPrefix: string;
+    region: string;
+    repositories?: string[];
+    /** The project root: `modelRepository` is checked on disk against it (not when absent). */
+    root?: string;
+  },
   problems: string[],
 ): TritonConfig | undefined {
   const r = readSection(PREFIX, raw, problems, [
@@ -65,6 +75,7 @@ export function parseTritonConfig(
     "imageTag",
     "imageFlavour",
     "imageRepository",
+    "modelRepository",
     "targetPendingRequestsPerReplica",
     "targetQueueTimeMilliseconds",
   ]);
@@ -125,8 +136,17 @@ export function parseTritonConfig(
   if (image.imageTag !== undefined) config.imageTag = image.imageTag;
   if (image.imageFlavour !== undefined) config.imageFlavour = image.imageFlavour;
   if (image.imageRepository !== undefined) config.ownImageRepository = image.imageRepository;
+  const modelRepository = r.string("modelRepository");
+  if (modelRepository !== undefined) config.modelRepository = modelRepository;
   // The node group's own line already names a missing instance type.
   if (group.instanceTypes.length === 0) return config;
+  if (modelRepository !== undefined && ctx.root !== undefined)
+    for (const p of localRepositoryProblems(ctx.root, modelRepository, {
+      flavour: config.imageFlavour ?? "base",
+      instanceType: config.instanceType,
+      label: "triton",
+    }))
+      problems.push(`${r.key("modelRepository")} ${p}`);
   if (config.modelRepositoryMode === "efs" && !ctx.eks.modelCache.enabled) {
     problems.push(`${r.key("modelRepositoryMode")} efs needs llm-infra:eks.modelCache enabled`);
   }

@@ -19,7 +19,7 @@ import {
 } from "../modelRepository/check";
 import { InitBackend, InitError, initRepository } from "../modelRepository/init";
 import { listRepositoryFiles, pushFiles } from "../modelRepository/push";
-import { ServingTarget, TargetError, findTarget } from "../modelRepository/targets";
+import { ServingTarget, TargetError, checkTargetOf, findTarget } from "../modelRepository/targets";
 
 const EXIT_OK = 0;
 const EXIT_FAILED = 1;
@@ -137,12 +137,24 @@ export async function main(
     .option("--model <name>", "the model's directory and config name", "llm")
     .option("--hf-model <id>", "vllm: the Hugging Face model id or path")
     .option("--engine-dir <dir>", "tensorrtllm: the engines built by trtllm-build")
+    .option("--max-model-len <tokens>", "vllm: the longest sequence vLLM admits (max_model_len)")
     .exitOverride()
     .action(
       (
         dir: string,
-        o: { backend: string; model: string; hfModel?: string; engineDir?: string },
+        o: {
+          backend: string;
+          model: string;
+          hfModel?: string;
+          engineDir?: string;
+          maxModelLen?: string;
+        },
       ) => {
+        const maxModelLen = o.maxModelLen === undefined ? undefined : Number(o.maxModelLen);
+        if (maxModelLen !== undefined && !(Number.isInteger(maxModelLen) && maxModelLen > 0))
+          throw new UsageError(
+            `--max-model-len must be a positive integer (tokens), got ${JSON.stringify(o.maxModelLen)}`,
+          );
         if (!Object.values(InitBackend).includes(o.backend as InitBackend))
           throw new UsageError(
             `--backend must be one of ${Object.values(InitBackend).join(", ")}, got ${JSON.stringify(o.backend)}`,
@@ -152,6 +164,7 @@ export async function main(
           modelName: o.model,
           huggingFaceModel: o.hfModel,
           engineDir: o.engineDir,
+          maxModelLen,
         });
         io.out(`${written.map((f) => `created ${path.join(dir, f)}`).join("\n")}\n`);
         io.out(
@@ -207,9 +220,9 @@ function resolveTarget(o: TargetOptions): {
   const serving = findTarget(config, o.stack, o);
   return {
     check: {
+      ...checkTargetOf(serving),
       flavour: (o.flavour as TritonFlavour | undefined) ?? serving.flavour,
       instanceType: o.instanceType ?? serving.instanceType,
-      model: serving.model,
     },
     serving,
     region: config.region,

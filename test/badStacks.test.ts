@@ -14,6 +14,7 @@ import { main as planMain } from "../scripts/plan";
 import { callerPath } from "../scripts/plan";
 import { projectRoot } from "../offline/plan";
 import { CERT, ECR, FLEET, WAF, baseConfig, set } from "./badStackBase";
+import { copyExampleModels } from "./helpers";
 
 const ng = (...rest: (string | number)[]) => ["llm-infra:eks", "nodeGroups", 0, ...rest];
 const ep = (i: number, ...rest: (string | number)[]) => [
@@ -1020,6 +1021,51 @@ export const CASES: Case[] = [
     "llm-infra:triton.ingressIdleTimeoutSeconds",
   ),
 
+  // Model, backend and image combinations that cannot serve; a model repository that is not there.
+  c(
+    "unchecked",
+    "modelRepository that does not exist",
+    [[ep(0, "modelRepository"), "models/nope"]],
+    "llm-infra:sagemaker.endpoints[0].modelRepository",
+    /models\/nope does not exist/,
+  ),
+  c(
+    "unchecked",
+    "vllm flavour on NGC's base image tag",
+    [
+      [ep(0, "imageFlavour"), "vllm"],
+      [ep(0, "imageRepository"), "triton"],
+      [ep(0, "imageTag"), "26.07-py3"],
+    ],
+    "llm-infra:sagemaker.endpoints[0].imageTag",
+    /NGC's base Triton image.*use 26\.07-vllm-python-py3/,
+  ),
+  c(
+    "ignored",
+    "imageRepository beside imageUri",
+    [[ep(1, "imageRepository"), "triton"]],
+    "llm-infra:sagemaker.endpoints[1].imageRepository",
+    /an endpoint runs one image/,
+  ),
+  c(
+    "ignored",
+    "imageTag without imageRepository",
+    [[ep(0, "imageTag"), "26.07-py3"]],
+    "llm-infra:sagemaker.endpoints[0].imageTag",
+    /without imageRepository/,
+  ),
+  c(
+    "unchecked",
+    "neuron flavour on an NVIDIA node group",
+    [
+      [["llm-infra:triton", "imageFlavour"], "neuron"],
+      [["llm-infra:triton", "imageRepository"], "triton"],
+      [["llm-infra:triton", "imageTag"], "2.20-neuron"],
+    ],
+    "llm-infra:triton.imageFlavour",
+    /g5\.xlarge has NVIDIA GPUs/,
+  ),
+
   // The file itself.
   {
     class: "file",
@@ -1192,6 +1238,7 @@ describe("policy: spot capacity for prod serving", () => {
     );
     assert.notStrictEqual(spot, prod);
     fs.writeFileSync(path.join(dir, "Pulumi.prod.yaml"), spot);
+    copyExampleModels(dir);
     const { code, stderr } = await plan(["prod", "--dir", dir]);
     assert.strictEqual(code, 1, stderr);
     assert.match(

@@ -1,4 +1,7 @@
 import * as assert from "assert";
+import * as os from "os";
+import * as path from "path";
+import { projectRoot, readStackFile } from "../offline/plan";
 import {
   ConfigError,
   ENVIRONMENT_DEFAULTS,
@@ -346,5 +349,80 @@ describe("stack config: fleet and api", () => {
       'llm-infra:api.backend must name one of llm-infra:sagemaker.endpoints, "fleet" when llm-infra:fleet is set, or "triton" when llm-infra:triton is set (chat, fleet), got "support"',
       'llm-infra:api.authentication must be one of iam, apiKey, got "oauth"',
     ]);
+  });
+});
+
+describe("a target's local model repository (modelRepository)", () => {
+  const root = projectRoot();
+  const shipped = (stack: string) => readStackFile(stack, root);
+  const problemsAt = (raw: Record<string, unknown>, at = root): string[] => {
+    try {
+      parseStackConfig(raw, "dev", at);
+    } catch (e) {
+      assert.ok(e instanceof ConfigError, String(e));
+      return e.problems;
+    }
+    return [];
+  };
+  /** dev with its chat endpoint changed. */
+  const devChat = (change: Record<string, unknown>) => {
+    const raw = shipped("dev");
+    const sm = raw["llm-infra:sagemaker"] as { endpoints: Record<string, unknown>[] };
+    return {
+      ...raw,
+      "llm-infra:sagemaker": { endpoints: [{ ...sm.endpoints[0], ...change }] },
+    };
+  };
+
+  it("passes the shipped stacks, whose every target names models/chat", () => {
+    for (const stack of ["dev", "staging", "prod"]) {
+      const config = parseStackConfig(shipped(stack), stack, root);
+      const named = [
+        ...config.sagemaker.endpoints.map((e) => e.modelRepository),
+        config.triton?.modelRepository,
+        config.fleet?.modelRepository,
+      ].filter((d) => d !== undefined);
+      assert.ok(named.length >= 2, stack);
+      assert.ok(
+        named.every((d) => d === "models/chat"),
+        `${stack}: ${named.join(", ")}`,
+      );
+    }
+  });
+
+  it("refuses a directory that does not exist, or a file, naming the key", () => {
+    assert.deepStrictEqual(problemsAt(devChat({ modelRepository: "models/nope" })), [
+      `llm-infra:sagemaker.endpoints[0].modelRepository models/nope does not exist (looked in ${path.join(root, "models/nope")}): give a local Triton model repository, the directory holding <model>/config.pbtxt, relative to the project root (npm run model -- init models/nope --backend vllm makes one)`,
+    ]);
+    assert.deepStrictEqual(problemsAt(devChat({ modelRepository: "Pulumi.yaml" })), [
+      "llm-infra:sagemaker.endpoints[0].modelRepository Pulumi.yaml is not a directory: give a local Triton model repository, the directory holding <model>/config.pbtxt",
+    ]);
+  });
+
+  it("refuses a repository without the endpoint's default model, and one its image cannot serve", () => {
+    assert.deepStrictEqual(problemsAt(devChat({ tritonModelName: "mistral-7b" })), [
+      `llm-infra:sagemaker.endpoints[0].modelRepository models/chat/mistral-7b/: missing: endpoint chat loads the model "mistral-7b" (tritonModelName, SAGEMAKER_TRITON_DEFAULT_MODEL_NAME), and Triton's SageMaker start script exits when its directory is missing; this repository has llama3-8b`,
+    ]);
+    // Triton on EKS on the base image: the repository's vLLM model has no backend there.
+    const raw = shipped("dev");
+    const triton = raw["llm-infra:triton"] as Record<string, unknown>;
+    const base = { ...triton, imageFlavour: undefined, imageTag: undefined };
+    assert.deepStrictEqual(problemsAt({ ...raw, "llm-infra:triton": base }), [
+      `llm-infra:triton.modelRepository models/chat/llama3-8b/config.pbtxt: backend: backend vllm is not in the base Triton image (it has tensorrt, onnxruntime, tensorflow, pytorch, openvino, python, dali, fil); choose imageFlavour vllm`,
+    ]);
+  });
+
+  it("does not apply with modelDataTarball, and is not read without a project root", () => {
+    assert.deepStrictEqual(problemsAt(devChat({ modelDataTarball: "m/model.tar.gz" })), [
+      "llm-infra:sagemaker.endpoints[0].modelRepository does not apply with modelDataTarball (the endpoint reads a model.tar.gz, not a model repository prefix); remove it",
+    ]);
+    // Without a root (npm run model, which checks the directory it is given) nothing is read.
+    const config = parseStackConfig(devChat({ modelRepository: "models/nope" }), "dev");
+    assert.strictEqual(config.sagemaker.endpoints[0].modelRepository, "models/nope");
+    // Relative to the root it is given.
+    assert.match(
+      problemsAt(shipped("dev"), os.tmpdir()).join("\n"),
+      /^llm-infra:sagemaker\.endpoints\[0\]\.modelRepository models\/chat does not exist/,
+    );
   });
 });

@@ -14,7 +14,7 @@ import { JourneySteps } from "../automation/journey";
 import { DeployStack, PulumiCliError, Workspace } from "../automation/workspace";
 import { main, parseRequest } from "../scripts/deploy";
 import { projectRoot } from "../offline/plan";
-import { SERVERLESS_7B_STACK, devOnP5Stack } from "./helpers";
+import { SERVERLESS_7B_STACK, copyExampleModels, devOnP5Stack } from "./helpers";
 
 const root = projectRoot();
 
@@ -122,6 +122,7 @@ function projectDir(stacks: Record<string, string>): string {
   fs.cpSync(path.join(root, "policy", "config"), path.join(dir, "policy", "config"), {
     recursive: true,
   });
+  copyExampleModels(dir);
   for (const [stack, yaml] of Object.entries(stacks)) {
     fs.writeFileSync(path.join(dir, `Pulumi.${stack}.yaml`), yaml);
   }

@@ -97,6 +97,14 @@ export const SERVERLESS_7B_STACK = [
   "",
 ].join("\n");
 
+/**
+ * Copies the example model repository the shipped stacks name (`modelRepository: models/chat`)
+ * into `dir`, for a test that plans a copy of a shipped stack from another directory.
+ */
+export function copyExampleModels(dir: string): void {
+  fs.cpSync(path.join(projectRoot(), "models"), path.join(dir, "models"), { recursive: true });
+}
+
 /** The shipped dev stack with its endpoint moved to ml.p5.48xlarge: over budget, off the allowlist. */
 export function devOnP5Stack(): string {
   const dev = fs.readFileSync(path.join(projectRoot(), "Pulumi.dev.yaml"), "utf8");

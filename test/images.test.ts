@@ -145,6 +145,8 @@ describe("Triton image flavours and the stack's own ECR images", function () {
       /^\d{12}\.dkr\.ecr\.us-east-1\.amazonaws\.com\/registry-vllm[^:]*:26\.07-vllm-python-py3$/,
     );
     assert.strictEqual(container.environment.SAGEMAKER_TRITON_DEFAULT_MODEL_NAME, "llm");
+    // The vLLM model is decoupled: Triton's SageMaker front end serves it with generate, not infer.
+    assert.strictEqual(container.environment.SAGEMAKER_TRITON_INFERENCE_TYPE, "generate");
     const repo = container.image.split("/")[1].split(":")[0];
     const policies = resources
       .filter((r) => r.type === "aws:iam/rolePolicy:RolePolicy" && r.parent === "chat")
@@ -312,6 +314,182 @@ describe("Triton image flavours and the stack's own ECR images", function () {
       (model.inputs.primaryContainer as { image?: string } | undefined)?.image,
       uri,
     );
+  });
+
+  describe("model, backend and image combinations that cannot serve", () => {
+    const GPU_GROUP = {
+      privateAccessCidrs: ["10.0.0.0/16"],
+      nodeGroups: [
+        { name: "gpu", instanceTypes: ["g5.2xlarge"], minSize: 1, desiredSize: 1, maxSize: 2 },
+      ],
+    };
+    const NEURON_GROUP = {
+      privateAccessCidrs: ["10.0.0.0/16"],
+      nodeGroups: [
+        {
+          name: "neuron",
+          instanceTypes: ["inf2.xlarge"],
+          workloadType: "neuron-inference",
+          minSize: 1,
+          desiredSize: 1,
+          maxSize: 2,
+        },
+      ],
+    };
+    const endpoint = (extra: Record<string, unknown>) => ({
+      ...BASE,
+      "llm-infra:sagemaker": {
+        endpoints: [{ name: "a", instanceType: "ml.g5.xlarge", tritonModelName: "m", ...extra }],
+      },
+    });
+    const fleet = (extra: Record<string, unknown>) => ({
+      ...BASE,
+      "llm-infra:fleet": {
+        instanceType: "g5.xlarge",
+        minSize: 1,
+        desiredSize: 1,
+        maxSize: 1,
+        ...extra,
+      },
+    });
+
+    it("refuses a neuron flavour on an NVIDIA node group and on an NVIDIA fleet", async () => {
+      const neuron = { imageFlavour: "neuron", imageRepository: "triton", imageTag: "2.20-neuron" };
+      assert.deepStrictEqual(
+        await configProblems({
+          ...BASE,
+          "llm-infra:eks": GPU_GROUP,
+          "llm-infra:triton": { nodeGroup: "gpu", ...neuron },
+        }),
+        [
+          "llm-infra:triton.imageFlavour neuron is a Triton built for Inferentia and Trainium (Neuron devices), but g5.2xlarge has NVIDIA GPUs; use base, vllm or trtllm there, or serve on a Neuron instance type",
+        ],
+      );
+      assert.deepStrictEqual(await configProblems(fleet(neuron)), [
+        "llm-infra:fleet.imageFlavour neuron is a Triton built for Inferentia and Trainium (Neuron devices), but g5.xlarge has NVIDIA GPUs; use base, vllm or trtllm there, or serve on a Neuron instance type",
+      ]);
+    });
+
+    it("refuses an NVIDIA flavour on a Neuron node group, and takes the neuron flavour there", async () => {
+      const problems = await configProblems({
+        ...BASE,
+        "llm-infra:eks": NEURON_GROUP,
+        "llm-infra:triton": { nodeGroup: "neuron", imageFlavour: "vllm" },
+      });
+      assert.strictEqual(problems.length, 1, problems.join("\n"));
+      assert.match(
+        problems[0],
+        /^llm-infra:triton\.nodeGroup inf2\.xlarge has Neuron devices, and .* has no Neuron runtime/,
+      );
+      const served = await planConfig("staging", {
+        ...BASE,
+        "llm-infra:eks": NEURON_GROUP,
+        "llm-infra:triton": {
+          nodeGroup: "neuron",
+          imageFlavour: "neuron",
+          imageRepository: "triton",
+          imageTag: "2.20-neuron",
+        },
+      });
+      assert.ok(served.resources.some((r) => r.name === "triton-release"));
+    });
+
+    it("refuses a vllm or trtllm flavour on NGC's base image tag, on every path", async () => {
+      const line = (key: string, tag: string, flavour: string, fix: string) =>
+        `${key} "${tag}" is NGC's base Triton image, which has the ${TRITON_FLAVOURS.base.backends.join(", ")} backends, not imageFlavour ${flavour}'s (${TRITON_FLAVOURS[flavour as "vllm"].backends.join(", ")}); use ${fix} or imageFlavour base`;
+      assert.deepStrictEqual(
+        await configProblems(
+          endpoint({ imageFlavour: "vllm", imageRepository: "triton", imageTag: "26.07-py3" }),
+        ),
+        [
+          line(
+            "llm-infra:sagemaker.endpoints[0].imageTag",
+            "26.07-py3",
+            "vllm",
+            "26.07-vllm-python-py3",
+          ),
+        ],
+      );
+      assert.deepStrictEqual(
+        await configProblems({
+          ...BASE,
+          "llm-infra:eks": GPU_GROUP,
+          "llm-infra:triton": { nodeGroup: "gpu", imageFlavour: "trtllm", imageTag: "25.12-py3" },
+        }),
+        [line("llm-infra:triton.imageTag", "25.12-py3", "trtllm", "25.12-trtllm-python-py3")],
+      );
+      assert.deepStrictEqual(
+        await configProblems(fleet({ imageFlavour: "vllm", imageTag: "26.07-py3" })),
+        [line("llm-infra:fleet.imageTag", "26.07-py3", "vllm", "26.07-vllm-python-py3")],
+      );
+      // The other way round: the base flavour on the vLLM build would be checked for the wrong backends.
+      assert.deepStrictEqual(
+        await configProblems(fleet({ imageTag: "26.07-vllm-python-py3" })).then((p) =>
+          p.map((l) => l.split(";")[0]),
+        ),
+        [
+          `llm-infra:fleet.imageTag "26.07-vllm-python-py3" is NGC's vllm Triton image, which has the vllm, python backends, not imageFlavour base's (${TRITON_FLAVOURS.base.backends.join(", ")})`,
+        ],
+      );
+    });
+
+    it("takes the flavour's own NGC tag, and tags that are not NGC's (your own builds)", async () => {
+      for (const tag of [
+        "26.07-vllm-python-py3",
+        "26.07-py3-custom",
+        "my-build-1",
+        "26.07-py3-sdk",
+      ]) {
+        const report = await planConfig(
+          "staging",
+          endpoint({ imageFlavour: "vllm", imageRepository: "triton", imageTag: tag }),
+        );
+        const model = report.resources.find((r) => r.type === "aws:sagemaker/model:Model")!;
+        const image = (model.inputs.primaryContainer as { image: string }).image;
+        assert.match(image, new RegExp(`/registry-triton-[0-9a-f]+:${tag.replace(/\./g, "\\.")}$`));
+      }
+      assert.deepStrictEqual(
+        tritonImageProblems({ flavour: "neuron", repository: "r", tag: "26.07-py3" }),
+        [],
+      );
+    });
+
+    it("refuses two images for one endpoint or fleet, naming the second key", async () => {
+      const uri = "123456789012.dkr.ecr.us-east-1.amazonaws.com/mine:vllm-1";
+      assert.deepStrictEqual(
+        await configProblems(
+          endpoint({
+            imageFlavour: "vllm",
+            imageUri: uri,
+            imageRepository: "triton",
+            imageTag: "t",
+          }),
+        ),
+        [
+          "llm-infra:sagemaker.endpoints[0].imageRepository does not apply with imageUri: an endpoint runs one image, and imageUri is all of it; remove it",
+          "llm-infra:sagemaker.endpoints[0].imageTag does not apply with imageUri: an endpoint runs one image, and imageUri is all of it; remove it",
+        ],
+      );
+      assert.deepStrictEqual(
+        await configProblems(
+          endpoint({ image: "lmi", imageRepository: "triton", imageTag: "26.07-py3" }),
+        ),
+        [
+          "llm-infra:sagemaker.endpoints[0].image does not apply with imageRepository: an endpoint runs one image, triton:<imageTag>; remove it",
+        ],
+      );
+      assert.deepStrictEqual(await configProblems(endpoint({ imageTag: "26.07-py3" })), [
+        "llm-infra:sagemaker.endpoints[0].imageTag does not apply without imageRepository (the tag of an image in one of llm-infra:storage.repositories); remove it",
+      ]);
+      assert.deepStrictEqual(
+        await configProblems(
+          fleet({ image: "nvcr.io/nvidia/tritonserver:26.07-py3", imageRepository: "triton" }),
+        ),
+        [
+          "llm-infra:fleet.imageRepository does not apply with image: the fleet runs one image, and image is all of it; remove it",
+        ],
+      );
+    });
   });
 
   it("states the image problems of a choice", () => {

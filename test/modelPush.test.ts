@@ -5,7 +5,16 @@ import * as path from "path";
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const S3rver = require("s3rver");
-import { listRepositoryFiles, pushFiles, progressLine } from "../modelRepository/push";
+import {
+  ModelCheckError,
+  listRepositoryFiles,
+  progressLine,
+  pushFiles,
+  pushModel,
+} from "../modelRepository/push";
+import { modelPushesOf } from "../modelRepository/targets";
+import { parseStackConfig } from "../programs/config";
+import { projectRoot, readStackFile } from "../offline/plan";
 import { main } from "../scripts/model";
 
 /** s3rver on 127.0.0.1 (an ephemeral port), one bucket, files in a temporary directory. */
@@ -51,12 +60,13 @@ async function body(c: S3Client, bucket: string, key: string): Promise<Buffer> {
 
 function vllmRepo(): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "push-repo-"));
-  fs.mkdirSync(path.join(dir, "llm", "1"), { recursive: true });
+  // The model the shipped endpoints load by name (tritonModelName llama3-8b).
+  fs.mkdirSync(path.join(dir, "llama3-8b", "1"), { recursive: true });
   fs.writeFileSync(
-    path.join(dir, "llm", "config.pbtxt"),
-    'name: "llm"\nbackend: "python"\nmax_batch_size: 0\n',
+    path.join(dir, "llama3-8b", "config.pbtxt"),
+    'name: "llama3-8b"\nbackend: "python"\nmax_batch_size: 0\n',
   );
-  fs.writeFileSync(path.join(dir, "llm", "1", "model.py"), "print('hi')\n");
+  fs.writeFileSync(path.join(dir, "llama3-8b", "1", "model.py"), "print('hi')\n");
   return dir;
 }
 
@@ -100,17 +110,81 @@ describe("model push over HTTP to a local S3 (s3rver)", function () {
       assert.match(r.out, new RegExp(`uploaded 2 files .*0 unchanged, to s3://models/${prefix}/`));
     }
     assert.deepStrictEqual(await keys(c, bucket), [
-      "model-repository/chat/llm/1/model.py",
-      "model-repository/chat/llm/config.pbtxt",
-      "model-repository/fleet/llm/1/model.py",
-      "model-repository/fleet/llm/config.pbtxt",
-      "model-repository/triton/llm/1/model.py",
-      "model-repository/triton/llm/config.pbtxt",
+      "model-repository/chat/llama3-8b/1/model.py",
+      "model-repository/chat/llama3-8b/config.pbtxt",
+      "model-repository/fleet/llama3-8b/1/model.py",
+      "model-repository/fleet/llama3-8b/config.pbtxt",
+      "model-repository/triton/llama3-8b/1/model.py",
+      "model-repository/triton/llama3-8b/config.pbtxt",
     ]);
     assert.strictEqual(
-      (await body(c, bucket, "model-repository/chat/llm/1/model.py")).toString(),
+      (await body(c, bucket, "model-repository/chat/llama3-8b/1/model.py")).toString(),
       "print('hi')\n",
     );
+  });
+
+  it("lists the repositories a stack names, and pushes one in-process to its target's prefix", async () => {
+    const root = projectRoot();
+    const config = parseStackConfig(readStackFile("prod", root), "prod", root);
+    const pushes = modelPushesOf(config, root);
+    assert.deepStrictEqual(
+      pushes.map((p) => [p.key, p.label, p.target.prefix, p.check.defaultModel]),
+      [
+        [
+          "llm-infra:sagemaker.endpoints[0].modelRepository",
+          "sagemaker endpoint chat",
+          "model-repository/chat",
+          "llama3-8b",
+        ],
+        [
+          "llm-infra:sagemaker.endpoints[1].modelRepository",
+          "sagemaker endpoint batch",
+          "model-repository/batch",
+          "llama3-8b",
+        ],
+        ["llm-infra:triton.modelRepository", "triton on eks", "model-repository/triton", undefined],
+      ],
+    );
+    assert.ok(pushes.every((p) => p.directory === path.join(root, "models", "chat")));
+    assert.ok(pushes.every((p) => p.check.flavour === "vllm"));
+    const summary = await pushModel(pushes[1], { client: c, bucket });
+    assert.deepStrictEqual(summary.uploaded, ["llama3-8b/1/model.json", "llama3-8b/config.pbtxt"]);
+    assert.deepStrictEqual(
+      JSON.parse(
+        (await body(c, bucket, "model-repository/batch/llama3-8b/1/model.json")).toString(),
+      ).model,
+      "NousResearch/Meta-Llama-3-8B-Instruct",
+    );
+    // A stack without modelRepository keys has nothing to push.
+    const bare = readStackFile("dev", root);
+    const sm = bare["llm-infra:sagemaker"] as { endpoints: Record<string, unknown>[] };
+    const noRepos = parseStackConfig(
+      {
+        ...bare,
+        "llm-infra:sagemaker": { endpoints: [{ ...sm.endpoints[0], modelRepository: undefined }] },
+        "llm-infra:triton": { ...(bare["llm-infra:triton"] as object), modelRepository: undefined },
+      },
+      "dev",
+      root,
+    );
+    assert.deepStrictEqual(modelPushesOf(noRepos, root), []);
+  });
+
+  it("pushes nothing in-process from a repository that fails its target's check", async () => {
+    const root = projectRoot();
+    const config = parseStackConfig(readStackFile("dev", root), "dev", root);
+    const [chat] = modelPushesOf(config, root);
+    const broken = { ...chat, directory: vllmRepo(), check: { ...chat.check, defaultModel: "x" } };
+    const before = await keys(c, bucket);
+    await assert.rejects(
+      pushModel(broken, { client: c, bucket }),
+      (e: unknown) =>
+        e instanceof ModelCheckError &&
+        /^llm-infra:sagemaker\.endpoints\[0\]\.modelRepository \(sagemaker endpoint chat\): 1 problem\(s\), nothing uploaded:\n {2}x\/: missing/.test(
+          e.message,
+        ),
+    );
+    assert.deepStrictEqual(await keys(c, bucket), before);
   });
 
   it("skips unchanged files by checksum and uploads a changed one", async () => {
@@ -119,11 +193,11 @@ describe("model push over HTTP to a local S3 (s3rver)", function () {
     await run(argv);
     const again = await run(argv);
     assert.match(again.out, /uploaded 0 files \(0\.0 MiB\), 2 unchanged/);
-    fs.writeFileSync(path.join(repo, "llm", "1", "model.py"), "print('changed')\n");
+    fs.writeFileSync(path.join(repo, "llama3-8b", "1", "model.py"), "print('changed')\n");
     const changed = await run(argv);
     assert.match(changed.out, /uploaded 1 files .*1 unchanged/);
     assert.strictEqual(
-      (await body(c, bucket, "model-repository/chat/llm/1/model.py")).toString(),
+      (await body(c, bucket, "model-repository/chat/llama3-8b/1/model.py")).toString(),
       "print('changed')\n",
     );
   });
@@ -132,7 +206,7 @@ describe("model push over HTTP to a local S3 (s3rver)", function () {
     const repo = vllmRepo();
     const weights = Buffer.alloc(11 * 1024 * 1024);
     for (let i = 0; i < weights.length; i += 4096) weights[i] = i % 251;
-    fs.writeFileSync(path.join(repo, "llm", "1", "weights.bin"), weights);
+    fs.writeFileSync(path.join(repo, "llama3-8b", "1", "weights.bin"), weights);
     const lines: string[] = [];
     const commands: string[] = [];
     const counting = client(s3.url);
@@ -152,11 +226,13 @@ describe("model push over HTTP to a local S3 (s3rver)", function () {
     });
     counting.destroy();
     assert.deepStrictEqual(summary.uploaded, [
-      "llm/1/model.py",
-      "llm/1/weights.bin",
-      "llm/config.pbtxt",
+      "llama3-8b/1/model.py",
+      "llama3-8b/1/weights.bin",
+      "llama3-8b/config.pbtxt",
     ]);
-    assert.ok((await body(c, bucket, "model-repository/big/llm/1/weights.bin")).equals(weights));
+    assert.ok(
+      (await body(c, bucket, "model-repository/big/llama3-8b/1/weights.bin")).equals(weights),
+    );
     assert.match(lines[lines.length - 1], /^\[#{30}\] 100% {2}11\.0 MiB \/ 11\.0 MiB/);
     // 11 MiB in 5 MiB parts: one multipart upload of three parts; the small files in one PUT each.
     assert.strictEqual(commands.filter((n) => n === "CreateMultipartUploadCommand").length, 1);
@@ -167,8 +243,8 @@ describe("model push over HTTP to a local S3 (s3rver)", function () {
 
   it("uploads nothing from a repository that fails check (exit 2)", async () => {
     const repo = vllmRepo();
-    fs.rmSync(path.join(repo, "llm", "1", "model.py"));
-    fs.writeFileSync(path.join(repo, "llm", "1", "other.py"), "");
+    fs.rmSync(path.join(repo, "llama3-8b", "1", "model.py"));
+    fs.writeFileSync(path.join(repo, "llama3-8b", "1", "other.py"), "");
     const r = await run([
       "push",
       repo,
@@ -180,7 +256,7 @@ describe("model push over HTTP to a local S3 (s3rver)", function () {
       "models",
     ]);
     assert.strictEqual(r.code, 2);
-    assert.match(r.err, /llm\/1\/model.py: missing/);
+    assert.match(r.err, /llama3-8b\/1\/model.py: missing/);
     assert.match(r.err, /nothing uploaded/);
   });
 

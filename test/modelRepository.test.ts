@@ -289,6 +289,24 @@ describe("model repository check", () => {
     }
   });
 
+  it("refuses a repository without the model the target loads by name, and passes one with it", () => {
+    const target: CheckTarget = {
+      ...VLLM_ON_G5,
+      defaultModel: "llama3-8b",
+      label: "endpoint chat",
+    };
+    const without = checkRepository(writeRepo(GOOD), target).problems.map(formatProblem);
+    assert.deepStrictEqual(without, [
+      'llama3-8b/: missing: endpoint chat loads the model "llama3-8b" (tritonModelName, SAGEMAKER_TRITON_DEFAULT_MODEL_NAME), and Triton\'s SageMaker start script exits when its directory is missing; this repository has llm',
+    ]);
+    // The same repository passes where the target names its model, and where it names none.
+    assert.deepStrictEqual(
+      checkRepository(writeRepo(GOOD), { ...target, defaultModel: "llm" }).problems,
+      [],
+    );
+    assert.deepStrictEqual(checkRepository(writeRepo(GOOD), VLLM_ON_G5).problems, []);
+  });
+
   it("reports a directory that does not exist", () => {
     const { problems } = checkRepository("/nonexistent/repo");
     assert.deepStrictEqual(problems.map(formatProblem), [
@@ -431,16 +449,83 @@ describe("npm run model (CLI)", () => {
     ]);
   });
 
-  it("check against a stack's target uses its instance and flavour", async () => {
+  it("check against a stack's target uses its instance, flavour and default model", async () => {
+    // dev's chat endpoint: the vllm image, ml.g5.xlarge, tritonModelName llama3-8b.
     const r = await run(["check", writeRepo(GOOD), "--stack", "dev", "--endpoint", "chat"]);
     assert.strictEqual(r.code, 2);
-    assert.match(r.err, /backend vllm is not in the base Triton image/);
+    assert.match(r.err, /^llama3-8b\/: missing: endpoint chat loads the model "llama3-8b"/);
+    const renamed = writeRepo({
+      "llama3-8b/config.pbtxt": VLLM_CONFIG.replace('"llm"', '"llama3-8b"'),
+      "llama3-8b/1/model.json": MODEL_JSON,
+    });
+    const ok = await run(["check", renamed, "--stack", "dev", "--endpoint", "chat"]);
+    assert.strictEqual(ok.code, 0, ok.err);
+    assert.match(ok.out, /\(llama3-8b\) ready for the vllm Triton image on ml\.g5\.xlarge/);
+    // Another flavour on the command line still wins over the stack's.
+    const base = await run([
+      "check",
+      renamed,
+      "--stack",
+      "dev",
+      "--endpoint",
+      "chat",
+      "--flavour",
+      "base",
+    ]);
+    assert.strictEqual(base.code, 2);
+    assert.match(base.err, /backend vllm is not in the base Triton image/);
+    // Triton on EKS names no model: it loads every model of the repository.
+    const triton = await run(["check", writeRepo(GOOD), "--stack", "dev", "--triton"]);
+    assert.strictEqual(triton.code, 0, triton.err);
     const none = await run(["check", writeRepo(GOOD), "--stack", "dev", "--fleet"]);
     assert.strictEqual(none.code, 2);
     assert.match(
       none.err,
       /stack dev has no llm-infra:fleet section; it has --endpoint chat, --triton/,
     );
+  });
+
+  it("the example repository models/chat passes check for every target the shipped stacks point at it", async () => {
+    const cases = [
+      ["dev", "--endpoint", "chat"],
+      ["dev", "--triton"],
+      ["staging", "--endpoint", "chat"],
+      ["staging", "--fleet"],
+      ["prod", "--endpoint", "chat"],
+      ["prod", "--endpoint", "batch"],
+      ["prod", "--triton"],
+    ];
+    for (const [stack, ...target] of cases) {
+      const r = await run(["check", "models/chat", "--stack", stack, ...target]);
+      assert.strictEqual(r.code, 0, `${stack} ${target.join(" ")}: ${r.err}`);
+      assert.match(r.out, /1 model\(s\) \(llama3-8b\) ready for the vllm Triton image/);
+    }
+    const json = JSON.parse(fs.readFileSync("models/chat/llama3-8b/1/model.json", "utf8"));
+    // An ungated Hugging Face repository (Meta's meta-llama ones need a token) and the stacks'
+    // contextLength.
+    assert.strictEqual(json.model, "NousResearch/Meta-Llama-3-8B-Instruct");
+    assert.strictEqual(json.max_model_len, 8192);
+  });
+
+  it("init writes max_model_len, and refuses one that is not a positive integer", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "init-"));
+    const r = await run(["init", dir, "--backend", "vllm", "--max-model-len", "4096"]);
+    assert.strictEqual(r.code, 0, r.err);
+    const json = JSON.parse(fs.readFileSync(path.join(dir, "llm/1/model.json"), "utf8"));
+    assert.strictEqual(json.max_model_len, 4096);
+    assert.strictEqual(json.disable_log_requests, undefined);
+    const bad = await run([
+      "init",
+      dir,
+      "--backend",
+      "vllm",
+      "--model",
+      "b",
+      "--max-model-len",
+      "4k",
+    ]);
+    assert.strictEqual(bad.code, 2);
+    assert.match(bad.err, /--max-model-len must be a positive integer \(tokens\), got "4k"/);
   });
 
   it("init then check, and usage mistakes exit 2", async () => {

@@ -6,7 +6,7 @@ import * as path from "path";
 import { promisify } from "util";
 import { PlanReport, listStacks, planConfig, planStack, projectRoot } from "../offline/plan";
 import { syntheticEndpointsConfig } from "../scripts/bench";
-import { SERVERLESS_7B_STACK, devOnP5Stack } from "./helpers";
+import { SERVERLESS_7B_STACK, copyExampleModels, devOnP5Stack } from "./helpers";
 import { main as planMain } from "../scripts/plan";
 import { toJson, toMermaid, toText } from "../offline/report";
 
@@ -545,6 +545,7 @@ describe("plan CLI", () => {
   it("refuses dev on p5.48xlarge with exit 1, naming the instance type, the policy and the budget", async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "llm-infra-plan-"));
     fs.writeFileSync(path.join(dir, "Pulumi.p5.yaml"), devOnP5Stack());
+    copyExampleModels(dir);
     const { code, stdout, stderr } = await cli(["p5", "--dir", dir]);
     assert.strictEqual(code, 1);
     assert.match(

@@ -118,11 +118,14 @@ export function validateTritonFleetArgs(args: TritonFleetArgs): ArgError[] {
       });
   }
   if (args.image === undefined)
-    for (const p of tritonImageProblems({
-      flavour: args.imageFlavour,
-      repository: args.imageRepository === undefined ? undefined : "set",
-      tag: args.imageTag,
-    }))
+    for (const p of tritonImageProblems(
+      {
+        flavour: args.imageFlavour,
+        repository: args.imageRepository === undefined ? undefined : "set",
+        tag: args.imageTag,
+      },
+      { instanceType: args.instanceType, accelerator: spec?.accelerator?.kind },
+    ))
       errors.push({ propertyPath: p.field, reason: p.reason });
   checkIntegerRange(errors, "spotPercent", args.spotPercent, 0, 100);
   checkIntegerRange(errors, "minSize", args.minSize, 0, 100);

@@ -282,6 +282,7 @@ export class SageMakerEndpoint extends pulumi.ComponentResource {
       ...(args.tritonModelName
         ? { SAGEMAKER_TRITON_DEFAULT_MODEL_NAME: args.tritonModelName }
         : {}),
+      ...tritonInferenceEnvironment(args.imageFlavour),
       ...env,
     }));
     const modelArgs: aws.sagemaker.ModelArgs = {
@@ -575,4 +576,24 @@ interface EndpointContext extends EndpointSettings {
   imageUri: pulumi.Output<string>;
   bucketArn: pulumi.Output<string>;
   bucketName: pulumi.Output<string>;
+}
+
+/**
+ * How Triton's SageMaker front end serves `/invocations` for an image flavour. The LLM backends
+ * answer through a decoupled transaction policy (vllm_backend `src/model.py` asserts "vLLM Triton
+ * backend must be configured to use decoupled model transaction policy"; the TensorRT-LLM
+ * scaffold of `npm run model -- init` is decoupled too), and Triton's default `infer` handler
+ * refuses such models ("HTTP end point doesn't support models with decoupled transaction
+ * policy"); SAGEMAKER_TRITON_INFERENCE_TYPE `generate` serves them through the generate handler,
+ * `{"text_input": ..., "parameters": {...}}` in, `{"text_output": ...}` out
+ * (triton-inference-server/server@e1db8a6 `src/sagemaker_server.cc` Handle and HandleInfer,
+ * `src/sagemaker_server.h`, default `infer`; since 25.03, server#8047). The endpoint's own
+ * `environment` still wins.
+ */
+export function tritonInferenceEnvironment(
+  flavour: SageMakerEndpointArgs["imageFlavour"],
+): Record<string, string> {
+  return flavour === "vllm" || flavour === "trtllm"
+    ? { SAGEMAKER_TRITON_INFERENCE_TYPE: "generate" }
+    : {};
 }

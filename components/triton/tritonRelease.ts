@@ -184,11 +184,14 @@ export function validateTritonReleaseArgs(args: TritonReleaseArgs): ArgError[] {
     });
   if (mode === "efs" && !args.efsClaim)
     errors.push({ propertyPath: "efsClaim", reason: "is required with modelRepositoryMode efs" });
-  for (const p of tritonImageProblems({
-    flavour: args.imageFlavour,
-    repository: args.imageRepository === undefined ? undefined : "set",
-    tag: args.imageTag,
-  }))
+  for (const p of tritonImageProblems(
+    {
+      flavour: args.imageFlavour,
+      repository: args.imageRepository === undefined ? undefined : "set",
+      tag: args.imageTag,
+    },
+    { instanceType: args.instanceType, accelerator: spec?.accelerator?.kind },
+  ))
     errors.push({ propertyPath: p.field, reason: p.reason });
   checkIntegerRange(errors, "minReplicas", args.minReplicas, 0, 100);
   checkIntegerRange(errors, "maxReplicas", args.maxReplicas, 1, 100);
