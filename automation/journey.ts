@@ -49,10 +49,11 @@ export const FOUNDATION_COMPONENTS = [
   "llm-infra:index:ModelRegistry",
   "llm-infra:index:ModelStore",
   "llm-infra:index:ImageMirror",
+  "llm-infra:index:ModelWeights",
 ] as const;
 
 /** What the foundation step does, for the step's line. */
-const FOUNDATION_WHAT = "network, keys, registries, model store, image copy";
+const FOUNDATION_WHAT = "network, keys, registries, model store, image copy, weights copy";
 
 /** A failed step: which step, the resource it was working on, and the message AWS gave. */
 export class StepError extends Error {

@@ -26,3 +26,4 @@ export * from "./ec2/tritonFleet";
 export * from "./api/inferenceApi";
 export * from "./monitoring/alarmTopic";
 export * from "./monitoring/servingMonitor";
+export * from "./storage/modelWeights";

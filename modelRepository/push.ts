@@ -9,7 +9,8 @@ import * as path from "path";
 import { HeadObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { Upload } from "@aws-sdk/lib-storage";
 import { RepositoryProblem, checkRepository, checkTargetFit, formatProblem } from "./check";
-import { ModelPush } from "./targets";
+import { ModelPush, ServingTarget } from "./targets";
+import { modelJsonRewrites } from "./weights";
 
 export interface LocalFile {
   /** Path relative to the repository, with `/` separators. */
@@ -17,6 +18,8 @@ export interface LocalFile {
   absolute: string;
   bytes: number;
   sha256: string;
+  /** What is uploaded instead of the file's own bytes (a rewritten model.json). */
+  content?: Buffer;
 }
 
 /** Every file of the repository (dot files skipped), sorted, with size and SHA-256. */
@@ -45,6 +48,24 @@ function sha256File(file: string): Promise<string> {
       .on("data", (chunk) => hash.update(chunk))
       .on("end", () => resolve(hash.digest("hex")))
       .on("error", reject);
+  });
+}
+
+/**
+ * The files as the target must see them: each vLLM `model.json` naming a Hugging Face Hub model
+ * has its `"model"` rewritten to where the target's container finds the weights the stack copied
+ * into the model store (modelRepository/weights.ts). The local file keeps the hub id.
+ */
+export function forTarget(files: LocalFile[], dir: string, target: ServingTarget): LocalFile[] {
+  const rewrites = modelJsonRewrites(dir, target, (f) =>
+    fs.readFileSync(path.join(dir, f), "utf8"),
+  );
+  return files.map((f) => {
+    const text = rewrites.get(f.relative);
+    if (text === undefined) return f;
+    const content = Buffer.from(text, "utf8");
+    const sha256 = crypto.createHash("sha256").update(content).digest("hex");
+    return { ...f, content, bytes: content.length, sha256 };
   });
 }
 
@@ -102,7 +123,7 @@ export async function pushFiles(files: LocalFile[], o: PushOptions): Promise<Pus
       params: {
         Bucket: o.bucket,
         Key: objectKey(o.prefix, f.relative),
-        Body: fs.createReadStream(f.absolute),
+        Body: f.content ?? fs.createReadStream(f.absolute),
         ContentLength: f.bytes,
         Metadata: { sha256: f.sha256 },
       },
@@ -157,7 +178,8 @@ export class ModelCheckError extends Error {
 
 /**
  * One stack model repository (from `modelPushesOf`) checked against its target, then uploaded to
- * the prefix the target reads in `bucket`: what `npm run model -- push` does, in-process. Throws
+ * the prefix the target reads in `bucket` (a vLLM model.json naming a hub model pointing at the
+ * target's copied weights, `forTarget`): what `npm run model -- push` does, in-process. Throws
  * a ModelCheckError (and uploads nothing) when the check finds problems.
  */
 export async function pushModel(
@@ -166,6 +188,6 @@ export async function pushModel(
 ): Promise<PushSummary> {
   const problems = modelPushProblems(push);
   if (problems.length > 0) throw new ModelCheckError(push, problems);
-  const files = await listRepositoryFiles(push.directory);
+  const files = forTarget(await listRepositoryFiles(push.directory), push.directory, push.target);
   return pushFiles(files, { ...o, prefix: push.target.prefix });
 }

@@ -23,6 +23,8 @@ export interface ServingTarget {
   model?: ModelRequirements;
   /** Triton on EKS reading the shared EFS cache: the sync job copies the prefix into it. */
   efs?: { syncPrefix: string };
+  /** Triton on EKS: how it reads the prefix (`s3`, `s3-sync` or `efs`; the chart's default `s3-sync`). */
+  repositoryMode?: string;
   /** The model the target loads by name (an endpoint's `tritonModelName`). */
   defaultModel?: string;
   /** The config entry of the target, e.g. `llm-infra:sagemaker.endpoints[0]`, `llm-infra:triton`. */
@@ -112,6 +114,7 @@ export function stackTargets(config: StackConfig): ServingTarget[] {
       flavour: config.triton.imageFlavour ?? "base",
       configKey: "llm-infra:triton",
       modelRepository: config.triton.modelRepository,
+      repositoryMode: config.triton.modelRepositoryMode ?? "s3-sync",
       ...(efs
         ? {
             efs: {

@@ -17,6 +17,7 @@ import {
 import { ModelRegistryArgs, validateModelRegistryArgs } from "../components/storage/modelRegistry";
 import { ModelStoreArgs, validateModelStoreArgs } from "../components/storage/modelStore";
 import { validateModelPrefix } from "../components/storage/modelStorePolicies";
+import { validateModelWeightsArgs } from "../components/storage/modelWeights";
 import {
   ipv4CidrProblem,
   regionProblem,
@@ -67,7 +68,14 @@ export interface StackConfig {
     >;
     /** Keep buckets, keys and registries through a destroy (and protect them). */
     retainOnDelete: boolean;
+    /**
+     * A Secrets Manager secret holding a Hugging Face token, for the weights copy of gated or
+     * private hub models (components/storage/modelWeights.ts); none by default.
+     */
+    hubTokenSecretArn?: string;
   };
+  /** The project root the `modelRepository` directories resolve against, when they were read. */
+  root?: string;
   /** SageMaker endpoints (none when the section is absent). */
   sagemaker: { endpoints: EndpointConfig[] };
   /** The EKS platform; absent when the stack has no `llm-infra:eks` section. */
@@ -166,6 +174,7 @@ const SECTION_KEYS: Record<string, string[] | undefined> = {
     "noncurrentVersionExpiryDays",
     "accessLogs",
     "retainOnDelete",
+    "hubTokenSecretArn",
   ],
 };
 
@@ -298,6 +307,20 @@ export function parseStackConfig(
   problems.push(
     ...fromComponent(KEY("storage"), validateModelStoreArgs({ ...modelStore, retainOnDelete })),
   );
+  const hubTokenSecretArn = sto.string("hubTokenSecretArn");
+  if (hubTokenSecretArn !== undefined)
+    problems.push(
+      ...fromComponent(
+        KEY("storage"),
+        validateModelWeightsArgs({
+          copies: [{ repoId: "o/n", destinations: ["p"] }],
+          bucketName: "",
+          bucketArn: "",
+          kmsKeyArn: "",
+          hubTokenSecretArn,
+        }),
+      ),
+    );
 
   const endpoints = parseSageMakerConfig(
     raw[KEY("sagemaker")],
@@ -367,7 +390,13 @@ export function parseStackConfig(
     region,
     tags: { environment, team: team as string, "cost-center": costCenter as string, ...extraTags },
     network,
-    storage: { registry, modelStore, retainOnDelete },
+    storage: {
+      registry,
+      modelStore,
+      retainOnDelete,
+      ...(hubTokenSecretArn !== undefined ? { hubTokenSecretArn } : {}),
+    },
+    ...(root !== undefined ? { root } : {}),
     sagemaker: { endpoints },
     eks,
     triton,

@@ -6,6 +6,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { InferenceVpc } from "../components/network/inferenceVpc";
 import { ModelRegistry } from "../components/storage/modelRegistry";
 import { ModelStore } from "../components/storage/modelStore";
+import { ModelWeights } from "../components/storage/modelWeights";
+import { weightsCopiesOf } from "../modelRepository/weights";
 import { SageMakerEndpoint } from "../components/sagemaker/sageMakerEndpoint";
 import { AcceleratorNodeGroup } from "../components/eks/acceleratorNodeGroup";
 import { ClusterAddons } from "../components/eks/clusterAddons";
@@ -53,6 +55,11 @@ export interface PlatformOutputs {
   alarmTopicArn: pulumi.Output<string>;
   /** The stack's CloudWatch dashboard, unless llm-infra:monitoring.dashboard is false. */
   dashboardName?: pulumi.Output<string>;
+  /**
+   * The CodeBuild project that copies the Hugging Face Hub weights the stack's model repositories
+   * name into the model store, when they name any (the deploy starts it).
+   */
+  modelWeightsProject?: pulumi.Output<string>;
 }
 
 /**
@@ -83,6 +90,21 @@ export async function createPlatform(config: StackConfig): Promise<PlatformOutpu
     retainOnDelete: config.storage.retainOnDelete,
     tags,
   });
+
+  // Hub weights the targets' vLLM models name, copied into the store by a build that runs in AWS:
+  // serving reads them from the target's prefix, never from the hub.
+  const copies = config.root ? weightsCopiesOf(config, config.root) : [];
+  const weights =
+    copies.length > 0
+      ? new ModelWeights("model-weights", {
+          copies,
+          bucketName: models.bucketName,
+          bucketArn: models.bucketArn,
+          kmsKeyArn: models.kmsKeyArn,
+          hubTokenSecretArn: config.storage.hubTokenSecretArn,
+          tags,
+        })
+      : undefined;
 
   const alarmTopic = new AlarmTopic("alarms", { region: config.region, tags });
 
@@ -218,6 +240,7 @@ export async function createPlatform(config: StackConfig): Promise<PlatformOutpu
     tritonLoadBalancerDnsName: eksPlatform?.tritonLoadBalancer?.loadBalancerDnsName,
     alarmTopicArn: alarmTopic.topicArn,
     dashboardName: monitor.dashboardName,
+    modelWeightsProject: weights?.projectName,
   };
 }
 

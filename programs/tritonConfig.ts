@@ -14,7 +14,8 @@ import { validateModelPrefix } from "../components/storage/modelStorePolicies";
 import { readImageConfig } from "./imageConfig";
 import { fromComponent, readSection } from "./configReader";
 import { EksConfig } from "./eksConfig";
-import { localRepositoryProblems } from "../modelRepository/local";
+import { localRepositoryProblems, resolveModelRepository } from "../modelRepository/local";
+import { hubModelsOf } from "../modelRepository/hubModels";
 
 export type TritonConfig = Pick<
   TritonReleaseArgs,
@@ -147,6 +148,17 @@ export function parseTritonConfig(
       label: "triton",
     }))
       problems.push(`${r.key("modelRepository")} ${p}`);
+  // A hub model's weights are copied into the prefix and model.json points vLLM at their local
+  // path; in s3 mode Triton copies the repository to a temporary directory of its own choosing.
+  if (
+    modelRepository !== undefined &&
+    ctx.root !== undefined &&
+    config.modelRepositoryMode === "s3"
+  )
+    for (const m of hubModelsOf(resolveModelRepository(ctx.root, modelRepository)))
+      problems.push(
+        `${r.key("modelRepositoryMode")} s3 cannot serve ${modelRepository}/${m.file} (it names the hub model ${m.repoId}, whose weights the stack copies into the model store and vLLM loads from a local path, which s3 mode does not give): use s3-sync or efs`,
+      );
   if (config.modelRepositoryMode === "efs" && !ctx.eks.modelCache.enabled) {
     problems.push(`${r.key("modelRepositoryMode")} efs needs llm-infra:eks.modelCache enabled`);
   }

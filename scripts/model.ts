@@ -18,7 +18,7 @@ import {
   formatProblem,
 } from "../modelRepository/check";
 import { InitBackend, InitError, initRepository } from "../modelRepository/init";
-import { listRepositoryFiles, pushFiles } from "../modelRepository/push";
+import { forTarget, listRepositoryFiles, pushFiles } from "../modelRepository/push";
 import { ServingTarget, TargetError, checkTargetOf, findTarget } from "../modelRepository/targets";
 
 const EXIT_OK = 0;
@@ -104,7 +104,8 @@ export async function main(
         const serving = target.serving!;
         const region = o.region ?? target.region!;
         const client = (deps.s3Client ?? defaultClient)({ region, endpointUrl: o.endpointUrl });
-        const files = await listRepositoryFiles(dir);
+        // A vLLM model.json naming a hub model is uploaded pointing at the target's weights.
+        const files = forTarget(await listRepositoryFiles(dir), dir, serving);
         io.err(
           `pushing ${files.length} files to s3://${o.bucket}/${serving.prefix}/ (${serving.label} of stack ${o.stack})\n`,
         );

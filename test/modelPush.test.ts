@@ -153,7 +153,8 @@ describe("model push over HTTP to a local S3 (s3rver)", function () {
       JSON.parse(
         (await body(c, bucket, "model-repository/batch/llama3-8b/1/model.json")).toString(),
       ).model,
-      "NousResearch/Meta-Llama-3-8B-Instruct",
+      // Where the endpoint's container sees the weights the stack copied into the store.
+      "/opt/ml/model/llama3-8b/1/weights",
     );
     // A stack without modelRepository keys has nothing to push.
     const bare = readStackFile("dev", root);

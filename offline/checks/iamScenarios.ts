@@ -10,6 +10,7 @@ import { Decision, evaluate } from "./iamEvaluate";
 import { Plan, Scenario, scopeOf } from "./iamPlan";
 import { sagemakerScenarios } from "./iamScenariosSageMaker";
 import { alarmTopicScenarios, apiScenarios, controllerScenarios } from "./iamScenariosPlatform";
+import { weightsCopyScenarios } from "./iamScenariosWeights";
 
 export { Scenario } from "./iamPlan";
 
@@ -25,6 +26,7 @@ export function iamScenarios(resources: PlanResource[]): Scenario[] {
     ...alarmTopicScenarios(plan),
     ...apiScenarios(plan),
     ...controllerScenarios(plan),
+    ...weightsCopyScenarios(plan),
   ];
 }
 

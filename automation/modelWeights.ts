@@ -1,0 +1,198 @@
+/**
+ * The deploy's weights copy: before the models are pushed, the Hugging Face Hub weights the stack's
+ * model repositories name are brought into the model store by the stack's CodeBuild project
+ * (components/storage/modelWeights.ts, stack output `modelWeightsProject`), unless every target's
+ * weights prefix already holds its marker. The deployer's machine downloads nothing.
+ *
+ * CodeBuild's API: StartBuild returns the build (`id`, `buildStatus` IN_PROGRESS); BatchGetBuilds
+ * returns its `currentPhase`, `buildStatus` (SUCCEEDED, FAILED, FAULT, TIMED_OUT, IN_PROGRESS,
+ * STOPPED) and `phases`, each with `phaseType`, `phaseStatus` and `contexts[].message`
+ * (https://docs.aws.amazon.com/codebuild/latest/APIReference/API_Build.html,
+ * API_BuildPhase.html).
+ */
+import {
+  BatchGetBuildsCommand,
+  Build,
+  BuildPhase,
+  CodeBuildClient,
+  StartBuildCommand,
+} from "@aws-sdk/client-codebuild";
+import { HeadObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { CapturedResource } from "../offline/engine";
+
+/** Build statuses after which a build does not change (API_Build.html `buildStatus`). */
+const DONE = new Set(["SUCCEEDED", "FAILED", "FAULT", "TIMED_OUT", "STOPPED"]);
+
+/** A build that did not succeed: names the build, the phase that failed and CodeBuild's message. */
+export class BuildError extends Error {
+  constructor(
+    message: string,
+    readonly buildId: string | undefined,
+    readonly phase?: string,
+  ) {
+    super(message);
+    this.name = "BuildError";
+  }
+}
+
+export interface BuildResult {
+  buildId: string;
+  /** Seconds from the start to the end CodeBuild reports. */
+  seconds: number;
+  /** Each phase CodeBuild reported, once, in order, with its status. */
+  phases: { phase: string; status: string }[];
+}
+
+/** The first phase that did not succeed in a finished build, and its messages. */
+export function failedPhaseOf(build: Build): { phase: string; message: string } | undefined {
+  const failed = (build.phases ?? []).find(
+    (p) => p.phaseStatus !== undefined && p.phaseStatus !== "SUCCEEDED",
+  );
+  if (!failed) return undefined;
+  const message = (failed.contexts ?? [])
+    .map((c) => [c.statusCode, c.message].filter(Boolean).join(": "))
+    .filter((m) => m.length > 0)
+    .join("; ");
+  return { phase: failed.phaseType ?? "UNKNOWN", message: message || "no message" };
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Starts a build of `projectName` and waits until it ends, printing each phase once as
+ * `<label>: <PHASE> <STATUS> (<n> s)`. Resolves when it succeeds; rejects with a BuildError naming
+ * the build id, the failed phase and CodeBuild's message otherwise, or when it does not end within
+ * `timeoutMs` (the build keeps running in CodeBuild). The part a deploy's image copy and weights
+ * copy share.
+ */
+export async function awaitBuild(
+  client: CodeBuildClient,
+  projectName: string,
+  io: { out(s: string): void },
+  options: { label: string; pollMs?: number; timeoutMs?: number },
+): Promise<BuildResult> {
+  const { label } = options;
+  const pollMs = options.pollMs ?? 15_000;
+  const timeoutMs = options.timeoutMs ?? 2 * 60 * 60 * 1000;
+  let started: Build | undefined;
+  try {
+    started = (await client.send(new StartBuildCommand({ projectName }))).build;
+  } catch (e) {
+    throw new BuildError(
+      `${label}: could not start CodeBuild project ${projectName}: ${(e as Error).message}`,
+      undefined,
+    );
+  }
+  const buildId = started?.id;
+  if (!buildId)
+    throw new BuildError(`${label}: CodeBuild returned no build for ${projectName}`, undefined);
+  io.out(`${label}: build ${buildId} started\n`);
+  const until = Date.now() + timeoutMs;
+  const seen: { phase: string; status: string }[] = [];
+  const report = (phases: BuildPhase[]) => {
+    for (const p of phases) {
+      const phase = p.phaseType ?? "UNKNOWN";
+      // A phase is reported once it has a status (the current one has none yet).
+      if (p.phaseStatus === undefined || seen.some((s) => s.phase === phase)) continue;
+      seen.push({ phase, status: p.phaseStatus });
+      const seconds = p.durationInSeconds !== undefined ? ` (${p.durationInSeconds} s)` : "";
+      io.out(`${label}: ${phase} ${p.phaseStatus}${seconds}\n`);
+    }
+  };
+  let build: Build;
+  for (;;) {
+    const got = await client.send(new BatchGetBuildsCommand({ ids: [buildId] }));
+    const current = got.builds?.[0];
+    if (!current) throw new BuildError(`${label}: build ${buildId} is not found`, buildId);
+    build = current;
+    report(build.phases ?? []);
+    if (DONE.has(build.buildStatus ?? "")) break;
+    if (Date.now() > until)
+      throw new BuildError(
+        `${label}: build ${buildId} did not finish within ${Math.round(timeoutMs / 60000)} minutes (still in ${build.currentPhase ?? "progress"}); it keeps running in CodeBuild`,
+        buildId,
+        build.currentPhase,
+      );
+    await sleep(pollMs);
+  }
+  const startMs = (build.startTime ?? started?.startTime ?? new Date()).getTime();
+  const seconds = Math.max(
+    0,
+    Math.round(((build.endTime ?? new Date()).getTime() - startMs) / 1000),
+  );
+  if (build.buildStatus !== "SUCCEEDED") {
+    const failed = failedPhaseOf(build);
+    throw new BuildError(
+      `${label}: build ${buildId} ${build.buildStatus}${failed ? ` in phase ${failed.phase}: ${failed.message}` : ""}; its log is in CloudWatch Logs (/aws/codebuild/${projectName})`,
+      buildId,
+      failed?.phase,
+    );
+  }
+  return { buildId, seconds, phases: seen };
+}
+
+/**
+ * Starts the weights copy project and waits for it, printing each phase. Resolves with a one-line
+ * summary; rejects with a BuildError naming the build id, the failed phase and CodeBuild's message.
+ */
+export async function copyModelWeights(
+  client: CodeBuildClient,
+  projectName: string,
+  io: { out(s: string): void },
+  options?: { pollMs?: number; timeoutMs?: number },
+): Promise<string> {
+  const result = await awaitBuild(client, projectName, io, { label: "weights", ...options });
+  return `weights copied by build ${result.buildId} in ${result.seconds} s`;
+}
+
+/** The marker keys (of `weightsMarkerKeys`) that are not in the bucket. */
+export async function missingWeights(
+  s3: S3Client,
+  bucket: string,
+  markerKeys: readonly string[],
+): Promise<string[]> {
+  const missing: string[] = [];
+  for (const key of markerKeys) {
+    try {
+      await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+    } catch (e) {
+      const status = (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+      if (status === 404 || (e as Error).name === "NoSuchKey" || (e as Error).name === "NotFound")
+        missing.push(key);
+      else throw e;
+    }
+  }
+  return missing;
+}
+
+/**
+ * The deploy's weights step: nothing to do when the stack copies no weights (no project); skipped
+ * when every marker is in the bucket; else the copy runs (copyModelWeights). The build itself
+ * skips each destination whose marker names the same snapshot, so a re-run after a failure
+ * downloads only what is missing.
+ */
+export async function bringModelWeights(
+  clients: { codebuild: CodeBuildClient; s3: S3Client },
+  target: { projectName?: string; bucket: string; markerKeys: readonly string[] },
+  io: { out(s: string): void },
+  options?: { pollMs?: number; timeoutMs?: number },
+): Promise<string> {
+  if (!target.projectName || target.markerKeys.length === 0)
+    return "no hub weights to copy (no model.json names a Hugging Face Hub model)";
+  const missing = await missingWeights(clients.s3, target.bucket, target.markerKeys);
+  if (missing.length === 0)
+    return `weights already in s3://${target.bucket}/ (${target.markerKeys.length} prefix(es)); nothing copied`;
+  io.out(
+    `weights: ${missing.length} of ${target.markerKeys.length} prefix(es) without weights: ${missing.map((k) => k.replace(/\/[^/]+$/, "/")).join(", ")}\n`,
+  );
+  return copyModelWeights(clients.codebuild, target.projectName, io, options);
+}
+
+/** The URN of the weights copy project in an offline plan (read its `name` from the state). */
+export function weightsProjectUrn(resources: CapturedResource[]): string | undefined {
+  const component = resources.find((r) => r.type === "llm-infra:index:ModelWeights");
+  if (!component) return undefined;
+  return resources.find(
+    (r) => r.type === "aws:codebuild/project:Project" && r.parent === component.name,
+  )?.urn;
+}

@@ -1,0 +1,339 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import * as YAML from "yaml";
+import { PolicyDocument, PolicyStatement, validateModelPrefix } from "./modelStorePolicies";
+import { serviceRole } from "../trust";
+import { Tags } from "../tags";
+import { ArgError, checkIntegerRange, throwIfInvalid } from "../validation";
+import { WEIGHTS_MARKER, isHubId, revisionProblem } from "../../modelRepository/hubModels";
+
+/** One Hugging Face Hub snapshot, downloaded once and written to every destination. */
+export interface ModelWeightsCopy {
+  /** The hub id. @example "NousResearch/Meta-Llama-3-8B-Instruct" */
+  repoId: string;
+  /**
+   * The branch, tag or commit to download; pin a commit so every copy is the same weights.
+   * @default "main"
+   */
+  revision?: string;
+  /**
+   * Key prefixes in the bucket to write the snapshot to, without a trailing slash: each target's
+   * `<prefix>/<model>/<version>/weights`.
+   */
+  destinations: string[];
+}
+
+export interface ModelWeightsArgs {
+  /** The snapshots to copy and where each goes. */
+  copies: ModelWeightsCopy[];
+  /** The model bucket (ModelStore.bucketName). */
+  bucketName: pulumi.Input<string>;
+  /** The model bucket's ARN (ModelStore.bucketArn): the copy may write under `destinations` only. */
+  bucketArn: pulumi.Input<string>;
+  /** The bucket's KMS key (ModelStore.kmsKeyArn): objects are written encrypted with it. */
+  kmsKeyArn: pulumi.Input<string>;
+  /**
+   * A Secrets Manager secret whose value is a Hugging Face access token, for gated or private
+   * models; the build reads it as HF_TOKEN. None: the hub is read anonymously.
+   */
+  hubTokenSecretArn?: string;
+  /**
+   * The CodeBuild compute type (Linux). Its disk holds the snapshot while it is uploaded:
+   * 64 GB on BUILD_GENERAL1_SMALL, 128 GB on MEDIUM and LARGE, 256 GB on XLARGE, 824 GB on 2XLARGE.
+   * @default "BUILD_GENERAL1_MEDIUM" (an 8B model in bf16 is about 16 GB; $0.01 a build-minute)
+   */
+  computeType?: string;
+  /**
+   * Minutes before CodeBuild stops a build (5 to 2160).
+   * @default 120 (16 GB at 5 MB/s from the hub, with the uploads)
+   */
+  buildTimeoutMinutes?: number;
+  /** Tags for every resource. */
+  tags?: Tags;
+}
+
+/**
+ * Disk space of CodeBuild's on-demand Linux (LINUX_CONTAINER) compute types, GB
+ * (https://docs.aws.amazon.com/codebuild/latest/userguide/build-env-ref-compute-types.html,
+ * "About environment types").
+ */
+export const CODEBUILD_LINUX_DISK_GB: Readonly<Record<string, number>> = {
+  BUILD_GENERAL1_SMALL: 64,
+  BUILD_GENERAL1_MEDIUM: 128,
+  BUILD_GENERAL1_LARGE: 128,
+  BUILD_GENERAL1_XLARGE: 256,
+  BUILD_GENERAL1_2XLARGE: 824,
+};
+
+/** CodeBuild's managed Ubuntu image: Python 3 and the AWS CLI. */
+export const WEIGHTS_BUILD_IMAGE = "aws/codebuild/standard:7.0";
+
+/**
+ * The huggingface_hub release the build installs: `snapshot_download(repo_id, revision=...,
+ * local_dir=..., token=...)` downloads every file of the repository at that revision into
+ * `local_dir` (https://huggingface.co/docs/huggingface_hub/v0.28.1/package_reference/file_download).
+ */
+export const HUGGINGFACE_HUB_VERSION = "0.28.1";
+
+const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$/;
+
+export function validateModelWeightsArgs(args: ModelWeightsArgs): ArgError[] {
+  const errors: ArgError[] = [];
+  if (!Array.isArray(args.copies) || args.copies.length === 0)
+    errors.push({ propertyPath: "copies", reason: "must name at least one hub model to copy" });
+  (args.copies ?? []).forEach((c, i) => {
+    if (!isHubId(c.repoId))
+      errors.push({
+        propertyPath: `copies[${i}].repoId`,
+        reason: `must be a Hugging Face Hub id owner/name, got ${JSON.stringify(c.repoId)}`,
+      });
+    const bad = revisionProblem(c.revision);
+    if (bad) errors.push({ propertyPath: `copies[${i}].revision`, reason: bad });
+    if (!Array.isArray(c.destinations) || c.destinations.length === 0)
+      errors.push({
+        propertyPath: `copies[${i}].destinations`,
+        reason: "must name at least one key prefix",
+      });
+    (c.destinations ?? []).forEach((d, j) => {
+      const problem = validateModelPrefix(d);
+      if (problem)
+        errors.push({ propertyPath: `copies[${i}].destinations[${j}]`, reason: problem });
+    });
+  });
+  if (args.hubTokenSecretArn !== undefined && !SECRET_ARN.test(args.hubTokenSecretArn))
+    errors.push({
+      propertyPath: "hubTokenSecretArn",
+      reason: `must be a Secrets Manager secret ARN (arn:aws:secretsmanager:<region>:<account>:secret:<name>), got ${JSON.stringify(args.hubTokenSecretArn)}`,
+    });
+  if (args.computeType !== undefined && !(args.computeType in CODEBUILD_LINUX_DISK_GB))
+    errors.push({
+      propertyPath: "computeType",
+      reason: `must be one of ${Object.keys(CODEBUILD_LINUX_DISK_GB).join(", ")}, got ${JSON.stringify(args.computeType)}`,
+    });
+  checkIntegerRange(errors, "buildTimeoutMinutes", args.buildTimeoutMinutes, 5, 2160);
+  return errors;
+}
+
+/**
+ * The copy's role: write under each destination prefix (and read only the marker there), with the
+ * bucket's key, read the hub token's secret when there is one, and write its own logs. No delete
+ * and nothing else in the bucket. A multipart upload with SSE-KMS needs kms:GenerateDataKey to
+ * start and kms:Decrypt to complete (https://repost.aws/knowledge-center/s3-large-file-encryption-kms-key).
+ */
+export function weightsCopyPolicy(o: {
+  region: string;
+  accountId: string;
+  projectName: string;
+  bucketArn: string;
+  kmsKeyArn: string;
+  destinations: readonly string[];
+  hubTokenSecretArn?: string;
+}): PolicyDocument {
+  const logGroup = `arn:aws:logs:${o.region}:${o.accountId}:log-group:/aws/codebuild/${o.projectName}`;
+  const prefixes = [...new Set(o.destinations.map((d) => d.replace(/\/+$/, "")))].sort();
+  const statements: PolicyStatement[] = [
+    {
+      Sid: "Logs",
+      Effect: "Allow",
+      Action: ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+      Resource: [logGroup, `${logGroup}:*`],
+    },
+    {
+      // `aws s3 sync` lists the destination to compare; the marker check needs a 404, not a 403.
+      Sid: "ListWeightsPrefixes",
+      Effect: "Allow",
+      Action: "s3:ListBucket",
+      Resource: o.bucketArn,
+      Condition: { StringLike: { "s3:prefix": prefixes.flatMap((p) => [`${p}/`, `${p}/*`]) } },
+    },
+    {
+      Sid: "WriteWeights",
+      Effect: "Allow",
+      Action: ["s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"],
+      Resource: prefixes.map((p) => `${o.bucketArn}/${p}/*`),
+    },
+    {
+      Sid: "ReadMarkers",
+      Effect: "Allow",
+      Action: "s3:GetObject",
+      Resource: prefixes.map((p) => `${o.bucketArn}/${p}/${WEIGHTS_MARKER}`),
+    },
+    {
+      Sid: "EncryptWeights",
+      Effect: "Allow",
+      Action: ["kms:GenerateDataKey", "kms:Decrypt"],
+      Resource: o.kmsKeyArn,
+    },
+  ];
+  if (o.hubTokenSecretArn)
+    statements.push({
+      Sid: "ReadHubToken",
+      Effect: "Allow",
+      Action: "secretsmanager:GetSecretValue",
+      Resource: o.hubTokenSecretArn,
+    });
+  return { Version: "2012-10-17", Statement: statements };
+}
+
+const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+
+/**
+ * The script of one copy (run with `bash -euo pipefail`, so any failure fails the build): skip the
+ * destinations whose marker names this snapshot, else download it once and sync it to the others,
+ * writing each marker after its sync.
+ */
+export function copyScript(bucket: string, copy: ModelWeightsCopy, index: number): string {
+  const revision = copy.revision ?? "main";
+  const marker = JSON.stringify({ repoId: copy.repoId, revision });
+  const dir = `"$CODEBUILD_SRC_DIR/weights-${index}"`;
+  return [
+    `missing=""`,
+    `for d in ${copy.destinations.map(q).join(" ")}; do`,
+    `  if [ "$(aws s3 cp --only-show-errors "s3://${bucket}/$d/${WEIGHTS_MARKER}" - 2>/dev/null)" = ${q(marker)} ]; then`,
+    `    echo "s3://${bucket}/$d/: ${copy.repoId}@${revision} is already there"`,
+    `  else missing="$missing $d"; fi`,
+    `done`,
+    `if [ -z "$missing" ]; then exit 0; fi`,
+    `echo "downloading ${copy.repoId}@${revision}"`,
+    `REPO_ID=${q(copy.repoId)} REVISION=${q(revision)} LOCAL_DIR=${dir} python3 -c 'import os; from huggingface_hub import snapshot_download; snapshot_download(repo_id=os.environ["REPO_ID"], revision=os.environ["REVISION"], local_dir=os.environ["LOCAL_DIR"], token=os.environ.get("HF_TOKEN") or None)'`,
+    `for d in $missing; do`,
+    `  aws s3 sync --only-show-errors --exclude '.cache/*' ${dir} "s3://${bucket}/$d/"`,
+    `  printf '%s' ${q(marker)} | aws s3 cp --only-show-errors - "s3://${bucket}/$d/${WEIGHTS_MARKER}"`,
+    `  echo "copied to s3://${bucket}/$d/"`,
+    `done`,
+    `rm -rf ${dir}`,
+  ].join("\n");
+}
+
+/**
+ * The buildspec: install huggingface_hub, then for each snapshot download it into the build's
+ * disk and `aws s3 sync` it to each destination whose marker is missing or names another
+ * revision, writing the marker last. `snapshot_download` with `local_dir` keeps its own metadata
+ * under `<local_dir>/.cache/huggingface/`, which is not uploaded.
+ */
+export function weightsBuildspec(bucket: string, copies: ModelWeightsCopy[]): string {
+  return YAML.stringify(
+    {
+      version: 0.2,
+      env: { shell: "bash" },
+      phases: {
+        install: {
+          commands: [
+            `pip3 install --quiet --no-cache-dir huggingface_hub==${HUGGINGFACE_HUB_VERSION}`,
+          ],
+        },
+        build: {
+          commands: copies.map((c, i) => `bash -euo pipefail -c ${q(copyScript(bucket, c, i))}`),
+        },
+      },
+    },
+    { lineWidth: 0 },
+  );
+}
+
+/**
+ * Brings Hugging Face Hub weights into the model store, so serving reads them from S3 and never
+ * from the hub: SageMaker endpoints keep network isolation, and a VPC without NAT serves too.
+ * A CodeBuild project downloads each pinned snapshot with huggingface_hub and syncs it to every
+ * target's weights prefix. The project has no VPC configuration, so it reaches the hub even when
+ * the stack's VPC has no NAT ("Typically, AWS CodeBuild cannot access resources in a VPC",
+ * https://docs.aws.amazon.com/codebuild/latest/userguide/vpc-support.html: a build without
+ * `vpcConfig` runs in CodeBuild's own network, with internet access). Its role writes only under
+ * the destinations. The deploy starts it and waits (automation/modelWeights.ts copyModelWeights).
+ *
+ * Each destination gets its own upload from the build's disk rather than a server-side copy from
+ * the first: the role then never reads weights from the bucket, and every target's prefix holds
+ * what it serves (each reads only its own prefix).
+ */
+export class ModelWeights extends pulumi.ComponentResource {
+  /** The CodeBuild project that copies the weights (start it to bring them in). */
+  public readonly projectName: pulumi.Output<string>;
+  /** The marker object keys, one per destination: all present means the weights are there. */
+  public readonly markerKeys: string[];
+
+  constructor(name: string, args: ModelWeightsArgs, opts?: pulumi.ComponentResourceOptions) {
+    throwIfInvalid("ModelWeights", name, validateModelWeightsArgs(args));
+    super("llm-infra:index:ModelWeights", name, {}, opts);
+    const destinations = args.copies.flatMap((c) => c.destinations);
+    this.markerKeys = destinations.map((d) => `${d.replace(/\/+$/, "")}/${WEIGHTS_MARKER}`);
+    const role = serviceRole(
+      `${name}-copy`,
+      "codebuild.amazonaws.com",
+      `Model weights copy of ${name}`,
+      args.tags,
+      this,
+    );
+    const project = this.createProject(name, args, role);
+    this.createRolePolicy(name, args, role, project, destinations);
+    this.projectName = project.name;
+    this.registerOutputs({ projectName: this.projectName });
+  }
+
+  /** The CodeBuild project: no VPC, no source, the buildspec of the copies. */
+  private createProject(
+    name: string,
+    args: ModelWeightsArgs,
+    role: aws.iam.Role,
+  ): aws.codebuild.Project {
+    return new aws.codebuild.Project(
+      `${name}-copy`,
+      {
+        description: "Copies Hugging Face Hub model weights into the model store",
+        serviceRole: role.arn,
+        artifacts: { type: "NO_ARTIFACTS" },
+        environment: {
+          type: "LINUX_CONTAINER",
+          computeType: args.computeType ?? "BUILD_GENERAL1_MEDIUM",
+          image: WEIGHTS_BUILD_IMAGE,
+          // A project environment variable of type SECRETS_MANAGER: CodeBuild reads the secret
+          // when the build starts (https://docs.aws.amazon.com/codebuild/latest/APIReference/API_EnvironmentVariable.html).
+          environmentVariables: args.hubTokenSecretArn
+            ? [{ name: "HF_TOKEN", type: "SECRETS_MANAGER", value: args.hubTokenSecretArn }]
+            : [],
+        },
+        source: {
+          type: "NO_SOURCE",
+          buildspec: pulumi.output(args.bucketName).apply((b) => weightsBuildspec(b, args.copies)),
+        },
+        buildTimeout: args.buildTimeoutMinutes ?? 120,
+        tags: args.tags,
+      },
+      { parent: this },
+    );
+  }
+
+  /** The role's one policy (weightsCopyPolicy), scoped to the project's own log group. */
+  private createRolePolicy(
+    name: string,
+    args: ModelWeightsArgs,
+    role: aws.iam.Role,
+    project: aws.codebuild.Project,
+    destinations: string[],
+  ): aws.iam.RolePolicy {
+    const child = { parent: this };
+    const accountId = aws.getCallerIdentityOutput({}, child).accountId;
+    const region = aws.getRegionOutput({}, child).region;
+    return new aws.iam.RolePolicy(
+      `${name}-copy`,
+      {
+        role: role.id,
+        policy: pulumi
+          .all([region, accountId, project.name, args.bucketArn, args.kmsKeyArn])
+          .apply(([r, a, projectName, bucketArn, kmsKeyArn]) =>
+            JSON.stringify(
+              weightsCopyPolicy({
+                region: r,
+                accountId: a,
+                projectName,
+                bucketArn,
+                kmsKeyArn,
+                destinations,
+                hubTokenSecretArn: args.hubTokenSecretArn,
+              }),
+            ),
+          ),
+      },
+      child,
+    );
+  }
+}

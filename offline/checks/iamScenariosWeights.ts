@@ -1,0 +1,120 @@
+/**
+ * The IAM scenario rows of the weights copy (components/storage/modelWeights.ts): its CodeBuild
+ * role writes the weights under the prefixes its buildspec names, and nothing else in the bucket.
+ * What it must write is read from the project's buildspec (the bucket and the destinations it
+ * syncs to), not from the policy under test.
+ */
+import * as YAML from "yaml";
+import { Policies, Request } from "./iamEvaluate";
+import { Plan, Scenario, roleCaller } from "./iamPlan";
+import { WEIGHTS_MARKER } from "../../modelRepository/hubModels";
+
+/** The bucket and destination prefixes a weights copy's buildspec writes to. */
+export function weightsBuildspecTargets(
+  buildspec: unknown,
+): { bucket: string; destinations: string[] } | undefined {
+  if (typeof buildspec !== "string") return undefined;
+  let parsed: { phases?: { build?: { commands?: unknown[] } } };
+  try {
+    parsed = YAML.parse(buildspec) as typeof parsed;
+  } catch {
+    return undefined;
+  }
+  // Each command is `bash -euo pipefail -c '<script>'`, the script's quotes written as '\''.
+  const scripts = (parsed?.phases?.build?.commands ?? [])
+    .filter((c): c is string => typeof c === "string")
+    .map((c) => c.replace(/'\\''/g, "'"));
+  let bucket: string | undefined;
+  const destinations: string[] = [];
+  // Only the weights copy's scripts: they check the marker it writes.
+  for (const script of scripts.filter((s) => s.includes(WEIGHTS_MARKER))) {
+    bucket ??= /s3:\/\/([a-z0-9.-]+)\//.exec(script)?.[1];
+    const list = /for d in ((?:'[^']+' ?)+); do/.exec(script)?.[1] ?? "";
+    for (const m of list.matchAll(/'([^']+)'/g)) destinations.push(m[1]);
+  }
+  return bucket && destinations.length > 0 ? { bucket, destinations } : undefined;
+}
+
+/** What each weights copy project's role must and must not be able to do. */
+export function weightsCopyScenarios(plan: Plan): Scenario[] {
+  const out: Scenario[] = [];
+  for (const project of plan.ofType("aws:codebuild/project:Project")) {
+    const component = project.name.replace(/-copy$/, "");
+    const role = plan.roleByArn(project.inputs.serviceRole);
+    const source = project.inputs.source as { buildspec?: unknown } | undefined;
+    const targets = weightsBuildspecTargets(source?.buildspec);
+    if (!role || !targets) continue;
+    const caller = roleCaller(plan, role);
+    const identity = plan.identityPolicies(role);
+    const bucketArn = `arn:${plan.scope.partition}:s3:::${targets.bucket}`;
+    const onBucket = { resource: plan.bucketPolicy(targets.bucket) };
+    const tls = { "aws:SecureTransport": true, "s3:TlsVersion": "1.3" };
+    const add = (
+      description: string,
+      expect: Scenario["expect"],
+      request: Omit<Request, "principal">,
+      policies: Policies = onBucket,
+    ) =>
+      out.push({
+        resource: role.name,
+        description: `${component}: ${description}`,
+        request: { principal: caller, ...request },
+        policies: { identity, ...policies },
+        expect,
+      });
+    for (const d of targets.destinations) {
+      const weight = `${bucketArn}/${d}/model-00001-of-00004.safetensors`;
+      add(`writes the weights under ${d}/`, "allow", {
+        action: "s3:PutObject",
+        resource: weight,
+        context: tls,
+      });
+      add(`reads the completion marker under ${d}/`, "allow", {
+        action: "s3:GetObject",
+        resource: `${bucketArn}/${d}/${WEIGHTS_MARKER}`,
+        context: tls,
+      });
+      // The model's config next to the weights: the push owns it.
+      const model = d.replace(/\/[^/]+\/[^/]+$/, "");
+      add(`cannot overwrite the model's config.pbtxt (${model}/)`, "deny", {
+        action: "s3:PutObject",
+        resource: `${bucketArn}/${model}/config.pbtxt`,
+        context: tls,
+      });
+      add(`cannot delete weights under ${d}/`, "deny", {
+        action: "s3:DeleteObject",
+        resource: weight,
+        context: tls,
+      });
+      add(`cannot read the weights back under ${d}/`, "deny", {
+        action: "s3:GetObject",
+        resource: weight,
+        context: tls,
+      });
+    }
+    add("cannot write outside the weights prefixes", "deny", {
+      action: "s3:PutObject",
+      resource: `${bucketArn}/other/object`,
+      context: tls,
+    });
+    add("cannot delete the model bucket", "deny", {
+      action: "s3:DeleteBucket",
+      resource: bucketArn,
+      context: tls,
+    });
+    add("cannot write over plain HTTP", "deny", {
+      action: "s3:PutObject",
+      resource: `${bucketArn}/${targets.destinations[0]}/config.json`,
+      context: { "aws:SecureTransport": false },
+    });
+    const keyArn = plan.bucketKeyArn(targets.bucket);
+    if (keyArn)
+      add(
+        "encrypts the weights with the bucket's key",
+        "allow",
+        { action: "kms:GenerateDataKey", resource: keyArn },
+        { resource: plan.keyPolicy(keyArn) },
+      );
+  }
+  return out;
+}
