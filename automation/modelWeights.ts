@@ -128,6 +128,7 @@ export async function awaitBuild(
       failed?.phase,
     );
   }
+  io.out(`${label}: build ${buildId} SUCCEEDED in ${seconds} s\n`);
   return { buildId, seconds, phases: seen };
 }
 

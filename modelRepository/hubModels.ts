@@ -39,7 +39,7 @@ export function isHubId(model: unknown): model is string {
 /** A revision the copy can pass to `snapshot_download`: a branch, tag or commit. */
 export function revisionProblem(revision: unknown): string | undefined {
   if (revision === undefined) return undefined;
-  if (typeof revision !== "string" || !/^[A-Za-z0-9][A-Za-z0-9_.\/-]{0,127}$/.test(revision))
+  if (typeof revision !== "string" || !/^[A-Za-z0-9][A-Za-z0-9_./-]{0,127}$/.test(revision))
     return `must be a branch, tag or commit of the hub repository, got ${JSON.stringify(revision)}`;
   return undefined;
 }

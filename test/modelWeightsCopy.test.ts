@@ -1,0 +1,295 @@
+/**
+ * The deploy's weights copy (automation/modelWeights.ts): the markers read from moto's S3, the
+ * build started and awaited against moto's CodeBuild (moto 5's start_build queues a build and its
+ * batch_get_builds reports every phase SUCCEEDED, moto/codebuild/models.py), and, for what moto
+ * cannot show (a failed phase, a build that never ends), aws-sdk-client-mock. The download from
+ * the hub itself runs only in AWS (docs/verification.md).
+ */
+import * as assert from "assert";
+import {
+  BatchGetBuildsCommand,
+  CodeBuildClient,
+  CreateProjectCommand,
+  ListBuildsForProjectCommand,
+  StartBuildCommand,
+} from "@aws-sdk/client-codebuild";
+import { CreateBucketCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { mockClient } from "aws-sdk-client-mock";
+import { Readable } from "stream";
+import {
+  BuildError,
+  bringModelWeights,
+  copyModelWeights,
+  failedPhaseOf,
+  missingWeights,
+  weightsProjectUrn,
+} from "../automation/modelWeights";
+import { WEIGHTS_MARKER } from "../modelRepository/hubModels";
+import { planStack } from "../offline/plan";
+import { MOTO_ACCOUNT, MotoServer, motoClientConfig, startMoto } from "./moto";
+
+/**
+ * moto 5.2.1 writes CodeBuild's build times as ISO 8601 strings; CodeBuild's JSON protocol sends
+ * epoch seconds, and the SDK refuses the strings. This middleware, inside the SDK's deserializer,
+ * rewrites them to epoch seconds, so the test exercises the real client against moto.
+ */
+function epochTimestamps(client: CodeBuildClient): void {
+  client.middlewareStack.add(
+    (next) => async (args) => {
+      const out = await next(args);
+      const response = out.response as { body: Readable; headers: Record<string, string> };
+      const chunks: Buffer[] = [];
+      for await (const chunk of response.body) chunks.push(Buffer.from(chunk));
+      const text = Buffer.concat(chunks)
+        .toString("utf8")
+        .replace(
+          /"(startTime|endTime)": "([^"]+)"/g,
+          (_, key: string, iso: string) => `"${key}": ${Date.parse(iso) / 1000}`,
+        );
+      response.body = Readable.from([Buffer.from(text)]);
+      delete response.headers["content-length"];
+      return out;
+    },
+    { step: "deserialize", priority: "low", name: "motoEpochTimestamps" },
+  );
+}
+
+function recorder() {
+  const lines: string[] = [];
+  return { lines, io: { out: (s: string) => lines.push(s) } };
+}
+
+const PROJECT = "model-weights-copy";
+const BUCKET = "models";
+const MARKERS = [
+  `model-repository/chat/llama3-8b/1/weights/${WEIGHTS_MARKER}`,
+  `model-repository/triton/llama3-8b/1/weights/${WEIGHTS_MARKER}`,
+];
+
+describe("weights step against moto's S3 and CodeBuild", function () {
+  this.timeout(60000);
+  let moto: MotoServer;
+  let codebuild: CodeBuildClient;
+  let s3: S3Client;
+  const builds = async () =>
+    (await codebuild.send(new ListBuildsForProjectCommand({ projectName: PROJECT }))).ids ?? [];
+  before(async function () {
+    moto = await startMoto(this);
+    codebuild = new CodeBuildClient(motoClientConfig(moto.url));
+    epochTimestamps(codebuild);
+    s3 = new S3Client({ ...motoClientConfig(moto.url), forcePathStyle: true });
+    await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
+    await codebuild.send(
+      new CreateProjectCommand({
+        name: PROJECT,
+        // moto asks a location of every source type; the stack's project is NO_SOURCE.
+        source: { type: "NO_SOURCE", location: "none", buildspec: "version: 0.2" },
+        artifacts: { type: "NO_ARTIFACTS" },
+        environment: {
+          type: "LINUX_CONTAINER",
+          image: "aws/codebuild/standard:7.0",
+          computeType: "BUILD_GENERAL1_MEDIUM",
+        },
+        serviceRole: `arn:aws:iam::${MOTO_ACCOUNT}:role/${PROJECT}`,
+      }),
+    );
+  });
+  after(async () => {
+    codebuild?.destroy();
+    s3?.destroy();
+    await moto?.stop();
+  });
+
+  it("starts the copy, prints each phase once, and names the build when it succeeds", async () => {
+    const { lines, io } = recorder();
+    const summary = await copyModelWeights(codebuild, PROJECT, io, { pollMs: 10 });
+    const [id] = await builds();
+    assert.match(id, /^model-weights-copy:/);
+    assert.match(summary, new RegExp(`^weights copied by build ${id} in \\d+ s$`));
+    assert.strictEqual(lines[0], `weights: build ${id} started\n`);
+    // moto appends the phases again on every BatchGetBuilds; each is printed once.
+    assert.strictEqual(lines.filter((l) => l.startsWith("weights: BUILD ")).length, 1);
+    assert.deepStrictEqual(
+      lines.slice(1, -1).map((l) => l.split(" ")[1]),
+      [
+        "SUBMITTED",
+        "QUEUED",
+        "PROVISIONING",
+        "DOWNLOAD_SOURCE",
+        "INSTALL",
+        "PRE_BUILD",
+        "BUILD",
+        "POST_BUILD",
+        "UPLOAD_ARTIFACTS",
+        "FINALIZING",
+        "COMPLETED",
+      ],
+    );
+    assert.match(lines[lines.length - 1], /^weights: build \S+ SUCCEEDED in \d+ s\n$/);
+  });
+
+  it("copies when a target's weights are missing, and only then", async () => {
+    const before = (await builds()).length;
+    assert.deepStrictEqual(await missingWeights(s3, BUCKET, MARKERS), MARKERS);
+    const { lines, io } = recorder();
+    const target = { projectName: PROJECT, bucket: BUCKET, markerKeys: MARKERS };
+    const clients = { codebuild, s3 };
+    await bringModelWeights(clients, target, io, { pollMs: 10 });
+    assert.strictEqual((await builds()).length, before + 1);
+    assert.match(
+      lines[0],
+      /^weights: 2 of 2 prefix\(es\) without weights: model-repository\/chat\/llama3-8b\/1\/weights\/, /,
+    );
+
+    // One marker present: the copy still runs, for the other.
+    await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: MARKERS[0], Body: "{}" }));
+    assert.deepStrictEqual(await missingWeights(s3, BUCKET, MARKERS), [MARKERS[1]]);
+    const partial = recorder();
+    await bringModelWeights(clients, target, partial.io, { pollMs: 10 });
+    assert.strictEqual((await builds()).length, before + 2);
+    assert.match(
+      partial.lines[0],
+      /^weights: 1 of 2 prefix\(es\) without weights: model-repository\/triton\//,
+    );
+
+    // Every marker present: nothing starts.
+    await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: MARKERS[1], Body: "{}" }));
+    const skipped = await bringModelWeights(clients, target, recorder().io, { pollMs: 10 });
+    assert.strictEqual(skipped, "weights already in s3://models/ (2 prefix(es)); nothing copied");
+    assert.strictEqual((await builds()).length, before + 2);
+  });
+
+  it("does nothing for a stack that copies no weights", async () => {
+    const before = (await builds()).length;
+    const said = await bringModelWeights(
+      { codebuild, s3 },
+      { bucket: BUCKET, markerKeys: [] },
+      recorder().io,
+    );
+    assert.match(said, /^no hub weights to copy/);
+    assert.strictEqual((await builds()).length, before);
+  });
+
+  it("names the project and CodeBuild's message when the project does not exist", async () => {
+    await assert.rejects(
+      copyModelWeights(codebuild, "no-such-project", recorder().io, { pollMs: 10 }),
+      (e: Error) =>
+        e instanceof BuildError &&
+        /^weights: could not start CodeBuild project no-such-project: /.test(e.message),
+    );
+  });
+
+  it("finds the project in a shipped stack's plan, to read its name from the state", async () => {
+    const report = await planStack("dev");
+    assert.match(
+      weightsProjectUrn(report.resources) ?? "",
+      /ModelWeights\$aws:codebuild\/project:Project::model-weights-copy$/,
+    );
+  });
+});
+
+describe("weights step: what moto cannot show (aws-sdk-client-mock)", () => {
+  // Stubbed here, not when the file loads: mockClient replaces CodeBuildClient.prototype.send,
+  // which the moto suite above calls for real.
+  let mock: ReturnType<typeof mockClient>;
+  before(() => {
+    mock = mockClient(CodeBuildClient);
+  });
+  afterEach(() => mock.reset());
+  after(() => mock.restore());
+
+  it("names the build, the failed phase and CodeBuild's message", async () => {
+    const id = `${PROJECT}:abc`;
+    mock.on(StartBuildCommand).resolves({ build: { id, buildStatus: "IN_PROGRESS" } });
+    mock
+      .on(BatchGetBuildsCommand)
+      .resolvesOnce({
+        builds: [
+          {
+            id,
+            buildStatus: "IN_PROGRESS",
+            currentPhase: "BUILD",
+            phases: [
+              { phaseType: "SUBMITTED", phaseStatus: "SUCCEEDED" },
+              { phaseType: "INSTALL", phaseStatus: "SUCCEEDED", durationInSeconds: 9 },
+              { phaseType: "BUILD" },
+            ],
+          },
+        ],
+      })
+      .resolves({
+        builds: [
+          {
+            id,
+            buildStatus: "FAILED",
+            currentPhase: "COMPLETED",
+            phases: [
+              { phaseType: "SUBMITTED", phaseStatus: "SUCCEEDED" },
+              { phaseType: "INSTALL", phaseStatus: "SUCCEEDED", durationInSeconds: 9 },
+              {
+                phaseType: "BUILD",
+                phaseStatus: "FAILED",
+                contexts: [
+                  {
+                    statusCode: "COMMAND_EXECUTION_ERROR",
+                    message:
+                      "Error while executing command: bash -euo pipefail -c ... Reason: exit status 1",
+                  },
+                ],
+              },
+            ],
+          },
+        ],
+      });
+    const { lines, io } = recorder();
+    const error = await copyModelWeights(
+      new CodeBuildClient({ region: "us-east-1" }),
+      PROJECT,
+      io,
+      {
+        pollMs: 1,
+      },
+    ).then(
+      () => assert.fail("a failed build resolved"),
+      (e: unknown) => e as BuildError,
+    );
+    assert.ok(error instanceof BuildError);
+    assert.strictEqual(error.buildId, id);
+    assert.strictEqual(error.phase, "BUILD");
+    assert.strictEqual(
+      error.message,
+      `weights: build ${id} FAILED in phase BUILD: COMMAND_EXECUTION_ERROR: Error while executing command: bash -euo pipefail -c ... Reason: exit status 1; its log is in CloudWatch Logs (/aws/codebuild/${PROJECT})`,
+    );
+    assert.deepStrictEqual(lines, [
+      `weights: build ${id} started\n`,
+      "weights: SUBMITTED SUCCEEDED\n",
+      "weights: INSTALL SUCCEEDED (9 s)\n",
+      "weights: BUILD FAILED\n",
+    ]);
+  });
+
+  it("gives up after the timeout, saying the build keeps running", async () => {
+    mock.on(StartBuildCommand).resolves({ build: { id: `${PROJECT}:slow` } });
+    mock.on(BatchGetBuildsCommand).resolves({
+      builds: [{ id: `${PROJECT}:slow`, buildStatus: "IN_PROGRESS", currentPhase: "BUILD" }],
+    });
+    await assert.rejects(
+      copyModelWeights(new CodeBuildClient({ region: "us-east-1" }), PROJECT, recorder().io, {
+        pollMs: 1,
+        timeoutMs: 5,
+      }),
+      /build model-weights-copy:slow did not finish within 0 minutes \(still in BUILD\); it keeps running in CodeBuild/,
+    );
+  });
+
+  it("finds the first phase that did not succeed", () => {
+    assert.strictEqual(
+      failedPhaseOf({ phases: [{ phaseType: "BUILD", phaseStatus: "SUCCEEDED" }] }),
+      undefined,
+    );
+    assert.deepStrictEqual(
+      failedPhaseOf({ phases: [{ phaseType: "DOWNLOAD_SOURCE", phaseStatus: "TIMED_OUT" }] }),
+      { phase: "DOWNLOAD_SOURCE", message: "no message" },
+    );
+  });
+});
