@@ -175,6 +175,7 @@ describe("README and docs/", () => {
       "InferenceVpc network",
       "ModelRegistry registry",
       "ModelStore models",
+      "ModelWeights model-weights",
       "SageMakerEndpoint chat",
       "GpuCluster eks",
       "AcceleratorNodeGroup gpu",
