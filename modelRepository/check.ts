@@ -17,6 +17,7 @@ import { findInstance } from "../catalog/instances";
 import { ModelRequirements, fitsInstance } from "../catalog/modelFit";
 import { modelConfigType } from "./modelConfigSchema";
 import { TextMessage, parseTextFormat } from "./textFormat";
+import { revisionProblem } from "./hubModels";
 
 /** What a repository must suit: the image flavour, and the instance it runs on. */
 export interface CheckTarget {
@@ -338,6 +339,8 @@ function checkVllmModelJson(
       field: "model",
       message: "must name the model (a Hugging Face id or a path)",
     });
+  const revision = revisionProblem(args.revision);
+  if (revision) problems.push({ file: rel, field: "revision", message: revision });
   const tp = args.tensor_parallel_size;
   const spec = target.instanceType ? findInstance(target.instanceType) : undefined;
   const devices = spec?.accelerator?.count ?? 0;

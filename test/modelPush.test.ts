@@ -171,6 +171,22 @@ describe("model push over HTTP to a local S3 (s3rver)", function () {
     assert.deepStrictEqual(modelPushesOf(noRepos, root), []);
   });
 
+  it("pushes a vLLM model.json naming a hub model pointing at the target's copied weights", async () => {
+    const repo = path.join(projectRoot(), "models", "chat");
+    const r = await run(["push", repo, "--stack", "dev", "--triton", "--bucket", bucket]);
+    assert.strictEqual(r.code, 0, r.err);
+    const pushed = JSON.parse(
+      (await body(c, bucket, "model-repository/triton/llama3-8b/1/model.json")).toString(),
+    );
+    assert.strictEqual(pushed.model, "/models/llama3-8b/1/weights");
+    assert.strictEqual(pushed.max_model_len, 8192);
+    // The local file keeps the hub id, and a second push finds the rewritten object unchanged.
+    const local = fs.readFileSync(path.join(repo, "llama3-8b", "1", "model.json"), "utf8");
+    assert.strictEqual(JSON.parse(local).model, "NousResearch/Meta-Llama-3-8B-Instruct");
+    const again = await run(["push", repo, "--stack", "dev", "--triton", "--bucket", bucket]);
+    assert.match(again.out, /uploaded 0 files \(0\.0 MiB\), 2 unchanged/);
+  });
+
   it("pushes nothing in-process from a repository that fails its target's check", async () => {
     const root = projectRoot();
     const config = parseStackConfig(readStackFile("dev", root), "dev", root);

@@ -26,6 +26,7 @@ import {
 import { containerRepositoryRoot, weightsCopiesOf } from "../modelRepository/weights";
 import { stackTargets } from "../modelRepository/targets";
 import { forTarget, listRepositoryFiles } from "../modelRepository/push";
+import { checkRepository } from "../modelRepository/check";
 import { ConfigError, parseStackConfig } from "../programs/config";
 import { PlanReport, planStack, projectRoot, readStackFile } from "../offline/plan";
 import { FOUNDATION_COMPONENTS } from "../automation/journey";
@@ -73,6 +74,23 @@ describe("hub models of a model repository", () => {
         revision: "abc123",
       },
     ]);
+  });
+
+  it("check refuses a revision the copy cannot download, naming model.json's field", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "rev-"));
+    fs.cpSync(path.join(ROOT, "models", "chat"), dir, { recursive: true });
+    const file = path.join(dir, "llama3-8b", "1", "model.json");
+    fs.writeFileSync(file, JSON.stringify({ model: HUB_ID, revision: "main; rm -rf /" }));
+    const { problems } = checkRepository(dir, { flavour: "vllm" });
+    assert.deepStrictEqual(
+      problems.map((p) => [p.file, p.field]),
+      [["llama3-8b/1/model.json", "revision"]],
+    );
+    fs.writeFileSync(
+      file,
+      JSON.stringify({ model: HUB_ID, revision: "5f0b02c75b57c5855da9ae460ce51323ea669d8a" }),
+    );
+    assert.deepStrictEqual(checkRepository(dir, { flavour: "vllm" }).problems, []);
   });
 
   it("rewrites model (and a tokenizer naming it) to the local path and drops the revision", () => {

@@ -233,7 +233,10 @@ export function weightsBuildspec(bucket: string, copies: ModelWeightsCopy[]): st
 
 /**
  * Brings Hugging Face Hub weights into the model store, so serving reads them from S3 and never
- * from the hub: SageMaker endpoints keep network isolation, and a VPC without NAT serves too.
+ * from the hub: SageMaker endpoints keep network isolation ("No inbound or outbound network calls
+ * can be made to or from the model container", SageMaker `EnableNetworkIsolation`,
+ * https://docs.aws.amazon.com/sdk-for-kotlin/api/latest/sagemaker/aws.sdk.kotlin.services.sagemaker.model/-model/enable-network-isolation.html),
+ * and a VPC without NAT serves too.
  * A CodeBuild project downloads each pinned snapshot with huggingface_hub and syncs it to every
  * target's weights prefix. The project has no VPC configuration, so it reaches the hub even when
  * the stack's VPC has no NAT ("Typically, AWS CodeBuild cannot access resources in a VPC",
