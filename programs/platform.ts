@@ -6,7 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { InferenceVpc } from "../components/network/inferenceVpc";
 import { ModelRegistry } from "../components/storage/modelRegistry";
 import { ModelStore } from "../components/storage/modelStore";
-import { SageMakerEndpoint } from "../components/sagemaker/sageMakerEndpoint";
+import { SageMakerEndpoint, requestFormatOf } from "../components/sagemaker/sageMakerEndpoint";
 import { AcceleratorNodeGroup } from "../components/eks/acceleratorNodeGroup";
 import { ClusterAddons } from "../components/eks/clusterAddons";
 import { GpuCluster } from "../components/eks/gpuCluster";
@@ -153,6 +153,9 @@ export async function createPlatform(config: StackConfig): Promise<PlatformOutpu
           : {
               sagemakerEndpointName: endpoints[backend],
               sagemakerEndpointMode: endpointComponents[backend].mode,
+              requestFormat: requestFormatOf(
+                config.sagemaker.endpoints.find((e) => e.name === backend)?.imageFlavour,
+              ),
             }),
         tags,
       },
