@@ -143,10 +143,17 @@ function awsError(e: unknown): { name: string; message: string } {
   return { name: err.name ?? err.Code ?? "Error", message };
 }
 
-/** The error, when it is a permission problem, with the action to grant. */
+/** What an API the preflight could not call answered. */
 function unreadable(action: string, e: unknown): string {
   const { name, message } = awsError(e);
   return `could not call ${action}: ${name}: ${message}`;
+}
+
+/** The fix for an API that could not be called: the permission when it was refused. */
+function unreadableFix(e: unknown, permissions: string, otherwise: string): string {
+  return /AccessDenied|UnauthorizedOperation/.test(awsError(e).name)
+    ? `grant ${permissions} to the caller`
+    : otherwise;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -342,7 +349,11 @@ async function ec2QuotaFindings(
         source,
         needs,
         has: unreadable("servicequotas:GetServiceQuota", e),
-        fix: `grant servicequotas:GetServiceQuota and servicequotas:GetAWSDefaultServiceQuota, or read it at ${quotaConsoleUrl(region, "ec2", code)}`,
+        fix: unreadableFix(
+          e,
+          "servicequotas:GetServiceQuota and servicequotas:GetAWSDefaultServiceQuota",
+          `read it at ${quotaConsoleUrl(region, "ec2", code)}`,
+        ),
       });
       continue;
     }
@@ -416,7 +427,11 @@ async function sagemakerFindings(
       subject: sagemakerEndpointQuotaName(type),
       source: "servicequotas:ListServiceQuotas sagemaker",
       has: unreadable("servicequotas:ListServiceQuotas", e),
-      fix: "grant servicequotas:ListServiceQuotas and servicequotas:ListAWSDefaultServiceQuotas",
+      fix: unreadableFix(
+        e,
+        "servicequotas:ListServiceQuotas and servicequotas:ListAWSDefaultServiceQuotas",
+        `read "${sagemakerEndpointQuotaName(type)}" in the Service Quotas console`,
+      ),
     }));
   }
   const findings: PreflightFinding[] = [];
@@ -582,7 +597,7 @@ async function imageFindings(
         status: "warning",
         source,
         has: unreadable("ecr:DescribeImages", e),
-        fix: "grant ecr:DescribeImages on the repository",
+        fix: unreadableFix(e, "ecr:DescribeImages on the repository", "run the preflight again"),
       });
       continue;
     }
@@ -687,7 +702,7 @@ async function modelFindings(
               status: "blocker",
               source: "deploy model step",
               has: "the foundation step creates the model store, but nothing pushes this repository",
-              fix: `name a local model repository for the target in the stack, or run ${push} before serving`,
+              fix: `let the deploy's model step push it, or run ${push} after the foundation step`,
             },
       );
       continue;
@@ -727,7 +742,7 @@ async function modelFindings(
         fix:
           err.name === "NoSuchBucket"
             ? "the stack's model bucket is gone: run the deploy's foundation step again"
-            : `grant s3:ListBucket on ${bucket}`,
+            : unreadableFix(e, `s3:ListBucket on ${bucket}`, "run the preflight again"),
       });
     }
   }
@@ -787,7 +802,11 @@ export async function runPreflight(
         subject: ec2Types.join(", "),
         source: "ec2:DescribeInstanceTypeOfferings",
         has: unreadable("ec2:DescribeAvailabilityZones / DescribeInstanceTypeOfferings", e),
-        fix: "grant ec2:DescribeAvailabilityZones and ec2:DescribeInstanceTypeOfferings",
+        fix: unreadableFix(
+          e,
+          "ec2:DescribeAvailabilityZones and ec2:DescribeInstanceTypeOfferings",
+          "run the preflight again",
+        ),
       });
     }
   }

@@ -543,6 +543,26 @@ describe("preflight against moto (STS, EC2, ECR, S3) and mocked Service Quotas",
     assert.match(formatPreflight(r), /1 blocker\(s\): the account cannot take dev/);
   });
 
+  it("warns, naming the permission, when the caller may not read a quota", async () => {
+    const quotas = new ServiceQuotasClient(motoClientConfig(moto.url));
+    const denied = Object.assign(new Error("User is not authorized"), {
+      name: "AccessDeniedException",
+    });
+    const m = mockClient(quotas);
+    m.on(GetServiceQuotaCommand).rejects(denied);
+    m.on(ListServiceQuotasCommand).rejects(denied);
+    const r = await runPreflight(dev, { ...clients, quotas });
+    const f = one(r, "quota", /^L-3819A6DF /);
+    assert.strictEqual(f.status, "warning");
+    assert.match(f.has ?? "", /AccessDeniedException: User is not authorized/);
+    assert.match(f.fix ?? "", /^grant servicequotas:GetServiceQuota and/);
+    assert.strictEqual(one(r, "quota", /ml\.g5\.xlarge for endpoint usage/).status, "warning");
+    // The models are still missing (no store yet): the report says so, within 100 columns.
+    const text = formatPreflight(r);
+    for (const line of text.split("\n")) assert.ok(line.length <= 100, `too wide: ${line}`);
+    assert.match(text, /^BLOCKER model: endpoint chat/m);
+  });
+
   it("warns when AWS_REGION is not the stack's region", async () => {
     const r = await runPreflight(dev, clients, { region: "us-west-2" });
     const f = one(r, "region", "us-west-2");
