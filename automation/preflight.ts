@@ -67,13 +67,19 @@ export interface PreflightClients {
  * (@smithy/core 3.41 `getEndpointUrlConfig`, which the v3 clients consult when no `endpoint` is
  * given).
  */
-export function preflightClients(region: string): PreflightClients {
+export function preflightClients(
+  region: string,
+  env: NodeJS.ProcessEnv = process.env,
+): PreflightClients {
+  // An S3-compatible double on a host name (localhost, a container) answers path-style requests;
+  // AWS's own endpoints are used virtual-hosted, as the SDK chooses.
+  const customS3 = (env.AWS_ENDPOINT_URL_S3 ?? env.AWS_ENDPOINT_URL ?? "") !== "";
   return {
     sts: new STSClient({ region }),
     ec2: new EC2Client({ region }),
     quotas: new ServiceQuotasClient({ region }),
     ecr: new ECRClient({ region }),
-    s3: new S3Client({ region }),
+    s3: new S3Client({ region, ...(customS3 ? { forcePathStyle: true } : {}) }),
   };
 }
 
@@ -519,6 +525,7 @@ async function imageFindings(
   clients: PreflightClients,
   report: PlanReport,
   account: string | undefined,
+  region: string,
   options: PreflightOptions,
 ): Promise<PreflightFinding[]> {
   const planRepos = report.resources.filter((r) => r.type === "aws:ecr/repository:Repository");
@@ -546,6 +553,16 @@ async function imageFindings(
         status: "info",
         source: "catalog/images.ts DLC_ACCOUNTS",
         has: `published by AWS (Deep Learning Containers account ${ecr.account}); not checked`,
+      });
+      continue;
+    }
+    if (ecr.region !== region) {
+      findings.push({
+        ...base,
+        status: "warning",
+        source: "ecr:DescribeImages",
+        has: `in ${ecr.region}; the preflight reads ECR in ${region}: not checked`,
+        fix: `run the preflight with AWS_REGION=${ecr.region} to check it`,
       });
       continue;
     }
@@ -812,7 +829,7 @@ export async function runPreflight(
   }
   findings.push(...(await ec2QuotaFindings(clients, needs, region)));
   findings.push(...(await sagemakerFindings(clients, needs, region)));
-  findings.push(...(await imageFindings(clients, report, identity.account, options)));
+  findings.push(...(await imageFindings(clients, report, identity.account, region, options)));
   const config = options.config ?? (await readConfig(report.stack));
   findings.push(...(await modelFindings(clients, report.stack, modelTargets(config), options)));
   return done();

@@ -460,6 +460,15 @@ describe("preflight against moto (STS, EC2, ECR, S3) and mocked Service Quotas",
         imageTag: "26.07-py3",
       }),
     );
+    const elsewhere = one(
+      await runPreflight(report, clients, { region: "us-west-2" }),
+      "image",
+      uri,
+    );
+    assert.deepStrictEqual(
+      [elsewhere.status, elsewhere.has],
+      ["warning", "in us-east-1; the preflight reads ECR in us-west-2: not checked"],
+    );
     const present = one(await runPreflight(report, clients), "image", uri);
     assert.strictEqual(present.status, "ok");
     assert.match(present.has ?? "", /is present/);
