@@ -96,6 +96,16 @@ export async function imageFindings(
       });
       continue;
     }
+    if (ecr.tag === undefined && ecr.digest === undefined) {
+      findings.push({
+        ...base,
+        status: "warning",
+        source: "plan",
+        has: "no tag or digest in the plan (the chart's or the runtime's default): not checked",
+        fix: "pin the image's tag in the stack",
+      });
+      continue;
+    }
     if (ecr.region !== region) {
       findings.push({
         ...base,

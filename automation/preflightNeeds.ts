@@ -217,21 +217,28 @@ function helmImages(values: unknown, found: string[] = []): string[] {
     for (const v of values) helmImages(v, found);
     return found;
   }
-  const o = obj(values);
-  for (const [key, v] of Object.entries(o)) {
-    if (key === "image") {
-      if (typeof v === "string" && v !== "") found.push(v);
-      else
-        for (const candidate of [obj(v), ...Object.values(obj(v)).map(obj)]) {
-          if (typeof candidate.repository !== "string" || candidate.repository === "") continue;
-          const registry = typeof candidate.registry === "string" ? `${candidate.registry}/` : "";
-          const tag =
-            typeof candidate.tag === "string" && candidate.tag !== "" ? `:${candidate.tag}` : "";
-          found.push(`${registry}${candidate.repository}${tag}`);
-        }
-    } else if (v !== null && typeof v === "object") helmImages(v, found);
+  for (const [key, v] of Object.entries(obj(values))) {
+    if (key !== "image") {
+      if (v !== null && typeof v === "object") helmImages(v, found);
+    } else if (typeof v === "string" && v !== "") {
+      found.push(v);
+    } else {
+      // `image: { repository, tag }`, or one level down: `image: { keda: { repository, tag } }`.
+      for (const candidate of [obj(v), ...Object.values(obj(v)).map(obj)]) {
+        const uri = imageOfValues(candidate);
+        if (uri) found.push(uri);
+      }
+    }
   }
   return found;
+}
+
+/** `registry/repository:tag` of one chart image value, or undefined without a repository. */
+function imageOfValues(v: Record<string, unknown>): string | undefined {
+  if (typeof v.repository !== "string" || v.repository === "") return undefined;
+  const registry = typeof v.registry === "string" && v.registry !== "" ? `${v.registry}/` : "";
+  const tag = typeof v.tag === "string" && v.tag !== "" ? `:${v.tag}` : "";
+  return `${registry}${v.repository}${tag}`;
 }
 
 /** The images a launch template's user data pulls (`docker pull <image>`, components/ec2/tritonFleet.ts). */

@@ -190,6 +190,26 @@ describe("preflight: what a stack needs, from its plan", function () {
       "triton-release nvcr.io/nvidia/tritonserver:26.07-py3",
     ]);
     assert.ok(uris(staging).includes("fleet-lt nvcr.io/nvidia/tritonserver:26.07-py3"));
+    const keda = {
+      type: "kubernetes:helm.sh/v3:Release",
+      name: "keda",
+      inputs: {
+        values: {
+          image: {
+            keda: { repository: "ghcr.io/kedacore/keda", tag: "2.17.0" },
+            metricsApiServer: {
+              registry: "ghcr.io",
+              repository: "kedacore/keda-metrics-apiserver",
+            },
+            pullPolicy: "IfNotPresent",
+          },
+        },
+      },
+    };
+    assert.deepStrictEqual(
+      stackImages([keda]).map((i) => i.uri),
+      ["ghcr.io/kedacore/keda:2.17.0", "ghcr.io/kedacore/keda-metrics-apiserver"],
+    );
     const script = "#!/bin/bash\ndocker pull 1.dkr/x:1\ndocker run -d x:1\n";
     assert.deepStrictEqual(userDataImages(Buffer.from(script).toString("base64")), ["1.dkr/x:1"]);
   });
@@ -459,6 +479,14 @@ describe("preflight against moto (STS, EC2, ECR, S3) and mocked Service Quotas",
         imageManifest: JSON.stringify(manifest),
         imageTag: "26.07-py3",
       }),
+    );
+    const untagged = withInputs(dev, "triton-release", (i) => {
+      (i.values as { image: object }).image = { repository: uri.split(":")[0] };
+    });
+    const noTag = one(await runPreflight(untagged, clients), "image", uri.split(":")[0]);
+    assert.deepStrictEqual(
+      [noTag.status, noTag.fix],
+      ["warning", "pin the image's tag in the stack"],
     );
     const elsewhere = one(
       await runPreflight(report, clients, { region: "us-west-2" }),
