@@ -44,9 +44,9 @@ export function readOutputs(file: string): PreflightStackOutputs | string {
   } catch (e) {
     return `--outputs ${file}: ${e instanceof Error ? e.message : String(e)}`;
   }
-  const o = (doc ?? {}) as Record<string, unknown>;
-  if (typeof doc !== "object" || Array.isArray(doc))
+  if (doc === null || typeof doc !== "object" || Array.isArray(doc))
     return `--outputs ${file}: must be a JSON object of stack outputs (pulumi stack output --json)`;
+  const o = doc as Record<string, unknown>;
   const urls = o.registryUrls;
   return {
     modelBucketName: typeof o.modelBucketName === "string" ? o.modelBucketName : undefined,

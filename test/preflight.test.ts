@@ -615,6 +615,7 @@ describe("preflight against moto (STS, EC2, ECR, S3) and mocked Service Quotas",
       ["dev", "--bogus"],
       [],
       ["dev", "--outputs", "/nonexistent.json"],
+      ["dev", "--outputs", outputsFile([])],
     ]) {
       const r = await run(args);
       assert.strictEqual(r.code, 2, `${args.join(" ")}: ${r.out}${r.err}`);
