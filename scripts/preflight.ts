@@ -63,7 +63,7 @@ export async function main(
   argv: string[],
   io: CommandOutput = processOutput,
   env: NodeJS.ProcessEnv = process.env,
-  clientsFor: (region: string) => PreflightClients = preflightClients,
+  clientsFor: (region: string) => PreflightClients = (region) => preflightClients(region, env),
 ): Promise<number> {
   const cli = new Command("preflight")
     .description(
