@@ -201,6 +201,8 @@ export interface ModelTarget {
   prefix: string;
   /** The model Triton serves by default (SAGEMAKER_TRITON_DEFAULT_MODEL_NAME), when the target names one. */
   defaultModel?: string;
+  /** The stack names a local repository for it (`modelRepository:`): the deploy's model step pushes it. */
+  pushedByDeploy: boolean;
 }
 
 /** The stack's serving targets and their default models, from its configuration. */
@@ -210,7 +212,12 @@ export function modelTargets(config: StackConfig): ModelTarget[] {
       t.kind === "endpoint"
         ? config.sagemaker.endpoints.find((e) => `endpoint ${e.name}` === t.label)
         : undefined;
-    return { name: t.label, prefix: t.prefix, defaultModel: endpoint?.tritonModelName };
+    return {
+      name: t.label,
+      prefix: t.prefix,
+      defaultModel: endpoint?.tritonModelName,
+      pushedByDeploy: t.modelRepository !== undefined,
+    };
   });
 }
 
@@ -246,7 +253,8 @@ export async function modelFindings(
   options: PreflightOptions,
 ): Promise<PreflightFinding[]> {
   const bucket = options.outputs?.modelBucketName;
-  const pushed = (t: ModelTarget) => options.deployBrings?.model?.(t.name) === true;
+  const pushed = (t: ModelTarget) =>
+    t.pushedByDeploy || options.deployBrings?.model?.(t.name) === true;
   const findings: PreflightFinding[] = [];
   for (const t of targets) {
     const needs = t.defaultModel

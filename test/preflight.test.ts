@@ -22,7 +22,8 @@ import {
 } from "@aws-sdk/client-service-quotas";
 import { CreateRepositoryCommand, ECRClient, PutImageCommand } from "@aws-sdk/client-ecr";
 import { CreateBucketCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
-import { PlanReport, planStack } from "../offline/plan";
+import { PlanReport, planStack, readStackFile } from "../offline/plan";
+import { StackConfig, parseStackConfig } from "../programs/config";
 import {
   PreflightClients,
   PreflightFinding,
@@ -114,6 +115,21 @@ function one(r: PreflightResult, check: string, subject: string | RegExp): Prefl
 }
 
 /** A copy of a plan with one resource's inputs changed: a stack the shipped files do not have. */
+/** dev's configuration with no local model repositories: nothing for the deploy's model step. */
+function devWithoutRepositories(): StackConfig {
+  const raw = readStackFile("dev");
+  const sagemaker = raw["llm-infra:sagemaker"] as { endpoints: Record<string, unknown>[] };
+  raw["llm-infra:sagemaker"] = {
+    ...sagemaker,
+    endpoints: sagemaker.endpoints.map((e) => ({ ...e, modelRepository: undefined })),
+  };
+  raw["llm-infra:triton"] = {
+    ...(raw["llm-infra:triton"] as object),
+    modelRepository: undefined,
+  };
+  return parseStackConfig(JSON.parse(JSON.stringify(raw)) as Record<string, unknown>, "dev");
+}
+
 function withInputs(
   report: PlanReport,
   name: string,
@@ -184,12 +200,23 @@ describe("preflight: what a stack needs, from its plan", function () {
 
   it("finds the images where each component records them", () => {
     const uris = (r: PlanReport) => stackImages(r.resources).map((i) => `${i.usedBy} ${i.uri}`);
-    assert.deepStrictEqual(uris(dev).sort(), [
-      "chat-model 763104351884.dkr.ecr.us-east-1.amazonaws.com/sagemaker-tritonserver:24.09-py3",
-      "model-cache-sync public.ecr.aws/aws-cli/aws-cli:2.27.50",
-      "triton-release nvcr.io/nvidia/tritonserver:26.07-py3",
+    // dev as shipped: the endpoint and Triton run the vLLM Triton image from the stack's own
+    // `triton` repository (the plan's placeholder account and name).
+    const own =
+      /^123456789012\.dkr\.ecr\.us-east-1\.amazonaws\.com\/registry-triton-[0-9a-f]+:26\.07-vllm-python-py3$/;
+    const devImages = stackImages(dev.resources);
+    assert.deepStrictEqual(devImages.map((i) => i.usedBy).sort(), [
+      "chat-model",
+      "model-cache-sync",
+      "triton-release",
     ]);
-    assert.ok(uris(staging).includes("fleet-lt nvcr.io/nvidia/tritonserver:26.07-py3"));
+    for (const i of devImages.filter((i) => i.usedBy !== "model-cache-sync"))
+      assert.match(i.uri, own, i.usedBy);
+    assert.ok(
+      uris(dev).includes("model-cache-sync public.ecr.aws/aws-cli/aws-cli:2.27.50"),
+      uris(dev).join(", "),
+    );
+    assert.ok(uris(staging).some((u) => /^fleet-lt /.test(u) && own.test(u.split(" ")[1])));
     const keda = {
       type: "kubernetes:helm.sh/v3:Release",
       name: "keda",
@@ -297,6 +324,23 @@ describe("preflight against moto (STS, EC2, ECR, S3) and mocked Service Quotas",
     }
   }
 
+  async function putImage(repositoryName: string, imageTag: string) {
+    await clients.ecr.send(new CreateRepositoryCommand({ repositoryName }));
+    const manifest = {
+      schemaVersion: 2,
+      mediaType: "application/vnd.docker.distribution.manifest.v2+json",
+      config: {
+        mediaType: "application/vnd.docker.container.image.v1+json",
+        size: 1,
+        digest: `sha256:${"b".repeat(64)}`,
+      },
+      layers: [],
+    };
+    await clients.ecr.send(
+      new PutImageCommand({ repositoryName, imageManifest: JSON.stringify(manifest), imageTag }),
+    );
+  }
+
   async function bucketWith(bucket: string, keys: string[]) {
     await clients.s3.send(new CreateBucketCommand({ Bucket: bucket }));
     for (const Key of keys)
@@ -338,7 +382,15 @@ describe("preflight against moto (STS, EC2, ECR, S3) and mocked Service Quotas",
 
   it("passes a clean account: exit 0 from the command, with the SDK sent to moto by AWS_ENDPOINT_URL", async () => {
     await bucketWith("models-real", DEV_MODELS);
-    const r = await run(["dev", "--outputs", outputsFile({ modelBucketName: "models-real" })]);
+    await putImage("llm-infra-dev-triton", "26.07-vllm-python-py3");
+    const registryUrls = {
+      triton: `${MOTO_ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com/llm-infra-dev-triton`,
+    };
+    const r = await run([
+      "dev",
+      "--outputs",
+      outputsFile({ modelBucketName: "models-real", registryUrls }),
+    ]);
     assert.strictEqual(r.code, 0, r.out + r.err);
     assert.match(r.out, new RegExp(`account ${MOTO_ACCOUNT}`));
     assert.match(r.out, /no blockers/);
@@ -501,7 +553,20 @@ describe("preflight against moto (STS, EC2, ECR, S3) and mocked Service Quotas",
     assert.strictEqual(present.status, "ok");
     assert.match(present.has ?? "", /is present/);
     // The DLC image is AWS's, not checked; nvcr.io's is outside ECR.
-    const result = await runPreflight(dev, clients);
+    const base = withInputs(
+      withInputs(dev, "triton-release", (i) => {
+        (i.values as { image: object }).image = {
+          repository: "nvcr.io/nvidia/tritonserver",
+          tag: "26.07-py3",
+        };
+      }),
+      "chat-model",
+      (i) => {
+        (i.primaryContainer as { image: string }).image =
+          "763104351884.dkr.ecr.us-east-1.amazonaws.com/sagemaker-tritonserver:24.09-py3";
+      },
+    );
+    const result = await runPreflight(base, clients);
     assert.match(one(result, "image", /sagemaker-tritonserver/).has ?? "", /published by AWS/);
     assert.strictEqual(one(result, "image", /^nvcr\.io/).status, "info");
   });
@@ -531,7 +596,8 @@ describe("preflight against moto (STS, EC2, ECR, S3) and mocked Service Quotas",
   it("blocks a model missing from the store unless the deploy pushes it", async () => {
     await bucketWith("models-real", ["model-repository/triton/llm/1/model.py"]);
     const outputs = { modelBucketName: "models-real" };
-    const r = await runPreflight(dev, clients, { outputs });
+    const config = devWithoutRepositories();
+    const r = await runPreflight(dev, clients, { outputs, config });
     const chat = one(r, "model", "endpoint chat");
     assert.strictEqual(chat.status, "blocker");
     assert.strictEqual(
@@ -546,19 +612,29 @@ describe("preflight against moto (STS, EC2, ECR, S3) and mocked Service Quotas",
     assert.strictEqual(one(r, "model", "triton").status, "blocker");
     const pushed = await runPreflight(dev, clients, {
       outputs,
+      config,
       deployBrings: { model: (t) => t === "endpoint chat" },
     });
     assert.strictEqual(one(pushed, "model", "endpoint chat").status, "ok");
     assert.strictEqual(one(pushed, "model", "triton").status, "blocker");
     // An empty account: the store does not exist yet, the foundation step creates it.
-    const empty = await runPreflight(dev, clients, { deployBrings: { model: () => true } });
+    const empty = await runPreflight(dev, clients, {
+      config,
+      deployBrings: { model: () => true },
+    });
     assert.match(
       one(empty, "model", "triton").has ?? "",
       /the foundation step creates the model store/,
     );
     assert.strictEqual(one(empty, "model", "triton").status, "ok");
-    const nothing = await runPreflight(dev, clients);
+    const nothing = await runPreflight(dev, clients, { config });
     assert.strictEqual(one(nothing, "model", "triton").status, "blocker");
+    // dev as shipped names its repository (models/chat) for every target: the deploy pushes it.
+    const shipped = await runPreflight(dev, clients, { outputs });
+    for (const target of ["endpoint chat", "triton"]) {
+      const f = one(shipped, "model", target);
+      assert.strictEqual(f.status, "ok", JSON.stringify(f));
+    }
   });
 
   it("stops at identity when there are no credentials, with the fix", async () => {
@@ -588,7 +664,7 @@ describe("preflight against moto (STS, EC2, ECR, S3) and mocked Service Quotas",
     const m = mockClient(quotas);
     m.on(GetServiceQuotaCommand).rejects(denied);
     m.on(ListServiceQuotasCommand).rejects(denied);
-    const r = await runPreflight(dev, { ...clients, quotas });
+    const r = await runPreflight(dev, { ...clients, quotas }, { config: devWithoutRepositories() });
     const f = one(r, "quota", /^L-3819A6DF /);
     assert.strictEqual(f.status, "warning");
     assert.match(f.has ?? "", /AccessDeniedException: User is not authorized/);
