@@ -177,6 +177,22 @@ describe("deploy: promotion through an injected workspace", () => {
     );
   });
 
+  it("prints the step lines the README's quick start quotes for dev", async () => {
+    const readme = fs.readFileSync(path.join(root, "README.md"), "utf8");
+    const section = readme.slice(readme.indexOf("## From an empty account to a first token"));
+    const block = /```\n(==> [\s\S]*?)```/.exec(section);
+    assert.ok(block, "the README quotes the deploy's lines");
+    const quoted = block[1].trim().split("\n");
+    assert.ok(quoted.length >= 9, quoted.join("\n"));
+    const ws = new FakeWorkspace();
+    const io = recorder();
+    const args = ["dev", "--up", "--yes", "--deployer-cidr", "198.51.100.7/32"];
+    assert.strictEqual(await main(args, ws, io, root, quietSteps()), EXIT.ok);
+    const printed = io.stdout.split("\n");
+    for (const line of quoted)
+      assert.ok(printed.includes(line), `README line not printed: ${line}`);
+  });
+
   it("stops at the first failure: prod is never selected when staging fails", async () => {
     const ws = new FakeWorkspace({
       "staging:up": automationError(
