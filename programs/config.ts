@@ -24,6 +24,7 @@ import { TritonConfig, parseTritonConfig } from "./tritonConfig";
 import { ApiConfig, FleetConfig, parseApiConfig, parseFleetConfig } from "./frontDoorConfig";
 import { MonitoringConfig, parseMonitoringConfig } from "./monitoringConfig";
 import { CostConfig, parseCostConfig } from "./costConfig";
+import { ImagesConfig, parseImagesConfig } from "./imagesConfig";
 
 export const PROJECT = "llm-infra";
 
@@ -76,6 +77,8 @@ export interface StackConfig {
   monitoring: MonitoringConfig;
   /** Usage assumptions, Savings Plans and off-hours scale-down (`llm-infra:cost`). */
   cost: CostConfig;
+  /** Where workloads pull images from, and the images built in AWS (`llm-infra:images`). */
+  images: ImagesConfig;
 }
 
 /** Defaults that differ by environment. */
@@ -140,6 +143,7 @@ const TOP_LEVEL_KEYS = [
   "api",
   "monitoring",
   "cost",
+  "images",
 ];
 /** The keys of each section; tags take any key. */
 const SECTION_KEYS: Record<string, string[] | undefined> = {
@@ -337,6 +341,11 @@ export function parseStackConfig(raw: Record<string, unknown>, stack: string): S
 
   const monitoring = parseMonitoringConfig(raw[KEY("monitoring")], problems);
   const cost = parseCostConfig(raw[KEY("cost")], problems);
+  const images = parseImagesConfig(
+    raw[KEY("images")],
+    { withoutNat: network.natGateways === "none", repositories: registry.repositories },
+    problems,
+  );
 
   if (problems.length > 0) throw new ConfigError(onePerKey(problems));
   return {
@@ -353,6 +362,7 @@ export function parseStackConfig(raw: Record<string, unknown>, stack: string): S
     api,
     monitoring,
     cost,
+    images,
   };
 }
 
