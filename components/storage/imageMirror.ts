@@ -39,10 +39,22 @@ export interface ImageBuild {
   directory: string;
   /** The Dockerfile's `BASE_IMAGE` build argument. @example "nvcr.io/nvidia/tritonserver:26.07-py3" */
   baseImage?: string;
+  /** The target repository's URL (ModelRegistry.repositoryUrls[...]). */
   targetRepositoryUrl: pulumi.Input<string>;
+  /** The target repository's ARN: the build project may push to it. */
   targetRepositoryArn: pulumi.Input<string>;
   /** The tag to push. */
   tag: string;
+}
+
+/** A bucket for the build sources (ModelStore's bucket does). */
+export interface ImageSourceBucket {
+  /** The bucket's name (ModelStore.bucketName). */
+  name: pulumi.Input<string>;
+  /** The bucket's ARN: the build project may read the sources' object. */
+  arn: pulumi.Input<string>;
+  /** The bucket's KMS key: the build project may decrypt the sources with it. */
+  kmsKeyArn?: pulumi.Input<string>;
 }
 
 export interface ImageMirrorArgs {
@@ -57,12 +69,12 @@ export interface ImageMirrorArgs {
    * `docker.io`, `ghcr.io` (need `upstreamCredentialArns`).
    * @default the three that need no credential
    */
-  pullThroughUpstreams?: PullThroughUpstream[];
+  pullThroughUpstreams?: string[];
   /**
    * Secrets Manager secrets (name starting `ecr-pullthroughcache/`) for upstreams that need one,
    * by host. An upstream with a credential is cached; without, its images are copied.
    */
-  upstreamCredentialArns?: Partial<Record<PullThroughUpstream, string>>;
+  upstreamCredentialArns?: Record<string, string>;
   /**
    * Upstream images the stack's workloads run: each is served by a pull-through rule when its
    * registry is cached, else copied into a repository of this mirror. `imageUris` maps them.
@@ -73,12 +85,7 @@ export interface ImageMirrorArgs {
   /** Images built from directories in the repository and pushed to the caller's repositories. */
   builds?: ImageBuild[];
   /** The bucket the build sources are uploaded to (required with `builds`). */
-  sourceBucket?: {
-    name: pulumi.Input<string>;
-    arn: pulumi.Input<string>;
-    /** The bucket's KMS key: the build project may decrypt the sources with it. */
-    kmsKeyArn?: pulumi.Input<string>;
-  };
+  sourceBucket?: ImageSourceBucket;
   /** KMS key of the mirror's own repositories; ECR's AES-256 when absent. */
   kmsKeyArn?: pulumi.Input<string>;
   /**
@@ -86,6 +93,7 @@ export interface ImageMirrorArgs {
    * one). @default "BUILD_GENERAL1_LARGE"
    */
   computeType?: string;
+  /** Tags for every resource. */
   tags?: Tags;
 }
 
@@ -104,7 +112,7 @@ export function validateImageMirrorArgs(args: ImageMirrorArgs): ArgError[] {
       reason: `must be lower-case letters, digits and . _ - of at most ${PULL_THROUGH_PREFIX_MAX - 1 - longest} characters (a pull-through prefix is <cachePrefix>-<upstream>, at most ${PULL_THROUGH_PREFIX_MAX}), got ${JSON.stringify(args.cachePrefix)}`,
     });
   (args.pullThroughUpstreams ?? []).forEach((u, i) => {
-    const spec = PULL_THROUGH_UPSTREAMS[u];
+    const spec = PULL_THROUGH_UPSTREAMS[u as PullThroughUpstream];
     if (!spec)
       errors.push({
         propertyPath: `pullThroughUpstreams[${i}]`,
@@ -160,7 +168,11 @@ export function validateImageMirrorArgs(args: ImageMirrorArgs): ArgError[] {
 
 /** The upstreams the mirror caches: those asked for, or every one that needs no credential. */
 export function cachedUpstreams(args: ImageMirrorArgs): PullThroughUpstream[] {
-  return args.pullThroughUpstreams ?? [...CREDENTIAL_FREE_UPSTREAMS];
+  return (
+    (args.pullThroughUpstreams as PullThroughUpstream[] | undefined) ?? [
+      ...CREDENTIAL_FREE_UPSTREAMS,
+    ]
+  );
 }
 
 /** The pull-through prefix of an upstream: `<cachePrefix>-<short name>`. */
