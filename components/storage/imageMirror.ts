@@ -354,6 +354,24 @@ export class ImageMirror extends pulumi.ComponentResource {
     const region = aws.getRegionOutput({}, child).region;
     this.registryHost = pulumi.interpolate`${accountId}.dkr.ecr.${region}.amazonaws.com`;
 
+    const upstreams = this.createCacheRules(name, args);
+    this.cachePrefixes = upstreams.map((u) => cacheRepositoryPrefix(args.cachePrefix, u));
+    this.pullThroughPolicyJson = pulumi
+      .all([region, accountId])
+      .apply(([r, a]) => JSON.stringify(pullThroughPolicy(r, a, this.cachePrefixes)));
+    const work = this.createCopyTargets(name, args, upstreams);
+    this.imageUris = pulumi.output(work.uris);
+    const project = this.createProject(name, args, { region, accountId, ...work });
+    this.projectName = project.name;
+    this.registerOutputs({
+      projectName: this.projectName,
+      registryHost: this.registryHost,
+      imageUris: this.imageUris,
+    });
+  }
+
+  /** A pull-through cache rule per cached upstream; returns the upstreams cached. */
+  private createCacheRules(name: string, args: ImageMirrorArgs): PullThroughUpstream[] {
     const upstreams = cachedUpstreams(args);
     for (const upstream of upstreams) {
       new aws.ecr.PullThroughCacheRule(
@@ -363,15 +381,26 @@ export class ImageMirror extends pulumi.ComponentResource {
           upstreamRegistryUrl: PULL_THROUGH_UPSTREAMS[upstream].upstreamRegistryUrl,
           credentialArn: args.upstreamCredentialArns?.[upstream],
         },
-        child,
+        { parent: this },
       );
     }
-    this.cachePrefixes = upstreams.map((u) => cacheRepositoryPrefix(args.cachePrefix, u));
-    this.pullThroughPolicyJson = pulumi
-      .all([region, accountId])
-      .apply(([r, a]) => JSON.stringify(pullThroughPolicy(r, a, this.cachePrefixes)));
+    return upstreams;
+  }
 
-    // Images whose registry is not cached get a repository of the mirror and a copy step.
+  /**
+   * What each image maps to, and the project's steps: `images` served by a cache rule map to the
+   * cache's path; the others get a repository of the mirror and a copy step; then `copies` and
+   * `builds` into the caller's repositories. Returns the repositories the project pushes to.
+   */
+  private createCopyTargets(
+    name: string,
+    args: ImageMirrorArgs,
+    upstreams: PullThroughUpstream[],
+  ): {
+    uris: Record<string, pulumi.Output<string>>;
+    steps: pulumi.Output<MirrorStep>[];
+    repositoryArns: pulumi.Output<string>[];
+  } {
     const credentialed = upstreams.filter((u) => PULL_THROUGH_UPSTREAMS[u].credential);
     const uris: Record<string, pulumi.Output<string>> = {};
     const steps: pulumi.Output<MirrorStep>[] = [];
@@ -382,23 +411,12 @@ export class ImageMirror extends pulumi.ComponentResource {
       else if (delivery === "pull-through")
         uris[image] = this.registryHost.apply((h) => pullThroughImage(h, args.cachePrefix, image));
       else {
-        const ref = parseImageRef(image);
-        const repository = new aws.ecr.Repository(
-          `${name}-${`${ref.host.split(".")[0]}-${ref.path}`.replace(/[/._]/g, "-")}`,
-          {
-            imageTagMutability: "IMMUTABLE",
-            imageScanningConfiguration: { scanOnPush: true },
-            encryptionConfigurations: args.kmsKeyArn
-              ? [{ encryptionType: "KMS", kmsKey: args.kmsKeyArn }]
-              : [{ encryptionType: "AES256" }],
-            forceDelete: true,
-            tags: args.tags,
-          },
-          child,
-        );
+        const repository = this.createMirrorRepository(name, args, image);
         // A copy through Docker pushes the platform's manifest, whose digest is not the source
         // index's: the source is pinned by its digest, the target by its tag.
-        const target = repository.repositoryUrl.apply((url) => `${url}:${ref.tag}`);
+        const target = repository.repositoryUrl.apply(
+          (url) => `${url}:${parseImageRef(image).tag}`,
+        );
         uris[image] = target;
         steps.push(target.apply((t) => ({ kind: "copy" as const, source: image, target: t })));
         repositoryArns.push(repository.arn);
@@ -424,15 +442,29 @@ export class ImageMirror extends pulumi.ComponentResource {
       );
       repositoryArns.push(pulumi.output(b.targetRepositoryArn));
     }
-    this.imageUris = pulumi.output(uris);
+    return { uris, steps, repositoryArns };
+  }
 
-    const project = this.createProject(name, args, { region, accountId, steps, repositoryArns });
-    this.projectName = project.name;
-    this.registerOutputs({
-      projectName: this.projectName,
-      registryHost: this.registryHost,
-      imageUris: this.imageUris,
-    });
+  /** A repository of the mirror for an image it copies: immutable tags, scanned, encrypted. */
+  private createMirrorRepository(
+    name: string,
+    args: ImageMirrorArgs,
+    image: string,
+  ): aws.ecr.Repository {
+    const ref = parseImageRef(image);
+    return new aws.ecr.Repository(
+      `${name}-${`${ref.host.split(".")[0]}-${ref.path}`.replace(/[/._]/g, "-")}`,
+      {
+        imageTagMutability: "IMMUTABLE",
+        imageScanningConfiguration: { scanOnPush: true },
+        encryptionConfigurations: args.kmsKeyArn
+          ? [{ encryptionType: "KMS", kmsKey: args.kmsKeyArn }]
+          : [{ encryptionType: "AES256" }],
+        forceDelete: true,
+        tags: args.tags,
+      },
+      { parent: this },
+    );
   }
 
   /** The sources upload (with builds), the project's role and the project. */
