@@ -413,6 +413,38 @@ describe("image sources: wiring and the check", function () {
     assert.strictEqual((prodValues.extraArgs as Raw)["aws-use-static-instance-list"], undefined);
   });
 
+  it("caches ghcr.io through ECR with a credential instead of copying KEDA", async () => {
+    const arn =
+      "arn:aws:secretsmanager:us-east-1:123456789012:secret:ecr-pullthroughcache/ghcr-AbCdEf";
+    const report = await planConfig(
+      "prod",
+      withoutNat("prod", { "llm-infra:images": { upstreamCredentials: { "ghcr.io": arn } } }),
+    );
+    const github = one(
+      report.resources,
+      "aws:ecr/pullThroughCacheRule:PullThroughCacheRule",
+      "images-github",
+    );
+    assert.deepStrictEqual(github.inputs, {
+      ecrRepositoryPrefix: "llm-infra-prod-github",
+      upstreamRegistryUrl: "ghcr.io",
+      credentialArn: arn,
+    });
+    const keda = one(report.resources, "kubernetes:helm.sh/v3:Release", "metrics-keda");
+    assert.deepStrictEqual(((keda.inputs.values as Raw).image as Raw).keda, {
+      registry: "123456789012.dkr.ecr.us-east-1.amazonaws.com",
+      repository: "llm-infra-prod-github/kedacore/keda",
+      tag: "2.20.2",
+    });
+    assert.ok(
+      !ofType(report.resources, "aws:ecr/repository:Repository").some((r) =>
+        /kedacore/.test(r.name),
+      ),
+      "no copy of KEDA",
+    );
+    assert.deepStrictEqual(checkImageSources(report.resources), []);
+  });
+
   it("names each upstream image, what pulls it and the fix when the VPC loses its NAT", () => {
     const resources: CapturedResource[] = clone(reports.prod.resources);
     const vpc = resources.find((r) => r.type === "awsx:ec2:Vpc")!;
