@@ -173,6 +173,7 @@ const FREE_TYPES = new Set<string>([
   // https://docs.aws.amazon.com/AmazonECR/latest/userguide/pull-through-cache.html), and the
   // uploaded build sources as S3 storage on the model bucket.
   "aws:ecr/pullThroughCacheRule:PullThroughCacheRule",
+  "aws:ecr/repositoryCreationTemplate:RepositoryCreationTemplate",
   "aws:s3/bucketObjectv2:BucketObjectv2",
   "aws:sagemaker/model:Model",
   "aws:sagemaker/endpoint:Endpoint",

@@ -121,6 +121,18 @@ describe("ImageMirror", () => {
         ["llm-infra-dev-quay", "quay.io"],
       ],
     );
+    // What ECR creates under each prefix on a first pull keeps following its upstream (mutable
+    // tags) and does not grow without bound.
+    const templates = ofType(r, "aws:ecr/repositoryCreationTemplate:RepositoryCreationTemplate");
+    assert.deepStrictEqual(
+      templates.map((t) => [t.inputs.prefix, t.inputs.appliedFors, t.inputs.imageTagMutability]),
+      [
+        ["llm-infra-dev-ecr-public", ["PULL_THROUGH_CACHE"], "MUTABLE"],
+        ["llm-infra-dev-k8s", ["PULL_THROUGH_CACHE"], "MUTABLE"],
+        ["llm-infra-dev-quay", ["PULL_THROUGH_CACHE"], "MUTABLE"],
+      ],
+    );
+    assert.match(String(templates[0].inputs.lifecyclePolicy), /imageCountMoreThan/);
     // The device plugin (nvcr.io) gets a repository of the mirror; the autoscaler does not.
     assert.deepStrictEqual(
       ofType(r, "aws:ecr/repository:Repository").map((x) => x.name),

@@ -20,6 +20,7 @@ import {
   pullThroughPolicy,
 } from "./imageMirrorBuild";
 import { serviceRole } from "../trust";
+import { registryLifecyclePolicy } from "./modelRegistry";
 import { Tags } from "../tags";
 import { ArgError, throwIfInvalid } from "../validation";
 
@@ -234,10 +235,35 @@ export class ImageMirror extends pulumi.ComponentResource {
     });
   }
 
-  /** A pull-through cache rule per cached upstream; returns the upstreams cached. */
+  /**
+   * A pull-through cache rule per cached upstream, and a repository creation template for the
+   * repositories ECR creates under its prefix on a first pull: the registry's lifecycle policy (at
+   * most 50 images, untagged ones gone after 7 days), mutable tags so the cache keeps following its
+   * upstream ("as long as the repository's image tags stay mutable",
+   * https://docs.aws.amazon.com/omics/latest/dev/containers-ptc-registries.html), AES-256 (a KMS
+   * key or tags in a template need a role ECR assumes,
+   * https://docs.aws.amazon.com/AmazonECR/latest/userguide/repository-creation-templates-create.html).
+   * Returns the upstreams cached.
+   */
   private createCacheRules(name: string, args: ImageMirrorArgs): PullThroughUpstream[] {
     const upstreams = cachedUpstreams(args);
+    const lifecycle = JSON.stringify(registryLifecyclePolicy(7, 50));
     for (const upstream of upstreams) {
+      new aws.ecr.RepositoryCreationTemplate(
+        `${name}-${PULL_THROUGH_UPSTREAMS[upstream].short}`,
+        {
+          // "When using a pull through cache rule, the repository prefix you specify during rule
+          // creation is what you should specify as your repository creation template prefix"
+          // (ECR API Reference, CreateRepositoryCreationTemplate, `prefix`).
+          prefix: cacheRepositoryPrefix(args.cachePrefix, upstream),
+          appliedFors: ["PULL_THROUGH_CACHE"],
+          description: `Repositories the ${upstream} pull-through cache of ${name} creates`,
+          imageTagMutability: "MUTABLE",
+          encryptionConfigurations: [{ encryptionType: "AES256" }],
+          lifecyclePolicy: lifecycle,
+        },
+        { parent: this },
+      );
       new aws.ecr.PullThroughCacheRule(
         `${name}-${PULL_THROUGH_UPSTREAMS[upstream].short}`,
         {
