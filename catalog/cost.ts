@@ -168,6 +168,13 @@ const FREE_TYPES = new Set<string>([
   "aws:s3/bucketLogging:BucketLogging",
   "aws:ecr/lifecyclePolicy:LifecyclePolicy",
   "aws:ecr/repositoryPolicy:RepositoryPolicy",
+  // A rule costs nothing; the repositories ECR creates on a first pull are billed as ECR storage
+  // ("you pay only for the storage of cached images",
+  // https://docs.aws.amazon.com/AmazonECR/latest/userguide/pull-through-cache.html), and the
+  // uploaded build sources as S3 storage on the model bucket.
+  "aws:ecr/pullThroughCacheRule:PullThroughCacheRule",
+  "aws:ecr/repositoryCreationTemplate:RepositoryCreationTemplate",
+  "aws:s3/bucketObjectv2:BucketObjectv2",
   "aws:sagemaker/model:Model",
   "aws:sagemaker/endpoint:Endpoint",
   "aws:appautoscaling/target:Target",
@@ -489,6 +496,40 @@ const priceEcrRepository: Pricer = (r, ctx) => {
       r,
       `${gb} GB of images x ${usd(ctx.units.ecrStoragePerGbMonth)}/GB-month`,
       gb * ctx.units.ecrStoragePerGbMonth,
+    ),
+  ];
+};
+
+/**
+ * CodeBuild bills build minutes only, by compute type: general1.small $0.005, medium $0.01, large
+ * $0.02 a minute on Linux (https://aws.amazon.com/codebuild/pricing/, as quoted in AWS's DevOps
+ * blog "Strategies to optimize the costs of your builds on AWS CodeBuild" and c3x.dev's
+ * aws_codebuild_project page). The image build runs when a deploy brings images in: priced at
+ * IMAGE_BUILD_MINUTES_PER_MONTH, nothing idle.
+ */
+const CODEBUILD_LINUX_PER_MINUTE: Readonly<Record<string, number>> = {
+  BUILD_GENERAL1_SMALL: 0.005,
+  BUILD_GENERAL1_MEDIUM: 0.01,
+  BUILD_GENERAL1_LARGE: 0.02,
+};
+/** One deploy's copies of multi-GB Triton images, about an hour of builds a month. */
+export const IMAGE_BUILD_MINUTES_PER_MONTH = 60;
+
+const priceCodeBuildProject: Pricer = (r, ctx) => {
+  const computeType = String((r.inputs.environment as { computeType?: string })?.computeType);
+  const perMinute = CODEBUILD_LINUX_PER_MINUTE[computeType];
+  if (perMinute === undefined) {
+    ctx.warnings.add(`not priced: CodeBuild compute type ${computeType}`);
+    return [];
+  }
+  const usdMonth = IMAGE_BUILD_MINUTES_PER_MONTH * perMinute;
+  return [
+    line(
+      r,
+      `${IMAGE_BUILD_MINUTES_PER_MONTH} build minutes a month on ${computeType} x ${usd(perMinute)}/min; nothing while idle`,
+      usdMonth,
+      0,
+      usdMonth,
     ),
   ];
 };
@@ -870,6 +911,7 @@ const PRICERS: Readonly<Record<string, Pricer>> = {
   "aws:kms/key:Key": priceKmsKey,
   "aws:s3/bucket:Bucket": priceBucket,
   "aws:ecr/repository:Repository": priceEcrRepository,
+  "aws:codebuild/project:Project": priceCodeBuildProject,
   "aws:efs/fileSystem:FileSystem": priceEfs,
   "aws:eks/cluster:Cluster": priceEksCluster,
   "eks:index:Cluster": priceEksComponent,

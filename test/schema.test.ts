@@ -41,6 +41,7 @@ const REQUIRED_INPUTS: Record<string, string[]> = {
   InferenceVpc: [],
   ModelRegistry: ["repositories"],
   ModelStore: [],
+  ImageMirror: ["cachePrefix"],
   SageMakerEndpoint: ["modelBucketArn"],
   GpuCluster: ["privateSubnetIds", "vpcId"],
   AcceleratorNodeGroup: ["clusterName", "instanceTypes", "nodeRoleArn", "subnetIds"],
