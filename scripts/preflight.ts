@@ -9,6 +9,7 @@
  * Exit status: 0 clean, 1 a blocker (the account cannot take the stack), 2 invalid config or usage.
  */
 // First, before any module that loads the Pulumi SDK (offline/deferredModules.ts says why).
+import { deployBrings } from "../automation/deployBrings";
 import "../offline/deferClosureModules";
 import * as fs from "fs";
 import { Command, CommanderError } from "commander";
@@ -96,7 +97,13 @@ export async function main(
     const region = preflightRegion(report.region, env);
     const clients = clientsFor(region);
     try {
-      const result = await runPreflight(report, clients, { region, config, outputs });
+      // What `npm run deploy -- <stack> --up` brings itself (its image step) is not missing.
+      const result = await runPreflight(report, clients, {
+        region,
+        config,
+        outputs,
+        deployBrings: deployBrings(report, config),
+      });
       io.out(json === true ? `${JSON.stringify(result)}\n` : `${formatPreflight(result)}\n`);
       return result.blocked ? EXIT_BLOCKED : EXIT_OK;
     } finally {

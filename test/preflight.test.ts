@@ -36,6 +36,7 @@ import {
 import { awsxAzs, capacityNeeds, stackImages, userDataImages } from "../automation/preflightNeeds";
 import { ec2QuotaFor } from "../automation/preflightQuotas";
 import { main, preflightRegion } from "../scripts/preflight";
+import { deployBrings } from "../automation/deployBrings";
 import { MOTO_ACCOUNT, MOTO_CREDENTIALS, MotoServer, motoClientConfig, startMoto } from "./moto";
 
 /** Quota values the mocked Service Quotas client answers with, by EC2 code and SageMaker name. */
@@ -396,6 +397,24 @@ describe("preflight against moto (STS, EC2, ECR, S3) and mocked Service Quotas",
     assert.match(r.out, /no blockers/);
     assert.match(r.out, /ok +model: endpoint chat \[s3:ListObjectsV2\]/);
     for (const line of r.out.split("\n")) assert.ok(line.length <= 100, `too wide: ${line}`);
+  });
+
+  it("an empty account: the deploy brings dev's vLLM image (image step) and models/chat (model step)", async () => {
+    const r = await run(["dev", "--json"]);
+    const result = JSON.parse(r.out) as PreflightResult;
+    const vllm = one(result, "image", /registry-triton-[0-9a-f]+:26\.07-vllm-python-py3$/);
+    assert.deepStrictEqual([vllm.status, vllm.source], ["ok", "deploy image step"]);
+    assert.match(vllm.has ?? "", /the image step brings the image/);
+    for (const target of ["endpoint chat", "triton"])
+      assert.strictEqual(one(result, "model", target).status, "ok", target);
+    assert.strictEqual(r.code, 0, r.out);
+    // An image of the stack's repository that nothing copies or builds is still missing.
+    const config = parseStackConfig(readStackFile("dev"), "dev");
+    const brings = deployBrings(dev, config);
+    const vllmUri = vllm.subject;
+    assert.strictEqual(brings.image!(vllmUri), true);
+    assert.strictEqual(brings.image!(vllmUri.replace(/:[^:]+$/, ":my-own-1")), false);
+    assert.strictEqual(brings.image!("public.ecr.aws/aws-cli/aws-cli:2.27.50"), false);
   });
 
   it("blocks on a quota below the plan's peak: exit 1, naming the code, the need and the account's value", async () => {
