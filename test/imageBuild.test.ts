@@ -12,37 +12,8 @@ import {
   StartBuildCommand,
 } from "@aws-sdk/client-codebuild";
 import { mockClient } from "aws-sdk-client-mock";
-import { Readable } from "stream";
 import { ImageBuildError, buildImages, failedPhase } from "../automation/images";
-import { MOTO_ACCOUNT, MotoServer, motoClientConfig, startMoto } from "./moto";
-
-/**
- * moto 5.2.1 writes CodeBuild's build times as ISO 8601 strings ("startTime":
- * "2026-12-07T13:52:57.393Z", moto/codebuild/models.py CodeBuildProjectMetadata); CodeBuild's JSON
- * protocol sends epoch seconds, and the SDK refuses the strings ("Expected real number, got
- * implicit NaN"). This middleware, inside the SDK's deserializer, rewrites them to epoch seconds
- * before the SDK parses the response, so the test exercises the real client against moto.
- */
-function epochTimestamps(client: CodeBuildClient): void {
-  client.middlewareStack.add(
-    (next) => async (args) => {
-      const out = await next(args);
-      const response = out.response as { body: Readable; headers: Record<string, string> };
-      const chunks: Buffer[] = [];
-      for await (const chunk of response.body) chunks.push(Buffer.from(chunk));
-      const text = Buffer.concat(chunks)
-        .toString("utf8")
-        .replace(
-          /"(startTime|endTime)": "([^"]+)"/g,
-          (_, key: string, iso: string) => `"${key}": ${Date.parse(iso) / 1000}`,
-        );
-      response.body = Readable.from([Buffer.from(text)]);
-      delete response.headers["content-length"];
-      return out;
-    },
-    { step: "deserialize", priority: "low", name: "motoEpochTimestamps" },
-  );
-}
+import { MOTO_ACCOUNT, MotoServer, epochTimestamps, motoClientConfig, startMoto } from "./moto";
 
 function recorder() {
   const lines: string[] = [];
