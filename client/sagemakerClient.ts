@@ -29,8 +29,9 @@ export interface GenerationParameters {
  * `vllm` and `trtllm` flavours serve at `/invocations` with SAGEMAKER_TRITON_INFERENCE_TYPE
  * `generate`; see components/sagemaker/sageMakerEndpoint.ts tritonInferenceEnvironment).
  */
-export const REQUEST_FORMATS = ["inputs", "triton-generate"] as const;
-export type RequestFormat = (typeof REQUEST_FORMATS)[number];
+export const RequestFormat = { Inputs: "inputs", TritonGenerate: "triton-generate" } as const;
+export type RequestFormat = (typeof RequestFormat)[keyof typeof RequestFormat];
+export const REQUEST_FORMATS: readonly RequestFormat[] = Object.values(RequestFormat);
 
 export type InferenceRequest =
   | { inputs: string; parameters: GenerationParameters }

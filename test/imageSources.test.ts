@@ -399,14 +399,15 @@ describe("image sources: wiring and the check", function () {
         .image,
       `${host}/llm-infra-prod-ecr-public/aws-cli/aws-cli:2.27.50`,
     );
-    // The fleet logs in to ECR and pulls its copy of the NGC image.
+    // The fleet logs in to ECR and pulls the NGC vLLM image the image step copies into the
+    // stack's triton repository.
     const userData = String(
       one(ecr.staging.resources, "aws:ec2/launchTemplate:LaunchTemplate").inputs.userData,
     );
     const [image] = userDataImages(userData);
     assert.match(
       image,
-      /^123456789012\.dkr\.ecr\.us-east-1\.amazonaws\.com\/images-nvcr-nvidia-tritonserver-\w+:26\.07-py3$/,
+      /^123456789012\.dkr\.ecr\.us-east-1\.amazonaws\.com\/registry-triton-\w+:26\.07-vllm-python-py3$/,
     );
     assert.match(
       Buffer.from(userData, "base64").toString(),
@@ -457,7 +458,7 @@ describe("image sources: wiring and the check", function () {
     assert.deepStrictEqual(checkImageSources(report.resources), []);
   });
 
-  it("names each upstream image, what pulls it and the fix when the VPC loses its NAT", () => {
+  it("names each upstream image, what pulls it and the fix when the VPC loses its NAT", async () => {
     const resources: CapturedResource[] = clone(reports.prod.resources);
     const vpc = resources.find((r) => r.type === "awsx:ec2:Vpc")!;
     vpc.inputs.natGateways = { strategy: "None" };
@@ -471,16 +472,25 @@ describe("image sources: wiring and the check", function () {
       "metrics-keda",
       "metrics-keda",
       "model-cache-sync",
-      "triton-release",
     ]);
     assert.strictEqual(
       findings.find((f) => f.resource === "addons-nvidia-device-plugin")?.message,
       "the Helm release addons-nvidia-device-plugin (chart nvidia-device-plugin) pulls nvcr.io/nvidia/k8s-device-plugin:v0.17.1 from outside AWS, which nodes in network-vpc (no NAT gateway) cannot reach: set llm-infra:images.source: ecr (the stack's image mirror then serves it from its ECR), or give the VPC NAT gateways (llm-infra:network.natGateways)",
     );
+    // Triton (prod) and the fleet (staging) run the vLLM image from the stack's own repository.
     const staging: CapturedResource[] = clone(reports.staging.resources);
     staging.find((r) => r.type === "awsx:ec2:Vpc")!.inputs.natGateways = { strategy: "None" };
+    assert.deepStrictEqual(checkImageSources(staging), []);
+    // A fleet on NGC's own image pulls it from outside AWS.
+    const raw = readStackFile("staging");
+    const fleet = { ...(raw["llm-infra:fleet"] as Raw) };
+    for (const key of ["imageFlavour", "imageRepository", "imageTag", "modelRepository"])
+      delete fleet[key];
+    const ngc = await planConfig("staging", { ...raw, "llm-infra:fleet": fleet });
+    const ngcResources: CapturedResource[] = clone(ngc.resources);
+    ngcResources.find((r) => r.type === "awsx:ec2:Vpc")!.inputs.natGateways = { strategy: "None" };
     assert.deepStrictEqual(
-      checkImageSources(staging).map((f) => f.message.split(" from outside")[0]),
+      checkImageSources(ngcResources).map((f) => f.message.split(" from outside")[0]),
       ["the user data of launch template fleet-lt pulls nvcr.io/nvidia/tritonserver:26.07-py3"],
     );
   });
