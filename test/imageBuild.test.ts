@@ -8,12 +8,11 @@ import * as assert from "assert";
 import {
   BatchGetBuildsCommand,
   CodeBuildClient,
-  CreateProjectCommand,
   StartBuildCommand,
 } from "@aws-sdk/client-codebuild";
 import { mockClient } from "aws-sdk-client-mock";
 import { ImageBuildError, buildImages, failedPhase } from "../automation/images";
-import { MOTO_ACCOUNT, MotoServer, epochTimestamps, motoClientConfig, startMoto } from "./moto";
+import { MotoServer, motoBuildProject, startMoto } from "./moto";
 
 function recorder() {
   const lines: string[] = [];
@@ -25,24 +24,7 @@ describe("images step: the image build project against moto's CodeBuild", functi
   let client: CodeBuildClient;
   before(async function () {
     moto = await startMoto(this);
-    client = new CodeBuildClient(motoClientConfig(moto.url));
-    epochTimestamps(client);
-    await client.send(
-      new CreateProjectCommand({
-        name: "images-builds",
-        // moto asks a location of every source type; the stack's project has S3 sources when it
-        // builds images, NO_SOURCE otherwise.
-        source: { type: "S3", location: "model-bucket/image-build-sources/sources.zip" },
-        artifacts: { type: "NO_ARTIFACTS" },
-        environment: {
-          type: "LINUX_CONTAINER",
-          image: "aws/codebuild/standard:7.0",
-          computeType: "BUILD_GENERAL1_LARGE",
-          privilegedMode: true,
-        },
-        serviceRole: `arn:aws:iam::${MOTO_ACCOUNT}:role/images-builds`,
-      }),
-    );
+    client = await motoBuildProject(moto.url, "images-builds");
   });
   after(async () => {
     client?.destroy();

@@ -12,7 +12,7 @@
 import { ChildProcess, spawn, spawnSync } from "child_process";
 import * as net from "net";
 import { Readable } from "stream";
-import type { CodeBuildClient } from "@aws-sdk/client-codebuild";
+import { CodeBuildClient, CreateProjectCommand } from "@aws-sdk/client-codebuild";
 
 export const MOTO_INSTALL_HINT =
   "moto's AWS server is not installed: `pip install 'moto[server]>=5,<6'` puts `moto_server` on PATH";
@@ -125,4 +125,29 @@ export function epochTimestamps(client: CodeBuildClient): void {
     },
     { step: "deserialize", priority: "low", name: "motoEpochTimestamps" },
   );
+}
+
+/**
+ * A CodeBuild client sent to moto (build times rewritten as AWS sends them), and a project like the
+ * stack's image build project: S3 source (moto asks a location of every source type; the stack's
+ * project has S3 sources when it builds images), privileged Docker on the standard image.
+ */
+export async function motoBuildProject(url: string, name: string): Promise<CodeBuildClient> {
+  const client = new CodeBuildClient(motoClientConfig(url));
+  epochTimestamps(client);
+  await client.send(
+    new CreateProjectCommand({
+      name,
+      source: { type: "S3", location: "model-bucket/image-build-sources/sources.zip" },
+      artifacts: { type: "NO_ARTIFACTS" },
+      environment: {
+        type: "LINUX_CONTAINER",
+        image: "aws/codebuild/standard:7.0",
+        computeType: "BUILD_GENERAL1_LARGE",
+        privilegedMode: true,
+      },
+      serviceRole: `arn:aws:iam::${MOTO_ACCOUNT}:role/${name}`,
+    }),
+  );
+  return client;
 }

@@ -104,6 +104,8 @@ describe("offline plan of the shipped stacks", () => {
           "network",
           "network-vpc",
           "registry",
+          // The image mirror: every shipped stack runs NGC's vLLM Triton image from its own ECR.
+          "images",
           ...(stack === "dev" ? ["off-hours"] : []),
         ].sort(),
       );

@@ -5,7 +5,7 @@
  * a second run uploads nothing.
  */
 import * as assert from "assert";
-import { CodeBuildClient, CreateProjectCommand } from "@aws-sdk/client-codebuild";
+import { CodeBuildClient } from "@aws-sdk/client-codebuild";
 import {
   CreateBucketCommand,
   GetObjectCommand,
@@ -15,7 +15,7 @@ import {
 import { DeployedState, StepError } from "../automation/journey";
 import { awsSteps } from "../automation/steps";
 import { PlanReport, planStack, projectRoot } from "../offline/plan";
-import { MOTO_ACCOUNT, MotoServer, epochTimestamps, motoClientConfig, startMoto } from "./moto";
+import { MotoServer, epochTimestamps, motoBuildProject, motoClientConfig, startMoto } from "./moto";
 
 /** A deployed state holding outputs for resources of the plan, keyed `<type> <name>`. */
 function stateWith(report: PlanReport, outputs: Record<string, Record<string, unknown>>) {
@@ -95,20 +95,8 @@ describe("the journey's AWS steps against moto", function () {
   });
 
   it("images: starts dev's image build project and waits for it", async () => {
-    await codebuild.send(
-      new CreateProjectCommand({
-        name: "llm-infra-dev-images",
-        source: { type: "S3", location: "llm-infra-dev-models/image-build-sources/sources.zip" },
-        artifacts: { type: "NO_ARTIFACTS" },
-        environment: {
-          type: "LINUX_CONTAINER",
-          image: "aws/codebuild/standard:7.0",
-          computeType: "BUILD_GENERAL1_LARGE",
-          privilegedMode: true,
-        },
-        serviceRole: `arn:aws:iam::${MOTO_ACCOUNT}:role/images-builds`,
-      }),
-    );
+    codebuild.destroy();
+    codebuild = await motoBuildProject(moto.url, "llm-infra-dev-images");
     const state = stateWith(dev, {
       "aws:codebuild/project:Project images-builds": { name: "llm-infra-dev-images" },
     });
