@@ -10,7 +10,8 @@
 import { DescribeEndpointCommand, SageMakerClient } from "@aws-sdk/client-sagemaker";
 import { SageMakerRuntimeClient } from "@aws-sdk/client-sagemaker-runtime";
 import { S3Client } from "@aws-sdk/client-s3";
-import { SageMakerInferenceClient, buildRequest } from "../client/sagemakerClient";
+import { RequestFormat, SageMakerInferenceClient, buildRequest } from "../client/sagemakerClient";
+import { requestFormatOf } from "../components/sagemaker/sageMakerEndpoint";
 import { EndpointMode } from "../components/sagemaker/endpointArgs";
 import { fleetSize } from "../components/ec2/tritonFleet";
 import { TRITON_NAMESPACE } from "../components/triton/tritonRelease";
@@ -38,6 +39,8 @@ export interface SmokeEndpoint {
   asyncInputUri?: string;
   /** The API front door serves it (llm-infra:api.backend names it). */
   viaApi: boolean;
+  /** The body its `/invocations` takes (requestFormatOf its image flavour). */
+  format: RequestFormat;
 }
 
 /** Triton on EKS (`triton`) or on the EC2 fleet (`fleet`), both speaking KServe v2 over HTTP. */
@@ -257,11 +260,12 @@ async function smokeEndpoint(
   if (t.viaApi && run.input.api) {
     const url = `${run.input.api.url}/invocations`;
     const answer = await untilServed(run, url, () =>
-      callApi(run, "/invocations", buildRequest(run.prompt, tokens(run))),
+      callApi(run, "/invocations", buildRequest(run.prompt, tokens(run), t.format)),
     );
     return { answer: truncate(answer.body), latencyMs: answer.latencyMs };
   }
   const client = new SageMakerInferenceClient({
+    format: t.format,
     region: run.input.region,
     runtime: run.clients.runtime,
     s3: run.clients.s3,
@@ -547,7 +551,7 @@ export function againCommand(run: Pick<Run, "input" | "prompt" | "maxTokens">, t
   if (t.viaApi && api) {
     const body =
       t.kind === "sagemaker"
-        ? buildRequest(run.prompt, tokens(run as Run))
+        ? buildRequest(run.prompt, tokens(run as Run), t.format)
         : tritonGenerateBody(run);
     const path =
       t.kind === "sagemaker" ? "/invocations" : `/v2/models/${t.modelName ?? "<model>"}/generate`;
@@ -562,7 +566,8 @@ export function againCommand(run: Pick<Run, "input" | "prompt" | "maxTokens">, t
   }
   if (t.kind === "sagemaker") {
     const async = t.mode === "async" ? ` --async ${t.asyncInputUri ?? "<asyncInputUri>"}` : "";
-    return `npm run invoke -- ${t.endpointName} ${shellQuote(run.prompt)} --max-tokens ${run.maxTokens} --temperature 0${async} --region ${region}`;
+    const format = t.format === "inputs" ? "" : ` --format ${t.format}`;
+    return `npm run invoke -- ${t.endpointName} ${shellQuote(run.prompt)} --max-tokens ${run.maxTokens} --temperature 0${async}${format} --region ${region}`;
   }
   const path = `/v2/models/${t.modelName ?? "<model>"}/generate`;
   const base =
@@ -636,6 +641,7 @@ export function smokeInputOf(outputs: Record<string, unknown>, config: StackConf
       mode: e.mode ?? "realtime",
       asyncInputUri: asyncInputs[e.name],
       viaApi: api !== undefined && backend === e.name,
+      format: requestFormatOf(e.imageFlavour),
     };
   });
   const modelNameOf = (section: unknown) =>

@@ -258,6 +258,11 @@ export const KEDA_VALUES_KEYS: Readonly<Record<string, readonly string[]>> = {
     "serviceAccount.operator.name",
     // `clusterName: kubernetes-default` (used in CloudEvents).
     "clusterName",
+    // `image.<keda|metricsApiServer|webhooks>.{registry,repository,tag}` (ghcr.io, kedacore/...,
+    // "" for the appVersion), set when the images come from the stack's ECR.
+    ...["keda", "metricsApiServer", "webhooks"].flatMap((k) =>
+      ["registry", "repository", "tag"].map((f) => `image.${k}.${f}`),
+    ),
   ],
 };
 

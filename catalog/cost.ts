@@ -168,6 +168,13 @@ const FREE_TYPES = new Set<string>([
   "aws:s3/bucketLogging:BucketLogging",
   "aws:ecr/lifecyclePolicy:LifecyclePolicy",
   "aws:ecr/repositoryPolicy:RepositoryPolicy",
+  // A rule costs nothing; the repositories ECR creates on a first pull are billed as ECR storage
+  // ("you pay only for the storage of cached images",
+  // https://docs.aws.amazon.com/AmazonECR/latest/userguide/pull-through-cache.html), and the
+  // uploaded build sources as S3 storage on the model bucket.
+  "aws:ecr/pullThroughCacheRule:PullThroughCacheRule",
+  "aws:ecr/repositoryCreationTemplate:RepositoryCreationTemplate",
+  "aws:s3/bucketObjectv2:BucketObjectv2",
   "aws:sagemaker/model:Model",
   "aws:sagemaker/endpoint:Endpoint",
   "aws:appautoscaling/target:Target",
@@ -334,7 +341,7 @@ const fixed = (count: number): CapacityPeriod[] => [
 ];
 
 /** The sizes a scheduled action sets (or a group has without one). */
-interface GroupSizes {
+export interface GroupSizes {
   min: number;
   max: number;
   desired?: number;
@@ -562,8 +569,13 @@ const priceEksComponent: Pricer = (r, ctx) => {
   return lines;
 };
 
+/** The records of a plan by type: what the lookups between resources below need. */
+export interface RecordIndex {
+  ofType: (type: string) => ResourceRecord[];
+}
+
 /** The launch template a resource points at, found by the id the engine returned for it. */
-function launchTemplateOf(ref: unknown, ctx: Context): ResourceRecord | undefined {
+export function launchTemplateOf(ref: unknown, ctx: RecordIndex): ResourceRecord | undefined {
   const id = obj(ref).id ?? obj(ref).launchTemplateId;
   return ctx
     .ofType("aws:ec2/launchTemplate:LaunchTemplate")
@@ -712,7 +724,7 @@ const priceLoadBalancer: Pricer = (r, ctx) => {
 };
 
 /** The endpoint name that serves an endpoint configuration (by the id the engine returned). */
-function endpointNameOf(r: ResourceRecord, ctx: Context): string | undefined {
+export function endpointNameOf(r: ResourceRecord, ctx: RecordIndex): string | undefined {
   const endpoint = ctx
     .ofType("aws:sagemaker/endpoint:Endpoint")
     .find((x) => r.id !== undefined && x.inputs.endpointConfigName === r.id);
@@ -720,7 +732,7 @@ function endpointNameOf(r: ResourceRecord, ctx: Context): string | undefined {
 }
 
 /** The scalable target's bounds for a variant's instance count, when it has one. */
-function variantBounds(ctx: Context, resourceId: string): GroupSizes | undefined {
+export function variantBounds(ctx: RecordIndex, resourceId: string): GroupSizes | undefined {
   const target = ctx
     .ofType("aws:appautoscaling/target:Target")
     .find(
@@ -932,7 +944,7 @@ function isApiGatewayPart(type: string): boolean {
 }
 
 /** A lookup of the records of one type, built in one pass. */
-function recordsByType(records: ResourceRecord[]): (type: string) => ResourceRecord[] {
+export function recordsByType(records: ResourceRecord[]): (type: string) => ResourceRecord[] {
   const byType = new Map<string, ResourceRecord[]>();
   for (const r of records) {
     const list = byType.get(r.type);

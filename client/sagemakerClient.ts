@@ -2,7 +2,11 @@
  * A small typed client for the platform's SageMaker endpoints: synchronous JSON, streaming
  * (InvokeEndpointWithResponseStream) and asynchronous (request uploaded to S3, result polled).
  *
- * Requests have the shape `{"inputs": "...", "parameters": {"max_tokens": 256, "temperature": 0.7}}`.
+ * Requests have one of two shapes, by the serving container (`RequestFormat`):
+ * `{"inputs": "...", "parameters": {"max_tokens": 256, "temperature": 0.7}}` for the LMI, TGI and
+ * vLLM containers and Triton's Python-backend models, or Triton's generate extension
+ * `{"text_input": "...", "parameters": {...}}` for Triton with an LLM backend (vLLM, TensorRT-LLM),
+ * whose endpoints serve `/invocations` through the generate handler.
  */
 import { GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import {
@@ -19,10 +23,19 @@ export interface GenerationParameters {
   [name: string]: unknown;
 }
 
-export interface InferenceRequest {
-  inputs: string;
-  parameters: GenerationParameters;
-}
+/**
+ * How a request is written: `inputs` (`{"inputs", "parameters"}`), or `triton-generate`
+ * (`{"text_input", "parameters"}`: Triton's generate extension, which SageMaker endpoints of the
+ * `vllm` and `trtllm` flavours serve at `/invocations` with SAGEMAKER_TRITON_INFERENCE_TYPE
+ * `generate`; see components/sagemaker/sageMakerEndpoint.ts tritonInferenceEnvironment).
+ */
+export const RequestFormat = { Inputs: "inputs", TritonGenerate: "triton-generate" } as const;
+export type RequestFormat = (typeof RequestFormat)[keyof typeof RequestFormat];
+export const REQUEST_FORMATS: readonly RequestFormat[] = Object.values(RequestFormat);
+
+export type InferenceRequest =
+  | { inputs: string; parameters: GenerationParameters }
+  | { text_input: string; parameters: GenerationParameters };
 
 export const DEFAULT_PARAMETERS: Readonly<GenerationParameters> = {
   max_tokens: 256,
@@ -33,8 +46,12 @@ export const DEFAULT_PARAMETERS: Readonly<GenerationParameters> = {
 export function buildRequest(
   prompt: string,
   parameters: GenerationParameters = {},
+  format: RequestFormat = "inputs",
 ): InferenceRequest {
-  return { inputs: prompt, parameters: { ...DEFAULT_PARAMETERS, ...parameters } };
+  const merged = { ...DEFAULT_PARAMETERS, ...parameters };
+  return format === "triton-generate"
+    ? { text_input: prompt, parameters: { stream: false, ...merged } }
+    : { inputs: prompt, parameters: merged };
 }
 
 /** Any failure of an invocation, with a message for people. */
@@ -152,6 +169,8 @@ export interface ClientOptions {
   s3?: S3Client;
   /** Waits between polls of an async result (replaceable in tests). */
   sleep?: (ms: number) => Promise<void>;
+  /** How requests are written. @default "inputs" */
+  format?: RequestFormat;
 }
 
 export interface AsyncOptions {
@@ -166,9 +185,11 @@ export class SageMakerInferenceClient {
   private readonly s3: S3Client;
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly region: string;
+  private readonly format: RequestFormat;
 
   constructor(options: ClientOptions) {
     this.region = options.region;
+    this.format = options.format ?? "inputs";
     this.runtime = options.runtime ?? new SageMakerRuntimeClient({ region: options.region });
     this.s3 = options.s3 ?? new S3Client({ region: options.region });
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
@@ -186,7 +207,7 @@ export class SageMakerInferenceClient {
           EndpointName: endpointName,
           ContentType: "application/json",
           Accept: "application/json",
-          Body: JSON.stringify(buildRequest(prompt, parameters)),
+          Body: JSON.stringify(buildRequest(prompt, parameters, this.format)),
         }),
       );
       return parseJson(new TextDecoder().decode(response.Body));
@@ -211,7 +232,7 @@ export class SageMakerInferenceClient {
         new InvokeEndpointWithResponseStreamCommand({
           EndpointName: endpointName,
           ContentType: "application/json",
-          Body: JSON.stringify(buildRequest(prompt, { ...parameters, stream: true })),
+          Body: JSON.stringify(buildRequest(prompt, { ...parameters, stream: true }, this.format)),
         }),
       );
       if (!response.Body) throw new InvocationError(`endpoint ${endpointName} returned no stream`);
@@ -260,7 +281,7 @@ export class SageMakerInferenceClient {
         new PutObjectCommand({
           Bucket: input.bucket,
           Key: input.key,
-          Body: JSON.stringify(buildRequest(prompt, parameters)),
+          Body: JSON.stringify(buildRequest(prompt, parameters, this.format)),
           ContentType: "application/json",
         }),
       );

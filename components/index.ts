@@ -4,6 +4,7 @@
 export * from "./network/inferenceVpc";
 export * from "./storage/modelRegistry";
 export * from "./storage/modelStore";
+export * from "./storage/imageMirror";
 export * from "./sagemaker/endpointArgs";
 export * from "./sagemaker/sageMakerEndpoint";
 export {

@@ -5,6 +5,7 @@
 import { PolicyResource, StackValidationPolicy } from "@pulumi/policy";
 import { CapturedResource } from "../offline/engine";
 import { Finding } from "../offline/checks/finding";
+import { checkImageSources } from "../offline/checks/imageSources";
 import { checkReachability } from "../offline/checks/reachability";
 import { checkScheduling, finishRenders } from "../offline/checks/scheduling";
 
@@ -70,5 +71,11 @@ export const WHOLE_STACK_POLICIES: StackValidationPolicy[] = [
     "The deployer reaches each cluster's API, and private instances reach ECR, S3 and STS.",
     { types: ["eks:index:Cluster", "awsx:ec2:Vpc"], reason: "the stack has no cluster and no VPC" },
     checkReachability,
+  ),
+  stackPolicy(
+    "images-from-ecr-without-nat",
+    "In a VPC without NAT gateways, every image a workload pulls (Helm releases, Jobs, the fleet's user data) comes from ECR.",
+    { types: ["awsx:ec2:Vpc"], reason: "the stack has no VPC" },
+    checkImageSources,
   ),
 ];

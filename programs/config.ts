@@ -31,6 +31,7 @@ import { TritonConfig, parseTritonConfig } from "./tritonConfig";
 import { ApiConfig, FleetConfig, parseApiConfig, parseFleetConfig } from "./frontDoorConfig";
 import { MonitoringConfig, parseMonitoringConfig } from "./monitoringConfig";
 import { CostConfig, parseCostConfig } from "./costConfig";
+import { ImagesConfig, parseImagesConfig } from "./imagesConfig";
 
 export const PROJECT = "llm-infra";
 
@@ -90,6 +91,8 @@ export interface StackConfig {
   monitoring: MonitoringConfig;
   /** Usage assumptions, Savings Plans and off-hours scale-down (`llm-infra:cost`). */
   cost: CostConfig;
+  /** Where workloads pull images from, and the images built in AWS (`llm-infra:images`). */
+  images: ImagesConfig;
 }
 
 /** Defaults that differ by environment. */
@@ -154,6 +157,7 @@ const TOP_LEVEL_KEYS = [
   "api",
   "monitoring",
   "cost",
+  "images",
 ];
 /** The keys of each section; tags take any key. */
 const SECTION_KEYS: Record<string, string[] | undefined> = {
@@ -382,6 +386,11 @@ export function parseStackConfig(
     );
   const monitoring = parseMonitoringConfig(raw[KEY("monitoring")], problems);
   const cost = parseCostConfig(raw[KEY("cost")], problems);
+  const images = parseImagesConfig(
+    raw[KEY("images")],
+    { withoutNat: network.natGateways === "none", repositories: registry.repositories },
+    problems,
+  );
 
   if (problems.length > 0) throw new ConfigError(onePerKey(problems));
   return {
@@ -404,6 +413,7 @@ export function parseStackConfig(
     api,
     monitoring,
     cost,
+    images,
   };
 }
 

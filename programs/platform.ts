@@ -8,7 +8,7 @@ import { ModelRegistry } from "../components/storage/modelRegistry";
 import { ModelStore } from "../components/storage/modelStore";
 import { ModelWeights } from "../components/storage/modelWeights";
 import { weightsCopiesOf } from "../modelRepository/weights";
-import { SageMakerEndpoint } from "../components/sagemaker/sageMakerEndpoint";
+import { SageMakerEndpoint, requestFormatOf } from "../components/sagemaker/sageMakerEndpoint";
 import { AcceleratorNodeGroup } from "../components/eks/acceleratorNodeGroup";
 import { ClusterAddons } from "../components/eks/clusterAddons";
 import { GpuCluster } from "../components/eks/gpuCluster";
@@ -24,7 +24,18 @@ import { findInstance } from "../catalog/instances";
 import { OffHoursSchedule, ScheduledGroup } from "../components/schedule/offHoursSchedule";
 import { fleetSize } from "../components/ec2/tritonFleet";
 import { instanceCounts } from "../components/sagemaker/endpointArgs";
+import * as aws from "@pulumi/aws";
+import * as path from "path";
+import { ImageMirror } from "../components/storage/imageMirror";
+import {
+  CREDENTIAL_FREE_UPSTREAMS,
+  PullThroughUpstream,
+  SYNC_IMAGE,
+} from "../catalog/imageSources";
+import { splitImageUri, tritonImage as tritonImageOf } from "../catalog/images";
 import { PROJECT, StackConfig } from "./config";
+import { ImagePlan, imagePlan } from "./imagePlan";
+import { imagesDirectory } from "./imagesConfig";
 import { componentArgs, ownImageTag } from "./sagemakerConfig";
 
 /** The stack outputs other stacks and scripts read. */
@@ -60,6 +71,80 @@ export interface PlatformOutputs {
    * name into the model store, when they name any (the deploy starts it).
    */
   modelWeightsProject?: pulumi.Output<string>;
+  /**
+   * The CodeBuild project that copies and builds the stack's images into its ECR, when the stack
+   * has any to bring in: the deploy starts it (automation/images.ts buildImages).
+   */
+  imageBuildProject?: pulumi.Output<string>;
+}
+
+/** The stack's image mirror and what its workloads pull, when they pull from ECR. */
+interface StackImages {
+  mirror?: ImageMirror;
+  /** Upstream image -> the stack's ECR image, with `llm-infra:images.source: ecr`. */
+  imageUris?: pulumi.Output<Record<string, string>>;
+  plan: ImagePlan;
+}
+
+/** The pull-through prefix's start: the project and stack, cut to fit ECR's 30 characters. */
+export function cachePrefixOf(stack: string): string {
+  return `${PROJECT}-${stack}`.slice(0, 19).replace(/[-._]+$/, "");
+}
+
+/**
+ * The image mirror of a stack (components/storage/imageMirror.ts): NGC Triton copies into the
+ * repositories targets name, the images of llm-infra:images.builds, and with source ecr every
+ * upstream image the workloads run (pull-through where ECR caches the registry, copies otherwise).
+ */
+function createImages(
+  config: StackConfig,
+  registry: ModelRegistry,
+  models: ModelStore,
+): StackImages {
+  const plan = imagePlan(config);
+  if (!plan.needed) return { plan };
+  const { builds, upstreamCredentials } = config.images;
+  const credentialed = Object.keys(upstreamCredentials) as PullThroughUpstream[];
+  const mirror = new ImageMirror(
+    "images",
+    {
+      cachePrefix: cachePrefixOf(config.stack),
+      pullThroughUpstreams:
+        plan.source === "ecr" ? [...CREDENTIAL_FREE_UPSTREAMS, ...credentialed] : [],
+      upstreamCredentialArns: upstreamCredentials,
+      images: plan.workloadImages,
+      copies: plan.copies.map((c) => ({
+        source: c.source,
+        targetRepositoryUrl: registry.repositoryUrls[c.repository],
+        targetRepositoryArn: registry.repositoryArns[c.repository],
+        targetTag: c.tag,
+      })),
+      builds: builds.map((b) => ({
+        directory: path.join(imagesDirectory(), b.directory),
+        baseImage: b.baseImage,
+        targetRepositoryUrl: registry.repositoryUrls[b.repository],
+        targetRepositoryArn: registry.repositoryArns[b.repository],
+        tag: b.tag,
+      })),
+      sourceBucket:
+        builds.length > 0
+          ? { name: models.bucketName, arn: models.bucketArn, kmsKeyArn: models.kmsKeyArn }
+          : undefined,
+      kmsKeyArn: registry.kmsKeyArn,
+      tags: config.tags,
+    },
+    { dependsOn: [registry] },
+  );
+  return {
+    mirror,
+    plan,
+    imageUris: plan.source === "ecr" ? mirror.imageUris : undefined,
+  };
+}
+
+/** The repository of an upstream image's ECR copy, when the workloads pull from ECR. */
+function ecrRepositoryOf(images: StackImages, upstream: string): pulumi.Output<string> | undefined {
+  return images.imageUris?.apply((m) => splitImageUri(m[upstream]).repository);
 }
 
 /**
@@ -107,6 +192,7 @@ export async function createPlatform(config: StackConfig): Promise<PlatformOutpu
       : undefined;
 
   const alarmTopic = new AlarmTopic("alarms", { region: config.region, tags });
+  const images = createImages(config, registry, models);
 
   const endpoints: Record<string, string> = {};
   const endpointComponents: Record<string, SageMakerEndpoint> = {};
@@ -130,7 +216,9 @@ export async function createPlatform(config: StackConfig): Promise<PlatformOutpu
     await nextTurn();
   }
 
-  const eksPlatform = config.eks ? createEksPlatform(config, network, models, registry) : undefined;
+  const eksPlatform = config.eks
+    ? createEksPlatform(config, network, models, registry, images)
+    : undefined;
   const cluster = eksPlatform?.cluster;
 
   let fleet: TritonFleet | undefined;
@@ -144,7 +232,19 @@ export async function createPlatform(config: StackConfig): Promise<PlatformOutpu
       modelRepositoryUri: pulumi.interpolate`s3://${models.bucketName}/${modelPrefix}/`,
       readPolicyJson: models.readOnlyPolicyForPrefix(modelPrefix),
       imageRepository:
-        ownImageRepository !== undefined ? registry.repositoryUrls[ownImageRepository] : undefined,
+        ownImageRepository !== undefined
+          ? registry.repositoryUrls[ownImageRepository]
+          : fleetArgs.image === undefined
+            ? ecrRepositoryOf(images, upstreamTriton(fleetArgs))
+            : undefined,
+      // A whole `image` from outside AWS is served from the stack's ECR like any other.
+      ...(fleetArgs.image !== undefined && images.imageUris
+        ? {
+            image: undefined,
+            imageRepository: ecrRepositoryOf(images, fleetArgs.image),
+            imageTag: splitImageUri(fleetArgs.image).tag,
+          }
+        : {}),
       tags,
     });
   }
@@ -175,6 +275,9 @@ export async function createPlatform(config: StackConfig): Promise<PlatformOutpu
           : {
               sagemakerEndpointName: endpoints[backend],
               sagemakerEndpointMode: endpointComponents[backend].mode,
+              requestFormat: requestFormatOf(
+                config.sagemaker.endpoints.find((e) => e.name === backend)?.imageFlavour,
+              ),
             }),
         tags,
       },
@@ -241,7 +344,18 @@ export async function createPlatform(config: StackConfig): Promise<PlatformOutpu
     alarmTopicArn: alarmTopic.topicArn,
     dashboardName: monitor.dashboardName,
     modelWeightsProject: weights?.projectName,
+    imageBuildProject: images.mirror?.projectName,
   };
+}
+
+/** The NGC Triton image a target runs when it names no repository of the stack. */
+function upstreamTriton(target: { imageFlavour?: string; imageTag?: string }): string {
+  const flavour = target.imageFlavour === "neuron" ? "base" : target.imageFlavour;
+  const { repository, tag } = tritonImageOf({
+    flavour: flavour as "base" | undefined,
+    tag: target.imageTag,
+  });
+  return `${repository}:${tag}`;
 }
 
 /**
@@ -312,6 +426,7 @@ function createEksPlatform(
   network: InferenceVpc,
   models: ModelStore,
   registry: ModelRegistry,
+  images: StackImages,
 ): {
   cluster: GpuCluster;
   nodeGroups: AcceleratorNodeGroup[];
@@ -344,6 +459,13 @@ function createEksPlatform(
     providers: { kubernetes: cluster.provider },
     dependsOn: [cluster, cluster.podIdentityAgent],
   };
+  // Nodes create the cache's repositories and import the upstream image on a first pull.
+  if (images.mirror && images.mirror.cachePrefixes.length > 0)
+    new aws.iam.RolePolicy("images-pull-through", {
+      role: cluster.nodeRoleArn.apply((arn) => arn.split("/").pop()!),
+      policy: images.mirror.pullThroughPolicyJson,
+    });
+  const syncImage = images.imageUris?.apply((m) => m[SYNC_IMAGE]);
   const addons = new ClusterAddons(
     "addons",
     {
@@ -353,6 +475,7 @@ function createEksPlatform(
       region: config.region,
       vpcId: network.vpcId,
       withoutNat: config.network.natGateways === "none",
+      imageUris: images.imageUris,
       tags,
     },
     k8sOpts,
@@ -371,6 +494,7 @@ function createEksPlatform(
         modelBucketName: models.bucketName,
         syncPrefix: prefix,
         readPolicyJson: models.readOnlyPolicyForPrefix(prefix),
+        syncImage,
         tags,
       },
       k8sOpts,
@@ -387,6 +511,7 @@ function createEksPlatform(
           subnetIds: network.privateSubnetIds,
           clusterSecurityGroupId: cluster.clusterSecurityGroupId,
           scrapeIntervalSeconds: eks.metrics.scrapeIntervalSeconds,
+          imageUris: images.imageUris,
           tags,
         },
         k8sOpts,
@@ -417,7 +542,8 @@ function createEksPlatform(
         imageRepository:
           ownImageRepository !== undefined
             ? registry.repositoryUrls[ownImageRepository]
-            : undefined,
+            : ecrRepositoryOf(images, upstreamTriton(args)),
+        syncImage: efs ? undefined : syncImage,
         tags,
       },
       // Nodes, device plugins, the load balancer controller and the synced cache come first.

@@ -7,7 +7,12 @@
 import { runMain } from "./cli";
 import { regionProblem } from "../catalog/awsLimits";
 import { Command, CommanderError } from "commander";
-import { InvocationError, SageMakerInferenceClient } from "../client/sagemakerClient";
+import {
+  InvocationError,
+  REQUEST_FORMATS,
+  RequestFormat,
+  SageMakerInferenceClient,
+} from "../client/sagemakerClient";
 
 /** SageMaker endpoint names: 1-63 letters, digits and hyphens (CreateEndpoint EndpointName pattern). */
 const ENDPOINT_NAME = /^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/;
@@ -44,7 +49,8 @@ export function silenceSdkNodeWarning(env: NodeJS.ProcessEnv = process.env): voi
 
 export async function main(
   argv: string[],
-  makeClient = (region: string) => new SageMakerInferenceClient({ region }),
+  makeClient = (region: string, format: RequestFormat) =>
+    new SageMakerInferenceClient({ region, format }),
 ): Promise<number> {
   const cli = new Command("invoke")
     .description("Send a prompt to a SageMaker endpoint and print the answer")
@@ -58,6 +64,11 @@ export async function main(
     .option("--max-tokens <n>", "tokens to generate", "256")
     .option("--temperature <t>", "sampling temperature", "0.7")
     .option("--timeout-seconds <s>", "how long to wait for an async result", "900")
+    .option(
+      "--format <format>",
+      `the request body: ${REQUEST_FORMATS.join(" or ")} (Triton with the vLLM or TensorRT-LLM backend)`,
+      "inputs",
+    )
     .option(
       "--region <region>",
       "AWS region",
@@ -79,7 +90,14 @@ export async function main(
     temperature: string;
     timeoutSeconds: string;
     region: string;
+    format: string;
   }>();
+  if (!(REQUEST_FORMATS as readonly string[]).includes(o.format)) {
+    process.stderr.write(
+      `error: --format must be one of ${REQUEST_FORMATS.join(", ")}, got ${JSON.stringify(o.format)}\n`,
+    );
+    return 2;
+  }
   const parameters = { max_tokens: Number(o.maxTokens), temperature: Number(o.temperature) };
   if (
     !Number.isInteger(parameters.max_tokens) ||
@@ -98,7 +116,7 @@ export async function main(
     return 2;
   }
   silenceSdkNodeWarning();
-  const client = makeClient(o.region);
+  const client = makeClient(o.region, o.format as RequestFormat);
   try {
     if (o.stream) {
       for await (const chunk of client.stream(endpoint, prompt, parameters))

@@ -22,8 +22,23 @@ import { main as invokeMain, silenceSdkNodeWarning } from "../scripts/invoke";
 // The pinned SDK supports Node.js 20; its notice about future releases is not a test result.
 silenceSdkNodeWarning();
 
-const runtimeMock = mockClient(SageMakerRuntimeClient);
-const s3Mock = mockClient(S3Client);
+// The mocks replace every client's send while this file's suites run; other files in the same
+// process (the smoke test against moto's server) need the real one, so each suite mocks in its
+// `before` and restores in its `after`.
+let runtimeMock = mockClient(SageMakerRuntimeClient);
+let s3Mock = mockClient(S3Client);
+runtimeMock.restore();
+s3Mock.restore();
+function mockWhileSuiteRuns(): void {
+  before(() => {
+    runtimeMock = mockClient(SageMakerRuntimeClient);
+    s3Mock = mockClient(S3Client);
+  });
+  after(() => {
+    runtimeMock.restore();
+    s3Mock.restore();
+  });
+}
 const bytes = (s: string) => new TextEncoder().encode(s);
 const body = (s: string) => ({ transformToString: async () => s }) as never;
 const noSuchKey = () =>
@@ -45,6 +60,7 @@ async function* events(...parts: string[]) {
 }
 
 describe("SageMaker invoke client", () => {
+  mockWhileSuiteRuns();
   beforeEach(() => {
     runtimeMock.reset();
     s3Mock.reset();
@@ -66,6 +82,23 @@ describe("SageMaker invoke client", () => {
     assert.deepStrictEqual(buildRequest("x"), {
       inputs: "x",
       parameters: { max_tokens: 256, temperature: 0.7 },
+    });
+  });
+
+  it("writes Triton's generate body for an endpoint of Triton with an LLM backend", async () => {
+    runtimeMock
+      .on(InvokeEndpointCommand)
+      .resolves({ Body: bytes('{"text_output":"hi there"}') as never });
+    const generate = new SageMakerInferenceClient({
+      region: "us-east-1",
+      format: "triton-generate",
+    });
+    const answer = await generate.invoke("llm-infra-dev-chat", "Hello", { max_tokens: 8 });
+    assert.deepStrictEqual(answer, { text_output: "hi there" });
+    const sent = runtimeMock.commandCalls(InvokeEndpointCommand)[0].args[0].input;
+    assert.deepStrictEqual(JSON.parse(String(sent.Body)), {
+      text_input: "Hello",
+      parameters: { stream: false, max_tokens: 8, temperature: 0.7 },
     });
   });
 
@@ -196,6 +229,7 @@ describe("SageMaker invoke client", () => {
 });
 
 describe("invoke CLI", () => {
+  mockWhileSuiteRuns();
   let stdout: string[];
   let stderr: string[];
   const realOut = process.stdout.write.bind(process.stdout);
@@ -239,6 +273,10 @@ describe("invoke CLI", () => {
 
   it("exits 2 with one line for each usage mistake, before making a client", async () => {
     const cases: [string[], RegExp][] = [
+      [
+        ["chat", "hi", "--format", "openai"],
+        /^error: --format must be one of inputs, triton-generate/,
+      ],
       [["chat", "hi", "--timeout-seconds", "soon"], /^error: --timeout-seconds must be a number/],
       [["chat", "hi", "--region", "us-nowhere-1"], /^error: --region must be an AWS region/],
       [["chat", "hi", "--async", "/tmp/in.json"], /^error: --async must be an S3 URI/],

@@ -148,7 +148,7 @@ describe("deploy: promotion through an injected workspace", () => {
     assert.deepStrictEqual(ws.calls[0].opts.policyPackConfigs, [policyConfig("dev")]);
     assert.match(
       io.stdout,
-      /\[1\/1\] dev \(environment dev, \$374\.70\/month by the offline plan\): preview, policy pack policy\/config\/dev\.json/,
+      /\[1\/1\] dev \(environment dev, \$375\.90\/month by the offline plan\): preview, policy pack policy\/config\/dev\.json/,
     );
     assert.match(io.stdout, /engine: preview dev\n/, "the engine's output is streamed");
     assert.match(io.stdout, /dev: preview succeeded in [\d.]+ s: 3 create, 1 same/);
@@ -173,8 +173,24 @@ describe("deploy: promotion through an injected workspace", () => {
     assert.match(io.stdout, /\[3\/3\] prod/);
     assert.match(
       io.stdout,
-      /left running, dev costs about \$374\.70\/month \(\$148\.82 idle\) by the offline plan; `npm run deploy -- dev --destroy` removes it/,
+      /left running, dev costs about \$375\.90\/month \(\$148\.82 idle\) by the offline plan; `npm run deploy -- dev --destroy` removes it/,
     );
+  });
+
+  it("prints the step lines the README's quick start quotes for dev", async () => {
+    const readme = fs.readFileSync(path.join(root, "README.md"), "utf8");
+    const section = readme.slice(readme.indexOf("## From an empty account to a first token"));
+    const block = /```\n(==> [\s\S]*?)```/.exec(section);
+    assert.ok(block, "the README quotes the deploy's lines");
+    const quoted = block[1].trim().split("\n");
+    assert.ok(quoted.length >= 9, quoted.join("\n"));
+    const ws = new FakeWorkspace();
+    const io = recorder();
+    const args = ["dev", "--up", "--yes", "--deployer-cidr", "198.51.100.7/32"];
+    assert.strictEqual(await main(args, ws, io, root, quietSteps()), EXIT.ok);
+    const printed = io.stdout.split("\n");
+    for (const line of quoted)
+      assert.ok(printed.includes(line), `README line not printed: ${line}`);
   });
 
   it("stops at the first failure: prod is never selected when staging fails", async () => {

@@ -2,6 +2,7 @@ import * as assert from "assert";
 import { InferenceApi, InferenceApiArgs, TritonFleet, TritonFleetArgs } from "../components";
 import {
   REQUEST_SCHEMA,
+  TRITON_GENERATE_REQUEST_SCHEMA,
   deploymentTrigger,
   methodAuthorization,
   sagemakerInvokeUri,
@@ -9,6 +10,7 @@ import {
 } from "../components/api/inferenceApi";
 import { amiParameter, tritonUserData } from "../components/ec2/tritonFleet";
 import { LLAMA3_8B, assertThrowsWith, ofType, one, policyOf, resourcesOf } from "./helpers";
+import { planStack } from "../offline/plan";
 
 const TAGS = { environment: "test", team: "ml", "cost-center": "1" };
 const fleetArgs: TritonFleetArgs = {
@@ -203,6 +205,24 @@ describe("InferenceApi", () => {
       0,
       "no Lambda in the path",
     );
+  });
+
+  it("validates Triton's generate body for an endpoint of Triton with an LLM backend (staging and prod as shipped)", async () => {
+    const res = await resourcesOf(
+      () => new InferenceApi("api", { ...apiArgs, requestFormat: "triton-generate" }),
+    );
+    const schema = JSON.parse(String(one(res, "aws:apigateway/model:Model").inputs.schema));
+    assert.deepStrictEqual(schema, TRITON_GENERATE_REQUEST_SCHEMA);
+    assert.deepStrictEqual(schema.required, ["text_input"]);
+    for (const stack of ["staging", "prod"]) {
+      const report = await planStack(stack);
+      const model = one(report.resources, "aws:apigateway/model:Model");
+      assert.deepStrictEqual(
+        JSON.parse(String(model.inputs.schema)),
+        TRITON_GENERATE_REQUEST_SCHEMA,
+        `${stack}'s API fronts the vLLM Triton chat endpoint`,
+      );
+    }
   });
 
   it("validates the request body, requires an API key under a usage plan, and logs to an encrypted group", async () => {

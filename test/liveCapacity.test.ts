@@ -75,10 +75,19 @@ describe("config update keeps serving capacity: the fingerprint", () => {
   });
 });
 
-// Every SageMaker call in this file goes to this mock.
-const sm = mockClient(SageMakerClient);
+// Every SageMaker call of this file's suites goes to this mock, restored after them: other files
+// in the same process (the smoke test against moto's server) need the real client.
+let sm = mockClient(SageMakerClient);
+sm.restore();
+function mockWhileSuiteRuns(): void {
+  before(() => {
+    sm = mockClient(SageMakerClient);
+  });
+  after(() => sm.restore());
+}
 
 describe("config update keeps serving capacity: reading the live variant", () => {
+  mockWhileSuiteRuns();
   afterEach(() => sm.reset());
 
   it("reads nothing for an endpoint that does not exist (a first deploy)", async () => {
@@ -141,6 +150,7 @@ describe("config update keeps serving capacity: reading the live variant", () =>
 });
 
 describe("config update keeps serving capacity: the endpoint configuration", () => {
+  mockWhileSuiteRuns();
   const original = liveVariantSource.read;
   let calls: string[][];
   let answer: LiveVariant | undefined;

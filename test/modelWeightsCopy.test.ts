@@ -15,7 +15,6 @@ import {
 } from "@aws-sdk/client-codebuild";
 import { CreateBucketCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { mockClient } from "aws-sdk-client-mock";
-import { Readable } from "stream";
 import {
   BuildError,
   bringModelWeights,
@@ -26,33 +25,7 @@ import {
 } from "../automation/modelWeights";
 import { WEIGHTS_MARKER } from "../modelRepository/hubModels";
 import { planStack } from "../offline/plan";
-import { MOTO_ACCOUNT, MotoServer, motoClientConfig, startMoto } from "./moto";
-
-/**
- * moto 5.2.1 writes CodeBuild's build times as ISO 8601 strings; CodeBuild's JSON protocol sends
- * epoch seconds, and the SDK refuses the strings. This middleware, inside the SDK's deserializer,
- * rewrites them to epoch seconds, so the test exercises the real client against moto.
- */
-function epochTimestamps(client: CodeBuildClient): void {
-  client.middlewareStack.add(
-    (next) => async (args) => {
-      const out = await next(args);
-      const response = out.response as { body: Readable; headers: Record<string, string> };
-      const chunks: Buffer[] = [];
-      for await (const chunk of response.body) chunks.push(Buffer.from(chunk));
-      const text = Buffer.concat(chunks)
-        .toString("utf8")
-        .replace(
-          /"(startTime|endTime)": "([^"]+)"/g,
-          (_, key: string, iso: string) => `"${key}": ${Date.parse(iso) / 1000}`,
-        );
-      response.body = Readable.from([Buffer.from(text)]);
-      delete response.headers["content-length"];
-      return out;
-    },
-    { step: "deserialize", priority: "low", name: "motoEpochTimestamps" },
-  );
-}
+import { MOTO_ACCOUNT, MotoServer, epochTimestamps, motoClientConfig, startMoto } from "./moto";
 
 function recorder() {
   const lines: string[] = [];

@@ -11,6 +11,8 @@
  */
 import { ChildProcess, spawn, spawnSync } from "child_process";
 import * as net from "net";
+import { Readable } from "stream";
+import { CodeBuildClient, CreateProjectCommand } from "@aws-sdk/client-codebuild";
 
 export const MOTO_INSTALL_HINT =
   "moto's AWS server is not installed: `pip install 'moto[server]>=5,<6'` puts `moto_server` on PATH";
@@ -95,4 +97,57 @@ export async function startMoto(ctx: Mocha.Context): Promise<MotoServer> {
 /** Client options that send an AWS SDK v3 client to moto. */
 export function motoClientConfig(url: string, region = "us-east-1") {
   return { region, endpoint: url, credentials: MOTO_CREDENTIALS };
+}
+
+/**
+ * moto 5.2.1 writes CodeBuild's build times as ISO 8601 strings ("startTime":
+ * "2026-12-07T13:52:57.393Z", moto/codebuild/models.py CodeBuildProjectMetadata); CodeBuild's JSON
+ * protocol sends epoch seconds, and the SDK refuses the strings ("Expected real number, got
+ * implicit NaN"). This middleware, inside the SDK's deserializer, rewrites them to epoch seconds
+ * before the SDK parses the response, so the test exercises the real client against moto.
+ */
+export function epochTimestamps(client: CodeBuildClient): void {
+  client.middlewareStack.add(
+    (next) => async (args) => {
+      const out = await next(args);
+      const response = out.response as { body: Readable; headers: Record<string, string> };
+      const chunks: Buffer[] = [];
+      for await (const chunk of response.body) chunks.push(Buffer.from(chunk));
+      const text = Buffer.concat(chunks)
+        .toString("utf8")
+        .replace(
+          /"(startTime|endTime)": "([^"]+)"/g,
+          (_, key: string, iso: string) => `"${key}": ${Date.parse(iso) / 1000}`,
+        );
+      response.body = Readable.from([Buffer.from(text)]);
+      delete response.headers["content-length"];
+      return out;
+    },
+    { step: "deserialize", priority: "low", name: "motoEpochTimestamps" },
+  );
+}
+
+/**
+ * A CodeBuild client sent to moto (build times rewritten as AWS sends them), and a project like the
+ * stack's image build project: S3 source (moto asks a location of every source type; the stack's
+ * project has S3 sources when it builds images), privileged Docker on the standard image.
+ */
+export async function motoBuildProject(url: string, name: string): Promise<CodeBuildClient> {
+  const client = new CodeBuildClient(motoClientConfig(url));
+  epochTimestamps(client);
+  await client.send(
+    new CreateProjectCommand({
+      name,
+      source: { type: "S3", location: "model-bucket/image-build-sources/sources.zip" },
+      artifacts: { type: "NO_ARTIFACTS" },
+      environment: {
+        type: "LINUX_CONTAINER",
+        image: "aws/codebuild/standard:7.0",
+        computeType: "BUILD_GENERAL1_LARGE",
+        privilegedMode: true,
+      },
+      serviceRole: `arn:aws:iam::${MOTO_ACCOUNT}:role/${name}`,
+    }),
+  );
+  return client;
 }

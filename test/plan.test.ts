@@ -106,6 +106,8 @@ describe("offline plan of the shipped stacks", () => {
           "network",
           "network-vpc",
           "registry",
+          // The image mirror: every shipped stack runs NGC's vLLM Triton image from its own ECR.
+          "images",
           ...(stack === "dev" ? ["off-hours"] : []),
         ].sort(),
       );
@@ -393,7 +395,7 @@ describe("offline plan of the shipped stacks", () => {
     assert.match(text, /└─ TritonRelease triton\n/);
     assert.match(
       text,
-      /Monthly cost: idle \$148\.82 \/ expected \$374\.70 \/ peak \$1,472\.07\n\s+IDLE\s+EXPECTED\s+PEAK\s+RESOURCE/,
+      /Monthly cost: idle \$148\.82 \/ expected \$375\.90 \/ peak \$1,473\.27\n\s+IDLE\s+EXPECTED\s+PEAK\s+RESOURCE/,
     );
     // Each row: idle, expected and peak; rows sorted by the expected figure, largest first.
     const rows = [...text.matchAll(/^\s+\$([\d,.]+)\s+\$([\d,.]+)\s+\$([\d,.]+)\s+(\S+)\s+/gm)].map(
@@ -489,7 +491,7 @@ describe("plan CLI", () => {
   it("prints the human report for dev and exits 0", async () => {
     const { code, stdout } = await cli(["dev"]);
     assert.strictEqual(code, 0);
-    assert.match(stdout, /Resources: \d+ \(16 components, \d+ resources\)/);
+    assert.match(stdout, /Resources: \d+ \(17 components, \d+ resources\)/);
     assert.match(stdout, /Monthly cost: idle \$[\d,.]+ \/ expected \$[\d,.]+ \/ peak \$[\d,.]+/);
     assert.match(stdout, /TOTAL/);
   });

@@ -720,7 +720,7 @@ describe("plan command: the SDK's closure-serialization modules are deferred", (
       });`);
     assert.deepStrictEqual(result, {
       code: 0,
-      resources: 194,
+      resources: 198,
       realModules: [],
       arboristFiles: 0,
     });

@@ -167,6 +167,10 @@ const syncJob = (nodeSelector: Record<string, string>) =>
   res("kubernetes:batch/v1:Job", "sync", {
     spec: { template: { spec: { nodeSelector, containers: [{ name: "sync" }] } } },
   });
+const imageJob = (image: string) =>
+  res("kubernetes:batch/v1:Job", "sync", {
+    spec: { template: { spec: { containers: [{ name: "sync", image }] } } },
+  });
 const privateCluster = (inputs: Record<string, unknown>) =>
   res("eks:index:Cluster", "eks", {
     name: "c1",
@@ -564,6 +568,27 @@ const CASES: [Policies[number], Case][] = [
       emptyStackNotApplicable: true,
       missing: [res("eks:index:Cluster", "eks", {}), syncJob({})],
       missingOutcome: "violation",
+    },
+  ],
+  [
+    WHOLE_STACK_POLICIES[2],
+    {
+      violating: [
+        res("awsx:ec2:Vpc", "vpc", { natGateways: { strategy: "None" } }),
+        imageJob("public.ecr.aws/aws-cli/aws-cli:2.27.50"),
+      ],
+      says: "the Job sync pulls public.ecr.aws/aws-cli/aws-cli:2.27.50 from outside AWS, which nodes in vpc (no NAT gateway) cannot reach: set llm-infra:images.source: ecr",
+      passing: [
+        res("awsx:ec2:Vpc", "vpc", { natGateways: { strategy: "None" } }),
+        imageJob(
+          "123456789012.dkr.ecr.us-east-1.amazonaws.com/p-ecr-public/aws-cli/aws-cli:2.27.50",
+        ),
+      ],
+      notApplicable: [kms],
+      emptyStackNotApplicable: true,
+      // A VPC whose NAT strategy is not recorded has the awsx default, one per AZ: nothing to check.
+      missing: [res("awsx:ec2:Vpc", "vpc", {}), imageJob("nvcr.io/nvidia/tritonserver:26.07-py3")],
+      missingOutcome: "pass",
     },
   ],
 ];

@@ -42,6 +42,7 @@ const REQUIRED_INPUTS: Record<string, string[]> = {
   ModelRegistry: ["repositories"],
   ModelStore: [],
   ModelWeights: ["bucketArn", "bucketName", "copies", "kmsKeyArn"],
+  ImageMirror: ["cachePrefix"],
   SageMakerEndpoint: ["modelBucketArn"],
   GpuCluster: ["privateSubnetIds", "vpcId"],
   AcceleratorNodeGroup: ["clusterName", "instanceTypes", "nodeRoleArn", "subnetIds"],

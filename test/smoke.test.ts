@@ -22,6 +22,7 @@ import {
   SmokeClients,
   SmokeInput,
   SmokeResult,
+  againCommand,
   smokeInputOf,
   smokeTest,
 } from "../automation/smoke";
@@ -165,6 +166,7 @@ describe("smoke test: SageMaker endpoints (moto)", function () {
           endpointName: "llm-infra-staging-chat",
           mode: "realtime",
           viaApi: false,
+          format: "inputs",
         },
       ],
     };
@@ -204,6 +206,7 @@ describe("smoke test: SageMaker endpoints (moto)", function () {
             mode: "async",
             asyncInputUri: "s3://models-dev/async/chat/input/",
             viaApi: false,
+            format: "inputs",
           },
         ],
       },
@@ -230,6 +233,7 @@ describe("smoke test: SageMaker endpoints (moto)", function () {
             endpointName: "nowhere",
             mode: "realtime",
             viaApi: false,
+            format: "inputs",
           },
         ],
       },
@@ -269,6 +273,7 @@ describe("smoke test: SageMaker endpoints (moto)", function () {
               endpointName: "llm-infra-staging-chat",
               mode: "realtime",
               viaApi: true,
+              format: "triton-generate",
             },
           ],
         },
@@ -281,8 +286,8 @@ describe("smoke test: SageMaker endpoints (moto)", function () {
       assert.match(t.answer ?? "", /front door hello/);
       assert.ok((t.latencyMs ?? 0) >= 60, `latency ${t.latencyMs}`);
       assert.deepStrictEqual(JSON.parse(api.received[0].body), {
-        inputs: "Say hello in five words.",
-        parameters: { max_tokens: 16, temperature: 0 },
+        text_input: "Say hello in five words.",
+        parameters: { stream: false, max_tokens: 16, temperature: 0 },
       });
       assert.match(t.again ?? "", new RegExp(`^curl -sS -X POST ${api.url}/v1/invocations `));
       assert.match(t.again ?? "", new RegExp(`get-api-key --api-key ${keyId} --include-value`));
@@ -308,6 +313,7 @@ describe("smoke test: SageMaker endpoints (moto)", function () {
               endpointName: "llm-infra-staging-chat",
               mode: "realtime",
               viaApi: true,
+              format: "inputs",
             },
           ],
         },
@@ -342,6 +348,7 @@ describe("smoke test: SageMaker endpoints (moto)", function () {
               endpointName: "llm-infra-staging-chat",
               mode: "realtime",
               viaApi: true,
+              format: "inputs",
             },
           ],
         },
@@ -380,6 +387,7 @@ describe("smoke test: SageMaker endpoints (moto)", function () {
               endpointName: "llm-infra-prod-chat",
               mode: "realtime",
               viaApi: true,
+              format: "inputs",
             },
           ],
         },
@@ -416,7 +424,14 @@ describe("smoke test: waiting for InService (aws-sdk-client-mock: moto has no Cr
     stack: "dev",
     region: REGION,
     targets: [
-      { kind: "sagemaker", name: "chat", endpointName: "e1", mode: "realtime", viaApi: false },
+      {
+        kind: "sagemaker",
+        name: "chat",
+        endpointName: "e1",
+        mode: "realtime",
+        viaApi: false,
+        format: "inputs",
+      },
     ],
   };
 
@@ -623,8 +638,13 @@ describe("smokeInputOf: the shipped stacks' outputs and configuration", () => {
     const chat = input.targets[0];
     assert.ok(chat.kind === "sagemaker");
     assert.deepStrictEqual(
-      [chat.mode, chat.asyncInputUri],
-      ["async", "s3://models/async/chat/input/"],
+      [chat.mode, chat.asyncInputUri, chat.format],
+      ["async", "s3://models/async/chat/input/", "triton-generate"],
+    );
+    // The command to call it again writes the body the vLLM Triton endpoint takes.
+    assert.match(
+      againCommand({ input, prompt: "hi", maxTokens: 8 }, chat),
+      /^npm run invoke -- llm-infra-dev-chat hi .*--async s3:\/\/models\/async\/chat\/input\/ --format triton-generate --region us-east-1$/,
     );
     const triton = input.targets[1];
     assert.ok(triton.kind === "triton");

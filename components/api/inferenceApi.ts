@@ -1,4 +1,5 @@
 import * as aws from "@pulumi/aws";
+import { REQUEST_FORMATS, RequestFormat } from "../../client/sagemakerClient";
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "crypto";
 import { EndpointMode } from "../sagemaker/endpointArgs";
@@ -25,6 +26,13 @@ export interface InferenceApiArgs {
    * @default "realtime"
    */
   sagemakerEndpointMode?: EndpointMode;
+  /**
+   * With `sagemakerEndpointName`: the body the endpoint takes (SageMakerEndpoint's
+   * requestFormatOf): `{"inputs", "parameters"}`, or Triton's generate extension
+   * `{"text_input", "parameters"}` for the vLLM and TensorRT-LLM flavours. The API validates it.
+   * @default "inputs"
+   */
+  requestFormat?: RequestFormat;
   /**
    * An internal load balancer to front through a VPC link (TritonFleet.loadBalancerArn or
    * TritonLoadBalancer.loadBalancerArn). Its requests are Triton's own protocol
@@ -74,6 +82,11 @@ export function validateInferenceApiArgs(args: InferenceApiArgs): ArgError[] {
       reason: "set exactly one of sagemakerEndpointName and loadBalancerArn",
     });
   }
+  if (args.requestFormat !== undefined && !REQUEST_FORMATS.includes(args.requestFormat))
+    errors.push({
+      propertyPath: "requestFormat",
+      reason: `must be one of ${REQUEST_FORMATS.join(", ")}, got ${JSON.stringify(args.requestFormat)}`,
+    });
   if (
     args.loadBalancerArn !== undefined &&
     (args.vpcId === undefined || args.subnetIds === undefined)
@@ -133,9 +146,29 @@ export const TRITON_REQUEST_SCHEMA = {
   type: "object",
 };
 
+/**
+ * The body a SageMaker endpoint of Triton with an LLM backend takes at `/invocations` (its generate
+ * handler): `{"text_input": ..., "parameters": {...}}` (triton-inference-server/server
+ * docs/protocol/extension_generate.md; components/sagemaker/sageMakerEndpoint.ts
+ * tritonInferenceEnvironment).
+ */
+export const TRITON_GENERATE_REQUEST_SCHEMA = {
+  $schema: "http://json-schema.org/draft-04/schema#",
+  title: "TritonGenerateRequest",
+  type: "object",
+  required: ["text_input"],
+  properties: {
+    text_input: { type: "string" },
+    parameters: { type: "object" },
+  },
+};
+
 /** The request body schema of the API's backend. */
-export function requestSchemaOf(args: Pick<InferenceApiArgs, "sagemakerEndpointName">) {
-  return args.sagemakerEndpointName !== undefined ? REQUEST_SCHEMA : TRITON_REQUEST_SCHEMA;
+export function requestSchemaOf(
+  args: Pick<InferenceApiArgs, "sagemakerEndpointName" | "requestFormat">,
+) {
+  if (args.sagemakerEndpointName === undefined) return TRITON_REQUEST_SCHEMA;
+  return args.requestFormat === "triton-generate" ? TRITON_GENERATE_REQUEST_SCHEMA : REQUEST_SCHEMA;
 }
 
 /** The integration URI of SageMaker's InvokeEndpoint for an endpoint. */

@@ -1,4 +1,5 @@
 import * as aws from "@pulumi/aws";
+import { tritonReadyHealthCheck } from "../triton/tritonLoadBalancer";
 import * as pulumi from "@pulumi/pulumi";
 import {
   AMI_SSM_PARAMETERS,
@@ -455,15 +456,7 @@ export class TritonFleet extends pulumi.ComponentResource {
         protocol: "HTTP",
         targetType: "instance",
         deregistrationDelay: 60,
-        healthCheck: {
-          path: "/v2/health/ready",
-          port: "8000",
-          protocol: "HTTP",
-          matcher: "200",
-          interval: 15,
-          healthyThreshold: 2,
-          unhealthyThreshold: 3,
-        },
+        healthCheck: tritonReadyHealthCheck("8000"),
         tags,
       },
       child,

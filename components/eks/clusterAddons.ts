@@ -8,6 +8,12 @@ import {
   HelmChart,
   clusterAutoscalerChart,
 } from "../../catalog/kubernetes";
+import {
+  CHART_IMAGES,
+  NEURON_DEVICE_PLUGIN_IMAGE,
+  chartImageValues,
+  clusterAutoscalerImage,
+} from "../../catalog/imageSources";
 import { PolicyDocument } from "../storage/modelStorePolicies";
 import { Tags } from "../tags";
 import { ArgError, checkOneOf, throwIfInvalid } from "../validation";
@@ -66,6 +72,11 @@ export interface ClusterAddonsArgs {
    * https://docs.aws.amazon.com/eks/latest/userguide/private-clusters.html). @default false
    */
   withoutNat?: boolean;
+  /**
+   * The stack's ECR images of the add-ons, by upstream image (ImageMirror.imageUris): each chart
+   * whose images are listed runs them from there, pinned by tag. @default each chart's registry
+   */
+  imageUris?: pulumi.Input<Record<string, string>>;
   /** Tags for every AWS resource. */
   tags?: Tags;
 }
@@ -123,8 +134,90 @@ export const LB_CONTROLLER_WITHOUT_NAT = {
   enableWafv2: false,
 } as const;
 
-/** Helm values of each add-on, as pure functions of the arguments. */
-export function addonValues(args: ClusterAddonsArgs) {
+/**
+ * The upstream images each add-on runs, by the key of `addonValues`: what an image mirror must
+ * serve for the add-ons to pull from the stack's ECR.
+ */
+export function addonImages(args: Pick<ClusterAddonsArgs, "kubernetesVersion">) {
+  const autoscaler = clusterAutoscalerChart(args.kubernetesVersion ?? DEFAULT_KUBERNETES_VERSION);
+  return {
+    nvidiaDevicePlugin: CHART_IMAGES["nvidia-device-plugin"],
+    clusterAutoscaler: [clusterAutoscalerImage(autoscaler.imageTag)],
+    loadBalancerController: CHART_IMAGES["aws-load-balancer-controller"],
+    metricsServer: CHART_IMAGES["metrics-server"],
+    dcgmExporter: CHART_IMAGES["dcgm-exporter"],
+  };
+}
+
+/** The upstream images of the add-ons the arguments turn on. */
+export function enabledAddonImages(
+  args: Pick<
+    ClusterAddonsArgs,
+    | "kubernetesVersion"
+    | "nvidiaDevicePlugin"
+    | "neuronDevicePlugin"
+    | "metricsServer"
+    | "clusterAutoscaler"
+    | "loadBalancerController"
+    | "gpuMetrics"
+  >,
+): string[] {
+  const images = addonImages(args);
+  const on = [
+    (args.nvidiaDevicePlugin ?? true) && images.nvidiaDevicePlugin,
+    (args.metricsServer ?? true) && images.metricsServer,
+    (args.clusterAutoscaler ?? true) && images.clusterAutoscaler,
+    (args.loadBalancerController ?? true) && images.loadBalancerController,
+    (args.gpuMetrics ?? "cloudwatch") === "dcgm" && images.dcgmExporter,
+  ];
+  return [
+    ...on.flatMap((list) => (list ? list.map((c) => c.image) : [])),
+    ...((args.neuronDevicePlugin ?? false) ? [NEURON_DEVICE_PLUGIN_IMAGE] : []),
+  ];
+}
+
+/** Deep merge of plain objects (the second wins; lists are replaced, as Helm does). */
+function merge<T extends object>(a: T, b: Record<string, unknown>): T {
+  const out = { ...a } as Record<string, unknown>;
+  for (const [k, v] of Object.entries(b)) {
+    const prev = out[k];
+    out[k] =
+      prev && v && typeof prev === "object" && typeof v === "object" && !Array.isArray(v)
+        ? merge(prev as Record<string, unknown>, v as Record<string, unknown>)
+        : v;
+  }
+  return out as T;
+}
+
+/**
+ * Helm values of each add-on, as pure functions of the arguments; with `imageUris`, the images of
+ * every add-on it lists come from those (the stack's ECR) instead of the chart's registry.
+ */
+export function addonValues(args: ClusterAddonsArgs, imageUris?: Record<string, string>) {
+  const base = baseAddonValues(args);
+  if (!imageUris) return base;
+  const images = addonImages(args);
+  const overlay = (key: keyof ReturnType<typeof addonImages>) => {
+    const listed = images[key].filter((c) => imageUris[c.image] !== undefined);
+    return chartImageValues(listed, (image) => imageUris[image]);
+  };
+  const neuron = imageUris[NEURON_DEVICE_PLUGIN_IMAGE];
+  return {
+    ...base,
+    nvidiaDevicePlugin: merge(base.nvidiaDevicePlugin, overlay("nvidiaDevicePlugin")),
+    clusterAutoscaler: merge(base.clusterAutoscaler, overlay("clusterAutoscaler")),
+    loadBalancerController: merge(base.loadBalancerController, overlay("loadBalancerController")),
+    metricsServer: merge(base.metricsServer, overlay("metricsServer")),
+    dcgmExporter: merge(base.dcgmExporter, overlay("dcgmExporter")),
+    neuronDevicePlugin: neuron
+      ? merge(base.neuronDevicePlugin, {
+          devicePlugin: { image: { repository: neuron.slice(0, neuron.lastIndexOf(":")) } },
+        })
+      : base.neuronDevicePlugin,
+  };
+}
+
+function baseAddonValues(args: ClusterAddonsArgs) {
   const autoscaler = clusterAutoscalerChart(args.kubernetesVersion ?? DEFAULT_KUBERNETES_VERSION);
   return {
     nvidiaDevicePlugin: {
@@ -151,6 +244,13 @@ export function addonValues(args: ClusterAddonsArgs) {
         "balance-similar-node-groups": true,
         "skip-nodes-with-system-pods": false,
         "scale-down-unneeded-time": "10m",
+        // "If you are running a private cluster in a VPC without certain VPC interfaces for AWS
+        // services, the CA might crash on startup due to failing to dynamically fetch supported
+        // EC2-instance types. To avoid this, add the argument `--aws-use-static-instance-list=true`"
+        // (kubernetes/autoscaler@cluster-autoscaler-chart-9.59.0 cluster-autoscaler/
+        // cloudprovider/aws/README.md, "Common Notes and Gotchas"; the chart passes each
+        // `extraArgs` key as `--<key>=<value>`, templates/deployment.yaml).
+        ...(args.withoutNat ? { "aws-use-static-instance-list": true } : {}),
       },
       nodeSelector: SYSTEM_NODES,
     },
@@ -216,7 +316,9 @@ export class ClusterAddons extends pulumi.ComponentResource {
   constructor(name: string, args: ClusterAddonsArgs, opts?: pulumi.ComponentResourceOptions) {
     throwIfInvalid("ClusterAddons", name, validateClusterAddonsArgs(args));
     super("llm-infra:index:ClusterAddons", name, {}, opts);
-    const values = addonValues(args);
+    const values = pulumi
+      .output(args.imageUris)
+      .apply((uris) => pulumi.output(addonValues(args, uris)));
     const releases: k8s.helm.v3.Release[] = [];
     const addons: aws.eks.Addon[] = [];
 
@@ -265,7 +367,7 @@ export class ClusterAddons extends pulumi.ComponentResource {
     name: string,
     role: string,
     chart: HelmChart,
-    values: pulumi.Inputs,
+    values: pulumi.Input<Record<string, unknown>>,
     dependsOn: pulumi.Resource[] = [],
   ): k8s.helm.v3.Release {
     return new k8s.helm.v3.Release(
@@ -287,7 +389,7 @@ export class ClusterAddons extends pulumi.ComponentResource {
   private createClusterAutoscaler(
     name: string,
     args: ClusterAddonsArgs,
-    values: pulumi.Inputs,
+    values: pulumi.Input<Record<string, unknown>>,
   ): k8s.helm.v3.Release {
     const policy = clusterAutoscalerPolicy(args.clusterName);
     const identity = this.createControllerRole(
@@ -305,7 +407,7 @@ export class ClusterAddons extends pulumi.ComponentResource {
   private createLoadBalancerController(
     name: string,
     args: ClusterAddonsArgs,
-    values: pulumi.Inputs,
+    values: pulumi.Input<Record<string, unknown>>,
   ): k8s.helm.v3.Release {
     const serviceAccount = "aws-load-balancer-controller";
     const policy = loadBalancerControllerPolicy();

@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { CHART_IMAGES, chartImageValues } from "../../catalog/imageSources";
 import { HELM_CHARTS } from "../../catalog/kubernetes";
 import { PolicyDocument } from "../storage/modelStorePolicies";
 import { Tags } from "../tags";
@@ -32,6 +33,11 @@ export interface MetricsPipelineArgs {
   scrapeIntervalSeconds?: number;
   /** Namespace of the workloads to scrape (Triton's). @default "inference" */
   namespace?: string;
+  /**
+   * The stack's ECR images of KEDA, by upstream image (ImageMirror.imageUris); KEDA runs them
+   * from there. @default ghcr.io
+   */
+  imageUris?: pulumi.Input<Record<string, string>>;
   /** Tags for every AWS resource. */
   tags?: Tags;
 }
@@ -111,13 +117,18 @@ export function kedaQueryPolicy(workspaceArn: string): PolicyDocument {
   };
 }
 
-/** KEDA's Helm values: on the system nodes, the operator's service account named for Pod Identity. */
-export function kedaValues(clusterName: string) {
+/**
+ * KEDA's Helm values: on the system nodes, the operator's service account named for Pod Identity;
+ * with `imageUris`, its three images from the stack's ECR (catalog/imageSources.ts CHART_IMAGES).
+ */
+export function kedaValues(clusterName: string, imageUris?: Record<string, string>) {
+  const listed = CHART_IMAGES.keda.filter((c) => imageUris?.[c.image] !== undefined);
   return {
     // The root selector is the fallback of all three Deployments (catalog/addonScheduling.ts).
     nodeSelector: { "workload-type": "system" },
     serviceAccount: { operator: { create: true, name: KEDA_OPERATOR_SERVICE_ACCOUNT } },
     clusterName,
+    ...chartImageValues(listed, (image) => imageUris![image]),
   };
 }
 
@@ -223,7 +234,7 @@ export class MetricsPipeline extends pulumi.ComponentResource {
         version: chart.version,
         namespace: chart.namespace,
         createNamespace: true,
-        values: kedaValues(args.clusterName),
+        values: pulumi.output(args.imageUris).apply((uris) => kedaValues(args.clusterName, uris)),
         atomic: true,
         cleanupOnFail: true,
       },

@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { SYNC_IMAGE } from "../../catalog/imageSources";
 import { validateModelPrefix } from "../storage/modelStorePolicies";
 import { Tags } from "../tags";
 import { ArgError, checkIntegerRange, throwIfInvalid } from "../validation";
@@ -33,8 +34,11 @@ export interface SharedModelCacheArgs {
   readPolicyJson: pulumi.Input<string>;
   /** POSIX user and group the models are owned by (non-root). @default 1000 */
   posixUid?: number;
-  /** The sync job's image. @default "public.ecr.aws/aws-cli/aws-cli:2.27.50" */
-  syncImage?: string;
+  /**
+   * The sync job's image (the stack's ECR copy when its VPC has no NAT: ImageMirror.imageUris).
+   * @default "public.ecr.aws/aws-cli/aws-cli:2.27.50"
+   */
+  syncImage?: pulumi.Input<string>;
   /** Tags for every AWS resource. */
   tags?: Tags;
 }
@@ -83,7 +87,7 @@ export interface SharedModelCacheSettings {
   /** The namespace of the claim and the sync job. */
   namespace: string;
   /** The sync job's image. */
-  syncImage: string;
+  syncImage: pulumi.Input<string>;
 }
 
 /** The settings of a cache: its arguments with their defaults filled in. */
@@ -91,7 +95,7 @@ export function sharedModelCacheSettings(args: SharedModelCacheArgs): SharedMode
   return {
     posixUid: args.posixUid ?? 1000,
     namespace: args.namespace ?? "inference",
-    syncImage: args.syncImage ?? "public.ecr.aws/aws-cli/aws-cli:2.27.50",
+    syncImage: args.syncImage ?? SYNC_IMAGE,
   };
 }
 

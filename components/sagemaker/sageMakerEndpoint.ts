@@ -1,4 +1,5 @@
 import * as aws from "@pulumi/aws";
+import type { RequestFormat } from "../../client/sagemakerClient";
 import * as pulumi from "@pulumi/pulumi";
 import { servingImageUri } from "../../catalog/images";
 import { MODEL_MEMORY_TAG, estimateMemory } from "../../catalog/modelFit";
@@ -590,6 +591,15 @@ interface EndpointContext extends EndpointSettings {
  * `src/sagemaker_server.h`, default `infer`; since 25.03, server#8047). The endpoint's own
  * `environment` still wins.
  */
+/**
+ * The request body the endpoint's `/invocations` takes: Triton's generate extension for the LLM
+ * flavours it serves through the generate handler (tritonInferenceEnvironment), the
+ * `{"inputs", "parameters"}` body of the LMI, TGI and vLLM containers otherwise.
+ */
+export function requestFormatOf(flavour: SageMakerEndpointArgs["imageFlavour"]): RequestFormat {
+  return Object.keys(tritonInferenceEnvironment(flavour)).length > 0 ? "triton-generate" : "inputs";
+}
+
 export function tritonInferenceEnvironment(
   flavour: SageMakerEndpointArgs["imageFlavour"],
 ): Record<string, string> {

@@ -176,15 +176,7 @@ export class TritonLoadBalancer extends pulumi.ComponentResource {
         protocol: "HTTP",
         targetType: "ip",
         deregistrationDelay: 60,
-        healthCheck: {
-          path: "/v2/health/ready",
-          port: "traffic-port",
-          protocol: "HTTP",
-          matcher: "200",
-          interval: 15,
-          healthyThreshold: 2,
-          unhealthyThreshold: 3,
-        },
+        healthCheck: tritonReadyHealthCheck("traffic-port"),
         tags,
       },
       child,
@@ -239,4 +231,21 @@ export class TritonLoadBalancer extends pulumi.ComponentResource {
       { parent: this, dependsOn: opts?.dependsOn },
     );
   }
+}
+
+/**
+ * A target group's health check on Triton's readiness (KServe v2 `GET /v2/health/ready`: 200 once
+ * the server and its models are ready, triton-inference-server/server docs/protocol), shared by
+ * Triton on EKS and on the fleet.
+ */
+export function tritonReadyHealthCheck(port: string) {
+  return {
+    path: "/v2/health/ready",
+    port,
+    protocol: "HTTP",
+    matcher: "200",
+    interval: 15,
+    healthyThreshold: 2,
+    unhealthyThreshold: 3,
+  };
 }

@@ -65,6 +65,11 @@ export interface TritonReleaseArgs {
   /** The image tag. @default the flavour's NGC tag ("26.07-py3", "26.07-vllm-python-py3", ...) */
   imageTag?: string;
   /**
+   * The image of the s3-sync init container (the stack's ECR copy when its VPC has no NAT:
+   * ImageMirror.imageUris). @default the chart's, "public.ecr.aws/aws-cli/aws-cli:2.27.50"
+   */
+  syncImage?: pulumi.Input<string>;
+  /**
    * `s3-sync` or `efs`. `s3` (Triton reading S3 itself) is refused: see TRITON_AWS_SDK_CPP.
    * @default "s3-sync"
    */
@@ -270,6 +275,7 @@ export function tritonValues(
   modelRepositoryUri?: string,
   imageRepository?: string,
   queryEndpoint?: string,
+  syncImage?: string,
 ): Record<string, unknown> {
   const spec = findInstance(args.instanceType);
   const accelerator = spec?.accelerator;
@@ -288,6 +294,7 @@ export function tritonValues(
       mode,
       ...(modelRepositoryUri !== undefined ? { s3Uri: modelRepositoryUri } : {}),
       ...(mode === "efs" ? { efsClaim: args.efsClaim, efsSubPath: args.efsSubPath ?? "" } : {}),
+      ...(syncImage !== undefined ? { syncImage } : {}),
     },
     accelerator: { kind: accelerator?.kind ?? "none", count: perPod },
     resources: {
@@ -381,8 +388,15 @@ export class TritonRelease extends pulumi.ComponentResource {
           ]
         : [];
     const values = pulumi
-      .all([args.modelRepositoryUri, args.imageRepository, args.metricsPipeline?.queryEndpoint])
-      .apply(([uri, repository, endpoint]) => tritonValues(args, uri, repository, endpoint));
+      .all([
+        args.modelRepositoryUri,
+        args.imageRepository,
+        args.metricsPipeline?.queryEndpoint,
+        args.syncImage,
+      ])
+      .apply(([uri, repository, endpoint, sync]) =>
+        tritonValues(args, uri, repository, endpoint, sync),
+      );
     const release = new k8s.helm.v3.Release(
       `${name}-release`,
       {

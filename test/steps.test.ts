@@ -1,0 +1,159 @@
+/**
+ * The journey's real steps against moto's server: the image step finds the stack's image build
+ * project in the deployed state and awaits its build; the model step finds the model bucket the
+ * foundation created, checks and pushes each local repository to the prefix its target reads, and
+ * a second run uploads nothing.
+ */
+import * as assert from "assert";
+import { CodeBuildClient } from "@aws-sdk/client-codebuild";
+import {
+  CreateBucketCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+} from "@aws-sdk/client-s3";
+import { DeployedState, StepError } from "../automation/journey";
+import { awsSteps } from "../automation/steps";
+import { PlanReport, planStack, projectRoot } from "../offline/plan";
+import { MotoServer, epochTimestamps, motoBuildProject, motoClientConfig, startMoto } from "./moto";
+
+/** A deployed state holding outputs for resources of the plan, keyed `<type> <name>`. */
+function stateWith(report: PlanReport, outputs: Record<string, Record<string, unknown>>) {
+  const resources = Object.entries(outputs).map(([key, out]) => {
+    const [type, name] = key.split(" ");
+    const r = report.resources.find((x) => x.name === name && x.type === type);
+    assert.ok(r?.urn, `no resource ${name} in the plan`);
+    return { urn: r.urn, type: r.type, outputs: out };
+  });
+  return new DeployedState({ version: 3, deployment: { resources } });
+}
+
+function recorder() {
+  const lines: string[] = [];
+  return { lines, out: (s: string) => void lines.push(s) };
+}
+
+describe("the journey's AWS steps against moto", function () {
+  this.timeout(120000);
+  let moto: MotoServer;
+  let s3: S3Client;
+  let codebuild: CodeBuildClient;
+  let dev: PlanReport;
+  const root = projectRoot();
+
+  before(async function () {
+    moto = await startMoto(this);
+    s3 = new S3Client({ ...motoClientConfig(moto.url), forcePathStyle: true });
+    codebuild = new CodeBuildClient(motoClientConfig(moto.url));
+    epochTimestamps(codebuild);
+    dev = await planStack("dev");
+  });
+  after(async () => {
+    s3?.destroy();
+    codebuild?.destroy();
+    await moto?.stop();
+  });
+
+  const steps = () =>
+    awsSteps(root, { s3: () => s3, codebuild: () => codebuild, build: { pollMs: 10 } });
+
+  it("models: copies the hub weights, pushes models/chat to the prefix of each of dev's targets, then nothing on a re-run", async () => {
+    await s3.send(new CreateBucketCommand({ Bucket: "llm-infra-dev-models" }));
+    codebuild.destroy();
+    codebuild = await motoBuildProject(moto.url, "llm-infra-dev-weights");
+    const state = stateWith(dev, {
+      "aws:s3/bucket:Bucket models-bucket": { bucket: "llm-infra-dev-models" },
+      "aws:codebuild/project:Project model-weights-copy": { name: "llm-infra-dev-weights" },
+    });
+    const io = recorder();
+    const first = await steps().models(dev, state, io);
+    assert.match(
+      first,
+      /^weights copied by build llm-infra-dev-weights:[\w-]+ in \d+ s; 2 repositories: \d+ files uploaded, 0 unchanged$/,
+    );
+    assert.ok(
+      io.lines.some((l) => /^ {4}weights: 2 of 2 prefix\(es\) without weights: /.test(l)),
+      io.lines.join(""),
+    );
+    // The build writes the markers in AWS; moto runs no buildspec, so they are put here.
+    for (const target of ["chat", "triton"])
+      await s3.send(
+        new PutObjectCommand({
+          Bucket: "llm-infra-dev-models",
+          Key: `model-repository/${target}/llama3-8b/1/weights/.llm-infra-weights.json`,
+          Body: "{}",
+        }),
+      );
+    const keys = (await s3.send(new ListObjectsV2Command({ Bucket: "llm-infra-dev-models" })))
+      .Contents!.map((o) => o.Key)
+      .sort();
+    for (const prefix of ["model-repository/chat", "model-repository/triton"]) {
+      assert.ok(keys.includes(`${prefix}/llama3-8b/config.pbtxt`), keys.join(", "));
+      assert.ok(keys.includes(`${prefix}/llama3-8b/1/model.json`), keys.join(", "));
+    }
+    const config = await s3.send(
+      new GetObjectCommand({
+        Bucket: "llm-infra-dev-models",
+        Key: "model-repository/chat/llama3-8b/config.pbtxt",
+      }),
+    );
+    assert.match(await config.Body!.transformToString(), /backend: "vllm"/);
+    assert.ok(io.lines.some((l) => /models: sagemaker endpoint chat: \d+ uploaded/.test(l)));
+    const again = await steps().models(dev, state, recorder());
+    assert.match(
+      again,
+      /^weights already in s3:\/\/llm-infra-dev-models\/ \(2 prefix\(es\)\); nothing copied; 2 repositories: 0 files uploaded, \d+ unchanged$/,
+    );
+    // A weights project the state does not hold is the foundation's failure, named.
+    const noProject = stateWith(dev, {
+      "aws:s3/bucket:Bucket models-bucket": { bucket: "llm-infra-dev-models" },
+    });
+    await assert.rejects(steps().models(dev, noProject, recorder()), (e: Error) => {
+      assert.ok(e instanceof StepError);
+      assert.strictEqual(e.resource, "model-weights-copy");
+      assert.match(e.message, /did not leave the weights copy project/);
+      return true;
+    });
+  });
+
+  it("models: names the model store when the foundation left no bucket", async () => {
+    await assert.rejects(steps().models(dev, stateWith(dev, {}), recorder()), (e: Error) => {
+      assert.ok(e instanceof StepError);
+      assert.strictEqual(e.step, "models");
+      assert.strictEqual(e.resource, "models-bucket");
+      assert.match(e.message, /did not leave the model bucket/);
+      return true;
+    });
+  });
+
+  it("images: starts dev's image build project and waits for it", async () => {
+    codebuild.destroy();
+    codebuild = await motoBuildProject(moto.url, "llm-infra-dev-images");
+    const state = stateWith(dev, {
+      "aws:codebuild/project:Project images-builds": { name: "llm-infra-dev-images" },
+    });
+    const io = recorder();
+    const summary = await steps().images(dev, state, io);
+    assert.match(summary, /^build llm-infra-dev-images:[\w-]+ succeeded in \d+ s$/);
+    assert.ok(
+      io.lines.every((l) => l.startsWith("    ") && l.endsWith("\n")),
+      io.lines.join(""),
+    );
+    // A project the state does not hold is the foundation's failure, named.
+    await assert.rejects(
+      steps().images(dev, stateWith(dev, {}), recorder()),
+      /did not leave the image build project/,
+    );
+    // A project AWS does not know: the step names it and carries CodeBuild's message.
+    const gone = stateWith(dev, {
+      "aws:codebuild/project:Project images-builds": { name: "no-such-project" },
+    });
+    await assert.rejects(steps().images(dev, gone, recorder()), (e: Error) => {
+      assert.ok(e instanceof StepError);
+      assert.strictEqual(e.step, "images");
+      assert.match(e.resource, /no-such-project/);
+      return true;
+    });
+  });
+});
