@@ -229,7 +229,10 @@ export async function runJourney(context: JourneyContext): Promise<string[]> {
   const state = new DeployedState(await stack.exportStack());
   line("images", "into the stack's own ECR (pull-through cache, the copy that runs in AWS)");
   finished("images", await steps.images(report, state, io));
-  line("models", "checked against each target, then pushed to the prefix it reads");
+  line(
+    "models",
+    "hub weights copied in AWS, then each repository checked against its target and pushed",
+  );
   finished("models", await steps.models(report, state, io));
 
   // 5. serving, with the deployer admitted to a private cluster for the step.
