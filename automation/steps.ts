@@ -12,8 +12,9 @@ import { ModelCheckError, pushModel } from "../modelRepository/push";
 import { DeployedState, JourneyIO, JourneySteps, StepError } from "./journey";
 import { detectDeployerCidr } from "./deployerAddress";
 import { deployBrings } from "./deployBrings";
-import { ImageBuildError, buildImages } from "./images";
-import { BuildError, bringModelWeights } from "./modelWeights";
+import { buildImages } from "./images";
+import { BuildError } from "./codeBuild";
+import { bringModelWeights } from "./modelWeights";
 import { weightsCopiesOf, weightsMarkerKeys } from "../modelRepository/weights";
 import { formatPreflight, preflightClients, runPreflight } from "./preflight";
 import { smokeClients, smokeInputOf, smokeTest } from "./smoke";
@@ -99,12 +100,11 @@ export function awsSteps(root: string, options: AwsStepsOptions = {}): JourneySt
           "the foundation step did not leave the image build project in the stack",
         );
       try {
-        // buildImages writes one line per call, without its newline.
-        const lines = { out: (line: string) => io.out(`    ${line}\n`) };
+        const lines = { out: (line: string) => io.out(`    ${line}`) };
         const build = await buildImages(codebuildFor(report.region), name, lines, options.build);
-        return `build ${build.buildId} ${build.status.toLowerCase()} in ${build.seconds} s`;
+        return `build ${build.buildId} succeeded in ${build.seconds} s`;
       } catch (e) {
-        if (e instanceof ImageBuildError)
+        if (e instanceof BuildError)
           throw new StepError("images", e.buildId ? `build ${e.buildId}` : name, e.message);
         throw new StepError("images", name, awsMessage(e));
       }

@@ -11,12 +11,14 @@ import {
   StartBuildCommand,
 } from "@aws-sdk/client-codebuild";
 import { mockClient } from "aws-sdk-client-mock";
-import { ImageBuildError, buildImages, failedPhase } from "../automation/images";
+import { buildImages } from "../automation/images";
+import { BuildError, failedPhaseOf } from "../automation/codeBuild";
 import { MotoServer, motoBuildProject, startMoto } from "./moto";
 
 function recorder() {
   const lines: string[] = [];
-  return { lines, io: { out: (s: string) => lines.push(s) } };
+  // Each call is one line, with its newline.
+  return { lines, io: { out: (s: string) => lines.push(s.replace(/\n$/, "")) } };
 }
 
 describe("images step: the image build project against moto's CodeBuild", function () {
@@ -34,7 +36,6 @@ describe("images step: the image build project against moto's CodeBuild", functi
   it("starts the build, prints each phase once, and returns when it succeeds", async () => {
     const { lines, io } = recorder();
     const result = await buildImages(client, "images-builds", io, { pollMs: 10 });
-    assert.strictEqual(result.status, "SUCCEEDED");
     assert.match(result.buildId, /^images-builds:/);
     assert.deepStrictEqual(
       result.phases.map((p) => p.phase),
@@ -63,8 +64,8 @@ describe("images step: the image build project against moto's CodeBuild", functi
     await assert.rejects(
       buildImages(client, "no-such-project", io, { pollMs: 10 }),
       (e: Error) =>
-        e instanceof ImageBuildError &&
-        /could not start the image build project no-such-project: /.test(e.message),
+        e instanceof BuildError &&
+        /could not start CodeBuild project no-such-project: /.test(e.message),
     );
   });
 });
@@ -133,9 +134,9 @@ describe("images step: what moto cannot show (aws-sdk-client-mock)", () => {
       },
     ).then(
       () => assert.fail("a failed build resolved"),
-      (e: unknown) => e as ImageBuildError,
+      (e: unknown) => e as BuildError,
     );
-    assert.ok(error instanceof ImageBuildError);
+    assert.ok(error instanceof BuildError);
     assert.strictEqual(error.buildId, "images-builds:abc");
     assert.strictEqual(error.phase, "BUILD");
     assert.strictEqual(
@@ -161,17 +162,17 @@ describe("images step: what moto cannot show (aws-sdk-client-mock)", () => {
         pollMs: 1,
         timeoutMs: 5,
       }),
-      /build images-builds:slow did not finish within 0 minutes \(still BUILD\); it keeps running in CodeBuild/,
+      /build images-builds:slow did not finish within 0 minutes \(still in BUILD\); it keeps running in CodeBuild/,
     );
   });
 
   it("finds no failed phase in a build whose phases all succeeded", () => {
     assert.strictEqual(
-      failedPhase({ phases: [{ phaseType: "BUILD", phaseStatus: "SUCCEEDED" }] }),
+      failedPhaseOf({ phases: [{ phaseType: "BUILD", phaseStatus: "SUCCEEDED" }] }),
       undefined,
     );
     assert.deepStrictEqual(
-      failedPhase({ phases: [{ phaseType: "INSTALL", phaseStatus: "TIMED_OUT" }] }),
+      failedPhaseOf({ phases: [{ phaseType: "INSTALL", phaseStatus: "TIMED_OUT" }] }),
       { phase: "INSTALL", message: "no message" },
     );
   });

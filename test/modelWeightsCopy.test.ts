@@ -16,13 +16,12 @@ import {
 import { CreateBucketCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { mockClient } from "aws-sdk-client-mock";
 import {
-  BuildError,
   bringModelWeights,
   copyModelWeights,
-  failedPhaseOf,
   missingWeights,
   weightsProjectUrn,
 } from "../automation/modelWeights";
+import { BuildError, failedPhaseOf } from "../automation/codeBuild";
 import { WEIGHTS_MARKER } from "../modelRepository/hubModels";
 import { planStack } from "../offline/plan";
 import { MOTO_ACCOUNT, MotoServer, epochTimestamps, motoClientConfig, startMoto } from "./moto";
