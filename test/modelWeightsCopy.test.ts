@@ -1,27 +1,23 @@
 /**
  * The deploy's weights copy (automation/modelWeights.ts): the markers read from moto's S3, the
  * build started and awaited against moto's CodeBuild (moto 5's start_build queues a build and its
- * batch_get_builds reports every phase SUCCEEDED, moto/codebuild/models.py), and, for what moto
- * cannot show (a failed phase, a build that never ends), aws-sdk-client-mock. The download from
+ * batch_get_builds reports every phase SUCCEEDED, moto/codebuild/models.py). A failed phase and a
+ * build that never ends are the shared awaitBuild's, in test/codeBuild.test.ts. The download from
  * the hub itself runs only in AWS (docs/verification.md).
  */
 import * as assert from "assert";
 import {
-  BatchGetBuildsCommand,
   CodeBuildClient,
   CreateProjectCommand,
   ListBuildsForProjectCommand,
-  StartBuildCommand,
 } from "@aws-sdk/client-codebuild";
 import { CreateBucketCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
-import { mockClient } from "aws-sdk-client-mock";
 import {
   bringModelWeights,
   copyModelWeights,
   missingWeights,
   weightsProjectUrn,
 } from "../automation/modelWeights";
-import { BuildError, failedPhaseOf } from "../automation/codeBuild";
 import { WEIGHTS_MARKER } from "../modelRepository/hubModels";
 import { planStack } from "../offline/plan";
 import { MOTO_ACCOUNT, MotoServer, epochTimestamps, motoClientConfig, startMoto } from "./moto";
@@ -38,6 +34,8 @@ const MARKERS = [
   `model-repository/triton/llama3-8b/1/weights/${WEIGHTS_MARKER}`,
 ];
 
+// Starting and awaiting the build (a failed phase, a timeout, a project that does not exist) is
+// automation/codeBuild.ts's awaitBuild, tested once in test/codeBuild.test.ts.
 describe("weights step against moto's S3 and CodeBuild", function () {
   this.timeout(60000);
   let moto: MotoServer;
@@ -142,126 +140,11 @@ describe("weights step against moto's S3 and CodeBuild", function () {
     assert.strictEqual((await builds()).length, before);
   });
 
-  it("names the project and CodeBuild's message when the project does not exist", async () => {
-    await assert.rejects(
-      copyModelWeights(codebuild, "no-such-project", recorder().io, { pollMs: 10 }),
-      (e: Error) =>
-        e instanceof BuildError &&
-        /^weights: could not start CodeBuild project no-such-project: /.test(e.message),
-    );
-  });
-
   it("finds the project in a shipped stack's plan, to read its name from the state", async () => {
     const report = await planStack("dev");
     assert.match(
       weightsProjectUrn(report.resources) ?? "",
       /ModelWeights\$aws:codebuild\/project:Project::model-weights-copy$/,
-    );
-  });
-});
-
-describe("weights step: what moto cannot show (aws-sdk-client-mock)", () => {
-  // Stubbed here, not when the file loads: mockClient replaces CodeBuildClient.prototype.send,
-  // which the moto suite above calls for real.
-  let mock: ReturnType<typeof mockClient>;
-  before(() => {
-    mock = mockClient(CodeBuildClient);
-  });
-  afterEach(() => mock.reset());
-  after(() => mock.restore());
-
-  it("names the build, the failed phase and CodeBuild's message", async () => {
-    const id = `${PROJECT}:abc`;
-    mock.on(StartBuildCommand).resolves({ build: { id, buildStatus: "IN_PROGRESS" } });
-    mock
-      .on(BatchGetBuildsCommand)
-      .resolvesOnce({
-        builds: [
-          {
-            id,
-            buildStatus: "IN_PROGRESS",
-            currentPhase: "BUILD",
-            phases: [
-              { phaseType: "SUBMITTED", phaseStatus: "SUCCEEDED" },
-              { phaseType: "INSTALL", phaseStatus: "SUCCEEDED", durationInSeconds: 9 },
-              { phaseType: "BUILD" },
-            ],
-          },
-        ],
-      })
-      .resolves({
-        builds: [
-          {
-            id,
-            buildStatus: "FAILED",
-            currentPhase: "COMPLETED",
-            phases: [
-              { phaseType: "SUBMITTED", phaseStatus: "SUCCEEDED" },
-              { phaseType: "INSTALL", phaseStatus: "SUCCEEDED", durationInSeconds: 9 },
-              {
-                phaseType: "BUILD",
-                phaseStatus: "FAILED",
-                contexts: [
-                  {
-                    statusCode: "COMMAND_EXECUTION_ERROR",
-                    message:
-                      "Error while executing command: bash -euo pipefail -c ... Reason: exit status 1",
-                  },
-                ],
-              },
-            ],
-          },
-        ],
-      });
-    const { lines, io } = recorder();
-    const error = await copyModelWeights(
-      new CodeBuildClient({ region: "us-east-1" }),
-      PROJECT,
-      io,
-      {
-        pollMs: 1,
-      },
-    ).then(
-      () => assert.fail("a failed build resolved"),
-      (e: unknown) => e as BuildError,
-    );
-    assert.ok(error instanceof BuildError);
-    assert.strictEqual(error.buildId, id);
-    assert.strictEqual(error.phase, "BUILD");
-    assert.strictEqual(
-      error.message,
-      `weights: build ${id} FAILED in phase BUILD: COMMAND_EXECUTION_ERROR: Error while executing command: bash -euo pipefail -c ... Reason: exit status 1; its log is in CloudWatch Logs (/aws/codebuild/${PROJECT})`,
-    );
-    assert.deepStrictEqual(lines, [
-      `weights: build ${id} started\n`,
-      "weights: SUBMITTED SUCCEEDED\n",
-      "weights: INSTALL SUCCEEDED (9 s)\n",
-      "weights: BUILD FAILED\n",
-    ]);
-  });
-
-  it("gives up after the timeout, saying the build keeps running", async () => {
-    mock.on(StartBuildCommand).resolves({ build: { id: `${PROJECT}:slow` } });
-    mock.on(BatchGetBuildsCommand).resolves({
-      builds: [{ id: `${PROJECT}:slow`, buildStatus: "IN_PROGRESS", currentPhase: "BUILD" }],
-    });
-    await assert.rejects(
-      copyModelWeights(new CodeBuildClient({ region: "us-east-1" }), PROJECT, recorder().io, {
-        pollMs: 1,
-        timeoutMs: 5,
-      }),
-      /build model-weights-copy:slow did not finish within 0 minutes \(still in BUILD\); it keeps running in CodeBuild/,
-    );
-  });
-
-  it("finds the first phase that did not succeed", () => {
-    assert.strictEqual(
-      failedPhaseOf({ phases: [{ phaseType: "BUILD", phaseStatus: "SUCCEEDED" }] }),
-      undefined,
-    );
-    assert.deepStrictEqual(
-      failedPhaseOf({ phases: [{ phaseType: "DOWNLOAD_SOURCE", phaseStatus: "TIMED_OUT" }] }),
-      { phase: "DOWNLOAD_SOURCE", message: "no message" },
     );
   });
 });

@@ -21,7 +21,7 @@ function recorder() {
   return { lines, io: { out: (s: string) => lines.push(s.replace(/\n$/, "")) } };
 }
 
-describe("images step: the image build project against moto's CodeBuild", function () {
+describe("CodeBuild builds awaited (the image step; the weights copy shares awaitBuild): moto", function () {
   let moto: MotoServer;
   let client: CodeBuildClient;
   before(async function () {
@@ -70,7 +70,7 @@ describe("images step: the image build project against moto's CodeBuild", functi
   });
 });
 
-describe("images step: what moto cannot show (aws-sdk-client-mock)", () => {
+describe("CodeBuild builds awaited: what moto cannot show (aws-sdk-client-mock)", () => {
   // Stubbed here, not when the file loads: mockClient replaces CodeBuildClient.prototype.send,
   // which the moto suite above calls for real.
   let mock: ReturnType<typeof mockClient>;
