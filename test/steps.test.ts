@@ -13,6 +13,15 @@ import {
   PutObjectCommand,
   S3Client,
 } from "@aws-sdk/client-s3";
+import { STSClient } from "@aws-sdk/client-sts";
+import { EC2Client } from "@aws-sdk/client-ec2";
+import { ECRClient } from "@aws-sdk/client-ecr";
+import {
+  GetServiceQuotaCommand,
+  ListServiceQuotasCommand,
+  ServiceQuotasClient,
+} from "@aws-sdk/client-service-quotas";
+import { mockClient } from "aws-sdk-client-mock";
 import { DeployedState, StepError } from "../automation/journey";
 import { awsSteps } from "../automation/steps";
 import { PlanReport, planStack, projectRoot } from "../offline/plan";
@@ -115,6 +124,53 @@ describe("the journey's AWS steps against moto", function () {
       assert.match(e.message, /did not leave the weights copy project/);
       return true;
     });
+  });
+
+  it("preflight: prints the report and blocks on a quota below dev's peak, naming the code", async () => {
+    const quotas = new ServiceQuotasClient(motoClientConfig(moto.url));
+    const quota = (value: number) => {
+      const m = mockClient(quotas);
+      m.on(GetServiceQuotaCommand).callsFake((input: { QuotaCode: string }) => ({
+        Quota: { QuotaCode: input.QuotaCode, QuotaName: `quota ${input.QuotaCode}`, Value: value },
+      }));
+      m.on(ListServiceQuotasCommand).resolves({
+        Quotas: [{ QuotaName: "ml.g5.xlarge for endpoint usage", QuotaCode: "L-SM", Value: value }],
+      });
+      return m;
+    };
+    const clients = {
+      sts: new STSClient(motoClientConfig(moto.url)),
+      ec2: new EC2Client(motoClientConfig(moto.url)),
+      quotas,
+      ecr: new ECRClient(motoClientConfig(moto.url)),
+      s3,
+    };
+    const withQuota = (value: number) => {
+      const m = quota(value);
+      return {
+        steps: awsSteps(root, { preflightClients: () => clients }),
+        restore: () => m.restore(),
+      };
+    };
+    const none = withQuota(0);
+    try {
+      const io = recorder();
+      const blocked = await none.steps.preflight(dev, io);
+      assert.strictEqual(blocked.blocked, true);
+      assert.match(blocked.summary, /quota L-3819A6DF [^:]*: 0 vCPUs/);
+      assert.match(io.lines.join(""), /^BLOCKER quota: L-3819A6DF/m);
+    } finally {
+      none.restore();
+    }
+    // Enough quota: the image the deploy copies and the models it pushes are not missing.
+    const plenty = withQuota(64);
+    try {
+      const clean = await plenty.steps.preflight(dev, recorder());
+      assert.deepStrictEqual(clean.blocked, false, clean.summary);
+      assert.match(clean.summary, /^\d+ checks, no blockers$/);
+    } finally {
+      plenty.restore();
+    }
   });
 
   it("models: names the model store when the foundation left no bucket", async () => {
