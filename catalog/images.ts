@@ -210,11 +210,21 @@ export const TRITON_FLAVOURS: Readonly<Record<TritonFlavour, TritonFlavourSpec>>
   neuron: { backends: ["python"], platforms: ["ensemble"], accelerator: "neuron" },
 };
 
-/** NVIDIA's Triton images on NGC, for EKS and EC2 (not SageMaker). */
+/**
+ * NVIDIA's Triton images on NGC: pulled on EKS and EC2, mirrored into the stack's ECR repository
+ * for SageMaker.
+ */
 export const NGC_TRITON = {
   repository: "nvcr.io/nvidia/tritonserver",
-  defaultVersion: "26.07",
-  /** Tag for a version and flavour: base (`26.07-py3`), vLLM or TensorRT-LLM backends. */
+  /**
+   * 24.05, the newest release whose driver every host of the package has (catalog/drivers.ts): its
+   * vLLM image needs driver 550.54.15 (CUDA 12.4.1), which SageMaker has only with
+   * inferenceAmiVersion al2-ami-sagemaker-inference-gpu-3-1 (driver 550); 24.06 and later need 555
+   * or newer. EKS's AL2023 NVIDIA AMI (580) and the fleet's AMI (595) run newer releases: give
+   * imageTag there.
+   */
+  defaultVersion: "24.05",
+  /** Tag for a version and flavour: base (`24.05-py3`), vLLM or TensorRT-LLM backends. */
   tag(version: string, flavour: "base" | "vllm" | "trtllm" = "base"): string {
     return `${version}-${TRITON_FLAVOURS[flavour].ngcSuffix}`;
   },

@@ -6,3 +6,4 @@ export * from "./cost";
 export * from "./kubernetes";
 export * from "./schedule";
 export * from "./addonScheduling";
+export * from "./drivers";

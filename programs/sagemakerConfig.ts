@@ -20,7 +20,14 @@ import {
 } from "../components/sagemaker/endpointArgs";
 import { defaultEndpointName } from "../components/sagemaker/sageMakerEndpoint";
 import { SectionReader, fromComponent, readEntryName, readSection } from "./configReader";
-import { TritonFlavour, tritonImage } from "../catalog/images";
+import { NGC_TRITON, TritonFlavour, splitImageUri, tritonImage } from "../catalog/images";
+import {
+  SAGEMAKER_NEWEST_GPU_AMI,
+  driverProblem,
+  newestReleaseFor,
+  ngcTagDriver,
+  sageMakerHostDriver,
+} from "../catalog/drivers";
 import { IMAGE_KEYS, readImageConfig } from "./imageConfig";
 import { localRepositoryProblems } from "../modelRepository/local";
 
@@ -91,6 +98,7 @@ const STRING_KEYS = [
   "modelDataTarball",
   "deploymentStrategy",
   "endpointName",
+  "inferenceAmiVersion",
 ] as const;
 const BOOLEAN_KEYS = ["highResolutionScaling", "networkIsolation", "inVpc"] as const;
 const MODEL_NUMBER_KEYS = [
@@ -289,6 +297,39 @@ export function parseSageMakerConfig(
       modelDataPrefix:
         plain.modelDataTarball === undefined ? `${ctx.repositoryPrefix}/${name}` : undefined,
     };
+    // The image's NVIDIA driver: an NGC Triton tag (mirrored into the stack's repository, or in
+    // imageUri) needs the driver NVIDIA lists for it on the variant's AMI (catalog/drivers.ts).
+    if (mode !== "serverless" && plain.instanceType !== undefined) {
+      const tagKey =
+        plain.imageUri !== undefined
+          ? "imageUri"
+          : image.imageTag !== undefined
+            ? "imageTag"
+            : "imageFlavour";
+      const tag =
+        plain.imageUri !== undefined
+          ? splitImageUri(plain.imageUri).tag
+          : image.imageRepository !== undefined
+            ? (image.imageTag ?? ownImageTag(image.imageFlavour))
+            : undefined;
+      const host = sageMakerHostDriver(plain.instanceType, plain.inferenceAmiVersion);
+      const problem = tag === undefined ? undefined : driverProblem(tag, host);
+      if (problem !== undefined) {
+        // Without the newest AMI version, say what it would run.
+        const newest = sageMakerHostDriver(plain.instanceType, SAGEMAKER_NEWEST_GPU_AMI)!;
+        const flavour = ngcTagDriver(tag!)!.flavour;
+        const release = newestReleaseFor(flavour, newest.branch);
+        const amiFix =
+          plain.inferenceAmiVersion === SAGEMAKER_NEWEST_GPU_AMI
+            ? ""
+            : driverProblem(tag!, newest) === undefined
+              ? `; or set inferenceAmiVersion: ${SAGEMAKER_NEWEST_GPU_AMI} (driver ${newest.branch})`
+              : release === undefined
+                ? ""
+                : `; with inferenceAmiVersion: ${SAGEMAKER_NEWEST_GPU_AMI} (driver ${newest.branch}), ${NGC_TRITON.tag(release, flavour)} runs`;
+        problems.push(`${r.key(tagKey)} ${problem}${amiFix}`);
+      }
+    }
     // A flavour without an image was reported above under imageRepository: one line per mistake.
     const imageReported =
       image.imageFlavour !== undefined &&

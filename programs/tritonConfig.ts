@@ -12,6 +12,9 @@ import { TritonReleaseArgs, validateTritonReleaseArgs } from "../components/trit
 import { acmCertificateArnProblem } from "../catalog/awsLimits";
 import { validateModelPrefix } from "../components/storage/modelStorePolicies";
 import { readImageConfig } from "./imageConfig";
+import { driverProblem, eksHostDriver } from "../catalog/drivers";
+import { tritonImage } from "../catalog/images";
+import { findInstance } from "../catalog/instances";
 import { fromComponent, readSection } from "./configReader";
 import { EksConfig } from "./eksConfig";
 import { localRepositoryProblems, resolveModelRepository } from "../modelRepository/local";
@@ -141,6 +144,18 @@ export function parseTritonConfig(
   if (modelRepository !== undefined) config.modelRepository = modelRepository;
   // The node group's own line already names a missing instance type.
   if (group.instanceTypes.length === 0) return config;
+  // An NGC Triton tag needs the driver NVIDIA lists for it on the node group's AMI.
+  if (
+    findInstance(config.instanceType)?.accelerator?.kind === "nvidia" &&
+    config.imageFlavour !== "neuron"
+  ) {
+    const tag = config.imageTag ?? tritonImage({ flavour: config.imageFlavour }).tag;
+    const problem = driverProblem(tag, eksHostDriver(group.os));
+    if (problem !== undefined)
+      problems.push(
+        `${r.key(config.imageTag !== undefined ? "imageTag" : "imageFlavour")} ${problem} (node group ${group.name})`,
+      );
+  }
   if (modelRepository !== undefined && ctx.root !== undefined)
     for (const p of localRepositoryProblems(ctx.root, modelRepository, {
       flavour: config.imageFlavour ?? "base",

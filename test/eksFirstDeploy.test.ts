@@ -354,7 +354,7 @@ describe("first deploy: Triton on Neuron needs a Neuron-built image", () => {
     );
     assertThrowsWith(
       () => new TritonFleet("fleet", { ...fleet, instanceType: "inf2.xlarge" }),
-      "image: inf2.xlarge has Neuron devices, and nvcr.io/nvidia/tritonserver:26.07-py3 has no Neuron runtime",
+      "image: inf2.xlarge has Neuron devices, and nvcr.io/nvidia/tritonserver:24.05-py3 has no Neuron runtime",
     );
     assert.strictEqual(
       AMI_SSM_PARAMETERS.ecsNeuron,

@@ -294,7 +294,7 @@ describe("llm-infra:images", () => {
       ...endpoints[0],
       imageFlavour: "vllm",
       imageRepository: "triton",
-      imageTag: "26.07-vllm-python-py3",
+      imageTag: "24.05-vllm-python-py3",
     };
     raw["llm-infra:triton"] = {
       ...(raw["llm-infra:triton"] as Raw),
@@ -307,9 +307,9 @@ describe("llm-infra:images", () => {
     const plan = imagePlan(parseStackConfig(raw, "dev"));
     assert.deepStrictEqual(plan.copies, [
       {
-        source: "nvcr.io/nvidia/tritonserver:26.07-vllm-python-py3",
+        source: "nvcr.io/nvidia/tritonserver:24.05-vllm-python-py3",
         repository: "triton",
-        tag: "26.07-vllm-python-py3",
+        tag: "24.05-vllm-python-py3",
         usedBy: ["sagemaker.endpoints[chat]"],
       },
     ]);
@@ -413,7 +413,7 @@ describe("image sources: wiring and the check", function () {
     const [image] = userDataImages(userData);
     assert.match(
       image,
-      /^123456789012\.dkr\.ecr\.us-east-1\.amazonaws\.com\/registry-triton-\w+:26\.07-vllm-python-py3$/,
+      /^123456789012\.dkr\.ecr\.us-east-1\.amazonaws\.com\/registry-triton-\w+:24\.05-vllm-python-py3$/,
     );
     assert.match(
       Buffer.from(userData, "base64").toString(),
@@ -497,7 +497,7 @@ describe("image sources: wiring and the check", function () {
     ngcResources.find((r) => r.type === "awsx:ec2:Vpc")!.inputs.natGateways = { strategy: "None" };
     assert.deepStrictEqual(
       checkImageSources(ngcResources).map((f) => f.message.split(" from outside")[0]),
-      ["the user data of launch template fleet-lt pulls nvcr.io/nvidia/tritonserver:26.07-py3"],
+      ["the user data of launch template fleet-lt pulls nvcr.io/nvidia/tritonserver:24.05-py3"],
     );
   });
 

@@ -48,7 +48,8 @@ const ALL_PATHS = {
         tritonModelName: "llm",
         imageFlavour: "vllm",
         imageRepository: "vllm",
-        imageTag: "26.07-vllm-python-py3",
+        imageTag: "24.05-vllm-python-py3",
+        inferenceAmiVersion: "al2-ami-sagemaker-inference-gpu-3-1",
         model: LLAMA3_8B,
       },
     ],
@@ -110,7 +111,7 @@ describe("Triton image flavours and the stack's own ECR images", function () {
     );
     assert.deepStrictEqual(tritonImage({ flavour: "vllm" }), {
       repository: "nvcr.io/nvidia/tritonserver",
-      tag: "26.07-vllm-python-py3",
+      tag: "24.05-vllm-python-py3",
     });
   });
 
@@ -120,15 +121,15 @@ describe("Triton image flavours and the stack's own ECR images", function () {
       values.image.repository,
       /^\d{12}\.dkr\.ecr\.us-east-1\.amazonaws\.com\/registry-vllm-[0-9a-f]+$/,
     );
-    assert.strictEqual(values.image.tag, "26.07-vllm-python-py3");
+    assert.strictEqual(values.image.tag, "24.05-vllm-python-py3");
     const container = renderedContainer(values);
-    assert.strictEqual(container.image, `${values.image.repository}:26.07-vllm-python-py3`);
+    assert.strictEqual(container.image, `${values.image.repository}:24.05-vllm-python-py3`);
   });
 
   it("EC2 fleet: the user data pulls and runs the TensorRT-LLM flavour from NGC", () => {
     const template = one(resources, "aws:ec2/launchTemplate:LaunchTemplate", "fleet-lt");
     const userData = Buffer.from(template.inputs.userData as string, "base64").toString();
-    const image = "nvcr.io/nvidia/tritonserver:26.07-trtllm-python-py3";
+    const image = "nvcr.io/nvidia/tritonserver:24.05-trtllm-python-py3";
     assert.ok(userData.includes(`docker pull ${image}\n`), userData);
     assert.match(userData, new RegExp(`--gpus all .* ${image.replace(/\./g, "\\.")} tritonserver`));
     assert.ok(!userData.includes("docker login"), "NGC needs no ECR login");
@@ -142,7 +143,7 @@ describe("Triton image flavours and the stack's own ECR images", function () {
     };
     assert.match(
       container.image,
-      /^\d{12}\.dkr\.ecr\.us-east-1\.amazonaws\.com\/registry-vllm[^:]*:26\.07-vllm-python-py3$/,
+      /^\d{12}\.dkr\.ecr\.us-east-1\.amazonaws\.com\/registry-vllm[^:]*:24\.05-vllm-python-py3$/,
     );
     assert.strictEqual(container.environment.SAGEMAKER_TRITON_DEFAULT_MODEL_NAME, "llm");
     // The vLLM model is decoupled: Triton's SageMaker front end serves it with generate, not infer.
@@ -435,14 +436,19 @@ describe("Triton image flavours and the stack's own ECR images", function () {
 
     it("takes the flavour's own NGC tag, and tags that are not NGC's (your own builds)", async () => {
       for (const tag of [
-        "26.07-vllm-python-py3",
+        "24.05-vllm-python-py3",
         "26.07-py3-custom",
         "my-build-1",
         "26.07-py3-sdk",
       ]) {
         const report = await planConfig(
           "staging",
-          endpoint({ imageFlavour: "vllm", imageRepository: "triton", imageTag: tag }),
+          endpoint({
+            imageFlavour: "vllm",
+            imageRepository: "triton",
+            imageTag: tag,
+            inferenceAmiVersion: "al2-ami-sagemaker-inference-gpu-3-1",
+          }),
         );
         const model = report.resources.find((r) => r.type === "aws:sagemaker/model:Model")!;
         const image = (model.inputs.primaryContainer as { image: string }).image;

@@ -204,7 +204,7 @@ describe("preflight: what a stack needs, from its plan", function () {
     // dev as shipped: the endpoint and Triton run the vLLM Triton image from the stack's own
     // `triton` repository (the plan's placeholder account and name).
     const own =
-      /^123456789012\.dkr\.ecr\.us-east-1\.amazonaws\.com\/registry-triton-[0-9a-f]+:26\.07-vllm-python-py3$/;
+      /^123456789012\.dkr\.ecr\.us-east-1\.amazonaws\.com\/registry-triton-[0-9a-f]+:24\.05-vllm-python-py3$/;
     const devImages = stackImages(dev.resources);
     assert.deepStrictEqual(devImages.map((i) => i.usedBy).sort(), [
       "chat-model",
@@ -383,7 +383,7 @@ describe("preflight against moto (STS, EC2, ECR, S3) and mocked Service Quotas",
 
   it("passes a clean account: exit 0 from the command, with the SDK sent to moto by AWS_ENDPOINT_URL", async () => {
     await bucketWith("models-real", DEV_MODELS);
-    await putImage("llm-infra-dev-triton", "26.07-vllm-python-py3");
+    await putImage("llm-infra-dev-triton", "24.05-vllm-python-py3");
     const registryUrls = {
       triton: `${MOTO_ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com/llm-infra-dev-triton`,
     };
@@ -402,7 +402,7 @@ describe("preflight against moto (STS, EC2, ECR, S3) and mocked Service Quotas",
   it("an empty account: the deploy brings dev's vLLM image (image step) and models/chat (model step)", async () => {
     const r = await run(["dev", "--json"]);
     const result = JSON.parse(r.out) as PreflightResult;
-    const vllm = one(result, "image", /registry-triton-[0-9a-f]+:26\.07-vllm-python-py3$/);
+    const vllm = one(result, "image", /registry-triton-[0-9a-f]+:24\.05-vllm-python-py3$/);
     assert.deepStrictEqual([vllm.status, vllm.source], ["ok", "deploy image step"]);
     assert.match(vllm.has ?? "", /the image step brings the image/);
     for (const target of ["endpoint chat", "triton"])

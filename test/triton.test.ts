@@ -355,7 +355,7 @@ describe("TritonRelease", () => {
       );
     fail(
       { instanceType: "inf2.xlarge" },
-      "instanceType: inf2.xlarge has Neuron devices, and nvcr.io/nvidia/tritonserver:26.07-py3 has no Neuron runtime",
+      "instanceType: inf2.xlarge has Neuron devices, and nvcr.io/nvidia/tritonserver:24.05-py3 has no Neuron runtime",
     );
     fail(
       { modelRepositoryMode: "s3" },

@@ -9,6 +9,7 @@ import {
   tritonImage,
   tritonImageProblems,
 } from "../../catalog/images";
+import { driverProblem, fleetHostDriver } from "../../catalog/drivers";
 import { InstanceSpec, findInstance } from "../../catalog/instances";
 import { ModelRequirements, fitsInstance, validateModelRequirements } from "../../catalog/modelFit";
 import { serviceRole } from "../trust";
@@ -128,6 +129,25 @@ export function validateTritonFleetArgs(args: TritonFleetArgs): ArgError[] {
       { instanceType: args.instanceType, accelerator: spec?.accelerator?.kind },
     ))
       errors.push({ propertyPath: p.field, reason: p.reason });
+  // An NGC Triton tag needs the driver NVIDIA lists for it; the fleet's NVIDIA AMI is the Deep
+  // Learning Base AMI (amiParameter), whose driver catalog/drivers.ts gives.
+  if (spec?.accelerator?.kind === "nvidia" && args.imageFlavour !== "neuron") {
+    const tag =
+      args.image !== undefined
+        ? splitImageUri(args.image).tag
+        : (args.imageTag ?? tritonImage({ flavour: args.imageFlavour }).tag);
+    const problem = driverProblem(tag, fleetHostDriver());
+    if (problem !== undefined)
+      errors.push({
+        propertyPath:
+          args.image !== undefined
+            ? "image"
+            : args.imageTag !== undefined
+              ? "imageTag"
+              : "imageFlavour",
+        reason: problem,
+      });
+  }
   checkIntegerRange(errors, "spotPercent", args.spotPercent, 0, 100);
   checkIntegerRange(errors, "minSize", args.minSize, 0, 100);
   checkIntegerRange(errors, "maxSize", args.maxSize, 1, 100);

@@ -22,6 +22,7 @@ import {
 } from "../../catalog/modelFit";
 import { validateModelPrefix } from "../storage/modelStorePolicies";
 import { Tags } from "../tags";
+import { SAGEMAKER_INFERENCE_AMIS } from "../../catalog/drivers";
 import { ArgError, checkIntegerRange, checkOneOf, checkScalingBounds } from "../validation";
 
 export const EndpointMode = {
@@ -126,6 +127,12 @@ export interface SageMakerEndpointArgs {
   containerStartupTimeoutSeconds?: number;
   /** EBS volume per instance, GB (1 to 512); only for instance types without local NVMe. */
   volumeSizeGb?: number;
+  /**
+   * The SageMaker AMI version of the variant's instances (ProductionVariant `InferenceAmiVersion`),
+   * which sets their NVIDIA driver: one of `SAGEMAKER_INFERENCE_AMIS` (catalog/drivers.ts).
+   * @default SageMaker's default AMI (driver 470 on ml.g5)
+   */
+  inferenceAmiVersion?: string;
   /** Queued requests one instance works on at once (async, 1 to 1000). @default 4 */
   asyncMaxConcurrentInvocationsPerInstance?: number;
   /** Target of ApproximateBacklogSizePerInstance (async). @default 5 */
@@ -212,6 +219,7 @@ const INSTANCE_ONLY: (keyof SageMakerEndpointArgs)[] = [
   "modelDataDownloadTimeoutSeconds",
   "containerStartupTimeoutSeconds",
   "volumeSizeGb",
+  "inferenceAmiVersion",
   "subnetIds",
   "dataCapturePercent",
 ];
@@ -482,6 +490,20 @@ function validateInstances(
   } else {
     const spec = getInstance(args.instanceType);
     const kind = spec.accelerator?.kind;
+    const ami =
+      args.inferenceAmiVersion === undefined
+        ? undefined
+        : SAGEMAKER_INFERENCE_AMIS[args.inferenceAmiVersion];
+    if (args.inferenceAmiVersion !== undefined && ami === undefined)
+      errors.push({
+        propertyPath: "inferenceAmiVersion",
+        reason: `must be one of ${Object.keys(SAGEMAKER_INFERENCE_AMIS).join(", ")}, got ${JSON.stringify(args.inferenceAmiVersion)}`,
+      });
+    else if (ami !== undefined && ami.accelerator !== kind)
+      errors.push({
+        propertyPath: "inferenceAmiVersion",
+        reason: `${args.inferenceAmiVersion} is an AMI for ${ami.accelerator === "neuron" ? "Neuron devices" : "NVIDIA GPUs"}, but ${args.instanceType} has ${kind === undefined ? "no accelerator" : kind === "neuron" ? "Neuron devices" : "NVIDIA GPUs"}`,
+      });
     if (imageAccelerator && kind !== imageAccelerator) {
       errors.push({
         propertyPath: "instanceType",

@@ -110,6 +110,9 @@ export function productionVariant(
         modelDataDownloadTimeoutInSeconds: args.modelDataDownloadTimeoutSeconds ?? 1800,
         containerStartupHealthCheckTimeoutInSeconds: args.containerStartupTimeoutSeconds ?? 1800,
         volumeSizeInGb: args.volumeSizeGb,
+        ...(args.inferenceAmiVersion !== undefined
+          ? { inferenceAmiVersion: args.inferenceAmiVersion }
+          : {}),
       };
 }
 

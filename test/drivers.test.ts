@@ -1,0 +1,229 @@
+import * as assert from "assert";
+import {
+  EKS_AL2023_NVIDIA_DRIVER,
+  FLEET_DLAMI_DRIVER,
+  NGC_TRITON_DRIVERS,
+  SAGEMAKER_INFERENCE_AMIS,
+  driverBranch,
+  driverProblem,
+  eksHostDriver,
+  fleetHostDriver,
+  newestReleaseFor,
+  ngcTagDriver,
+  sageMakerHostDriver,
+} from "../catalog/drivers";
+import { NGC_TRITON, tritonImage } from "../catalog/images";
+import { ConfigError, parseStackConfig } from "../programs/config";
+import { planStack, readStackFile } from "../offline/plan";
+import { LLAMA3_8B } from "./helpers";
+
+const BASE = {
+  "aws:region": "us-east-1",
+  "llm-infra:environment": "staging",
+  "llm-infra:tags": { team: "ml", costCenter: "1" },
+  "llm-infra:storage": { repositories: ["triton"] },
+};
+
+/** The problems of a stack configuration the parse refuses; [] when it takes it. */
+function problemsOf(config: Record<string, unknown>): string[] {
+  try {
+    parseStackConfig(config, "staging");
+    return [];
+  } catch (e) {
+    assert.ok(e instanceof ConfigError, String(e));
+    return e.problems;
+  }
+}
+
+const endpoint = (extra: Record<string, unknown>) => ({
+  ...BASE,
+  "llm-infra:sagemaker": {
+    endpoints: [
+      {
+        name: "chat",
+        instanceType: "ml.g5.2xlarge",
+        tritonModelName: "llama3-8b",
+        imageFlavour: "vllm",
+        imageRepository: "triton",
+        model: LLAMA3_8B,
+        ...extra,
+      },
+    ],
+  },
+});
+
+const triton = (group: Record<string, unknown>, extra: Record<string, unknown>) => ({
+  ...BASE,
+  "llm-infra:eks": {
+    privateAccessCidrs: ["10.0.0.0/16"],
+    nodeGroups: [{ name: "gpu", instanceTypes: ["g5.2xlarge"], minSize: 1, maxSize: 2, ...group }],
+  },
+  "llm-infra:triton": { nodeGroup: "gpu", imageFlavour: "vllm", ...extra },
+});
+
+const fleet = (extra: Record<string, unknown>) => ({
+  ...BASE,
+  "llm-infra:fleet": {
+    instanceType: "g5.xlarge",
+    minSize: 1,
+    desiredSize: 1,
+    maxSize: 1,
+    ...extra,
+  },
+});
+
+describe("NVIDIA drivers: the NGC Triton tag against the host's driver", () => {
+  it("knows what each NGC vLLM release needs and the newest release each host runs", () => {
+    assert.deepStrictEqual(ngcTagDriver("26.07-vllm-python-py3"), {
+      release: "26.07",
+      flavour: "vllm",
+      driver: "610.43.02",
+      cuda: "13.3.0.035",
+    });
+    assert.strictEqual(ngcTagDriver("24.05-vllm-python-py3")?.driver, "550.54.15");
+    // Base tags are not in NVIDIA's matrix, and tags that are not NGC's are the user's own.
+    assert.strictEqual(ngcTagDriver("26.07-py3"), undefined);
+    assert.strictEqual(ngcTagDriver("my-build-1"), undefined);
+    assert.strictEqual(ngcTagDriver("27.01-vllm-python-py3"), undefined);
+    const gpu31 = SAGEMAKER_INFERENCE_AMIS["al2-ami-sagemaker-inference-gpu-3-1"].driverBranch!;
+    assert.strictEqual(newestReleaseFor("vllm", gpu31), "24.05");
+    assert.strictEqual(newestReleaseFor("vllm", EKS_AL2023_NVIDIA_DRIVER.branch), "25.11");
+    assert.strictEqual(newestReleaseFor("vllm", FLEET_DLAMI_DRIVER.branch), "26.05");
+    assert.strictEqual(newestReleaseFor("vllm", 470), undefined);
+    assert.strictEqual(driverBranch("610.43.02"), 610);
+  });
+
+  it("runs the default NGC images on every host the package deploys Triton to", () => {
+    const hosts = [
+      sageMakerHostDriver("ml.g5.xlarge", "al2-ami-sagemaker-inference-gpu-3-1"),
+      eksHostDriver("al2023"),
+      fleetHostDriver(),
+    ];
+    for (const flavour of ["vllm", "trtllm"] as const) {
+      const tag = tritonImage({ flavour }).tag;
+      assert.ok(ngcTagDriver(tag), `${tag} is in NVIDIA's matrix`);
+      for (const host of hosts) assert.strictEqual(driverProblem(tag, host), undefined);
+    }
+    assert.ok(NGC_TRITON_DRIVERS.vllm[NGC_TRITON.defaultVersion]);
+  });
+
+  it("SageMaker: refuses a tag the variant's AMI cannot run, naming the key and the fix", () => {
+    assert.deepStrictEqual(
+      problemsOf(
+        endpoint({
+          imageTag: "26.07-vllm-python-py3",
+          inferenceAmiVersion: "al2-ami-sagemaker-inference-gpu-3-1",
+        }),
+      ),
+      [
+        'llm-infra:sagemaker.endpoints[0].imageTag "26.07-vllm-python-py3" needs NVIDIA driver 610.43.02 or later (NGC Triton 26.07 vllm, CUDA 13.3.0.035), but ml.g5.2xlarge with inferenceAmiVersion al2-ami-sagemaker-inference-gpu-3-1 has driver 550 (CUDA 12.4); use 24.05-vllm-python-py3 or older (NVIDIA driver 550.54.15)',
+      ],
+    );
+    // SageMaker's default AMI on ml.g5 has driver 470: even 24.05 needs the gpu-3-1 AMI.
+    assert.deepStrictEqual(problemsOf(endpoint({ imageTag: "24.05-vllm-python-py3" })), [
+      'llm-infra:sagemaker.endpoints[0].imageTag "24.05-vllm-python-py3" needs NVIDIA driver 550.54.15 or later (NGC Triton 24.05 vllm, CUDA 12.4.1), but ml.g5.2xlarge without inferenceAmiVersion (SageMaker\'s default AMI) has driver 470 (CUDA 11.4); no vllm release of the catalog runs there; or set inferenceAmiVersion: al2-ami-sagemaker-inference-gpu-3-1 (driver 550)',
+    ]);
+    // No imageTag: the flavour's default tag is checked, and the flavour's key is named.
+    const defaults = problemsOf(endpoint({}));
+    assert.strictEqual(defaults.length, 1, defaults.join("\n"));
+    assert.match(defaults[0], /^llm-infra:sagemaker\.endpoints\[0\]\.imageFlavour "24\.05-vllm/);
+  });
+
+  it("SageMaker: takes a tag the AMI's driver runs, and sets the AMI version on the variant", async () => {
+    assert.deepStrictEqual(
+      problemsOf(
+        endpoint({
+          imageTag: "24.05-vllm-python-py3",
+          inferenceAmiVersion: "al2-ami-sagemaker-inference-gpu-3-1",
+        }),
+      ),
+      [],
+    );
+    // Your own image is not NGC's: its driver is yours to know.
+    assert.deepStrictEqual(problemsOf(endpoint({ imageTag: "my-vllm-build" })), []);
+    const report = await planStack("staging");
+    const configs = report.resources.filter(
+      (r) => r.type === "aws:sagemaker/endpointConfiguration:EndpointConfiguration",
+    );
+    assert.ok(configs.length > 0);
+    for (const c of configs)
+      for (const v of c.inputs.productionVariants as { inferenceAmiVersion?: string }[])
+        assert.strictEqual(v.inferenceAmiVersion, "al2-ami-sagemaker-inference-gpu-3-1");
+  });
+
+  it("SageMaker: refuses an AMI version SageMaker does not have, or one for other devices", () => {
+    assert.deepStrictEqual(
+      problemsOf(
+        endpoint({ imageTag: "24.05-vllm-python-py3", inferenceAmiVersion: "al2-ami-gpu-9" }),
+      ),
+      [
+        `llm-infra:sagemaker.endpoints[0].inferenceAmiVersion must be one of ${Object.keys(SAGEMAKER_INFERENCE_AMIS).join(", ")}, got "al2-ami-gpu-9"`,
+      ],
+    );
+    assert.deepStrictEqual(
+      problemsOf(
+        endpoint({
+          imageTag: "my-vllm-build",
+          inferenceAmiVersion: "al2-ami-sagemaker-inference-neuron-2",
+        }),
+      ),
+      [
+        "llm-infra:sagemaker.endpoints[0].inferenceAmiVersion al2-ami-sagemaker-inference-neuron-2 is an AMI for Neuron devices, but ml.g5.2xlarge has NVIDIA GPUs",
+      ],
+    );
+  });
+
+  it("EKS: refuses a tag the AL2023 NVIDIA AMI's driver cannot run, and takes one it can", () => {
+    assert.deepStrictEqual(problemsOf(triton({}, { imageTag: "26.07-vllm-python-py3" })), [
+      'llm-infra:triton.imageTag "26.07-vllm-python-py3" needs NVIDIA driver 610.43.02 or later (NGC Triton 26.07 vllm, CUDA 13.3.0.035), but the EKS AL2023 NVIDIA AMI has driver 580 (CUDA 13.0); use 25.11-vllm-python-py3 or older (NVIDIA driver 580.95.05) (node group gpu)',
+    ]);
+    assert.deepStrictEqual(problemsOf(triton({}, { imageTag: "25.11-vllm-python-py3" })), []);
+    assert.deepStrictEqual(problemsOf(triton({}, {})), []);
+    // Bottlerocket's driver is not in the catalog: not checked.
+    assert.deepStrictEqual(
+      problemsOf(triton({ os: "bottlerocket" }, { imageTag: "26.07-vllm-python-py3" })),
+      [],
+    );
+  });
+
+  it("EC2 fleet: refuses a tag or image the Deep Learning AMI's driver cannot run", () => {
+    const why =
+      '"26.07-vllm-python-py3" needs NVIDIA driver 610.43.02 or later (NGC Triton 26.07 vllm, CUDA 13.3.0.035), but the fleet\'s Deep Learning Base AMI (AL2023) has driver 595 (CUDA 13.2); use 26.05-vllm-python-py3 or older (NVIDIA driver 595.58.03)';
+    assert.deepStrictEqual(
+      problemsOf(fleet({ imageFlavour: "vllm", imageTag: "26.07-vllm-python-py3" })),
+      [`llm-infra:fleet.imageTag ${why}`],
+    );
+    assert.deepStrictEqual(
+      problemsOf(
+        fleet({ imageFlavour: "vllm", image: "nvcr.io/nvidia/tritonserver:26.07-vllm-python-py3" }),
+      ),
+      [`llm-infra:fleet.image ${why}`],
+    );
+    assert.deepStrictEqual(
+      problemsOf(fleet({ imageFlavour: "vllm", imageTag: "26.05-vllm-python-py3" })),
+      [],
+    );
+  });
+
+  it("the shipped stacks run tags their hosts' drivers have", () => {
+    for (const stack of ["dev", "staging", "prod"]) {
+      const config = parseStackConfig(readStackFile(stack), stack);
+      let checked = 0;
+      for (const e of config.sagemaker.endpoints) {
+        const tag = e.imageTag ?? tritonImage({ flavour: e.imageFlavour }).tag;
+        const host = sageMakerHostDriver(e.instanceType!, e.inferenceAmiVersion);
+        assert.ok(host && ngcTagDriver(tag), `${stack} ${e.name}: ${tag} on a known host`);
+        assert.strictEqual(driverProblem(tag, host), undefined);
+        checked++;
+      }
+      for (const t of [config.triton, config.fleet]) {
+        if (t?.imageTag === undefined) continue;
+        assert.ok(ngcTagDriver(t.imageTag), `${stack}: ${t.imageTag}`);
+        assert.strictEqual(driverProblem(t.imageTag, eksHostDriver("al2023")), undefined);
+        assert.strictEqual(driverProblem(t.imageTag, fleetHostDriver()), undefined);
+        checked++;
+      }
+      assert.ok(checked >= 2, `${stack}: ${checked} targets checked`);
+    }
+  });
+});
