@@ -252,3 +252,23 @@ export function eksHostDriver(os: "al2023" | "bottlerocket" | undefined): HostDr
 export function fleetHostDriver(): HostDriver {
   return { ...FLEET_DLAMI_DRIVER, what: "the fleet's Deep Learning Base AMI (AL2023)" };
 }
+
+/**
+ * The first Triton release whose SageMaker front end serves a decoupled LLM model (vLLM,
+ * TensorRT-LLM) at `/invocations`: SAGEMAKER_TRITON_INFERENCE_TYPE `generate` appears in
+ * triton-inference-server/server `docker/sagemaker/serve` on branch r25.03 and on none before it
+ * (r24.05 to r25.02 have no such variable; their `infer` handler refuses decoupled models).
+ */
+export const SAGEMAKER_GENERATE_SINCE = "25.03";
+
+/**
+ * Why a SageMaker endpoint on an NGC LLM-flavour tag starts but cannot answer at `/invocations`,
+ * or undefined: a release before SAGEMAKER_GENERATE_SINCE. With the drivers of SageMaker's GPU
+ * hosts (550 at most, SAGEMAKER_INFERENCE_AMIS) no NGC vLLM release that has the generate handler
+ * runs there (25.03's vLLM image needs 570.124.06).
+ */
+export function sageMakerGenerateProblem(tag: string): string | undefined {
+  const need = ngcTagDriver(tag);
+  if (need === undefined || need.release >= SAGEMAKER_GENERATE_SINCE) return undefined;
+  return `${JSON.stringify(tag)} (Triton ${need.release}) has no SageMaker generate handler (SAGEMAKER_TRITON_INFERENCE_TYPE, from Triton ${SAGEMAKER_GENERATE_SINCE}): the endpoint starts, but /invocations refuses the decoupled ${need.flavour} model; Triton ${SAGEMAKER_GENERATE_SINCE} and later need a newer NVIDIA driver than SageMaker's GPU AMIs have. Serve this model on EKS or the fleet until then`;
+}

@@ -1,5 +1,7 @@
 import * as assert from "assert";
 import {
+  SAGEMAKER_GENERATE_SINCE,
+  sageMakerGenerateProblem,
   EKS_AL2023_NVIDIA_DRIVER,
   FLEET_DLAMI_DRIVER,
   NGC_TRITON_DRIVERS,
@@ -225,5 +227,24 @@ describe("NVIDIA drivers: the NGC Triton tag against the host's driver", () => {
       }
       assert.ok(checked >= 2, `${stack}: ${checked} targets checked`);
     }
+  });
+
+  it("knows that SageMaker's generate handler starts with Triton 25.03, newer than its GPU AMIs' drivers run", () => {
+    assert.match(
+      sageMakerGenerateProblem("24.05-vllm-python-py3") ?? "",
+      /^"24\.05-vllm-python-py3" \(Triton 24\.05\) has no SageMaker generate handler .*from Triton 25\.03/,
+    );
+    assert.strictEqual(sageMakerGenerateProblem("25.03-vllm-python-py3"), undefined);
+    assert.strictEqual(sageMakerGenerateProblem("24.05-py3"), undefined, "not an LLM flavour");
+    // The first release with the handler needs a driver no SageMaker GPU AMI has.
+    const first = ngcTagDriver(`${SAGEMAKER_GENERATE_SINCE}-vllm-python-py3`);
+    assert.ok(first);
+    assert.ok(
+      driverProblem(
+        first.release + "-vllm-python-py3",
+        sageMakerHostDriver("ml.g5.xlarge", "al2-ami-sagemaker-inference-gpu-3-1"),
+      ),
+      "25.03's vLLM image does not run on SageMaker's newest GPU AMI",
+    );
   });
 });

@@ -1,4 +1,5 @@
 import * as aws from "@pulumi/aws";
+import { sageMakerGenerateProblem } from "../../catalog/drivers";
 import type { RequestFormat } from "../../client/sagemakerClient";
 import * as pulumi from "@pulumi/pulumi";
 import { servingImageUri } from "../../catalog/images";
@@ -85,6 +86,12 @@ export class SageMakerEndpoint extends pulumi.ComponentResource {
     this.mode = mode;
     this.endpointName = endpointName;
 
+    // A Triton LLM image too old for SageMaker's generate handler starts but cannot answer.
+    if (args.imageFlavour === "vllm" || args.imageFlavour === "trtllm")
+      pulumi.output(args.imageUri).apply((uri) => {
+        const problem = uri ? sageMakerGenerateProblem(uri.split(":").pop() ?? "") : undefined;
+        if (problem) void pulumi.log.warn(`${name}: ${problem}`, this);
+      });
     this.alarmTopicArn = this.createAlarmTopic(ctx);
     const asyncTopics = mode === "async" ? this.createAsyncTopics(ctx) : undefined;
     const { role, rolePolicy } = this.createExecutionRole(ctx, asyncTopics);
