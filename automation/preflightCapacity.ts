@@ -196,17 +196,9 @@ async function ec2QuotaFindings(
     }
     const has = `${quota.value} vCPUs (${quota.applied ? "applied" : "AWS default"}${quota.name && quota.name !== need.name ? `, "${quota.name}"` : ""})`;
     findings.push(
-      quota.value >= need.vcpus
-        ? { check: "quota", status: "ok", subject, source, needs, has }
-        : {
-            check: "quota",
-            status: "blocker",
-            subject,
-            source,
-            needs,
-            has,
-            fix: `${quotaIncreaseCommand(region, "ec2", code, need.vcpus)} (or ${quotaConsoleUrl(region, "ec2", code)})`,
-          },
+      quotaFinding(quota.value >= need.vcpus, { subject, source, needs, has }, () =>
+        quotaFix(region, "ec2", code, need.vcpus),
+      ),
     );
   }
   return findings;
@@ -292,19 +284,11 @@ async function sagemakerFindings(
     const subject = `${quota.code ?? "?"} ${name}`;
     const has = `${quota.value} instance(s) (${quota.applied ? "applied" : "AWS default"})`;
     findings.push(
-      quota.value >= need.count
-        ? { check: "quota", status: "ok", subject, source, needs, has }
-        : {
-            check: "quota",
-            status: "blocker",
-            subject,
-            source,
-            needs,
-            has,
-            fix: quota.code
-              ? `${quotaIncreaseCommand(region, "sagemaker", quota.code, need.count)} (or ${quotaConsoleUrl(region, "sagemaker", quota.code)})`
-              : `raise "${name}" in the Service Quotas console`,
-          },
+      quotaFinding(quota.value >= need.count, { subject, source, needs, has }, () =>
+        quota.code
+          ? quotaFix(region, "sagemaker", quota.code, need.count)
+          : `raise "${name}" in the Service Quotas console`,
+      ),
     );
   }
   return findings;
@@ -345,4 +329,20 @@ export async function capacityFindings(
   findings.push(...(await ec2QuotaFindings(clients, needs, region)));
   findings.push(...(await sagemakerFindings(clients, needs, region)));
   return findings;
+}
+
+/** A quota compared with the stack's peak: ok when it holds, else a blocker with the fix. */
+function quotaFinding(
+  holds: boolean,
+  f: Pick<PreflightFinding, "subject" | "source" | "needs" | "has">,
+  fix: () => string,
+): PreflightFinding {
+  return holds
+    ? { check: "quota", status: "ok", ...f }
+    : { check: "quota", status: "blocker", ...f, fix: fix() };
+}
+
+/** How to raise a quota: the CLI command and its page in the Service Quotas console. */
+function quotaFix(region: string, service: string, code: string, desired: number): string {
+  return `${quotaIncreaseCommand(region, service, code, desired)} (or ${quotaConsoleUrl(region, service, code)})`;
 }
