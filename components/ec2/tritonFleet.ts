@@ -1,5 +1,5 @@
 import * as aws from "@pulumi/aws";
-import { tritonReadyHealthCheck } from "../triton/tritonLoadBalancer";
+import { internalHttpAlb, tritonReadyHealthCheck } from "../triton/tritonLoadBalancer";
 import * as pulumi from "@pulumi/pulumi";
 import {
   AMI_SSM_PARAMETERS,
@@ -481,27 +481,9 @@ export class TritonFleet extends pulumi.ComponentResource {
       },
       child,
     );
-    const alb = new aws.lb.LoadBalancer(
-      `${name}-alb`,
-      {
-        loadBalancerType: "application",
-        internal: true,
-        subnets: args.subnetIds,
-        securityGroups: [albSg.id],
-        dropInvalidHeaderFields: true,
-        tags,
-      },
-      child,
-    );
-    const listener = new aws.lb.Listener(
-      `${name}-http`,
-      {
-        loadBalancerArn: alb.arn,
-        port: 80,
-        protocol: "HTTP",
-        defaultActions: [{ type: "forward", targetGroupArn: targetGroup.arn }],
-        tags,
-      },
+    const { alb, listener } = internalHttpAlb(
+      name,
+      { subnetIds: args.subnetIds, securityGroupId: albSg.id, targetGroup, port: 80, tags },
       child,
     );
 

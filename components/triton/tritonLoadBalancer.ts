@@ -181,26 +181,14 @@ export class TritonLoadBalancer extends pulumi.ComponentResource {
       },
       child,
     );
-    const alb = new aws.lb.LoadBalancer(
-      `${name}-alb`,
+    const { alb } = internalHttpAlb(
+      name,
       {
-        loadBalancerType: "application",
-        internal: true,
-        subnets: args.subnetIds,
-        securityGroups: [albSg.id],
-        dropInvalidHeaderFields: true,
-        idleTimeout: args.idleTimeoutSeconds ?? 600,
-        tags,
-      },
-      child,
-    );
-    new aws.lb.Listener(
-      `${name}-http`,
-      {
-        loadBalancerArn: alb.arn,
+        subnetIds: args.subnetIds,
+        securityGroupId: albSg.id,
+        targetGroup,
         port: TRITON_LB_PORT,
-        protocol: "HTTP",
-        defaultActions: [{ type: "forward", targetGroupArn: targetGroup.arn }],
+        idleTimeoutSeconds: args.idleTimeoutSeconds ?? 600,
         tags,
       },
       child,
@@ -248,4 +236,47 @@ export function tritonReadyHealthCheck(port: string) {
     healthyThreshold: 2,
     unhealthyThreshold: 3,
   };
+}
+
+/**
+ * An internal application load balancer (`<name>-alb`, invalid header fields dropped) with one HTTP
+ * listener (`<name>-http`) forwarding to `targetGroup`: Triton's front on EKS and on the fleet.
+ */
+export function internalHttpAlb(
+  name: string,
+  o: {
+    subnetIds: pulumi.Input<pulumi.Input<string>[]>;
+    securityGroupId: pulumi.Input<string>;
+    targetGroup: aws.lb.TargetGroup;
+    port: number;
+    idleTimeoutSeconds?: number;
+    tags?: Tags;
+  },
+  opts: pulumi.CustomResourceOptions,
+): { alb: aws.lb.LoadBalancer; listener: aws.lb.Listener } {
+  const alb = new aws.lb.LoadBalancer(
+    `${name}-alb`,
+    {
+      loadBalancerType: "application",
+      internal: true,
+      subnets: o.subnetIds,
+      securityGroups: [o.securityGroupId],
+      dropInvalidHeaderFields: true,
+      idleTimeout: o.idleTimeoutSeconds,
+      tags: o.tags,
+    },
+    opts,
+  );
+  const listener = new aws.lb.Listener(
+    `${name}-http`,
+    {
+      loadBalancerArn: alb.arn,
+      port: o.port,
+      protocol: "HTTP",
+      defaultActions: [{ type: "forward", targetGroupArn: o.targetGroup.arn }],
+      tags: o.tags,
+    },
+    opts,
+  );
+  return { alb, listener };
 }
