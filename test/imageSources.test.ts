@@ -241,6 +241,7 @@ describe("ImageMirror", () => {
       builds: [
         { directory: "/nowhere", targetRepositoryUrl: "u", targetRepositoryArn: "a", tag: "t" },
       ],
+      computeType: "BUILD_GENERAL1_HUGE",
     }).map((e) => e.propertyPath);
     assert.deepStrictEqual(reasons, [
       "cachePrefix",
@@ -248,6 +249,7 @@ describe("ImageMirror", () => {
       "images[0]",
       "builds[0].directory",
       "sourceBucket",
+      "computeType",
     ]);
   });
 });

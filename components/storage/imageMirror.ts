@@ -1,4 +1,5 @@
 import * as aws from "@pulumi/aws";
+import { CODEBUILD_STANDARD_IMAGE, codeBuildComputeTypeProblem } from "../../catalog/codeBuild";
 import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
@@ -105,8 +106,6 @@ export interface ImageMirrorArgs {
 
 export * from "./imageMirrorBuild";
 
-/** CodeBuild's managed Ubuntu image with Docker (run in privileged mode). */
-export const BUILD_IMAGE = "aws/codebuild/standard:7.0";
 const PREFIX = /^[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
 
 export function validateImageMirrorArgs(args: ImageMirrorArgs): ArgError[] {
@@ -171,6 +170,8 @@ export function validateImageMirrorArgs(args: ImageMirrorArgs): ArgError[] {
       propertyPath: "sourceBucket",
       reason: "is required with builds (their sources are uploaded there)",
     });
+  const computeType = codeBuildComputeTypeProblem(args.computeType);
+  if (computeType) errors.push({ propertyPath: "computeType", reason: computeType });
   return errors;
 }
 
@@ -413,7 +414,7 @@ export class ImageMirror extends pulumi.ComponentResource {
         environment: {
           type: "LINUX_CONTAINER",
           computeType: args.computeType ?? "BUILD_GENERAL1_LARGE",
-          image: BUILD_IMAGE,
+          image: CODEBUILD_STANDARD_IMAGE,
           privilegedMode: true,
         },
         source: sources

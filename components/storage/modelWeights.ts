@@ -1,4 +1,5 @@
 import * as aws from "@pulumi/aws";
+import { CODEBUILD_STANDARD_IMAGE, codeBuildComputeTypeProblem } from "../../catalog/codeBuild";
 import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
 import { PolicyDocument, PolicyStatement, validateModelPrefix } from "./modelStorePolicies";
@@ -53,22 +54,6 @@ export interface ModelWeightsArgs {
 }
 
 /**
- * Disk space of CodeBuild's on-demand Linux (LINUX_CONTAINER) compute types, GB
- * (https://docs.aws.amazon.com/codebuild/latest/userguide/build-env-ref-compute-types.html,
- * "About environment types").
- */
-export const CODEBUILD_LINUX_DISK_GB: Readonly<Record<string, number>> = {
-  BUILD_GENERAL1_SMALL: 64,
-  BUILD_GENERAL1_MEDIUM: 128,
-  BUILD_GENERAL1_LARGE: 128,
-  BUILD_GENERAL1_XLARGE: 256,
-  BUILD_GENERAL1_2XLARGE: 824,
-};
-
-/** CodeBuild's managed Ubuntu image: Python 3 and the AWS CLI. */
-export const WEIGHTS_BUILD_IMAGE = "aws/codebuild/standard:7.0";
-
-/**
  * The huggingface_hub release the build installs: `snapshot_download(repo_id, revision=...,
  * local_dir=..., token=...)` downloads every file of the repository at that revision into
  * `local_dir` (https://huggingface.co/docs/huggingface_hub/v0.28.1/package_reference/file_download).
@@ -105,11 +90,8 @@ export function validateModelWeightsArgs(args: ModelWeightsArgs): ArgError[] {
       propertyPath: "hubTokenSecretArn",
       reason: `must be a Secrets Manager secret ARN (arn:aws:secretsmanager:<region>:<account>:secret:<name>), got ${JSON.stringify(args.hubTokenSecretArn)}`,
     });
-  if (args.computeType !== undefined && !(args.computeType in CODEBUILD_LINUX_DISK_GB))
-    errors.push({
-      propertyPath: "computeType",
-      reason: `must be one of ${Object.keys(CODEBUILD_LINUX_DISK_GB).join(", ")}, got ${JSON.stringify(args.computeType)}`,
-    });
+  const computeType = codeBuildComputeTypeProblem(args.computeType);
+  if (computeType) errors.push({ propertyPath: "computeType", reason: computeType });
   checkIntegerRange(errors, "buildTimeoutMinutes", args.buildTimeoutMinutes, 5, 2160);
   return errors;
 }
@@ -287,7 +269,7 @@ export class ModelWeights extends pulumi.ComponentResource {
         environment: {
           type: "LINUX_CONTAINER",
           computeType: args.computeType ?? "BUILD_GENERAL1_MEDIUM",
-          image: WEIGHTS_BUILD_IMAGE,
+          image: CODEBUILD_STANDARD_IMAGE,
           // A project environment variable of type SECRETS_MANAGER: CodeBuild reads the secret
           // when the build starts (https://docs.aws.amazon.com/codebuild/latest/APIReference/API_EnvironmentVariable.html).
           environmentVariables: args.hubTokenSecretArn
