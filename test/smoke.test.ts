@@ -20,6 +20,7 @@ import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
 import { mockClient } from "aws-sdk-client-mock";
 import {
   SmokeClients,
+  SmokeEndpoint,
   SmokeInput,
   SmokeResult,
   againCommand,
@@ -131,6 +132,29 @@ async function createApiKey(moto: MotoServer, value: string): Promise<string> {
   });
   assert.ok(answer.status < 300, answer.body);
   return (JSON.parse(answer.body) as { id: string }).id;
+}
+
+/** Staging's chat endpoint, called through its API front door with an API key. */
+function stagingThroughApi(
+  url: string,
+  apiKeyId: string,
+  format: SmokeEndpoint["format"],
+): SmokeInput {
+  return {
+    stack: "staging",
+    region: REGION,
+    api: { url, authentication: "apiKey", apiKeyId },
+    targets: [
+      {
+        kind: "sagemaker",
+        name: "chat",
+        endpointName: "llm-infra-staging-chat",
+        mode: "realtime",
+        viaApi: true,
+        format,
+      },
+    ],
+  };
 }
 
 function only(result: SmokeResult) {
@@ -262,21 +286,7 @@ describe("smoke test: SageMaker endpoints (moto)", function () {
     try {
       const io = recorder();
       const result = await smokeTest(
-        {
-          stack: "staging",
-          region: REGION,
-          api: { url: `${api.url}/v1`, authentication: "apiKey", apiKeyId: keyId },
-          targets: [
-            {
-              kind: "sagemaker",
-              name: "chat",
-              endpointName: "llm-infra-staging-chat",
-              mode: "realtime",
-              viaApi: true,
-              format: "triton-generate",
-            },
-          ],
-        },
+        stagingThroughApi(`${api.url}/v1`, keyId, "triton-generate"),
         clients,
         io,
         FAST,
@@ -302,21 +312,7 @@ describe("smoke test: SageMaker endpoints (moto)", function () {
     const api = await serve(() => ({ status: 403, body: { message: "Forbidden" } }));
     try {
       const result = await smokeTest(
-        {
-          stack: "staging",
-          region: REGION,
-          api: { url: `${api.url}/v1`, authentication: "apiKey", apiKeyId: keyId },
-          targets: [
-            {
-              kind: "sagemaker",
-              name: "chat",
-              endpointName: "llm-infra-staging-chat",
-              mode: "realtime",
-              viaApi: true,
-              format: "inputs",
-            },
-          ],
-        },
+        stagingThroughApi(`${api.url}/v1`, keyId, "inputs"),
         clients,
         recorder(),
         FAST,
@@ -337,21 +333,7 @@ describe("smoke test: SageMaker endpoints (moto)", function () {
     const api = await serve(() => ({ status: 200, body: {} }));
     try {
       const result = await smokeTest(
-        {
-          stack: "staging",
-          region: REGION,
-          api: { url: `${api.url}/v1`, authentication: "apiKey", apiKeyId: "nokey" },
-          targets: [
-            {
-              kind: "sagemaker",
-              name: "chat",
-              endpointName: "llm-infra-staging-chat",
-              mode: "realtime",
-              viaApi: true,
-              format: "inputs",
-            },
-          ],
-        },
+        stagingThroughApi(`${api.url}/v1`, "nokey", "inputs"),
         clients,
         recorder(),
         FAST,
