@@ -9,7 +9,8 @@ import { DLC_ACCOUNTS } from "../catalog/images";
 import { MOCK_ACCOUNT_ID } from "../offline/mocks";
 import type { PlanReport } from "../offline/plan";
 import type { StackConfig } from "../programs/config";
-import { stackTargets } from "../modelRepository/targets";
+import { stackTargets, weightsEndpointsOf } from "../modelRepository/targets";
+import { WEIGHTS_MARKER } from "../modelRepository/hubModels";
 import { StackImage, parseEcrImage, stackImages } from "./preflightNeeds";
 import {
   PreflightClients,
@@ -203,11 +204,16 @@ export interface ModelTarget {
   defaultModel?: string;
   /** The stack names a local repository for it (`modelRepository:`): the deploy's model step pushes it. */
   pushedByDeploy: boolean;
+  /**
+   * An LMI endpoint: the object that shows its weights are there (the weights copy's marker, or a
+   * Hugging Face `config.json`) and what it is, instead of a Triton `config.pbtxt`.
+   */
+  weights?: { key: string; what: string };
 }
 
 /** The stack's serving targets and their default models, from its configuration. */
 export function modelTargets(config: StackConfig): ModelTarget[] {
-  return stackTargets(config).map((t) => {
+  const triton = stackTargets(config).map((t) => {
     const endpoint =
       t.kind === "endpoint"
         ? config.sagemaker.endpoints.find((e) => `endpoint ${e.name}` === t.label)
@@ -219,6 +225,19 @@ export function modelTargets(config: StackConfig): ModelTarget[] {
       pushedByDeploy: t.modelRepository !== undefined,
     };
   });
+  // LMI reads a Hugging Face snapshot from the prefix: the copy's marker says it is complete.
+  const lmi = weightsEndpointsOf(config).map((e) => ({
+    name: e.label,
+    prefix: e.prefix,
+    pushedByDeploy: e.hub !== undefined,
+    weights: e.hub
+      ? {
+          key: `${e.prefix}/${WEIGHTS_MARKER}`,
+          what: `the weights of ${e.hub.repoId} (copied by the deploy's weights copy)`,
+        }
+      : { key: `${e.prefix}/config.json`, what: "a Hugging Face model (config.json)" },
+  }));
+  return [...triton, ...lmi];
 }
 
 /** Whether the store holds the target's model (`<prefix>/<model>/config.pbtxt`), or any model. */
@@ -227,6 +246,13 @@ async function modelInStore(
   bucket: string,
   target: ModelTarget,
 ): Promise<{ present: boolean; looked: string }> {
+  if (target.weights) {
+    const key = target.weights.key;
+    const r = await clients.s3.send(
+      new ListObjectsV2Command({ Bucket: bucket, Prefix: key, MaxKeys: 1 }),
+    );
+    return { present: (r.Contents ?? []).some((o) => o.Key === key), looked: key };
+  }
   const looked = target.defaultModel
     ? `${target.prefix}/${target.defaultModel}/config.pbtxt`
     : `${target.prefix}/*/config.pbtxt`;
@@ -257,12 +283,19 @@ export async function modelFindings(
     t.pushedByDeploy || options.deployBrings?.model?.(t.name) === true;
   const findings: PreflightFinding[] = [];
   for (const t of targets) {
-    const needs = t.defaultModel
-      ? `${t.prefix}/${t.defaultModel}/config.pbtxt (its default model ${t.defaultModel})`
-      : `a model under ${t.prefix}/ (<model>/config.pbtxt)`;
+    const needs = t.weights
+      ? `${t.weights.key} (${t.weights.what})`
+      : t.defaultModel
+        ? `${t.prefix}/${t.defaultModel}/config.pbtxt (its default model ${t.defaultModel})`
+        : `a model under ${t.prefix}/ (<model>/config.pbtxt)`;
     const base = { check: "model" as const, subject: t.name, needs };
     const choice = t.name.startsWith("endpoint ") ? `endpoint ${t.name.slice(9)}` : t.name;
     const push = `npm run model -- push --stack ${stack} --${choice} --bucket ${bucket ?? "<modelBucketName>"} <model repository>`;
+    // What brings it: a Triton repository is pushed, an LMI endpoint's hub weights are copied.
+    const brought = t.weights ? "copies the weights" : "pushes the repository";
+    const bring = t.weights
+      ? `set hubModel on the endpoint so the deploy's model step copies the weights, or upload a Hugging Face snapshot to s3://${bucket ?? "<modelBucketName>"}/${t.prefix}/`
+      : undefined;
     if (!bucket) {
       findings.push(
         pushed(t)
@@ -270,14 +303,16 @@ export async function modelFindings(
               ...base,
               status: "ok",
               source: "deploy model step",
-              has: "the foundation step creates the model store; the model step pushes the repository",
+              has: `the foundation step creates the model store; the model step ${brought}`,
             }
           : {
               ...base,
               status: "blocker",
               source: "deploy model step",
-              has: "the foundation step creates the model store, but nothing pushes this repository",
-              fix: `let the deploy's model step push it, or run ${push} after the foundation step`,
+              has: `the foundation step creates the model store, but nothing ${t.weights ? "copies these weights" : "pushes this repository"}`,
+              fix:
+                bring ??
+                `let the deploy's model step push it, or run ${push} after the foundation step`,
             },
       );
       continue;
@@ -297,7 +332,7 @@ export async function modelFindings(
           ...base,
           status: "ok",
           source,
-          has: `not in s3://${bucket} yet; the deploy's model step pushes it`,
+          has: `not in s3://${bucket} yet; the deploy's model step ${t.weights ? "copies them" : "pushes it"}`,
         });
       else
         findings.push({
@@ -305,7 +340,7 @@ export async function modelFindings(
           status: "blocker",
           source,
           has: `s3://${bucket}/${looked} is missing`,
-          fix: `run ${push}`,
+          fix: bring ?? `run ${push}`,
         });
     } catch (e) {
       const err = awsError(e);

@@ -251,6 +251,21 @@ function resourceOf(run: Run, t: SmokeTarget): string {
   return t.kind === "sagemaker" ? t.endpointName : (t.url ?? t.name);
 }
 
+/**
+ * The generated text of an endpoint's answer: LMI's `{"generated_text": ...}`
+ * (djl-serving serving/docs/lmi/user_guides/lmi_input_output_schema.md; TGI answers the same in a
+ * one-element list) or Triton's `{"text_output": ...}`; the whole answer otherwise.
+ */
+export function answerText(result: unknown): string {
+  const first = Array.isArray(result) && result.length === 1 ? result[0] : result;
+  if (typeof first === "object" && first !== null)
+    for (const k of ["generated_text", "text_output"]) {
+      const v = (first as Record<string, unknown>)[k];
+      if (typeof v === "string") return v;
+    }
+  return typeof result === "string" ? result : JSON.stringify(result);
+}
+
 /** Waits for InService (failing fast on Failed), then one request. */
 async function smokeEndpoint(
   run: Run,
@@ -262,7 +277,7 @@ async function smokeEndpoint(
     const answer = await untilServed(run, url, () =>
       callApi(run, "/invocations", buildRequest(run.prompt, tokens(run), t.format)),
     );
-    return { answer: truncate(answer.body), latencyMs: answer.latencyMs };
+    return { answer: truncate(answerText(parseJson(answer.body))), latencyMs: answer.latencyMs };
   }
   const client = new SageMakerInferenceClient({
     format: t.format,
@@ -296,7 +311,7 @@ async function smokeEndpoint(
     );
   }
   return {
-    answer: truncate(typeof result === "string" ? result : JSON.stringify(result)),
+    answer: truncate(answerText(result)),
     latencyMs: Date.now() - started,
   };
 }
@@ -376,10 +391,8 @@ async function smokeTriton(
   const answer = await untilServed(run, `${base}${path}`, () =>
     post(path, tritonGenerateBody(run)),
   );
-  const parsed = parseJson(answer.body) as { text_output?: unknown };
-  const text = typeof parsed === "object" && parsed !== null ? parsed.text_output : undefined;
   return {
-    answer: truncate(typeof text === "string" ? text : answer.body),
+    answer: truncate(answerText(parseJson(answer.body))),
     latencyMs: answer.latencyMs,
     model,
   };

@@ -270,5 +270,5 @@ export const SAGEMAKER_GENERATE_SINCE = "25.03";
 export function sageMakerGenerateProblem(tag: string): string | undefined {
   const need = ngcTagDriver(tag);
   if (need === undefined || need.release >= SAGEMAKER_GENERATE_SINCE) return undefined;
-  return `${JSON.stringify(tag)} (Triton ${need.release}) has no SageMaker generate handler (SAGEMAKER_TRITON_INFERENCE_TYPE, from Triton ${SAGEMAKER_GENERATE_SINCE}): the endpoint starts, but /invocations refuses the decoupled ${need.flavour} model; Triton ${SAGEMAKER_GENERATE_SINCE} and later need a newer NVIDIA driver than SageMaker's GPU AMIs have. Serve this model on EKS or the fleet until then`;
+  return `${JSON.stringify(tag)} (Triton ${need.release}) has no SageMaker generate handler (SAGEMAKER_TRITON_INFERENCE_TYPE, from Triton ${SAGEMAKER_GENERATE_SINCE}): the endpoint starts, but /invocations refuses the decoupled ${need.flavour} model; Triton ${SAGEMAKER_GENERATE_SINCE} and later need a newer NVIDIA driver than SageMaker's GPU AMIs have. On SageMaker, serve it with the LMI container instead (image: lmi and hubModel, docs/model-repository.md), or serve it on EKS or the fleet`;
 }

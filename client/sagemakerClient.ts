@@ -3,10 +3,14 @@
  * (InvokeEndpointWithResponseStream) and asynchronous (request uploaded to S3, result polled).
  *
  * Requests have one of two shapes, by the serving container (`RequestFormat`):
- * `{"inputs": "...", "parameters": {"max_tokens": 256, "temperature": 0.7}}` for the LMI, TGI and
- * vLLM containers and Triton's Python-backend models, or Triton's generate extension
- * `{"text_input": "...", "parameters": {...}}` for Triton with an LLM backend (vLLM, TensorRT-LLM),
- * whose endpoints serve `/invocations` through the generate handler.
+ * `{"inputs": "...", "parameters": {"max_new_tokens": 256, "temperature": 0.7}}` for the LMI and
+ * TGI containers, or Triton's generate extension `{"text_input": "...", "parameters": {...}}` for
+ * Triton with an LLM backend (vLLM, TensorRT-LLM), whose endpoints serve `/invocations` through the
+ * generate handler. Callers give `max_tokens`; the `inputs` body names it `max_new_tokens`, as
+ * LMI's schema does ("parameters": {"max_new_tokens": ...}, deepjavalibrary/djl-serving
+ * serving/docs/lmi/user_guides/lmi_input_output_schema.md, whose answer is
+ * `{"generated_text": "..."}`), where vLLM's sampling parameters (Triton's vLLM backend) name it
+ * `max_tokens`.
  */
 import { GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import {
@@ -49,9 +53,10 @@ export function buildRequest(
   format: RequestFormat = "inputs",
 ): InferenceRequest {
   const merged = { ...DEFAULT_PARAMETERS, ...parameters };
-  return format === "triton-generate"
-    ? { text_input: prompt, parameters: { stream: false, ...merged } }
-    : { inputs: prompt, parameters: merged };
+  if (format === "triton-generate")
+    return { text_input: prompt, parameters: { stream: false, ...merged } };
+  const { max_tokens, ...rest } = merged;
+  return { inputs: prompt, parameters: { max_new_tokens: max_tokens, ...rest } };
 }
 
 /** Any failure of an invocation, with a message for people. */

@@ -7,6 +7,7 @@
 import { TritonFlavour } from "../catalog/images";
 import { ModelRequirements } from "../catalog/modelFit";
 import { StackConfig } from "../programs/config";
+import type { EndpointConfig } from "../programs/sagemakerConfig";
 import { CheckTarget } from "./check";
 import { resolveModelRepository } from "./local";
 
@@ -87,11 +88,60 @@ export class TargetError extends Error {
   }
 }
 
-/** Every serving target of a stack. */
+/**
+ * Whether an endpoint runs Triton and so reads a Triton model repository: the catalog's Triton
+ * image, or an image of the stack's own (imageRepository, imageUri) that the stack treats as one.
+ * The catalog's LMI, TGI and vLLM containers read Hugging Face weights instead.
+ */
+export function endpointServesTriton(e: EndpointConfig): boolean {
+  return (
+    e.image === undefined ||
+    e.image === "triton" ||
+    e.imageFlavour !== undefined ||
+    e.imageUri !== undefined ||
+    e.ownImageRepository !== undefined
+  );
+}
+
+/** An endpoint whose container serves Hugging Face weights from its prefix (`image: lmi`). */
+export interface WeightsEndpoint {
+  /** `endpoint chat`. */
+  label: string;
+  /** The model store prefix SageMaker mounts at /opt/ml/model, without a trailing slash. */
+  prefix: string;
+  /** The hub model the deploy copies there (`hubModel`), when the stack names one. */
+  hub?: { repoId: string; revision?: string };
+  /** The config entry, e.g. `llm-infra:sagemaker.endpoints[0]`. */
+  configKey: string;
+}
+
+/** The endpoints of a stack that read Hugging Face weights rather than a Triton repository. */
+export function weightsEndpointsOf(config: StackConfig): WeightsEndpoint[] {
+  const out: WeightsEndpoint[] = [];
+  config.sagemaker.endpoints.forEach((e, i) => {
+    if (e.modelDataPrefix === undefined || endpointServesTriton(e)) return;
+    out.push({
+      label: `endpoint ${e.name}`,
+      prefix: e.modelDataPrefix,
+      ...(e.hubModel !== undefined
+        ? {
+            hub: {
+              repoId: e.hubModel,
+              ...(e.hubRevision !== undefined ? { revision: e.hubRevision } : {}),
+            },
+          }
+        : {}),
+      configKey: `llm-infra:sagemaker.endpoints[${i}]`,
+    });
+  });
+  return out;
+}
+
+/** Every serving target of a stack that reads a Triton model repository. */
 export function stackTargets(config: StackConfig): ServingTarget[] {
   const targets: ServingTarget[] = [];
   config.sagemaker.endpoints.forEach((e, i) => {
-    if (e.modelDataPrefix === undefined) return;
+    if (e.modelDataPrefix === undefined || !endpointServesTriton(e)) return;
     targets.push({
       kind: "endpoint",
       label: `endpoint ${e.name}`,

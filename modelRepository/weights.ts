@@ -31,7 +31,7 @@ import {
   weightsKeyPrefix,
 } from "./hubModels";
 import { resolveModelRepository } from "./local";
-import { ServingTarget, stackTargets } from "./targets";
+import { ServingTarget, stackTargets, weightsEndpointsOf } from "./targets";
 
 /** Where the target's container sees the contents of its prefix; undefined when no fixed path. */
 export function containerRepositoryRoot(t: ServingTarget): string | undefined {
@@ -51,21 +51,28 @@ export interface WeightsCopy {
 }
 
 /**
- * The weights copies of a stack: for each target whose local repository (`modelRepository`)
- * holds vLLM models naming a hub id, the model's weights prefix under the target's prefix, grouped
- * by hub id and revision (one download, every destination).
+ * The weights copies of a stack, grouped by hub id and revision (one download, every
+ * destination): each LMI endpoint's `hubModel`, written to the endpoint's prefix (SageMaker mounts
+ * it at /opt/ml/model), and for each target whose local repository (`modelRepository`) holds vLLM
+ * models naming a hub id, the model's weights prefix under the target's prefix.
  */
-export function weightsCopiesOf(config: StackConfig, root: string): WeightsCopy[] {
+export function weightsCopiesOf(config: StackConfig, root: string | undefined): WeightsCopy[] {
   const byKey = new Map<string, WeightsCopy>();
+  const add = (repoId: string, revision: string, destination: string) => {
+    const key = `${repoId}@${revision}`;
+    const copy = byKey.get(key) ?? { repoId, revision, destinations: [] };
+    if (!copy.destinations.includes(destination)) copy.destinations.push(destination);
+    byKey.set(key, copy);
+  };
+  // LMI endpoints: the snapshot is the model data itself, at the endpoint's prefix.
+  for (const e of weightsEndpointsOf(config))
+    if (e.hub) add(e.hub.repoId, e.hub.revision ?? DEFAULT_REVISION, e.prefix);
+  // Local repositories resolve against the project root (not known to every caller).
   for (const t of stackTargets(config)) {
-    if (t.modelRepository === undefined || containerRepositoryRoot(t) === undefined) continue;
+    if (root === undefined || t.modelRepository === undefined) continue;
+    if (containerRepositoryRoot(t) === undefined) continue;
     for (const m of hubModelsOf(resolveModelRepository(root, t.modelRepository))) {
-      const revision = m.revision ?? DEFAULT_REVISION;
-      const key = `${m.repoId}@${revision}`;
-      const copy = byKey.get(key) ?? { repoId: m.repoId, revision, destinations: [] };
-      const destination = weightsKeyPrefix(t.prefix, m);
-      if (!copy.destinations.includes(destination)) copy.destinations.push(destination);
-      byKey.set(key, copy);
+      add(m.repoId, m.revision ?? DEFAULT_REVISION, weightsKeyPrefix(t.prefix, m));
     }
   }
   return [...byKey.values()]

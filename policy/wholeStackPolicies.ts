@@ -8,6 +8,7 @@ import { Finding } from "../offline/checks/finding";
 import { checkImageSources } from "../offline/checks/imageSources";
 import { checkReachability } from "../offline/checks/reachability";
 import { checkScheduling, finishRenders } from "../offline/checks/scheduling";
+import { checkServingContainers } from "../offline/checks/servingContainers";
 
 /** The policy engine's resources in the plan's shape. */
 export function asCaptured(resources: PolicyResource[]): CapturedResource[] {
@@ -77,5 +78,11 @@ export const WHOLE_STACK_POLICIES: StackValidationPolicy[] = [
     "In a VPC without NAT gateways, every image a workload pulls (Helm releases, Jobs, the fleet's user data) comes from ECR.",
     { types: ["awsx:ec2:Vpc"], reason: "the stack has no VPC" },
     checkImageSources,
+  ),
+  stackPolicy(
+    "sagemaker-containers-serve",
+    "Each SageMaker model's container can answer on its endpoint's hosts: a Triton LLM image has SageMaker's generate handler and a driver the AMI has; LMI reads its weights from the model data when the model has no network.",
+    { types: ["aws:sagemaker/model:Model"], reason: "the stack has no SageMaker model" },
+    checkServingContainers,
   ),
 ];

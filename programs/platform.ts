@@ -176,9 +176,9 @@ export async function createPlatform(config: StackConfig): Promise<PlatformOutpu
     tags,
   });
 
-  // Hub weights the targets' vLLM models name, copied into the store by a build that runs in AWS:
-  // serving reads them from the target's prefix, never from the hub.
-  const copies = config.root ? weightsCopiesOf(config, config.root) : [];
+  // Hub weights the LMI endpoints serve and the targets' vLLM models name, copied into the store
+  // by a build that runs in AWS: serving reads them from the target's prefix, never from the hub.
+  const copies = weightsCopiesOf(config, config.root);
   const weights =
     copies.length > 0
       ? new ModelWeights("model-weights", {

@@ -26,8 +26,10 @@ import {
   driverProblem,
   newestReleaseFor,
   ngcTagDriver,
+  sageMakerGenerateProblem,
   sageMakerHostDriver,
 } from "../catalog/drivers";
+import { isHubId, revisionProblem } from "../modelRepository/hubModels";
 import { IMAGE_KEYS, readImageConfig } from "./imageConfig";
 import { localRepositoryProblems } from "../modelRepository/local";
 
@@ -58,6 +60,14 @@ export type EndpointConfig = Omit<
    * relative to the project root (`models/chat`: the directory holding `<model>/config.pbtxt`).
    */
   modelRepository?: string;
+  /**
+   * The Hugging Face Hub model the LMI container serves (`image: lmi`): the deploy's weights copy
+   * writes its snapshot to the endpoint's prefix, which SageMaker mounts at /opt/ml/model.
+   * @example "NousResearch/Meta-Llama-3-8B-Instruct"
+   */
+  hubModel?: string;
+  /** The hub revision (branch, tag or commit) of `hubModel`. @default "main" */
+  hubRevision?: string;
 };
 
 const PREFIX = "llm-infra:sagemaker";
@@ -182,6 +192,8 @@ export function parseSageMakerConfig(
       "name",
       "model",
       "modelRepository",
+      "hubModel",
+      "hubRevision",
       ...NUMBER_KEYS,
       ...STRING_KEYS,
       ...BOOLEAN_KEYS,
@@ -266,6 +278,19 @@ export function parseSageMakerConfig(
         label: `endpoint ${name}`,
       }))
         problems.push(`${r.key("modelRepository")} ${p}`);
+    const hub = readHubModel(r, plain, image);
+    // SAGEMAKER_TRITON_DEFAULT_MODEL_NAME means nothing to the LMI, TGI and vLLM containers.
+    if (
+      plain.image !== undefined &&
+      plain.image !== "triton" &&
+      plain.imageUri === undefined &&
+      image.imageRepository === undefined &&
+      image.imageFlavour === undefined
+    )
+      r.notWith(
+        "tritonModelName",
+        `with image ${plain.image} (it names the Triton model a Triton image serves by default)`,
+      );
     // Options of another deployment strategy are refused, not ignored.
     const strategy = plain.deploymentStrategy ?? "allAtOnce";
     for (const [k, s] of [
@@ -290,6 +315,7 @@ export function parseSageMakerConfig(
       inVpc,
       modelRequirements,
       ...(modelRepository !== undefined ? { modelRepository } : {}),
+      ...hub,
       ...(image.imageFlavour !== undefined ? { imageFlavour: image.imageFlavour } : {}),
       ...(image.imageRepository !== undefined
         ? { ownImageRepository: image.imageRepository, imageTag: image.imageTag }
@@ -314,6 +340,9 @@ export function parseSageMakerConfig(
             : undefined;
       const host = sageMakerHostDriver(plain.instanceType, plain.inferenceAmiVersion);
       const problem = tag === undefined ? undefined : driverProblem(tag, host);
+      const generate = tag === undefined ? undefined : sageMakerGenerateProblem(tag);
+      if (problem === undefined && generate !== undefined)
+        problems.push(`${r.key(tagKey)} ${generate}`);
       if (problem !== undefined) {
         // Without the newest AMI version, say what it would run.
         const newest = sageMakerHostDriver(plain.instanceType, SAGEMAKER_NEWEST_GPU_AMI)!;
@@ -354,8 +383,18 @@ export function parseSageMakerConfig(
 
 /** The component arguments of a configured endpoint (placeholders where the platform fills in outputs). */
 export function componentArgs(config: EndpointConfig, region: string): SageMakerEndpointArgs {
-  // eslint-disable-next-line @typescript-eslint/no-unused-vars
-  const { name, inVpc, ownImageRepository, imageTag, modelRepository, ...args } = config;
+  const {
+    /* eslint-disable @typescript-eslint/no-unused-vars */
+    name,
+    inVpc,
+    ownImageRepository,
+    imageTag,
+    modelRepository,
+    hubModel,
+    hubRevision,
+    /* eslint-enable @typescript-eslint/no-unused-vars */
+    ...args
+  } = config;
   return {
     ...args,
     // The platform puts the repository's URL here; for validation, an ECR URI of that shape.
@@ -373,4 +412,47 @@ export function componentArgs(config: EndpointConfig, region: string): SageMaker
 /** The tag of an image mirrored from NGC into the stack's repository: the flavour's NGC tag. */
 export function ownImageTag(flavour: TritonFlavour | undefined): string {
   return tritonImage({ flavour: flavour === "neuron" ? "base" : flavour }).tag;
+}
+
+/**
+ * `hubModel` and `hubRevision`: the hub model an LMI endpoint serves. LMI reads Hugging Face
+ * weights from /opt/ml/model (components/sagemaker/lmiEnvironment.ts); a Triton image reads a model
+ * repository instead, whose `model.json` names the hub model (docs/model-repository.md).
+ */
+function readHubModel(
+  r: SectionReader,
+  plain: Partial<EndpointConfig>,
+  image: { imageFlavour?: string; imageRepository?: string },
+): { hubModel?: string; hubRevision?: string } {
+  const hubModel = r.checked("hubModel", (v) =>
+    isHubId(v) ? undefined : `must be a Hugging Face Hub id owner/name, got ${JSON.stringify(v)}`,
+  );
+  const hubRevision = r.checked("hubRevision", (v) => revisionProblem(v));
+  if (r.value("hubModel") === undefined) {
+    r.notWith("hubRevision", "without hubModel (the revision of the hub model LMI serves)");
+    return {};
+  }
+  const lmi =
+    plain.image === "lmi" &&
+    plain.imageUri === undefined &&
+    image.imageRepository === undefined &&
+    image.imageFlavour === undefined;
+  if (!lmi) {
+    r.notWith(
+      "hubModel",
+      `with ${plain.imageUri !== undefined ? "imageUri" : image.imageRepository !== undefined ? `imageRepository ${image.imageRepository}` : `image ${plain.image ?? "triton"}`}: the weights copy feeds the LMI container (image: lmi); a Triton image reads a model repository whose model.json names the hub model (modelRepository)`,
+    );
+    return {};
+  }
+  if (plain.modelDataTarball !== undefined) {
+    r.notWith(
+      "hubModel",
+      "with modelDataTarball (the weights are copied to the endpoint's prefix, not into a tarball)",
+    );
+    return {};
+  }
+  return {
+    ...(hubModel !== undefined ? { hubModel } : {}),
+    ...(hubRevision !== undefined ? { hubRevision } : {}),
+  };
 }

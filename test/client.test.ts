@@ -66,7 +66,7 @@ describe("SageMaker invoke client", () => {
     s3Mock.reset();
   });
 
-  it("sends {inputs, parameters} with defaults and parses the JSON answer", async () => {
+  it("sends {inputs, parameters} with LMI's max_new_tokens and parses the JSON answer", async () => {
     runtimeMock
       .on(InvokeEndpointCommand)
       .resolves({ Body: bytes('{"generated_text":"hi"}') as never });
@@ -77,11 +77,11 @@ describe("SageMaker invoke client", () => {
     assert.strictEqual(sent.ContentType, "application/json");
     assert.deepStrictEqual(JSON.parse(String(sent.Body)), {
       inputs: "Hello",
-      parameters: { max_tokens: 32, temperature: 0.7 },
+      parameters: { max_new_tokens: 32, temperature: 0.7 },
     });
     assert.deepStrictEqual(buildRequest("x"), {
       inputs: "x",
-      parameters: { max_tokens: 256, temperature: 0.7 },
+      parameters: { max_new_tokens: 256, temperature: 0.7 },
     });
   });
 

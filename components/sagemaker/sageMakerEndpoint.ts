@@ -39,6 +39,7 @@ import {
   scalingResourceId,
   targetTrackingPolicies,
 } from "./monitoring";
+import { lmiEnvironment } from "./lmiEnvironment";
 import { endpointExecutionPolicy, tlsOnlyTopicPolicy } from "./policies";
 
 export { defaultEndpointName, deploymentConfig } from "./endpointSettings";
@@ -286,7 +287,10 @@ export class SageMakerEndpoint extends pulumi.ComponentResource {
     vpcConfig: aws.types.input.sagemaker.ModelVpcConfig | undefined,
   ): { model: aws.sagemaker.Model; modelArgs: aws.sagemaker.ModelArgs } {
     const { name, args, mode, tags, bucketName } = ctx;
+    // The catalog's LMI image is configured to what the fit check sized the instance for.
+    const lmi = args.imageUri === undefined && args.image === "lmi";
     const environment = pulumi.output(args.environment ?? {}).apply((env) => ({
+      ...(lmi ? lmiEnvironment(args.modelRequirements) : {}),
       ...(args.tritonModelName
         ? { SAGEMAKER_TRITON_DEFAULT_MODEL_NAME: args.tritonModelName }
         : {}),

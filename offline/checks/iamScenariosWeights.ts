@@ -7,7 +7,7 @@
 import * as YAML from "yaml";
 import { Policies, Request } from "./iamEvaluate";
 import { Plan, Scenario, roleCaller } from "./iamPlan";
-import { WEIGHTS_MARKER } from "../../modelRepository/hubModels";
+import { WEIGHTS_DIRECTORY, WEIGHTS_MARKER } from "../../modelRepository/hubModels";
 
 /** The bucket and destination prefixes a weights copy's buildspec writes to. */
 export function weightsBuildspecTargets(
@@ -74,11 +74,20 @@ export function weightsCopyScenarios(plan: Plan): Scenario[] {
         resource: `${bucketArn}/${d}/${WEIGHTS_MARKER}`,
         context: tls,
       });
-      // The model's config next to the weights: the push owns it.
-      const model = d.replace(/\/[^/]+\/[^/]+$/, "");
-      add(`cannot overwrite the model's config.pbtxt (${model}/)`, "deny", {
+      // In a Triton repository (`<model>/<version>/weights`), the model's config next to the
+      // weights: the push owns it. An LMI endpoint's whole prefix is the weights.
+      if (d.endsWith(`/${WEIGHTS_DIRECTORY}`)) {
+        const model = d.replace(/\/[^/]+\/[^/]+$/, "");
+        add(`cannot overwrite the model's config.pbtxt (${model}/)`, "deny", {
+          action: "s3:PutObject",
+          resource: `${bucketArn}/${model}/config.pbtxt`,
+          context: tls,
+        });
+      }
+      // A prefix that only starts like the destination (`chat-old/` next to `chat/`).
+      add(`cannot write next to ${d}/ (${d}-next/)`, "deny", {
         action: "s3:PutObject",
-        resource: `${bucketArn}/${model}/config.pbtxt`,
+        resource: `${bucketArn}/${d}-next/object`,
         context: tls,
       });
       add(`cannot delete weights under ${d}/`, "deny", {
