@@ -88,6 +88,11 @@ export const SERVING_IMAGES: Readonly<Record<ServingImage, ImageFamily>> = {
     // multi-model hosts with older drivers is reported). Pick a newer version explicitly.
     defaultVersion: "24.09",
   },
+  // vLLM inside: 0.6.3.post1 in 0.31.0 (cu124), 0.8.4 in 0.33.0, 0.11.1 in 0.35.0, 0.18.0 in
+  // lmi23 (deepjavalibrary/djl-serving 0.31.0-dlc serving/docker/lmi.Dockerfile; aws/deep-learning-
+  // containers docs/src/data/djl-inference). Images newer than their host's CUDA start through the
+  // CUDA compat libraries their entrypoint adds (djl-serving serving/docker/
+  // dockerd-entrypoint-with-cuda-compat.sh, following SageMaker's inference-gpu-drivers guide).
   lmi: {
     repository: "djl-inference",
     accelerator: "nvidia",
@@ -351,6 +356,23 @@ export function splitImageUri(uri: string): { repository: string; tag: string } 
   return colon > slash
     ? { repository: uri.slice(0, colon), tag: uri.slice(colon + 1) }
     : { repository: uri, tag: "latest" };
+}
+
+/**
+ * The CUDA an LMI image is built on, from its tag's `-cu<major><minor>` suffix (`0.31.0-lmi13.0.0-cu124`
+ * is 12.4; the tags of aws/deep-learning-containers docs/src/data/djl-inference): undefined for a
+ * tag without one (the Neuron builds).
+ */
+export function lmiTagCuda(tag: string): string | undefined {
+  const m = /-cu(\d{2})(\d)(?:-|$)/.exec(tag);
+  return m ? `${Number(m[1])}.${m[2]}` : undefined;
+}
+
+/** Whether CUDA version `a` is at most `b` (`12.4` <= `12.4`, `12.4` <= `13.0`). */
+export function cudaAtMost(a: string, b: string): boolean {
+  const [am, an] = a.split(".").map(Number);
+  const [bm, bn] = b.split(".").map(Number);
+  return am < bm || (am === bm && (an ?? 0) <= (bn ?? 0));
 }
 
 /** The ECR domain of a region (China regions use amazonaws.com.cn). */

@@ -10,8 +10,19 @@
  *       model: { parametersBillions: 8, dtype: bf16, contextLength: 8192, concurrentSequences: 4 }
  * ```
  *
- * Each endpoint serves its own Triton model repository, `<storage.repositoryPrefix>/<name>/`, so
- * its role reads only that prefix.
+ * Each endpoint reads its own prefix, `<storage.repositoryPrefix>/<name>/`, so its role reads only
+ * that prefix: a Triton model repository, or with `image: lmi` a Hugging Face snapshot that the
+ * deploy's weights copy writes there from `hubModel`:
+ *
+ * ```yaml
+ *     - name: chat
+ *       instanceType: ml.g5.2xlarge
+ *       image: lmi
+ *       imageVersion: "0.31.0"
+ *       inferenceAmiVersion: al2-ami-sagemaker-inference-gpu-3-1
+ *       hubModel: NousResearch/Meta-Llama-3-8B-Instruct
+ *       model: { parametersBillions: 8, dtype: bf16, contextLength: 8192, concurrentSequences: 4 }
+ * ```
  */
 import { ModelRequirements } from "../catalog/modelFit";
 import {

@@ -14,7 +14,13 @@ import {
   ngcTagDriver,
   sageMakerHostDriver,
 } from "../catalog/drivers";
-import { NGC_TRITON, tritonImage } from "../catalog/images";
+import {
+  NGC_TRITON,
+  cudaAtMost,
+  lmiTagCuda,
+  servingImageUri,
+  tritonImage,
+} from "../catalog/images";
 import { ConfigError, parseStackConfig } from "../programs/config";
 import { planStack, readStackFile } from "../offline/plan";
 import { LLAMA3_8B } from "./helpers";
@@ -131,15 +137,18 @@ describe("NVIDIA drivers: the NGC Triton tag against the host's driver", () => {
     assert.match(defaults[0], /^llm-infra:sagemaker\.endpoints\[0\]\.imageFlavour "24\.05-vllm/);
   });
 
-  it("SageMaker: takes a tag the AMI's driver runs, and sets the AMI version on the variant", async () => {
-    assert.deepStrictEqual(
-      problemsOf(
-        endpoint({
-          imageTag: "24.05-vllm-python-py3",
-          inferenceAmiVersion: "al2-ami-sagemaker-inference-gpu-3-1",
-        }),
-      ),
-      [],
+  it("SageMaker: refuses an LLM tag without the generate handler where the AMI's driver runs it, and sets the AMI version on the variant", async () => {
+    // 24.05's driver is on the gpu-3-1 AMI, but its SageMaker front end cannot serve vLLM.
+    const problems = problemsOf(
+      endpoint({
+        imageTag: "24.05-vllm-python-py3",
+        inferenceAmiVersion: "al2-ami-sagemaker-inference-gpu-3-1",
+      }),
+    );
+    assert.strictEqual(problems.length, 1, problems.join("\n"));
+    assert.match(
+      problems[0],
+      /^llm-infra:sagemaker\.endpoints\[0\]\.imageTag "24\.05-vllm-python-py3" \(Triton 24\.05\) has no SageMaker generate handler .*\(image: lmi and hubModel/,
     );
     // Your own image is not NGC's: its driver is yours to know.
     assert.deepStrictEqual(problemsOf(endpoint({ imageTag: "my-vllm-build" })), []);
@@ -155,9 +164,7 @@ describe("NVIDIA drivers: the NGC Triton tag against the host's driver", () => {
 
   it("SageMaker: refuses an AMI version SageMaker does not have, or one for other devices", () => {
     assert.deepStrictEqual(
-      problemsOf(
-        endpoint({ imageTag: "24.05-vllm-python-py3", inferenceAmiVersion: "al2-ami-gpu-9" }),
-      ),
+      problemsOf(endpoint({ imageTag: "my-vllm-build", inferenceAmiVersion: "al2-ami-gpu-9" })),
       [
         `llm-infra:sagemaker.endpoints[0].inferenceAmiVersion must be one of ${Object.keys(SAGEMAKER_INFERENCE_AMIS).join(", ")}, got "al2-ami-gpu-9"`,
       ],
@@ -211,11 +218,17 @@ describe("NVIDIA drivers: the NGC Triton tag against the host's driver", () => {
     for (const stack of ["dev", "staging", "prod"]) {
       const config = parseStackConfig(readStackFile(stack), stack);
       let checked = 0;
+      // SageMaker: LMI, built on a CUDA the AMI's driver runs natively (no compat libraries).
       for (const e of config.sagemaker.endpoints) {
-        const tag = e.imageTag ?? tritonImage({ flavour: e.imageFlavour }).tag;
+        assert.strictEqual(e.image, "lmi", `${stack} ${e.name}`);
+        const tag = servingImageUri("lmi", config.region, e.imageVersion).uri.split(":").pop()!;
+        const cuda = lmiTagCuda(tag);
         const host = sageMakerHostDriver(e.instanceType!, e.inferenceAmiVersion);
-        assert.ok(host && ngcTagDriver(tag), `${stack} ${e.name}: ${tag} on a known host`);
-        assert.strictEqual(driverProblem(tag, host), undefined);
+        assert.ok(host && cuda, `${stack} ${e.name}: ${tag} on a known host`);
+        assert.ok(
+          cudaAtMost(cuda, host.cuda),
+          `${stack} ${e.name}: ${tag} (CUDA ${cuda}) on ${host.what} (CUDA ${host.cuda})`,
+        );
         checked++;
       }
       for (const t of [config.triton, config.fleet]) {

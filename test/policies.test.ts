@@ -591,7 +591,49 @@ const CASES: [Policies[number], Case][] = [
       missingOutcome: "pass",
     },
   ],
+  [
+    WHOLE_STACK_POLICIES[3],
+    {
+      violating: [
+        sageMakerModel("123456789012.dkr.ecr.us-east-1.amazonaws.com/triton:24.05-vllm-python-py3"),
+        chatConfig("ml.g5.2xlarge", "al2-ami-sagemaker-inference-gpu-3-1"),
+      ],
+      says: 'chat-model: image 123456789012.dkr.ecr.us-east-1.amazonaws.com/triton:24.05-vllm-python-py3: "24.05-vllm-python-py3" (Triton 24.05) has no SageMaker generate handler',
+      passing: [
+        sageMakerModel(
+          "763104351884.dkr.ecr.us-east-1.amazonaws.com/djl-inference:0.31.0-lmi13.0.0-cu124",
+          { HF_MODEL_ID: "/opt/ml/model" },
+        ),
+        chatConfig("ml.g5.2xlarge", "al2-ami-sagemaker-inference-gpu-3-1"),
+      ],
+      notApplicable: [kms],
+      emptyStackNotApplicable: true,
+      // A model whose image is not recorded (an output at preview): nothing to read.
+      missing: [res("aws:sagemaker/model:Model", "chat-model", {})],
+      missingOutcome: "pass",
+    },
+  ],
 ];
+
+/** A SageMaker model of component `chat` with an image and environment. */
+function sageMakerModel(image: string, environment: Record<string, string> = {}) {
+  return res(
+    "aws:sagemaker/model:Model",
+    "chat-model",
+    { enableNetworkIsolation: true, primaryContainer: { image, environment } },
+    { parent: "chat" },
+  );
+}
+
+/** The endpoint configuration of component `chat`, one variant. */
+function chatConfig(instanceType: string, inferenceAmiVersion?: string) {
+  return res(
+    "aws:sagemaker/endpointConfiguration:EndpointConfiguration",
+    "chat-config",
+    { productionVariants: [{ variantName: "primary", instanceType, inferenceAmiVersion }] },
+    { parent: "chat" },
+  );
+}
 
 describe("policy pack", () => {
   it("has a case for every policy", () => {
