@@ -177,7 +177,7 @@ export function copyScript(bucket: string, copy: ModelWeightsCopy, index: number
     `done`,
     `if [ -z "$missing" ]; then exit 0; fi`,
     `echo "downloading ${copy.repoId}@${revision}"`,
-    `REPO_ID=${q(copy.repoId)} REVISION=${q(revision)} LOCAL_DIR=${dir} python3 -c 'import os; from huggingface_hub import snapshot_download; snapshot_download(repo_id=os.environ["REPO_ID"], revision=os.environ["REVISION"], local_dir=os.environ["LOCAL_DIR"], token=os.environ.get("HF_TOKEN") or None)'`,
+    `REPO_ID=${q(copy.repoId)} REVISION=${q(revision)} LOCAL_DIR=${dir} python3 -c 'import os; from huggingface_hub import snapshot_download; snapshot_download(repo_id=os.environ["REPO_ID"], revision=os.environ["REVISION"], local_dir=os.environ["LOCAL_DIR"], token=os.environ.get("HF_TOKEN") or None, ignore_patterns=["original/*"])'`,
     `for d in $missing; do`,
     `  aws s3 sync --only-show-errors --exclude '.cache/*' ${dir} "s3://${bucket}/$d/"`,
     `  printf '%s' ${q(marker)} | aws s3 cp --only-show-errors - "s3://${bucket}/$d/${WEIGHTS_MARKER}"`,
@@ -191,7 +191,10 @@ export function copyScript(bucket: string, copy: ModelWeightsCopy, index: number
  * The buildspec: install huggingface_hub, then for each snapshot download it into the build's
  * disk and `aws s3 sync` it to each destination whose marker is missing or names another
  * revision, writing the marker last. `snapshot_download` with `local_dir` keeps its own metadata
- * under `<local_dir>/.cache/huggingface/`, which is not uploaded.
+ * under `<local_dir>/.cache/huggingface/`, which is not uploaded. `original/` is skipped: Meta's
+ * repositories keep their own checkpoint format there ("To download Original checkpoints ...
+ * `--include "original/*"`", the Meta-Llama-3-8B-Instruct model card), a second copy of the
+ * weights that neither vLLM nor LMI reads (they load `*.safetensors` with `config.json`).
  */
 export function weightsBuildspec(bucket: string, copies: ModelWeightsCopy[]): string {
   return YAML.stringify(
