@@ -10,7 +10,7 @@ import {
 } from "../components/api/inferenceApi";
 import { amiParameter, tritonUserData } from "../components/ec2/tritonFleet";
 import { LLAMA3_8B, assertThrowsWith, ofType, one, policyOf, resourcesOf } from "./helpers";
-import { planStack } from "../offline/plan";
+import { planConfig, planStack, readStackFile } from "../offline/plan";
 
 const TAGS = { environment: "test", team: "ml", "cost-center": "1" };
 const fleetArgs: TritonFleetArgs = {
@@ -207,22 +207,51 @@ describe("InferenceApi", () => {
     );
   });
 
-  it("validates Triton's generate body for an endpoint of Triton with an LLM backend (staging and prod as shipped)", async () => {
+  it("validates Triton's generate body for an endpoint of Triton with an LLM backend, and LMI's body in staging and prod as shipped", async () => {
     const res = await resourcesOf(
       () => new InferenceApi("api", { ...apiArgs, requestFormat: "triton-generate" }),
     );
     const schema = JSON.parse(String(one(res, "aws:apigateway/model:Model").inputs.schema));
     assert.deepStrictEqual(schema, TRITON_GENERATE_REQUEST_SCHEMA);
     assert.deepStrictEqual(schema.required, ["text_input"]);
+    // staging and prod as shipped front their chat endpoint, which runs LMI: {"inputs", "parameters"}.
     for (const stack of ["staging", "prod"]) {
       const report = await planStack(stack);
       const model = one(report.resources, "aws:apigateway/model:Model");
       assert.deepStrictEqual(
         JSON.parse(String(model.inputs.schema)),
-        TRITON_GENERATE_REQUEST_SCHEMA,
-        `${stack}'s API fronts the vLLM Triton chat endpoint`,
+        REQUEST_SCHEMA,
+        `${stack}'s API fronts the LMI chat endpoint`,
       );
     }
+    // staging with its chat endpoint on a vLLM Triton of the stack's own build: the API validates
+    // Triton's generate body.
+    const raw = readStackFile("staging");
+    const sagemaker = raw["llm-infra:sagemaker"] as { endpoints: Record<string, unknown>[] };
+    const { name, instanceType, minInstances, maxInstances, inferenceAmiVersion, model } =
+      sagemaker.endpoints[0];
+    raw["llm-infra:sagemaker"] = {
+      ...sagemaker,
+      endpoints: [
+        {
+          name,
+          instanceType,
+          minInstances,
+          maxInstances,
+          inferenceAmiVersion,
+          model,
+          tritonModelName: "llama3-8b",
+          imageFlavour: "vllm",
+          imageRepository: "vllm",
+          imageTag: "vllm-own-build-1",
+        },
+      ],
+    };
+    const triton = await planConfig("staging", raw);
+    assert.deepStrictEqual(
+      JSON.parse(String(one(triton.resources, "aws:apigateway/model:Model").inputs.schema)),
+      TRITON_GENERATE_REQUEST_SCHEMA,
+    );
   });
 
   it("validates the request body, requires an API key under a usage plan, and logs to an encrypted group", async () => {

@@ -291,12 +291,19 @@ describe("llm-infra:images", () => {
 
   it("copies an NGC tag a target names in a stack repository, and not a tag the stack builds", () => {
     const raw = readStackFile("dev");
+    // A Triton endpoint (dev's ships on LMI, AWS's image): NGC's base Triton in the stack's
+    // repository. (NGC's vLLM tags before 25.03 cannot answer on SageMaker and are refused.)
     const endpoints = (raw["llm-infra:sagemaker"] as { endpoints: Raw[] }).endpoints;
     endpoints[0] = {
-      ...endpoints[0],
-      imageFlavour: "vllm",
+      name: "chat",
+      mode: "async",
+      instanceType: "ml.g5.xlarge",
+      minInstances: 0,
+      maxInstances: 1,
+      tritonModelName: "llm",
       imageRepository: "triton",
-      imageTag: "24.05-vllm-python-py3",
+      imageTag: "24.05-py3",
+      inferenceAmiVersion: "al2-ami-sagemaker-inference-gpu-3-1",
     };
     raw["llm-infra:triton"] = {
       ...(raw["llm-infra:triton"] as Raw),
@@ -309,9 +316,9 @@ describe("llm-infra:images", () => {
     const plan = imagePlan(parseStackConfig(raw, "dev"));
     assert.deepStrictEqual(plan.copies, [
       {
-        source: "nvcr.io/nvidia/tritonserver:24.05-vllm-python-py3",
+        source: "nvcr.io/nvidia/tritonserver:24.05-py3",
         repository: "triton",
-        tag: "24.05-vllm-python-py3",
+        tag: "24.05-py3",
         usedBy: ["sagemaker.endpoints[chat]"],
       },
     ]);

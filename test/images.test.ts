@@ -35,7 +35,12 @@ async function configProblems(config: Record<string, unknown>): Promise<string[]
   assert.fail("expected a ConfigError");
 }
 
-/** A stack with all three Triton paths, each on its own image choice. */
+/**
+ * A stack with all three Triton paths, each on its own image choice. The endpoint runs a vLLM
+ * Triton of the stack's own build: NGC's vLLM tags before 25.03 have no SageMaker generate
+ * handler (refused below), and later ones need a driver SageMaker's AMIs lack.
+ */
+const OWN_VLLM_TAG = "vllm-own-build-1";
 const ALL_PATHS = {
   ...BASE,
   "llm-infra:sagemaker": {
@@ -48,7 +53,7 @@ const ALL_PATHS = {
         tritonModelName: "llm",
         imageFlavour: "vllm",
         imageRepository: "vllm",
-        imageTag: "24.05-vllm-python-py3",
+        imageTag: OWN_VLLM_TAG,
         inferenceAmiVersion: "al2-ami-sagemaker-inference-gpu-3-1",
         model: LLAMA3_8B,
       },
@@ -143,7 +148,9 @@ describe("Triton image flavours and the stack's own ECR images", function () {
     };
     assert.match(
       container.image,
-      /^\d{12}\.dkr\.ecr\.us-east-1\.amazonaws\.com\/registry-vllm[^:]*:24\.05-vllm-python-py3$/,
+      new RegExp(
+        `^\\d{12}\\.dkr\\.ecr\\.us-east-1\\.amazonaws\\.com/registry-vllm[^:]*:${OWN_VLLM_TAG}$`,
+      ),
     );
     assert.strictEqual(container.environment.SAGEMAKER_TRITON_DEFAULT_MODEL_NAME, "llm");
     // The vLLM model is decoupled: Triton's SageMaker front end serves it with generate, not infer.
@@ -435,12 +442,21 @@ describe("Triton image flavours and the stack's own ECR images", function () {
     });
 
     it("takes the flavour's own NGC tag, and tags that are not NGC's (your own builds)", async () => {
-      for (const tag of [
-        "24.05-vllm-python-py3",
-        "26.07-py3-custom",
-        "my-build-1",
-        "26.07-py3-sdk",
-      ]) {
+      // NGC's vLLM tag on Triton on EKS (SageMaker refuses it: no generate handler before 25.03).
+      const eks = await planConfig("staging", {
+        ...BASE,
+        "llm-infra:eks": GPU_GROUP,
+        "llm-infra:triton": {
+          nodeGroup: "gpu",
+          imageFlavour: "vllm",
+          imageRepository: "triton",
+          imageTag: "24.05-vllm-python-py3",
+        },
+      });
+      assert.match(releaseValues(eks.resources).image.repository, /\/registry-triton-[0-9a-f]+$/);
+      assert.strictEqual(releaseValues(eks.resources).image.tag, "24.05-vllm-python-py3");
+      // Tags that are not NGC's on a SageMaker endpoint.
+      for (const tag of ["26.07-py3-custom", "my-build-1", "26.07-py3-sdk"]) {
         const report = await planConfig(
           "staging",
           endpoint({
@@ -458,6 +474,26 @@ describe("Triton image flavours and the stack's own ECR images", function () {
         tritonImageProblems({ flavour: "neuron", repository: "r", tag: "26.07-py3" }),
         [],
       );
+    });
+
+    it("refuses NGC's vLLM tag before 25.03 on a SageMaker endpoint, pointing to image: lmi", async () => {
+      const problems = await configProblems(
+        endpoint({
+          imageFlavour: "vllm",
+          imageRepository: "triton",
+          imageTag: "24.05-vllm-python-py3",
+          inferenceAmiVersion: "al2-ami-sagemaker-inference-gpu-3-1",
+        }),
+      );
+      assert.strictEqual(problems.length, 1, problems.join("\n"));
+      assert.ok(!problems[0].includes("\n"), problems[0]);
+      assert.ok(
+        problems[0].startsWith(
+          'llm-infra:sagemaker.endpoints[0].imageTag "24.05-vllm-python-py3" (Triton 24.05) has no SageMaker generate handler',
+        ),
+        problems[0],
+      );
+      assert.match(problems[0], /image: lmi/);
     });
 
     it("refuses two images for one endpoint or fleet, naming the second key", async () => {

@@ -116,13 +116,20 @@ function one(r: PreflightResult, check: string, subject: string | RegExp): Prefl
 }
 
 /** A copy of a plan with one resource's inputs changed: a stack the shipped files do not have. */
-/** dev's configuration with no local model repositories: nothing for the deploy's model step. */
+/**
+ * dev's configuration with no local model repositories and no hub model: nothing for the deploy's
+ * model step (the LMI chat endpoint then reads whatever Hugging Face snapshot is at its prefix).
+ */
 function devWithoutRepositories(): StackConfig {
   const raw = readStackFile("dev");
   const sagemaker = raw["llm-infra:sagemaker"] as { endpoints: Record<string, unknown>[] };
   raw["llm-infra:sagemaker"] = {
     ...sagemaker,
-    endpoints: sagemaker.endpoints.map((e) => ({ ...e, modelRepository: undefined })),
+    endpoints: sagemaker.endpoints.map((e) => ({
+      ...e,
+      modelRepository: undefined,
+      hubModel: undefined,
+    })),
   };
   raw["llm-infra:triton"] = {
     ...(raw["llm-infra:triton"] as object),
@@ -201,8 +208,8 @@ describe("preflight: what a stack needs, from its plan", function () {
 
   it("finds the images where each component records them", () => {
     const uris = (r: PlanReport) => stackImages(r.resources).map((i) => `${i.usedBy} ${i.uri}`);
-    // dev as shipped: the endpoint and Triton run the vLLM Triton image from the stack's own
-    // `triton` repository (the plan's placeholder account and name).
+    // dev as shipped: Triton runs the vLLM Triton image from the stack's own `triton` repository
+    // (the plan's placeholder account and name); the chat endpoint runs AWS's LMI image (DLC).
     const own =
       /^123456789012\.dkr\.ecr\.us-east-1\.amazonaws\.com\/registry-triton-[0-9a-f]+:24\.05-vllm-python-py3$/;
     const devImages = stackImages(dev.resources);
@@ -211,8 +218,12 @@ describe("preflight: what a stack needs, from its plan", function () {
       "model-cache-sync",
       "triton-release",
     ]);
-    for (const i of devImages.filter((i) => i.usedBy !== "model-cache-sync"))
-      assert.match(i.uri, own, i.usedBy);
+    const image = (usedBy: string) => devImages.find((i) => i.usedBy === usedBy)!.uri;
+    assert.match(image("triton-release"), own);
+    assert.strictEqual(
+      image("chat-model"),
+      "763104351884.dkr.ecr.us-east-1.amazonaws.com/djl-inference:0.31.0-lmi13.0.0-cu124",
+    );
     assert.ok(
       uris(dev).includes("model-cache-sync public.ecr.aws/aws-cli/aws-cli:2.27.50"),
       uris(dev).join(", "),
@@ -349,7 +360,7 @@ describe("preflight against moto (STS, EC2, ECR, S3) and mocked Service Quotas",
   }
 
   const DEV_MODELS = [
-    "model-repository/chat/llama3-8b/config.pbtxt",
+    "model-repository/chat/.llm-infra-weights.json",
     "model-repository/triton/llm/config.pbtxt",
   ];
 
@@ -615,20 +626,28 @@ describe("preflight against moto (STS, EC2, ECR, S3) and mocked Service Quotas",
   it("blocks a model missing from the store unless the deploy pushes it", async () => {
     await bucketWith("models-real", ["model-repository/triton/llm/1/model.py"]);
     const outputs = { modelBucketName: "models-real" };
+    // dev without hubModel: the LMI chat endpoint reads a Hugging Face snapshot at its prefix,
+    // which nothing copies, and there is none (no config.json).
     const config = devWithoutRepositories();
     const r = await runPreflight(dev, clients, { outputs, config });
     const chat = one(r, "model", "endpoint chat");
     assert.strictEqual(chat.status, "blocker");
     assert.strictEqual(
-      chat.has,
-      "s3://models-real/model-repository/chat/llama3-8b/config.pbtxt is missing",
+      chat.needs,
+      "model-repository/chat/config.json (a Hugging Face model (config.json))",
     );
+    assert.strictEqual(chat.has, "s3://models-real/model-repository/chat/config.json is missing");
     assert.match(
       chat.fix ?? "",
-      /npm run model -- push --stack dev --endpoint chat --bucket models-real/,
+      /^set hubModel on the endpoint so the deploy's model step copies the weights, or upload a Hugging Face snapshot to s3:\/\/models-real\/model-repository\/chat\/$/,
     );
     // A file below a model's directory is not a model: Triton needs <model>/config.pbtxt.
-    assert.strictEqual(one(r, "model", "triton").status, "blocker");
+    const triton = one(r, "model", "triton");
+    assert.strictEqual(triton.status, "blocker");
+    assert.match(
+      triton.fix ?? "",
+      /npm run model -- push --stack dev --triton --bucket models-real/,
+    );
     const pushed = await runPreflight(dev, clients, {
       outputs,
       config,
@@ -648,12 +667,55 @@ describe("preflight against moto (STS, EC2, ECR, S3) and mocked Service Quotas",
     assert.strictEqual(one(empty, "model", "triton").status, "ok");
     const nothing = await runPreflight(dev, clients, { config });
     assert.strictEqual(one(nothing, "model", "triton").status, "blocker");
-    // dev as shipped names its repository (models/chat) for every target: the deploy pushes it.
+    const noWeights = one(nothing, "model", "endpoint chat");
+    assert.strictEqual(noWeights.status, "blocker");
+    assert.match(
+      noWeights.fix ?? "",
+      /^set hubModel on the endpoint .* or upload a Hugging Face snapshot to s3:\/\/<modelBucketName>\/model-repository\/chat\/$/,
+    );
+    // dev as shipped: the deploy pushes models/chat to Triton and copies the chat endpoint's hub
+    // weights, whose marker shows the copy is complete.
     const shipped = await runPreflight(dev, clients, { outputs });
-    for (const target of ["endpoint chat", "triton"]) {
-      const f = one(shipped, "model", target);
-      assert.strictEqual(f.status, "ok", JSON.stringify(f));
-    }
+    const weights = one(shipped, "model", "endpoint chat");
+    assert.deepStrictEqual(
+      [weights.status, weights.needs, weights.has],
+      [
+        "ok",
+        "model-repository/chat/.llm-infra-weights.json (the weights of NousResearch/Meta-Llama-3-8B-Instruct (copied by the deploy's weights copy))",
+        "not in s3://models-real yet; the deploy's model step copies them",
+      ],
+    );
+    assert.strictEqual(one(shipped, "model", "triton").status, "ok");
+    // Once copied, the marker is in the store.
+    await clients.s3.send(
+      new PutObjectCommand({
+        Bucket: "models-real",
+        Key: "model-repository/chat/.llm-infra-weights.json",
+        Body: "{}",
+      }),
+    );
+    const copied = one(await runPreflight(dev, clients, { outputs }), "model", "endpoint chat");
+    assert.deepStrictEqual(
+      [copied.status, copied.has],
+      ["ok", "s3://models-real/model-repository/chat/.llm-infra-weights.json is present"],
+    );
+    // Without hubModel, a snapshot's config.json at the prefix is the model LMI serves.
+    await clients.s3.send(
+      new PutObjectCommand({
+        Bucket: "models-real",
+        Key: "model-repository/chat/config.json",
+        Body: "{}",
+      }),
+    );
+    const uploaded = one(
+      await runPreflight(dev, clients, { outputs, config }),
+      "model",
+      "endpoint chat",
+    );
+    assert.deepStrictEqual(
+      [uploaded.status, uploaded.has],
+      ["ok", "s3://models-real/model-repository/chat/config.json is present"],
+    );
   });
 
   it("stops at identity when there are no credentials, with the fix", async () => {

@@ -24,6 +24,7 @@ import {
   SmokeInput,
   SmokeResult,
   againCommand,
+  answerText,
   smokeInputOf,
   smokeTest,
 } from "../automation/smoke";
@@ -198,7 +199,8 @@ describe("smoke test: SageMaker endpoints (moto)", function () {
     const t = only(result);
     assert.strictEqual(result.ok, true, io.text());
     assert.strictEqual(t.status, "ok");
-    assert.match(t.answer ?? "", /Hello there, nice to meet/);
+    // LMI's {"generated_text"}: the answer is the text itself.
+    assert.strictEqual(t.answer, "Hello there, nice to meet");
     assert.ok(typeof t.latencyMs === "number" && t.latencyMs >= 0);
     assert.strictEqual(
       t.again,
@@ -240,7 +242,7 @@ describe("smoke test: SageMaker endpoints (moto)", function () {
     );
     const t = only(result);
     assert.strictEqual(t.status, "ok", io.text());
-    assert.match(t.answer ?? "", /async hello/);
+    assert.strictEqual(t.answer, "async hello");
     assert.match(t.again ?? "", /--async s3:\/\/models-dev\/async\/chat\/input\//);
   });
 
@@ -285,22 +287,55 @@ describe("smoke test: SageMaker endpoints (moto)", function () {
     );
     try {
       const io = recorder();
+      // Staging's chat endpoint runs LMI: the `inputs` body, with LMI's max_new_tokens.
       const result = await smokeTest(
-        stagingThroughApi(`${api.url}/v1`, keyId, "triton-generate"),
+        stagingThroughApi(`${api.url}/v1`, keyId, "inputs"),
         clients,
         io,
         FAST,
       );
       const t = only(result);
       assert.strictEqual(t.status, "ok", io.text());
-      assert.match(t.answer ?? "", /front door hello/);
+      assert.strictEqual(t.answer, "front door hello");
       assert.ok((t.latencyMs ?? 0) >= 60, `latency ${t.latencyMs}`);
+      assert.deepStrictEqual(JSON.parse(api.received[0].body), {
+        inputs: "Say hello in five words.",
+        parameters: { max_new_tokens: 16, temperature: 0 },
+      });
+      assert.match(
+        t.again ?? "",
+        /-d '\{"inputs":"Say hello in five words\.","parameters":\{"max_new_tokens":16,"temperature":0\}\}'$/,
+      );
+      assert.match(t.again ?? "", new RegExp(`^curl -sS -X POST ${api.url}/v1/invocations `));
+      assert.match(t.again ?? "", new RegExp(`get-api-key --api-key ${keyId} --include-value`));
+    } finally {
+      await api.close();
+    }
+  });
+
+  it("sends Triton's generate body through the front door to a Triton endpoint with an LLM backend", async () => {
+    await createEndpoint(clients, "llm-infra-staging-chat");
+    const keyId = await createApiKey(moto, "t".repeat(30));
+    const api = await serve(() => ({
+      status: 200,
+      body: { model_name: "llama3-8b", text_output: "generate hello" },
+    }));
+    try {
+      const io = recorder();
+      const t = only(
+        await smokeTest(
+          stagingThroughApi(`${api.url}/v1`, keyId, "triton-generate"),
+          clients,
+          io,
+          FAST,
+        ),
+      );
+      assert.strictEqual(t.status, "ok", io.text());
+      assert.strictEqual(t.answer, "generate hello");
       assert.deepStrictEqual(JSON.parse(api.received[0].body), {
         text_input: "Say hello in five words.",
         parameters: { stream: false, max_tokens: 16, temperature: 0 },
       });
-      assert.match(t.again ?? "", new RegExp(`^curl -sS -X POST ${api.url}/v1/invocations `));
-      assert.match(t.again ?? "", new RegExp(`get-api-key --api-key ${keyId} --include-value`));
     } finally {
       await api.close();
     }
@@ -379,7 +414,11 @@ describe("smoke test: SageMaker endpoints (moto)", function () {
       );
       const t = only(result);
       assert.strictEqual(t.status, "ok", t.message);
-      assert.match(t.answer ?? "", /signed hello/);
+      assert.strictEqual(t.answer, "signed hello");
+      assert.deepStrictEqual(JSON.parse(api.received[0].body), {
+        inputs: "Say hello in five words.",
+        parameters: { max_new_tokens: 16, temperature: 0 },
+      });
       assert.match(t.again ?? "", /--aws-sigv4 "aws:amz:us-east-1:execute-api"/);
       assert.ok(api.received[0].headers["x-amz-date"]);
     } finally {
@@ -619,14 +658,15 @@ describe("smokeInputOf: the shipped stacks' outputs and configuration", () => {
     );
     const chat = input.targets[0];
     assert.ok(chat.kind === "sagemaker");
+    // dev's chat endpoint runs LMI, which takes {"inputs", "parameters"}.
     assert.deepStrictEqual(
       [chat.mode, chat.asyncInputUri, chat.format],
-      ["async", "s3://models/async/chat/input/", "triton-generate"],
+      ["async", "s3://models/async/chat/input/", "inputs"],
     );
-    // The command to call it again writes the body the vLLM Triton endpoint takes.
+    // The command to call it again sends that body: the invoke command's default format.
     assert.match(
       againCommand({ input, prompt: "hi", maxTokens: 8 }, chat),
-      /^npm run invoke -- llm-infra-dev-chat hi .*--async s3:\/\/models\/async\/chat\/input\/ --format triton-generate --region us-east-1$/,
+      /^npm run invoke -- llm-infra-dev-chat hi --max-tokens 8 --temperature 0 --async s3:\/\/models\/async\/chat\/input\/ --region us-east-1$/,
     );
     const triton = input.targets[1];
     assert.ok(triton.kind === "triton");
@@ -680,6 +720,27 @@ describe("smokeInputOf: the shipped stacks' outputs and configuration", () => {
 });
 
 describe("smoke test helpers", () => {
+  it("shows the generated text of LMI, TGI and Triton answers, and any other answer whole", () => {
+    // LMI (djl-serving's lmi_input_output_schema.md): one object with generated_text.
+    assert.strictEqual(answerText({ generated_text: "Hello from LMI" }), "Hello from LMI");
+    // TGI: the same object in a one-element list.
+    assert.strictEqual(answerText([{ generated_text: "Hello from TGI" }]), "Hello from TGI");
+    // Triton's generate extension: text_output beside the model's name and version.
+    assert.strictEqual(
+      answerText({ model_name: "llama3-8b", model_version: "1", text_output: "Hello from Triton" }),
+      "Hello from Triton",
+    );
+    // Anything else is shown as it came: JSON whole, a string as it is.
+    assert.strictEqual(answerText({ outputs: [{ text: "x" }] }), '{"outputs":[{"text":"x"}]}');
+    assert.strictEqual(
+      answerText([{ generated_text: "a" }, { generated_text: "b" }]),
+      '[{"generated_text":"a"},{"generated_text":"b"}]',
+    );
+    assert.strictEqual(answerText({ generated_text: 42 }), '{"generated_text":42}');
+    assert.strictEqual(answerText("plain text"), "plain text");
+    assert.strictEqual(answerText(null), "null");
+  });
+
   it("finds API Gateway's control API as the SDKs do: the service variable, the global one, the region", () => {
     assert.strictEqual(
       apiGatewayEndpoint("eu-west-1", {}),

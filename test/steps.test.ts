@@ -77,42 +77,62 @@ describe("the journey's AWS steps against moto", function () {
     });
     const io = recorder();
     const first = await steps().models(dev, state, io);
+    // dev pushes models/chat once, to Triton on EKS; its LMI chat endpoint reads the hub weights.
     assert.match(
       first,
-      /^weights copied by build llm-infra-dev-weights:[\w-]+ in \d+ s; 2 repositories: \d+ files uploaded, 0 unchanged$/,
+      /^weights copied by build llm-infra-dev-weights:[\w-]+ in \d+ s; 1 repositories: \d+ files uploaded, 0 unchanged$/,
     );
-    assert.ok(
-      io.lines.some((l) => /^ {4}weights: 2 of 2 prefix\(es\) without weights: /.test(l)),
-      io.lines.join(""),
+    // One copy of the hub model, two destinations: the LMI endpoint's prefix itself (SageMaker
+    // mounts it at /opt/ml/model) and the weights directory of Triton's vLLM model.
+    const LMI_MARKER = "model-repository/chat/.llm-infra-weights.json";
+    const TRITON_MARKER = "model-repository/triton/llama3-8b/1/weights/.llm-infra-weights.json";
+    const without = (l: string) =>
+      /^ {4}weights: (\d+) of (\d+) prefix\(es\) without weights: (.*)\n$/.exec(l);
+    const firstCheck = io.lines.map(without).find((m) => m !== null);
+    assert.ok(firstCheck, io.lines.join(""));
+    assert.deepStrictEqual(
+      [firstCheck[1], firstCheck[2], firstCheck[3].split(", ").sort()],
+      ["2", "2", ["model-repository/chat/", "model-repository/triton/llama3-8b/1/weights/"]],
     );
-    // The build writes the markers in AWS; moto runs no buildspec, so they are put here.
-    for (const target of ["chat", "triton"])
-      await s3.send(
-        new PutObjectCommand({
-          Bucket: "llm-infra-dev-models",
-          Key: `model-repository/${target}/llama3-8b/1/weights/.llm-infra-weights.json`,
-          Body: "{}",
-        }),
-      );
-    const keys = (await s3.send(new ListObjectsV2Command({ Bucket: "llm-infra-dev-models" })))
-      .Contents!.map((o) => o.Key)
-      .sort();
-    for (const prefix of ["model-repository/chat", "model-repository/triton"]) {
-      assert.ok(keys.includes(`${prefix}/llama3-8b/config.pbtxt`), keys.join(", "));
-      assert.ok(keys.includes(`${prefix}/llama3-8b/1/model.json`), keys.join(", "));
-    }
+    const keys = async () =>
+      (await s3.send(new ListObjectsV2Command({ Bucket: "llm-infra-dev-models" })))
+        .Contents!.map((o) => o.Key!)
+        .sort();
+    const pushed = await keys();
+    assert.ok(pushed.includes("model-repository/triton/llama3-8b/config.pbtxt"), pushed.join(", "));
+    assert.ok(pushed.includes("model-repository/triton/llama3-8b/1/model.json"), pushed.join(", "));
+    // No Triton repository goes to the LMI endpoint's prefix.
+    assert.deepStrictEqual(
+      pushed.filter((k) => k.startsWith("model-repository/chat/")),
+      [],
+      pushed.join(", "),
+    );
     const config = await s3.send(
       new GetObjectCommand({
         Bucket: "llm-infra-dev-models",
-        Key: "model-repository/chat/llama3-8b/config.pbtxt",
+        Key: "model-repository/triton/llama3-8b/config.pbtxt",
       }),
     );
     assert.match(await config.Body!.transformToString(), /backend: "vllm"/);
-    assert.ok(io.lines.some((l) => /models: sagemaker endpoint chat: \d+ uploaded/.test(l)));
+    assert.deepStrictEqual(
+      io.lines.filter((l) => /models: /.test(l)).map((l) => l.replace(/: \d+ uploaded.*/s, "")),
+      ["    models: triton on eks"],
+    );
+    // The build writes the markers in AWS; moto runs no buildspec, so they are put here. With
+    // Triton's alone, the LMI endpoint's weights are still missing: the copy runs again.
+    const putMarker = (Key: string) =>
+      s3.send(new PutObjectCommand({ Bucket: "llm-infra-dev-models", Key, Body: "{}" }));
+    await putMarker(TRITON_MARKER);
+    const half = recorder();
+    const second = await steps().models(dev, state, half);
+    assert.match(second, /^weights copied by build llm-infra-dev-weights:[\w-]+ in \d+ s; /);
+    const secondCheck = half.lines.map(without).find((m) => m !== null);
+    assert.deepStrictEqual(secondCheck?.slice(1), ["1", "2", "model-repository/chat/"]);
+    await putMarker(LMI_MARKER);
     const again = await steps().models(dev, state, recorder());
     assert.match(
       again,
-      /^weights already in s3:\/\/llm-infra-dev-models\/ \(2 prefix\(es\)\); nothing copied; 2 repositories: 0 files uploaded, \d+ unchanged$/,
+      /^weights already in s3:\/\/llm-infra-dev-models\/ \(2 prefix\(es\)\); nothing copied; 1 repositories: 0 files uploaded, \d+ unchanged$/,
     );
     // A weights project the state does not hold is the foundation's failure, named.
     const noProject = stateWith(dev, {
