@@ -66,7 +66,7 @@ export async function main(
     .option("--timeout-seconds <s>", "how long to wait for an async result", "900")
     .option(
       "--format <format>",
-      `the request body: ${REQUEST_FORMATS.join(" or ")} (Triton with the vLLM or TensorRT-LLM backend)`,
+      `the request body: ${REQUEST_FORMATS.join(" (LMI and TGI: {inputs, parameters: {max_new_tokens}}) or ")} (Triton with the vLLM or TensorRT-LLM backend: {text_input, parameters})`,
       "inputs",
     )
     .option(
