@@ -206,6 +206,21 @@ export function findTarget(
     choice.endpoint !== undefined
       ? targets.find((t) => t.kind === "endpoint" && t.label === `endpoint ${choice.endpoint}`)
       : targets.find((t) => t.kind === (choice.triton ? "triton" : "fleet"));
+  // An endpoint on the LMI, TGI or vLLM container reads Hugging Face weights, not a repository.
+  const weightsEndpoint =
+    choice.endpoint !== undefined && !wanted
+      ? config.sagemaker.endpoints.find((e) => e.name === choice.endpoint)
+      : undefined;
+  if (weightsEndpoint && !endpointServesTriton(weightsEndpoint)) {
+    const e = weightsEndpoint;
+    const serves =
+      e.hubModel !== undefined
+        ? `serves hub weights with image ${e.image} (hubModel ${e.hubModel}, which the deploy copies to ${e.modelDataPrefix ?? "the endpoint's prefix"}/)`
+        : `serves Hugging Face weights with image ${e.image}`;
+    throw new TargetError(
+      `stack ${stack} has no Triton target --endpoint ${e.name}: endpoint ${e.name} ${serves}, not a Triton model repository, so there is nothing to check or push; it has ${describeTargets(targets)}`,
+    );
+  }
   if (!wanted) {
     const asked =
       choice.endpoint !== undefined

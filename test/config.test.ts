@@ -1,6 +1,8 @@
 import * as assert from "assert";
+import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { stackTargets } from "../modelRepository/targets";
 import { projectRoot, readStackFile } from "../offline/plan";
 import {
   ConfigError,
@@ -9,6 +11,7 @@ import {
   nearProjectNamespace,
   parseStackConfig,
 } from "../programs/config";
+import { copyExampleModels } from "./helpers";
 
 const base = (extra: Record<string, unknown> = {}) => ({
   "aws:region": "us-east-1",
@@ -364,44 +367,119 @@ describe("a target's local model repository (modelRepository)", () => {
     }
     return [];
   };
-  /** dev with its chat endpoint changed. */
-  const devChat = (change: Record<string, unknown>) => {
+  /**
+   * dev with its chat endpoint on SageMaker's Triton image (the catalog's `triton`, the base
+   * flavour) loading llama3-8b from models/chat, then changed: the shipped endpoint serves hub
+   * weights on LMI and reads no model repository.
+   */
+  const tritonChat = (change: Record<string, unknown>) => {
     const raw = shipped("dev");
     const sm = raw["llm-infra:sagemaker"] as { endpoints: Record<string, unknown>[] };
+    // eslint-disable-next-line @typescript-eslint/no-unused-vars
+    const { image, imageVersion, hubModel, ...chat } = sm.endpoints[0];
     return {
       ...raw,
-      "llm-infra:sagemaker": { endpoints: [{ ...sm.endpoints[0], ...change }] },
+      "llm-infra:sagemaker": {
+        endpoints: [
+          {
+            ...chat,
+            image: "triton",
+            tritonModelName: "llama3-8b",
+            modelRepository: "models/chat",
+            ...change,
+          },
+        ],
+      },
     };
+  };
+  /** A project root holding the example models/chat and models/py, whose llama3-8b is Python. */
+  const rootWithPythonModel = (): string => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "root-"));
+    copyExampleModels(dir);
+    fs.mkdirSync(path.join(dir, "models", "py", "llama3-8b", "1"), { recursive: true });
+    fs.writeFileSync(
+      path.join(dir, "models", "py", "llama3-8b", "config.pbtxt"),
+      'name: "llama3-8b"\nbackend: "python"\nmax_batch_size: 0\n',
+    );
+    fs.writeFileSync(path.join(dir, "models", "py", "llama3-8b", "1", "model.py"), "");
+    return dir;
   };
 
   it("passes the shipped stacks, whose every target names models/chat", () => {
     for (const stack of ["dev", "staging", "prod"]) {
       const config = parseStackConfig(shipped(stack), stack, root);
-      const named = [
-        ...config.sagemaker.endpoints.map((e) => e.modelRepository),
-        config.triton?.modelRepository,
-        config.fleet?.modelRepository,
-      ].filter((d) => d !== undefined);
-      assert.ok(named.length >= 2, stack);
-      assert.ok(
-        named.every((d) => d === "models/chat"),
-        `${stack}: ${named.join(", ")}`,
+      // Every target that reads a Triton model repository names the example.
+      const named = stackTargets(config).map((t) => t.modelRepository);
+      assert.ok(named.length >= 1, stack);
+      assert.deepStrictEqual(
+        named,
+        named.map(() => "models/chat"),
+        stack,
       );
+      assert.deepStrictEqual(
+        [config.triton?.modelRepository, config.fleet?.modelRepository].filter(
+          (d) => d !== undefined,
+        ),
+        named,
+        stack,
+      );
+      // The SageMaker endpoints serve hub weights on LMI instead: no model repository.
+      assert.ok(config.sagemaker.endpoints.length >= 1, stack);
+      for (const e of config.sagemaker.endpoints) {
+        assert.deepStrictEqual(
+          [e.image, e.hubModel, e.modelRepository, e.tritonModelName],
+          ["lmi", "NousResearch/Meta-Llama-3-8B-Instruct", undefined, undefined],
+          `${stack} endpoint ${e.name}`,
+        );
+      }
     }
+    // A model repository is Triton's layout: LMI refuses one.
+    const raw = shipped("dev");
+    const sm = raw["llm-infra:sagemaker"] as { endpoints: Record<string, unknown>[] };
+    assert.deepStrictEqual(
+      problemsAt({
+        ...raw,
+        "llm-infra:sagemaker": {
+          endpoints: [{ ...sm.endpoints[0], modelRepository: "models/chat" }],
+        },
+      }),
+      [
+        "llm-infra:sagemaker.endpoints[0].modelRepository does not apply with image lmi (a model repository is Triton's layout; give imageFlavour for a Triton image of your own); remove it",
+      ],
+    );
   });
 
   it("refuses a directory that does not exist, or a file, naming the key", () => {
-    assert.deepStrictEqual(problemsAt(devChat({ modelRepository: "models/nope" })), [
+    assert.deepStrictEqual(problemsAt(tritonChat({ modelRepository: "models/nope" })), [
       `llm-infra:sagemaker.endpoints[0].modelRepository models/nope does not exist (looked in ${path.join(root, "models/nope")}): give a local Triton model repository, the directory holding <model>/config.pbtxt, relative to the project root (npm run model -- init models/nope --backend vllm makes one)`,
     ]);
-    assert.deepStrictEqual(problemsAt(devChat({ modelRepository: "Pulumi.yaml" })), [
+    assert.deepStrictEqual(problemsAt(tritonChat({ modelRepository: "Pulumi.yaml" })), [
       "llm-infra:sagemaker.endpoints[0].modelRepository Pulumi.yaml is not a directory: give a local Triton model repository, the directory holding <model>/config.pbtxt",
     ]);
+    // The same on Triton on EKS.
+    const raw = shipped("dev");
+    const triton = raw["llm-infra:triton"] as Record<string, unknown>;
+    assert.deepStrictEqual(
+      problemsAt({ ...raw, "llm-infra:triton": { ...triton, modelRepository: "models/nope" } }),
+      [
+        `llm-infra:triton.modelRepository models/nope does not exist (looked in ${path.join(root, "models/nope")}): give a local Triton model repository, the directory holding <model>/config.pbtxt, relative to the project root (npm run model -- init models/nope --backend vllm makes one)`,
+      ],
+    );
   });
 
   it("refuses a repository without the endpoint's default model, and one its image cannot serve", () => {
-    assert.deepStrictEqual(problemsAt(devChat({ tritonModelName: "mistral-7b" })), [
-      `llm-infra:sagemaker.endpoints[0].modelRepository models/chat/mistral-7b/: missing: endpoint chat loads the model "mistral-7b" (tritonModelName, SAGEMAKER_TRITON_DEFAULT_MODEL_NAME), and Triton's SageMaker start script exits when its directory is missing; this repository has llama3-8b`,
+    // SageMaker's Triton image loads the endpoint's tritonModelName: a Python llama3-8b serves.
+    const at = rootWithPythonModel();
+    assert.deepStrictEqual(problemsAt(tritonChat({ modelRepository: "models/py" }), at), []);
+    assert.deepStrictEqual(
+      problemsAt(tritonChat({ modelRepository: "models/py", tritonModelName: "mistral-7b" }), at),
+      [
+        `llm-infra:sagemaker.endpoints[0].modelRepository models/py/mistral-7b/: missing: endpoint chat loads the model "mistral-7b" (tritonModelName, SAGEMAKER_TRITON_DEFAULT_MODEL_NAME), and Triton's SageMaker start script exits when its directory is missing; this repository has llama3-8b`,
+      ],
+    );
+    // The same image is the base flavour: models/chat's vLLM model has no backend there.
+    assert.deepStrictEqual(problemsAt(tritonChat({})), [
+      `llm-infra:sagemaker.endpoints[0].modelRepository models/chat/llama3-8b/config.pbtxt: backend: backend vllm is not in the base Triton image (it has tensorrt, onnxruntime, tensorflow, pytorch, openvino, python, dali, fil); choose imageFlavour vllm`,
     ]);
     // Triton on EKS on the base image: the repository's vLLM model has no backend there.
     const raw = shipped("dev");
@@ -413,16 +491,20 @@ describe("a target's local model repository (modelRepository)", () => {
   });
 
   it("does not apply with modelDataTarball, and is not read without a project root", () => {
-    assert.deepStrictEqual(problemsAt(devChat({ modelDataTarball: "m/model.tar.gz" })), [
+    assert.deepStrictEqual(problemsAt(tritonChat({ modelDataTarball: "m/model.tar.gz" })), [
       "llm-infra:sagemaker.endpoints[0].modelRepository does not apply with modelDataTarball (the endpoint reads a model.tar.gz, not a model repository prefix); remove it",
     ]);
     // Without a root (npm run model, which checks the directory it is given) nothing is read.
-    const config = parseStackConfig(devChat({ modelRepository: "models/nope" }), "dev");
+    const config = parseStackConfig(tritonChat({ modelRepository: "models/nope" }), "dev");
     assert.strictEqual(config.sagemaker.endpoints[0].modelRepository, "models/nope");
+    assert.strictEqual(config.triton?.modelRepository, "models/chat");
     // Relative to the root it is given.
-    assert.match(
-      problemsAt(shipped("dev"), os.tmpdir()).join("\n"),
-      /^llm-infra:sagemaker\.endpoints\[0\]\.modelRepository models\/chat does not exist/,
+    assert.deepStrictEqual(
+      problemsAt(tritonChat({}), os.tmpdir()).map((p) => p.split(" (looked in")[0]),
+      [
+        "llm-infra:sagemaker.endpoints[0].modelRepository models/chat does not exist",
+        "llm-infra:triton.modelRepository models/chat does not exist",
+      ],
     );
   });
 });

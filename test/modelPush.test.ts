@@ -2,6 +2,7 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import * as YAML from "js-yaml";
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const S3rver = require("s3rver");
@@ -16,6 +17,7 @@ import { modelPushesOf } from "../modelRepository/targets";
 import { parseStackConfig } from "../programs/config";
 import { projectRoot, readStackFile } from "../offline/plan";
 import { main } from "../scripts/model";
+import { copyExampleModels } from "./helpers";
 
 /** s3rver on 127.0.0.1 (an ephemeral port), one bucket, files in a temporary directory. */
 async function startS3(bucket: string): Promise<{ url: string; stop: () => Promise<void> }> {
@@ -60,13 +62,46 @@ async function body(c: S3Client, bucket: string, key: string): Promise<Buffer> {
 
 function vllmRepo(): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "push-repo-"));
-  // The model the shipped endpoints load by name (tritonModelName llama3-8b).
+  // The model a Triton endpoint of tritonEndpointStack loads by name (tritonModelName llama3-8b).
   fs.mkdirSync(path.join(dir, "llama3-8b", "1"), { recursive: true });
   fs.writeFileSync(
     path.join(dir, "llama3-8b", "config.pbtxt"),
     'name: "llama3-8b"\nbackend: "python"\nmax_batch_size: 0\n',
   );
   fs.writeFileSync(path.join(dir, "llama3-8b", "1", "model.py"), "print('hi')\n");
+  return dir;
+}
+
+/**
+ * A shipped stack (its raw config) with one SageMaker endpoint on SageMaker's Triton image (the
+ * catalog's `triton`, the base flavour) loading llama3-8b, in place of the shipped LMI container,
+ * which reads hub weights and no model repository.
+ */
+function tritonEndpointStack(
+  stack: string,
+  index: number,
+  change: Record<string, unknown> = {},
+): Record<string, unknown> {
+  const raw = readStackFile(stack, projectRoot());
+  const sm = raw["llm-infra:sagemaker"] as { endpoints: Record<string, unknown>[] };
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars
+  const { image, imageVersion, hubModel, ...endpoint } = sm.endpoints[index];
+  sm.endpoints[index] = { ...endpoint, image: "triton", tritonModelName: "llama3-8b", ...change };
+  return raw;
+}
+
+/** A directory holding Pulumi.<stack>.yaml with that config, for `--dir`. */
+function stackDir(stack: string, raw: Record<string, unknown>): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "stack-"));
+  fs.writeFileSync(path.join(dir, `Pulumi.${stack}.yaml`), YAML.dump({ config: raw }));
+  return dir;
+}
+
+/** A project root holding models/py (vllmRepo's llama3-8b) and the example models/chat. */
+function rootWithPythonModel(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "root-"));
+  copyExampleModels(dir);
+  fs.cpSync(vllmRepo(), path.join(dir, "models", "py"), { recursive: true });
   return dir;
 }
 
@@ -99,8 +134,26 @@ describe("model push over HTTP to a local S3 (s3rver)", function () {
 
   it("lands at the prefix each target of a stack reads", async () => {
     const repo = vllmRepo();
+    // The shipped dev's chat endpoint serves hub weights on LMI: nothing to push there.
+    const lmi = await run([
+      "push",
+      repo,
+      "--stack",
+      "dev",
+      "--endpoint",
+      "chat",
+      "--bucket",
+      bucket,
+    ]);
+    assert.strictEqual(lmi.code, 2);
+    assert.match(
+      lmi.err,
+      /^error: stack dev has no Triton target --endpoint chat: endpoint chat serves hub weights with image lmi .*nothing to check or push; it has --triton\n$/,
+    );
+    assert.deepStrictEqual(await keys(c, bucket), []);
+    const withEndpoint = stackDir("dev", tritonEndpointStack("dev", 0));
     const cases: [string[], string][] = [
-      [["--stack", "dev", "--endpoint", "chat"], "model-repository/chat"],
+      [["--stack", "dev", "--endpoint", "chat", "--dir", withEndpoint], "model-repository/chat"],
       [["--stack", "dev", "--triton"], "model-repository/triton"],
       [["--stack", "staging", "--fleet"], "model-repository/fleet"],
     ];
@@ -125,44 +178,74 @@ describe("model push over HTTP to a local S3 (s3rver)", function () {
 
   it("lists the repositories a stack names, and pushes one in-process to its target's prefix", async () => {
     const root = projectRoot();
-    const config = parseStackConfig(readStackFile("prod", root), "prod", root);
-    const pushes = modelPushesOf(config, root);
-    assert.deepStrictEqual(
-      pushes.map((p) => [p.key, p.label, p.target.prefix, p.check.defaultModel]),
+    const listed = (config: ReturnType<typeof parseStackConfig>, at = root) =>
+      modelPushesOf(config, at).map((p) => [
+        p.key,
+        p.label,
+        p.target.prefix,
+        p.check.defaultModel,
+        p.check.flavour,
+        path.relative(at, p.directory),
+      ]);
+    // The shipped stacks: every Triton target reads models/chat on the vllm image; the SageMaker
+    // endpoints serve hub weights on LMI and name no repository.
+    const shipped = (stack: string) => parseStackConfig(readStackFile(stack, root), stack, root);
+    const vllmChat = ["vllm", path.join("models", "chat")];
+    assert.deepStrictEqual(listed(shipped("prod")), [
       [
-        [
-          "llm-infra:sagemaker.endpoints[0].modelRepository",
-          "sagemaker endpoint chat",
-          "model-repository/chat",
-          "llama3-8b",
-        ],
-        [
-          "llm-infra:sagemaker.endpoints[1].modelRepository",
-          "sagemaker endpoint batch",
-          "model-repository/batch",
-          "llama3-8b",
-        ],
-        ["llm-infra:triton.modelRepository", "triton on eks", "model-repository/triton", undefined],
+        "llm-infra:triton.modelRepository",
+        "triton on eks",
+        "model-repository/triton",
+        undefined,
+        ...vllmChat,
       ],
+    ]);
+    assert.deepStrictEqual(listed(shipped("staging")), [
+      [
+        "llm-infra:fleet.modelRepository",
+        "triton fleet",
+        "model-repository/fleet",
+        undefined,
+        ...vllmChat,
+      ],
+    ]);
+    // prod with its batch endpoint on SageMaker's Triton image, reading models/py: listed in the
+    // order of the targets, under the endpoint's own key; the LMI chat endpoint is not.
+    const at = rootWithPythonModel();
+    const config = parseStackConfig(
+      tritonEndpointStack("prod", 1, { modelRepository: "models/py" }),
+      "prod",
+      at,
     );
-    assert.ok(pushes.every((p) => p.directory === path.join(root, "models", "chat")));
-    assert.ok(pushes.every((p) => p.check.flavour === "vllm"));
-    const summary = await pushModel(pushes[1], { client: c, bucket });
-    assert.deepStrictEqual(summary.uploaded, ["llama3-8b/1/model.json", "llama3-8b/config.pbtxt"]);
-    assert.deepStrictEqual(
-      JSON.parse(
-        (await body(c, bucket, "model-repository/batch/llama3-8b/1/model.json")).toString(),
-      ).model,
-      // Where the endpoint's container sees the weights the stack copied into the store.
-      "/opt/ml/model/llama3-8b/1/weights",
+    assert.deepStrictEqual(listed(config, at), [
+      [
+        "llm-infra:sagemaker.endpoints[1].modelRepository",
+        "sagemaker endpoint batch",
+        "model-repository/batch",
+        "llama3-8b",
+        "base",
+        path.join("models", "py"),
+      ],
+      [
+        "llm-infra:triton.modelRepository",
+        "triton on eks",
+        "model-repository/triton",
+        undefined,
+        ...vllmChat,
+      ],
+    ]);
+    const pushes = modelPushesOf(config, at);
+    const summary = await pushModel(pushes[0], { client: c, bucket });
+    assert.deepStrictEqual(summary.uploaded, ["llama3-8b/1/model.py", "llama3-8b/config.pbtxt"]);
+    assert.strictEqual(
+      (await body(c, bucket, "model-repository/batch/llama3-8b/1/model.py")).toString(),
+      "print('hi')\n",
     );
     // A stack without modelRepository keys has nothing to push.
     const bare = readStackFile("dev", root);
-    const sm = bare["llm-infra:sagemaker"] as { endpoints: Record<string, unknown>[] };
     const noRepos = parseStackConfig(
       {
         ...bare,
-        "llm-infra:sagemaker": { endpoints: [{ ...sm.endpoints[0], modelRepository: undefined }] },
         "llm-infra:triton": { ...(bare["llm-infra:triton"] as object), modelRepository: undefined },
       },
       "dev",
@@ -188,9 +271,14 @@ describe("model push over HTTP to a local S3 (s3rver)", function () {
   });
 
   it("pushes nothing in-process from a repository that fails its target's check", async () => {
-    const root = projectRoot();
-    const config = parseStackConfig(readStackFile("dev", root), "dev", root);
-    const [chat] = modelPushesOf(config, root);
+    // dev with its chat endpoint on SageMaker's Triton image, reading models/py.
+    const at = rootWithPythonModel();
+    const config = parseStackConfig(
+      tritonEndpointStack("dev", 0, { modelRepository: "models/py" }),
+      "dev",
+      at,
+    );
+    const [chat] = modelPushesOf(config, at);
     const broken = { ...chat, directory: vllmRepo(), check: { ...chat.check, defaultModel: "x" } };
     const before = await keys(c, bucket);
     await assert.rejects(
@@ -206,8 +294,10 @@ describe("model push over HTTP to a local S3 (s3rver)", function () {
 
   it("skips unchanged files by checksum and uploads a changed one", async () => {
     const repo = vllmRepo();
-    const argv = ["push", repo, "--stack", "dev", "--endpoint", "chat", "--bucket", bucket];
-    await run(argv);
+    const dir = stackDir("dev", tritonEndpointStack("dev", 0));
+    const argv = ["push", repo, "--stack", "dev", "--endpoint", "chat", "--dir", dir];
+    argv.push("--bucket", bucket);
+    assert.strictEqual((await run(argv)).code, 0);
     const again = await run(argv);
     assert.match(again.out, /uploaded 0 files \(0\.0 MiB\), 2 unchanged/);
     fs.writeFileSync(path.join(repo, "llama3-8b", "1", "model.py"), "print('changed')\n");
@@ -262,6 +352,8 @@ describe("model push over HTTP to a local S3 (s3rver)", function () {
     const repo = vllmRepo();
     fs.rmSync(path.join(repo, "llama3-8b", "1", "model.py"));
     fs.writeFileSync(path.join(repo, "llama3-8b", "1", "other.py"), "");
+    const dir = stackDir("dev", tritonEndpointStack("dev", 0));
+    const before = await keys(c, bucket);
     const r = await run([
       "push",
       repo,
@@ -269,12 +361,15 @@ describe("model push over HTTP to a local S3 (s3rver)", function () {
       "dev",
       "--endpoint",
       "chat",
+      "--dir",
+      dir,
       "--bucket",
       "models",
     ]);
     assert.strictEqual(r.code, 2);
     assert.match(r.err, /llama3-8b\/1\/model.py: missing/);
     assert.match(r.err, /nothing uploaded/);
+    assert.deepStrictEqual(await keys(c, bucket), before);
   });
 
   it("says how the EFS cache of an EFS-backed Triton picks the upload up", async () => {

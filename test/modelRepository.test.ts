@@ -2,10 +2,14 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import * as YAML from "js-yaml";
 import { CheckTarget, checkRepository, formatProblem } from "../modelRepository/check";
 import { initRepository, scaffoldFiles } from "../modelRepository/init";
 import { modelConfigType } from "../modelRepository/modelConfigSchema";
+import { stackTargets } from "../modelRepository/targets";
 import { parseTextFormat } from "../modelRepository/textFormat";
+import { projectRoot, readStackFile } from "../offline/plan";
+import { parseStackConfig } from "../programs/config";
 import { main } from "../scripts/model";
 
 /** Writes files (relative path to content; a path ending in / is an empty directory). */
@@ -31,6 +35,28 @@ instance_group [ { count: 1, kind: KIND_MODEL } ]
 `;
 const MODEL_JSON = JSON.stringify({ model: "meta-llama/Meta-Llama-3-8B-Instruct" });
 const GOOD = { "llm/config.pbtxt": VLLM_CONFIG, "llm/1/model.json": MODEL_JSON };
+/** A model the base Triton image serves (the python backend). */
+const PYTHON = {
+  "llm/config.pbtxt": 'name: "llm"\nbackend: "python"\nmax_batch_size: 0\n',
+  "llm/1/model.py": "print('hi')\n",
+};
+
+/**
+ * A directory holding Pulumi.dev.yaml: the shipped dev with its chat endpoint on SageMaker's
+ * Triton image (the catalog's `triton`, the base flavour) loading llama3-8b, in place of the
+ * shipped LMI container, which reads hub weights and no model repository.
+ */
+function tritonEndpointStackDir(): string {
+  const raw = readStackFile("dev", projectRoot());
+  const sm = raw["llm-infra:sagemaker"] as { endpoints: Record<string, unknown>[] };
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars
+  const { image, imageVersion, hubModel, ...chat } = sm.endpoints[0];
+  sm.endpoints[0] = { ...chat, image: "triton", tritonModelName: "llama3-8b" };
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "stack-"));
+  fs.writeFileSync(path.join(dir, "Pulumi.dev.yaml"), YAML.dump({ config: raw }));
+  return dir;
+}
+
 const VLLM_ON_G5: CheckTarget = { flavour: "vllm", instanceType: "g5.2xlarge" };
 const LLAMA_8B = {
   parametersBillions: 8,
@@ -450,51 +476,81 @@ describe("npm run model (CLI)", () => {
   });
 
   it("check against a stack's target uses its instance, flavour and default model", async () => {
-    // dev's chat endpoint: the vllm image, ml.g5.xlarge, tritonModelName llama3-8b.
-    const r = await run(["check", writeRepo(GOOD), "--stack", "dev", "--endpoint", "chat"]);
+    // A dev whose chat endpoint runs SageMaker's Triton image (the base flavour) on ml.g5.xlarge,
+    // loading tritonModelName llama3-8b.
+    const dir = tritonEndpointStackDir();
+    const endpoint = ["--stack", "dev", "--endpoint", "chat", "--dir", dir];
+    const r = await run(["check", writeRepo(PYTHON), ...endpoint]);
     assert.strictEqual(r.code, 2);
     assert.match(r.err, /^llama3-8b\/: missing: endpoint chat loads the model "llama3-8b"/);
     const renamed = writeRepo({
+      "llama3-8b/config.pbtxt": PYTHON["llm/config.pbtxt"].replace('"llm"', '"llama3-8b"'),
+      "llama3-8b/1/model.py": PYTHON["llm/1/model.py"],
+    });
+    const ok = await run(["check", renamed, ...endpoint]);
+    assert.strictEqual(ok.code, 0, ok.err);
+    assert.match(ok.out, /\(llama3-8b\) ready for the base Triton image on ml\.g5\.xlarge/);
+    // The stack's flavour refuses a vLLM model; another flavour on the command line wins over it.
+    const vllm = writeRepo({
       "llama3-8b/config.pbtxt": VLLM_CONFIG.replace('"llm"', '"llama3-8b"'),
       "llama3-8b/1/model.json": MODEL_JSON,
     });
-    const ok = await run(["check", renamed, "--stack", "dev", "--endpoint", "chat"]);
-    assert.strictEqual(ok.code, 0, ok.err);
-    assert.match(ok.out, /\(llama3-8b\) ready for the vllm Triton image on ml\.g5\.xlarge/);
-    // Another flavour on the command line still wins over the stack's.
-    const base = await run([
-      "check",
-      renamed,
-      "--stack",
-      "dev",
-      "--endpoint",
-      "chat",
-      "--flavour",
-      "base",
-    ]);
+    const base = await run(["check", vllm, ...endpoint]);
     assert.strictEqual(base.code, 2);
     assert.match(base.err, /backend vllm is not in the base Triton image/);
+    const flavour = await run(["check", vllm, ...endpoint, "--flavour", "vllm"]);
+    assert.strictEqual(flavour.code, 0, flavour.err);
+    assert.match(flavour.out, /\(llama3-8b\) ready for the vllm Triton image on ml\.g5\.xlarge/);
     // Triton on EKS names no model: it loads every model of the repository.
     const triton = await run(["check", writeRepo(GOOD), "--stack", "dev", "--triton"]);
     assert.strictEqual(triton.code, 0, triton.err);
+    assert.match(triton.out, /\(llm\) ready for the vllm Triton image on g5\.xlarge/);
     const none = await run(["check", writeRepo(GOOD), "--stack", "dev", "--fleet"]);
     assert.strictEqual(none.code, 2);
+    assert.match(none.err, /stack dev has no llm-infra:fleet section; it has --triton\n$/);
+  });
+
+  it("check against a shipped SageMaker endpoint says it serves hub weights on LMI, naming the stack's Triton targets", async () => {
+    const dev = await run(["check", "models/chat", "--stack", "dev", "--endpoint", "chat"]);
+    assert.strictEqual(dev.code, 2);
+    assert.strictEqual(dev.out, "");
+    assert.strictEqual(
+      dev.err,
+      "error: stack dev has no Triton target --endpoint chat: endpoint chat serves hub weights with image lmi (hubModel NousResearch/Meta-Llama-3-8B-Instruct, which the deploy copies to model-repository/chat/), not a Triton model repository, so there is nothing to check or push; it has --triton\n",
+    );
+    const prod = await run(["check", "models/chat", "--stack", "prod", "--endpoint", "batch"]);
+    assert.strictEqual(prod.code, 2);
     assert.match(
-      none.err,
-      /stack dev has no llm-infra:fleet section; it has --endpoint chat, --triton/,
+      prod.err,
+      /has no Triton target --endpoint batch: endpoint batch serves hub weights with image lmi \(hubModel NousResearch\/Meta-Llama-3-8B-Instruct, which the deploy copies to model-repository\/batch\/\).*; it has --triton\n$/,
+    );
+    // A name the stack does not have at all is still said so.
+    const nope = await run(["check", "models/chat", "--stack", "staging", "--endpoint", "nope"]);
+    assert.strictEqual(nope.code, 2);
+    assert.strictEqual(
+      nope.err,
+      'error: stack staging has no SageMaker endpoint "nope" reading a model repository; it has --fleet\n',
     );
   });
 
   it("the example repository models/chat passes check for every target the shipped stacks point at it", async () => {
     const cases = [
-      ["dev", "--endpoint", "chat"],
       ["dev", "--triton"],
-      ["staging", "--endpoint", "chat"],
       ["staging", "--fleet"],
-      ["prod", "--endpoint", "chat"],
-      ["prod", "--endpoint", "batch"],
       ["prod", "--triton"],
     ];
+    // Every Triton target of the shipped stacks reads models/chat, and these are all of them: the
+    // SageMaker endpoints serve hub weights on LMI (hubModel) and read no model repository.
+    const root = projectRoot();
+    assert.deepStrictEqual(
+      ["dev", "staging", "prod"].flatMap((stack) =>
+        stackTargets(parseStackConfig(readStackFile(stack, root), stack, root)).map((t) => {
+          assert.strictEqual(t.modelRepository, "models/chat", `${stack} ${t.label}`);
+          return [stack, t.kind === "endpoint" ? `--endpoint ${t.label}` : `--${t.kind}`];
+        }),
+      ),
+      cases,
+    );
     for (const [stack, ...target] of cases) {
       const r = await run(["check", "models/chat", "--stack", stack, ...target]);
       assert.strictEqual(r.code, 0, `${stack} ${target.join(" ")}: ${r.err}`);

@@ -115,25 +115,54 @@ describe("hub models of a model repository", () => {
   });
 });
 
+/**
+ * dev with its chat endpoint on a Triton image reading a model repository, in place of the
+ * shipped LMI container (hub weights at the endpoint's prefix): SageMaker's own Triton image (the
+ * base flavour), or with `vllm` a Triton vLLM image of the stack's own (imageUri, an unlisted tag:
+ * no NGC vLLM tag answers on SageMaker), loading models/chat.
+ */
+function devWithTritonEndpoint(flavour: "base" | "vllm") {
+  return configOf("dev", (raw) => {
+    const sm = raw["llm-infra:sagemaker"] as { endpoints: Record<string, unknown>[] };
+    // eslint-disable-next-line @typescript-eslint/no-unused-vars
+    const { image, imageVersion, hubModel, ...chat } = sm.endpoints[0];
+    sm.endpoints[0] = {
+      ...chat,
+      tritonModelName: "llama3-8b",
+      ...(flavour === "base"
+        ? { image: "triton" }
+        : {
+            imageUri: "123456789012.dkr.ecr.us-east-1.amazonaws.com/own-triton:vllm",
+            imageFlavour: "vllm",
+            modelRepository: "models/chat",
+          }),
+    };
+  });
+}
+
 describe("where each target sees its weights", () => {
   it("uses /opt/ml/model on SageMaker and /models on Triton (s3-sync, efs) and the fleet", () => {
-    const roots = (stack: string) =>
-      Object.fromEntries(
-        stackTargets(configOf(stack)).map((t) => [t.label, containerRepositoryRoot(t)]),
+    const roots = (config: ReturnType<typeof configOf>) =>
+      Object.fromEntries(stackTargets(config).map((t) => [t.label, containerRepositoryRoot(t)]));
+    // The shipped SageMaker endpoints serve hub weights on LMI: no repository target.
+    assert.deepStrictEqual(roots(configOf("dev")), { triton: "/models" });
+    assert.deepStrictEqual(roots(configOf("prod")), { triton: "/models" });
+    assert.strictEqual(configOf("prod").triton?.modelRepositoryMode, "efs");
+    assert.deepStrictEqual(roots(configOf("staging")), { fleet: "/models" });
+    for (const flavour of ["base", "vllm"] as const)
+      assert.deepStrictEqual(
+        roots(devWithTritonEndpoint(flavour)),
+        { "endpoint chat": "/opt/ml/model", triton: "/models" },
+        flavour,
       );
-    assert.deepStrictEqual(roots("dev"), { "endpoint chat": "/opt/ml/model", triton: "/models" });
-    assert.deepStrictEqual(roots("prod"), {
-      "endpoint chat": "/opt/ml/model",
-      "endpoint batch": "/opt/ml/model",
-      triton: "/models",
-    });
-    assert.strictEqual(roots("staging").fleet, "/models");
   });
 
   it("pushes model.json pointing at the target's weights, and the local file keeps the hub id", async () => {
     const dir = path.join(ROOT, "models", "chat");
     const files = await listRepositoryFiles(dir);
-    const [endpoint, triton] = stackTargets(configOf("dev"));
+    const [endpoint, triton] = stackTargets(devWithTritonEndpoint("vllm"));
+    assert.deepStrictEqual([endpoint.label, triton.label], ["endpoint chat", "triton"]);
+    const [fleet] = stackTargets(configOf("staging"));
     const pushed = (t: typeof endpoint) =>
       JSON.parse(
         forTarget(files, dir, t)
@@ -142,6 +171,7 @@ describe("where each target sees its weights", () => {
       );
     assert.strictEqual(pushed(endpoint).model, "/opt/ml/model/llama3-8b/1/weights");
     assert.strictEqual(pushed(triton).model, "/models/llama3-8b/1/weights");
+    assert.strictEqual(pushed(fleet).model, "/models/llama3-8b/1/weights");
     assert.strictEqual(pushed(endpoint).max_model_len, 8192);
     const rewritten = forTarget(files, dir, endpoint).find((f) =>
       f.relative.endsWith("model.json"),
@@ -174,29 +204,73 @@ describe("where each target sees its weights", () => {
 
 describe("the weights copies of a stack", () => {
   it("downloads each hub snapshot once for every target that serves it", () => {
+    // The LMI endpoint's hubModel at its prefix, and the weights of models/chat's Llama 3 under
+    // the Triton target's prefix: one download.
     assert.deepStrictEqual(weightsCopiesOf(configOf("dev"), ROOT), [
       {
         repoId: HUB_ID,
         revision: "main",
-        destinations: [
-          "model-repository/chat/llama3-8b/1/weights",
-          "model-repository/triton/llama3-8b/1/weights",
-        ],
+        destinations: ["model-repository/chat", "model-repository/triton/llama3-8b/1/weights"],
       },
     ]);
     assert.deepStrictEqual(
-      weightsCopiesOf(configOf("prod"), ROOT).map((c) => c.destinations.length),
-      [3],
+      weightsCopiesOf(configOf("prod"), ROOT).map((c) => c.destinations),
+      [
+        [
+          "model-repository/batch",
+          "model-repository/chat",
+          "model-repository/triton/llama3-8b/1/weights",
+        ],
+      ],
+    );
+    assert.deepStrictEqual(
+      weightsCopiesOf(configOf("staging"), ROOT).map((c) => c.destinations),
+      [["model-repository/chat", "model-repository/fleet/llama3-8b/1/weights"]],
+    );
+    // A Triton endpoint reading models/chat gets the weights under its model's version instead.
+    assert.deepStrictEqual(
+      weightsCopiesOf(devWithTritonEndpoint("vllm"), ROOT).map((c) => c.destinations),
+      [
+        [
+          "model-repository/chat/llama3-8b/1/weights",
+          "model-repository/triton/llama3-8b/1/weights",
+        ],
+      ],
     );
   });
 
-  it("copies nothing for a stack whose repositories name no hub model", () => {
-    const config = configOf("dev", (raw) => {
+  it("copies an LMI endpoint's hub model without a project root, and no repository's", () => {
+    // programs/platform.ts passes config.root, which a caller without a project may not have.
+    assert.deepStrictEqual(weightsCopiesOf(configOf("dev"), undefined), [
+      { repoId: HUB_ID, revision: "main", destinations: ["model-repository/chat"] },
+    ]);
+    assert.deepStrictEqual(
+      weightsCopiesOf(configOf("prod"), undefined).map((c) => c.destinations),
+      [["model-repository/batch", "model-repository/chat"]],
+    );
+    // hubRevision is the revision downloaded.
+    const pinned = configOf("dev", (raw) => {
       const sm = raw["llm-infra:sagemaker"] as { endpoints: Record<string, unknown>[] };
-      delete sm.endpoints[0].modelRepository;
-      delete (raw["llm-infra:triton"] as Record<string, unknown>).modelRepository;
+      sm.endpoints[0].hubRevision = "abc123";
     });
-    assert.deepStrictEqual(weightsCopiesOf(config, ROOT), []);
+    assert.deepStrictEqual(weightsCopiesOf(pinned, undefined), [
+      { repoId: HUB_ID, revision: "abc123", destinations: ["model-repository/chat"] },
+    ]);
+  });
+
+  it("copies nothing for a stack whose repositories name no hub model", () => {
+    const edit = (hubModel: boolean, repository: boolean) => (raw: Record<string, unknown>) => {
+      const sm = raw["llm-infra:sagemaker"] as { endpoints: Record<string, unknown>[] };
+      if (!hubModel) delete sm.endpoints[0].hubModel;
+      if (!repository) delete (raw["llm-infra:triton"] as Record<string, unknown>).modelRepository;
+    };
+    const destinations = (hubModel: boolean, repository: boolean) =>
+      weightsCopiesOf(configOf("dev", edit(hubModel, repository)), ROOT).map((c) => c.destinations);
+    assert.deepStrictEqual(destinations(true, false), [["model-repository/chat"]]);
+    assert.deepStrictEqual(destinations(false, true), [
+      ["model-repository/triton/llama3-8b/1/weights"],
+    ]);
+    assert.deepStrictEqual(destinations(false, false), []);
   });
 
   it("reads llm-infra:storage.hubTokenSecretArn, and refuses one that is not a secret ARN", () => {
