@@ -136,9 +136,6 @@ export const SAGEMAKER_INFERENCE_AMIS: Readonly<Record<string, SageMakerInferenc
   "al2-ami-sagemaker-inference-neuron-2": { accelerator: "neuron" },
 };
 
-/** The AMI version the shipped stacks set on their NVIDIA endpoints: the newest driver SageMaker has. */
-export const SAGEMAKER_NEWEST_GPU_AMI = "al2-ami-sagemaker-inference-gpu-3-1";
-
 /**
  * SageMaker's driver for real-time and asynchronous endpoints without an InferenceAmiVersion, per
  * instance family: "Best practices to minimize interruptions during GPU driver upgrades",
@@ -203,15 +200,20 @@ export function newestReleaseFor(flavour: "vllm" | "trtllm", branch: number): st
  * Why an NGC Triton tag does not run on a host, or undefined when it does (or when either side is
  * unknown to the catalog). The reason reads after the key, e.g. `llm-infra:fleet.imageTag <reason>`.
  */
-export function driverProblem(tag: string, host: HostDriver | undefined): string | undefined {
+export function driverProblem(
+  tag: string,
+  host: HostDriver | undefined,
+  instead?: string,
+): string | undefined {
   const need = ngcTagDriver(tag);
   if (need === undefined || host === undefined) return undefined;
   if (driverBranch(need.driver) <= host.branch) return undefined;
   const newest = newestReleaseFor(need.flavour, host.branch);
   const use =
-    newest === undefined
+    instead ??
+    (newest === undefined
       ? `no ${need.flavour} release of the catalog runs there`
-      : `use ${NGC_TRITON.tag(newest, need.flavour)} or older (NVIDIA driver ${NGC_TRITON_DRIVERS[need.flavour][newest].driver})`;
+      : `use ${NGC_TRITON.tag(newest, need.flavour)} or older (NVIDIA driver ${NGC_TRITON_DRIVERS[need.flavour][newest].driver})`);
   return `${JSON.stringify(tag)} needs NVIDIA driver ${need.driver} or later (NGC Triton ${need.release} ${need.flavour}, CUDA ${need.cuda}), but ${host.what} has driver ${host.branch} (CUDA ${host.cuda}); ${use}`;
 }
 
@@ -260,6 +262,10 @@ export function fleetHostDriver(): HostDriver {
  * (r24.05 to r25.02 have no such variable; their `infer` handler refuses decoupled models).
  */
 export const SAGEMAKER_GENERATE_SINCE = "25.03";
+
+/** What serves an LLM on SageMaker instead of Triton's LLM images (for refusals to end with). */
+export const SAGEMAKER_LLM_INSTEAD =
+  "no Triton vLLM or TensorRT-LLM release both has SageMaker's generate handler (from Triton 25.03) and runs on a SageMaker GPU AMI's driver: serve the model with the LMI container (image: lmi and hubModel, docs/model-repository.md), or on EKS or the fleet";
 
 /**
  * Why a SageMaker endpoint on an NGC LLM-flavour tag starts but cannot answer at `/invocations`,

@@ -171,6 +171,7 @@ function checkModel(
 
   // Backend and platform.
   const flavour = target.flavour ?? "base";
+  const onSageMaker = target.label?.startsWith("endpoint ") === true;
   const image = TRITON_FLAVOURS[flavour];
   if (!backend && !platform) {
     at("neither backend nor platform is set: Triton cannot tell what runs the model", "backend");
@@ -193,7 +194,7 @@ function checkModel(
     const effective = backend || PLATFORM_BACKEND[platform];
     if (effective && !image.backends.includes(effective))
       at(
-        `backend ${effective} is not in the ${flavour} Triton image (it has ${image.backends.join(", ")}); choose ${flavoursWith(effective)}`,
+        `backend ${effective} is not in the ${flavour} Triton image (it has ${image.backends.join(", ")}); choose ${flavoursWith(effective)}${onSageMaker && LLM_BACKENDS.has(effective) ? SAGEMAKER_LLM_HINT : ""}`,
         "backend",
       );
   }
@@ -269,6 +270,16 @@ function checkModel(
   }
   return { name, config, versions };
 }
+
+/** Backends whose models are decoupled: Triton's SageMaker front end cannot serve them. */
+const LLM_BACKENDS: ReadonlySet<string> = new Set(["vllm", "tensorrtllm"]);
+
+/**
+ * On a SageMaker endpoint, a vLLM or TensorRT-LLM flavour is refused at plan (no SageMaker generate
+ * handler on a driver SageMaker has, catalog/drivers.ts sageMakerGenerateProblem): say what serves.
+ */
+const SAGEMAKER_LLM_HINT =
+  " on EKS or the fleet; on a SageMaker endpoint, serve the model with the LMI container instead (image: lmi and hubModel)";
 
 function flavoursWith(backend: string): string {
   const names = Object.entries(TRITON_FLAVOURS)

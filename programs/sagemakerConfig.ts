@@ -31,12 +31,10 @@ import {
 } from "../components/sagemaker/endpointArgs";
 import { defaultEndpointName } from "../components/sagemaker/sageMakerEndpoint";
 import { SectionReader, fromComponent, readEntryName, readSection } from "./configReader";
-import { NGC_TRITON, TritonFlavour, splitImageUri, tritonImage } from "../catalog/images";
+import { TritonFlavour, splitImageUri, tritonImage } from "../catalog/images";
 import {
-  SAGEMAKER_NEWEST_GPU_AMI,
+  SAGEMAKER_LLM_INSTEAD,
   driverProblem,
-  newestReleaseFor,
-  ngcTagDriver,
   sageMakerGenerateProblem,
   sageMakerHostDriver,
 } from "../catalog/drivers";
@@ -350,25 +348,14 @@ export function parseSageMakerConfig(
             ? (image.imageTag ?? ownImageTag(image.imageFlavour))
             : undefined;
       const host = sageMakerHostDriver(plain.instanceType, plain.inferenceAmiVersion);
-      const problem = tag === undefined ? undefined : driverProblem(tag, host);
-      const generate = tag === undefined ? undefined : sageMakerGenerateProblem(tag);
-      if (problem === undefined && generate !== undefined)
-        problems.push(`${r.key(tagKey)} ${generate}`);
-      if (problem !== undefined) {
-        // Without the newest AMI version, say what it would run.
-        const newest = sageMakerHostDriver(plain.instanceType, SAGEMAKER_NEWEST_GPU_AMI)!;
-        const flavour = ngcTagDriver(tag!)!.flavour;
-        const release = newestReleaseFor(flavour, newest.branch);
-        const amiFix =
-          plain.inferenceAmiVersion === SAGEMAKER_NEWEST_GPU_AMI
-            ? ""
-            : driverProblem(tag!, newest) === undefined
-              ? `; or set inferenceAmiVersion: ${SAGEMAKER_NEWEST_GPU_AMI} (driver ${newest.branch})`
-              : release === undefined
-                ? ""
-                : `; with inferenceAmiVersion: ${SAGEMAKER_NEWEST_GPU_AMI} (driver ${newest.branch}), ${NGC_TRITON.tag(release, flavour)} runs`;
-        problems.push(`${r.key(tagKey)} ${problem}${amiFix}`);
-      }
+      // Only NGC's vLLM and TensorRT-LLM tags are known to the driver table, and none of them
+      // serves on SageMaker: a driver the host lacks, or no generate handler. One line says which,
+      // and what serves instead.
+      const problem =
+        tag === undefined
+          ? undefined
+          : (driverProblem(tag, host, SAGEMAKER_LLM_INSTEAD) ?? sageMakerGenerateProblem(tag));
+      if (problem !== undefined) problems.push(`${r.key(tagKey)} ${problem}`);
     }
     // A flavour without an image was reported above under imageRepository: one line per mistake.
     const imageReported =

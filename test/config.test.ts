@@ -479,7 +479,7 @@ describe("a target's local model repository (modelRepository)", () => {
     );
     // The same image is the base flavour: models/chat's vLLM model has no backend there.
     assert.deepStrictEqual(problemsAt(tritonChat({})), [
-      `llm-infra:sagemaker.endpoints[0].modelRepository models/chat/llama3-8b/config.pbtxt: backend: backend vllm is not in the base Triton image (it has tensorrt, onnxruntime, tensorflow, pytorch, openvino, python, dali, fil); choose imageFlavour vllm`,
+      `llm-infra:sagemaker.endpoints[0].modelRepository models/chat/llama3-8b/config.pbtxt: backend: backend vllm is not in the base Triton image (it has tensorrt, onnxruntime, tensorflow, pytorch, openvino, python, dali, fil); choose imageFlavour vllm on EKS or the fleet; on a SageMaker endpoint, serve the model with the LMI container instead (image: lmi and hubModel)`,
     ]);
     // Triton on EKS on the base image: the repository's vLLM model has no backend there.
     const raw = shipped("dev");

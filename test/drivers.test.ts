@@ -115,7 +115,8 @@ describe("NVIDIA drivers: the NGC Triton tag against the host's driver", () => {
     assert.ok(NGC_TRITON_DRIVERS.vllm[NGC_TRITON.defaultVersion]);
   });
 
-  it("SageMaker: refuses a tag the variant's AMI cannot run, naming the key and the fix", () => {
+  it("SageMaker: refuses a tag the variant's AMI cannot run, naming the key and what serves instead", () => {
+    const instead = `no Triton vLLM or TensorRT-LLM release both has SageMaker's generate handler (from Triton 25.03) and runs on a SageMaker GPU AMI's driver: serve the model with the LMI container (image: lmi and hubModel, docs/model-repository.md), or on EKS or the fleet`;
     assert.deepStrictEqual(
       problemsOf(
         endpoint({
@@ -124,12 +125,12 @@ describe("NVIDIA drivers: the NGC Triton tag against the host's driver", () => {
         }),
       ),
       [
-        'llm-infra:sagemaker.endpoints[0].imageTag "26.07-vllm-python-py3" needs NVIDIA driver 610.43.02 or later (NGC Triton 26.07 vllm, CUDA 13.3.0.035), but ml.g5.2xlarge with inferenceAmiVersion al2-ami-sagemaker-inference-gpu-3-1 has driver 550 (CUDA 12.4); use 24.05-vllm-python-py3 or older (NVIDIA driver 550.54.15)',
+        `llm-infra:sagemaker.endpoints[0].imageTag "26.07-vllm-python-py3" needs NVIDIA driver 610.43.02 or later (NGC Triton 26.07 vllm, CUDA 13.3.0.035), but ml.g5.2xlarge with inferenceAmiVersion al2-ami-sagemaker-inference-gpu-3-1 has driver 550 (CUDA 12.4); ${instead}`,
       ],
     );
-    // SageMaker's default AMI on ml.g5 has driver 470: even 24.05 needs the gpu-3-1 AMI.
+    // SageMaker's default AMI on ml.g5 has driver 470: even 24.05 does not start there.
     assert.deepStrictEqual(problemsOf(endpoint({ imageTag: "24.05-vllm-python-py3" })), [
-      'llm-infra:sagemaker.endpoints[0].imageTag "24.05-vllm-python-py3" needs NVIDIA driver 550.54.15 or later (NGC Triton 24.05 vllm, CUDA 12.4.1), but ml.g5.2xlarge without inferenceAmiVersion (SageMaker\'s default AMI) has driver 470 (CUDA 11.4); no vllm release of the catalog runs there; or set inferenceAmiVersion: al2-ami-sagemaker-inference-gpu-3-1 (driver 550)',
+      `llm-infra:sagemaker.endpoints[0].imageTag "24.05-vllm-python-py3" needs NVIDIA driver 550.54.15 or later (NGC Triton 24.05 vllm, CUDA 12.4.1), but ml.g5.2xlarge without inferenceAmiVersion (SageMaker's default AMI) has driver 470 (CUDA 11.4); ${instead}`,
     ]);
     // No imageTag: the flavour's default tag is checked, and the flavour's key is named.
     const defaults = problemsOf(endpoint({}));
