@@ -371,6 +371,8 @@ describe("ModelWeights", () => {
     const check = spawnSync("bash", ["-n", "-c", script]);
     assert.strictEqual(check.status, 0, check.stderr.toString());
     assert.match(script, /REVISION='abc123'/);
+    // Meta's own checkpoint format, a second copy of the weights that no server here reads.
+    assert.match(script, /snapshot_download\(.*, ignore_patterns=\["original\/\*"\]\)'/);
     assert.deepStrictEqual(weightsBuildspecTargets(weightsBuildspec("models", ARGS.copies)), {
       bucket: "models",
       destinations: ["model-repository/chat/llama3-8b/1/weights"],
