@@ -184,6 +184,11 @@ function wrap(first: string, text: string, width: number, indent: string): strin
 }
 
 /** The result for people: one block per finding, blockers first, lines under 100 columns. */
+/** Image digests cut to their first 12 hex digits for people (`--json` keeps them whole). */
+export function shortDigests(text: string): string {
+  return text.replace(/@sha256:([a-f0-9]{12})[a-f0-9]{52}/g, "@sha256:$1…");
+}
+
 export function formatPreflight(result: PreflightResult): string {
   const order: PreflightStatus[] = ["blocker", "warning", "ok", "info"];
   const sorted = [...result.findings].sort(
@@ -194,14 +199,19 @@ export function formatPreflight(result: PreflightResult): string {
   ];
   for (const f of sorted) {
     lines.push(
-      ...wrap(LABEL[f.status].padEnd(8), `${f.check}: ${f.subject} [${f.source}]`, 99, INDENT),
+      ...wrap(
+        LABEL[f.status].padEnd(8),
+        shortDigests(`${f.check}: ${f.subject} [${f.source}]`),
+        99,
+        INDENT,
+      ),
     );
     for (const [key, value] of [
       ["needs", f.needs],
       ["has", f.has],
       ["fix", f.fix],
     ] as const)
-      if (value) lines.push(...wrap(`${" ".repeat(8)}${key}: `, value, 99, INDENT));
+      if (value) lines.push(...wrap(`${" ".repeat(8)}${key}: `, shortDigests(value), 99, INDENT));
   }
   const count = (s: PreflightStatus) => result.findings.filter((f) => f.status === s).length;
   lines.push(

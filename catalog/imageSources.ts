@@ -147,6 +147,38 @@ export interface ChartImage {
 }
 
 /**
+ * The digests the publishers give for the tags the catalog pins: the multi-arch index each tag
+ * names, so a reference `repo:tag@sha256:...` runs exactly what was published and a re-pushed tag
+ * cannot change it. Only these were published where they could be read here:
+ * - metrics-server v0.7.2: kubernetes/k8s.io@bc1017d `registry.k8s.io/images/k8s-staging-metrics-
+ *   server/images.yaml` (the image promoter's manifest, `"sha256:ffcb2bf0...": ["v0.7.2"]`).
+ * - cluster-autoscaler v1.34.5 and v1.35.2: their promotion, kubernetes/k8s.io#9760 (`gcrane digest
+ *   gcr.io/k8s-staging-autoscaling/cluster-autoscaler:<tag>`, a multi-arch image).
+ * - k8s-device-plugin v0.17.1: NVIDIA/gpu-operator v25.3.0 `bundle/manifests/gpu-operator-certified.
+ *   clusterserviceversion.yaml` (`nvcr.io/nvidia/k8s-device-plugin@sha256:af31e2b7...`, the release
+ *   that moves the operator to v0.17.1).
+ * Not found from their publishers, so pinned by tag only: cluster-autoscaler v1.36.1, the load
+ * balancer controller v2.13.3, dcgm-exporter 4.2.3-4.1.1, KEDA 2.20.2, aws-cli 2.27.50, NGC's
+ * Triton images and AWS's LMI image (docs/configuration.md, "Images").
+ */
+export const PUBLISHED_DIGESTS: Readonly<Record<string, string>> = {
+  "registry.k8s.io/metrics-server/metrics-server:v0.7.2":
+    "sha256:ffcb2bf004d6aa0a17d90e0247cf94f2865c8901dcab4427034c341951c239f9",
+  "registry.k8s.io/autoscaling/cluster-autoscaler:v1.34.5":
+    "sha256:5c3a56440ffc76eac79e7d7e840153c1fbe7b6e02d415e76a45ba2e0ef99a266",
+  "registry.k8s.io/autoscaling/cluster-autoscaler:v1.35.2":
+    "sha256:aac369dc283927a623deb1af54696efcc722ae79255aa07788422e495bab887d",
+  "nvcr.io/nvidia/k8s-device-plugin:v0.17.1":
+    "sha256:af31e2b7c7f89834c4e5219860def7ac2e49a207b3d4e8610d5a26772b7738e5",
+};
+
+/** An image by tag, with its publisher's digest where PUBLISHED_DIGESTS has one. */
+export function pinnedImage(image: string): string {
+  const digest = PUBLISHED_DIGESTS[image];
+  return digest ? `${image}@${digest}` : image;
+}
+
+/**
  * The images of each add-on chart, read from the chart's values.yaml at the pinned version:
  * - nvidia-device-plugin 0.17.1: `image.repository: nvcr.io/nvidia/k8s-device-plugin`, `image.tag`
  *   defaulting to the appVersion (NVIDIA/k8s-device-plugin deployments/helm/nvidia-device-plugin/
@@ -174,7 +206,7 @@ export interface ChartImage {
 export const CHART_IMAGES: Readonly<Record<string, readonly ChartImage[]>> = {
   "nvidia-device-plugin": [
     {
-      image: "nvcr.io/nvidia/k8s-device-plugin:v0.17.1",
+      image: pinnedImage("nvcr.io/nvidia/k8s-device-plugin:v0.17.1"),
       repositoryKey: "image.repository",
       tagKey: "image.tag",
     },
@@ -188,7 +220,7 @@ export const CHART_IMAGES: Readonly<Record<string, readonly ChartImage[]>> = {
   ],
   "metrics-server": [
     {
-      image: "registry.k8s.io/metrics-server/metrics-server:v0.7.2",
+      image: pinnedImage("registry.k8s.io/metrics-server/metrics-server:v0.7.2"),
       repositoryKey: "image.repository",
       tagKey: "image.tag",
     },
@@ -211,7 +243,7 @@ export const CHART_IMAGES: Readonly<Record<string, readonly ChartImage[]>> = {
 /** The cluster autoscaler's image for a tag (the tag the catalog pins per Kubernetes minor). */
 export function clusterAutoscalerImage(tag: string): ChartImage {
   return {
-    image: `registry.k8s.io/autoscaling/cluster-autoscaler:${tag}`,
+    image: pinnedImage(`registry.k8s.io/autoscaling/cluster-autoscaler:${tag}`),
     repositoryKey: "image.repository",
     tagKey: "image.tag",
   };

@@ -75,7 +75,7 @@ export const WHOLE_STACK_POLICIES: StackValidationPolicy[] = [
   ),
   stackPolicy(
     "images-from-ecr-without-nat",
-    "In a VPC without NAT gateways, every image a workload pulls (Helm releases, Jobs, the fleet's user data) comes from ECR.",
+    "In a VPC without NAT gateways, every image a workload pulls (Helm releases, Jobs, the fleet's user data) comes from ECR; an image pulled through the pull-through cache by digest is warmed by the image build first.",
     { types: ["awsx:ec2:Vpc"], reason: "the stack has no VPC" },
     checkImageSources,
   ),

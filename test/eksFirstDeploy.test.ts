@@ -220,7 +220,11 @@ describe("first deploy: add-ons land on our nodes and match the cluster", () => 
     const ca = one(res, "kubernetes:helm.sh/v3:Release", "addons-cluster-autoscaler").inputs;
     assert.deepStrictEqual(
       [ca.version, (ca.values as { image: { tag: string } }).image.tag],
-      ["9.53.0", "v1.34.5"],
+      [
+        "9.53.0",
+        // The tag, and the digest the image's promotion published for it (PUBLISHED_DIGESTS).
+        "v1.34.5@sha256:5c3a56440ffc76eac79e7d7e840153c1fbe7b6e02d415e76a45ba2e0ef99a266",
+      ],
     );
     assertThrowsWith(
       () =>

@@ -3,11 +3,19 @@
  * build), `llm-infra:images`, the wiring of every workload's image, and the image-source check.
  */
 import * as assert from "assert";
+import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
+import { spawnSync } from "child_process";
 import { PlanReport, planConfig, planStack, readStackFile } from "../offline/plan";
 import { CapturedResource } from "../offline/engine";
 import { PRIVATE_ENDPOINT_SERVICES } from "../catalog/privateEndpoints";
-import { checkImageSources, pulledImages, userDataImages } from "../offline/checks/imageSources";
+import {
+  checkImageSources,
+  pulledImages,
+  unwarmedDigests,
+  userDataImages,
+} from "../offline/checks/imageSources";
 import { WHOLE_STACK_POLICIES } from "../policy/wholeStackPolicies";
 import { evaluatePolicies } from "../offline/policyEvaluator";
 import {
@@ -18,7 +26,12 @@ import {
   stepCommand,
   validateImageMirrorArgs,
 } from "../components/storage/imageMirror";
-import { deliveryOf, parseImageRef, pullThroughImage } from "../catalog/imageSources";
+import {
+  PUBLISHED_DIGESTS,
+  deliveryOf,
+  parseImageRef,
+  pullThroughImage,
+} from "../catalog/imageSources";
 import { ConfigError, parseStackConfig } from "../programs/config";
 import { imagePlan, isNgcTritonTag } from "../programs/imagePlan";
 import { imagesDirectory } from "../programs/imagesConfig";
@@ -212,6 +225,105 @@ describe("ImageMirror", () => {
     );
   });
 
+  it("warms a digest-pinned image in the cache by tag before anything pulls it by digest, and lets only the build's role do so", async () => {
+    const pinned = `registry.k8s.io/metrics-server/metrics-server:v0.7.2@${PUBLISHED_DIGESTS["registry.k8s.io/metrics-server/metrics-server:v0.7.2"]}`;
+    let uris: Record<string, string> = {};
+    const r = await resourcesOf(() => {
+      const m = new ImageMirror("images", { cachePrefix: "p", images: [pinned] });
+      m.imageUris.apply((u) => (uris = u));
+    });
+    const cached =
+      "123456789012.dkr.ecr.us-east-1.amazonaws.com/p-k8s/metrics-server/metrics-server";
+    assert.strictEqual(uris[pinned], `${cached}:v0.7.2@${parseImageRef(pinned).digest}`);
+    const buildspec = String(
+      (one(r, "aws:codebuild/project:Project").inputs.source as Raw).buildspec,
+    );
+    assert.ok(buildspec.includes(`docker pull '${cached}:v0.7.2'`), buildspec);
+    const policy = JSON.parse(String(one(r, "aws:iam/rolePolicy:RolePolicy").inputs.policy));
+    const warm = policy.Statement.find((st: Raw) => st.Sid === "WarmCache");
+    assert.deepStrictEqual([...warm.Resource].sort(), [
+      "arn:aws:ecr:us-east-1:123456789012:repository/p-ecr-public/*",
+      "arn:aws:ecr:us-east-1:123456789012:repository/p-k8s/*",
+      "arn:aws:ecr:us-east-1:123456789012:repository/p-quay/*",
+    ]);
+    // A tag-only image needs no warming, and its build role gets no cache permissions.
+    const plain = await resourcesOf(
+      () =>
+        new ImageMirror("images", {
+          cachePrefix: "p",
+          images: ["registry.k8s.io/metrics-server/metrics-server:v0.7.2"],
+        }),
+    );
+    const plainPolicy = JSON.parse(
+      String(one(plain, "aws:iam/rolePolicy:RolePolicy").inputs.policy),
+    );
+    assert.ok(!plainPolicy.Statement.some((st: Raw) => st.Sid === "WarmCache"));
+    assert.ok(
+      !String(
+        (one(plain, "aws:codebuild/project:Project").inputs.source as Raw).buildspec,
+      ).includes("docker pull"),
+    );
+  });
+
+  it("runs the warm step: nothing when the cache holds the digest, a pull by tag otherwise, and a failed build when the cached tag is another digest", () => {
+    const digest = `sha256:${"a".repeat(64)}`;
+    const command = stepCommand({
+      kind: "warm",
+      image: "1.dkr.ecr.r.amazonaws.com/p-k8s/metrics-server/metrics-server:v0.7.2",
+      digest,
+    });
+    assert.strictEqual(spawnSync("bash", ["-n", "-c", command]).status, 0);
+    /** The command with `aws` and `docker` stand-ins: the cache holds `has`, or nothing. */
+    const run = (has: string | undefined, afterPull: string) => {
+      const bin = fs.mkdtempSync(path.join(os.tmpdir(), "warm-"));
+      const log = path.join(bin, "log");
+      const state = path.join(bin, "cached");
+      if (has) fs.writeFileSync(state, has);
+      fs.writeFileSync(
+        path.join(bin, "aws"),
+        `#!/bin/bash
+echo "aws $*" >> ${log}
+cached="$(cat ${state} 2>/dev/null)"
+case "$*" in
+  *imageDigest=*) [ -n "$cached" ] && [[ "$*" == *"imageDigest=$cached"* ]] ;;
+  *imageTag=*) echo "$cached" ;;
+esac`,
+        { mode: 0o755 },
+      );
+      fs.writeFileSync(
+        path.join(bin, "docker"),
+        `#!/bin/bash
+echo "docker $*" >> ${log}
+[ "$1" = pull ] && printf '%s' '${afterPull}' > ${state}
+exit 0`,
+        { mode: 0o755 },
+      );
+      const r = spawnSync("bash", ["-c", command], {
+        env: { ...process.env, PATH: `${bin}:${process.env.PATH}` },
+      });
+      const lines = fs.existsSync(log) ? fs.readFileSync(log, "utf8").trim().split("\n") : [];
+      return { status: r.status, out: r.stdout.toString(), lines };
+    };
+    const cached = run(digest, digest);
+    assert.strictEqual(cached.status, 0);
+    assert.ok(!cached.lines.some((l) => l.startsWith("docker pull")), cached.lines.join("\n"));
+    assert.match(cached.out, /is in the pull-through cache/);
+    const fresh = run(undefined, digest);
+    assert.strictEqual(fresh.status, 0, fresh.out);
+    assert.ok(
+      fresh.lines.includes(
+        "docker pull 1.dkr.ecr.r.amazonaws.com/p-k8s/metrics-server/metrics-server:v0.7.2",
+      ),
+    );
+    const other = `sha256:${"b".repeat(64)}`;
+    const moved = run(undefined, other);
+    assert.notStrictEqual(moved.status, 0);
+    assert.match(
+      moved.out,
+      new RegExp(`is ${other} in the pull-through cache, not its publisher's ${digest}`),
+    );
+  });
+
   it("gives a first pull through the cache exactly CreateRepository and BatchImportUpstreamImage, on its prefixes", () => {
     assert.deepStrictEqual(pullThroughPolicy("us-east-1", "123456789012", ["p-k8s"]).Statement, [
       {
@@ -385,14 +497,16 @@ describe("image sources: wiring and the check", function () {
     assert.ok(staging.includes("fleet-lt"), "the fleet's user data is read");
   });
 
-  it("serves each add-on from the cache or a copy, pinned by tag, with the static instance list", () => {
+  it("serves each add-on from the cache or a copy, pinned by tag and published digest, with the static instance list", () => {
     const values = (name: string) =>
       one(ecr.prod.resources, "kubernetes:helm.sh/v3:Release", name).inputs.values as Raw;
     const host = "123456789012.dkr.ecr.us-east-1.amazonaws.com";
     assert.deepStrictEqual(values("addons-cluster-autoscaler").image, {
       repository: `${host}/llm-infra-prod-k8s/autoscaling/cluster-autoscaler`,
-      tag: "v1.35.2",
+      tag: `v1.35.2@${PUBLISHED_DIGESTS["registry.k8s.io/autoscaling/cluster-autoscaler:v1.35.2"]}`,
     });
+    // A copy is checked against the digest when it is pulled, and referenced by its immutable tag.
+    assert.match(String((values("addons-nvidia-device-plugin").image as Raw).tag), /^v0\.17\.1$/);
     assert.strictEqual(
       (values("addons-cluster-autoscaler").extraArgs as Raw)["aws-use-static-instance-list"],
       true,
@@ -437,8 +551,49 @@ describe("image sources: wiring and the check", function () {
       "kubernetes:helm.sh/v3:Release",
       "addons-cluster-autoscaler",
     ).inputs.values as Raw;
-    assert.strictEqual((prodValues.image as Raw).repository, undefined, "the chart's registry");
+    // The chart's registry, named with the tag and its published digest.
+    assert.deepStrictEqual(prodValues.image, {
+      repository: "registry.k8s.io/autoscaling/cluster-autoscaler",
+      tag: `v1.35.2@${PUBLISHED_DIGESTS["registry.k8s.io/autoscaling/cluster-autoscaler:v1.35.2"]}`,
+    });
+    const lbc = one(
+      reports.prod.resources,
+      "kubernetes:helm.sh/v3:Release",
+      "addons-aws-load-balancer-controller",
+    ).inputs.values as Raw;
+    assert.strictEqual(lbc.image, undefined, "no published digest: the chart's default tag");
     assert.strictEqual((prodValues.extraArgs as Raw)["aws-use-static-instance-list"], undefined);
+  });
+
+  it("finds an image pulled by digest through the cache that no image build warms first", () => {
+    // prod without NAT: the autoscaler and metrics-server come through the k8s cache by digest.
+    const pinned = pulledImages(ecr.prod.resources).filter(
+      (p) => p.image.includes("/llm-infra-prod-k8s/") && p.image.includes("@sha256:"),
+    );
+    assert.deepStrictEqual(pinned.map((p) => p.resource).sort(), [
+      "addons-cluster-autoscaler",
+      "addons-metrics-server",
+    ]);
+    assert.deepStrictEqual(unwarmedDigests(ecr.prod.resources), []);
+    // The same plan with a build that warms nothing.
+    const cold = ecr.prod.resources.map((r) =>
+      r.type === "aws:codebuild/project:Project"
+        ? {
+            ...r,
+            inputs: { ...r.inputs, source: { type: "NO_SOURCE", buildspec: "version: 0.2" } },
+          }
+        : r,
+    );
+    const found = unwarmedDigests(cold);
+    assert.deepStrictEqual(
+      found.map((f) => f.resource).sort(),
+      pinned.map((p) => p.resource).sort(),
+    );
+    assert.match(
+      found[0].message,
+      /by digest through the pull-through cache, which does not fetch an uncached image by digest \(aws\/containers-roadmap#2837\)/,
+    );
+    assert.ok(checkImageSources(cold).some((f) => f.message === found[0].message));
   });
 
   it("caches ghcr.io through ECR with a credential instead of copying KEDA", async () => {
@@ -490,7 +645,7 @@ describe("image sources: wiring and the check", function () {
     ]);
     assert.strictEqual(
       findings.find((f) => f.resource === "addons-nvidia-device-plugin")?.message,
-      "the Helm release addons-nvidia-device-plugin (chart nvidia-device-plugin) pulls nvcr.io/nvidia/k8s-device-plugin:v0.17.1 from outside AWS, which nodes in network-vpc (no NAT gateway) cannot reach: set llm-infra:images.source: ecr (the stack's image mirror then serves it from its ECR), or give the VPC NAT gateways (llm-infra:network.natGateways)",
+      "the Helm release addons-nvidia-device-plugin (chart nvidia-device-plugin) pulls nvcr.io/nvidia/k8s-device-plugin:v0.17.1@sha256:af31e2b7c7f89834c4e5219860def7ac2e49a207b3d4e8610d5a26772b7738e5 from outside AWS, which nodes in network-vpc (no NAT gateway) cannot reach: set llm-infra:images.source: ecr (the stack's image mirror then serves it from its ECR), or give the VPC NAT gateways (llm-infra:network.natGateways)",
     );
     // Triton (prod) and the fleet (staging) run the vLLM image from the stack's own repository.
     const staging: CapturedResource[] = clone(reports.staging.resources);

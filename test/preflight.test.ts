@@ -213,12 +213,20 @@ describe("preflight: what a stack needs, from its plan", function () {
     const own =
       /^123456789012\.dkr\.ecr\.us-east-1\.amazonaws\.com\/registry-triton-[0-9a-f]+:24\.05-vllm-python-py3$/;
     const devImages = stackImages(dev.resources);
+    // The add-ons whose publishers give a digest are set by tag and digest, so they show too.
     assert.deepStrictEqual(devImages.map((i) => i.usedBy).sort(), [
+      "addons-cluster-autoscaler",
+      "addons-metrics-server",
+      "addons-nvidia-device-plugin",
       "chat-model",
       "model-cache-sync",
       "triton-release",
     ]);
     const image = (usedBy: string) => devImages.find((i) => i.usedBy === usedBy)!.uri;
+    assert.strictEqual(
+      image("addons-metrics-server"),
+      "registry.k8s.io/metrics-server/metrics-server:v0.7.2@sha256:ffcb2bf004d6aa0a17d90e0247cf94f2865c8901dcab4427034c341951c239f9",
+    );
     assert.match(image("triton-release"), own);
     assert.strictEqual(
       image("chat-model"),
@@ -408,6 +416,8 @@ describe("preflight against moto (STS, EC2, ECR, S3) and mocked Service Quotas",
     assert.match(r.out, /no blockers/);
     assert.match(r.out, /ok +model: endpoint chat \[s3:ListObjectsV2\]/);
     for (const line of r.out.split("\n")) assert.ok(line.length <= 100, `too wide: ${line}`);
+    // Digests are cut for people; --json keeps them whole.
+    assert.match(r.out, /metrics-server:v0\.7\.2@sha256:ffcb2bf004d6… \[not ECR\]/);
   });
 
   it("an empty account: the deploy brings dev's vLLM image (image step) and models/chat (model step)", async () => {
@@ -598,7 +608,12 @@ describe("preflight against moto (STS, EC2, ECR, S3) and mocked Service Quotas",
     );
     const result = await runPreflight(base, clients);
     assert.match(one(result, "image", /sagemaker-tritonserver/).has ?? "", /published by AWS/);
-    assert.strictEqual(one(result, "image", /^nvcr\.io/).status, "info");
+    assert.strictEqual(one(result, "image", /^nvcr\.io\/nvidia\/tritonserver/).status, "info");
+    // The device plugin, pinned by its published digest, is outside ECR too.
+    assert.strictEqual(
+      one(result, "image", /^nvcr\.io\/nvidia\/k8s-device-plugin:v0\.17\.1@sha256:/).status,
+      "info",
+    );
   });
 
   it("follows an image in a repository the stack creates to its real name in the stack's outputs", async () => {

@@ -13,6 +13,7 @@ import {
   NEURON_DEVICE_PLUGIN_IMAGE,
   chartImageValues,
   clusterAutoscalerImage,
+  parseImageRef,
 } from "../../catalog/imageSources";
 import { PolicyDocument } from "../storage/modelStorePolicies";
 import { Tags } from "../tags";
@@ -191,17 +192,26 @@ function merge<T extends object>(a: T, b: Record<string, unknown>): T {
 
 /**
  * Helm values of each add-on, as pure functions of the arguments; with `imageUris`, the images of
- * every add-on it lists come from those (the stack's ECR) instead of the chart's registry.
+ * every add-on it lists come from those (the stack's ECR) instead of the chart's registry. Without,
+ * an image the catalog pins by digest (catalog/imageSources.ts PUBLISHED_DIGESTS) is still set, from
+ * its own registry, so the chart runs `tag@digest` rather than its default tag alone.
  */
 export function addonValues(args: ClusterAddonsArgs, imageUris?: Record<string, string>) {
   const base = baseAddonValues(args);
-  if (!imageUris) return base;
   const images = addonImages(args);
+  const uris =
+    imageUris ??
+    Object.fromEntries(
+      Object.values(images)
+        .flat()
+        .filter((c) => parseImageRef(c.image).digest !== undefined)
+        .map((c) => [c.image, c.image]),
+    );
   const overlay = (key: keyof ReturnType<typeof addonImages>) => {
-    const listed = images[key].filter((c) => imageUris[c.image] !== undefined);
-    return chartImageValues(listed, (image) => imageUris[image]);
+    const listed = images[key].filter((c) => uris[c.image] !== undefined);
+    return chartImageValues(listed, (image) => uris[image]);
   };
-  const neuron = imageUris[NEURON_DEVICE_PLUGIN_IMAGE];
+  const neuron = uris[NEURON_DEVICE_PLUGIN_IMAGE];
   return {
     ...base,
     nvidiaDevicePlugin: merge(base.nvidiaDevicePlugin, overlay("nvidiaDevicePlugin")),

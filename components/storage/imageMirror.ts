@@ -10,6 +10,7 @@ import {
   PULL_THROUGH_UPSTREAMS,
   PullThroughUpstream,
   deliveryOf,
+  formatImageRef,
   parseImageRef,
   pullThroughImage,
 } from "../../catalog/imageSources";
@@ -299,9 +300,20 @@ export class ImageMirror extends pulumi.ComponentResource {
     for (const image of [...new Set(args.images ?? [])]) {
       const delivery = deliveryOf(image, credentialed);
       if (delivery === "ecr") uris[image] = pulumi.output(image);
-      else if (delivery === "pull-through")
-        uris[image] = this.registryHost.apply((h) => pullThroughImage(h, args.cachePrefix, image));
-      else {
+      else if (delivery === "pull-through") {
+        const cached = this.registryHost.apply((h) => pullThroughImage(h, args.cachePrefix, image));
+        uris[image] = cached;
+        // Pinned by digest: the build pulls it through by tag first (MirrorStep "warm").
+        const digest = parseImageRef(image).digest;
+        if (digest)
+          steps.push(
+            cached.apply((c) => ({
+              kind: "warm" as const,
+              image: formatImageRef({ ...parseImageRef(c), digest: undefined }),
+              digest,
+            })),
+          );
+      } else {
         const repository = this.createMirrorRepository(name, args, image);
         // A copy through Docker pushes the platform's manifest, whose digest is not the source
         // index's: the source is pinned by its digest, the target by its tag.
@@ -371,6 +383,15 @@ export class ImageMirror extends pulumi.ComponentResource {
   ): aws.codebuild.Project {
     const child = { parent: this };
     const builds = args.builds ?? [];
+    // Digest-pinned images served by the cache: the build warms them, so its role may too.
+    const warmed = (args.images ?? []).some(
+      (i) =>
+        parseImageRef(i).digest !== undefined &&
+        deliveryOf(
+          i,
+          cachedUpstreams(args).filter((u) => PULL_THROUGH_UPSTREAMS[u].credential),
+        ) === "pull-through",
+    );
     const sources =
       builds.length > 0 && args.sourceBucket
         ? new aws.s3.BucketObjectv2(
@@ -449,6 +470,7 @@ export class ImageMirror extends pulumi.ComponentResource {
                 accountId,
                 projectName,
                 repositoryArns,
+                warmPrefixes: warmed ? this.cachePrefixes : [],
                 source:
                   sources && bucketArn
                     ? { objectArn: `${bucketArn}/${BUILD_SOURCE_KEY}`, kmsKeyArn }

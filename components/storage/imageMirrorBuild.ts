@@ -43,7 +43,12 @@ export function buildProjectPolicy(o: {
   projectName: string;
   repositoryArns: readonly string[];
   source?: { objectArn: string; kmsKeyArn?: string };
+  /** Pull-through cache prefixes the build warms (pulls through by tag and checks the digest). */
+  warmPrefixes?: readonly string[];
 }): PolicyDocument {
+  const cacheRepositories = (o.warmPrefixes ?? []).map(
+    (p) => `arn:aws:ecr:${o.region}:${o.accountId}:repository/${p}/*`,
+  );
   const logGroup = `arn:aws:logs:${o.region}:${o.accountId}:log-group:/aws/codebuild/${o.projectName}`;
   return {
     Version: "2012-10-17",
@@ -72,6 +77,25 @@ export function buildProjectPolicy(o: {
         ],
         Resource: [...new Set(o.repositoryArns)],
       },
+      ...(cacheRepositories.length > 0
+        ? [
+            {
+              // The first pull through the cache (pullThroughPolicy), then reading the cached
+              // manifest's digest (DescribeImages).
+              Sid: "WarmCache",
+              Effect: "Allow" as const,
+              Action: [
+                "ecr:BatchCheckLayerAvailability",
+                "ecr:BatchGetImage",
+                "ecr:BatchImportUpstreamImage",
+                "ecr:CreateRepository",
+                "ecr:DescribeImages",
+                "ecr:GetDownloadUrlForLayer",
+              ],
+              Resource: cacheRepositories,
+            },
+          ]
+        : []),
       ...(o.source
         ? [
             {
@@ -96,15 +120,24 @@ export function buildProjectPolicy(o: {
   };
 }
 
-/** One step of the build: an image copied, or built from a directory of the source. */
+/**
+ * One step of the build: an image copied, built from a directory of the source, or warmed in the
+ * pull-through cache. Warming pulls `image` (the cache's reference, by tag) through the cache and
+ * checks that the cached tag is `digest`: ECR's pull-through cache does not fetch an uncached image
+ * that is referenced by digest, even with its tag ("an uncached image returns as missing, even
+ * though the tag also is included", aws/containers-roadmap#2837, open), so a workload pinned to
+ * `tag@digest` pulls only after the tag has been pulled once.
+ */
 export type MirrorStep =
   | { kind: "copy"; source: string; target: string }
-  | { kind: "build"; directory: string; baseImage?: string; target: string };
+  | { kind: "build"; directory: string; baseImage?: string; target: string }
+  | { kind: "warm"; image: string; digest: string };
 
 const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
 /** The shell commands of one step; a target tag already in ECR is left alone (tags are immutable). */
 export function stepCommand(step: MirrorStep): string {
+  if (step.kind === "warm") return warmCommand(step);
   const target = parseImageRef(step.target);
   const exists = `aws ecr describe-images --repository-name ${q(target.path)} --image-ids imageTag=${q(target.tag)} >/dev/null 2>&1`;
   const skip = `echo ${q(`${step.target} is already in ECR`)}`;
@@ -121,6 +154,24 @@ export function stepCommand(step: MirrorStep): string {
           `docker push ${q(step.target)}`,
         ];
   return `if ${exists}; then ${skip}; else ${work.join(" && ")}; fi`;
+}
+
+/**
+ * Warming one image: nothing when the cache already holds the digest; else a pull by tag through
+ * the cache, then the build fails unless the cached tag is the publisher's digest.
+ */
+function warmCommand(step: { image: string; digest: string }): string {
+  const ref = parseImageRef(step.image);
+  const describe = (id: string) =>
+    `aws ecr describe-images --repository-name ${q(ref.path)} --image-ids ${id}`;
+  const cached = `${describe(`imageDigest=${q(step.digest)}`)} >/dev/null 2>&1`;
+  const digestOfTag = `"$(${describe(`imageTag=${q(ref.tag)}`)} --query 'imageDetails[0].imageDigest' --output text)"`;
+  const wrong = `${step.image} is $d in the pull-through cache, not its publisher's ${step.digest}`;
+  return [
+    `if ${cached}; then echo ${q(`${step.image}@${step.digest} is in the pull-through cache`)};`,
+    `else docker pull ${q(step.image)} && d=${digestOfTag} &&`,
+    `{ [ "$d" = ${q(step.digest)} ] || { echo "${wrong}"; false; }; } && docker image rm ${q(step.image)}; fi`,
+  ].join(" ");
 }
 
 /**

@@ -17,6 +17,7 @@ import {
   NEURON_DEVICE_PLUGIN_REPOSITORY,
   SYNC_IMAGE,
   isEcrImage,
+  parseImageRef,
 } from "../../catalog/imageSources";
 import { NGC_TRITON } from "../../catalog/images";
 import { Finding } from "./finding";
@@ -51,10 +52,10 @@ const chartName = (r: CapturedResource) =>
 
 /** The image a release runs for one of its chart's images: its values over the chart's default. */
 function releaseImage(values: unknown, c: ChartImage): string {
-  const upstream = c.image;
-  const colon = upstream.lastIndexOf(":");
-  const defaultRepository = upstream.slice(0, colon);
-  const defaultTag = upstream.slice(colon + 1);
+  // The chart's own default names the tag only: a digest is the catalog's, set through the values.
+  const upstream = parseImageRef(c.image);
+  const defaultRepository = `${upstream.host}/${upstream.path}`;
+  const defaultTag = upstream.tag;
   const tag = str(valueAt(values, c.tagKey)) ?? defaultTag;
   if (c.registryKey) {
     const slash = defaultRepository.indexOf("/");
@@ -156,13 +157,50 @@ function vpcsWithoutNat(resources: CapturedResource[]): CapturedResource[] {
  */
 export function checkImageSources(resources: CapturedResource[]): Finding[] {
   const vpcs = vpcsWithoutNat(resources);
-  if (vpcs.length === 0) return [];
   const names = vpcs.map((v) => v.name).join(", ");
-  return pulledImages(resources)
-    .filter((p) => !isEcrImage(p.image))
-    .map((p) => ({
-      check: CHECK,
-      resource: p.resource,
-      message: `${p.what} pulls ${p.image} from outside AWS, which nodes in ${names} (no NAT gateway) cannot reach: ${FIX}`,
-    }));
+  const outside =
+    vpcs.length === 0
+      ? []
+      : pulledImages(resources)
+          .filter((p) => !isEcrImage(p.image))
+          .map((p) => ({
+            check: CHECK,
+            resource: p.resource,
+            message: `${p.what} pulls ${p.image} from outside AWS, which nodes in ${names} (no NAT gateway) cannot reach: ${FIX}`,
+          }));
+  return [...outside, ...unwarmedDigests(resources)];
+}
+
+/**
+ * Images pulled through the stack's pull-through cache by digest that no image build warms.
+ * ECR's pull-through cache does not fetch an uncached image referenced by digest, even with its
+ * tag (aws/containers-roadmap#2837, open), so such a pull fails until the tag has been pulled once:
+ * the image mirror's build does that first (components/storage/imageMirrorBuild.ts, "warm").
+ */
+export function unwarmedDigests(resources: CapturedResource[]): Finding[] {
+  const prefixes = resources
+    .filter((r) => r.type === "aws:ecr/pullThroughCacheRule:PullThroughCacheRule")
+    .map((r) => str(r.inputs.ecrRepositoryPrefix))
+    .filter((p): p is string => p !== undefined);
+  if (prefixes.length === 0) return [];
+  const buildspecs = resources
+    .filter((r) => r.type === "aws:codebuild/project:Project")
+    .map((r) => String(obj(r.inputs.source).buildspec ?? ""));
+  const findings: Finding[] = [];
+  for (const p of pulledImages(resources)) {
+    const ref = parseImageRef(p.image);
+    if (!ref.digest || !isEcrImage(p.image)) continue;
+    if (!prefixes.some((prefix) => ref.path.startsWith(`${prefix}/`))) continue;
+    const byTag = `${ref.host}/${ref.path}:${ref.tag}`;
+    const warmed = buildspecs.some(
+      (b) => b.includes(`docker pull '${byTag}'`) && b.includes(ref.digest!),
+    );
+    if (!warmed)
+      findings.push({
+        check: CHECK,
+        resource: p.resource,
+        message: `${p.what} pulls ${p.image} by digest through the pull-through cache, which does not fetch an uncached image by digest (aws/containers-roadmap#2837), and no image build pulls ${byTag} first: give it to the stack's ImageMirror (images), which warms it`,
+      });
+  }
+  return findings;
 }
