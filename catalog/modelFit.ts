@@ -172,6 +172,50 @@ export function estimateMemory(req: ModelRequirements): MemoryEstimate {
   };
 }
 
+/** The KV cache bytes one token of one sequence takes (keys and values, every layer). */
+function kvBytesPerToken(req: ModelRequirements): number {
+  const estimate = estimateMemory(req);
+  const kvRatio =
+    req.kvHeads !== undefined && req.attentionHeads !== undefined
+      ? req.kvHeads / req.attentionHeads
+      : 1;
+  return (
+    2 *
+    estimate.layers *
+    estimate.hiddenSize *
+    kvRatio *
+    BYTES_PER_PARAMETER[req.kvCacheDtype ?? "fp16"]
+  );
+}
+
+/**
+ * The longest `contextLength` (a multiple of 256, vLLM's block sizes dividing it) whose KV cache,
+ * at the model's `concurrentSequences`, fits what the instance's accelerators leave after the
+ * weights and the headroom; undefined when the weights alone do not fit.
+ */
+export function largestContextThatFits(
+  req: ModelRequirements,
+  spec: InstanceSpec,
+): number | undefined {
+  const availableBytes = (totalAcceleratorMemoryMib(spec) / 1024) * GIB;
+  const usable = availableBytes * (1 - (req.headroomFraction ?? 0.1));
+  const weightsBytes = req.parametersBillions * 1e9 * BYTES_PER_PARAMETER[req.dtype];
+  const tokens = (usable - weightsBytes) / (kvBytesPerToken(req) * req.concurrentSequences);
+  const context = Math.floor(tokens / 256) * 256;
+  return context > 0 ? context : undefined;
+}
+
+/**
+ * What would fit instead, for a refusal: a shorter context on this instance, when the weights fit
+ * and only the KV cache does not (`; or contextLength 20224 at concurrentSequences 2`).
+ */
+export function shorterContextAdvice(req: ModelRequirements, spec: InstanceSpec): string {
+  const context = largestContextThatFits(req, spec);
+  return context === undefined || context >= req.contextLength
+    ? ""
+    : `; or contextLength ${context} fits at concurrentSequences ${req.concurrentSequences}`;
+}
+
 export interface FitResult {
   fits: boolean;
   requiredGib: number;

@@ -14,7 +14,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { TRITON_FLAVOURS, TritonFlavour } from "../catalog/images";
 import { findInstance } from "../catalog/instances";
-import { ModelRequirements, fitsInstance } from "../catalog/modelFit";
+import { ModelRequirements, fitsInstance, shorterContextAdvice } from "../catalog/modelFit";
 import { modelConfigType } from "./modelConfigSchema";
 import { TextMessage, parseTextFormat } from "./textFormat";
 import { revisionProblem } from "./hubModels";
@@ -377,15 +377,16 @@ function checkVllmModelJson(
   // The model against the memory vLLM may use: gpu_memory_utilization of the accelerators.
   if (spec && target.model) {
     const headroom = typeof util === "number" && util > 0 && util <= 1 ? 1 - util : undefined;
-    const fit = fitsInstance(
-      { ...target.model, ...(headroom !== undefined ? { headroomFraction: headroom } : {}) },
-      spec,
-    );
+    const model = {
+      ...target.model,
+      ...(headroom !== undefined ? { headroomFraction: headroom } : {}),
+    };
+    const fit = fitsInstance(model, spec);
     if (!fit.fits)
       problems.push({
         file: rel,
         field: "gpu_memory_utilization",
-        message: `the model needs ${fit.requiredGib.toFixed(1)} GiB but vLLM may use ${(fit.availableGib * (1 - (headroom ?? 0.1))).toFixed(1)} GiB of ${target.instanceType}`,
+        message: `the model needs ${fit.requiredGib.toFixed(1)} GiB but vLLM may use ${(fit.availableGib * (1 - (headroom ?? 0.1))).toFixed(1)} GiB of ${target.instanceType}${shorterContextAdvice(model, spec)}`,
       });
   }
 }
@@ -401,7 +402,7 @@ export function checkTargetFit(target: CheckTarget): RepositoryProblem[] {
     : [
         {
           file: ".",
-          message: `the model needs ${fit.requiredGib.toFixed(1)} GiB of accelerator memory but ${target.instanceType} has ${fit.availableGib.toFixed(1)} GiB`,
+          message: `the model needs ${fit.requiredGib.toFixed(1)} GiB of accelerator memory but ${target.instanceType} has ${fit.availableGib.toFixed(1)} GiB${shorterContextAdvice(target.model, spec)}`,
         },
       ];
 }

@@ -11,8 +11,11 @@ import {
   fitsInstance,
   getInstance,
   instancesThatFit,
+  largestContextThatFits,
+  shorterContextAdvice,
   validateModelRequirements,
 } from "../catalog";
+import { SageMakerEndpoint } from "../components";
 import { LLAMA3_8B } from "./helpers";
 
 const GIB = 1024 ** 3;
@@ -32,6 +35,41 @@ describe("catalog: model fit", () => {
     assert.strictEqual(
       fitsInstance({ ...LLAMA3_8B, concurrentSequences: 16 }, getInstance("g5.xlarge")).fits,
       false,
+    );
+  });
+
+  it("says which context fits when only the KV cache does not, and refuses the endpoint with it", () => {
+    const long = { ...LLAMA3_8B, contextLength: 32768, concurrentSequences: 2 };
+    const a10g = getInstance("g5.xlarge");
+    // 22,888 MiB x 0.9 leaves 21,599,... bytes; less 16e9 of weights, at 128 KiB a token
+    // (2 x 32 layers x 1024 x 2 bytes) for 2 sequences: 21,361 tokens, 21,248 in blocks of 256.
+    const usable = (22888 / 1024) * GIB * 0.9;
+    assert.strictEqual(
+      largestContextThatFits(long, a10g),
+      Math.floor((usable - 16e9) / (131072 * 2) / 256) * 256,
+    );
+    assert.strictEqual(largestContextThatFits(long, a10g), 21248);
+    assert.strictEqual(
+      shorterContextAdvice(long, a10g),
+      "; or contextLength 21248 fits at concurrentSequences 2",
+    );
+    // Nothing to say when the context already fits, or when the weights alone do not.
+    assert.strictEqual(shorterContextAdvice(LLAMA3_8B, a10g), "");
+    assert.strictEqual(
+      largestContextThatFits({ ...LLAMA3_8B, parametersBillions: 70 }, a10g),
+      undefined,
+    );
+    assert.throws(
+      () =>
+        new SageMakerEndpoint("chat", {
+          modelBucketArn: "arn:aws:s3:::b",
+          modelDataPrefix: "model-repository/chat",
+          image: "lmi",
+          region: "us-east-1",
+          instanceType: "ml.g5.xlarge",
+          modelRequirements: long,
+        }),
+      /modelRequirements: the model needs 25\.4 GiB of accelerator memory but ml\.g5\.xlarge has 22\.4 GiB; ml\.g6e\.xlarge fits; or contextLength 21248 fits at concurrentSequences 2$/m,
     );
   });
 

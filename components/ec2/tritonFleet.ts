@@ -11,7 +11,12 @@ import {
 } from "../../catalog/images";
 import { driverProblem, fleetHostDriver } from "../../catalog/drivers";
 import { InstanceSpec, findInstance } from "../../catalog/instances";
-import { ModelRequirements, fitsInstance, validateModelRequirements } from "../../catalog/modelFit";
+import {
+  ModelRequirements,
+  fitsInstance,
+  shorterContextAdvice,
+  validateModelRequirements,
+} from "../../catalog/modelFit";
 import { serviceRole } from "../trust";
 import { Tags } from "../tags";
 import { ArgError, checkIntegerRange, checkScalingBounds, throwIfInvalid } from "../validation";
@@ -80,7 +85,7 @@ export function validateTritonFleetArgs(args: TritonFleetArgs): ArgError[] {
     if (!fit.fits)
       errors.push({
         propertyPath: "modelRequirements",
-        reason: `the model needs ${fit.requiredGib.toFixed(1)} GiB of accelerator memory but ${args.instanceType} has ${fit.availableGib.toFixed(1)} GiB`,
+        reason: `the model needs ${fit.requiredGib.toFixed(1)} GiB of accelerator memory but ${args.instanceType} has ${fit.availableGib.toFixed(1)} GiB${shorterContextAdvice(args.modelRequirements, spec)}`,
       });
   }
   // A whole `image` is judged by its repository and tag alone (no flavour: never Neuron-built as

@@ -18,6 +18,7 @@ import {
   cheapestInstanceThatFits,
   estimateMemory,
   fitsInstance,
+  shorterContextAdvice,
   validateModelRequirements,
 } from "../../catalog/modelFit";
 import { validateModelPrefix } from "../storage/modelStorePolicies";
@@ -527,7 +528,7 @@ function validateInstances(
           });
           errors.push({
             propertyPath: "modelRequirements",
-            reason: `the model needs ${fit.requiredGib.toFixed(1)} GiB of accelerator memory but ${args.instanceType} has ${fit.availableGib.toFixed(1)} GiB${better ? `; ${better.instanceType} fits` : ""}`,
+            reason: `the model needs ${fit.requiredGib.toFixed(1)} GiB of accelerator memory but ${args.instanceType} has ${fit.availableGib.toFixed(1)} GiB${better ? `; ${better.instanceType} fits` : ""}${shorterContextAdvice(req, spec)}`,
           });
         }
       }
