@@ -7,3 +7,4 @@ export * from "./kubernetes";
 export * from "./schedule";
 export * from "./addonScheduling";
 export * from "./drivers";
+export * from "./startup";

@@ -1,3 +1,4 @@
+import { fleetGracePeriodSeconds, startupEstimate } from "../../catalog/startup";
 import * as aws from "@pulumi/aws";
 import { internalHttpAlb, tritonReadyHealthCheck } from "../triton/tritonLoadBalancer";
 import * as pulumi from "@pulumi/pulumi";
@@ -520,8 +521,14 @@ export class TritonFleet extends pulumi.ComponentResource {
         desiredCapacity: size.desired,
         targetGroupArns: [targetGroup.arn],
         healthCheckType: "ELB",
-        // Weights take minutes to load before /v2/health/ready answers.
-        healthCheckGracePeriod: 1200,
+        // Weights take minutes to load before /v2/health/ready answers: the grace period covers
+        // the estimated download and load (catalog/startup.ts), so the group does not replace an
+        // instance that is still starting.
+        healthCheckGracePeriod: fleetGracePeriodSeconds(
+          args.modelRequirements
+            ? startupEstimate(args.modelRequirements, args.instanceType)
+            : undefined,
+        ),
         ...(spot
           ? {
               mixedInstancesPolicy: {

@@ -24,6 +24,13 @@ import {
 import { validateModelPrefix } from "../storage/modelStorePolicies";
 import { Tags } from "../tags";
 import { SAGEMAKER_INFERENCE_AMIS } from "../../catalog/drivers";
+import {
+  PUBLISHED_LOAD,
+  SAGEMAKER_STARTUP_LIMIT_SECONDS,
+  defaultContainerStartupSeconds,
+  gb,
+  startupEstimate,
+} from "../../catalog/startup";
 import { ArgError, checkIntegerRange, checkOneOf, checkScalingBounds } from "../validation";
 
 export const EndpointMode = {
@@ -124,7 +131,11 @@ export interface SageMakerEndpointArgs {
   targetConcurrentRequestsPerModel?: number;
   /** Seconds to download the weights to an instance (60 to 3600). @default 1800 */
   modelDataDownloadTimeoutSeconds?: number;
-  /** Seconds for the container to pass its health check (60 to 3600). @default 1800 */
+  /**
+   * Seconds for the container to pass its health check (60 to 3600); refused below the estimated
+   * load of the weights (catalog/startup.ts).
+   * @default 1800, or half again the estimated load where that is longer (at most 3600)
+   */
   containerStartupTimeoutSeconds?: number;
   /** EBS volume per instance, GB (1 to 512); only for instance types without local NVMe. */
   volumeSizeGb?: number;
@@ -465,6 +476,46 @@ function validateServerless(errors: ArgError[], args: SageMakerEndpointArgs) {
   }
 }
 
+/**
+ * Will it start? The weights must download and load within the variant's timeouts
+ * (catalog/startup.ts): a timeout the stack sets below the estimate is refused, and so is a model
+ * whose load alone outlasts SageMaker's 3600 s limit.
+ */
+function validateStartup(
+  errors: ArgError[],
+  args: SageMakerEndpointArgs,
+  req: ModelRequirements,
+  instanceType: string,
+) {
+  const estimate = startupEstimate(req, instanceType);
+  if (!estimate) return;
+  const load = Math.ceil(estimate.loadSeconds);
+  const weights = gb(estimate.weightsBytes);
+  const loading = `${weights} of weights take about ${load} s to load and start (${PUBLISHED_LOAD.bytes / 1e9} GB loaded by vLLM in ${PUBLISHED_LOAD.loadSeconds} s, catalog/startup.ts)`;
+  if (load > SAGEMAKER_STARTUP_LIMIT_SECONDS)
+    errors.push({
+      propertyPath: "modelRequirements",
+      reason: `${loading}, longer than SageMaker allows a container to start (${SAGEMAKER_STARTUP_LIMIT_SECONDS} s): use more accelerators per instance and a quantized dtype, or serve it on EKS`,
+    });
+  else if (
+    args.containerStartupTimeoutSeconds !== undefined &&
+    args.containerStartupTimeoutSeconds < load
+  )
+    errors.push({
+      propertyPath: "containerStartupTimeoutSeconds",
+      reason: `must cover loading the model: ${loading}, got ${args.containerStartupTimeoutSeconds}; set ${defaultContainerStartupSeconds(estimate)} or leave it unset`,
+    });
+  const download = Math.ceil(estimate.downloadSeconds);
+  if (
+    args.modelDataDownloadTimeoutSeconds !== undefined &&
+    args.modelDataDownloadTimeoutSeconds < download
+  )
+    errors.push({
+      propertyPath: "modelDataDownloadTimeoutSeconds",
+      reason: `must cover downloading ${weights}, which takes at least ${download} s at ${instanceType}'s ${estimate.bandwidth}, got ${args.modelDataDownloadTimeoutSeconds}`,
+    });
+}
+
 function validateInstances(
   errors: ArgError[],
   args: SageMakerEndpointArgs,
@@ -531,6 +582,7 @@ function validateInstances(
             reason: `the model needs ${fit.requiredGib.toFixed(1)} GiB of accelerator memory but ${args.instanceType} has ${fit.availableGib.toFixed(1)} GiB${better ? `; ${better.instanceType} fits` : ""}${shorterContextAdvice(req, spec)}`,
           });
         }
+        validateStartup(errors, args, req, args.instanceType);
       }
     }
     if (args.volumeSizeGb !== undefined && spec.nvmeGb > 0) {

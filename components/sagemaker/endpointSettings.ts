@@ -3,6 +3,7 @@
  * S3 prefixes it writes to, the production variant, the alarm thresholds, the autoscaling options
  * and the deployment guardrails. `SageMakerEndpoint` turns them into resources.
  */
+import { defaultContainerStartupSeconds, startupEstimate } from "../../catalog/startup";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "crypto";
@@ -108,7 +109,14 @@ export function productionVariant(
         instanceType: args.instanceType,
         initialVariantWeight: 1,
         modelDataDownloadTimeoutInSeconds: args.modelDataDownloadTimeoutSeconds ?? 1800,
-        containerStartupHealthCheckTimeoutInSeconds: args.containerStartupTimeoutSeconds ?? 1800,
+        // Long enough for the estimated load of the weights (catalog/startup.ts), 1800 s at least.
+        containerStartupHealthCheckTimeoutInSeconds:
+          args.containerStartupTimeoutSeconds ??
+          defaultContainerStartupSeconds(
+            args.modelRequirements && args.instanceType
+              ? startupEstimate(args.modelRequirements, args.instanceType)
+              : undefined,
+          ),
         volumeSizeInGb: args.volumeSizeGb,
         ...(args.inferenceAmiVersion !== undefined
           ? { inferenceAmiVersion: args.inferenceAmiVersion }
