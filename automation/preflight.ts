@@ -15,6 +15,7 @@
  * Each finding names the API or quota, what the stack needs, what the account has, and the fix.
  * No process I/O here: scripts/preflight.ts is the command line.
  */
+import { wrap } from "../offline/text";
 import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import { EC2Client } from "@aws-sdk/client-ec2";
 import { ServiceQuotasClient } from "@aws-sdk/client-service-quotas";
@@ -163,25 +164,6 @@ const LABEL: Record<PreflightStatus, string> = {
   warning: "WARNING",
   blocker: "BLOCKER",
 };
-
-/**
- * `first` then `text` word-wrapped to `width` columns, continuation lines indented by `indent`; a
- * word longer than a line (a URL) stands on a line of its own.
- */
-function wrap(first: string, text: string, width: number, indent: string): string[] {
-  const lines: string[] = [];
-  let line = first;
-  let empty = true;
-  for (const word of text.split(/\s+/).filter((w) => w !== "")) {
-    if (!empty && line.length + 1 + word.length > width) {
-      lines.push(line);
-      line = indent + word;
-    } else line = empty ? `${line}${word}` : `${line} ${word}`;
-    empty = false;
-  }
-  lines.push(line);
-  return lines;
-}
 
 /** The result for people: one block per finding, blockers first, lines under 100 columns. */
 /** Image digests cut to their first 12 hex digits for people (`--json` keeps them whole). */

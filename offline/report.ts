@@ -1,6 +1,7 @@
 /**
  * The plan report, for programs (one JSON object) and for people (a tree, a cost table, verdicts).
  */
+import { TEXT_WIDTH, wrap } from "./text";
 import { CapturedResource } from "./engine";
 import { PlanReport } from "./plan";
 
@@ -91,17 +92,20 @@ export function renderCostTable(report: PlanReport): string[] {
     ...[...lines, report.cost].flatMap((l) => amounts(l).map((a) => a.length)),
   );
   const nameWidth = Math.max(8, ...lines.map((l) => l.resource.length));
-  const row = (cells: string[], name: string, description: string) =>
-    `  ${cells.map((c) => c.padStart(width)).join("  ")}  ${name.padEnd(nameWidth)}  ${description}`;
+  // The description wraps under itself, so every line stays within TEXT_WIDTH columns.
+  const row = (cells: string[], name: string, description: string) => {
+    const lead = `  ${cells.map((c) => c.padStart(width)).join("  ")}  ${name.padEnd(nameWidth)}  `;
+    return wrap(lead, description, TEXT_WIDTH, " ".repeat(lead.length)).map((l) => l.trimEnd());
+  };
   return [
-    row(["IDLE", "EXPECTED", "PEAK"], "RESOURCE", "WHAT IT ASSUMES"),
-    ...lines.map((l) => row(amounts(l), l.resource, l.description)),
-    row(
+    ...row(["IDLE", "EXPECTED", "PEAK"], "RESOURCE", "WHAT IT ASSUMES"),
+    ...lines.flatMap((l) => row(amounts(l), l.resource, l.description)),
+    ...row(
       ["-", "-", "-"].map(() => "-".repeat(width)),
       "",
       "",
     ),
-    row(amounts(report.cost), "TOTAL", `per month, ${pricingBasis(report)}`),
+    ...row(amounts(report.cost), "TOTAL", `per month, ${pricingBasis(report)}`),
   ];
 }
 

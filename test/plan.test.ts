@@ -611,6 +611,15 @@ describe("README", () => {
     }
   });
 
+  it("keeps every line of each shipped stack's text report within 120 columns", async () => {
+    for (const stack of listStacks()) {
+      const wide = toText(await shippedPlan(stack))
+        .split("\n")
+        .filter((l) => l.length > 120);
+      assert.deepStrictEqual(wide, [], stack);
+    }
+  });
+
   it("docs/offline-plan.md's sample is what the plan prints for dev, abridged at each ...", async () => {
     const printed = toText(await shippedPlan("dev")).split("\n");
     const page = fs.readFileSync(path.join(ROOT, "docs", "offline-plan.md"), "utf8");
