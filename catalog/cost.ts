@@ -75,7 +75,15 @@ export interface CostAssumptions {
   asyncActiveHoursPerMonth: number;
   /** Active series each pod the metrics pipeline scrapes exposes (Triton, DCGM exporter). */
   metricSeriesPerTarget: number;
+  /**
+   * The share of a serving instance's hours spent at its published throughput, for the cost per
+   * million output tokens (catalog/tokenCost.ts), in (0, 1]; a target's own `utilization` wins.
+   */
+  utilization: number;
 }
+
+/** The utilization assumed when the stack gives none: half of the hours at the row's throughput. */
+export const DEFAULT_UTILIZATION = 0.5;
 
 export const DEFAULT_COST_ASSUMPTIONS: Readonly<CostAssumptions> = Object.freeze({
   s3StoredGb: 200,
@@ -90,6 +98,7 @@ export const DEFAULT_COST_ASSUMPTIONS: Readonly<CostAssumptions> = Object.freeze
   albLcus: 1,
   asyncActiveHoursPerMonth: 160,
   metricSeriesPerTarget: 300,
+  utilization: DEFAULT_UTILIZATION,
 });
 
 export interface CostEstimate {

@@ -8,3 +8,5 @@ export * from "./schedule";
 export * from "./addonScheduling";
 export * from "./drivers";
 export * from "./startup";
+export * from "./throughput";
+export * from "./tokenCost";

@@ -7,6 +7,7 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "js-yaml";
 import { CostEstimate, estimateMonthlyCost } from "../catalog/cost";
+import { ServingTargetRecord, servingTargets } from "../catalog/tokenCost";
 import { ConfigError, PROJECT, StackConfig, parseStackConfig } from "../programs/config";
 import program from "../programs/index";
 import { TRITON_NAMESPACE, tritonChartPath } from "../components/triton/tritonRelease";
@@ -27,6 +28,8 @@ export interface PlanReport {
   policies: PolicyVerdict[];
   /** How many policies ran (not disabled in the environment's pack configuration). */
   policiesEvaluated: number;
+  /** The cost per million output tokens of each serving target, or why there is none. */
+  servingTargets: ServingTargetRecord[];
 }
 
 /** A usage problem (unknown stack, unreadable file): the CLI exits 2 with the message. */
@@ -208,6 +211,7 @@ export async function planConfig(
       cost,
       policies: verdicts,
       policiesEvaluated: evaluated,
+      servingTargets: servingTargets(resources, { region: config.region }),
     };
   } finally {
     // However the plan ends: a helm no release used is stopped, renders no check took forgotten.

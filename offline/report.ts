@@ -2,6 +2,7 @@
  * The plan report, for programs (one JSON object) and for people (a tree, a cost table, verdicts).
  */
 import { TEXT_WIDTH, wrap } from "./text";
+import { startupText, usdPerMillion } from "../catalog/tokenCost";
 import { CapturedResource } from "./engine";
 import { PlanReport } from "./plan";
 
@@ -25,10 +26,35 @@ export function toJson(report: PlanReport): string {
       cost: report.cost,
       policies: report.policies,
       policiesEvaluated: report.policiesEvaluated,
+      servingTargets: report.servingTargets,
     },
     null,
     2,
   );
+}
+
+/**
+ * Cost per million output tokens: a line per serving target with its figure and what it is made
+ * of, or why it has none (catalog/tokenCost.ts), within TEXT_WIDTH columns.
+ */
+export function renderServingTargets(report: PlanReport): string[] {
+  if (report.servingTargets.length === 0) return [];
+  const lines = [
+    "",
+    "Serving targets: cost per 1M output tokens (on-demand, one instance at its published throughput) and start-up:",
+  ];
+  for (const t of report.servingTargets) {
+    const text =
+      t.usdPerMillionOutputTokens !== undefined && t.row && t.usdPerHour !== undefined
+        ? `${usdPerMillion(t.usdPerMillionOutputTokens)} at ${Math.round((t.utilization ?? 0) * 100)}% utilization (assumed): ${usd(t.usdPerHour)}/h / (${t.row.outputTokensPerSecond} tok/s x 3600 x ${t.utilization}); row ${t.row.id}, ${t.row.load} load`
+        : `no figure: ${t.reason ?? "unknown"}`;
+    const start = t.startup ? `; ${startupText(t.startup)}` : "";
+    const what = t.instanceType
+      ? `${t.target} (${t.instanceType}${t.modelClass ? `, ${t.modelClass}` : ""})`
+      : t.target;
+    lines.push(...wrap(`  ${what}: `, `${text}${start}`, TEXT_WIDTH, "      "));
+  }
+  return lines;
 }
 
 /** Dollars with cents and thousands separators: `$1,277.15`. */
@@ -170,6 +196,7 @@ export function toText(report: PlanReport): string {
     "",
     `Monthly cost: idle ${usd(report.cost.idleMonthlyUsd)} / expected ${usd(report.cost.monthlyUsd)} / peak ${usd(report.cost.peakMonthlyUsd)}`,
     ...renderCostTable(report),
+    ...renderServingTargets(report),
   ];
   if (report.cost.warnings.length > 0) {
     out.push("", "Cost warnings:", ...report.cost.warnings.map((w) => `  - ${w}`));

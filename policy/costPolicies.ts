@@ -15,6 +15,7 @@ import {
   figureOf,
   lineFigure,
 } from "../catalog/cost";
+import { servingTargets, usdPerMillion } from "../catalog/tokenCost";
 import { list, obj, validateResourceOfTypes } from "./resources";
 
 interface BudgetConfig {
@@ -164,4 +165,68 @@ export const maxInstances: ResourceValidationPolicy = {
   ),
 };
 
-export const COST_POLICIES = [monthlyBudget, monthlyBudgetWarning, maxInstances];
+interface TokenBudgetConfig {
+  maxUsdPerMillionTokens: number;
+  region: string;
+}
+
+/**
+ * Each serving target's cost per million output tokens (catalog/tokenCost.ts: one instance,
+ * on-demand, at its published throughput and the utilization its resources record) within the
+ * environment's ceiling. Not applicable when no target has a figure, saying why for each.
+ */
+export const maxUsdPerMillionTokens: StackValidationPolicy = {
+  name: "max-usd-per-million-tokens",
+  description:
+    "Each serving target's cost per million output tokens (on-demand, at its published throughput and stated utilization) stays within the environment's ceiling.",
+  enforcementLevel: "mandatory",
+  configSchema: {
+    properties: {
+      maxUsdPerMillionTokens: {
+        type: "number" as const,
+        default: 10,
+        description: "The highest cost per million output tokens a target may have, USD",
+      },
+      region: {
+        type: "string" as const,
+        default: "us-east-1",
+        description: "Region whose prices the figures use",
+      },
+    },
+  },
+  validateStack: (args, reportViolation) => {
+    const { maxUsdPerMillionTokens: ceiling, region } = args.getConfig<TokenBudgetConfig>();
+    const records = servingTargets(
+      args.resources.map((r) => ({
+        type: r.type,
+        name: r.name,
+        parent: r.parent?.name ?? null,
+        id: typeof r.props.id === "string" ? r.props.id : undefined,
+        inputs: r.props,
+      })),
+      { region },
+    );
+    const priced = records.filter((t) => t.usdPerMillionOutputTokens !== undefined);
+    if (priced.length === 0)
+      return args.notApplicable(
+        records.length === 0
+          ? "the stack has no serving target"
+          : `no target has a figure: ${records.map((t) => `${t.target}: ${t.reason}`).join("; ")}`,
+      );
+    for (const t of priced)
+      if (t.usdPerMillionOutputTokens! > ceiling) {
+        const urn = args.resources.find((r) => r.name === t.resource)?.urn;
+        reportViolation(
+          `${t.target}: ${usdPerMillion(t.usdPerMillionOutputTokens!)} per 1M output tokens at ${t.utilization} utilization (${usd(t.usdPerHour!)}/h on-demand, ${t.row!.outputTokensPerSecond} tok/s, row ${t.row!.id}) is above the ceiling of ${usd(ceiling)} (policy/config/<environment>.json, max-usd-per-million-tokens.maxUsdPerMillionTokens)`,
+          urn,
+        );
+      }
+  },
+};
+
+export const COST_POLICIES = [
+  monthlyBudget,
+  monthlyBudgetWarning,
+  maxInstances,
+  maxUsdPerMillionTokens,
+];

@@ -21,6 +21,7 @@ import {
   SavingsPlansConfig,
 } from "../catalog/cost";
 import { SAVINGS_PLAN_TERMS, SavingsPlanTerm } from "../catalog/prices";
+import { utilizationProblem } from "../catalog/tokenCost";
 import { DEFAULT_OFF_HOURS, OffHoursWindow, validateOffHoursWindow } from "../catalog/schedule";
 import { SectionReader, isObject, readSection } from "./configReader";
 
@@ -50,6 +51,8 @@ export function parseCostConfig(raw: unknown, problems: string[]): CostConfig {
           problems.push(
             `${section.key("assumptions")}.${k} is not a known key; allowed: ${Object.keys(DEFAULT_COST_ASSUMPTIONS).join(", ")}`,
           );
+        } else if (k === "utilization" && utilizationProblem(v) !== undefined) {
+          problems.push(`${section.key("assumptions")}.${k} ${utilizationProblem(v)}`);
         } else if (typeof v !== "number" || !Number.isFinite(v) || v < 0) {
           problems.push(
             `${section.key("assumptions")}.${k} must be a number of at least 0, got ${JSON.stringify(v)}`,

@@ -30,6 +30,7 @@ export type FleetConfig = Pick<
   | "desiredSize"
   | "maxSize"
   | "targetRequestsPerInstance"
+  | "utilization"
   | "image"
   | "modelRequirements"
   | "imageFlavour"
@@ -81,6 +82,7 @@ export function parseFleetConfig(
     "desiredSize",
     "maxSize",
     "targetRequestsPerInstance",
+    "utilization",
     "image",
     "model",
     "modelPrefix",
@@ -100,6 +102,7 @@ export function parseFleetConfig(
     desiredSize: r.number("desiredSize"),
     maxSize: r.number("maxSize"),
     targetRequestsPerInstance: r.number("targetRequestsPerInstance"),
+    utilization: r.number("utilization"),
     image: r.checked("image", imageReferenceProblem),
     modelRequirements: readModel(r, problems),
     modelPrefix: r.checked("modelPrefix", validateModelPrefix) ?? `${ctx.repositoryPrefix}/fleet`,

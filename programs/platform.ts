@@ -204,6 +204,7 @@ export async function createPlatform(config: StackConfig): Promise<PlatformOutpu
             imageUri: pulumi.interpolate`${registry.repositoryUrls[e.ownImageRepository]}:${e.imageTag ?? ownImageTag(e.imageFlavour)}`,
           }
         : {}),
+      utilization: e.utilization ?? config.cost.assumptions.utilization,
       modelBucketArn: models.bucketArn,
       modelKmsKeyArn: models.kmsKeyArn,
       subnetIds: e.inVpc ? network.privateSubnetIds : undefined,
@@ -226,6 +227,7 @@ export async function createPlatform(config: StackConfig): Promise<PlatformOutpu
     const { modelPrefix, ownImageRepository, ...fleetArgs } = config.fleet;
     fleet = new TritonFleet("fleet", {
       ...fleetArgs,
+      utilization: fleetArgs.utilization ?? config.cost.assumptions.utilization,
       vpcId: network.vpcId,
       vpcCidrBlock: network.cidrBlock,
       subnetIds: network.privateSubnetIds,

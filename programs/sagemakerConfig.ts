@@ -106,6 +106,7 @@ const NUMBER_KEYS = [
   "errors5xxPerMinute",
   "gpuUtilizationPercent",
   "asyncBacklogAgeSeconds",
+  "utilization",
 ] as const;
 const STRING_KEYS = [
   "mode",

@@ -510,6 +510,7 @@ describe("plan CLI", () => {
       "cost",
       "policies",
       "policiesEvaluated",
+      "servingTargets",
     ]);
     assert.strictEqual(report.stack, "prod");
     assert.deepStrictEqual(report.policies, []);

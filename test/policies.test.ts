@@ -2,7 +2,12 @@ import * as assert from "assert";
 import { Policies, PolicyPackConfig } from "@pulumi/policy";
 import { CapturedResource } from "../offline/engine";
 import { evaluatePolicies } from "../offline/policyEvaluator";
-import { maxInstances, monthlyBudget, monthlyBudgetWarning } from "../policy/costPolicies";
+import {
+  maxInstances,
+  maxUsdPerMillionTokens,
+  monthlyBudget,
+  monthlyBudgetWarning,
+} from "../policy/costPolicies";
 import {
   instanceTypeAllowlist,
   instanceTypeKnown,
@@ -180,8 +185,45 @@ const privateCluster = (inputs: Record<string, unknown>) =>
   });
 
 const GPU_LABELS = { "workload-type": "gpu-inference", "llm-infra/accelerator-kind": "nvidia" };
+/** A fleet of g6e.xlarge running NGC's TensorRT-LLM Triton for an 8B fp8 model at a utilization. */
+const trtllmFleet = (utilization: string | undefined, modelClass: string | null = "8B fp8") => [
+  res(
+    "aws:ec2/launchTemplate:LaunchTemplate",
+    "fleet-lt",
+    {
+      instanceType: "g6e.xlarge",
+      userData: "#!/bin/bash\ndocker pull nvcr.io/nvidia/tritonserver:25.01-trtllm-python-py3\n",
+    },
+    { id: "lt-1" },
+  ),
+  res(
+    "aws:autoscaling/group:Group",
+    "fleet-asg",
+    {
+      launchTemplate: { id: "lt-1" },
+      tags: [
+        ...(modelClass ? [{ key: "llm-infra:model-class", value: modelClass }] : []),
+        ...(utilization ? [{ key: "llm-infra:utilization", value: utilization }] : []),
+      ],
+    },
+    { parent: "fleet" },
+  ),
+];
 
 const CASES: [Policies[number], Case][] = [
+  [
+    maxUsdPerMillionTokens,
+    {
+      // $1.861/h / (4,054.71 tok/s x 3600 x 0.01) x 1e6 = $12.75, above the default $10.
+      violating: trtllmFleet("0.01"),
+      says: "EC2 fleet fleet-asg: $12.75 per 1M output tokens at 0.01 utilization ($1.86/h on-demand, 4054.71 tok/s, row trtllm-0.17-llama3.1-8b-fp8-1xl40s) is above the ceiling of $10.00",
+      passing: trtllmFleet("0.5"),
+      notApplicable: [kms],
+      // A target whose model is not recorded has no figure.
+      missing: trtllmFleet("0.5", null),
+      missingOutcome: "not-applicable",
+    },
+  ],
   [
     monthlyBudget,
     {

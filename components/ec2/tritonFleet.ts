@@ -1,3 +1,10 @@
+import { DEFAULT_UTILIZATION } from "../../catalog/cost";
+import {
+  MODEL_CLASS_TAG,
+  UTILIZATION_TAG,
+  modelClassOf,
+  utilizationProblem,
+} from "../../catalog/tokenCost";
 import { fleetGracePeriodSeconds, startupEstimate } from "../../catalog/startup";
 import * as aws from "@pulumi/aws";
 import { internalHttpAlb, tritonReadyHealthCheck } from "../triton/tritonLoadBalancer";
@@ -49,6 +56,12 @@ export interface TritonFleetArgs {
   imageTag?: string;
   /** What the model needs, checked against the instance's accelerators. */
   modelRequirements?: ModelRequirements;
+  /**
+   * The share of an instance's hours it serves at its published throughput, for the cost per
+   * million output tokens (catalog/tokenCost.ts), in (0, 1].
+   * @default 0.5
+   */
+  utilization?: number;
   /** Fewest instances. @default 1 */
   minSize?: number;
   /** Instances at creation; target tracking owns it afterwards. @default 2 */
@@ -67,6 +80,10 @@ const ECR_IMAGE = /^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com\/([a-z0-9._
 
 export function validateTritonFleetArgs(args: TritonFleetArgs): ArgError[] {
   const errors: ArgError[] = [];
+  if (args.utilization !== undefined) {
+    const problem = utilizationProblem(args.utilization);
+    if (problem) errors.push({ propertyPath: "utilization", reason: problem });
+  }
   const spec = findInstance(args.instanceType);
   if (!spec || args.instanceType.startsWith("ml.")) {
     errors.push({
@@ -553,11 +570,24 @@ export class TritonFleet extends pulumi.ComponentResource {
           strategy: "Rolling",
           preferences: { minHealthyPercentage: 90, instanceWarmup: "1200", autoRollback: true },
         },
-        tags: pulumi
-          .output(tags ?? {})
-          .apply((t) =>
-            Object.entries(t).map(([key, value]) => ({ key, value, propagateAtLaunch: true })),
-          ),
+        tags: pulumi.output(tags ?? {}).apply((t) => [
+          ...Object.entries(t).map(([key, value]) => ({ key, value, propagateAtLaunch: true })),
+          // What the cost per token is computed from (catalog/tokenCost.ts); the group's alone.
+          ...(args.modelRequirements
+            ? [
+                {
+                  key: MODEL_CLASS_TAG,
+                  value: modelClassOf(args.modelRequirements),
+                  propagateAtLaunch: false,
+                },
+              ]
+            : []),
+          {
+            key: UTILIZATION_TAG,
+            value: String(args.utilization ?? DEFAULT_UTILIZATION),
+            propagateAtLaunch: false,
+          },
+        ]),
       },
       { parent: this, ignoreChanges: ["desiredCapacity"] },
     );

@@ -24,6 +24,7 @@ import {
 import { validateModelPrefix } from "../storage/modelStorePolicies";
 import { Tags } from "../tags";
 import { SAGEMAKER_INFERENCE_AMIS } from "../../catalog/drivers";
+import { utilizationProblem } from "../../catalog/tokenCost";
 import {
   PUBLISHED_LOAD,
   SAGEMAKER_STARTUP_LIMIT_SECONDS,
@@ -129,6 +130,12 @@ export interface SageMakerEndpointArgs {
   highResolutionScaling?: boolean;
   /** Target concurrent requests per model copy for `highResolutionScaling`. @default 4 */
   targetConcurrentRequestsPerModel?: number;
+  /**
+   * The share of the instance's hours it serves at its published throughput, for the cost per
+   * million output tokens (catalog/tokenCost.ts), in (0, 1].
+   * @default 0.5
+   */
+  utilization?: number;
   /** Seconds to download the weights to an instance (60 to 3600). @default 1800 */
   modelDataDownloadTimeoutSeconds?: number;
   /**
@@ -281,6 +288,11 @@ export function validateSageMakerEndpointArgs(args: SageMakerEndpointArgs): ArgE
       propertyPath: "region",
       reason: "must be set when the stack has no aws:region config",
     });
+
+  if (args.utilization !== undefined) {
+    const problem = utilizationProblem(args.utilization);
+    if (problem) errors.push({ propertyPath: "utilization", reason: problem });
+  }
 
   // The image.
   let imageAccelerator: "nvidia" | "neuron" | undefined;

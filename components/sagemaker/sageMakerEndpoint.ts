@@ -4,6 +4,8 @@ import type { RequestFormat } from "../../client/sagemakerClient";
 import * as pulumi from "@pulumi/pulumi";
 import { servingImageUri } from "../../catalog/images";
 import { MODEL_MEMORY_TAG, estimateMemory } from "../../catalog/modelFit";
+import { DEFAULT_UTILIZATION } from "../../catalog/cost";
+import { MODEL_CLASS_TAG, UTILIZATION_TAG, modelClassOf } from "../../catalog/tokenCost";
 import { AlarmTopic } from "../monitoring/alarmTopic";
 import { metricAlarm } from "../monitoring/metricAlarm";
 import { Tags } from "../tags";
@@ -405,8 +407,11 @@ export class SageMakerEndpoint extends pulumi.ComponentResource {
           ...(args.modelRequirements
             ? {
                 [MODEL_MEMORY_TAG]: estimateMemory(args.modelRequirements).requiredGib.toFixed(1),
+                // What the cost per token is computed from (catalog/tokenCost.ts).
+                [MODEL_CLASS_TAG]: modelClassOf(args.modelRequirements),
               }
             : {}),
+          [UTILIZATION_TAG]: String(args.utilization ?? DEFAULT_UTILIZATION),
           ...(fp !== undefined ? { [CONFIG_FINGERPRINT_TAG]: fp } : {}),
         })),
       },

@@ -1,0 +1,268 @@
+/**
+ * Each serving target's record: its dollars per million output tokens, and whether it starts in
+ * time (catalog/startup.ts). Dollars per million output tokens, from the plan's resources: the hourly
+ * price of one instance over what its accelerators produce (a published row of
+ * catalog/throughput.ts) at the target's utilization:
+ *
+ *   $/1M output tokens = $/hour / (output tokens/s x 3600 x utilization) x 1,000,000
+ *
+ * Each figure is a record with its inputs, so anyone can recompute it; a target without a figure
+ * says why. Pure over the resources (as the cost estimator is), so `npm run plan`, the tests and
+ * the policy `max-usd-per-million-tokens` under `pulumi preview` compute the same figures.
+ *
+ * What the components record for it: the model's parameter class and dtype (`MODEL_CLASS_TAG`,
+ * `8B bf16`) and the utilization (`UTILIZATION_TAG`) as tags of the SageMaker endpoint
+ * configuration and of the fleet's Auto Scaling group; the engine and tensor parallelism come from
+ * the serving image and its environment.
+ */
+import { DEFAULT_UTILIZATION, ResourceRecord } from "./cost";
+import { findInstance } from "./instances";
+import { BYTES_PER_PARAMETER, ModelDtype, ModelRequirements } from "./modelFit";
+import { ec2HourlyUsd, sagemakerHourlyUsd } from "./prices";
+import { gb, startupEstimate } from "./startup";
+import { ServingEngine, ThroughputRow, throughputRowFor, usdPerMillionTokens } from "./throughput";
+
+/** The tag with a serving resource's model class: `<parameters>B <dtype>`. */
+export const MODEL_CLASS_TAG = "llm-infra:model-class";
+/** The tag with the utilization its cost per token assumes, a fraction in (0, 1]. */
+export const UTILIZATION_TAG = "llm-infra:utilization";
+
+/** `8B bf16` for an 8-billion-parameter model in bf16. */
+export function modelClassOf(req: Pick<ModelRequirements, "parametersBillions" | "dtype">): string {
+  return `${req.parametersBillions}B ${req.dtype}`;
+}
+
+function parseModelClass(
+  tag: unknown,
+): { parametersBillions: number; dtype: ModelDtype } | undefined {
+  const m = typeof tag === "string" ? /^(\d+(?:\.\d+)?)B (\w+)$/.exec(tag) : null;
+  if (!m || !(m[2] in BYTES_PER_PARAMETER)) return undefined;
+  return { parametersBillions: Number(m[1]), dtype: m[2] as ModelDtype };
+}
+
+/** Why a utilization is not one, or undefined. */
+export function utilizationProblem(v: unknown): string | undefined {
+  return typeof v === "number" && Number.isFinite(v) && v > 0 && v <= 1
+    ? undefined
+    : `must be a fraction of the hours in (0, 1], got ${JSON.stringify(v)}`;
+}
+
+export interface ServingTargetRecord {
+  /** The serving target as the plan names it: `SageMaker endpoint chat-config`, `fleet fleet-asg`. */
+  target: string;
+  /** The priced resource. */
+  resource: string;
+  instanceType: string;
+  modelClass?: string;
+  engine?: ServingEngine;
+  tensorParallel?: number;
+  utilization?: number;
+  /** One instance, on-demand. */
+  usdPerHour?: number;
+  basis: "on-demand";
+  row?: Pick<ThroughputRow, "id" | "load" | "outputTokensPerSecond" | "source">;
+  usdPerMillionOutputTokens?: number;
+  /** Why there is no figure. */
+  reason?: string;
+  /** Will it start: the weights' download and load (catalog/startup.ts) against the target's limits. */
+  startup?: {
+    weightsBytes: number;
+    downloadSeconds: number;
+    loadSeconds: number;
+    /** SageMaker's download timeout. */
+    downloadLimitSeconds?: number;
+    /** SageMaker's container-startup timeout. */
+    loadLimitSeconds?: number;
+    /** The fleet's health-check grace period, for both. */
+    totalLimitSeconds?: number;
+  };
+}
+
+const obj = (v: unknown): Record<string, unknown> =>
+  v !== null && typeof v === "object" ? (v as Record<string, unknown>) : {};
+
+/** Tags as a map, from a map or the Auto Scaling group's `[{key, value}]`. */
+function tagsOf(inputs: Record<string, unknown>): Record<string, unknown> {
+  const tags = inputs.tags;
+  if (Array.isArray(tags))
+    return Object.fromEntries(tags.map((t) => [obj(t).key, obj(t).value] as const));
+  return obj(tags);
+}
+
+/** The engine a serving image runs: LMI and NGC's vLLM tags run vLLM, trtllm tags TensorRT-LLM. */
+export function engineOfImage(image: unknown): ServingEngine | undefined {
+  if (typeof image !== "string") return undefined;
+  const tag = image.slice(image.lastIndexOf(":") + 1);
+  if (/\/djl-inference:/.test(image) && /-lmi/.test(tag)) return "vllm";
+  if (/-vllm-/.test(tag)) return "vllm";
+  if (/-trtllm-/.test(tag)) return "tensorrt-llm";
+  return undefined;
+}
+
+/** The figure, or the reason there is none, for one target once its inputs are read. */
+function figure(
+  base: Omit<
+    ServingTargetRecord,
+    "basis" | "usdPerMillionOutputTokens" | "reason" | "row" | "startup"
+  >,
+  tags: Record<string, unknown>,
+  tagName: string,
+  limits: Omit<
+    NonNullable<ServingTargetRecord["startup"]>,
+    "weightsBytes" | "downloadSeconds" | "loadSeconds"
+  >,
+): ServingTargetRecord {
+  const record: ServingTargetRecord = { ...base, basis: "on-demand" };
+  const model = parseModelClass(tags[MODEL_CLASS_TAG]);
+  const estimate = model
+    ? startupEstimate({ ...model, contextLength: 1, concurrentSequences: 1 }, base.instanceType)
+    : undefined;
+  if (estimate)
+    record.startup = {
+      weightsBytes: estimate.weightsBytes,
+      downloadSeconds: estimate.downloadSeconds,
+      loadSeconds: estimate.loadSeconds,
+      ...limits,
+    };
+  const utilization = Number(tags[UTILIZATION_TAG] ?? DEFAULT_UTILIZATION);
+  const spec = findInstance(base.instanceType.replace(/^ml\./, ""));
+  if (!model)
+    return { ...record, reason: `no model declared (tag ${MODEL_CLASS_TAG} on ${tagName})` };
+  record.modelClass = modelClassOf(model);
+  record.utilization = utilization;
+  if (!spec?.accelerator) return { ...record, reason: `${base.instanceType} has no accelerator` };
+  if (!record.engine) return { ...record, reason: "the serving image's engine is not known" };
+  if (record.usdPerHour === undefined)
+    return { ...record, reason: `no price for ${base.instanceType}` };
+  const tensorParallel = record.tensorParallel ?? spec.accelerator.count;
+  record.tensorParallel = tensorParallel;
+  const row = throughputRowFor({
+    ...model,
+    engine: record.engine,
+    accelerator: spec.accelerator.model,
+    tensorParallel,
+  });
+  if (!row)
+    return {
+      ...record,
+      reason: `no published throughput for ${record.modelClass} on ${record.engine} with ${tensorParallel} x ${spec.accelerator.model} (catalog/throughput.ts)`,
+    };
+  return {
+    ...record,
+    row: {
+      id: row.id,
+      load: row.load,
+      outputTokensPerSecond: row.outputTokensPerSecond,
+      source: row.source,
+    },
+    usdPerMillionOutputTokens: usdPerMillionTokens(
+      record.usdPerHour,
+      row.outputTokensPerSecond,
+      utilization,
+    ),
+  };
+}
+
+/** The cost per million output tokens of every serving target of the plan. */
+export function servingTargets(
+  records: ResourceRecord[],
+  options: { region: string },
+): ServingTargetRecord[] {
+  const out: ServingTargetRecord[] = [];
+  const ofType = (t: string) => records.filter((r) => r.type === t);
+  // SageMaker: the configuration's variant and tags, the model's image and environment.
+  for (const config of ofType("aws:sagemaker/endpointConfiguration:EndpointConfiguration")) {
+    const variant = obj((config.inputs.productionVariants as unknown[] | undefined)?.[0]);
+    if (typeof variant.instanceType !== "string") continue;
+    const model = ofType("aws:sagemaker/model:Model").find(
+      (m) => (m.id !== undefined && m.id === variant.modelName) || m.parent === config.parent,
+    );
+    const container = obj(model?.inputs.primaryContainer);
+    const tp = Number(obj(container.environment).TENSOR_PARALLEL_DEGREE);
+    out.push(
+      figure(
+        {
+          target: `SageMaker endpoint ${config.parent ?? config.name}`,
+          resource: config.name,
+          instanceType: variant.instanceType,
+          engine: engineOfImage(container.image),
+          ...(Number.isInteger(tp) && tp > 0 ? { tensorParallel: tp } : {}),
+          usdPerHour: sagemakerHourlyUsd(variant.instanceType, options.region).value,
+        },
+        tagsOf(config.inputs),
+        "the endpoint configuration",
+        {
+          ...(typeof variant.modelDataDownloadTimeoutInSeconds === "number"
+            ? { downloadLimitSeconds: variant.modelDataDownloadTimeoutInSeconds }
+            : {}),
+          ...(typeof variant.containerStartupHealthCheckTimeoutInSeconds === "number"
+            ? { loadLimitSeconds: variant.containerStartupHealthCheckTimeoutInSeconds }
+            : {}),
+        },
+      ),
+    );
+  }
+  // The fleet: the group's tags, its launch template's instance type and the image it pulls.
+  for (const group of ofType("aws:autoscaling/group:Group")) {
+    const tags = tagsOf(group.inputs);
+    if (tags[MODEL_CLASS_TAG] === undefined && tags[UTILIZATION_TAG] === undefined) continue;
+    const ref =
+      group.inputs.launchTemplate ??
+      obj(obj(group.inputs.mixedInstancesPolicy).launchTemplate).launchTemplateSpecification;
+    const id = obj(ref).id ?? obj(ref).launchTemplateId;
+    const template = ofType("aws:ec2/launchTemplate:LaunchTemplate").find(
+      (t) => t.id !== undefined && t.id === id,
+    );
+    const instanceType = String(template?.inputs.instanceType ?? "");
+    if (!instanceType) continue;
+    const userData = String(template?.inputs.userData ?? "");
+    const script = /^[A-Za-z0-9+/=\s]+$/.test(userData)
+      ? Buffer.from(userData, "base64").toString("utf8")
+      : userData;
+    const image = /docker pull\s+(\S+)/.exec(script)?.[1];
+    out.push(
+      figure(
+        {
+          target:
+            group.parent === "fleet" ? "EC2 fleet" : `EC2 fleet ${group.parent ?? group.name}`,
+          resource: group.name,
+          instanceType,
+          engine: engineOfImage(image),
+          usdPerHour: ec2HourlyUsd(instanceType, options.region).value,
+        },
+        tags,
+        "the Auto Scaling group",
+        typeof group.inputs.healthCheckGracePeriod === "number"
+          ? { totalLimitSeconds: group.inputs.healthCheckGracePeriod }
+          : {},
+      ),
+    );
+  }
+  // Triton on EKS: its release names no model.
+  for (const release of ofType("kubernetes:helm.sh/v3:Release"))
+    if (/(^|\/)triton\/?$/.test(String(release.inputs.chart ?? "")))
+      out.push({
+        target: `Triton on EKS ${release.name}`,
+        resource: release.name,
+        instanceType: "",
+        basis: "on-demand",
+        reason: "llm-infra:triton declares no model, so no throughput row is looked up",
+      });
+  return out;
+}
+
+/** `$0.79`: dollars per million tokens, to the cent (three decimals under a cent). */
+export function usdPerMillion(v: number): string {
+  return `$${v >= 0.01 ? v.toFixed(2) : v.toFixed(3)}`;
+}
+
+/** `start: 16.0 GB; download at least 12.8 s (limit 1800 s); load about 69 s (limit 1800 s)`. */
+export function startupText(startup: NonNullable<ServingTargetRecord["startup"]>): string {
+  const limit = (seconds: number | undefined) =>
+    seconds === undefined ? "" : ` (limit ${seconds} s)`;
+  const download = `download at least ${startup.downloadSeconds.toFixed(1)} s`;
+  const load = `load about ${Math.round(startup.loadSeconds)} s`;
+  return startup.totalLimitSeconds !== undefined
+    ? `start: ${gb(startup.weightsBytes)}; ${download} and ${load} (grace period ${startup.totalLimitSeconds} s)`
+    : `start: ${gb(startup.weightsBytes)}; ${download}${limit(startup.downloadLimitSeconds)}; ${load}${limit(startup.loadLimitSeconds)}`;
+}
