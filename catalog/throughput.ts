@@ -50,6 +50,8 @@ export interface ThroughputRow {
   outputTokens: number;
   /** Output tokens a second, all requests together. */
   outputTokensPerSecond: number;
+  /** What the source calls the figure, where that is less than "output tokens per second". */
+  metric: string;
   /** Mean time to first token and inter-token latency, ms, where published. */
   ttftMs?: number;
   itlMs?: number;
@@ -81,6 +83,8 @@ export const THROUGHPUT_ROWS: readonly ThroughputRow[] = [
     inputTokens: 1000,
     outputTokens: 1000,
     outputTokensPerSecond: 15244.78,
+    metric:
+      "token throughput (tokens/s); the 0.17 table does not say output only, its successor names the same measurement Total Output Throughput",
     source: TRTLLM,
     date: "not stated (TensorRT-LLM 0.17 data, read at 258c754)",
   },
@@ -98,6 +102,8 @@ export const THROUGHPUT_ROWS: readonly ThroughputRow[] = [
     inputTokens: 1000,
     outputTokens: 1000,
     outputTokensPerSecond: 4054.71,
+    metric:
+      "token throughput (tokens/s); the 0.17 table does not say output only, its successor names the same measurement Total Output Throughput",
     source: TRTLLM,
     date: "not stated (TensorRT-LLM 0.17 data, read at 258c754)",
   },
@@ -115,6 +121,8 @@ export const THROUGHPUT_ROWS: readonly ThroughputRow[] = [
     inputTokens: 1000,
     outputTokens: 1000,
     outputTokensPerSecond: 3786.83,
+    metric:
+      "token throughput (tokens/s); the 0.17 table does not say output only, its successor names the same measurement Total Output Throughput",
     source: TRTLLM,
     date: "not stated (TensorRT-LLM 0.17 data, read at 258c754)",
   },
@@ -132,6 +140,8 @@ export const THROUGHPUT_ROWS: readonly ThroughputRow[] = [
     inputTokens: 1000,
     outputTokens: 1000,
     outputTokensPerSecond: 4390.53,
+    metric:
+      "token throughput (tokens/s); the 0.17 table does not say output only, its successor names the same measurement Total Output Throughput",
     source: TRTLLM,
     date: "not stated (TensorRT-LLM 0.17 data, read at 258c754)",
   },
@@ -149,6 +159,8 @@ export const THROUGHPUT_ROWS: readonly ThroughputRow[] = [
     inputTokens: 1000,
     outputTokens: 1000,
     outputTokensPerSecond: 1209.25,
+    metric:
+      "token throughput (tokens/s); the 0.17 table does not say output only, its successor names the same measurement Total Output Throughput",
     source: TRTLLM,
     date: "not stated (TensorRT-LLM 0.17 data, read at 258c754)",
   },
@@ -166,6 +178,8 @@ export const THROUGHPUT_ROWS: readonly ThroughputRow[] = [
     inputTokens: 1000,
     outputTokens: 1000,
     outputTokensPerSecond: 1921.77,
+    metric:
+      "token throughput (tokens/s); the 0.17 table does not say output only, its successor names the same measurement Total Output Throughput",
     source: TRTLLM,
     date: "not stated (TensorRT-LLM 0.17 data, read at 258c754)",
   },
@@ -183,6 +197,7 @@ export const THROUGHPUT_ROWS: readonly ThroughputRow[] = [
     inputTokens: 467,
     outputTokens: 256,
     outputTokensPerSecond: 3765,
+    metric: "output tokens/s (the table also gives total tokens/s)",
     ttftMs: 30,
     itlMs: 11,
     source: TRTLLM_ONLINE,
@@ -202,6 +217,7 @@ export const THROUGHPUT_ROWS: readonly ThroughputRow[] = [
     inputTokens: 467,
     outputTokens: 256,
     outputTokensPerSecond: 3164,
+    metric: "output tokens/s (the table also gives total tokens/s)",
     ttftMs: 175,
     itlMs: 66,
     source: TRTLLM_ONLINE,
@@ -220,6 +236,7 @@ export const THROUGHPUT_ROWS: readonly ThroughputRow[] = [
     inputTokens: 512,
     outputTokens: 256,
     outputTokensPerSecond: 2464.45,
+    metric: "output tokens/s",
     ttftMs: 52.8,
     publishedCost: { usdPerAcceleratorHour: 6.98, usdPerMillionOutputTokens: 0.787 },
     source: COST_METER,
@@ -238,6 +255,7 @@ export const THROUGHPUT_ROWS: readonly ThroughputRow[] = [
     inputTokens: 512,
     outputTokens: 256,
     outputTokensPerSecond: 6237.59,
+    metric: "output tokens/s",
     ttftMs: 3775.7,
     publishedCost: { usdPerAcceleratorHour: 6.98, usdPerMillionOutputTokens: 0.3108 },
     source: COST_METER,
@@ -256,6 +274,7 @@ export const THROUGHPUT_ROWS: readonly ThroughputRow[] = [
     inputTokens: 512,
     outputTokens: 256,
     outputTokensPerSecond: 255.38,
+    metric: "output tokens/s",
     ttftMs: 29.27,
     publishedCost: { usdPerAcceleratorHour: 6.98, usdPerMillionOutputTokens: 7.592 },
     source: COST_METER,
@@ -275,6 +294,7 @@ export const THROUGHPUT_ROWS: readonly ThroughputRow[] = [
     inputTokens: 200,
     outputTokens: 100,
     outputTokensPerSecond: 284.64,
+    metric: "output token throughput (tokens/s), genai-perf",
     source:
       "awslabs/ai-on-eks@f40875e website/docs/ai/inference/GPUs/nvidia-nim-llama3.md (genai-perf output)",
     date: "2024-07-11",

@@ -15,10 +15,10 @@
  * configuration and of the fleet's Auto Scaling group; the engine and tensor parallelism come from
  * the serving image and its environment.
  */
-import { DEFAULT_UTILIZATION, ResourceRecord } from "./cost";
+import { DEFAULT_UTILIZATION, ResourceRecord, SavingsPlansConfig } from "./cost";
 import { findInstance } from "./instances";
 import { BYTES_PER_PARAMETER, ModelDtype, ModelRequirements } from "./modelFit";
-import { ec2HourlyUsd, sagemakerHourlyUsd } from "./prices";
+import { SAVINGS_PLANS, ec2HourlyUsd, sagemakerHourlyUsd } from "./prices";
 import { gb, startupEstimate } from "./startup";
 import { ServingEngine, ThroughputRow, throughputRowFor, usdPerMillionTokens } from "./throughput";
 
@@ -57,9 +57,10 @@ export interface ServingTargetRecord {
   engine?: ServingEngine;
   tensorParallel?: number;
   utilization?: number;
-  /** One instance, on-demand. */
+  /** One instance, at `basis`. */
   usdPerHour?: number;
-  basis: "on-demand";
+  /** `on-demand`, or on-demand less the Savings Plan the stack holds for it. */
+  basis: string;
   row?: Pick<ThroughputRow, "id" | "load" | "outputTokensPerSecond" | "source">;
   usdPerMillionOutputTokens?: number;
   /** Why there is no figure. */
@@ -101,10 +102,7 @@ export function engineOfImage(image: unknown): ServingEngine | undefined {
 
 /** The figure, or the reason there is none, for one target once its inputs are read. */
 function figure(
-  base: Omit<
-    ServingTargetRecord,
-    "basis" | "usdPerMillionOutputTokens" | "reason" | "row" | "startup"
-  >,
+  base: Omit<ServingTargetRecord, "usdPerMillionOutputTokens" | "reason" | "row" | "startup">,
   tags: Record<string, unknown>,
   tagName: string,
   limits: Omit<
@@ -112,7 +110,7 @@ function figure(
     "weightsBytes" | "downloadSeconds" | "loadSeconds"
   >,
 ): ServingTargetRecord {
-  const record: ServingTargetRecord = { ...base, basis: "on-demand" };
+  const record: ServingTargetRecord = { ...base };
   const model = parseModelClass(tags[MODEL_CLASS_TAG]);
   const estimate = model
     ? startupEstimate({ ...model, contextLength: 1, concurrentSequences: 1 }, base.instanceType)
@@ -163,10 +161,30 @@ function figure(
   };
 }
 
-/** The cost per million output tokens of every serving target of the plan. */
+/** An hourly price less the Savings Plan the stack holds for its service, with the words for it. */
+function priced(
+  onDemand: number | undefined,
+  service: "sagemaker" | "compute",
+  savingsPlans: SavingsPlansConfig | undefined,
+): { usdPerHour?: number; basis: string } {
+  const term = savingsPlans?.[service] ?? "none";
+  if (onDemand === undefined || term === "none")
+    return { usdPerHour: onDemand, basis: "on-demand" };
+  const { discount } = SAVINGS_PLANS[service][term];
+  return {
+    usdPerHour: onDemand * (1 - discount),
+    basis: `on-demand less ${Math.round(discount * 100)}% (${service === "sagemaker" ? "SageMaker" : "Compute"} Savings Plan, ${term})`,
+  };
+}
+
+/**
+ * The cost per million output tokens of every serving target of the plan, at on-demand prices or
+ * less the Savings Plans the stack's cost settings name (the plan passes them; the policy, which
+ * sees resources only, prices on-demand).
+ */
 export function servingTargets(
   records: ResourceRecord[],
-  options: { region: string },
+  options: { region: string; savingsPlans?: SavingsPlansConfig },
 ): ServingTargetRecord[] {
   const out: ServingTargetRecord[] = [];
   const ofType = (t: string) => records.filter((r) => r.type === t);
@@ -187,7 +205,11 @@ export function servingTargets(
           instanceType: variant.instanceType,
           engine: engineOfImage(container.image),
           ...(Number.isInteger(tp) && tp > 0 ? { tensorParallel: tp } : {}),
-          usdPerHour: sagemakerHourlyUsd(variant.instanceType, options.region).value,
+          ...priced(
+            sagemakerHourlyUsd(variant.instanceType, options.region).value,
+            "sagemaker",
+            options.savingsPlans,
+          ),
         },
         tagsOf(config.inputs),
         "the endpoint configuration",
@@ -228,7 +250,11 @@ export function servingTargets(
           resource: group.name,
           instanceType,
           engine: engineOfImage(image),
-          usdPerHour: ec2HourlyUsd(instanceType, options.region).value,
+          ...priced(
+            ec2HourlyUsd(instanceType, options.region).value,
+            "compute",
+            options.savingsPlans,
+          ),
         },
         tags,
         "the Auto Scaling group",

@@ -211,7 +211,10 @@ export async function planConfig(
       cost,
       policies: verdicts,
       policiesEvaluated: evaluated,
-      servingTargets: servingTargets(resources, { region: config.region }),
+      servingTargets: servingTargets(resources, {
+        region: config.region,
+        savingsPlans: config.cost.savingsPlans,
+      }),
     };
   } finally {
     // However the plan ends: a helm no release used is stopped, renders no check took forgotten.

@@ -41,12 +41,12 @@ export function renderServingTargets(report: PlanReport): string[] {
   if (report.servingTargets.length === 0) return [];
   const lines = [
     "",
-    "Serving targets: cost per 1M output tokens (on-demand, one instance at its published throughput) and start-up:",
+    "Serving targets: cost per 1M output tokens (one instance at its published throughput) and start-up:",
   ];
   for (const t of report.servingTargets) {
     const text =
       t.usdPerMillionOutputTokens !== undefined && t.row && t.usdPerHour !== undefined
-        ? `${usdPerMillion(t.usdPerMillionOutputTokens)} at ${Math.round((t.utilization ?? 0) * 100)}% utilization (assumed): ${usd(t.usdPerHour)}/h / (${t.row.outputTokensPerSecond} tok/s x 3600 x ${t.utilization}); row ${t.row.id}, ${t.row.load} load`
+        ? `${usdPerMillion(t.usdPerMillionOutputTokens)} at ${Math.round((t.utilization ?? 0) * 100)}% utilization (assumed): ${usd(t.usdPerHour)}/h ${t.basis} / (${t.row.outputTokensPerSecond} tok/s x 3600 x ${t.utilization}); row ${t.row.id}, ${t.row.load} load`
         : `no figure: ${t.reason ?? "unknown"}`;
     const start = t.startup ? `; ${startupText(t.startup)}` : "";
     const what = t.instanceType

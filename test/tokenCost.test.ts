@@ -11,6 +11,7 @@ import {
   servingTargets,
 } from "../catalog/tokenCost";
 import { ResourceRecord } from "../catalog/cost";
+import { SAVINGS_PLANS } from "../catalog/prices";
 import { ConfigError, parseStackConfig } from "../programs/config";
 import { PlanReport, planConfig, planStack, readStackFile } from "../offline/plan";
 import { toText } from "../offline/report";
@@ -65,7 +66,7 @@ describe("cost per million output tokens", () => {
     assert.ok(!THROUGHPUT_ROWS.some((r) => /qwen/i.test(r.id + r.model)));
     assert.strictEqual(new Set(THROUGHPUT_ROWS.map((r) => r.id)).size, THROUGHPUT_ROWS.length);
     for (const r of THROUGHPUT_ROWS) {
-      assert.ok(r.source && r.date && r.load, r.id);
+      assert.ok(r.source && r.date && r.load && r.metric, r.id);
       assert.ok(r.outputTokensPerSecond > 0 && r.inputTokens > 0 && r.outputTokens > 0, r.id);
     }
   });
@@ -199,7 +200,7 @@ describe("cost per million output tokens", () => {
       const text = toText(plans.staging);
       assert.match(
         text,
-        /Serving targets: cost per 1M output tokens \(on-demand, one instance at its published throughput\) and start-up:\n {2}SageMaker endpoint chat \(ml\.g5\.2xlarge, 8B bf16\): no figure: no published throughput/,
+        /Serving targets: cost per 1M output tokens \(one instance at its published throughput\) and start-up:\n {2}SageMaker endpoint chat \(ml\.g5\.2xlarge, 8B bf16\): no figure: no published throughput/,
       );
       // Will it start: the weights against the variant's timeouts and the fleet's grace period.
       assert.deepStrictEqual(
@@ -234,6 +235,38 @@ describe("cost per million output tokens", () => {
         (p) => p.policy === "max-usd-per-million-tokens",
       );
       assert.deepStrictEqual(verdicts, []);
+    });
+
+    it("prices at the stack's Savings Plans in the plan, and says so; the policy prices on-demand", async () => {
+      const raw = readStackFile("staging") as Record<string, Record<string, unknown>>;
+      const held = await planConfig("staging", {
+        ...raw,
+        "llm-infra:cost": {
+          ...raw["llm-infra:cost"],
+          savingsPlans: { sagemaker: "1y", compute: "3y" },
+        },
+      });
+      const [chat, fleet] = held.servingTargets;
+      const sm = SAVINGS_PLANS.sagemaker["1y"].discount;
+      const compute = SAVINGS_PLANS.compute["3y"].discount;
+      assert.strictEqual(chat.usdPerHour, 1.515 * (1 - sm));
+      assert.strictEqual(
+        chat.basis,
+        `on-demand less ${Math.round(sm * 100)}% (SageMaker Savings Plan, 1y)`,
+      );
+      assert.strictEqual(fleet.usdPerHour, 1.006 * (1 - compute));
+      assert.strictEqual(
+        fleet.basis,
+        `on-demand less ${Math.round(compute * 100)}% (Compute Savings Plan, 3y)`,
+      );
+      // Without the stack's settings (what the policy sees), on-demand.
+      assert.deepStrictEqual(
+        servingTargets(held.resources, { region: "us-east-1" }).map((t) => [t.usdPerHour, t.basis]),
+        [
+          [1.515, "on-demand"],
+          [1.006, "on-demand"],
+        ],
+      );
     });
 
     it("records each endpoint's model class and utilization, the stack's assumption or its own", async () => {
