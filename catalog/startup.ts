@@ -129,6 +129,26 @@ export function fleetGracePeriodSeconds(estimate: StartupEstimate | undefined): 
   return Math.max(1200, wanted);
 }
 
+/** The period of the Triton chart's probes (charts/triton values.yaml `probes.periodSeconds`). */
+export const TRITON_PROBE_PERIOD_SECONDS = 10;
+/** The chart's startup failure threshold: 10 s x 120 = 1200 s to start. */
+export const TRITON_STARTUP_FAILURE_THRESHOLD = 120;
+
+/**
+ * Triton's startup probe failure threshold on EKS: the chart's 120 (1200 s at 10 s), or half
+ * again the estimated load where that is longer. Kubernetes kills a container whose startup probe
+ * has not passed within `failureThreshold * periodSeconds` ("set up a startup probe ... with a
+ * failureThreshold * periodSeconds long enough to cover the worst case startup time", Kubernetes
+ * documentation, "Configure Liveness, Readiness and Startup Probes").
+ */
+export function startupProbeThreshold(estimate: StartupEstimate | undefined): number {
+  if (!estimate) return TRITON_STARTUP_FAILURE_THRESHOLD;
+  return Math.max(
+    TRITON_STARTUP_FAILURE_THRESHOLD,
+    Math.ceil((estimate.loadSeconds * 1.5) / TRITON_PROBE_PERIOD_SECONDS),
+  );
+}
+
 /** `140 GB`, `16.1 GB`: decimal gigabytes, as the published figures are. */
 export function gb(bytes: number): string {
   const v = bytes / 1e9;

@@ -19,7 +19,12 @@ import { DEFAULT_UTILIZATION, ResourceRecord, SavingsPlansConfig } from "./cost"
 import { findInstance } from "./instances";
 import { BYTES_PER_PARAMETER, ModelDtype, ModelRequirements } from "./modelFit";
 import { SAVINGS_PLANS, ec2HourlyUsd, sagemakerHourlyUsd } from "./prices";
-import { gb, startupEstimate } from "./startup";
+import {
+  TRITON_PROBE_PERIOD_SECONDS,
+  TRITON_STARTUP_FAILURE_THRESHOLD,
+  gb,
+  startupEstimate,
+} from "./startup";
 import { ServingEngine, ThroughputRow, throughputRowFor, usdPerMillionTokens } from "./throughput";
 
 /** The tag with a serving resource's model class: `<parameters>B <dtype>`. */
@@ -264,16 +269,61 @@ export function servingTargets(
       ),
     );
   }
-  // Triton on EKS: its release names no model.
-  for (const release of ofType("kubernetes:helm.sh/v3:Release"))
-    if (/(^|\/)triton\/?$/.test(String(release.inputs.chart ?? "")))
+  // Triton on EKS: the release's pod annotations, its node group (by the nodeSelector), a pod's
+  // share of the node's accelerators and price, the image it runs and its startup probe.
+  for (const release of ofType("kubernetes:helm.sh/v3:Release")) {
+    if (!/(^|\/)triton\/?$/.test(String(release.inputs.chart ?? ""))) continue;
+    const values = obj(release.inputs.values);
+    const annotations = obj(values.podAnnotations);
+    const target = `Triton on EKS ${release.name}`;
+    const workloadType = obj(values.nodeSelector)["workload-type"];
+    const group = ofType("aws:eks/nodeGroup:NodeGroup").find(
+      (g) => obj(g.inputs.labels)["workload-type"] === workloadType,
+    );
+    const instanceType = String((group?.inputs.instanceTypes as unknown[] | undefined)?.[0] ?? "");
+    if (annotations[MODEL_CLASS_TAG] === undefined || !instanceType) {
       out.push({
-        target: `Triton on EKS ${release.name}`,
+        target,
         resource: release.name,
-        instanceType: "",
+        instanceType,
         basis: "on-demand",
         reason: "llm-infra:triton declares no model, so no throughput row is looked up",
       });
+      continue;
+    }
+    const spec = findInstance(instanceType);
+    const perPod = Number(obj(values.accelerator).count) || spec?.accelerator?.count || 1;
+    const share = spec?.accelerator ? perPod / spec.accelerator.count : 1;
+    const node = priced(
+      ec2HourlyUsd(instanceType, options.region).value,
+      "compute",
+      options.savingsPlans,
+    );
+    const image = obj(values.image);
+    const probes = obj(values.probes);
+    const threshold = Number(probes.startupFailureThreshold) || TRITON_STARTUP_FAILURE_THRESHOLD;
+    const period = Number(probes.periodSeconds) || TRITON_PROBE_PERIOD_SECONDS;
+    out.push(
+      figure(
+        {
+          target,
+          resource: release.name,
+          instanceType,
+          engine: engineOfImage(`${String(image.repository ?? "")}:${String(image.tag ?? "")}`),
+          tensorParallel: perPod,
+          ...(node.usdPerHour !== undefined
+            ? {
+                usdPerHour: node.usdPerHour * share,
+                basis: `${node.basis}, a pod's ${perPod} of ${spec?.accelerator?.count ?? perPod} accelerators`,
+              }
+            : { basis: node.basis }),
+        },
+        annotations,
+        "the release's pods",
+        { loadLimitSeconds: threshold * period },
+      ),
+    );
+  }
   return out;
 }
 

@@ -162,6 +162,7 @@ export function stackTargets(config: StackConfig): ServingTarget[] {
       prefix: config.triton.modelPrefix,
       instanceType: config.triton.instanceType,
       flavour: config.triton.imageFlavour ?? "base",
+      model: config.triton.modelRequirements,
       configKey: "llm-infra:triton",
       modelRepository: config.triton.modelRepository,
       repositoryMode: config.triton.modelRepositoryMode ?? "s3-sync",

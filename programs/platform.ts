@@ -529,6 +529,7 @@ function createEksPlatform(
       "triton",
       {
         ...args,
+        utilization: args.utilization ?? config.cost.assumptions.utilization,
         clusterName: cluster.clusterName,
         modelRepositoryUri: efs
           ? undefined

@@ -16,6 +16,7 @@ import { driverProblem, eksHostDriver } from "../catalog/drivers";
 import { tritonImage } from "../catalog/images";
 import { findInstance } from "../catalog/instances";
 import { fromComponent, readSection } from "./configReader";
+import { readModel } from "./sagemakerConfig";
 import { EksConfig } from "./eksConfig";
 import { localRepositoryProblems, resolveModelRepository } from "../modelRepository/local";
 import { hubModelsOf } from "../modelRepository/hubModels";
@@ -36,6 +37,8 @@ export type TritonConfig = Pick<
   | "imageFlavour"
   | "targetPendingRequestsPerReplica"
   | "targetQueueTimeMilliseconds"
+  | "modelRequirements"
+  | "utilization"
 > & {
   /** One of llm-infra:storage.repositories: Triton's image comes from it. */
   ownImageRepository?: string;
@@ -82,6 +85,8 @@ export function parseTritonConfig(
     "modelRepository",
     "targetPendingRequestsPerReplica",
     "targetQueueTimeMilliseconds",
+    "model",
+    "utilization",
   ]);
   if (!r) return undefined;
   if (!ctx.eks) {
@@ -131,6 +136,8 @@ export function parseTritonConfig(
     certificateArn: r.checked("certificateArn", (a) => acmCertificateArnProblem(a, ctx.region)),
     ingressGrpc: r.boolean("ingressGrpc"),
     ingressIdleTimeoutSeconds: r.number("ingressIdleTimeoutSeconds"),
+    modelRequirements: readModel(r, problems),
+    utilization: r.number("utilization"),
   };
   const image = readImageConfig(
     r,
@@ -160,6 +167,7 @@ export function parseTritonConfig(
     for (const p of localRepositoryProblems(ctx.root, modelRepository, {
       flavour: config.imageFlavour ?? "base",
       instanceType: config.instanceType,
+      model: config.modelRequirements,
       label: "triton",
     }))
       problems.push(`${r.key("modelRepository")} ${p}`);
@@ -192,7 +200,7 @@ export function parseTritonConfig(
         hpaMetric: hpaMetric === "custom" && !pipeline ? undefined : config.hpaMetric,
         metricsPipeline: pipeline ? { queryEndpoint: "https://q", region: ctx.region } : undefined,
       }),
-      { instanceType: "nodeGroup" },
+      { instanceType: "nodeGroup", modelRequirements: "model" },
     ),
   );
   return config;

@@ -1,16 +1,27 @@
 import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { SageMakerEndpoint, SageMakerEndpointArgs, TritonFleet } from "../components";
+import {
+  SageMakerEndpoint,
+  SageMakerEndpointArgs,
+  TritonFleet,
+  TritonReleaseArgs,
+  tritonChartPath,
+  tritonValues,
+} from "../components";
+import { validateTritonReleaseArgs } from "../components/triton/tritonRelease";
+import { renderValidated } from "./chartRender";
 import {
   NETWORK_BANDWIDTH,
   PUBLISHED_LOAD,
   defaultContainerStartupSeconds,
   fleetGracePeriodSeconds,
   startupEstimate,
+  startupProbeThreshold,
 } from "../catalog/startup";
 import { INSTANCE_SPECS, ModelRequirements } from "../catalog";
 import { ConfigError, parseStackConfig } from "../programs/config";
+import { readStackFile } from "../offline/plan";
 import { LLAMA3_8B, one, resourcesOf } from "./helpers";
 
 const LLAMA3_70B: ModelRequirements = {
@@ -170,6 +181,86 @@ describe("will it start? download and load against the target's limits", () => {
           modelRequirements: { ...LLAMA31_405B_FP8, parametersBillions: 1200, dtype: "int8" },
         }),
       /modelRequirements: 1200 GB of weights take about 3858 s to load and start .*, longer than SageMaker allows a container to start \(3600 s\)/,
+    );
+  });
+
+  it("gives Triton on EKS a startup probe that covers the load, and refuses a model a pod cannot hold", () => {
+    const args: TritonReleaseArgs = {
+      clusterName: "c1",
+      instanceType: "p5.48xlarge",
+      modelRepositoryUri: "s3://models/model-repository/triton/",
+      readPolicyJson: '{"Version":"2012-10-17","Statement":[]}',
+      modelRequirements: LLAMA31_405B_FP8,
+    };
+    // 1,313.9 s of load, half again at 10 s a probe: 198 failures allowed (1,980 s).
+    const v = tritonValues(args, "s3://models/model-repository/triton/") as {
+      probes: { startupFailureThreshold: number };
+      podAnnotations: Record<string, string>;
+    };
+    assert.strictEqual(v.probes.startupFailureThreshold, 198);
+    assert.deepStrictEqual(v.podAnnotations, {
+      "llm-infra:model-class": "405B fp8",
+      "llm-infra:utilization": "0.5",
+    });
+    // An 8B model starts within the chart's own 1200 s.
+    const small = tritonValues(
+      { ...args, instanceType: "g5.2xlarge", modelRequirements: LLAMA3_8B },
+      "s3://m/p/",
+    ) as { probes: { startupFailureThreshold: number } };
+    assert.strictEqual(small.probes.startupFailureThreshold, 120);
+    assert.strictEqual(startupProbeThreshold(undefined), 120);
+    // The chart takes the values (helm's schema check), the probe and the annotations render.
+    const rendered = renderValidated(tritonChartPath(), v, { shapeOnly: ["ServiceMonitor"] });
+    const deployment = rendered.find((m) => m.kind === "Deployment")!;
+    const template = deployment.spec.template as {
+      metadata: { annotations: Record<string, string> };
+      spec: { containers: { startupProbe: { failureThreshold: number; periodSeconds: number } }[] };
+    };
+    assert.deepStrictEqual(template.metadata.annotations, v.podAnnotations);
+    assert.deepStrictEqual(
+      [
+        template.spec.containers[0].startupProbe.failureThreshold,
+        template.spec.containers[0].startupProbe.periodSeconds,
+      ],
+      [198, 10],
+    );
+    // 8B at a 32k context on one A10G of a g5.12xlarge: refused, naming the pod's share.
+    assert.deepStrictEqual(
+      validateTritonReleaseArgs({
+        ...args,
+        instanceType: "g5.12xlarge",
+        acceleratorsPerPod: 1,
+        modelRequirements: { ...LLAMA3_8B, contextLength: 32768, concurrentSequences: 2 },
+      }).map((e) => `${e.propertyPath}: ${e.reason}`),
+      [
+        "modelRequirements: the model needs 25.4 GiB of accelerator memory but a pod's 1 x A10G on g5.12xlarge have 22.4 GiB; or contextLength 21248 fits at concurrentSequences 2",
+      ],
+    );
+  });
+
+  it("refuses llm-infra:triton.model when a pod cannot hold it, naming the key", () => {
+    const raw = readStackFile("dev") as Record<string, Record<string, unknown>>;
+    const triton = raw["llm-infra:triton"];
+    let problems: string[] = [];
+    try {
+      parseStackConfig(
+        {
+          ...raw,
+          "llm-infra:triton": {
+            ...triton,
+            model: { ...(triton.model as object), contextLength: 65536 },
+          },
+        },
+        "dev",
+      );
+    } catch (e) {
+      assert.ok(e instanceof ConfigError, String(e));
+      problems = e.problems;
+    }
+    assert.strictEqual(problems.length, 1, problems.join("\n"));
+    assert.match(
+      problems[0],
+      /^llm-infra:triton\.model the model needs [\d.]+ GiB of accelerator memory but a pod's 1 x A10G on g5\.xlarge have 22\.4 GiB; or contextLength \d+ fits at concurrentSequences 2$/,
     );
   });
 

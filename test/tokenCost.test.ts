@@ -197,6 +197,24 @@ describe("cost per million output tokens", () => {
         plans.prod.servingTargets.map((t) => t.target),
         ["SageMaker endpoint chat", "SageMaker endpoint batch", "Triton on EKS triton-release"],
       );
+      // Triton on EKS: its model from the pods' annotations, a pod's one A10G of the node, the
+      // node's price for that share, and the startup probe's 10 s x 120.
+      const triton = plans.dev.servingTargets.find((t) => t.target.startsWith("Triton"))!;
+      assert.deepStrictEqual(
+        [
+          triton.instanceType,
+          triton.modelClass,
+          triton.engine,
+          triton.tensorParallel,
+          triton.usdPerHour,
+        ],
+        ["g5.xlarge", "8B bf16", "vllm", 1, 1.006],
+      );
+      assert.strictEqual(triton.startup?.loadLimitSeconds, 1200);
+      assert.strictEqual(
+        triton.reason,
+        "no published throughput for 8B bf16 on vllm with 1 x A10G (catalog/throughput.ts)",
+      );
       const text = toText(plans.staging);
       assert.match(
         text,

@@ -1,3 +1,17 @@
+import { DEFAULT_UTILIZATION } from "../../catalog/cost";
+import {
+  ModelRequirements,
+  fitsInstance,
+  shorterContextAdvice,
+  validateModelRequirements,
+} from "../../catalog/modelFit";
+import { startupEstimate, startupProbeThreshold } from "../../catalog/startup";
+import {
+  MODEL_CLASS_TAG,
+  UTILIZATION_TAG,
+  modelClassOf,
+  utilizationProblem,
+} from "../../catalog/tokenCost";
 import * as k8s from "@pulumi/kubernetes";
 import * as fs from "fs";
 import * as path from "path";
@@ -51,6 +65,16 @@ export interface TritonReleaseArgs {
   workloadType?: string;
   /** Accelerators per pod. @default all of the instance's */
   acceleratorsPerPod?: number;
+  /**
+   * What the model needs: checked against the pod's accelerators, and the startup probe's budget
+   * covers loading its weights (catalog/startup.ts). Recorded on the pods for the cost per token.
+   */
+  modelRequirements?: ModelRequirements;
+  /**
+   * The share of a pod's hours it serves at its published throughput, for the cost per million
+   * output tokens (catalog/tokenCost.ts), in (0, 1]. @default 0.5
+   */
+  utilization?: number;
   /**
    * The Triton image flavour: `base` (NGC `-py3`), `vllm` (`-vllm-python-py3`), `trtllm`
    * (`-trtllm-python-py3`), or `neuron` (a Triton you built for Inferentia; needs
@@ -164,6 +188,29 @@ function shownImage(args: TritonReleaseArgs, ownRepository: string | undefined):
 export function validateTritonReleaseArgs(args: TritonReleaseArgs): ArgError[] {
   const errors: ArgError[] = [];
   const spec = findInstance(args.instanceType);
+  if (args.utilization !== undefined) {
+    const problem = utilizationProblem(args.utilization);
+    if (problem) errors.push({ propertyPath: "utilization", reason: problem });
+  }
+  // The model against the pod's share of the node's accelerators.
+  const req = args.modelRequirements;
+  if (req !== undefined) {
+    const bad = validateModelRequirements(req);
+    if (bad.length > 0) errors.push({ propertyPath: "modelRequirements", reason: bad.join("; ") });
+    else if (spec?.accelerator) {
+      const perPod = args.acceleratorsPerPod ?? spec.accelerator.count;
+      const podSpec = {
+        ...spec,
+        accelerator: { ...spec.accelerator, count: Math.min(perPod, spec.accelerator.count) },
+      };
+      const fit = fitsInstance(req, podSpec);
+      if (!fit.fits)
+        errors.push({
+          propertyPath: "modelRequirements",
+          reason: `the model needs ${fit.requiredGib.toFixed(1)} GiB of accelerator memory but a pod's ${podSpec.accelerator.count} x ${spec.accelerator.model} on ${args.instanceType} have ${fit.availableGib.toFixed(1)} GiB${shorterContextAdvice(req, podSpec)}`,
+        });
+    }
+  }
   if (!spec || args.instanceType.startsWith("ml."))
     errors.push({
       propertyPath: "instanceType",
@@ -328,6 +375,21 @@ export function tritonValues(
         : {}),
     },
     podDisruptionBudget: { enabled: max > 1, maxUnavailable: 1 },
+    // Loading the weights must fit the startup probe: the chart's 10 s x 120, or half again the
+    // estimated load where that is longer (catalog/startup.ts).
+    ...(args.modelRequirements
+      ? {
+          probes: {
+            startupFailureThreshold: startupProbeThreshold(
+              startupEstimate(args.modelRequirements, args.instanceType),
+            ),
+          },
+          podAnnotations: {
+            [MODEL_CLASS_TAG]: modelClassOf(args.modelRequirements),
+            [UTILIZATION_TAG]: String(args.utilization ?? DEFAULT_UTILIZATION),
+          },
+        }
+      : {}),
   };
 }
 
