@@ -18,7 +18,7 @@
 import { DEFAULT_UTILIZATION, ResourceRecord, SavingsPlansConfig } from "./cost";
 import { findInstance } from "./instances";
 import { BYTES_PER_PARAMETER, ModelDtype, ModelRequirements } from "./modelFit";
-import { SAVINGS_PLANS, ec2HourlyUsd, sagemakerHourlyUsd } from "./prices";
+import { SAVINGS_PLANS, SPOT_DISCOUNT, ec2HourlyUsd, sagemakerHourlyUsd } from "./prices";
 import {
   TRITON_PROBE_PERIOD_SECONDS,
   TRITON_STARTUP_FAILURE_THRESHOLD,
@@ -294,11 +294,16 @@ export function servingTargets(
     const spec = findInstance(instanceType);
     const perPod = Number(obj(values.accelerator).count) || spec?.accelerator?.count || 1;
     const share = spec?.accelerator ? perPod / spec.accelerator.count : 1;
-    const node = priced(
-      ec2HourlyUsd(instanceType, options.region).value,
-      "compute",
-      options.savingsPlans,
-    );
+    // A spot group at the estimator's spot assumption (catalog/cost.ts), else on-demand less the
+    // Compute Savings Plan the stack holds.
+    const onDemand = ec2HourlyUsd(instanceType, options.region).value;
+    const node =
+      group?.inputs.capacityType === "SPOT" && onDemand !== undefined
+        ? {
+            usdPerHour: onDemand * (1 - SPOT_DISCOUNT.discount),
+            basis: `on-demand less ${Math.round(SPOT_DISCOUNT.discount * 100)}% (spot assumption)`,
+          }
+        : priced(onDemand, "compute", options.savingsPlans);
     const image = obj(values.image);
     const probes = obj(values.probes);
     const threshold = Number(probes.startupFailureThreshold) || TRITON_STARTUP_FAILURE_THRESHOLD;

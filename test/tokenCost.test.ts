@@ -11,7 +11,7 @@ import {
   servingTargets,
 } from "../catalog/tokenCost";
 import { ResourceRecord } from "../catalog/cost";
-import { SAVINGS_PLANS } from "../catalog/prices";
+import { SAVINGS_PLANS, SPOT_DISCOUNT } from "../catalog/prices";
 import { ConfigError, parseStackConfig } from "../programs/config";
 import { PlanReport, planConfig, planStack, readStackFile } from "../offline/plan";
 import { toText } from "../offline/report";
@@ -208,7 +208,12 @@ describe("cost per million output tokens", () => {
           triton.tensorParallel,
           triton.usdPerHour,
         ],
-        ["g5.xlarge", "8B bf16", "vllm", 1, 1.006],
+        ["g5.xlarge", "8B bf16", "vllm", 1, 1.006 * (1 - SPOT_DISCOUNT.discount)],
+      );
+      // dev's GPU group is spot: the estimator's spot assumption, as its cost line has it.
+      assert.strictEqual(
+        triton.basis,
+        `on-demand less ${Math.round(SPOT_DISCOUNT.discount * 100)}% (spot assumption), a pod's 1 of 1 accelerators`,
       );
       assert.strictEqual(triton.startup?.loadLimitSeconds, 1200);
       assert.strictEqual(
