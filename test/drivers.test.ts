@@ -21,9 +21,9 @@ import {
   servingImageUri,
   tritonImage,
 } from "../catalog/images";
-import { ConfigError, parseStackConfig } from "../programs/config";
+import { parseStackConfig } from "../programs/config";
 import { planStack, readStackFile } from "../offline/plan";
-import { LLAMA3_8B } from "./helpers";
+import { LLAMA3_8B, configProblems } from "./helpers";
 
 const BASE = {
   "aws:region": "us-east-1",
@@ -33,15 +33,7 @@ const BASE = {
 };
 
 /** The problems of a stack configuration the parse refuses; [] when it takes it. */
-function problemsOf(config: Record<string, unknown>): string[] {
-  try {
-    parseStackConfig(config, "staging");
-    return [];
-  } catch (e) {
-    assert.ok(e instanceof ConfigError, String(e));
-    return e.problems;
-  }
-}
+const problemsOf = (config: Record<string, unknown>) => configProblems(config);
 
 const endpoint = (extra: Record<string, unknown>) => ({
   ...BASE,

@@ -1,6 +1,7 @@
 /**
  * Test helpers: the same offline engine `npm run plan` uses, and lookups over what it captured.
  */
+import { ConfigError, parseStackConfig } from "../programs/config";
 import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
@@ -110,4 +111,15 @@ export function devOnP5Stack(): string {
   const dev = fs.readFileSync(path.join(projectRoot(), "Pulumi.dev.yaml"), "utf8");
   assert.ok(dev.includes("ml.g5.xlarge"), "dev's endpoint runs on ml.g5.xlarge");
   return dev.replace(/ml\.g5\.xlarge/g, "ml.p5.48xlarge");
+}
+
+/** The problems the stack configuration parse names (one line each); [] when it takes it. */
+export function configProblems(config: Record<string, unknown>, stack = "staging"): string[] {
+  try {
+    parseStackConfig(config, stack);
+    return [];
+  } catch (e) {
+    assert.ok(e instanceof ConfigError, String(e));
+    return e.problems;
+  }
 }

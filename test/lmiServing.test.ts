@@ -2,13 +2,13 @@ import * as assert from "assert";
 import { SageMakerEndpoint, SageMakerEndpointArgs } from "../components";
 import { lmiEnvironment } from "../components/sagemaker/lmiEnvironment";
 import { cudaAtMost, lmiTagCuda } from "../catalog/images";
-import { ConfigError, parseStackConfig } from "../programs/config";
+import { parseStackConfig } from "../programs/config";
 import { CapturedResource } from "../offline/engine";
 import { PlanReport, planStack } from "../offline/plan";
 import { checkServingContainers } from "../offline/checks/servingContainers";
 import { iamScenarios, decide } from "../offline/checks/iamScenarios";
 import { weightsEndpointsOf, stackTargets } from "../modelRepository/targets";
-import { LLAMA3_8B, one, resourcesOf } from "./helpers";
+import { LLAMA3_8B, one, resourcesOf, configProblems } from "./helpers";
 
 const BASE = {
   "aws:region": "us-east-1",
@@ -37,15 +37,7 @@ const lmiStack = (extra: Record<string, unknown>) => ({
   },
 });
 
-function problemsOf(config: Record<string, unknown>): string[] {
-  try {
-    parseStackConfig(config, "staging");
-    return [];
-  } catch (e) {
-    assert.ok(e instanceof ConfigError, String(e));
-    return e.problems;
-  }
-}
+const problemsOf = (config: Record<string, unknown>) => configProblems(config);
 
 const KEY = "llm-infra:sagemaker.endpoints[0]";
 

@@ -2,7 +2,7 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { startupEstimate } from "../catalog/startup";
-import { LLAMA3_8B } from "./helpers";
+import { LLAMA3_8B, configProblems } from "./helpers";
 import { THROUGHPUT_ROWS, throughputRowFor, usdPerMillionTokens } from "../catalog/throughput";
 import {
   MODEL_CLASS_TAG,
@@ -12,7 +12,6 @@ import {
 } from "../catalog/tokenCost";
 import { ResourceRecord } from "../catalog/cost";
 import { SAVINGS_PLANS, SPOT_DISCOUNT } from "../catalog/prices";
-import { ConfigError, parseStackConfig } from "../programs/config";
 import { PlanReport, planConfig, planStack, readStackFile } from "../offline/plan";
 import { toText } from "../offline/report";
 
@@ -328,15 +327,7 @@ describe("cost per million output tokens", () => {
     });
 
     it("refuses a utilization outside (0, 1], naming the key", () => {
-      const problems = (config: Record<string, unknown>) => {
-        try {
-          parseStackConfig(config, "dev");
-          return [];
-        } catch (e) {
-          assert.ok(e instanceof ConfigError, String(e));
-          return e.problems;
-        }
-      };
+      const problems = (config: Record<string, unknown>) => configProblems(config, "dev");
       const raw = readStackFile("dev") as Record<string, Record<string, unknown>>;
       assert.deepStrictEqual(
         problems({
