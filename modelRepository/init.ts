@@ -120,6 +120,9 @@ export function initRepository(dir: string, o: InitOptions): string[] {
   const name = o.modelName ?? "llm";
   if (!/^[A-Za-z0-9_.-]+$/.test(name))
     throw new InitError(`--model ${JSON.stringify(name)}: use letters, digits, _ . -`);
+  // The repository directory may be new, or a directory; a file there cannot hold models.
+  if (fs.existsSync(dir) && !fs.statSync(dir).isDirectory())
+    throw new InitError(`${dir} is a file, not a directory: give a new or existing directory`);
   if (fs.existsSync(path.join(dir, name)))
     throw new InitError(`${path.join(dir, name)} exists: choose another --model or directory`);
   const engines = o.backend === "tensorrtllm" ? engineFiles(o.engineDir) : ([] as string[]);

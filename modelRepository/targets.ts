@@ -231,11 +231,7 @@ export function findTarget(
           : "no llm-infra:fleet section";
     throw new TargetError(`stack ${stack} has ${asked}; it has ${describeTargets(targets)}`);
   }
-  // The cache holds `/models/<syncPrefix>/`; Triton mounts its prefix from there.
-  if (wanted.efs && !`${wanted.prefix}/`.startsWith(`${wanted.efs.syncPrefix}/`))
-    throw new TargetError(
-      `Triton reads ${wanted.prefix}/ from the EFS cache, but the sync job copies only ${wanted.efs.syncPrefix}/: set llm-infra:eks.modelCache.syncPrefix to a prefix that contains it`,
-    );
+  // A sync prefix that does not hold Triton's is refused by the config parse (programs/config.ts).
   return wanted;
 }
 

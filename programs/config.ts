@@ -361,6 +361,15 @@ export function parseStackConfig(
     },
     problems,
   );
+  // Triton on the EFS cache mounts its prefix from what the cache's sync Job copies: the sync
+  // prefix must contain it (the same rule `npm run model -- check --triton` applies).
+  if (triton?.modelRepositoryMode === "efs" && eks?.modelCache.enabled) {
+    const syncPrefix = eks.modelCache.syncPrefix ?? modelStore.repositoryPrefix;
+    if (!`${triton.modelPrefix}/`.startsWith(`${syncPrefix}/`))
+      problems.push(
+        `${KEY("eks")}.modelCache.syncPrefix ${syncPrefix} does not contain ${KEY("triton")}'s model prefix ${triton.modelPrefix}, which Triton mounts from the cache: the sync Job would copy something else; set it to a prefix of ${triton.modelPrefix}`,
+      );
+  }
 
   const fleet = parseFleetConfig(
     raw[KEY("fleet")],

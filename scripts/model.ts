@@ -4,6 +4,7 @@
  *
  * Exit status: 0 clean, 1 an upload failed, 2 problems in the repository or a usage mistake.
  */
+import { regionProblem } from "../catalog/awsLimits";
 import * as path from "path";
 import { S3Client } from "@aws-sdk/client-s3";
 import { Command, CommanderError } from "commander";
@@ -95,6 +96,7 @@ export async function main(
         o: TargetOptions & { bucket: string; region?: string; endpointUrl?: string },
       ) => {
         if (!o.stack) throw new UsageError("push needs --stack <stack> and its target");
+        pushFlagProblems(o);
         const target = resolveTarget(o);
         if (!runCheck(dir, target.check, io)) {
           io.err("nothing uploaded: fix the problems above first\n");
@@ -192,6 +194,41 @@ export async function main(
   return result;
 }
 
+/** S3's bucket naming rules, as far as a name can be checked here: 3-63 of a-z 0-9 . -. */
+const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+
+/** push's flags, each refused before any AWS call, naming the flag. */
+function pushFlagProblems(o: { bucket: string; region?: string; endpointUrl?: string }): void {
+  if (o.bucket.trim() === "")
+    throw new UsageError(
+      "--bucket is empty (did `$(pulumi stack output modelBucketName)` fail?): give the model bucket's name",
+    );
+  if (/^s3:\/\//i.test(o.bucket))
+    throw new UsageError(
+      `--bucket takes the bucket's name, not a URI: got ${JSON.stringify(o.bucket)}, use ${JSON.stringify(o.bucket.replace(/^s3:\/\//i, "").split("/")[0])}`,
+    );
+  if (!BUCKET_NAME.test(o.bucket))
+    throw new UsageError(
+      `--bucket must be an S3 bucket name (3-63 lower-case letters, digits, dots and hyphens), got ${JSON.stringify(o.bucket)}`,
+    );
+  if (o.region !== undefined) {
+    const problem = regionProblem(o.region);
+    if (problem) throw new UsageError(`--region ${problem}`);
+  }
+  if (o.endpointUrl !== undefined) {
+    let scheme: string | undefined;
+    try {
+      scheme = new URL(o.endpointUrl).protocol;
+    } catch {
+      scheme = undefined;
+    }
+    if (scheme !== "http:" && scheme !== "https:")
+      throw new UsageError(
+        `--endpoint-url must be a URL with its scheme, such as http://127.0.0.1:4568, got ${JSON.stringify(o.endpointUrl)}`,
+      );
+  }
+}
+
 function defaultClient(o: { region: string; endpointUrl?: string }): S3Client {
   return new S3Client({
     region: o.region,
@@ -216,7 +253,14 @@ function resolveTarget(o: TargetOptions): {
       check: { flavour: o.flavour as TritonFlavour | undefined, instanceType: o.instanceType },
     };
   }
-  const raw = readStackFile(o.stack, o.dir === undefined ? undefined : path.resolve(o.dir));
+  let raw: Record<string, unknown>;
+  try {
+    raw = readStackFile(o.stack, o.dir === undefined ? undefined : path.resolve(o.dir));
+  } catch (e) {
+    // Name the flag the directory came from.
+    if (e instanceof UsageError && o.dir !== undefined) throw new UsageError(`--dir: ${e.message}`);
+    throw e;
+  }
   const config = parseStackConfig(raw, o.stack);
   const serving = findTarget(config, o.stack, o);
   return {

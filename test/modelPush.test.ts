@@ -402,7 +402,7 @@ describe("model push over HTTP to a local S3 (s3rver)", function () {
     assert.strictEqual(r.code, 2);
     assert.match(
       r.err,
-      /Triton reads other\/triton\/ from the EFS cache, but the sync job copies only model-repository\//,
+      /llm-infra:eks\.modelCache\.syncPrefix model-repository does not contain llm-infra:triton's model prefix other\/triton, which Triton mounts from the cache/,
     );
   });
 
