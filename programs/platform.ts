@@ -310,6 +310,8 @@ export async function createPlatform(config: StackConfig): Promise<PlatformOutpu
             clusterName: cluster.clusterName,
             namespace: triton.namespace,
             workloadName: triton.workloadName,
+            // At zero replicas, or with every node group stopped off hours, Triton rests by design.
+            alwaysRunning: (config.triton?.minReplicas ?? 1) >= 1 && !config.cost.offHours,
           }
         : undefined,
     fleet: fleet

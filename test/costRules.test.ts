@@ -427,11 +427,11 @@ describe("the shipped stacks' cost", () => {
     };
     assert.deepStrictEqual(
       [cost.idleMonthlyUsd, cost.monthlyUsd, cost.peakMonthlyUsd],
-      [148.82, 375.9, 1473.27],
+      [148.72, 375.8, 1473.17],
     );
     const sum = (k: "idleMonthlyUsd" | "peakMonthlyUsd") =>
       Math.round(cost.lines.reduce((s, l) => s + l[k], 0) * 100) / 100;
-    assert.deepStrictEqual([sum("idleMonthlyUsd"), sum("peakMonthlyUsd")], [148.82, 1473.27]);
+    assert.deepStrictEqual([sum("idleMonthlyUsd"), sum("peakMonthlyUsd")], [148.72, 1473.17]);
     const chat = cost.lines.find((l) => l.resource === "chat-config")!;
     assert.deepStrictEqual([chat.idleMonthlyUsd, chat.peakMonthlyUsd], [0, 1027.84]);
   });
@@ -486,6 +486,6 @@ describe("the shipped stacks' cost", () => {
     assert.strictEqual(peak.length, 1);
     // The pack sees resources only: it prices with the default usage assumptions (a 200 GB EFS
     // cache, $54 more than dev's own 20 GB) and before any Savings Plan.
-    assert.match(peak[0], /^estimated peak \$1,527\.27\/month exceeds the budget of \$1,000\.00/);
+    assert.match(peak[0], /^estimated peak \$1,527\.17\/month exceeds the budget of \$1,000\.00/);
   });
 });

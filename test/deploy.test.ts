@@ -148,7 +148,7 @@ describe("deploy: promotion through an injected workspace", () => {
     assert.deepStrictEqual(ws.calls[0].opts.policyPackConfigs, [policyConfig("dev")]);
     assert.match(
       io.stdout,
-      /\[1\/1\] dev \(environment dev, \$375\.90\/month by the offline plan\): preview, policy pack policy\/config\/dev\.json/,
+      /\[1\/1\] dev \(environment dev, \$375\.80\/month by the offline plan\): preview, policy pack policy\/config\/dev\.json/,
     );
     assert.match(io.stdout, /engine: preview dev\n/, "the engine's output is streamed");
     assert.match(io.stdout, /dev: preview succeeded in [\d.]+ s: 3 create, 1 same/);
@@ -173,7 +173,7 @@ describe("deploy: promotion through an injected workspace", () => {
     assert.match(io.stdout, /\[3\/3\] prod/);
     assert.match(
       io.stdout,
-      /left running, dev costs about \$375\.90\/month \(\$148\.82 idle\) by the offline plan; `npm run deploy -- dev --destroy` removes it/,
+      /left running, dev costs about \$375\.80\/month \(\$148\.72 idle\) by the offline plan; `npm run deploy -- dev --destroy` removes it/,
     );
   });
 

@@ -395,7 +395,7 @@ describe("offline plan of the shipped stacks", () => {
     assert.match(text, /└─ TritonRelease triton\n/);
     assert.match(
       text,
-      /Monthly cost: idle \$148\.82 \/ expected \$375\.90 \/ peak \$1,473\.27\n\s+IDLE\s+EXPECTED\s+PEAK\s+RESOURCE/,
+      /Monthly cost: idle \$148\.72 \/ expected \$375\.80 \/ peak \$1,473\.17\n\s+IDLE\s+EXPECTED\s+PEAK\s+RESOURCE/,
     );
     // Each row: idle, expected and peak; rows sorted by the expected figure, largest first.
     const rows = [...text.matchAll(/^\s+\$([\d,.]+)\s+\$([\d,.]+)\s+\$([\d,.]+)\s+(\S+)\s+/gm)].map(

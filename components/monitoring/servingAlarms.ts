@@ -56,26 +56,34 @@ const GTE = "GreaterThanOrEqualToThreshold";
 export function tritonEksAlarms<T>(
   where: { clusterName: T; namespace: T; service: T; workload: T },
   t: ServingAlarmThresholds,
+  options: { alwaysRunning?: boolean } = {},
 ): ServingAlarm<T>[] {
   const base = { namespace: "ContainerInsights", periodSeconds: 60 };
+  // "No running pod" is an outage only where Triton is meant to run at every hour: at zero
+  // replicas, or with its nodes stopped off hours, it would be in ALARM at rest and hide a real one.
+  const alwaysRunning = options.alwaysRunning ?? true;
   return [
-    {
-      ...base,
-      role: "no-running-pods",
-      description: "Triton on EKS: no running Triton pod behind the service",
-      metricName: "service_number_of_running_pods",
-      dimensions: {
-        ClusterName: where.clusterName,
-        Namespace: where.namespace,
-        Service: where.service,
-      },
-      statistic: "Maximum",
-      evaluationPeriods: 3,
-      datapointsToAlarm: 3,
-      threshold: 1,
-      comparisonOperator: "LessThanThreshold",
-      treatMissingData: "breaching",
-    },
+    ...(alwaysRunning
+      ? [
+          {
+            ...base,
+            role: "no-running-pods",
+            description: "Triton on EKS: no running Triton pod behind the service",
+            metricName: "service_number_of_running_pods",
+            dimensions: {
+              ClusterName: where.clusterName,
+              Namespace: where.namespace,
+              Service: where.service,
+            },
+            statistic: "Maximum",
+            evaluationPeriods: 3,
+            datapointsToAlarm: 3,
+            threshold: 1,
+            comparisonOperator: "LessThanThreshold",
+            treatMissingData: "breaching" as const,
+          },
+        ]
+      : []),
     {
       ...base,
       role: "restarts",

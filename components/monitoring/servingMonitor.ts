@@ -30,6 +30,11 @@ export interface MonitoredTriton {
   namespace: string;
   /** The chart's Service and Deployment name (TritonRelease.workloadName). */
   workloadName: pulumi.Input<string>;
+  /**
+   * Triton runs at every hour (at least one replica, its nodes never stopped by a schedule): only
+   * then is "no running pod" an outage worth an alarm. @default true
+   */
+  alwaysRunning?: boolean;
 }
 /** Triton on the EC2 fleet as its load balancer reports it. */
 export interface MonitoredFleet {
@@ -148,7 +153,10 @@ export class ServingMonitor extends pulumi.ComponentResource {
         service: args.triton.workloadName,
         workload: args.triton.workloadName,
       };
-      for (const s of tritonEksAlarms<pulumi.Input<string>>(where, t)) specs.push(["triton", s]);
+      for (const s of tritonEksAlarms<pulumi.Input<string>>(where, t, {
+        alwaysRunning: args.triton.alwaysRunning,
+      }))
+        specs.push(["triton", s]);
     }
     if (args.fleet) {
       const where = {
