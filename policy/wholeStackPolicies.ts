@@ -9,6 +9,7 @@ import { checkImageSources } from "../offline/checks/imageSources";
 import { checkReachability } from "../offline/checks/reachability";
 import { checkScheduling, finishRenders } from "../offline/checks/scheduling";
 import { checkServingContainers } from "../offline/checks/servingContainers";
+import { checkAlarmsAtRest } from "../offline/checks/alarmsAtRest";
 
 /** The policy engine's resources in the plan's shape. */
 export function asCaptured(resources: PolicyResource[]): CapturedResource[] {
@@ -78,6 +79,12 @@ export const WHOLE_STACK_POLICIES: StackValidationPolicy[] = [
     "In a VPC without NAT gateways, every image a workload pulls (Helm releases, Jobs, the fleet's user data) comes from ECR; an image pulled through the pull-through cache by digest is warmed by the image build first.",
     { types: ["awsx:ec2:Vpc"], reason: "the stack has no VPC" },
     checkImageSources,
+  ),
+  stackPolicy(
+    "alarms-quiet-at-rest",
+    "No alarm sits in ALARM while its workload rests by design (Triton at zero replicas, or node groups stopped by a schedule).",
+    { types: ["aws:cloudwatch/metricAlarm:MetricAlarm"], reason: "the stack has no alarm" },
+    checkAlarmsAtRest,
   ),
   stackPolicy(
     "sagemaker-containers-serve",

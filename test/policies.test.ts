@@ -634,7 +634,20 @@ const CASES: [Policies[number], Case][] = [
     },
   ],
   [
-    WHOLE_STACK_POLICIES[3],
+    WHOLE_STACK_POLICIES.find((p) => p.name === "alarms-quiet-at-rest")!,
+    {
+      violating: [noPodsAlarm(), tritonRelease(0)],
+      says: "triton-no-running-pods: alarms when no Triton pod runs, but the release triton-release runs zero replicas",
+      passing: [noPodsAlarm(), tritonRelease(2)],
+      notApplicable: [kms],
+      emptyStackNotApplicable: true,
+      // An alarm on another metric says nothing about Triton at rest.
+      missing: [res("aws:cloudwatch/metricAlarm:MetricAlarm", "x", {}), tritonRelease(0)],
+      missingOutcome: "pass",
+    },
+  ],
+  [
+    WHOLE_STACK_POLICIES.find((p) => p.name === "sagemaker-containers-serve")!,
     {
       violating: [
         sageMakerModel("123456789012.dkr.ecr.us-east-1.amazonaws.com/triton:24.05-vllm-python-py3"),
@@ -656,6 +669,23 @@ const CASES: [Policies[number], Case][] = [
     },
   ],
 ];
+
+/** Triton on EKS's "no running pod" alarm. */
+function noPodsAlarm() {
+  return res("aws:cloudwatch/metricAlarm:MetricAlarm", "triton-no-running-pods", {
+    metricName: "service_number_of_running_pods",
+    comparisonOperator: "LessThanThreshold",
+    threshold: 1,
+  });
+}
+
+/** The Triton chart's release at a replica count, without an HPA. */
+function tritonRelease(replicaCount: number) {
+  return res("kubernetes:helm.sh/v3:Release", "triton-release", {
+    chart: "/work/charts/triton",
+    values: { replicaCount, autoscaling: { enabled: false } },
+  });
+}
 
 /** A SageMaker model of component `chat` with an image and environment. */
 function sageMakerModel(image: string, environment: Record<string, string> = {}) {
