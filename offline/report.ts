@@ -219,5 +219,13 @@ export function toText(report: PlanReport): string {
       );
     }
   }
+  // What to do next: fix what blocks, or read the account and deploy.
+  const blocked = report.policies.some((p) => p.enforcement === "mandatory");
+  out.push(
+    "",
+    blocked
+      ? `Next: fix the mandatory violations above in Pulumi.${report.stack}.yaml, then plan again.`
+      : `Next: npm run preflight -- ${report.stack} (reads your AWS account), then npm run deploy -- ${report.stack} --up (docs/runbook.md).`,
+  );
   return out.join("\n");
 }

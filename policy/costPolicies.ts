@@ -52,6 +52,10 @@ const budgetSchema = {
   },
 };
 
+/** Where a policy's threshold is set, for a violation to name. */
+export const configKey = (policy: string, key: string) =>
+  `set in policy/config/<environment>.json, ${policy}.${key}`;
+
 const usd = (n: number) =>
   `$${n.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
 
@@ -88,7 +92,7 @@ export const monthlyBudget: StackValidationPolicy = {
     const amount = figureOf(cost, figure);
     if (amount > monthlyBudgetUsd) {
       reportViolation(
-        `estimated ${figure} ${usd(amount)}/month exceeds the budget of ${usd(monthlyBudgetUsd)}; largest: ${largest(cost.lines, figure)}`,
+        `estimated ${figure} ${usd(amount)}/month exceeds the budget of ${usd(monthlyBudgetUsd)}; largest: ${largest(cost.lines, figure)} (${configKey("monthly-budget", "monthlyBudgetUsd")})`,
       );
     }
   },
@@ -107,7 +111,7 @@ export const monthlyBudgetWarning: StackValidationPolicy = {
     const threshold = monthlyBudgetUsd * warnFraction;
     if (amount > threshold && amount <= monthlyBudgetUsd) {
       reportViolation(
-        `estimated ${figure} ${usd(amount)}/month is above ${Math.round(warnFraction * 100)}% of the budget of ${usd(monthlyBudgetUsd)}`,
+        `estimated ${figure} ${usd(amount)}/month is above ${Math.round(warnFraction * 100)}% of the budget of ${usd(monthlyBudgetUsd)} (${configKey("monthly-budget-warning", "warnFraction")})`,
       );
     }
   },
@@ -160,7 +164,9 @@ export const maxInstances: ResourceValidationPolicy = {
       if (count === undefined) return args.notApplicable("runs no instances");
       const { maxInstances: cap } = args.getConfig<{ maxInstances: number }>();
       if (count > cap)
-        reportViolation(`${args.name} may run ${count} instances; the cap is ${cap}`);
+        reportViolation(
+          `${args.name} may run ${count} instances; the cap is ${cap} (${configKey("max-instances", "maxInstances")})`,
+        );
     },
   ),
 };
@@ -217,7 +223,7 @@ export const maxUsdPerMillionTokens: StackValidationPolicy = {
       if (t.usdPerMillionOutputTokens! > ceiling) {
         const urn = args.resources.find((r) => r.name === t.resource)?.urn;
         reportViolation(
-          `${t.target}: ${usdPerMillion(t.usdPerMillionOutputTokens!)} per 1M output tokens at ${t.utilization} utilization (${usd(t.usdPerHour!)}/h on-demand, ${t.row!.outputTokensPerSecond} tok/s, row ${t.row!.id}) is above the ceiling of ${usd(ceiling)} (policy/config/<environment>.json, max-usd-per-million-tokens.maxUsdPerMillionTokens)`,
+          `${t.target}: ${usdPerMillion(t.usdPerMillionOutputTokens!)} per 1M output tokens at ${t.utilization} utilization (${usd(t.usdPerHour!)}/h on-demand, ${t.row!.outputTokensPerSecond} tok/s, row ${t.row!.id}) is above the ceiling of ${usd(ceiling)} (${configKey("max-usd-per-million-tokens", "maxUsdPerMillionTokens")})`,
           urn,
         );
       }

@@ -2,6 +2,7 @@
  * Instance-type policies: per-environment allowlists (P-family GPUs only where explicitly allowed),
  * types the catalog knows, spot for dev GPU groups, and models that fit their accelerators.
  */
+import { configKey } from "./costPolicies";
 import { ResourceValidationPolicy } from "@pulumi/policy";
 import { findInstance, totalAcceleratorMemoryMib } from "../catalog/instances";
 import { MODEL_MEMORY_TAG } from "../catalog/modelFit";
@@ -61,11 +62,11 @@ export const instanceTypeAllowlist: ResourceValidationPolicy = {
       for (const t of types) {
         if (P_FAMILY.test(t) && !allowPFamily) {
           reportViolation(
-            `${args.name} uses ${t}: P-family instances are not allowed in this environment (allowPFamily is false)`,
+            `${args.name} uses ${t}: P-family instances are not allowed in this environment (allowPFamily is false, ${configKey("instance-type-allowlist", "allowPFamily")})`,
           );
         } else if (!allowedInstanceTypes.includes(t) && !(P_FAMILY.test(t) && allowPFamily)) {
           reportViolation(
-            `${args.name} uses ${t}, which is not in this environment's allowlist (${allowedInstanceTypes.join(", ")})`,
+            `${args.name} uses ${t}, which is not in this environment's allowlist (${allowedInstanceTypes.join(", ")}; ${configKey("instance-type-allowlist", "allowedInstanceTypes")})`,
           );
         }
       }

@@ -612,6 +612,29 @@ describe("README", () => {
     }
   });
 
+  it("ends with the next command to run, or with what to fix when a mandatory policy fails", async () => {
+    const dev = await shippedPlan("dev");
+    assert.strictEqual(
+      toText(dev).split("\n").pop(),
+      "Next: npm run preflight -- dev (reads your AWS account), then npm run deploy -- dev --up (docs/runbook.md).",
+    );
+    const blocked = {
+      ...dev,
+      policies: [
+        {
+          policy: "monthly-budget",
+          enforcement: "mandatory" as const,
+          resource: "",
+          message: "over",
+        },
+      ],
+    };
+    assert.strictEqual(
+      toText(blocked).split("\n").pop(),
+      "Next: fix the mandatory violations above in Pulumi.dev.yaml, then plan again.",
+    );
+  });
+
   it("keeps every line of each shipped stack's text report within 120 columns", async () => {
     for (const stack of listStacks()) {
       const wide = toText(await shippedPlan(stack))

@@ -229,7 +229,7 @@ const CASES: [Policies[number], Case][] = [
     {
       config: { "monthly-budget": { monthlyBudgetUsd: 1000 } },
       violating: [g5Group({})],
-      says: "estimated expected $1,769.52/month exceeds the budget of $1,000.00; largest: gpu $1,769.52",
+      says: "estimated expected $1,769.52/month exceeds the budget of $1,000.00; largest: gpu $1,769.52 (set in policy/config/<environment>.json, monthly-budget.monthlyBudgetUsd)",
       passing: [kms],
       notApplicable: [],
       emptyStackNotApplicable: true,
