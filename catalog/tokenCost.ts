@@ -132,6 +132,11 @@ function figure(
   if (!model)
     return { ...record, reason: `no model declared (tag ${MODEL_CLASS_TAG} on ${tagName})` };
   record.modelClass = modelClassOf(model);
+  if (utilizationProblem(utilization))
+    return {
+      ...record,
+      reason: `the ${UTILIZATION_TAG} tag on ${tagName} must be a fraction of the hours in (0, 1], got ${JSON.stringify(tags[UTILIZATION_TAG])}`,
+    };
   record.utilization = utilization;
   if (!spec?.accelerator) return { ...record, reason: `${base.instanceType} has no accelerator` };
   if (!record.engine) return { ...record, reason: "the serving image's engine is not known" };

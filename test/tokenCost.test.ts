@@ -162,6 +162,10 @@ describe("cost per million output tokens", () => {
       `no model declared (tag ${MODEL_CLASS_TAG} on the Auto Scaling group)`,
     );
     assert.strictEqual(
+      why("g6e.xlarge", trt, { [MODEL_CLASS_TAG]: "8B fp8", [UTILIZATION_TAG]: "lots" }),
+      `the ${UTILIZATION_TAG} tag on the Auto Scaling group must be a fraction of the hours in (0, 1], got "lots"`,
+    );
+    assert.strictEqual(
       why("g6e.xlarge", "nvcr.io/nvidia/tritonserver:24.05-py3", { [MODEL_CLASS_TAG]: "8B fp8" }),
       "the serving image's engine is not known",
     );
