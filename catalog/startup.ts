@@ -120,6 +120,16 @@ export function defaultContainerStartupSeconds(estimate: StartupEstimate | undef
 }
 
 /**
+ * The download timeout a SageMaker variant gets when the stack sets none: 1800 s, or half again
+ * the download's lower bound (rounded up to a minute) where that is longer, within SageMaker's 3600.
+ */
+export function defaultDownloadSeconds(estimate: StartupEstimate | undefined): number {
+  if (!estimate) return 1800;
+  const wanted = Math.ceil((estimate.downloadSeconds * 1.5) / 60) * 60;
+  return Math.min(SAGEMAKER_STARTUP_LIMIT_SECONDS, Math.max(1800, wanted));
+}
+
+/**
  * The fleet's health-check grace period: 1200 s, or half again the estimated download and load
  * (rounded up to a minute) where that is longer. The image pull is not in the estimate.
  */

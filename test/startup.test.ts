@@ -15,6 +15,7 @@ import {
   NETWORK_BANDWIDTH,
   PUBLISHED_LOAD,
   defaultContainerStartupSeconds,
+  defaultDownloadSeconds,
   fleetGracePeriodSeconds,
   startupEstimate,
   startupProbeThreshold,
@@ -172,6 +173,28 @@ describe("will it start? download and load against the target's limits", () => {
       1800,
     );
     assert.strictEqual(defaultContainerStartupSeconds(undefined), 1800);
+    // The download's bound is seconds on these networks: the 1800 s default stands, and a bound
+    // of 1,500 s (2.25 TB at 12 Gbps, say) would be given 2,280 s.
+    assert.strictEqual(variant.modelDataDownloadTimeoutInSeconds, 1800);
+    assert.strictEqual(defaultDownloadSeconds(startupEstimate(LLAMA3_8B, "g5.xlarge")), 1800);
+    assert.strictEqual(
+      defaultDownloadSeconds({
+        weightsBytes: 0,
+        downloadSeconds: 1500,
+        loadSeconds: 0,
+        bandwidth: "",
+      }),
+      2280,
+    );
+    assert.strictEqual(
+      defaultDownloadSeconds({
+        weightsBytes: 0,
+        downloadSeconds: 3000,
+        loadSeconds: 0,
+        bandwidth: "",
+      }),
+      3600,
+    );
     // 1,200B parameters in int8: 1.2 TB load in about 3,858 s.
     assert.throws(
       () =>

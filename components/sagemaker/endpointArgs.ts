@@ -136,7 +136,11 @@ export interface SageMakerEndpointArgs {
    * @default 0.5
    */
   utilization?: number;
-  /** Seconds to download the weights to an instance (60 to 3600). @default 1800 */
+  /**
+   * Seconds to download the weights to an instance (60 to 3600); refused below the download's
+   * lower bound at the instance's bandwidth (catalog/startup.ts).
+   * @default 1800, or half again that bound where that is longer (at most 3600)
+   */
   modelDataDownloadTimeoutSeconds?: number;
   /**
    * Seconds for the container to pass its health check (60 to 3600); refused below the estimated

@@ -3,7 +3,11 @@
  * S3 prefixes it writes to, the production variant, the alarm thresholds, the autoscaling options
  * and the deployment guardrails. `SageMakerEndpoint` turns them into resources.
  */
-import { defaultContainerStartupSeconds, startupEstimate } from "../../catalog/startup";
+import {
+  defaultContainerStartupSeconds,
+  defaultDownloadSeconds,
+  startupEstimate,
+} from "../../catalog/startup";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "crypto";
@@ -108,7 +112,13 @@ export function productionVariant(
         modelName,
         instanceType: args.instanceType,
         initialVariantWeight: 1,
-        modelDataDownloadTimeoutInSeconds: args.modelDataDownloadTimeoutSeconds ?? 1800,
+        modelDataDownloadTimeoutInSeconds:
+          args.modelDataDownloadTimeoutSeconds ??
+          defaultDownloadSeconds(
+            args.modelRequirements && args.instanceType
+              ? startupEstimate(args.modelRequirements, args.instanceType)
+              : undefined,
+          ),
         // Long enough for the estimated load of the weights (catalog/startup.ts), 1800 s at least.
         containerStartupHealthCheckTimeoutInSeconds:
           args.containerStartupTimeoutSeconds ??
