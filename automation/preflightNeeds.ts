@@ -4,6 +4,7 @@
  * images they run. Pure functions over the plan's resource list; automation/preflight.ts asks AWS
  * whether the account has them.
  */
+import { userDataImages } from "../catalog/imageSources";
 import {
   RecordIndex,
   ResourceRecord,
@@ -241,16 +242,7 @@ function imageOfValues(v: Record<string, unknown>): string | undefined {
   return `${registry}${v.repository}${tag}`;
 }
 
-/** The images a launch template's user data pulls (`docker pull <image>`, components/ec2/tritonFleet.ts). */
-export function userDataImages(userData: string): string[] {
-  let script = userData;
-  // Launch templates carry user data base64-encoded (EC2 RequestLaunchTemplateData UserData).
-  if (/^[A-Za-z0-9+/=\s]+$/.test(userData))
-    script = Buffer.from(userData, "base64").toString("utf8");
-  const images: string[] = [];
-  for (const m of script.matchAll(/^\s*docker pull\s+(\S+)\s*$/gm)) images.push(m[1]);
-  return images;
-}
+export { userDataImages };
 
 /** Every image the stack will run, from the plan, one entry per image and resource. */
 export function stackImages(records: ResourceRecord[]): StackImage[] {

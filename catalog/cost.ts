@@ -583,6 +583,24 @@ export interface RecordIndex {
   ofType: (type: string) => ResourceRecord[];
 }
 
+/**
+ * An Auto Scaling group's launch template, and its instance type: the first of its mixed-instances
+ * overrides, else the launch template's ("" when neither says).
+ */
+export function autoScalingGroupInstance(
+  r: ResourceRecord,
+  ctx: RecordIndex,
+): { instanceType: string; template?: ResourceRecord } {
+  const mixed = obj(r.inputs.mixedInstancesPolicy);
+  const template = launchTemplateOf(
+    r.inputs.launchTemplate ?? obj(mixed.launchTemplate).launchTemplateSpecification,
+    ctx,
+  );
+  const overrides = obj(mixed.launchTemplate).overrides;
+  const override = Array.isArray(overrides) ? String(obj(overrides[0]).instanceType ?? "") : "";
+  return { instanceType: override || String(template?.inputs.instanceType ?? ""), template };
+}
+
 /** The launch template a resource points at, found by the id the engine returned for it. */
 export function launchTemplateOf(ref: unknown, ctx: RecordIndex): ResourceRecord | undefined {
   const id = obj(ref).id ?? obj(ref).launchTemplateId;
@@ -683,16 +701,7 @@ const priceAutoScalingGroup: Pricer = (r, ctx) => {
   const min = num(r.inputs.minSize, 0);
   const desired = num(r.inputs.desiredCapacity, min);
   const base = { min, desired, max: num(r.inputs.maxSize, desired) };
-  const mixed = obj(r.inputs.mixedInstancesPolicy);
-  const overrides = obj(mixed.launchTemplate).overrides;
-  let instanceType = Array.isArray(overrides) ? String(obj(overrides[0]).instanceType ?? "") : "";
-  if (!instanceType) {
-    const template = launchTemplateOf(
-      r.inputs.launchTemplate ?? obj(mixed.launchTemplate).launchTemplateSpecification,
-      ctx,
-    );
-    instanceType = String(template?.inputs.instanceType ?? "");
-  }
+  const { instanceType } = autoScalingGroupInstance(r, ctx);
   if (!instanceType) {
     ctx.warnings.add(`Auto Scaling group ${r.name} has no instance type the estimator can see`);
     return [line(r, "Auto Scaling group: instance type unknown", 0)];

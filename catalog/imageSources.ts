@@ -290,3 +290,16 @@ export function chartImageValues(
   }
   return values;
 }
+
+/**
+ * The images a launch template's user data pulls: each `docker pull <image>` line of the script
+ * (components/ec2/tritonFleet.ts). Launch templates carry user data base64-encoded (EC2
+ * RequestLaunchTemplateData UserData); plain text is read as it is.
+ */
+export function userDataImages(userData: unknown): string[] {
+  if (typeof userData !== "string" || userData === "") return [];
+  const script = /^[A-Za-z0-9+/=\s]+$/.test(userData)
+    ? Buffer.from(userData, "base64").toString("utf8")
+    : userData;
+  return [...script.matchAll(/^\s*docker pull\s+(\S+)\s*$/gm)].map((m) => m[1]);
+}

@@ -433,3 +433,11 @@ export const AMI_SSM_PARAMETERS = {
   deepLearningBaseGpu:
     "/aws/service/deeplearning/ami/x86_64/base-oss-nvidia-driver-gpu-amazon-linux-2023/latest/ami-id",
 } as const;
+
+/**
+ * Whether a Helm release installs this package's Triton chart: its `chart` is the local path of
+ * charts/triton (components/triton/tritonRelease.ts tritonChartPath), whatever the directory.
+ */
+export function isTritonChart(chart: unknown): boolean {
+  return /(^|\/)triton\/?$/.test(String(chart ?? ""));
+}

@@ -71,7 +71,11 @@ export const PUBLISHED_LOAD = {
     "run-ai/runai-model-streamer docs/src/benchmarks.md, Appendix C: Meta-Llama-3-8B, vLLM 0.5.5, HF safetensors, A10G",
 } as const;
 
-/** SageMaker's limits on a variant's download and container-startup timeouts (60 to 3600 s). */
+/**
+ * SageMaker's ceiling on a variant's download and container-startup timeouts: "Valid Range:
+ * Minimum value of 60. Maximum value of 3600" (SageMaker API reference, ProductionVariant
+ * ModelDataDownloadTimeoutInSeconds and ContainerStartupHealthCheckTimeoutInSeconds).
+ */
 export const SAGEMAKER_STARTUP_LIMIT_SECONDS = 3600;
 
 export interface StartupEstimate {
@@ -110,13 +114,19 @@ export function startupEstimate(
 }
 
 /**
+ * A limit for an estimate: half again the estimate (the margin every start-up limit here gets),
+ * rounded up to `step` seconds, at least `floor` and at most `ceiling`.
+ */
+function withMargin(seconds: number, floor: number, step: number, ceiling = Infinity): number {
+  return Math.min(ceiling, Math.max(floor, Math.ceil((seconds * 1.5) / step) * step));
+}
+
+/**
  * The container-startup timeout a SageMaker variant gets when the stack sets none: 1800 s, or half
  * again the estimated load (rounded up to a minute) where that is longer, within SageMaker's 3600.
  */
 export function defaultContainerStartupSeconds(estimate: StartupEstimate | undefined): number {
-  if (!estimate) return 1800;
-  const wanted = Math.ceil((estimate.loadSeconds * 1.5) / 60) * 60;
-  return Math.min(SAGEMAKER_STARTUP_LIMIT_SECONDS, Math.max(1800, wanted));
+  return withMargin(estimate?.loadSeconds ?? 0, 1800, 60, SAGEMAKER_STARTUP_LIMIT_SECONDS);
 }
 
 /**
@@ -124,9 +134,7 @@ export function defaultContainerStartupSeconds(estimate: StartupEstimate | undef
  * the download's lower bound (rounded up to a minute) where that is longer, within SageMaker's 3600.
  */
 export function defaultDownloadSeconds(estimate: StartupEstimate | undefined): number {
-  if (!estimate) return 1800;
-  const wanted = Math.ceil((estimate.downloadSeconds * 1.5) / 60) * 60;
-  return Math.min(SAGEMAKER_STARTUP_LIMIT_SECONDS, Math.max(1800, wanted));
+  return withMargin(estimate?.downloadSeconds ?? 0, 1800, 60, SAGEMAKER_STARTUP_LIMIT_SECONDS);
 }
 
 /**
@@ -134,14 +142,15 @@ export function defaultDownloadSeconds(estimate: StartupEstimate | undefined): n
  * (rounded up to a minute) where that is longer. The image pull is not in the estimate.
  */
 export function fleetGracePeriodSeconds(estimate: StartupEstimate | undefined): number {
-  if (!estimate) return 1200;
-  const wanted = Math.ceil(((estimate.downloadSeconds + estimate.loadSeconds) * 1.5) / 60) * 60;
-  return Math.max(1200, wanted);
+  return withMargin((estimate?.downloadSeconds ?? 0) + (estimate?.loadSeconds ?? 0), 1200, 60);
 }
 
-/** The period of the Triton chart's probes (charts/triton values.yaml `probes.periodSeconds`). */
+/**
+ * The Triton chart's probe period and startup failure threshold (charts/triton values.yaml
+ * `probes.periodSeconds`, `probes.startupFailureThreshold`: 10 s x 120 = 1200 s to start); a test
+ * holds them to the chart's file.
+ */
 export const TRITON_PROBE_PERIOD_SECONDS = 10;
-/** The chart's startup failure threshold: 10 s x 120 = 1200 s to start. */
 export const TRITON_STARTUP_FAILURE_THRESHOLD = 120;
 
 /**
@@ -152,10 +161,10 @@ export const TRITON_STARTUP_FAILURE_THRESHOLD = 120;
  * documentation, "Configure Liveness, Readiness and Startup Probes").
  */
 export function startupProbeThreshold(estimate: StartupEstimate | undefined): number {
-  if (!estimate) return TRITON_STARTUP_FAILURE_THRESHOLD;
-  return Math.max(
-    TRITON_STARTUP_FAILURE_THRESHOLD,
-    Math.ceil((estimate.loadSeconds * 1.5) / TRITON_PROBE_PERIOD_SECONDS),
+  const budget = TRITON_PROBE_PERIOD_SECONDS * TRITON_STARTUP_FAILURE_THRESHOLD;
+  return (
+    withMargin(estimate?.loadSeconds ?? 0, budget, TRITON_PROBE_PERIOD_SECONDS) /
+    TRITON_PROBE_PERIOD_SECONDS
   );
 }
 

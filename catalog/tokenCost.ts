@@ -15,7 +15,14 @@
  * configuration and of the fleet's Auto Scaling group; the engine and tensor parallelism come from
  * the serving image and its environment.
  */
-import { DEFAULT_UTILIZATION, ResourceRecord, SavingsPlansConfig } from "./cost";
+import {
+  DEFAULT_UTILIZATION,
+  ResourceRecord,
+  SavingsPlansConfig,
+  autoScalingGroupInstance,
+} from "./cost";
+import { userDataImages } from "./imageSources";
+import { isTritonChart } from "./images";
 import { findInstance } from "./instances";
 import { BYTES_PER_PARAMETER, ModelDtype, ModelRequirements } from "./modelFit";
 import { SAVINGS_PLANS, SPOT_DISCOUNT, ec2HourlyUsd, sagemakerHourlyUsd } from "./prices";
@@ -238,20 +245,9 @@ export function servingTargets(
   for (const group of ofType("aws:autoscaling/group:Group")) {
     const tags = tagsOf(group.inputs);
     if (tags[MODEL_CLASS_TAG] === undefined && tags[UTILIZATION_TAG] === undefined) continue;
-    const ref =
-      group.inputs.launchTemplate ??
-      obj(obj(group.inputs.mixedInstancesPolicy).launchTemplate).launchTemplateSpecification;
-    const id = obj(ref).id ?? obj(ref).launchTemplateId;
-    const template = ofType("aws:ec2/launchTemplate:LaunchTemplate").find(
-      (t) => t.id !== undefined && t.id === id,
-    );
-    const instanceType = String(template?.inputs.instanceType ?? "");
+    const { instanceType, template } = autoScalingGroupInstance(group, { ofType });
     if (!instanceType) continue;
-    const userData = String(template?.inputs.userData ?? "");
-    const script = /^[A-Za-z0-9+/=\s]+$/.test(userData)
-      ? Buffer.from(userData, "base64").toString("utf8")
-      : userData;
-    const image = /docker pull\s+(\S+)/.exec(script)?.[1];
+    const [image] = userDataImages(template?.inputs.userData);
     out.push(
       figure(
         {
@@ -277,7 +273,7 @@ export function servingTargets(
   // Triton on EKS: the release's pod annotations, its node group (by the nodeSelector), a pod's
   // share of the node's accelerators and price, the image it runs and its startup probe.
   for (const release of ofType("kubernetes:helm.sh/v3:Release")) {
-    if (!/(^|\/)triton\/?$/.test(String(release.inputs.chart ?? ""))) continue;
+    if (!isTritonChart(release.inputs.chart)) continue;
     const values = obj(release.inputs.values);
     const annotations = obj(values.podAnnotations);
     const target = `Triton on EKS ${release.name}`;

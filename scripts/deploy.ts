@@ -9,8 +9,8 @@
  * CLI, 5 concurrent update, 6 not confirmed).
  */
 import * as readline from "readline";
-import { Command, CommanderError } from "commander";
-import { processOutput, runMain } from "./cli";
+import { Command } from "commander";
+import { processOutput, runMain, parseArgs } from "./cli";
 import {
   DeployIO,
   DeployRequest,
@@ -97,15 +97,9 @@ export async function main(
     .option(
       "--deployer-cidr <cidr>",
       "with --up: the CIDR a private cluster admits while the deploy runs (default: this machine's address)",
-    )
-    .exitOverride()
-    .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) });
-  try {
-    cli.parse(argv, { from: "user" });
-  } catch (e) {
-    if (e instanceof CommanderError) return e.exitCode === 0 ? EXIT.ok : EXIT.usage;
-    throw e;
-  }
+    );
+  const status = parseArgs(cli, argv, io);
+  if (status !== undefined) return status;
   const request = parseRequest(
     cli.args[0],
     cli.opts<Record<string, boolean | string | undefined>>(),

@@ -4,9 +4,9 @@
  *
  * Exit status: 0 answered, 1 the invocation failed (the message says why), 2 usage.
  */
-import { runMain } from "./cli";
+import { runMain, parseArgs, processOutput } from "./cli";
 import { regionProblem } from "../catalog/awsLimits";
-import { Command, CommanderError } from "commander";
+import { Command } from "commander";
 import {
   InvocationError,
   REQUEST_FORMATS,
@@ -73,15 +73,9 @@ export async function main(
       "--region <region>",
       "AWS region",
       process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? "us-east-1",
-    )
-    .exitOverride()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
-  try {
-    cli.parse(argv, { from: "user" });
-  } catch (e) {
-    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
-    throw e;
-  }
+    );
+  const status = parseArgs(cli, argv, processOutput);
+  if (status !== undefined) return status;
   const [endpoint, prompt] = cli.args;
   const o = cli.opts<{
     stream?: boolean;

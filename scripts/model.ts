@@ -8,7 +8,7 @@ import { regionProblem } from "../catalog/awsLimits";
 import * as path from "path";
 import { S3Client } from "@aws-sdk/client-s3";
 import { Command, CommanderError } from "commander";
-import { CommandOutput, processOutput, runMain } from "./cli";
+import { CommandOutput, processOutput, runMain, commanderStatus } from "./cli";
 import { TRITON_FLAVOURS, TritonFlavour } from "../catalog/images";
 import { ConfigError, parseStackConfig } from "../programs/config";
 import { UsageError, readStackFile } from "../offline/plan";
@@ -179,7 +179,7 @@ export async function main(
   try {
     await cli.parseAsync(argv, { from: "user" });
   } catch (e) {
-    if (e instanceof CommanderError) return e.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
+    if (e instanceof CommanderError) return commanderStatus(e);
     if (
       e instanceof UsageError ||
       e instanceof ConfigError ||

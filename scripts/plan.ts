@@ -7,8 +7,8 @@
 // First, before any module that loads the Pulumi SDK (offline/deferredModules.ts says why).
 import "../offline/deferClosureModules";
 import * as path from "path";
-import { CommandOutput, processOutput, runMain } from "./cli";
-import { Command, CommanderError } from "commander";
+import { CommandOutput, processOutput, runMain, parseArgs } from "./cli";
+import { Command } from "commander";
 import {
   PlanReport,
   isUserError,
@@ -55,15 +55,9 @@ export async function main(argv: string[], io: CommandOutput = processOutput): P
     .option(
       "--dir <directory>",
       "the directory holding Pulumi.<stack>.yaml (default: this project)",
-    )
-    .exitOverride()
-    .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) });
-  try {
-    cli.parse(argv, { from: "user" });
-  } catch (e) {
-    if (e instanceof CommanderError) return e.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
-    throw e;
-  }
+    );
+  const status = parseArgs(cli, argv, io);
+  if (status !== undefined) return status;
   const [stack] = cli.args;
   const { json, diagram, dashboard, dir } = cli.opts<{
     json?: boolean;

@@ -12,8 +12,8 @@
 import { deployBrings } from "../automation/deployBrings";
 import "../offline/deferClosureModules";
 import * as fs from "fs";
-import { Command, CommanderError } from "commander";
-import { CommandOutput, processOutput, runMain } from "./cli";
+import { Command } from "commander";
+import { CommandOutput, processOutput, runMain, parseArgs } from "./cli";
 import { callerPath } from "./plan";
 import { isUserError, listStacks, planStack, readStackFile } from "../offline/plan";
 import { parseStackConfig } from "../programs/config";
@@ -75,15 +75,9 @@ export async function main(
     .option(
       "--outputs <file>",
       "outputs of the deployed stack (`pulumi stack output --json`): its bucket and repositories",
-    )
-    .exitOverride()
-    .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) });
-  try {
-    cli.parse(argv, { from: "user" });
-  } catch (e) {
-    if (e instanceof CommanderError) return e.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
-    throw e;
-  }
+    );
+  const status = parseArgs(cli, argv, io);
+  if (status !== undefined) return status;
   const [stack] = cli.args;
   const { json, outputs: outputsFile } = cli.opts<{ json?: boolean; outputs?: string }>();
   const outputs = outputsFile === undefined ? undefined : readOutputs(callerPath(outputsFile, env));

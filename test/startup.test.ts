@@ -19,7 +19,10 @@ import {
   fleetGracePeriodSeconds,
   startupEstimate,
   startupProbeThreshold,
+  TRITON_PROBE_PERIOD_SECONDS,
+  TRITON_STARTUP_FAILURE_THRESHOLD,
 } from "../catalog/startup";
+import * as YAML from "yaml";
 import { INSTANCE_SPECS, ModelRequirements } from "../catalog";
 import { ConfigError, parseStackConfig } from "../programs/config";
 import { readStackFile } from "../offline/plan";
@@ -258,6 +261,16 @@ describe("will it start? download and load against the target's limits", () => {
       [
         "modelRequirements: the model needs 25.4 GiB of accelerator memory but a pod's 1 x A10G on g5.12xlarge have 22.4 GiB; or contextLength 21248 fits at concurrentSequences 2",
       ],
+    );
+  });
+
+  it("holds the Triton chart's probe values as the catalog has them", () => {
+    const values = YAML.parse(
+      fs.readFileSync(path.join(tritonChartPath(), "values.yaml"), "utf8"),
+    ) as { probes: { periodSeconds: number; startupFailureThreshold: number } };
+    assert.deepStrictEqual(
+      [values.probes.periodSeconds, values.probes.startupFailureThreshold],
+      [TRITON_PROBE_PERIOD_SECONDS, TRITON_STARTUP_FAILURE_THRESHOLD],
     );
   });
 

@@ -97,6 +97,10 @@ export function productionVariant(
   mode: EndpointMode,
   modelName: pulumi.Input<string>,
 ): aws.types.input.sagemaker.EndpointConfigurationProductionVariant {
+  const estimate =
+    args.modelRequirements && args.instanceType
+      ? startupEstimate(args.modelRequirements, args.instanceType)
+      : undefined;
   return mode === "serverless"
     ? {
         variantName: VARIANT_NAME,
@@ -112,21 +116,11 @@ export function productionVariant(
         modelName,
         instanceType: args.instanceType,
         initialVariantWeight: 1,
+        // Long enough for the estimated download and load of the weights (catalog/startup.ts).
         modelDataDownloadTimeoutInSeconds:
-          args.modelDataDownloadTimeoutSeconds ??
-          defaultDownloadSeconds(
-            args.modelRequirements && args.instanceType
-              ? startupEstimate(args.modelRequirements, args.instanceType)
-              : undefined,
-          ),
-        // Long enough for the estimated load of the weights (catalog/startup.ts), 1800 s at least.
+          args.modelDataDownloadTimeoutSeconds ?? defaultDownloadSeconds(estimate),
         containerStartupHealthCheckTimeoutInSeconds:
-          args.containerStartupTimeoutSeconds ??
-          defaultContainerStartupSeconds(
-            args.modelRequirements && args.instanceType
-              ? startupEstimate(args.modelRequirements, args.instanceType)
-              : undefined,
-          ),
+          args.containerStartupTimeoutSeconds ?? defaultContainerStartupSeconds(estimate),
         volumeSizeInGb: args.volumeSizeGb,
         ...(args.inferenceAmiVersion !== undefined
           ? { inferenceAmiVersion: args.inferenceAmiVersion }

@@ -11,6 +11,7 @@
 import { CapturedResource } from "../engine";
 import { Finding } from "./finding";
 import { obj } from "./inputs";
+import { isTritonChart } from "../../catalog/images";
 
 const CHECK = "alarms-quiet-at-rest";
 
@@ -18,7 +19,7 @@ const CHECK = "alarms-quiet-at-rest";
 function tritonAtRest(resources: CapturedResource[]): string | undefined {
   for (const r of resources) {
     if (r.type !== "kubernetes:helm.sh/v3:Release") continue;
-    if (!/(^|\/)triton\/?$/.test(String(r.inputs.chart ?? ""))) continue;
+    if (!isTritonChart(r.inputs.chart)) continue;
     const values = obj(r.inputs.values);
     if (values.replicaCount === 0 && obj(values.autoscaling).enabled !== true)
       return `the release ${r.name} runs zero replicas`;

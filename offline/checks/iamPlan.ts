@@ -25,6 +25,36 @@ export interface Scenario {
   expect: "allow" | "deny";
 }
 
+/**
+ * A row writer for one principal under test: each row it adds names the resource, prefixes the
+ * description with the component, calls as `principal` and is decided over its identity policies
+ * and `policies` (by default `defaults`: a bucket or key policy the rows share).
+ */
+export function rowsOf(
+  out: Scenario[],
+  o: {
+    resource: string;
+    component: string;
+    principal: Request["principal"];
+    identity: Policies["identity"];
+    defaults?: Policies;
+  },
+) {
+  return (
+    description: string,
+    expect: Scenario["expect"],
+    request: Omit<Request, "principal">,
+    policies: Policies = o.defaults ?? {},
+  ) =>
+    out.push({
+      resource: o.resource,
+      description: `${o.component}: ${description}`,
+      request: { principal: o.principal, ...request },
+      policies: { identity: o.identity, ...policies },
+      expect,
+    });
+}
+
 export interface Scope {
   partition: string;
   region: string;

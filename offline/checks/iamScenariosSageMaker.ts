@@ -1,5 +1,4 @@
 /** The SageMaker rows of the IAM scenario table. */
-import { Policies, Request } from "./iamEvaluate";
 import {
   OTHER_ACCOUNT,
   Plan,
@@ -8,6 +7,7 @@ import {
   modelData,
   obj,
   roleCaller,
+  rowsOf,
 } from "./iamPlan";
 
 /** What each SageMaker model's execution role must and must not be able to do. */
@@ -22,19 +22,12 @@ export function sagemakerScenarios(plan: Plan): Scenario[] {
     const caller = roleCaller(plan, role);
     const identity = plan.identityPolicies(role);
     const tls = { "aws:SecureTransport": true, "s3:TlsVersion": "1.3" };
-    const add = (
-      description: string,
-      expect: Scenario["expect"],
-      request: Omit<Request, "principal">,
-      policies: Policies = {},
-    ) =>
-      out.push({
-        resource: role.name,
-        description: `${component}: ${description}`,
-        request: { principal: caller, ...request },
-        policies: { identity, ...policies },
-        expect,
-      });
+    const add = rowsOf(out, {
+      resource: role.name,
+      component,
+      principal: caller,
+      identity,
+    });
 
     out.push(
       {

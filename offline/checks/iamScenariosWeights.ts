@@ -5,8 +5,7 @@
  * syncs to), not from the policy under test.
  */
 import * as YAML from "yaml";
-import { Policies, Request } from "./iamEvaluate";
-import { Plan, Scenario, roleCaller } from "./iamPlan";
+import { Plan, Scenario, roleCaller, rowsOf } from "./iamPlan";
 import { WEIGHTS_DIRECTORY, WEIGHTS_MARKER } from "../../modelRepository/hubModels";
 
 /** The bucket and destination prefixes a weights copy's buildspec writes to. */
@@ -49,19 +48,13 @@ export function weightsCopyScenarios(plan: Plan): Scenario[] {
     const bucketArn = `arn:${plan.scope.partition}:s3:::${targets.bucket}`;
     const onBucket = { resource: plan.bucketPolicy(targets.bucket) };
     const tls = { "aws:SecureTransport": true, "s3:TlsVersion": "1.3" };
-    const add = (
-      description: string,
-      expect: Scenario["expect"],
-      request: Omit<Request, "principal">,
-      policies: Policies = onBucket,
-    ) =>
-      out.push({
-        resource: role.name,
-        description: `${component}: ${description}`,
-        request: { principal: caller, ...request },
-        policies: { identity, ...policies },
-        expect,
-      });
+    const add = rowsOf(out, {
+      resource: role.name,
+      component,
+      principal: caller,
+      identity,
+      defaults: onBucket,
+    });
     for (const d of targets.destinations) {
       const weight = `${bucketArn}/${d}/model-00001-of-00004.safetensors`;
       add(`writes the weights under ${d}/`, "allow", {

@@ -18,10 +18,13 @@ import {
   SYNC_IMAGE,
   isEcrImage,
   parseImageRef,
+  userDataImages,
 } from "../../catalog/imageSources";
 import { NGC_TRITON } from "../../catalog/images";
 import { Finding } from "./finding";
 import { arr, obj } from "./inputs";
+
+export { userDataImages };
 
 const CHECK = "image-sources";
 const FIX =
@@ -103,16 +106,6 @@ function podSpecImages(spec: unknown): string[] {
   return [...arr(obj(spec).initContainers), ...arr(obj(spec).containers)]
     .map((c) => str(obj(c).image))
     .filter((i): i is string => i !== undefined);
-}
-
-/** The images a launch template's user data pulls with Docker. */
-export function userDataImages(userData: unknown): string[] {
-  const encoded = str(userData);
-  if (!encoded) return [];
-  const text = /^[A-Za-z0-9+/=\s]+$/.test(encoded)
-    ? Buffer.from(encoded, "base64").toString("utf8")
-    : encoded;
-  return [...text.matchAll(/docker pull\s+(\S+)/g)].map((m) => m[1]);
 }
 
 /** Every image the plan's workloads pull, with what pulls it. */
