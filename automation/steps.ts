@@ -9,7 +9,7 @@ import { PlanReport, readStackFile } from "../offline/plan";
 import { StackConfig, parseStackConfig } from "../programs/config";
 import { modelPushesOf } from "../modelRepository/targets";
 import { ModelCheckError, pushModel } from "../modelRepository/push";
-import { DeployedState, JourneyIO, JourneySteps, StepError } from "./journey";
+import { DeployedState, JourneyIO, JourneyStep, JourneySteps, StepError } from "./journey";
 import { detectDeployerCidr } from "./deployerAddress";
 import { deployBrings } from "./deployBrings";
 import { buildImages } from "./images";
@@ -46,6 +46,31 @@ function deployedName(
 ): string | undefined {
   const value = state.output(resource?.urn, key);
   return typeof value === "string" && value !== "" ? value : undefined;
+}
+
+/**
+ * A foundation component's CodeBuild project (`<component>-<role>`) and its deployed name:
+ * undefined when the stack has no such component, a StepError when the foundation step did not
+ * leave the project in the stack.
+ */
+function deployedProject(
+  report: PlanReport,
+  state: DeployedState,
+  componentType: string,
+  role: string,
+  step: JourneyStep,
+  what: string,
+): string | undefined {
+  const project = childOf(report, componentType, "aws:codebuild/project:Project", role);
+  if (!project) return undefined;
+  const name = deployedName(state, project, "name");
+  if (!name)
+    throw new StepError(
+      step,
+      project.name,
+      `the foundation step did not leave ${what} in the stack`,
+    );
+  return name;
 }
 
 /** An AWS SDK error as `Name: message`. */
@@ -85,20 +110,15 @@ export function awsSteps(root: string, options: AwsStepsOptions = {}): JourneySt
     deployerCidr: () => detectDeployerCidr(),
 
     async images(report, state, io) {
-      const project = childOf(
+      const name = deployedProject(
         report,
+        state,
         "llm-infra:index:ImageMirror",
-        "aws:codebuild/project:Project",
         "builds",
+        "images",
+        "the image build project",
       );
-      if (!project) return "nothing to copy or build (the stack pulls its images upstream)";
-      const name = deployedName(state, project, "name");
-      if (!name)
-        throw new StepError(
-          "images",
-          project.name,
-          "the foundation step did not leave the image build project in the stack",
-        );
+      if (!name) return "nothing to copy or build (the stack pulls its images upstream)";
       try {
         const lines = { out: (line: string) => io.out(`    ${line}`) };
         const build = await buildImages(codebuildFor(report.region), name, lines, options.build);
@@ -169,21 +189,18 @@ export async function copyWeights(
   clients: { codebuild: CodeBuildClient; s3: S3Client },
   build?: { pollMs?: number; timeoutMs?: number },
 ): Promise<string | undefined> {
-  const project = childOf(
-    report,
-    "llm-infra:index:ModelWeights",
-    "aws:codebuild/project:Project",
-    "copy",
-  );
-  if (!project) return undefined;
+  const weights = "llm-infra:index:ModelWeights";
+  if (!childOf(report, weights, "aws:codebuild/project:Project", "copy")) return undefined;
+  // The store first: a missing bucket is what the foundation step failed to leave.
   const bucket = modelBucketOf(report, state);
-  const name = deployedName(state, project, "name");
-  if (!name)
-    throw new StepError(
-      "models",
-      project.name,
-      "the foundation step did not leave the weights copy project in the stack",
-    );
+  const name = deployedProject(
+    report,
+    state,
+    weights,
+    "copy",
+    "models",
+    "the weights copy project",
+  )!;
   const markerKeys = weightsMarkerKeys(weightsCopiesOf(config, root));
   try {
     // bringModelWeights ends each line with its newline.
