@@ -289,18 +289,6 @@ export function parseSageMakerConfig(
       }))
         problems.push(`${r.key("modelRepository")} ${p}`);
     const hub = readHubModel(r, plain, image);
-    // SAGEMAKER_TRITON_DEFAULT_MODEL_NAME means nothing to the LMI, TGI and vLLM containers.
-    if (
-      plain.image !== undefined &&
-      plain.image !== "triton" &&
-      plain.imageUri === undefined &&
-      image.imageRepository === undefined &&
-      image.imageFlavour === undefined
-    )
-      r.notWith(
-        "tritonModelName",
-        `with image ${plain.image} (it names the Triton model a Triton image serves by default)`,
-      );
     // Options of another deployment strategy are refused, not ignored.
     const strategy = plain.deploymentStrategy ?? "allAtOnce";
     for (const [k, s] of [

@@ -344,6 +344,12 @@ export function validateSageMakerEndpointArgs(args: SageMakerEndpointArgs): ArgE
       reason: "is required with the Triton image (it sets SAGEMAKER_TRITON_DEFAULT_MODEL_NAME)",
     });
   }
+  // SAGEMAKER_TRITON_DEFAULT_MODEL_NAME means nothing to the LMI, TGI and vLLM containers.
+  if (args.tritonModelName !== undefined && args.imageUri === undefined && !isTriton)
+    errors.push({
+      propertyPath: "tritonModelName",
+      reason: `does not apply with image ${image} (it names the Triton model a Triton image serves by default); remove it`,
+    });
   if (
     args.tritonModelName !== undefined &&
     !/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(args.tritonModelName)
