@@ -31,7 +31,7 @@ import { CapturedResource } from "../offline/engine";
 import { PlanReport } from "../offline/plan";
 import { DEPLOYER_CIDRS_ENV } from "../programs/config";
 import { DEPLOYER_ACCESS_TAG } from "../components/eks/gpuCluster";
-import { obj } from "../offline/checks/inputs";
+import { obj } from "../checks/inputs";
 
 export const JOURNEY_STEPS = [
   "preflight",

@@ -2,7 +2,7 @@
  * Which AWS endpoints each piece of the stack calls from the private subnets, so that a VPC without
  * NAT gateways has an interface endpoint for every one of them. Keyed by what the plan shows: a
  * resource type, a Helm release's chart, an EKS add-on, an attached managed policy, or a model
- * placed in the VPC. The reachability check (offline/checks/reachability.ts) reads this table.
+ * placed in the VPC. The reachability check (checks/reachability.ts) reads this table.
  *
  * Endpoint names are the last part of the service name `com.amazonaws.<region>.<name>`.
  */

@@ -7,30 +7,10 @@
  * would.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { CapturedResource } from "../checks/resource";
 import { OfflineMocks } from "./mocks";
 
-/** One resource the program registered. */
-export interface CapturedResource {
-  type: string;
-  name: string;
-  /** The parent's name, or null for a top-level resource. */
-  parent: string | null;
-  /** True for custom resources, false for components. */
-  custom: boolean;
-  /** The id the mocks returned (empty for components). */
-  id?: string;
-  inputs: Record<string, unknown>;
-  protect: boolean;
-  retainOnDelete: boolean;
-  /** The URN the engine gave the resource. */
-  urn?: string;
-  /** URNs of the resources this one depends on: its inputs' sources and `dependsOn`. */
-  dependencies: string[];
-  /** The `deleteBeforeReplace` option, when the program set it. */
-  deleteBeforeReplace?: boolean;
-  /** The `replaceOnChanges` option: properties whose change replaces the resource. */
-  replaceOnChanges?: string[];
-}
+export type { CapturedResource } from "../checks/resource";
 
 export interface CaptureOptions {
   project?: string;
@@ -38,6 +18,8 @@ export interface CaptureOptions {
   region: string;
   /** Config values as the engine passes them (`aws:region`, `llm-infra:network` as JSON, ...). */
   config?: Record<string, string>;
+  /** Config keys whose values the program reads as secrets. */
+  secretKeys?: string[];
   /** Called with each resource once its inputs are recorded, to start work on it early. */
   onResource?: (resource: CapturedResource) => void;
   /**
@@ -175,7 +157,10 @@ async function captureResources<T>(
     options.stack,
     false,
   );
-  pulumi.runtime.setAllConfig({ "aws:region": options.region, ...options.config });
+  pulumi.runtime.setAllConfig(
+    { "aws:region": options.region, ...options.config },
+    options.secretKeys,
+  );
 
   const monitor = pulumi.runtime.getMonitor() as unknown as MonitorWithRegister;
   const register = monitor.registerResource.bind(monitor);

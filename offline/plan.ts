@@ -4,22 +4,32 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "js-yaml";
 import { CostEstimate, estimateMonthlyCost } from "../catalog/cost";
+import { regionProblem } from "../catalog/awsLimits";
 import { ServingTargetRecord, servingTargets } from "../catalog/tokenCost";
-import { ConfigError, PROJECT, StackConfig, parseStackConfig } from "../programs/config";
+import { Environment, PROJECT, parseStackConfig } from "../programs/config";
+import { CostConfig, parseCostConfig } from "../programs/costConfig";
 import program from "../programs/index";
 import { TRITON_NAMESPACE, tritonChartPath } from "../components/triton/tritonRelease";
 import { ALL_POLICIES } from "../policy/policies";
 import { CapturedResource, capture } from "./engine";
-import { forgetRenders, prepareRender, startRender } from "./checks/scheduling";
-import { PolicyVerdict, evaluatePolicies, readPolicyConfig } from "./policyEvaluator";
+import { forgetRenders, prepareRender, startRender } from "../checks/scheduling";
+import type { PolicyPackConfig } from "@pulumi/policy";
+import {
+  PolicyVerdict,
+  evaluatePolicies,
+  readPolicyConfig,
+  readPolicyConfigFile,
+} from "./policyEvaluator";
+import { UsageError, isUserError } from "./usageError";
 
 export type { PolicyVerdict } from "./policyEvaluator";
 
 /** The plan report: the JSON contract of `npm run plan -- <stack> --json`. */
 export interface PlanReport {
+  /** The Pulumi project (Pulumi.yaml `name`). */
+  project: string;
   stack: string;
   environment: string;
   region: string;
@@ -32,20 +42,7 @@ export interface PlanReport {
   servingTargets: ServingTargetRecord[];
 }
 
-/** A usage problem (unknown stack, unreadable file): the CLI exits 2 with the message. */
-export class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "UsageError";
-  }
-}
-
-/** Errors a user can fix (config, usage, component arguments): one message, exit status 2. */
-export function isUserError(e: unknown): e is Error {
-  return (
-    e instanceof ConfigError || e instanceof UsageError || pulumi.InputPropertiesError.isInstance(e)
-  );
-}
+export { UsageError, isUserError } from "./usageError";
 
 /** The verdicts that stop a stack: mandatory policy violations. */
 export function mandatoryViolations(report: PlanReport): PolicyVerdict[] {
@@ -63,20 +60,16 @@ export function projectRoot(): string {
   return dir;
 }
 
-/** A usage error unless `dir` is an existing directory. */
-export function checkDirectory(dir: string): void {
+/** A usage error unless `dir` is an existing directory; `holds` says what it should hold. */
+export function checkDirectory(dir: string, holds = "Pulumi.<stack>.yaml"): void {
   let stat: fs.Stats | undefined;
   try {
     stat = fs.statSync(dir);
   } catch {
-    throw new UsageError(
-      `${dir} does not exist: give the directory that holds Pulumi.<stack>.yaml`,
-    );
+    throw new UsageError(`${dir} does not exist: give the directory that holds ${holds}`);
   }
   if (!stat.isDirectory())
-    throw new UsageError(
-      `${dir} is not a directory: give the directory that holds Pulumi.<stack>.yaml`,
-    );
+    throw new UsageError(`${dir} is not a directory: give the directory that holds ${holds}`);
 }
 
 /** The stacks that have a Pulumi.<stack>.yaml in the project root. */
@@ -170,59 +163,169 @@ export function toEngineConfig(config: Record<string, unknown>): Record<string, 
   );
 }
 
-/** Runs the stack program for parsed config values and prices what it creates. */
-export async function planConfig(
-  stack: string,
+/** What the plan itself reads from a stack's config: where it runs, its pack configuration, its cost basis. */
+export interface PlanSettings {
+  region: string;
+  /** Which pack configuration the policies run under: policy/config/<environment>.json. */
+  environment: string;
+  cost: Pick<CostConfig, "assumptions" | "savingsPlans">;
+}
+
+/** The environments the package ships a pack configuration for (policy/config/<environment>.json). */
+export const PLAN_ENVIRONMENTS: string[] = Object.values(Environment);
+
+/**
+ * The plan's settings from a stack's config: `aws:region` (required, as the AWS provider needs
+ * it), `llm-infra:environment` (else the stack's name when it is one of dev, staging, prod, else
+ * dev) and `llm-infra:cost` (usage assumptions and Savings Plans; docs/cost.md). Mistakes are one
+ * usage error naming the file and key.
+ */
+export function planSettings(
   rawConfig: Record<string, unknown>,
-  /** Where the stack's `modelRepository` directories are. @default the project root */
-  root = projectRoot(),
+  stack: string,
+  file = `Pulumi.${stack}.yaml`,
+): PlanSettings {
+  const problems: string[] = [];
+  const rawRegion = rawConfig["aws:region"];
+  const badRegion = regionProblem(rawRegion);
+  if (badRegion)
+    problems.push(
+      rawRegion === undefined
+        ? "aws:region is not set: the plan prices and checks in one region (pulumi config set aws:region us-east-1)"
+        : `aws:region ${badRegion}`,
+    );
+  const rawEnvironment = rawConfig[`${PROJECT}:environment`];
+  if (rawEnvironment !== undefined && !PLAN_ENVIRONMENTS.includes(String(rawEnvironment)))
+    problems.push(
+      `${PROJECT}:environment must be one of ${PLAN_ENVIRONMENTS.join(", ")}, got ${JSON.stringify(rawEnvironment)}`,
+    );
+  const environment =
+    typeof rawEnvironment === "string" && PLAN_ENVIRONMENTS.includes(rawEnvironment)
+      ? rawEnvironment
+      : PLAN_ENVIRONMENTS.includes(stack)
+        ? stack
+        : Environment.Dev;
+  const cost = parseCostConfig(rawConfig[`${PROJECT}:cost`], problems);
+  if (problems.length > 0) throw new UsageError(`${file}: ${problems.join("; ")}`);
+  return { region: String(rawRegion), environment, cost };
+}
+
+export interface ProgramPlanOptions {
+  /** The Pulumi project's name (Pulumi.yaml `name`). */
+  project: string;
+  stack: string;
+  /** The stack's config as Pulumi.<stack>.yaml holds it (`aws:region`, `<project>:key`, ...). */
+  config: Record<string, unknown>;
+  /** Config keys whose values are secrets (the program sees them as secret config). */
+  secretKeys?: string[];
+  /** The plan's own settings; read from `config` by `planSettings` when absent. */
+  settings?: PlanSettings;
+  /** The policy pack configuration; the package's policy/config/<environment>.json when absent. */
+  policyConfig?: PolicyPackConfig;
+  /** The directory the program runs in, as `pulumi up` runs it in the project's. @default the current one */
+  cwd?: string;
+}
+
+/**
+ * Runs a Pulumi program offline under the package's mocks and reports what it would create, what
+ * that costs per month, the policy pack's verdicts and the cost per token of each serving target.
+ * Resources of types the package does not price are listed in the report and counted as
+ * unpriced (`cost.unpriced`), never dropped.
+ */
+export async function planProgram(
+  run: () => unknown,
+  options: ProgramPlanOptions,
 ): Promise<PlanReport> {
-  const config: StackConfig = parseStackConfig(rawConfig, stack, root);
-  // The stack's Triton release is rendered by helm for the scheduling check: helm starts now, so
-  // its own start-up runs beside the program, and it renders once the release's values are known.
-  if (config.triton) prepareRender(tritonChartPath(), TRITON_NAMESPACE);
+  const { project, stack } = options;
+  const settings = options.settings ?? planSettings(options.config, stack);
+  const cwd = process.cwd();
+  if (options.cwd !== undefined) process.chdir(options.cwd);
   try {
-    const { resources } = await capture(program, {
-      project: PROJECT,
+    const { resources } = await capture(run, {
+      project,
       stack,
-      region: config.region,
-      config: toEngineConfig(rawConfig),
-      // helm renders this package's chart for the scheduling check as soon as the release is
-      // recorded, beside the program, the cost estimate and the policies before that check.
-      onResource: startRender,
+      region: settings.region,
+      config: toEngineConfig(options.config),
+      secretKeys: options.secretKeys,
+      // helm starts for this package's Triton chart as soon as a TritonRelease component is
+      // registered, and renders the chart for the scheduling check as soon as its release is
+      // recorded: beside the program, the cost estimate and the policies before that check.
+      onResource: (r) => {
+        if (r.type === TRITON_RELEASE_TYPE) prepareRender(tritonChartPath(), TRITON_NAMESPACE);
+        startRender(r);
+      },
       isUserError,
     });
     const cost = estimateMonthlyCost(resources, {
-      region: config.region,
-      assumptions: config.cost.assumptions,
-      savingsPlans: config.cost.savingsPlans,
+      region: settings.region,
+      assumptions: settings.cost.assumptions,
+      savingsPlans: settings.cost.savingsPlans,
     });
     // The pack configuration of the stack's environment, as `--policy-pack-config` would pass it.
     const { verdicts, evaluated } = await evaluatePolicies(ALL_POLICIES, resources, {
-      project: PROJECT,
+      project,
       stack,
-      config: readPolicyConfig(config.environment, projectRoot()),
+      config: options.policyConfig ?? readPolicyConfig(settings.environment, projectRoot()),
     });
     return {
+      project,
       stack,
-      environment: config.environment,
-      region: config.region,
+      environment: settings.environment,
+      region: settings.region,
       resources,
       cost,
       policies: verdicts,
       policiesEvaluated: evaluated,
       servingTargets: servingTargets(resources, {
-        region: config.region,
-        savingsPlans: config.cost.savingsPlans,
+        region: settings.region,
+        savingsPlans: settings.cost.savingsPlans,
       }),
     };
   } finally {
+    if (options.cwd !== undefined) process.chdir(cwd);
     // However the plan ends: a helm no release used is stopped, renders no check took forgotten.
     forgetRenders();
   }
 }
 
-/** The plan of a shipped stack (Pulumi.<stack>.yaml). */
-export async function planStack(stack: string, root = projectRoot()): Promise<PlanReport> {
-  return planConfig(stack, readStackFile(stack, root), root);
+/** The type token of the Triton component, whose release the scheduling check renders. */
+const TRITON_RELEASE_TYPE = `${PROJECT}:index:TritonRelease`;
+
+/**
+ * Runs this package's stack program for parsed config values and prices what it creates. The
+ * config is validated first, so a mistake is reported before anything runs.
+ */
+export async function planConfig(
+  stack: string,
+  rawConfig: Record<string, unknown>,
+  /** Where the stack's `modelRepository` directories are. @default the project root */
+  root = projectRoot(),
+  options: { policyConfig?: PolicyPackConfig } = {},
+): Promise<PlanReport> {
+  const config = parseStackConfig(rawConfig, stack, root);
+  // The stack's Triton release is rendered by helm for the scheduling check: helm starts now, so
+  // its own start-up runs beside the program.
+  if (config.triton) prepareRender(tritonChartPath(), TRITON_NAMESPACE);
+  return planProgram(program, {
+    policyConfig: options.policyConfig,
+    project: PROJECT,
+    stack,
+    config: rawConfig,
+    settings: { region: config.region, environment: config.environment, cost: config.cost },
+    cwd: root,
+  });
+}
+
+/**
+ * The plan of this package's stack program with a Pulumi.<stack>.yaml in `root` (a shipped
+ * stack by default), under the pack configuration in `policyConfigFile` when given.
+ */
+export async function planStack(
+  stack: string,
+  root = projectRoot(),
+  options: { policyConfigFile?: string } = {},
+): Promise<PlanReport> {
+  return planConfig(stack, readStackFile(stack, root), root, {
+    policyConfig: readPolicyConfigFile(options.policyConfigFile),
+  });
 }

@@ -17,6 +17,7 @@ import {
   StackValidationPolicy,
 } from "@pulumi/policy";
 import type { ValidationOfTypes } from "../policy/resources";
+import { UsageError } from "./usageError";
 import { CapturedResource } from "./engine";
 
 /** A policy verdict: a violation a policy reported, at the level it is enforced. */
@@ -280,4 +281,25 @@ export function readPolicyConfig(environment: string, root: string): PolicyPackC
   const file = path.join(root, "policy", "config", `${environment}.json`);
   if (!fs.existsSync(file)) return {};
   return JSON.parse(fs.readFileSync(file, "utf8")) as PolicyPackConfig;
+}
+
+/** A policy pack configuration file (JSON: policy name to enforcement level or settings). */
+export function readPolicyConfigFile(file: string | undefined): PolicyPackConfig | undefined {
+  if (file === undefined) return undefined;
+  let text: string;
+  try {
+    text = fs.readFileSync(file, "utf8");
+  } catch {
+    throw new UsageError(`--policy-config ${file} cannot be read`);
+  }
+  try {
+    const parsed = JSON.parse(text) as unknown;
+    if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed))
+      throw new Error("it must be a JSON object of policy names");
+    return parsed as PolicyPackConfig;
+  } catch (e) {
+    throw new UsageError(
+      `--policy-config ${file} is not a pack configuration: ${(e as Error).message}`,
+    );
+  }
 }

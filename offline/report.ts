@@ -6,10 +6,11 @@ import { startupText, usdPerMillion } from "../catalog/tokenCost";
 import { CapturedResource } from "./engine";
 import { PlanReport } from "./plan";
 
-/** The JSON contract in DESIGN.md: stack, resources, cost, policies. */
+/** The JSON contract in DESIGN.md: project, stack, resources, cost, policies. */
 export function toJson(report: PlanReport): string {
   return JSON.stringify(
     {
+      project: report.project,
       stack: report.stack,
       environment: report.environment,
       region: report.region,
@@ -184,8 +185,8 @@ export function toMermaid(report: PlanReport): string {
   return [...lines, ...[...edges]].join("\n");
 }
 
-/** The report for people. */
-export function toText(report: PlanReport): string {
+/** The report for people; `next` is the command a clean plan suggests after it. */
+export function toText(report: PlanReport, options: { next?: string } = {}): string {
   const components = report.resources.filter((r) => !r.custom).length;
   const custom = report.resources.length - components;
   const out: string[] = [
@@ -225,7 +226,8 @@ export function toText(report: PlanReport): string {
     "",
     blocked
       ? `Next: fix the mandatory violations above in Pulumi.${report.stack}.yaml, then plan again.`
-      : `Next: npm run preflight -- ${report.stack} (reads your AWS account), then npm run deploy -- ${report.stack} --up (docs/runbook.md).`,
+      : (options.next ??
+          `Next: pulumi preview --stack ${report.stack}, then pulumi up --stack ${report.stack}.`),
   );
   return out.join("\n");
 }

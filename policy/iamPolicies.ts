@@ -1,12 +1,12 @@
 /**
  * IAM that works: every action and condition key exists, and every principal can make the calls
- * it needs and no others. Both run the whole-stack checks in offline/checks over the resources
+ * it needs and no others. Both run the whole-stack checks in checks/ over the resources
  * the engine passes (the plan's resources under `npm run plan`).
  */
 import { PolicyResource, StackValidationPolicy } from "@pulumi/policy";
-import { Finding, PlanResource } from "../offline/checks/iamDocuments";
-import { checkIamNames } from "../offline/checks/iamNames";
-import { checkIamScenarios } from "../offline/checks/iamScenarios";
+import { Finding, PlanResource } from "../checks/iamDocuments";
+import { checkIamNames } from "../checks/iamNames";
+import { checkIamScenarios } from "../checks/iamScenarios";
 
 function planResources(resources: PolicyResource[]): PlanResource[] {
   return resources.map((r) => ({

@@ -1,15 +1,15 @@
 /**
  * Whole-stack checks as stack policies: does the stack work as a whole, beyond each resource being
- * valid? The checks live in offline/checks; `npm run plan` and `pulumi preview` run the same ones.
+ * valid? The checks live in checks/; `npm run plan` and `pulumi preview` run the same ones.
  */
 import { PolicyResource, StackValidationPolicy } from "@pulumi/policy";
-import { CapturedResource } from "../offline/engine";
-import { Finding } from "../offline/checks/finding";
-import { checkImageSources } from "../offline/checks/imageSources";
-import { checkReachability } from "../offline/checks/reachability";
-import { checkScheduling, finishRenders } from "../offline/checks/scheduling";
-import { checkServingContainers } from "../offline/checks/servingContainers";
-import { checkAlarmsAtRest } from "../offline/checks/alarmsAtRest";
+import { CapturedResource } from "../checks/resource";
+import { Finding } from "../checks/finding";
+import { checkImageSources } from "../checks/imageSources";
+import { checkReachability } from "../checks/reachability";
+import { checkScheduling, finishRenders } from "../checks/scheduling";
+import { checkServingContainers } from "../checks/servingContainers";
+import { checkAlarmsAtRest } from "../checks/alarmsAtRest";
 
 /** The policy engine's resources in the plan's shape. */
 export function asCaptured(resources: PolicyResource[]): CapturedResource[] {

@@ -1,7 +1,7 @@
-/** Whole-stack checks about what runs where, as stack policies (offline/checks). */
+/** Whole-stack checks about what runs where, as stack policies (checks/). */
 import { StackValidationPolicy } from "@pulumi/policy";
-import { CapturedResource } from "../offline/engine";
-import { idleAccelerators } from "../offline/checks/idleAccelerators";
+import { CapturedResource } from "../checks/resource";
+import { idleAccelerators } from "../checks/idleAccelerators";
 
 /** The policy's view of the stack as the checks' resource list. */
 function captured(

@@ -1,8 +1,9 @@
 /**
- * `npm run plan -- <stack> [--json | --diagram | --dashboard]`: what the stack would create and
- * cost, offline.
+ * `npm run plan -- <stack> [--json | --diagram | --dashboard]`: what a stack would create and
+ * cost, offline. The same command is `llm-infra plan` for any program that uses the components
+ * (scripts/llmInfra.ts); `npm run plan` is it with this repository as the default project.
  *
- * Exit status: 0 clean, 1 a mandatory policy violation, 2 invalid config or usage.
+ * Exit status: 0 clean, 1 a mandatory policy violation, 2 invalid config or usage, 3 a crash.
  */
 // First, before any module that loads the Pulumi SDK (offline/deferredModules.ts says why).
 import "../offline/deferClosureModules";
@@ -12,15 +13,17 @@ import { Command } from "commander";
 import {
   PlanReport,
   isUserError,
-  listStacks,
   mandatoryViolations,
   planStack,
+  projectRoot,
 } from "../offline/plan";
+import { onlyStack, planProject } from "../offline/program";
 import { toJson, toMermaid, toText } from "../offline/report";
 
 const EXIT_OK = 0;
 const EXIT_POLICY = 1;
 const EXIT_USAGE = 2;
+const EXIT_CRASH = 3;
 
 /**
  * A path the user typed, resolved against the directory they ran the command in: `npm run` starts
@@ -43,28 +46,64 @@ export function dashboardOf(report: PlanReport): Record<string, unknown> | undef
   return typeof body === "string" ? (JSON.parse(body) as Record<string, unknown>) : undefined;
 }
 
-export async function main(argv: string[], io: CommandOutput = processOutput): Promise<number> {
-  const cli = new Command("plan")
+/** Where a plan command looks for the program when no --cwd is given. */
+export interface PlanCommandOptions {
+  /** The command's name in help and errors. */
+  name: string;
+  /** The project directory without --cwd: this repository for `npm run plan`, else the caller's. */
+  defaultDir: () => string;
+  /** The next command a clean plan suggests. */
+  next: (report: PlanReport) => string;
+}
+
+/** `npm run plan`: this repository's stacks; the next step is its preflight and deploy. */
+export const REPO_PLAN: PlanCommandOptions = {
+  name: "plan",
+  defaultDir: () => projectRoot(),
+  next: (report) =>
+    `Next: npm run preflight -- ${report.stack} (reads your AWS account), then npm run deploy -- ${report.stack} --up (docs/runbook.md).`,
+};
+
+export async function main(
+  argv: string[],
+  io: CommandOutput = processOutput,
+  command: PlanCommandOptions = REPO_PLAN,
+): Promise<number> {
+  const cli = new Command(command.name)
     .description(
-      "Offline plan of a stack: resources, monthly cost and policy verdicts, with no AWS account",
+      "Offline plan of a Pulumi program that uses the components: resources, monthly cost and policy verdicts, with no AWS account",
     )
-    .argument("<stack>", `stack name (${listStacks().join(", ")})`)
+    .argument(
+      "[stack]",
+      "the stack whose Pulumi.<stack>.yaml config the program runs with (default: the only one)",
+    )
+    .option(
+      "--cwd <directory>",
+      "the Pulumi project's directory, where Pulumi.yaml and Pulumi.<stack>.yaml are",
+    )
+    .option(
+      "--dir <directory>",
+      "a directory of Pulumi.<stack>.yaml files for this package's own stack program (docs/configuration.md)",
+    )
     .option("--json", "print one JSON object and nothing else on stdout")
     .option("--diagram", "print a mermaid flowchart of the stack's components and nothing else")
     .option("--dashboard", "print the body of the stack's CloudWatch dashboard and nothing else")
     .option(
-      "--dir <directory>",
-      "the directory holding Pulumi.<stack>.yaml (default: this project)",
+      "--policy-config <file>",
+      "a policy pack configuration (JSON), as pulumi up --policy-pack-config takes it (default: the package's policy/config/<environment>.json)",
     );
   const status = parseArgs(cli, argv, io);
   if (status !== undefined) return status;
-  const [stack] = cli.args;
-  const { json, diagram, dashboard, dir } = cli.opts<{
+  const [stack] = cli.args as [string | undefined];
+  const opts = cli.opts<{
     json?: boolean;
     diagram?: boolean;
     dashboard?: boolean;
+    cwd?: string;
     dir?: string;
+    policyConfig?: string;
   }>();
+  const { json, diagram, dashboard } = opts;
   if (json === true && diagram === true) {
     io.err("error: choose --json or --diagram, not both\n");
     return EXIT_USAGE;
@@ -73,20 +112,40 @@ export async function main(argv: string[], io: CommandOutput = processOutput): P
     io.err("error: --dashboard prints the dashboard body alone: drop --json and --diagram\n");
     return EXIT_USAGE;
   }
+  if (opts.cwd !== undefined && opts.dir !== undefined) {
+    io.err(
+      "error: --cwd plans the program in a directory, --dir this package's program with the stack files in one: give one of them\n",
+    );
+    return EXIT_USAGE;
+  }
+  const policyConfigFile =
+    opts.policyConfig === undefined ? undefined : callerPath(opts.policyConfig);
   try {
-    const report = await planStack(stack, dir === undefined ? undefined : callerPath(dir));
+    const report =
+      opts.dir !== undefined
+        ? await planStack(stack ?? onlyStack(callerPath(opts.dir)), callerPath(opts.dir), {
+            policyConfigFile,
+          })
+        : await planProject({
+            dir: opts.cwd === undefined ? command.defaultDir() : callerPath(opts.cwd),
+            stack,
+            policyConfigFile,
+          });
     if (dashboard === true) {
       const body = dashboardOf(report);
       if (body === undefined) {
         io.err(
-          `error: stack ${stack} has no dashboard (llm-infra:monitoring.dashboard is false)\n`,
+          `error: stack ${report.stack} has no dashboard (llm-infra:monitoring.dashboard is false)\n`,
         );
         return EXIT_USAGE;
       }
       io.out(`${JSON.stringify(body, null, 2)}\n`);
+    } else if (json === true) {
+      io.out(`${toJson(report)}\n`);
+    } else if (diagram === true) {
+      io.out(`${toMermaid(report)}\n`);
     } else {
-      const render = json === true ? toJson : diagram === true ? toMermaid : toText;
-      io.out(`${render(report)}\n`);
+      io.out(`${toText(report, { next: command.next(report) })}\n`);
     }
     const mandatory = mandatoryViolations(report);
     for (const v of mandatory)
@@ -97,7 +156,11 @@ export async function main(argv: string[], io: CommandOutput = processOutput): P
       io.err(`error: ${e.message}\n`);
       return EXIT_USAGE;
     }
-    throw e;
+    // A crash: the program's (or the plan's) own error, with its whole stack trace.
+    io.err(
+      `error: the plan stopped: the program threw\n${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`,
+    );
+    return EXIT_CRASH;
   }
 }
 

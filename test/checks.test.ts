@@ -5,7 +5,7 @@
  */
 import * as assert from "assert";
 import { CapturedResource } from "../offline/engine";
-import { checkReachability } from "../offline/checks/reachability";
+import { checkReachability } from "../checks/reachability";
 import {
   checkScheduling,
   daemonSetsOn,
@@ -17,7 +17,7 @@ import {
   resourceMisfit,
   roomFor,
   untoleratedTaints,
-} from "../offline/checks/scheduling";
+} from "../checks/scheduling";
 import { listStacks, planConfig, planStack, PlanReport, readStackFile } from "../offline/plan";
 import { evaluatePolicies } from "../offline/policyEvaluator";
 import { WHOLE_STACK_POLICIES } from "../policy/wholeStackPolicies";

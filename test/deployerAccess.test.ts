@@ -5,7 +5,7 @@
  * deploy creates.
  */
 import * as assert from "assert";
-import { checkReachability, cidrWithin } from "../offline/checks/reachability";
+import { checkReachability, cidrWithin } from "../checks/reachability";
 import { planConfig, readStackFile } from "../offline/plan";
 import { ConfigError, DEPLOYER_CIDRS_ENV, deployerCidrsFromEnvironment } from "../programs/config";
 import { one } from "./helpers";

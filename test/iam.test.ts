@@ -4,9 +4,9 @@
  */
 import * as assert from "assert";
 import { CapturedResource } from "../offline/engine";
-import { checkIamNames, unknownAction, unknownConditionKey } from "../offline/checks/iamNames";
-import { Request, conditionsHold, evaluate } from "../offline/checks/iamEvaluate";
-import { checkIamScenarios, decide, iamScenarios } from "../offline/checks/iamScenarios";
+import { checkIamNames, unknownAction, unknownConditionKey } from "../checks/iamNames";
+import { Request, conditionsHold, evaluate } from "../checks/iamEvaluate";
+import { checkIamScenarios, decide, iamScenarios } from "../checks/iamScenarios";
 import { listStacks, planStack, PlanReport } from "../offline/plan";
 import { tlsOnlyTopicPolicy } from "../components/sagemaker/policies";
 

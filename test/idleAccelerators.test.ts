@@ -1,5 +1,5 @@
 import * as assert from "assert";
-import { idleAccelerators } from "../offline/checks/idleAccelerators";
+import { idleAccelerators } from "../checks/idleAccelerators";
 import { planConfig, planStack } from "../offline/plan";
 
 const NEURON_GROUP = {

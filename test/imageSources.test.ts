@@ -15,7 +15,7 @@ import {
   pulledImages,
   unwarmedDigests,
   userDataImages,
-} from "../offline/checks/imageSources";
+} from "../checks/imageSources";
 import { WHOLE_STACK_POLICIES } from "../policy/wholeStackPolicies";
 import { evaluatePolicies } from "../offline/policyEvaluator";
 import {

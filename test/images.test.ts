@@ -11,7 +11,7 @@ import {
   tritonImageProblems,
 } from "../catalog/images";
 import { tritonChartPath } from "../components";
-import { helm } from "../offline/helm";
+import { helm } from "../checks/helm";
 import { ConfigError } from "../programs/config";
 import { planConfig } from "../offline/plan";
 import { CapturedResource } from "../offline/engine";

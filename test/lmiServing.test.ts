@@ -5,8 +5,8 @@ import { cudaAtMost, lmiTagCuda } from "../catalog/images";
 import { parseStackConfig } from "../programs/config";
 import { CapturedResource } from "../offline/engine";
 import { PlanReport, planStack } from "../offline/plan";
-import { checkServingContainers } from "../offline/checks/servingContainers";
-import { iamScenarios, decide } from "../offline/checks/iamScenarios";
+import { checkServingContainers } from "../checks/servingContainers";
+import { iamScenarios, decide } from "../checks/iamScenarios";
 import { weightsEndpointsOf, stackTargets } from "../modelRepository/targets";
 import { LLAMA3_8B, one, resourcesOf, configProblems } from "./helpers";
 

@@ -22,9 +22,9 @@ import {
 } from "../components/eks/metricsPipeline";
 import { ConfigError, parseStackConfig } from "../programs/config";
 import { PlanReport, planConfig, planStack, readStackFile } from "../offline/plan";
-import { checkScheduling, podTemplates } from "../offline/checks/scheduling";
+import { checkScheduling, podTemplates } from "../checks/scheduling";
 import { renderValidated } from "./chartRender";
-import { checkReachability } from "../offline/checks/reachability";
+import { checkReachability } from "../checks/reachability";
 import { CapturedResource } from "../offline/engine";
 
 type Obj = Record<string, unknown>;

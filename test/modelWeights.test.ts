@@ -30,8 +30,8 @@ import { checkRepository } from "../modelRepository/check";
 import { ConfigError, parseStackConfig } from "../programs/config";
 import { PlanReport, planStack, projectRoot, readStackFile } from "../offline/plan";
 import { FOUNDATION_COMPONENTS } from "../automation/journey";
-import { weightsBuildspecTargets } from "../offline/checks/iamScenariosWeights";
-import { iamScenarios, decide } from "../offline/checks/iamScenarios";
+import { weightsBuildspecTargets } from "../checks/iamScenariosWeights";
+import { iamScenarios, decide } from "../checks/iamScenarios";
 import { assertThrowsWith, one, policyOf, resourcesOf } from "./helpers";
 
 const ROOT = projectRoot();

@@ -496,13 +496,15 @@ describe("plan CLI", () => {
     assert.match(stdout, /TOTAL/);
   });
 
-  it("`npm run plan -- prod --json` prints one JSON object and nothing else", async () => {
+  it("`npm run --silent plan -- prod --json` prints one JSON object and nothing else", async () => {
     const npm = process.platform === "win32" ? "npm.cmd" : "npm";
-    const { code, stdout } = await cli(["prod", "--json"], npm, ["run", "plan", "--"]);
+    // npm's own banner is on (no project .npmrc silences it); --silent drops it for this command.
+    const { code, stdout } = await cli(["prod", "--json"], npm, ["run", "--silent", "plan", "--"]);
     assert.strictEqual(code, 0);
     assert.ok(stdout.length > 65536, "large enough to need several pipe writes");
     const report = JSON.parse(stdout) as Record<string, unknown>;
     assert.deepStrictEqual(Object.keys(report), [
+      "project",
       "stack",
       "environment",
       "region",
@@ -579,10 +581,13 @@ describe("plan CLI", () => {
     assert.match(both.stderr, /choose --json or --diagram, not both/);
   });
 
-  it("exits 2 for a missing stack argument", async () => {
+  it("exits 2 without a stack when the project has several, naming them", async () => {
     const { code, stderr } = await inProcess([]);
     assert.strictEqual(code, 2);
-    assert.match(stderr, /missing required argument/);
+    assert.strictEqual(
+      stderr,
+      "error: " + ROOT + " has several stacks: name one of dev, prod, staging\n",
+    );
   });
 });
 
@@ -614,9 +619,15 @@ describe("README", () => {
 
   it("ends with the next command to run, or with what to fix when a mandatory policy fails", async () => {
     const dev = await shippedPlan("dev");
+    const printed = await inProcess(["dev"]);
+    assert.strictEqual(
+      printed.stdout.trimEnd().split("\n").pop(),
+      "Next: npm run preflight -- dev (reads your AWS account), then npm run deploy -- dev --up (docs/runbook.md).",
+    );
+    // A program of the user's own (llm-infra plan, or toText from the library) goes on with Pulumi.
     assert.strictEqual(
       toText(dev).split("\n").pop(),
-      "Next: npm run preflight -- dev (reads your AWS account), then npm run deploy -- dev --up (docs/runbook.md).",
+      "Next: pulumi preview --stack dev, then pulumi up --stack dev.",
     );
     const blocked = {
       ...dev,

@@ -18,8 +18,8 @@ import {
   StackValidationPolicy,
 } from "@pulumi/policy";
 import { CapturedResource, capture } from "../offline/engine";
-import { Plan, scopeOf } from "../offline/checks/iamPlan";
-import { policyDocuments } from "../offline/checks/iamDocuments";
+import { Plan, scopeOf } from "../checks/iamPlan";
+import { policyDocuments } from "../checks/iamDocuments";
 import { OfflineMocks } from "../offline/mocks";
 import { planStack, projectRoot } from "../offline/plan";
 import {
@@ -29,7 +29,7 @@ import {
   prepareRender,
   renderWithHelm,
   startRender,
-} from "../offline/checks/scheduling";
+} from "../checks/scheduling";
 import { deferredFiles } from "../offline/deferredModules";
 import { evaluatePolicies, readPolicyConfig } from "../offline/policyEvaluator";
 import { ALL_POLICIES } from "../policy/policies";
@@ -570,7 +570,7 @@ describe("scheduling check: helm started while the program runs", () => {
   async function withHelmSpawns<T>(
     f: (spawned: { kind: string; child?: import("child_process").ChildProcess }[]) => Promise<T>,
   ): Promise<T> {
-    // The module object itself (an import is a read-only view of it), as offline/helm.ts calls it.
+    // The module object itself (an import is a read-only view of it), as checks/helm.ts calls it.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const childProcess = require("child_process") as typeof import("child_process");
     const spawned: { kind: string; child?: import("child_process").ChildProcess }[] = [];

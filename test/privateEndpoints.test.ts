@@ -11,7 +11,7 @@ import {
 import { addonValues, LB_CONTROLLER_WITHOUT_NAT } from "../components/eks/clusterAddons";
 import { InterfaceEndpointService } from "../components/network/inferenceVpc";
 import { CapturedResource } from "../offline/engine";
-import { checkReachability, planShows, privateEndpointNeeds } from "../offline/checks/reachability";
+import { checkReachability, planShows, privateEndpointNeeds } from "../checks/reachability";
 import { planConfig, PlanReport, readStackFile } from "../offline/plan";
 import { ConfigError, parseStackConfig } from "../programs/config";
 

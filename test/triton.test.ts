@@ -5,7 +5,7 @@ import * as path from "path";
 import * as k8s from "@pulumi/kubernetes";
 import { TritonRelease, TritonReleaseArgs, tritonChartPath, tritonValues } from "../components";
 import { TRITON_AWS_SDK_CPP } from "../components/triton/tritonRelease";
-import { helm } from "../offline/helm";
+import { helm } from "../checks/helm";
 import { Manifest, renderValidated } from "./chartRender";
 import { one, policyOf, resourcesOf } from "./helpers";
 

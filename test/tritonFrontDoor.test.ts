@@ -12,9 +12,9 @@ import {
 import { targetGroupBindingManifest } from "../components/triton/tritonLoadBalancer";
 import { CapturedResource } from "../offline/engine";
 import { PlanReport, planConfig, readStackFile } from "../offline/plan";
-import { checkReachability } from "../offline/checks/reachability";
-import { checkScheduling } from "../offline/checks/scheduling";
-import { decide, iamScenarios } from "../offline/checks/iamScenarios";
+import { checkReachability } from "../checks/reachability";
+import { checkScheduling } from "../checks/scheduling";
+import { decide, iamScenarios } from "../checks/iamScenarios";
 import { parseStackConfig } from "../programs/config";
 import { one, resourcesOf } from "./helpers";
 

@@ -16,16 +16,16 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "js-yaml";
-import { NodeAllocatable, nodeAllocatable } from "../../catalog/allocatable";
+import { NodeAllocatable, nodeAllocatable } from "../catalog/allocatable";
 import {
   ADDON_SCHEDULING,
   EKS_BOOTSTRAP_ADDONS,
   EKS_MANAGED_DAEMONSETS,
   WorkloadScheduling,
-} from "../../catalog/addonScheduling";
-import { findInstance, kubernetesResourceFor } from "../../catalog/instances";
-import { CapturedResource } from "../engine";
-import { HelmResult, StartedHelm, helm, startHelm } from "../helm";
+} from "../catalog/addonScheduling";
+import { findInstance, kubernetesResourceFor } from "../catalog/instances";
+import { CapturedResource } from "./resource";
+import { HelmNotFound, HelmResult, StartedHelm, helm, startHelm } from "./helm";
 import { Finding } from "./finding";
 import { Obj, arr, obj } from "./inputs";
 
@@ -180,7 +180,13 @@ const finished = new Map<string, HelmResult>();
  */
 export function prepareRender(chartDir: string, namespace: string): void {
   const key = helmKey(chartDir, namespace);
-  if (!waiting.has(key)) waiting.set(key, startHelm(templateArgs(chartDir, namespace)));
+  if (waiting.has(key)) return;
+  try {
+    waiting.set(key, startHelm(templateArgs(chartDir, namespace)));
+  } catch (e) {
+    // No helm: nothing to prepare; the render, when the check asks for it, says so.
+    if (!(e instanceof HelmNotFound)) throw e;
+  }
 }
 
 /**
@@ -196,7 +202,16 @@ export function startRender(resource: CapturedResource): void {
   const key = renderKey(chartDir, resource.inputs.values, namespace);
   if (started.has(key) || finished.has(key)) return;
   const prepared = helmKey(chartDir, namespace);
-  const helmProcess = waiting.get(prepared) ?? startHelm(templateArgs(chartDir, namespace));
+  let helmProcess = waiting.get(prepared);
+  if (helmProcess === undefined) {
+    try {
+      helmProcess = startHelm(templateArgs(chartDir, namespace));
+    } catch (e) {
+      // No helm: the render, when the check asks for it, says so.
+      if (e instanceof HelmNotFound) return;
+      throw e;
+    }
+  }
   waiting.delete(prepared);
   started.set(key, helmProcess.run(JSON.stringify(resource.inputs.values ?? {})));
 }

@@ -10,7 +10,7 @@
  * CHART_IMAGES), the images of Job and Deployment specs, and the `docker pull` lines of launch
  * templates' user data (the Triton fleet's boot script).
  */
-import { CapturedResource } from "../engine";
+import { CapturedResource } from "./resource";
 import {
   CHART_IMAGES,
   ChartImage,
@@ -19,8 +19,8 @@ import {
   isEcrImage,
   parseImageRef,
   userDataImages,
-} from "../../catalog/imageSources";
-import { NGC_TRITON } from "../../catalog/images";
+} from "../catalog/imageSources";
+import { NGC_TRITON } from "../catalog/images";
 import { Finding } from "./finding";
 import { arr, obj } from "./inputs";
 

@@ -3,7 +3,7 @@
  * role policies, managed policies), trust policies, and resource policies (topics, buckets, keys,
  * repositories). Shared by the IAM name check and the IAM scenarios.
  */
-import { CapturedResource } from "../engine";
+import { CapturedResource } from "./resource";
 
 /** What a whole-stack check reads of a resource (a captured resource, or one a policy sees). */
 export type PlanResource = Pick<CapturedResource, "type" | "name" | "inputs" | "id">;

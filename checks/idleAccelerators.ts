@@ -3,7 +3,7 @@
  * workload of the stack selects by its `workload-type` label. Nothing we deploy would run there, so
  * its GPUs or Neuron devices are paid for and unused (prod's Inferentia group was such a group).
  */
-import { CapturedResource } from "../engine";
+import { CapturedResource } from "./resource";
 
 export interface Finding {
   check: string;

@@ -12,15 +12,15 @@
  * SageMaker models in the VPC); each missing endpoint is one finding naming what needs it.
  * An AMP managed collector reaches its cluster's pods (collectorUnreachable).
  */
-import { CapturedResource } from "../engine";
+import { CapturedResource } from "./resource";
 import {
   PlanMatch,
   PRIVATE_ENDPOINT_NEEDS,
   PrivateEndpointNeed,
-} from "../../catalog/privateEndpoints";
+} from "../catalog/privateEndpoints";
 import { Finding } from "./finding";
 import { arr, obj } from "./inputs";
-import { DEPLOYER_ACCESS_TAG } from "../../components/eks/gpuCluster";
+import { DEPLOYER_ACCESS_TAG } from "../components/eks/gpuCluster";
 
 const CHECK = "reachability";
 

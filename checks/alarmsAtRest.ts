@@ -8,10 +8,10 @@
  * Pure over the plan's resources; `npm run plan`, the tests and `pulumi preview` (the policy
  * `alarms-quiet-at-rest`) run it alike.
  */
-import { CapturedResource } from "../engine";
+import { CapturedResource } from "./resource";
 import { Finding } from "./finding";
 import { obj } from "./inputs";
-import { isTritonChart } from "../../catalog/images";
+import { isTritonChart } from "../catalog/images";
 
 const CHECK = "alarms-quiet-at-rest";
 

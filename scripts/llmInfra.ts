@@ -1,0 +1,45 @@
+#!/usr/bin/env node
+/**
+ * `llm-infra`: the package's command for programs that use the components.
+ *
+ *   npx llm-infra plan [<stack>] [--cwd <program dir>] [--json | --diagram | --dashboard]
+ *
+ * runs the Pulumi program in the directory (Pulumi.yaml's `main`, with Pulumi.<stack>.yaml's
+ * config) offline and prints what it would create, its monthly cost and the policy verdicts.
+ * Exit status: 0 clean, 1 a mandatory policy violation, 2 a usage or config mistake (no
+ * Pulumi.yaml, a `main` that does not exist), 3 the program crashed (with its stack trace).
+ */
+// First, before any module that loads the Pulumi SDK (offline/deferredModules.ts says why).
+import "../offline/deferClosureModules";
+import * as path from "path";
+import { Command } from "commander";
+import { CommandOutput, EXIT_USAGE, parseArgs, processOutput, runMain } from "./cli";
+import { PlanCommandOptions, main as plan } from "./plan";
+
+/** `llm-infra plan`: the caller's directory by default; the next step is Pulumi's own. */
+export const PROGRAM_PLAN: PlanCommandOptions = {
+  name: "llm-infra plan",
+  defaultDir: () => path.resolve(process.env.INIT_CWD ?? process.cwd()),
+  next: (report) =>
+    `Next: pulumi preview --stack ${report.stack}, then pulumi up --stack ${report.stack}.`,
+};
+
+export async function main(argv: string[], io: CommandOutput = processOutput): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === "plan") return plan(rest, io, PROGRAM_PLAN);
+  const cli = new Command("llm-infra")
+    .description("Pulumi components for LLM inference on AWS")
+    .command("plan [stack]")
+    .description("offline plan of the Pulumi program in a directory (llm-infra plan --help)");
+  const top = cli.parent ?? cli;
+  if (command === undefined) {
+    io.err(top.helpInformation());
+    return EXIT_USAGE;
+  }
+  const status = parseArgs(top, argv, io);
+  if (status !== undefined) return status;
+  io.err(`error: unknown command ${JSON.stringify(command)}: the command is plan\n`);
+  return EXIT_USAGE;
+}
+
+if (require.main === module) runMain("llm-infra", (argv) => main(argv));
