@@ -87,17 +87,13 @@ export function serviceRole(
     name,
     {
       description,
-      assumeRolePolicy: pulumi.all([accountId, region]).apply(([id, r]) => {
-        // A program's own test mocks may answer every call with its inputs, so getRegion
-        // returns no region; say which call to answer rather than fail inside this function.
-        if (typeof r !== "string" || typeof id !== "string")
-          throw new pulumi.RunError(
-            `${name}: aws:index/getRegion:getRegion and aws:index/getCallerIdentity:getCallerIdentity returned no region or account id; under Pulumi mocks, answer them (llm-infra/mocks' OfflineMocks does)`,
-          );
-        return JSON.stringify(
-          serviceTrustPolicy(service, { partition: partitionOf(r), region: r, accountId: id }),
-        );
-      }),
+      assumeRolePolicy: pulumi
+        .all([accountId, region])
+        .apply(([id, r]) =>
+          JSON.stringify(
+            serviceTrustPolicy(service, { partition: partitionOf(r), region: r, accountId: id }),
+          ),
+        ),
       tags,
     },
     { parent, retainOnDelete: opts?.retainOnDelete },

@@ -5,7 +5,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "js-yaml";
-import { CostEstimate, estimateMonthlyCost } from "../catalog/cost";
+import { CostEstimate, DEFAULT_COST_ASSUMPTIONS, estimateMonthlyCost } from "../catalog/cost";
 import { regionProblem } from "../catalog/awsLimits";
 import { ServingTargetRecord, servingTargets } from "../catalog/tokenCost";
 import { Environment, PROJECT, parseStackConfig } from "../programs/config";
@@ -40,6 +40,66 @@ export interface PlanReport {
   policiesEvaluated: number;
   /** The cost per million output tokens of each serving target, or why there is none. */
   servingTargets: ServingTargetRecord[];
+  /**
+   * The figures the budget policies check, when they differ from `cost`'s: the policies see
+   * resources only, so they price on-demand, with the default usage assumptions, in the pack
+   * configuration's region (policy/costPolicies.ts). Absent when the figures are the same.
+   */
+  budgetBasis?: BudgetBasis;
+}
+
+/** The budget policies' own figures, and why they differ from the plan's. */
+export interface BudgetBasis {
+  idleMonthlyUsd: number;
+  monthlyUsd: number;
+  peakMonthlyUsd: number;
+  /** What the plan applies that the policies cannot see, e.g. "Savings Plans". */
+  differences: string[];
+}
+
+/**
+ * The budget policies' figures for these resources, or undefined when they are the plan's own:
+ * the monthly-budget policy prices at on-demand with the default usage assumptions and its
+ * configuration's region (default us-east-1), because a policy sees resources and not the stack's
+ * `llm-infra:cost` settings.
+ */
+export function budgetBasis(
+  resources: CapturedResource[],
+  cost: CostEstimate,
+  settings: PlanSettings,
+  policyConfig: PolicyPackConfig,
+): BudgetBasis | undefined {
+  const budget = policyConfig["monthly-budget"];
+  const configured =
+    typeof budget === "object" && budget !== null && "region" in budget
+      ? (budget as { region?: unknown }).region
+      : undefined;
+  const region = typeof configured === "string" ? configured : "us-east-1";
+  const basis = estimateMonthlyCost(resources, { region });
+  const cents = (n: number) => Math.round(n * 100);
+  if (
+    cents(basis.idleMonthlyUsd) === cents(cost.idleMonthlyUsd) &&
+    cents(basis.monthlyUsd) === cents(cost.monthlyUsd) &&
+    cents(basis.peakMonthlyUsd) === cents(cost.peakMonthlyUsd)
+  )
+    return undefined;
+  const differences: string[] = [];
+  const { savingsPlans, assumptions } = settings.cost;
+  if (savingsPlans.compute !== "none" || savingsPlans.sagemaker !== "none")
+    differences.push("Savings Plans");
+  if (
+    Object.entries(assumptions).some(
+      ([k, v]) => DEFAULT_COST_ASSUMPTIONS[k as keyof typeof DEFAULT_COST_ASSUMPTIONS] !== v,
+    )
+  )
+    differences.push(`${PROJECT}:cost.assumptions`);
+  if (region !== settings.region) differences.push(`${settings.region} prices`);
+  return {
+    idleMonthlyUsd: basis.idleMonthlyUsd,
+    monthlyUsd: basis.monthlyUsd,
+    peakMonthlyUsd: basis.peakMonthlyUsd,
+    differences,
+  };
 }
 
 export { UsageError, isUserError } from "./usageError";
@@ -262,11 +322,14 @@ export async function planProgram(
       savingsPlans: settings.cost.savingsPlans,
     });
     // The pack configuration of the stack's environment, as `--policy-pack-config` would pass it.
+    const policyConfig =
+      options.policyConfig ?? readPolicyConfig(settings.environment, projectRoot());
     const { verdicts, evaluated } = await evaluatePolicies(ALL_POLICIES, resources, {
       project,
       stack,
-      config: options.policyConfig ?? readPolicyConfig(settings.environment, projectRoot()),
+      config: policyConfig,
     });
+    const basis = budgetBasis(resources, cost, settings, policyConfig);
     return {
       project,
       stack,
@@ -280,6 +343,7 @@ export async function planProgram(
         region: settings.region,
         savingsPlans: settings.cost.savingsPlans,
       }),
+      ...(basis ? { budgetBasis: basis } : {}),
     };
   } finally {
     if (options.cwd !== undefined) process.chdir(cwd);

@@ -28,6 +28,7 @@ export function toJson(report: PlanReport): string {
       policies: report.policies,
       policiesEvaluated: report.policiesEvaluated,
       servingTargets: report.servingTargets,
+      ...(report.budgetBasis ? { budgetBasis: report.budgetBasis } : {}),
     },
     null,
     2,
@@ -185,6 +186,22 @@ export function toMermaid(report: PlanReport): string {
   return [...lines, ...[...edges]].join("\n");
 }
 
+/**
+ * One line, when the budget policies check other figures than the plan's: theirs, and what the
+ * plan applies that they cannot see (a policy sees resources, not the stack's cost settings).
+ */
+export function renderBudgetBasis(report: PlanReport): string[] {
+  const b = report.budgetBasis;
+  if (!b) return [];
+  const without = b.differences.length > 0 ? `, not ${b.differences.join(" or ")}` : "";
+  return wrap(
+    "",
+    `Budget policies check idle ${usd(b.idleMonthlyUsd)} / expected ${usd(b.monthlyUsd)} / peak ${usd(b.peakMonthlyUsd)}: they see resources alone, at on-demand prices${without} (docs/cost.md)`,
+    TEXT_WIDTH,
+    "  ",
+  );
+}
+
 /** The report for people; `next` is the command a clean plan suggests after it. */
 export function toText(report: PlanReport, options: { next?: string } = {}): string {
   const components = report.resources.filter((r) => !r.custom).length;
@@ -196,6 +213,7 @@ export function toText(report: PlanReport, options: { next?: string } = {}): str
     ...renderTree(report.resources),
     "",
     `Monthly cost: idle ${usd(report.cost.idleMonthlyUsd)} / expected ${usd(report.cost.monthlyUsd)} / peak ${usd(report.cost.peakMonthlyUsd)}`,
+    ...renderBudgetBasis(report),
     ...renderCostTable(report),
     ...renderServingTargets(report),
   ];

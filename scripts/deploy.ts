@@ -84,7 +84,10 @@ export async function main(
 ): Promise<number> {
   const cli = new Command("deploy")
     .description(
-      "Preview, update, refresh or destroy a stack with the Pulumi CLI, always with the policy pack",
+      // The Automation API takes policy packs for preview and up only (@pulumi/pulumi
+      // automation/stack.d.ts: PreviewOptions and UpOptions have policyPacks, RefreshOptions and
+      // DestroyOptions do not).
+      "Preview, update, refresh or destroy a stack with the Pulumi CLI; previews and updates run with the policy pack, refresh and destroy without it",
     )
     .argument("[stack]", `the stack (${listStacks(root).join(", ")})`)
     .option("--preview", "show what would change (the default)")

@@ -12,8 +12,7 @@
 // First, before any module that loads the Pulumi SDK (offline/deferredModules.ts says why).
 import "../offline/deferClosureModules";
 import * as path from "path";
-import { Command } from "commander";
-import { CommandOutput, EXIT_USAGE, parseArgs, processOutput, runMain } from "./cli";
+import { CommandOutput, EXIT_USAGE, processOutput, runMain } from "./cli";
 import { PlanCommandOptions, main as plan } from "./plan";
 
 /** `llm-infra plan`: the caller's directory by default; the next step is Pulumi's own. */
@@ -24,20 +23,26 @@ export const PROGRAM_PLAN: PlanCommandOptions = {
     `Next: pulumi preview --stack ${report.stack}, then pulumi up --stack ${report.stack}.`,
 };
 
+const HELP = `Usage: llm-infra <command> [options]
+
+Pulumi components for LLM inference on AWS.
+
+Commands:
+  plan [stack]  the offline plan of the Pulumi program in a directory: what it would create,
+                its monthly cost and the policy verdicts (llm-infra plan --help)
+`;
+
 export async function main(argv: string[], io: CommandOutput = processOutput): Promise<number> {
   const [command, ...rest] = argv;
   if (command === "plan") return plan(rest, io, PROGRAM_PLAN);
-  const cli = new Command("llm-infra")
-    .description("Pulumi components for LLM inference on AWS")
-    .command("plan [stack]")
-    .description("offline plan of the Pulumi program in a directory (llm-infra plan --help)");
-  const top = cli.parent ?? cli;
+  if (command === "--help" || command === "-h" || command === "help") {
+    io.out(HELP);
+    return 0;
+  }
   if (command === undefined) {
-    io.err(top.helpInformation());
+    io.err(HELP);
     return EXIT_USAGE;
   }
-  const status = parseArgs(top, argv, io);
-  if (status !== undefined) return status;
   io.err(`error: unknown command ${JSON.stringify(command)}: the command is plan\n`);
   return EXIT_USAGE;
 }

@@ -130,6 +130,11 @@ describe("README and docs/", () => {
     const example = /```ts\n([\s\S]*?)```/.exec(section);
     assert.ok(example, "the section has a TypeScript example");
     assert.match(example[1], /from "llm-infra";/);
+    assert.strictEqual(
+      example[1],
+      fs.readFileSync(path.join(ROOT, "examples", "chat", "index.ts"), "utf8"),
+      "the README shows examples/chat/index.ts, the program test/package.test.ts installs and plans",
+    );
     const js = ts.transpileModule(example[1], {
       compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022 },
     }).outputText;
@@ -148,7 +153,7 @@ describe("README and docs/", () => {
     const variants = config.inputs.productionVariants as { instanceType: string }[];
     assert.deepStrictEqual(
       variants.map((v) => v.instanceType),
-      ["ml.g5.2xlarge"],
+      ["ml.g5.xlarge"],
     );
     assert.ok("endpointName" in exported, "the example exports endpointName");
   });

@@ -4,7 +4,14 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { promisify } from "util";
-import { PlanReport, listStacks, planConfig, planStack, projectRoot } from "../offline/plan";
+import {
+  PlanReport,
+  listStacks,
+  planConfig,
+  planStack,
+  projectRoot,
+  readStackFile,
+} from "../offline/plan";
 import { syntheticEndpointsConfig } from "../scripts/bench";
 import { SERVERLESS_7B_STACK, copyExampleModels, devOnP5Stack } from "./helpers";
 import { main as planMain } from "../scripts/plan";
@@ -395,7 +402,7 @@ describe("offline plan of the shipped stacks", () => {
     assert.match(text, /└─ TritonRelease triton\n/);
     assert.match(
       text,
-      /Monthly cost: idle \$148\.72 \/ expected \$375\.80 \/ peak \$1,473\.17\n\s+IDLE\s+EXPECTED\s+PEAK\s+RESOURCE/,
+      /Monthly cost: idle \$148\.72 \/ expected \$375\.80 \/ peak \$1,473\.17\nBudget policies check [^\n]*\n[^\n]*\n\s+IDLE\s+EXPECTED\s+PEAK\s+RESOURCE/,
     );
     // Each row: idle, expected and peak; rows sorted by the expected figure, largest first.
     const rows = [...text.matchAll(/^\s+\$([\d,.]+)\s+\$([\d,.]+)\s+\$([\d,.]+)\s+(\S+)\s+/gm)].map(
@@ -513,6 +520,7 @@ describe("plan CLI", () => {
       "policies",
       "policiesEvaluated",
       "servingTargets",
+      "budgetBasis",
     ]);
     assert.strictEqual(report.stack, "prod");
     assert.deepStrictEqual(report.policies, []);
@@ -644,6 +652,47 @@ describe("README", () => {
       toText(blocked).split("\n").pop(),
       "Next: fix the mandatory violations above in Pulumi.dev.yaml, then plan again.",
     );
+  });
+
+  it("gives the budget policies' figures under the plan's, with why, only when they differ (docs/cost.md)", async () => {
+    const dev = await shippedPlan("dev");
+    assert.ok(dev.budgetBasis, "dev's stack file changes a usage assumption");
+    assert.deepStrictEqual(dev.budgetBasis.differences, ["llm-infra:cost.assumptions"]);
+    assert.ok(dev.budgetBasis.peakMonthlyUsd > dev.cost.peakMonthlyUsd);
+    const printed = toText(dev).split("\n");
+    const at = printed.findIndex((l) => l.startsWith("Monthly cost: "));
+    const usd = (n: number) => `$${n.toLocaleString("en-US", { minimumFractionDigits: 2 })}`;
+    assert.ok(
+      printed[at + 1].startsWith(
+        `Budget policies check idle ${usd(dev.budgetBasis.idleMonthlyUsd)} / expected ${usd(dev.budgetBasis.monthlyUsd)} / peak ${usd(dev.budgetBasis.peakMonthlyUsd)}`,
+      ),
+      printed[at + 1],
+    );
+    // The pack's own verdict on the same stack, under a budget it exceeds, names that figure.
+    const tight = await planConfig("dev", readStackFile("dev"), ROOT, {
+      policyConfig: {
+        "monthly-budget": { monthlyBudgetUsd: 1000, figure: "peak", region: "us-east-1" },
+      },
+    });
+    const verdict = tight.policies.find((p) => p.policy === "monthly-budget");
+    assert.ok(verdict, "over a $1,000 budget");
+    assert.match(
+      verdict.message,
+      new RegExp(`estimated peak \\${usd(dev.budgetBasis.peakMonthlyUsd)}/month`),
+    );
+    const page = fs.readFileSync(path.join(ROOT, "docs", "cost.md"), "utf8").replace(/\s+/g, " ");
+    assert.ok(page.includes(`dev's peak is ${usd(dev.budgetBasis.peakMonthlyUsd)} to the pack`));
+    assert.ok(
+      page.includes(
+        printed
+          .slice(at, at + 3)
+          .join(" ")
+          .replace(/\s+/g, " "),
+      ),
+    );
+    const staging = await shippedPlan("staging");
+    assert.strictEqual(staging.budgetBasis, undefined, "staging keeps the default assumptions");
+    assert.ok(!toText(staging).includes("Budget policies check"));
   });
 
   it("keeps every line of each shipped stack's text report within 120 columns", async () => {
