@@ -75,14 +75,6 @@ export function budgetBasis(
       ? (budget as { region?: unknown }).region
       : undefined;
   const region = typeof configured === "string" ? configured : "us-east-1";
-  const basis = estimateMonthlyCost(resources, { region });
-  const cents = (n: number) => Math.round(n * 100);
-  if (
-    cents(basis.idleMonthlyUsd) === cents(cost.idleMonthlyUsd) &&
-    cents(basis.monthlyUsd) === cents(cost.monthlyUsd) &&
-    cents(basis.peakMonthlyUsd) === cents(cost.peakMonthlyUsd)
-  )
-    return undefined;
   const differences: string[] = [];
   const { savingsPlans, assumptions } = settings.cost;
   if (savingsPlans.compute !== "none" || savingsPlans.sagemaker !== "none")
@@ -94,6 +86,16 @@ export function budgetBasis(
   )
     differences.push(`${PROJECT}:cost.assumptions`);
   if (region !== settings.region) differences.push(`${settings.region} prices`);
+  // Without any of these, the policies price what the plan priced, the same way.
+  if (differences.length === 0) return undefined;
+  const basis = estimateMonthlyCost(resources, { region });
+  const cents = (n: number) => Math.round(n * 100);
+  if (
+    cents(basis.idleMonthlyUsd) === cents(cost.idleMonthlyUsd) &&
+    cents(basis.monthlyUsd) === cents(cost.monthlyUsd) &&
+    cents(basis.peakMonthlyUsd) === cents(cost.peakMonthlyUsd)
+  )
+    return undefined;
   return {
     idleMonthlyUsd: basis.idleMonthlyUsd,
     monthlyUsd: basis.monthlyUsd,
