@@ -13,6 +13,7 @@ import { CostConfig, parseCostConfig } from "../programs/costConfig";
 import program from "../programs/index";
 import { TRITON_NAMESPACE, tritonChartPath } from "../components/triton/tritonRelease";
 import { ALL_POLICIES } from "../policy/policies";
+import { CONFIG_FILE_PLACEHOLDER } from "../policy/costPolicies";
 import { CapturedResource, capture } from "./engine";
 import { forgetRenders, prepareRender, startRender } from "../checks/scheduling";
 import type { PolicyPackConfig } from "@pulumi/policy";
@@ -284,6 +285,8 @@ export interface ProgramPlanOptions {
   settings?: PlanSettings;
   /** The policy pack configuration; the package's policy/config/<environment>.json when absent. */
   policyConfig?: PolicyPackConfig;
+  /** The file `policyConfig` was read from, for violations to name. */
+  policyConfigFile?: string;
   /** The directory the program runs in, as `pulumi up` runs it in the project's. @default the current one */
   cwd?: string;
 }
@@ -332,6 +335,19 @@ export async function planProgram(
       config: policyConfig,
     });
     const basis = budgetBasis(resources, cost, settings, policyConfig);
+    // A violation names the file that set its threshold: the one this plan read.
+    const configFile =
+      options.policyConfigFile ??
+      (options.policyConfig === undefined
+        ? path.join(projectRoot(), "policy", "config", `${settings.environment}.json`)
+        : undefined);
+    const named =
+      configFile === undefined
+        ? verdicts
+        : verdicts.map((v) => ({
+            ...v,
+            message: v.message.split(CONFIG_FILE_PLACEHOLDER).join(fileLabel(cwd, configFile)),
+          }));
     return {
       project,
       stack,
@@ -339,7 +355,7 @@ export async function planProgram(
       region: settings.region,
       resources,
       cost,
-      policies: verdicts,
+      policies: named,
       policiesEvaluated: evaluated,
       servingTargets: servingTargets(resources, {
         region: settings.region,
@@ -354,6 +370,14 @@ export async function planProgram(
   }
 }
 
+/** A file as a message names it: relative to where the command runs, when it is below it. */
+function fileLabel(cwd: string, file: string): string {
+  const relative = path.relative(cwd, file);
+  return relative === "" || relative.startsWith("..") || path.isAbsolute(relative)
+    ? file
+    : relative;
+}
+
 /** The type token of the Triton component, whose release the scheduling check renders. */
 const TRITON_RELEASE_TYPE = `${PROJECT}:index:TritonRelease`;
 
@@ -366,7 +390,7 @@ export async function planConfig(
   rawConfig: Record<string, unknown>,
   /** Where the stack's `modelRepository` directories are. @default the project root */
   root = projectRoot(),
-  options: { policyConfig?: PolicyPackConfig } = {},
+  options: { policyConfig?: PolicyPackConfig; policyConfigFile?: string } = {},
 ): Promise<PlanReport> {
   const config = parseStackConfig(rawConfig, stack, root);
   // The stack's Triton release is rendered by helm for the scheduling check: helm starts now, so
@@ -374,6 +398,7 @@ export async function planConfig(
   if (config.triton) prepareRender(tritonChartPath(), TRITON_NAMESPACE);
   return planProgram(program, {
     policyConfig: options.policyConfig,
+    policyConfigFile: options.policyConfigFile,
     project: PROJECT,
     stack,
     config: rawConfig,
@@ -393,5 +418,6 @@ export async function planStack(
 ): Promise<PlanReport> {
   return planConfig(stack, readStackFile(stack, root), root, {
     policyConfig: readPolicyConfigFile(options.policyConfigFile),
+    policyConfigFile: options.policyConfigFile,
   });
 }

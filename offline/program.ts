@@ -216,6 +216,7 @@ export async function planProject(options: ProjectPlanOptions): Promise<PlanRepo
     config: values,
     secretKeys,
     policyConfig: readPolicyConfigFile(options.policyConfigFile),
+    policyConfigFile: options.policyConfigFile,
     cwd: options.dir,
   });
 }

@@ -52,9 +52,15 @@ const budgetSchema = {
   },
 };
 
+/**
+ * The pack configuration file as a violation names it; the offline plan replaces it with the file
+ * it read (`policy/config/dev.json`, or the one `--policy-config` gave).
+ */
+export const CONFIG_FILE_PLACEHOLDER = "policy/config/<environment>.json";
+
 /** Where a policy's threshold is set, for a violation to name. */
 export const configKey = (policy: string, key: string) =>
-  `set in policy/config/<environment>.json, ${policy}.${key}`;
+  `set in ${CONFIG_FILE_PLACEHOLDER}, ${policy}.${key}`;
 
 const usd = (n: number) =>
   `$${n.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;

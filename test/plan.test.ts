@@ -569,7 +569,7 @@ describe("plan CLI", () => {
     );
     assert.match(
       stderr,
-      /monthly-budget \(mandatory\) on stack: estimated peak \$[\d,.]+\/month exceeds the budget of \$2,000\.00; largest: chat-config/,
+      /monthly-budget \(mandatory\) on stack: estimated peak \$[\d,.]+\/month exceeds the budget of \$2,000\.00; largest: chat-config.*\(set in policy\/config\/dev\.json, monthly-budget\.monthlyBudgetUsd\)/,
     );
     assert.match(stdout, /Policies: \d+ violation\(s\)[^]*mandatory \(2\):/);
   });

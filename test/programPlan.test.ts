@@ -133,6 +133,18 @@ describe("llm-infra plan: a program of the user's own", function () {
         (p) => p.policy !== "cost-allocation-tags" || p.enforcement === "advisory",
       ),
     );
+    // A violation names the file that set its threshold: the one given (the package's own in
+    // plan.test.ts, "refuses dev on p5.48xlarge").
+    fs.writeFileSync(file, JSON.stringify({ "monthly-budget": { monthlyBudgetUsd: 1 } }));
+    const tight = await planProject({ dir, policyConfigFile: file });
+    const over = tight.policies.find((p) => p.policy === "monthly-budget");
+    assert.ok(over, "over a $1 budget");
+    assert.ok(
+      over.message.endsWith(
+        `(set in ${path.relative(process.cwd(), file)}, monthly-budget.monthlyBudgetUsd)`,
+      ),
+      over.message,
+    );
   });
 
   it("says which mistake, in one line with exit 2, for each project a user can get wrong", async () => {
