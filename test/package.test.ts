@@ -169,6 +169,7 @@ describe("the npm package, installed into a new Pulumi project", function () {
       "index.ts",
       "components/index.ts",
       "PulumiPlugin.yaml",
+      "schema.json",
       "policy/PulumiPolicy.yaml",
       "policy/index.ts",
       "policy/config/prod.json",
@@ -231,7 +232,11 @@ describe("the npm package, installed into a new Pulumi project", function () {
   });
 
   it("runs the project's own test of its plan (llm-infra/plan)", async () => {
-    const test = await sh(process.execPath, ["--test", "dist/test/plan.test.js"], consumer);
+    const test = await sh(
+      process.execPath,
+      ["--test", "--test-reporter=tap", "dist/test/plan.test.js"],
+      consumer,
+    );
     assert.strictEqual(test.code, 0, test.stdout + test.stderr);
     assert.match(test.stdout, /# pass 1/);
   });

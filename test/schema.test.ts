@@ -7,7 +7,7 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
-import { ComponentProvider, getPulumiComponents } from "@pulumi/pulumi/provider/experimental";
+import { SCHEMA_FILE, packageSchema } from "../scripts/schema";
 import { projectRoot } from "../offline/plan";
 
 interface SchemaProperty {
@@ -92,14 +92,18 @@ function refsOf(p: SchemaProperty): string[] {
 describe("package schema (pulumi package add)", () => {
   const root = projectRoot();
   let schema: PackageSchema;
+  let generated: string;
 
   before(async function () {
     // The analyzer builds a TypeScript program of the whole package, AWS SDK types included.
     this.timeout(120_000);
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const components = getPulumiComponents(require(root));
-    const provider = new ComponentProvider({ components, dirname: root, name: "llm-infra" });
-    schema = JSON.parse(await provider.getSchema()) as PackageSchema;
+    generated = await packageSchema(root);
+    schema = JSON.parse(generated) as PackageSchema;
+  });
+
+  it("is the schema.json the package ships (npm run schema writes it)", () => {
+    const shipped = fs.readFileSync(path.join(root, SCHEMA_FILE), "utf8");
+    assert.ok(shipped === generated, "schema.json is stale: run npm run build && npm run schema");
   });
 
   it("PulumiPlugin.yaml declares a Node.js plugin and the root index.ts is in the program", () => {
