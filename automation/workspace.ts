@@ -55,10 +55,20 @@ export function commandResultOf(e: unknown): CommandResultLike | undefined {
   return (e as unknown as { commandResult?: CommandResultLike }).commandResult;
 }
 
+/**
+ * The oldest Pulumi CLI the stack program runs under: 3.207.0, the first with the `replaceWith`
+ * resource option (Pulumi's blog, "New in Pulumi IaC: replaceWith Resource Option": "supported as
+ * of Pulumi v3.207.0"), which ties scaling policies and off-hours actions to their scalable
+ * target. Under an older CLI the SDK refuses the option ("The Pulumi CLI does not support the
+ * ReplaceWith option"), after the deploy has started; the version check refuses it first.
+ */
+export const MINIMUM_PULUMI_CLI = "3.207.0";
+
 /** Finds the Pulumi CLI on PATH, turning "not found" and "too old" into a PulumiCliError. */
 export async function findPulumiCli(): Promise<auto.PulumiCommand> {
+  let command: auto.PulumiCommand;
   try {
-    return await auto.PulumiCommand.get();
+    command = await auto.PulumiCommand.get();
   } catch (e) {
     if (commandResultOf(e)?.err?.code === "ENOENT") {
       throw new PulumiCliError(
@@ -72,6 +82,12 @@ export async function findPulumiCli(): Promise<auto.PulumiCommand> {
     }
     throw e;
   }
+  // The SDK's own SemVer compares (a version this package's semver made would be another class).
+  if (command.version !== null && command.version.compare(MINIMUM_PULUMI_CLI) < 0)
+    throw new PulumiCliError(
+      `the Pulumi CLI is ${command.version.version}, older than ${MINIMUM_PULUMI_CLI}, which the stacks need: ${PULUMI_INSTALL}`,
+    );
+  return command;
 }
 
 /** The real workspace: the Pulumi CLI on PATH, the project in `workDir` (Pulumi.yaml). */

@@ -24,4 +24,6 @@ export interface CapturedResource {
   deleteBeforeReplace?: boolean;
   /** The `replaceOnChanges` option: properties whose change replaces the resource. */
   replaceOnChanges?: string[];
+  /** The `replaceWith` option: URNs of the resources whose replacement replaces this one. */
+  replaceWith?: string[];
 }

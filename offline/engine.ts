@@ -48,6 +48,7 @@ interface RegisterResourceRequest {
   getDeletebeforereplace?(): boolean;
   getDeletebeforereplacedefined?(): boolean;
   getReplaceonchangesList?(): string[];
+  getReplaceWithList?(): string[];
   getObject(): Parameters<typeof pulumi.runtime.deserializeProperties>[0];
 }
 interface RegisterResourceResponse {
@@ -179,6 +180,8 @@ async function captureResources<T>(
       entry.deleteBeforeReplace = req.getDeletebeforereplace?.() === true;
     const replaceOnChanges = req.getReplaceonchangesList?.() ?? [];
     if (replaceOnChanges.length > 0) entry.replaceOnChanges = replaceOnChanges;
+    const replaceWith = req.getReplaceWithList?.() ?? [];
+    if (replaceWith.length > 0) entry.replaceWith = replaceWith;
     resources.push(entry);
     registering = entry;
     register(req, (err, resp) => {

@@ -414,6 +414,7 @@ function createOffHoursSchedule(
       mode,
       minInstances: counts.min,
       maxInstances: counts.max,
+      scalingTarget: endpoints[e.name].scalingTarget,
     } as const;
   });
   const scheduled = [

@@ -455,11 +455,21 @@ describe("deploy: the Automation API path, without a Pulumi CLI", function () {
     );
   });
 
-  it("asks for a newer CLI when the installed one is too old", async () => {
-    const { dir } = fakePulumi("version) echo v3.0.0 ;;");
-    const { code, stderr } = await runDeploy(["dev"], dir);
+  it("asks for a newer CLI when the installed one is older than 3.207.0 (replaceWith)", async () => {
+    const old = fakePulumi("version) echo v3.0.0 ;;");
+    const automation = await runDeploy(["dev"], old.dir);
+    assert.strictEqual(automation.code, EXIT.cliMissing);
+    assert.match(
+      automation.stderr,
+      /^error: the Pulumi CLI is too old for the Automation API: install it/m,
+    );
+    const before = fakePulumi("version) echo v3.206.0 ;;");
+    const { code, stderr } = await runDeploy(["dev"], before.dir);
     assert.strictEqual(code, EXIT.cliMissing);
-    assert.match(stderr, /^error: the Pulumi CLI is too old for the Automation API: install it/m);
+    assert.match(
+      stderr,
+      /^error: the Pulumi CLI is 3\.206\.0, older than 3\.207\.0, which the stacks need: install it/m,
+    );
   });
 
   it("creates a missing stack, then runs `pulumi preview` with the policy pack and the environment's configuration, streaming its output", async () => {

@@ -78,6 +78,12 @@ export class SageMakerEndpoint extends pulumi.ComponentResource {
   public readonly asyncOutputUri?: pulumi.Output<string>;
   /** Async endpoints: the S3 prefix where failed requests' errors land. */
   public readonly asyncFailureUri?: pulumi.Output<string>;
+  /**
+   * The variant's scalable target, absent without autoscaling. What acts on the variant's scaling
+   * from outside (an off-hours schedule) is replaced with it: deregistering a scalable target
+   * deletes its scheduled actions and policies in AWS.
+   */
+  public readonly scalingTarget?: aws.appautoscaling.Target;
 
   constructor(name: string, args: SageMakerEndpointArgs, opts?: pulumi.ComponentResourceOptions) {
     // Validate before anything is registered: bad input fails at preview, naming the field.
@@ -107,7 +113,7 @@ export class SageMakerEndpoint extends pulumi.ComponentResource {
     const endpoint = this.createEndpoint(ctx, config, rollbackAlarms, instanceTypeMarker);
     this.endpointArn = endpoint.arn;
     this.roleArn = role.arn;
-    this.createScaling(ctx, endpoint, instanceTypeMarker);
+    this.scalingTarget = this.createScaling(ctx, endpoint, instanceTypeMarker);
 
     if (mode === "async") {
       const { bucketName, asyncPrefix } = ctx;
@@ -510,10 +516,10 @@ export class SageMakerEndpoint extends pulumi.ComponentResource {
     ctx: EndpointContext,
     endpoint: aws.sagemaker.Endpoint,
     instanceTypeMarker: aws.ssm.Parameter | undefined,
-  ): void {
+  ): aws.appautoscaling.Target | undefined {
     const { name, args, mode, endpointName, counts, tags, child } = ctx;
     const policies = targetTrackingPolicies(endpointName, mode, scalingOptions(args));
-    if (policies.length === 0) return;
+    if (policies.length === 0) return undefined;
     const serverless = mode === "serverless";
     const target = new aws.appautoscaling.Target(
       `${name}-scaling`,
@@ -537,6 +543,11 @@ export class SageMakerEndpoint extends pulumi.ComponentResource {
       scalableDimension: target.scalableDimension,
       serviceNamespace: target.serviceNamespace,
     };
+    // "Deregistering a scalable target deletes the scaling policies and the scheduled actions that
+    // are associated with it" (Application Auto Scaling API Reference, DeregisterScalableTarget).
+    // A replaced target is deregistered, so its policies are replaced with it (Pulumi's
+    // replaceWith resource option, Pulumi CLI 3.207.0 and later), not left in the state only.
+    const withTarget: pulumi.CustomResourceOptions = { ...child, replaceWith: [target] };
     for (const p of policies) {
       new aws.appautoscaling.Policy(
         `${name}-${p.role}`,
@@ -553,7 +564,7 @@ export class SageMakerEndpoint extends pulumi.ComponentResource {
             customizedMetricSpecification: p.customizedMetric,
           },
         },
-        child,
+        withTarget,
       );
     }
     if (mode === "async") {
@@ -570,10 +581,11 @@ export class SageMakerEndpoint extends pulumi.ComponentResource {
             stepAdjustments: [{ metricIntervalLowerBound: "0", scalingAdjustment: 1 }],
           },
         },
-        child,
+        withTarget,
       );
       this.createAlarm(ctx, backlogWithoutCapacityAlarm(endpointName), [fromZero.arn], []);
     }
+    return target;
   }
 }
 

@@ -14,7 +14,10 @@
  *   Off hours the floor drops to what AWS allows: 0 for an asynchronous endpoint, 1 for a real-time
  *   one (only inference components scale a real-time endpoint to zero:
  *   docs.aws.amazon.com/sagemaker/latest/dg/endpoint-auto-scaling-zero-instances.html); the
- *   maximum stays, so traffic at night is still served.
+ *   maximum stays, so traffic at night is still served. The pair is replaced with the variant's
+ *   scalable target (`replaceWith`): AWS deletes a target's scheduled actions when the target is
+ *   deregistered (Application Auto Scaling API Reference, DeregisterScalableTarget), which a
+ *   replacement of the target does (an instance type change replaces it).
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
@@ -42,6 +45,12 @@ export interface ScheduledVariant {
   mode: "realtime" | "async";
   minInstances: number;
   maxInstances: number;
+  /**
+   * The variant's scalable target (`SageMakerEndpoint.scalingTarget`). The scheduled actions read
+   * its resource id and are replaced with it: AWS deletes a target's scheduled actions when it is
+   * deregistered, as a replacement does, and nothing else would recreate them.
+   */
+  scalingTarget?: aws.appautoscaling.Target;
 }
 
 export interface OffHoursScheduleArgs {
@@ -104,19 +113,20 @@ export class OffHoursSchedule extends pulumi.ComponentResource {
     });
     for (const variant of variants) {
       const capacity = variantCapacity(variant);
+      const target = variant.scalingTarget;
       for (const edge of edges) {
         new aws.appautoscaling.ScheduledAction(
           `${variant.name}-off-hours-${edge.role}`,
           {
             name: `${variant.endpointName}-off-hours-${edge.role}`,
             serviceNamespace: "sagemaker",
-            resourceId: scalingResourceId(variant.endpointName),
+            resourceId: target?.resourceId ?? scalingResourceId(variant.endpointName),
             scalableDimension: "sagemaker:variant:DesiredInstanceCount",
             schedule: applicationAutoScalingSchedule(window, edge.hour),
             timezone: window.timezone,
             scalableTargetAction: edge.role === "down" ? capacity.off : capacity.on,
           },
-          { parent: this },
+          target ? { parent: this, replaceWith: [target] } : { parent: this },
         );
       }
     }
