@@ -10,7 +10,8 @@ import * as fs from "fs";
 import * as path from "path";
 import * as auto from "@pulumi/pulumi/automation";
 import { PlanReport, isUserError, mandatoryViolations, planStack } from "../offline/plan";
-import { usd } from "../offline/report";
+import { toJson, usd } from "../offline/report";
+import { readPlanFile } from "../offline/changes";
 import { DeployStack, PulumiCliError, Workspace, commandResultOf } from "./workspace";
 import { JOURNEY_STEPS, JourneySteps, StepError, runJourney } from "./journey";
 
@@ -66,6 +67,8 @@ export interface DeployContext {
   root: string;
   /** The steps of `--up` that call AWS (preflight, images, models, smoke). */
   steps: JourneySteps;
+  /** Where each stack's last deployed plan is kept. @default <root>/.llm-infra/plans */
+  plansDir?: string;
 }
 
 /** One stack to run: its name, environment, offline cost and its environment's pack configuration. */
@@ -89,13 +92,35 @@ class OfflinePlanError extends Error {
   }
 }
 
+/**
+ * Where the deploy keeps the offline plan of what a stack's last successful `up` deployed: the
+ * next deploy (and `npm run plan -- <stack> --against <file>`) compares against it, so replacing
+ * or deleting a stateful resource is refused in prod unless `llm-infra:allowReplace` names it.
+ */
+export function lastPlanFile(context: { root: string; plansDir?: string }, stack: string): string {
+  return path.join(
+    context.plansDir ?? path.join(context.root, ".llm-infra", "plans"),
+    `${stack}.json`,
+  );
+}
+
 /** Plans every stack offline and finds its pack configuration; throws OfflinePlanError. */
-async function resolveTargets(stacks: string[], root: string): Promise<Target[]> {
+async function resolveTargets(
+  stacks: string[],
+  context: DeployContext,
+  operation: Operation,
+): Promise<Target[]> {
+  const { root } = context;
+  // A change is compared with what runs; a refresh or a destroy changes no configuration.
+  const compares = operation === "up" || operation === "preview";
   const targets: Target[] = [];
   for (const stack of stacks) {
     let report;
     try {
-      report = await planStack(stack, root);
+      const kept = lastPlanFile(context, stack);
+      report = await planStack(stack, root, {
+        against: compares && fs.existsSync(kept) ? readPlanFile(kept) : undefined,
+      });
     } catch (e) {
       if (isUserError(e)) throw new OfflinePlanError(`${stack}: ${e.message}`, EXIT.usage);
       throw e;
@@ -234,7 +259,7 @@ export async function deploy(request: DeployRequest, context: DeployContext): Pr
   // Config first: a broken stack file is reported as such even where the Pulumi CLI is missing.
   let targets: Target[];
   try {
-    targets = await resolveTargets(request.stacks, context.root);
+    targets = await resolveTargets(request.stacks, context, request.operation);
   } catch (e) {
     if (e instanceof OfflinePlanError) {
       io.err(`error: ${e.message}\n`);
@@ -276,12 +301,19 @@ export async function deploy(request: DeployRequest, context: DeployContext): Pr
     }
     const seconds = ((Date.now() - started) / 1000).toFixed(1);
     io.out(`<== ${target.stack}: ${request.operation} succeeded in ${seconds} s: ${summary}\n`);
+    const kept = lastPlanFile(context, target.stack);
     if (request.operation === "up") {
       const { idleMonthlyUsd, monthlyUsd } = target.report.cost;
       io.out(
         `    left running, ${target.stack} costs about ${usd(monthlyUsd)}/month (${usd(idleMonthlyUsd)} idle) by the offline plan; \`npm run deploy -- ${target.stack} --destroy\` removes it\n`,
       );
+      fs.mkdirSync(path.dirname(kept), { recursive: true });
+      fs.writeFileSync(kept, `${toJson(target.report)}\n`);
+      io.out(
+        `    its plan is kept in ${path.relative(context.root, kept)}: the next deploy, and \`npm run plan -- ${target.stack} --against ${path.relative(context.root, kept)}\`, compare with it\n`,
+      );
     }
+    if (request.operation === "destroy") fs.rmSync(kept, { force: true });
   }
   return EXIT.ok;
 }

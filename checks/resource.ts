@@ -20,6 +20,8 @@ export interface CapturedResource {
   urn?: string;
   /** URNs of the resources this one depends on: its inputs' sources and `dependsOn`. */
   dependencies: string[];
+  /** For each input property, the URNs of the resources its value came from. */
+  propertyDependencies?: Record<string, string[]>;
   /** The `deleteBeforeReplace` option, when the program set it. */
   deleteBeforeReplace?: boolean;
   /** The `replaceOnChanges` option: properties whose change replaces the resource. */

@@ -49,6 +49,9 @@ interface RegisterResourceRequest {
   getDeletebeforereplacedefined?(): boolean;
   getReplaceonchangesList?(): string[];
   getReplaceWithList?(): string[];
+  getPropertydependenciesMap?(): {
+    forEach(callback: (value: { getUrnsList(): string[] }, key: string) => void): void;
+  };
   getObject(): Parameters<typeof pulumi.runtime.deserializeProperties>[0];
 }
 interface RegisterResourceResponse {
@@ -182,6 +185,13 @@ async function captureResources<T>(
     if (replaceOnChanges.length > 0) entry.replaceOnChanges = replaceOnChanges;
     const replaceWith = req.getReplaceWithList?.() ?? [];
     if (replaceWith.length > 0) entry.replaceWith = replaceWith;
+    const propertyDependencies: Record<string, string[]> = {};
+    req.getPropertydependenciesMap?.().forEach((deps, property) => {
+      const urns = deps.getUrnsList();
+      if (urns.length > 0) propertyDependencies[property] = urns;
+    });
+    if (Object.keys(propertyDependencies).length > 0)
+      entry.propertyDependencies = propertyDependencies;
     resources.push(entry);
     registering = entry;
     register(req, (err, resp) => {

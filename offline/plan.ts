@@ -24,6 +24,7 @@ import {
   readPolicyConfigFile,
 } from "./policyEvaluator";
 import { UsageError, isUserError } from "./usageError";
+import { PlannedResource, ResourceChange, changeVerdicts, changesBetween } from "./changes";
 
 export type { PolicyVerdict } from "./policyEvaluator";
 
@@ -47,6 +48,8 @@ export interface PlanReport {
    * configuration's region (policy/costPolicies.ts). Absent when the figures are the same.
    */
   budgetBasis?: BudgetBasis;
+  /** With `--against`: every resource's change from the earlier plan (offline/changes.ts). */
+  changes?: ResourceChange[];
 }
 
 /** The budget policies' own figures, and why they differ from the plan's. */
@@ -232,6 +235,8 @@ export interface PlanSettings {
   /** Which pack configuration the policies run under: policy/config/<environment>.json. */
   environment: string;
   cost: Pick<CostConfig, "assumptions" | "savingsPlans">;
+  /** Stateful resources a change may replace or delete (`llm-infra:allowReplace`). */
+  allowReplace?: string[];
 }
 
 /** The environments the package ships a pack configuration for (policy/config/<environment>.json). */
@@ -269,8 +274,22 @@ export function planSettings(
         ? stack
         : Environment.Dev;
   const cost = parseCostConfig(rawConfig[`${PROJECT}:cost`], problems);
+  const allowReplace = allowReplaceOf(rawConfig, problems);
   if (problems.length > 0) throw new UsageError(`${file}: ${problems.join("; ")}`);
-  return { region: String(rawRegion), environment, cost };
+  return { region: String(rawRegion), environment, cost, allowReplace };
+}
+
+/** `llm-infra:allowReplace`: names of resources a change may replace or delete. */
+export function allowReplaceOf(rawConfig: Record<string, unknown>, problems: string[]): string[] {
+  const raw = rawConfig[`${PROJECT}:allowReplace`];
+  if (raw === undefined) return [];
+  if (!Array.isArray(raw) || raw.some((n) => typeof n !== "string" || n === "")) {
+    problems.push(
+      `${PROJECT}:allowReplace must be a list of resource names (as the plan prints them, e.g. [models-bucket]), got ${JSON.stringify(raw)}`,
+    );
+    return [];
+  }
+  return raw as string[];
 }
 
 export interface ProgramPlanOptions {
@@ -287,6 +306,8 @@ export interface ProgramPlanOptions {
   policyConfig?: PolicyPackConfig;
   /** The file `policyConfig` was read from, for violations to name. */
   policyConfigFile?: string;
+  /** An earlier plan's resources: the report then says what changes (`plan --against`). */
+  against?: PlannedResource[];
   /** The directory the program runs in, as `pulumi up` runs it in the project's. @default the current one */
   cwd?: string;
 }
@@ -348,7 +369,7 @@ export async function planProgram(
             ...v,
             message: v.message.split(CONFIG_FILE_PLACEHOLDER).join(fileLabel(cwd, configFile)),
           }));
-    return {
+    const report: PlanReport = {
       project,
       stack,
       environment: settings.environment,
@@ -363,6 +384,15 @@ export async function planProgram(
       }),
       ...(basis ? { budgetBasis: basis } : {}),
     };
+    if (options.against !== undefined) {
+      const changes = changesBetween(options.against, resources);
+      report.changes = changes;
+      report.policies = [
+        ...report.policies,
+        ...changeVerdicts(changes, settings.environment, settings.allowReplace ?? []),
+      ];
+    }
+    return report;
   } finally {
     if (options.cwd !== undefined) process.chdir(cwd);
     // However the plan ends: a helm no release used is stopped, renders no check took forgotten.
@@ -390,9 +420,16 @@ export async function planConfig(
   rawConfig: Record<string, unknown>,
   /** Where the stack's `modelRepository` directories are. @default the project root */
   root = projectRoot(),
-  options: { policyConfig?: PolicyPackConfig; policyConfigFile?: string } = {},
+  options: {
+    policyConfig?: PolicyPackConfig;
+    policyConfigFile?: string;
+    against?: PlannedResource[];
+  } = {},
 ): Promise<PlanReport> {
   const config = parseStackConfig(rawConfig, stack, root);
+  const problems: string[] = [];
+  const allowReplace = allowReplaceOf(rawConfig, problems);
+  if (problems.length > 0) throw new UsageError(`Pulumi.${stack}.yaml: ${problems.join("; ")}`);
   // The stack's Triton release is rendered by helm for the scheduling check: helm starts now, so
   // its own start-up runs beside the program.
   if (config.triton) prepareRender(tritonChartPath(), TRITON_NAMESPACE);
@@ -402,7 +439,13 @@ export async function planConfig(
     project: PROJECT,
     stack,
     config: rawConfig,
-    settings: { region: config.region, environment: config.environment, cost: config.cost },
+    settings: {
+      region: config.region,
+      environment: config.environment,
+      cost: config.cost,
+      allowReplace,
+    },
+    against: options.against,
     cwd: root,
   });
 }
@@ -414,10 +457,11 @@ export async function planConfig(
 export async function planStack(
   stack: string,
   root = projectRoot(),
-  options: { policyConfigFile?: string } = {},
+  options: { policyConfigFile?: string; against?: PlannedResource[] } = {},
 ): Promise<PlanReport> {
   return planConfig(stack, readStackFile(stack, root), root, {
     policyConfig: readPolicyConfigFile(options.policyConfigFile),
     policyConfigFile: options.policyConfigFile,
+    against: options.against,
   });
 }

@@ -18,6 +18,7 @@ import {
   readStackFile,
 } from "./plan";
 import { readPolicyConfigFile } from "./policyEvaluator";
+import { PlannedResource } from "./changes";
 
 export interface PulumiProject {
   /** The project directory (where Pulumi.yaml is). */
@@ -198,6 +199,8 @@ export interface ProjectPlanOptions {
   stack?: string;
   /** A policy pack configuration file, as `pulumi up --policy-pack-config` takes it. */
   policyConfigFile?: string;
+  /** An earlier plan's resources, to say what changes (`plan --against`). */
+  against?: PlannedResource[];
 }
 
 /**
@@ -217,6 +220,7 @@ export async function planProject(options: ProjectPlanOptions): Promise<PlanRepo
     secretKeys,
     policyConfig: readPolicyConfigFile(options.policyConfigFile),
     policyConfigFile: options.policyConfigFile,
+    against: options.against,
     cwd: options.dir,
   });
 }

@@ -29,6 +29,7 @@ export function toJson(report: PlanReport): string {
       policiesEvaluated: report.policiesEvaluated,
       servingTargets: report.servingTargets,
       ...(report.budgetBasis ? { budgetBasis: report.budgetBasis } : {}),
+      ...(report.changes ? { changes: report.changes } : {}),
     },
     null,
     2,
@@ -202,6 +203,33 @@ export function renderBudgetBasis(report: PlanReport): string[] {
   );
 }
 
+/**
+ * With `--against`: a count per action, then each resource that changes, with the properties
+ * that changed and, for a replacement, why.
+ */
+export function renderChanges(report: PlanReport): string[] {
+  const changes = report.changes;
+  if (!changes) return [];
+  const count = (a: string) => changes.filter((c) => c.action === a).length;
+  const out = [
+    "",
+    `Changes: ${["create", "update", "replace", "delete"].map((a) => `${count(a)} to ${a}`).join(", ")}, ${count("same")} unchanged`,
+  ];
+  for (const c of changes) {
+    if (c.action === "same") continue;
+    const what =
+      c.action === "replace"
+        ? ` (${(c.because ?? []).join(", ")})`
+        : c.action === "update"
+          ? ` (${c.properties.join(", ")}${c.replacementUnknown ? "; whether this replaces it is not known" : ""})`
+          : "";
+    out.push(
+      ...wrap(`  ${c.action.padEnd(8)}`, `${c.type} ${c.name}${what}`, TEXT_WIDTH, " ".repeat(12)),
+    );
+  }
+  return out;
+}
+
 /** The report for people; `next` is the command a clean plan suggests after it. */
 export function toText(report: PlanReport, options: { next?: string } = {}): string {
   const components = report.resources.filter((r) => !r.custom).length;
@@ -217,6 +245,7 @@ export function toText(report: PlanReport, options: { next?: string } = {}): str
     ...renderCostTable(report),
     ...renderServingTargets(report),
   ];
+  out.push(...renderChanges(report));
   if (report.cost.warnings.length > 0) {
     out.push("", "Cost warnings:", ...report.cost.warnings.map((w) => `  - ${w}`));
   }

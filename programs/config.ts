@@ -158,6 +158,8 @@ const TOP_LEVEL_KEYS = [
   "monitoring",
   "cost",
   "images",
+  // Read by the plan, not the program: what `plan --against` may replace (offline/changes.ts).
+  "allowReplace",
 ];
 /** The keys of each section; tags take any key. */
 const SECTION_KEYS: Record<string, string[] | undefined> = {

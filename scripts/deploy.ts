@@ -81,6 +81,8 @@ export async function main(
   io: DeployIO = terminalIO(),
   root: string = projectRoot(),
   steps: JourneySteps = awsSteps(root),
+  /** Where each stack's last deployed plan is kept (automation/deploy.ts lastPlanFile). */
+  plansDir?: string,
 ): Promise<number> {
   const cli = new Command("deploy")
     .description(
@@ -111,7 +113,7 @@ export async function main(
     io.err(`error: ${request}\n`);
     return EXIT.usage;
   }
-  return deploy(request, { workspace, io, root, steps });
+  return deploy(request, { workspace, io, root, steps, plansDir });
 }
 
 if (require.main === module) runMain("deploy", (argv) => main(argv));

@@ -18,6 +18,7 @@ import {
   projectRoot,
 } from "../offline/plan";
 import { onlyStack, planProject } from "../offline/program";
+import { readPlanFile } from "../offline/changes";
 import { toJson, toMermaid, toText } from "../offline/report";
 
 const EXIT_OK = 0;
@@ -89,6 +90,10 @@ export async function main(
     .option("--diagram", "print a mermaid flowchart of the stack's components and nothing else")
     .option("--dashboard", "print the body of the stack's CloudWatch dashboard and nothing else")
     .option(
+      "--against <plan.json>",
+      "an earlier plan's --json (or the deploy's last, .llm-infra/plans/<stack>.json): list what the change creates, updates, replaces and deletes",
+    )
+    .option(
       "--policy-config <file>",
       "a policy pack configuration (JSON), as pulumi up --policy-pack-config takes it (default: the package's policy/config/<environment>.json)",
     );
@@ -102,6 +107,7 @@ export async function main(
     cwd?: string;
     dir?: string;
     policyConfig?: string;
+    against?: string;
   }>();
   const { json, diagram, dashboard } = opts;
   if (json === true && diagram === true) {
@@ -121,15 +127,18 @@ export async function main(
   const policyConfigFile =
     opts.policyConfig === undefined ? undefined : callerPath(opts.policyConfig);
   try {
+    const against = opts.against === undefined ? undefined : readPlanFile(callerPath(opts.against));
     const report =
       opts.dir !== undefined
         ? await planStack(stack ?? onlyStack(callerPath(opts.dir)), callerPath(opts.dir), {
             policyConfigFile,
+            against,
           })
         : await planProject({
             dir: opts.cwd === undefined ? command.defaultDir() : callerPath(opts.cwd),
             stack,
             policyConfigFile,
+            against,
           });
     if (dashboard === true) {
       const body = dashboardOf(report);

@@ -100,6 +100,11 @@ function recorder(answer = false): DeployIO & { stdout: string; stderr: string; 
   return io;
 }
 
+/** A new, empty directory for the deploy's kept plans, so no test reads another's. */
+function plansDir(): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), "llm-infra-plans-"));
+}
+
 /** Steps that call no AWS: each answers at once and records that it ran. */
 function quietSteps(ran: string[] = []): JourneySteps {
   return {
@@ -139,7 +144,7 @@ describe("deploy: promotion through an injected workspace", () => {
   it("previews by default, with the policy pack and the environment's pack configuration", async () => {
     const ws = new FakeWorkspace();
     const io = recorder();
-    assert.strictEqual(await main(["dev"], ws, io, root, quietSteps()), EXIT.ok);
+    assert.strictEqual(await main(["dev"], ws, io, root, quietSteps(), plansDir()), EXIT.ok);
     assert.deepStrictEqual(
       ws.calls.map((c) => [c.stack, c.method]),
       [["dev", "preview"]],
@@ -158,7 +163,10 @@ describe("deploy: promotion through an injected workspace", () => {
   it("promotes dev, staging, prod in order with --all --up --yes, each with its own pack configuration", async () => {
     const ws = new FakeWorkspace();
     const io = recorder();
-    assert.strictEqual(await main(["--all", "--up", "--yes"], ws, io, root, quietSteps()), EXIT.ok);
+    assert.strictEqual(
+      await main(["--all", "--up", "--yes"], ws, io, root, quietSteps(), plansDir()),
+      EXIT.ok,
+    );
     // Each stack: the foundation (targeted), the serving update, and for the private clusters of
     // dev and prod the targeted update that closes the API again.
     const ups = (stack: string) => {
@@ -187,7 +195,7 @@ describe("deploy: promotion through an injected workspace", () => {
     const ws = new FakeWorkspace();
     const io = recorder();
     const args = ["dev", "--up", "--yes", "--deployer-cidr", "198.51.100.7/32"];
-    assert.strictEqual(await main(args, ws, io, root, quietSteps()), EXIT.ok);
+    assert.strictEqual(await main(args, ws, io, root, quietSteps(), plansDir()), EXIT.ok);
     const printed = io.stdout.split("\n");
     for (const line of quoted)
       assert.ok(printed.includes(line), `README line not printed: ${line}`);
@@ -202,7 +210,7 @@ describe("deploy: promotion through an injected workspace", () => {
     });
     const io = recorder();
     assert.strictEqual(
-      await main(["--all", "--up", "--yes"], ws, io, root, quietSteps()),
+      await main(["--all", "--up", "--yes"], ws, io, root, quietSteps(), plansDir()),
       EXIT.failed,
     );
     assert.deepStrictEqual(ws.selected, ["dev", "staging"]);
@@ -222,7 +230,10 @@ describe("deploy: promotion through an injected workspace", () => {
       ),
     });
     const io = recorder();
-    assert.strictEqual(await main(["dev"], ws, io, root, quietSteps()), EXIT.concurrentUpdate);
+    assert.strictEqual(
+      await main(["dev"], ws, io, root, quietSteps(), plansDir()),
+      EXIT.concurrentUpdate,
+    );
     assert.strictEqual(io.stderr.trim().split("\n").length, 1);
     assert.match(io.stderr, /another update of this stack is in progress.*pulumi cancel -s dev/);
   });
@@ -231,7 +242,7 @@ describe("deploy: promotion through an injected workspace", () => {
     const ws = new FakeWorkspace();
     const io = recorder(false);
     assert.strictEqual(
-      await main(["staging", "--up"], ws, io, root, quietSteps()),
+      await main(["staging", "--up"], ws, io, root, quietSteps(), plansDir()),
       EXIT.notConfirmed,
     );
     assert.deepStrictEqual(
@@ -243,7 +254,7 @@ describe("deploy: promotion through an injected workspace", () => {
 
     const yes = new FakeWorkspace();
     assert.strictEqual(
-      await main(["staging", "--refresh"], yes, recorder(true), root, quietSteps()),
+      await main(["staging", "--refresh"], yes, recorder(true), root, quietSteps(), plansDir()),
       EXIT.ok,
     );
     assert.deepStrictEqual(
@@ -253,10 +264,73 @@ describe("deploy: promotion through an injected workspace", () => {
     assert.strictEqual(yes.calls[1].opts.policyPacks, undefined, "refresh takes no policy pack");
   });
 
+  it("keeps each stack's plan after an up and compares the next deploy with it: prod refuses to delete a bucket", async () => {
+    const plans = plansDir();
+    const io = recorder();
+    assert.strictEqual(
+      await main(["prod", "--up", "--yes"], new FakeWorkspace(), io, root, quietSteps(), plans),
+      EXIT.ok,
+      io.stderr,
+    );
+    const kept = path.join(plans, "prod.json");
+    const plan = JSON.parse(fs.readFileSync(kept, "utf8")) as {
+      stack: string;
+      resources: { type: string; name: string }[];
+    };
+    assert.strictEqual(plan.stack, "prod");
+    assert.ok(plan.resources.some((r) => r.name === "models-bucket"));
+    assert.match(
+      io.stdout,
+      /its plan is kept in .*prod\.json: the next deploy, and `npm run plan -- prod --against/,
+    );
+    // The same stack again: nothing changes, so the next deploy goes ahead.
+    assert.strictEqual(
+      await main(
+        ["prod", "--up", "--yes"],
+        new FakeWorkspace(),
+        recorder(),
+        root,
+        quietSteps(),
+        plans,
+      ),
+      EXIT.ok,
+    );
+    // A deployed bucket the program no longer has (renamed in code, say): prod refuses it.
+    plan.resources.push({
+      ...plan.resources.find((r) => r.name === "models-bucket")!,
+      name: "artifacts-bucket",
+    });
+    fs.writeFileSync(kept, JSON.stringify(plan));
+    const ws = new FakeWorkspace();
+    const refused = recorder();
+    assert.strictEqual(
+      await main(["prod", "--up", "--yes"], ws, refused, root, quietSteps(), plans),
+      EXIT.failed,
+    );
+    assert.deepStrictEqual(ws.calls, [], "nothing reaches the Pulumi CLI");
+    assert.match(
+      refused.stderr,
+      /stateful-replacement on artifacts-bucket \(artifacts-bucket \(aws:s3\/bucket:Bucket\) would be deleted/,
+    );
+    // A destroy forgets the kept plan.
+    assert.strictEqual(
+      await main(
+        ["prod", "--destroy", "--yes"],
+        new FakeWorkspace(),
+        recorder(),
+        root,
+        quietSteps(),
+        plans,
+      ),
+      EXIT.ok,
+    );
+    assert.strictEqual(fs.existsSync(kept), false);
+  });
+
   it("destroys one stack at a time and leaves protected resources in place", async () => {
     const ws = new FakeWorkspace();
     assert.strictEqual(
-      await main(["prod", "--destroy", "--yes"], ws, recorder(), root, quietSteps()),
+      await main(["prod", "--destroy", "--yes"], ws, recorder(), root, quietSteps(), plansDir()),
       EXIT.ok,
     );
     assert.deepStrictEqual(
@@ -264,7 +338,10 @@ describe("deploy: promotion through an injected workspace", () => {
       [["destroy", true]],
     );
     const io = recorder();
-    assert.strictEqual(await main(["--all", "--destroy"], ws, io, root, quietSteps()), EXIT.usage);
+    assert.strictEqual(
+      await main(["--all", "--destroy"], ws, io, root, quietSteps(), plansDir()),
+      EXIT.usage,
+    );
     assert.match(io.stderr, /--destroy takes one stack at a time/);
   });
 
@@ -276,7 +353,7 @@ describe("deploy: promotion through an injected workspace", () => {
     });
     const io = recorder();
     assert.strictEqual(
-      await main(["--all", "--up", "--yes"], untouched, io, dir, quietSteps()),
+      await main(["--all", "--up", "--yes"], untouched, io, dir, quietSteps(), plansDir()),
       EXIT.usage,
     );
     assert.match(
@@ -286,7 +363,7 @@ describe("deploy: promotion through an injected workspace", () => {
     assert.strictEqual(io.stdout, "");
     const ws = new FakeWorkspace();
     const unknown = recorder();
-    assert.strictEqual(await main(["qa"], ws, unknown, root, quietSteps()), EXIT.usage);
+    assert.strictEqual(await main(["qa"], ws, unknown, root, quietSteps(), plansDir()), EXIT.usage);
     assert.match(unknown.stderr, /no stack "qa".*stacks: dev, prod, staging/);
     assert.deepStrictEqual(ws.selected, []);
   });
@@ -295,7 +372,7 @@ describe("deploy: promotion through an injected workspace", () => {
     const p5 = recorder();
     const p5Dir = projectDir({ dev: devOnP5Stack() });
     assert.strictEqual(
-      await main(["dev", "--up", "--yes"], untouched, p5, p5Dir, quietSteps()),
+      await main(["dev", "--up", "--yes"], untouched, p5, p5Dir, quietSteps(), plansDir()),
       EXIT.failed,
     );
     assert.match(
@@ -305,7 +382,7 @@ describe("deploy: promotion through an injected workspace", () => {
     const serverless = recorder();
     const serverlessDir = projectDir({ dev: SERVERLESS_7B_STACK });
     assert.strictEqual(
-      await main(["dev"], untouched, serverless, serverlessDir, quietSteps()),
+      await main(["dev"], untouched, serverless, serverlessDir, quietSteps(), plansDir()),
       EXIT.usage,
     );
     assert.match(serverless.stderr, /^error: dev: [^]*serverless inference has no GPUs/);
@@ -315,7 +392,10 @@ describe("deploy: promotion through an injected workspace", () => {
     const ws = new FakeWorkspace();
     ws.readyError = new PulumiCliError("the Pulumi CLI is not installed");
     const io = recorder();
-    assert.strictEqual(await main(["dev"], ws, io, root, quietSteps()), EXIT.cliMissing);
+    assert.strictEqual(
+      await main(["dev"], ws, io, root, quietSteps(), plansDir()),
+      EXIT.cliMissing,
+    );
     assert.strictEqual(io.stdout, "");
     assert.strictEqual(io.stderr, "error: the Pulumi CLI is not installed\n");
   });
@@ -326,7 +406,7 @@ describe("deploy: promotion through an injected workspace", () => {
     const io = recorder();
     const broken = SERVERLESS_7B_STACK.replace("team: ml", "team: 'aws:ml'");
     const dir = projectDir({ dev: broken });
-    assert.strictEqual(await main(["dev"], ws, io, dir, quietSteps()), EXIT.usage);
+    assert.strictEqual(await main(["dev"], ws, io, dir, quietSteps(), plansDir()), EXIT.usage);
     assert.match(io.stderr, /^error: dev: invalid stack configuration:\n {2}llm-infra:tags\.team /);
     assert.doesNotMatch(io.stderr, /Pulumi CLI/);
   });
