@@ -28,11 +28,13 @@ export interface OffHoursWindow {
 }
 
 export const DEFAULT_OFF_HOURS: Readonly<Omit<OffHoursWindow, "systemNodes">> = {
-  timezone: "UTC",
+  timezone: "Etc/UTC",
   workDays: "MON-FRI",
   startHour: 8,
   endHour: 20,
 };
+
+import { timezoneProblem } from "./timezones";
 
 const DAY_NAMES = ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"];
 
@@ -53,13 +55,8 @@ export function parseDays(field: string): Set<number> | undefined {
 /** Problems with a window, each a sentence naming the field (empty when it is valid). */
 export function validateOffHoursWindow(w: Omit<OffHoursWindow, "systemNodes">): string[] {
   const problems: string[] = [];
-  try {
-    new Intl.DateTimeFormat("en-US", { timeZone: w.timezone });
-  } catch {
-    problems.push(
-      `timezone must be an IANA time zone such as UTC or Europe/Berlin, got ${JSON.stringify(w.timezone)}`,
-    );
-  }
+  const zone = timezoneProblem(w.timezone);
+  if (zone !== undefined) problems.push(`timezone ${zone}`);
   if (typeof w.workDays !== "string" || parseDays(w.workDays) === undefined) {
     problems.push(
       `workDays must be day names, ranges or lists of MON..SUN such as MON-FRI, got ${JSON.stringify(w.workDays)}`,

@@ -198,7 +198,7 @@ export function changeVerdicts(
   environment: string,
   allowReplace: string[],
 ): PolicyVerdict[] {
-  const verdicts: PolicyVerdict[] = [];
+  const verdicts: PolicyVerdict[] = [...subscriptionVerdicts(changes)];
   for (const c of changes) {
     if (c.action !== "replace" && c.action !== "delete") continue;
     const holds = STATEFUL_TYPES[c.type];
@@ -248,4 +248,33 @@ export function readPlanFile(file: string): PlannedResource[] {
       `--against ${file} is not a plan: it needs the resources list a plan's --json prints, each with type and name`,
     );
   return resources as PlannedResource[];
+}
+
+const TOPIC = "aws:sns/topic:Topic";
+
+/**
+ * An SNS topic replaced or deleted takes its subscriptions with it ("Deletes a topic and all its
+ * subscriptions", Amazon SNS API Reference, DeleteTopic), and the e-mail, chat or pager
+ * subscriptions on an alarm topic are added outside the stack, so nothing brings them back. The
+ * plan names each topic that goes and the topics this change creates, where they must be made
+ * again (advisory: it loses no data, only notifications, until someone subscribes).
+ */
+export function subscriptionVerdicts(changes: ResourceChange[]): PolicyVerdict[] {
+  const created = changes
+    .filter((c) => c.type === TOPIC && c.action === "create")
+    .map((c) => c.name);
+  return changes
+    .filter((c) => c.type === TOPIC && (c.action === "delete" || c.action === "replace"))
+    .map((c) => ({
+      policy: "topic-subscriptions",
+      enforcement: "advisory" as const,
+      resource: c.name,
+      message: `${c.name} would be ${c.action === "delete" ? "deleted" : "replaced"}, and AWS deletes its subscriptions with it: subscribe again ${
+        c.action === "replace"
+          ? `to ${c.name}`
+          : created.length > 0
+            ? `to ${created.join(" or ")}`
+            : "where its alarms now go"
+      } (e-mail, chat and pager subscriptions are not in the stack)`,
+    }));
 }

@@ -8,7 +8,7 @@ import * as YAML from "js-yaml";
 import { CostEstimate, DEFAULT_COST_ASSUMPTIONS, estimateMonthlyCost } from "../catalog/cost";
 import { regionProblem } from "../catalog/awsLimits";
 import { ServingTargetRecord, servingTargets } from "../catalog/tokenCost";
-import { Environment, PROJECT, parseStackConfig } from "../programs/config";
+import { Environment, PROJECT, allowReplaceOf, parseStackConfig } from "../programs/config";
 import { CostConfig, parseCostConfig } from "../programs/costConfig";
 import program from "../programs/index";
 import { TRITON_NAMESPACE, tritonChartPath } from "../components/triton/tritonRelease";
@@ -279,19 +279,6 @@ export function planSettings(
   return { region: String(rawRegion), environment, cost, allowReplace };
 }
 
-/** `llm-infra:allowReplace`: names of resources a change may replace or delete. */
-export function allowReplaceOf(rawConfig: Record<string, unknown>, problems: string[]): string[] {
-  const raw = rawConfig[`${PROJECT}:allowReplace`];
-  if (raw === undefined) return [];
-  if (!Array.isArray(raw) || raw.some((n) => typeof n !== "string" || n === "")) {
-    problems.push(
-      `${PROJECT}:allowReplace must be a list of resource names (as the plan prints them, e.g. [models-bucket]), got ${JSON.stringify(raw)}`,
-    );
-    return [];
-  }
-  return raw as string[];
-}
-
 export interface ProgramPlanOptions {
   /** The Pulumi project's name (Pulumi.yaml `name`). */
   project: string;
@@ -427,9 +414,7 @@ export async function planConfig(
   } = {},
 ): Promise<PlanReport> {
   const config = parseStackConfig(rawConfig, stack, root);
-  const problems: string[] = [];
-  const allowReplace = allowReplaceOf(rawConfig, problems);
-  if (problems.length > 0) throw new UsageError(`Pulumi.${stack}.yaml: ${problems.join("; ")}`);
+
   // The stack's Triton release is rendered by helm for the scheduling check: helm starts now, so
   // its own start-up runs beside the program.
   if (config.triton) prepareRender(tritonChartPath(), TRITON_NAMESPACE);
@@ -443,7 +428,7 @@ export async function planConfig(
       region: config.region,
       environment: config.environment,
       cost: config.cost,
-      allowReplace,
+      allowReplace: config.allowReplace,
     },
     against: options.against,
     cwd: root,

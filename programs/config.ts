@@ -39,6 +39,19 @@ export const Environment = { Dev: "dev", Staging: "staging", Prod: "prod" } as c
 export type Environment = (typeof Environment)[keyof typeof Environment];
 const ENVIRONMENTS = Object.values(Environment) as string[];
 
+/** `llm-infra:allowReplace`: names of resources a change may replace or delete. */
+export function allowReplaceOf(rawConfig: Record<string, unknown>, problems: string[]): string[] {
+  const raw = rawConfig[`${KEY("allowReplace")}`];
+  if (raw === undefined) return [];
+  if (!Array.isArray(raw) || raw.some((n) => typeof n !== "string" || n === "")) {
+    problems.push(
+      `${KEY("allowReplace")} must be a list of resource names (as the plan prints them, e.g. [models-bucket]), got ${JSON.stringify(raw)}`,
+    );
+    return [];
+  }
+  return raw as string[];
+}
+
 /** The whole stack configuration, validated, with environment defaults filled in. */
 export interface StackConfig {
   stack: string;
@@ -91,6 +104,8 @@ export interface StackConfig {
   monitoring: MonitoringConfig;
   /** Usage assumptions, Savings Plans and off-hours scale-down (`llm-infra:cost`). */
   cost: CostConfig;
+  /** Stateful resources a change may replace or delete (`llm-infra:allowReplace`, read by the plan). */
+  allowReplace: string[];
   /** Where workloads pull images from, and the images built in AWS (`llm-infra:images`). */
   images: ImagesConfig;
 }
@@ -397,6 +412,7 @@ export function parseStackConfig(
     );
   const monitoring = parseMonitoringConfig(raw[KEY("monitoring")], problems);
   const cost = parseCostConfig(raw[KEY("cost")], problems);
+  const allowReplace = allowReplaceOf(raw, problems);
   const images = parseImagesConfig(
     raw[KEY("images")],
     { withoutNat: network.natGateways === "none", repositories: registry.repositories },
@@ -424,6 +440,7 @@ export function parseStackConfig(
     api,
     monitoring,
     cost,
+    allowReplace,
     images,
   };
 }

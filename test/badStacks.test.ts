@@ -254,6 +254,27 @@ export const CASES: Case[] = [
   // Values AWS would refuse, passed through unchecked before.
   c(
     "unchecked",
+    "an off-hours timezone abbreviation",
+    [[["llm-infra:cost"], { offHours: { timezone: "PST" } }]],
+    "llm-infra:cost.offHours.timezone",
+    /canonical IANA time zone .*got "PST"/,
+  ),
+  c(
+    "unchecked",
+    "an off-hours timezone alias",
+    [[["llm-infra:cost"], { offHours: { timezone: "UTC" } }]],
+    "llm-infra:cost.offHours.timezone",
+    /"UTC" is an alias .*canonical name: Etc\/UTC/,
+  ),
+  c(
+    "unchecked",
+    "allowReplace as a string",
+    [[["llm-infra:allowReplace"], "models-bucket"]],
+    "llm-infra:allowReplace",
+    /list of resource names/,
+  ),
+  c(
+    "unchecked",
     "api.certificateArn of another service",
     [
       [

@@ -10,7 +10,13 @@ import * as os from "os";
 import * as path from "path";
 import { REPLACEMENTS } from "../catalog/replacements";
 import { ModelStore } from "../components";
-import { PlannedResource, ResourceChange, changesBetween, readPlanFile } from "../offline/changes";
+import {
+  PlannedResource,
+  ResourceChange,
+  changeVerdicts,
+  changesBetween,
+  readPlanFile,
+} from "../offline/changes";
 import {
   PlanReport,
   listStacks,
@@ -174,6 +180,43 @@ describe("plan --against: what a change does to a deployed stack", function () {
     assert.ok(group.because?.includes("instanceTypes"));
     assert.strictEqual(report.changes!.find((c) => c.type === "eks:index:Cluster")?.action, "same");
     assert.ok(!report.policies.some((p) => p.policy === "stateful-replacement"));
+  });
+
+  it("names the subscriptions a user must make again when an alarm topic goes", () => {
+    const topic = (name: string) => ({
+      type: "aws:sns/topic:Topic",
+      name,
+      parent: null,
+      custom: true,
+      inputs: {},
+      protect: false,
+      retainOnDelete: false,
+      dependencies: [],
+    });
+    // Per-endpoint topics giving way to the stack's one topic.
+    const report = changesBetween(
+      [
+        { type: "aws:sns/topic:Topic", name: "chat-alarms-topic", inputs: {} },
+        { type: "aws:sns/topic:Topic", name: "batch-alarms-topic", inputs: {} },
+      ],
+      [topic("alarms-topic")],
+    );
+    const verdicts = changeVerdicts(report, "prod", []);
+    assert.deepStrictEqual(
+      verdicts.map((v) => [v.policy, v.enforcement, v.resource]),
+      [
+        ["topic-subscriptions", "advisory", "chat-alarms-topic"],
+        ["topic-subscriptions", "advisory", "batch-alarms-topic"],
+      ],
+    );
+    assert.match(
+      verdicts[0].message,
+      /AWS deletes its subscriptions with it: subscribe again to alarms-topic/,
+    );
+    assert.deepStrictEqual(
+      changeVerdicts(changesBetween([], [topic("alarms-topic")]), "prod", []),
+      [],
+    );
   });
 
   it("counts a resource the earlier plan did not have, and one it had that is gone", () => {

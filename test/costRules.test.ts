@@ -222,7 +222,7 @@ describe("cost rules: off-hours schedules", () => {
 
   it("writes the window as Auto Scaling and Application Auto Scaling cron", () => {
     const w = {
-      timezone: "UTC",
+      timezone: "Etc/UTC",
       workDays: "mon-fri",
       startHour: 8,
       endHour: 20,
@@ -241,7 +241,7 @@ describe("cost rules: off-hours schedules", () => {
         endHour: 8,
       }),
       [
-        'timezone must be an IANA time zone such as UTC or Europe/Berlin, got "Mars/Olympus"',
+        'timezone must be a canonical IANA time zone such as Etc/UTC, Europe/Berlin or America/Los_Angeles, got "Mars/Olympus"',
         'workDays must be day names, ranges or lists of MON..SUN such as MON-FRI, got "MON-FUN"',
         "endHour (8) must be after startHour (20)",
       ],
@@ -329,7 +329,7 @@ describe("cost config: llm-infra:cost", () => {
     ).cost;
     assert.deepStrictEqual(c.savingsPlans, { compute: "1y", sagemaker: "none" });
     assert.deepStrictEqual(c.offHours, {
-      timezone: "UTC",
+      timezone: "Etc/UTC",
       workDays: "MON-FRI",
       startHour: 8,
       endHour: 20,
@@ -348,7 +348,7 @@ describe("cost config: llm-infra:cost", () => {
         "llm-infra:cost.savingsPlans.ec2 is not a known key; allowed: compute, sagemaker",
         'llm-infra:cost.savingsPlans.compute must be one of none, 1y, 3y, got "5y"',
         "llm-infra:cost.offHours.lunch is not a known key; allowed: timezone, workDays, startHour, endHour, systemNodes",
-        'llm-infra:cost.offHours.timezone must be an IANA time zone such as UTC or Europe/Berlin, got "Nowhere"',
+        'llm-infra:cost.offHours.timezone must be a canonical IANA time zone such as Etc/UTC, Europe/Berlin or America/Los_Angeles, got "Nowhere"',
         "llm-infra:cost.offHours.startHour must be an integer from 0 to 22, got 25",
       ],
     );
@@ -375,10 +375,10 @@ describe("the shipped stacks' cost", () => {
         String(x.inputs.autoscalingGroupName).startsWith("eks-"),
       ]);
     assert.deepStrictEqual(schedules, [
-      ["eks-system-off-hours-down", "0 20 * * MON-FRI", "UTC", 0, 0, 0, true],
-      ["eks-system-off-hours-up", "0 8 * * MON-FRI", "UTC", 1, 1, 4, true],
-      ["gpu-off-hours-down", "0 20 * * MON-FRI", "UTC", 0, 0, 0, true],
-      ["gpu-off-hours-up", "0 8 * * MON-FRI", "UTC", 0, 0, 2, true],
+      ["eks-system-off-hours-down", "0 20 * * MON-FRI", "Etc/UTC", 0, 0, 0, true],
+      ["eks-system-off-hours-up", "0 8 * * MON-FRI", "Etc/UTC", 1, 1, 4, true],
+      ["gpu-off-hours-down", "0 20 * * MON-FRI", "Etc/UTC", 0, 0, 0, true],
+      ["gpu-off-hours-up", "0 8 * * MON-FRI", "Etc/UTC", 0, 0, 2, true],
     ]);
     // The async endpoint's floor is already zero: nothing to schedule.
     assert.strictEqual(
