@@ -9,6 +9,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { REPLACEMENTS } from "../catalog/replacements";
+import { CapturedResource } from "../checks/resource";
 import { ModelStore } from "../components";
 import {
   PlannedResource,
@@ -38,6 +39,22 @@ const planned = (report: PlanReport): PlannedResource[] =>
 /** The changes that are not `same`, as `action type name`. */
 const moves = (changes: ResourceChange[]) =>
   changes.filter((c) => c.action !== "same").map((c) => `${c.action} ${c.type} ${c.name}`);
+
+/** A resource of this plan, with no options or dependencies. */
+const captured = (
+  type: string,
+  name: string,
+  inputs: Record<string, unknown> = {},
+): CapturedResource => ({
+  type,
+  name,
+  parent: null,
+  custom: true,
+  inputs,
+  protect: false,
+  retainOnDelete: false,
+  dependencies: [],
+});
 
 /** A shipped stack's config with one edit. */
 function edited(stack: string, edit: (raw: Record<string, unknown>) => void) {
@@ -183,16 +200,7 @@ describe("plan --against: what a change does to a deployed stack", function () {
   });
 
   it("names the subscriptions a user must make again when an alarm topic goes", () => {
-    const topic = (name: string) => ({
-      type: "aws:sns/topic:Topic",
-      name,
-      parent: null,
-      custom: true,
-      inputs: {},
-      protect: false,
-      retainOnDelete: false,
-      dependencies: [],
-    });
+    const topic = (name: string) => captured("aws:sns/topic:Topic", name);
     // Per-endpoint topics giving way to the stack's one topic.
     const report = changesBetween(
       [
@@ -222,34 +230,15 @@ describe("plan --against: what a change does to a deployed stack", function () {
   it("counts a resource the earlier plan did not have, and one it had that is gone", () => {
     const changes = changesBetween(
       [{ type: "aws:sns/topic:Topic", name: "old", inputs: {} }],
-      [
-        {
-          type: "aws:sns/topic:Topic",
-          name: "new",
-          parent: null,
-          custom: true,
-          inputs: {},
-          protect: false,
-          retainOnDelete: false,
-          dependencies: [],
-        },
-      ],
+      [captured("aws:sns/topic:Topic", "new")],
     );
     assert.deepStrictEqual(moves(changes), [
       "create aws:sns/topic:Topic new",
       "delete aws:sns/topic:Topic old",
     ]);
     // A nested replace-forcing path: a Namespace's labels update it, its name replaces it.
-    const ns = (labels: Record<string, string>, name = "inference") => ({
-      type: "kubernetes:core/v1:Namespace",
-      name: "ns",
-      parent: null,
-      custom: true,
-      inputs: { metadata: { name, labels } },
-      protect: false,
-      retainOnDelete: false,
-      dependencies: [],
-    });
+    const ns = (labels: Record<string, string>, name = "inference") =>
+      captured("kubernetes:core/v1:Namespace", "ns", { metadata: { name, labels } });
     const before = [
       { type: "kubernetes:core/v1:Namespace", name: "ns", inputs: ns({ a: "1" }).inputs },
     ];
