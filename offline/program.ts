@@ -15,6 +15,7 @@ import {
   checkDirectory,
   listStacks,
   planProgram,
+  projectRoot,
   readStackFile,
 } from "./plan";
 import { readPolicyConfigFile } from "./policyEvaluator";
@@ -119,10 +120,19 @@ export function projectProgram(project: PulumiProject): () => unknown {
   };
 }
 
-/** Drops the program's own modules (not its node_modules) from Node's module cache. */
+/**
+ * Drops the program's own modules (not its node_modules) from Node's module cache. This package's
+ * own modules stay, wherever it lives: the engine that runs the program is among them, and a second
+ * copy of a component module would be a second class. (This repository's stack program exports a
+ * function, so it runs again without being loaded again.)
+ */
 function forgetProgramModules(dir: string): void {
   const own = dir.endsWith(path.sep) ? dir : `${dir}${path.sep}`;
+  const engine = `${projectRoot()}${path.sep}`;
+  const isEngine = (file: string) =>
+    file.startsWith(engine) && !file.startsWith(`${engine}node_modules${path.sep}`);
   for (const file of Object.keys(require.cache)) {
+    if (isEngine(file)) continue;
     if (file.startsWith(own) && !file.slice(own.length).split(path.sep).includes("node_modules"))
       delete require.cache[file];
   }

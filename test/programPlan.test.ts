@@ -206,6 +206,15 @@ describe("llm-infra plan: a program of the user's own", function () {
     }
   });
 
+  it("plans this repository as a project and keeps the engine's own modules: one copy of each class", async () => {
+    const engineFile = require.resolve("../offline/plan");
+    const componentsFile = require.resolve("../components");
+    const before = [require.cache[engineFile], require.cache[componentsFile]];
+    const report = await planProject({ dir: ROOT, stack: "staging" });
+    assert.ok(report.resources.length > 100);
+    assert.deepStrictEqual([require.cache[engineFile], require.cache[componentsFile]], before);
+  });
+
   it("finds the entry as the language host does: main, package.json main, then the index", () => {
     const dir = project({
       "Pulumi.yaml": "name: x\nruntime: nodejs\n",
