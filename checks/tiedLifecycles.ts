@@ -8,12 +8,20 @@
  * state keeps it while AWS has deleted it, and the off-hours schedule or the autoscaling is gone
  * without a word.
  *
+ * The same holds for an EKS cluster's children: deleting a cluster deletes its node groups, add-ons,
+ * Pod Identity associations and access entries with it (EKS DeleteCluster requires the node groups
+ * gone first; the rest go with the cluster). Each child names its cluster in `clusterName`, which
+ * replaces it when it changes (catalog/replacements.ts), so a child is tied when its clusterName
+ * is the cluster's `name` input and the cluster is replaced by nothing else: its other
+ * replace-forcing inputs (a service role, the service CIDR, the IP family) are left unset.
+ *
  * Pure over the plan's resources; the tests run it over every shipped stack. The policy pack
  * cannot: CrossGuard's resource options (@pulumi/policy 1.21 `PolicyResourceOptions`) do not carry
  * `replaceWith`.
  */
 import { CapturedResource } from "./resource";
 import { Finding } from "./finding";
+import { REPLACEMENTS } from "../catalog/replacements";
 
 const CHECK = "tied-lifecycles";
 
@@ -29,7 +37,48 @@ function targetKey(r: CapturedResource): string {
   return [serviceNamespace, resourceId, scalableDimension].map(String).join("|");
 }
 
+const CLUSTERS = ["eks:index:Cluster", "aws:eks/cluster:Cluster"];
+const CLUSTER_CHILDREN = [
+  "aws:eks/nodeGroup:NodeGroup",
+  "aws:eks/addon:Addon",
+  "aws:eks/podIdentityAssociation:PodIdentityAssociation",
+  "aws:eks/accessEntry:AccessEntry",
+];
+
+/** An EKS cluster's children, each tied to it by name, and the cluster replaced by its name alone. */
+function checkClusterChildren(resources: CapturedResource[]): Finding[] {
+  const clusters = resources.filter((r) => CLUSTERS.includes(r.type));
+  if (clusters.length === 0) return [];
+  const findings: Finding[] = [];
+  for (const c of clusters) {
+    const others = (REPLACEMENTS[c.type] ?? []).filter(
+      (p) => p !== "name" && p !== "encryptionConfigKeyArn" && c.inputs[p] !== undefined,
+    );
+    for (const p of others)
+      findings.push({
+        check: CHECK,
+        resource: c.name,
+        message: `${c.name} sets ${p}, which replaces the cluster under the same name: its node groups, add-ons and Pod Identity associations would be deleted with it and stay in the stack's state`,
+      });
+  }
+  const names = new Set(clusters.map((c) => c.inputs.name));
+  for (const r of resources) {
+    if (!CLUSTER_CHILDREN.includes(r.type) || names.has(r.inputs.clusterName)) continue;
+    findings.push({
+      check: CHECK,
+      resource: r.name,
+      message: `${r.name} names cluster ${JSON.stringify(r.inputs.clusterName)}, not the name of a cluster of the stack (${[...names].map(String).join(", ")}): it is not replaced with its cluster`,
+    });
+  }
+  return findings;
+}
+
 export function checkTiedLifecycles(resources: CapturedResource[]): Finding[] {
+  return [...checkScalingChildren(resources), ...checkClusterChildren(resources)];
+}
+
+/** A scalable target's policies and scheduled actions, each replaced with it. */
+function checkScalingChildren(resources: CapturedResource[]): Finding[] {
   const targets = new Map<string, CapturedResource>();
   for (const r of resources)
     if (r.type === "aws:appautoscaling/target:Target") targets.set(targetKey(r), r);

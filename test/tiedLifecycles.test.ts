@@ -75,6 +75,39 @@ describe("tied lifecycles: what AWS deletes with a scalable target is replaced w
     );
   });
 
+  it("ties an EKS cluster's node groups, add-ons and Pod Identity associations to it by name", async () => {
+    const prod = await planStack("prod");
+    const cluster = prod.resources.find((r) => r.type === "eks:index:Cluster")!;
+    const children = prod.resources.filter((r) =>
+      [
+        "aws:eks/nodeGroup:NodeGroup",
+        "aws:eks/addon:Addon",
+        "aws:eks/podIdentityAssociation:PodIdentityAssociation",
+      ].includes(r.type),
+    );
+    assert.ok(children.length >= 8, `${children.length} children`);
+    assert.ok(children.every((r) => r.inputs.clusterName === cluster.inputs.name));
+    assert.deepStrictEqual(checkTiedLifecycles(prod.resources), []);
+    // A child naming another cluster, and a cluster replaced under its own name, are found.
+    const broken = prod.resources.map((r) =>
+      r === children[0]
+        ? { ...r, inputs: { ...r.inputs, clusterName: "elsewhere" } }
+        : r === cluster
+          ? { ...r, inputs: { ...r.inputs, serviceRole: "[resource]" } }
+          : r,
+    );
+    const findings = checkTiedLifecycles(broken);
+    assert.deepStrictEqual(
+      findings.map((f) => f.resource),
+      [cluster.name, children[0].name],
+    );
+    assert.match(
+      findings[0].message,
+      /sets serviceRole, which replaces the cluster under the same name/,
+    );
+    assert.match(findings[1].message, /names cluster "elsewhere"/);
+  });
+
   it("holds for every shipped stack", async () => {
     let tied = 0;
     for (const stack of listStacks()) {
