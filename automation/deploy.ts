@@ -104,6 +104,9 @@ export function lastPlanFile(context: { root: string; plansDir?: string }, stack
   );
 }
 
+/** The plan's verdicts on a change against the kept plan (offline/changes.ts). */
+const CHANGE_VERDICTS = ["stateful-replacement", "topic-subscriptions"];
+
 /** Plans every stack offline and finds its pack configuration; throws OfflinePlanError. */
 async function resolveTargets(
   stacks: string[],
@@ -125,6 +128,11 @@ async function resolveTargets(
       if (isUserError(e)) throw new OfflinePlanError(`${stack}: ${e.message}`, EXIT.usage);
       throw e;
     }
+    // What the change does to what runs, said before it runs: a stateful replacement outside
+    // prod, and alarm topics whose subscriptions go with them (offline/changes.ts).
+    for (const v of report.policies)
+      if (CHANGE_VERDICTS.includes(v.policy) && v.enforcement !== "mandatory")
+        context.io.err(`warning: ${stack}: ${v.message}\n`);
     const mandatory = mandatoryViolations(report);
     if (mandatory.length > 0) {
       const broken = mandatory.map((v) => `${v.policy} on ${v.resource} (${v.message})`);

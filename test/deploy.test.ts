@@ -295,6 +295,20 @@ describe("deploy: promotion through an injected workspace", () => {
       ),
       EXIT.ok,
     );
+    // A topic the program no longer has: the deploy goes ahead, saying what to subscribe again.
+    const withTopic = JSON.parse(fs.readFileSync(kept, "utf8")) as typeof plan;
+    withTopic.resources.push({ type: "aws:sns/topic:Topic", name: "chat-alarms-topic" });
+    fs.writeFileSync(kept, JSON.stringify(withTopic));
+    const warned = recorder();
+    assert.strictEqual(
+      await main(["prod", "--up", "--yes"], new FakeWorkspace(), warned, root, quietSteps(), plans),
+      EXIT.ok,
+      warned.stderr,
+    );
+    assert.match(
+      warned.stderr,
+      /^warning: prod: chat-alarms-topic would be deleted, and AWS deletes its subscriptions with it/m,
+    );
     // A deployed bucket the program no longer has (renamed in code, say): prod refuses it.
     plan.resources.push({
       ...plan.resources.find((r) => r.name === "models-bucket")!,
