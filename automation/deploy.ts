@@ -11,7 +11,7 @@ import * as path from "path";
 import * as auto from "@pulumi/pulumi/automation";
 import { PlanReport, isUserError, mandatoryViolations, planStack } from "../offline/plan";
 import { toJson, usd } from "../offline/report";
-import { readPlanFile } from "../offline/changes";
+import { CHANGE_POLICIES, readPlanFile } from "../offline/changes";
 import { DeployStack, PulumiCliError, Workspace, commandResultOf } from "./workspace";
 import { JOURNEY_STEPS, JourneySteps, StepError, runJourney } from "./journey";
 
@@ -104,9 +104,6 @@ export function lastPlanFile(context: { root: string; plansDir?: string }, stack
   );
 }
 
-/** The plan's verdicts on a change against the kept plan (offline/changes.ts). */
-const CHANGE_VERDICTS = ["stateful-replacement", "topic-subscriptions"];
-
 /** Plans every stack offline and finds its pack configuration; throws OfflinePlanError. */
 async function resolveTargets(
   stacks: string[],
@@ -131,7 +128,10 @@ async function resolveTargets(
     // What the change does to what runs, said before it runs: a stateful replacement outside
     // prod, and alarm topics whose subscriptions go with them (offline/changes.ts).
     for (const v of report.policies)
-      if (CHANGE_VERDICTS.includes(v.policy) && v.enforcement !== "mandatory")
+      if (
+        (CHANGE_POLICIES as readonly string[]).includes(v.policy) &&
+        v.enforcement !== "mandatory"
+      )
         context.io.err(`warning: ${stack}: ${v.message}\n`);
     const mandatory = mandatoryViolations(report);
     if (mandatory.length > 0) {

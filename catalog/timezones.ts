@@ -1,9 +1,9 @@
 /**
- * The time zones AWS takes for scheduled scaling: "the canonical names of the IANA time zones"
- * (EC2 Auto Scaling API Reference, PutScheduledUpdateGroupAction `TimeZone`: "Valid values are
- * the canonical names of the IANA time zones, derived from the IANA Time Zone Database (such as
- * Etc/GMT+9 or Pacific/Tahiti)"; Application Auto Scaling API Reference, PutScheduledAction
- * `Timezone`: "the canonical names of the IANA time zones supported by Joda-Time").
+ * The time zones AWS takes for scheduled scaling. Application Auto Scaling (PutScheduledAction
+ * `Timezone`): "Valid values are the canonical names of the IANA time zones supported by
+ * Joda-Time (such as Etc/GMT+9 or Pacific/Tahiti)". EC2 Auto Scaling (user guide, "Create a
+ * scheduled action"): "The default is Etc/UTC. All of the time zones listed are from the IANA
+ * Time Zone database."
  *
  * A canonical name is a Zone of the IANA tz database, not a Link (an alias such as `UTC`,
  * `US/Pacific` or `Asia/Calcutta`). Both lists are the tz database 2025b's, read from its

@@ -8,9 +8,11 @@
  * state keeps it while AWS has deleted it, and the off-hours schedule or the autoscaling is gone
  * without a word.
  *
- * The same holds for an EKS cluster's children: deleting a cluster deletes its node groups, add-ons,
- * Pod Identity associations and access entries with it (EKS DeleteCluster requires the node groups
- * gone first; the rest go with the cluster). Each child names its cluster in `clusterName`, which
+ * The same holds for an EKS cluster's children. Its node groups cannot outlive it ("If you have
+ * managed node groups or Fargate profiles attached to the cluster, you must delete them first",
+ * EKS API Reference, DeleteCluster), and its add-ons, Pod Identity associations and access entries
+ * are parts of it (their API paths are under /clusters/<name>/). Each child names its cluster in
+ * `clusterName`, which
  * replaces it when it changes (catalog/replacements.ts), so a child is tied when its clusterName
  * is the cluster's `name` input and the cluster is replaced by nothing else: its other
  * replace-forcing inputs (a service role, the service CIDR, the IP family) are left unset.

@@ -19,6 +19,10 @@ import { UsageError } from "./usageError";
 
 export type ChangeAction = "create" | "update" | "replace" | "delete" | "same";
 
+/** The verdicts this module gives on a change (the deploy prints them before it runs). */
+export const CHANGE_POLICIES = ["stateful-replacement", "topic-subscriptions"] as const;
+const [STATEFUL_REPLACEMENT, TOPIC_SUBSCRIPTIONS] = CHANGE_POLICIES;
+
 /** One resource's change, as `--json` prints it under `changes`. */
 export interface ResourceChange {
   type: string;
@@ -208,7 +212,7 @@ export function changeVerdicts(
         ? `would be replaced (${(c.because ?? []).join(", ")})`
         : "would be deleted (gone from the program, or renamed: a new name is a new resource unless it aliases the old one)";
     verdicts.push({
-      policy: "stateful-replacement",
+      policy: STATEFUL_REPLACEMENT,
       enforcement: environment === "prod" ? "mandatory" : "advisory",
       resource: c.name,
       message: `${c.name} (${c.type}) ${how}, losing ${holds}; to go ahead, name it in llm-infra:allowReplace`,
@@ -266,7 +270,7 @@ export function subscriptionVerdicts(changes: ResourceChange[]): PolicyVerdict[]
   return changes
     .filter((c) => c.type === TOPIC && (c.action === "delete" || c.action === "replace"))
     .map((c) => ({
-      policy: "topic-subscriptions",
+      policy: TOPIC_SUBSCRIPTIONS,
       enforcement: "advisory" as const,
       resource: c.name,
       message: `${c.name} would be ${c.action === "delete" ? "deleted" : "replaced"}, and AWS deletes its subscriptions with it: subscribe again ${

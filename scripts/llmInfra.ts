@@ -11,16 +11,13 @@
  */
 // First, before any module that loads the Pulumi SDK (offline/deferredModules.ts says why).
 import "../offline/deferClosureModules";
-import * as path from "path";
 import { CommandOutput, EXIT_USAGE, processOutput, runMain } from "./cli";
-import { PlanCommandOptions, main as plan } from "./plan";
+import { PlanCommandOptions, callerPath, main as plan } from "./plan";
 
-/** `llm-infra plan`: the caller's directory by default; the next step is Pulumi's own. */
+/** `llm-infra plan`: the caller's directory by default; the next step is Pulumi's own (toText's). */
 export const PROGRAM_PLAN: PlanCommandOptions = {
   name: "llm-infra plan",
-  defaultDir: () => path.resolve(process.env.INIT_CWD ?? process.cwd()),
-  next: (report) =>
-    `Next: pulumi preview --stack ${report.stack}, then pulumi up --stack ${report.stack}.`,
+  defaultDir: () => callerPath("."),
 };
 
 const HELP = `Usage: llm-infra <command> [options]

@@ -53,8 +53,8 @@ export interface PlanCommandOptions {
   name: string;
   /** The project directory without --cwd: this repository for `npm run plan`, else the caller's. */
   defaultDir: () => string;
-  /** The next command a clean plan suggests. */
-  next: (report: PlanReport) => string;
+  /** The next command a clean plan suggests; toText's own (Pulumi's preview and up) when absent. */
+  next?: (report: PlanReport) => string;
 }
 
 /** `npm run plan`: this repository's stacks; the next step is its preflight and deploy. */
@@ -154,7 +154,7 @@ export async function main(
     } else if (diagram === true) {
       io.out(`${toMermaid(report)}\n`);
     } else {
-      io.out(`${toText(report, { next: command.next(report) })}\n`);
+      io.out(`${toText(report, { next: command.next?.(report) })}\n`);
     }
     const mandatory = mandatoryViolations(report);
     for (const v of mandatory)

@@ -9,7 +9,6 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { REPLACEMENTS } from "../catalog/replacements";
-import { CapturedResource } from "../checks/resource";
 import { ModelStore } from "../components";
 import {
   PlannedResource,
@@ -29,6 +28,7 @@ import {
 } from "../offline/plan";
 import { toJson, toText } from "../offline/report";
 import { main as planMain } from "../scripts/plan";
+import { capturedResource } from "./helpers";
 
 const ROOT = projectRoot();
 
@@ -40,21 +40,7 @@ const planned = (report: PlanReport): PlannedResource[] =>
 const moves = (changes: ResourceChange[]) =>
   changes.filter((c) => c.action !== "same").map((c) => `${c.action} ${c.type} ${c.name}`);
 
-/** A resource of this plan, with no options or dependencies. */
-const captured = (
-  type: string,
-  name: string,
-  inputs: Record<string, unknown> = {},
-): CapturedResource => ({
-  type,
-  name,
-  parent: null,
-  custom: true,
-  inputs,
-  protect: false,
-  retainOnDelete: false,
-  dependencies: [],
-});
+const captured = capturedResource;
 
 /** A shipped stack's config with one edit. */
 function edited(stack: string, edit: (raw: Record<string, unknown>) => void) {

@@ -8,20 +8,10 @@ import * as fs from "fs";
 import * as path from "path";
 import * as ts from "typescript";
 import { projectRoot } from "../offline/plan";
-import { one, resourcesOf } from "./helpers";
+import { markdownFiles, one, resourcesOf } from "./helpers";
 
 const ROOT = projectRoot();
 const DOCS = path.join(ROOT, "docs");
-
-/** README.md and every page under docs/, as paths relative to the repository. */
-function markdownFiles(): string[] {
-  const pages = fs
-    .readdirSync(DOCS)
-    .filter((f) => f.endsWith(".md"))
-    .sort()
-    .map((f) => path.join("docs", f));
-  return ["README.md", ...pages];
-}
 
 /** The text outside fenced code blocks and inline code spans. */
 function prose(markdown: string): string {

@@ -11,20 +11,16 @@ import { promisify } from "util";
 import * as pulumi from "@pulumi/pulumi";
 import * as components from "../components";
 import { projectRoot } from "../offline/plan";
+import { markdownFiles } from "./helpers";
 
 const run = promisify(execFile);
 const ROOT = projectRoot();
 
 /** README.md and every page under docs/, as one text. */
 function docs(): string {
-  const dir = path.join(ROOT, "docs");
-  return [
-    fs.readFileSync(path.join(ROOT, "README.md"), "utf8"),
-    ...fs
-      .readdirSync(dir)
-      .filter((f) => f.endsWith(".md"))
-      .map((f) => fs.readFileSync(path.join(dir, f), "utf8")),
-  ].join("\n");
+  return markdownFiles()
+    .map((f) => fs.readFileSync(path.join(ROOT, f), "utf8"))
+    .join("\n");
 }
 
 /** The long flags a help text lists, but --help itself. */

@@ -123,3 +123,33 @@ export function configProblems(config: Record<string, unknown>, stack = "staging
     return e.problems;
   }
 }
+
+/** A resource as the plan records it, with no options or dependencies unless `extra` gives them. */
+export function capturedResource(
+  type: string,
+  name: string,
+  inputs: Record<string, unknown> = {},
+  extra: Partial<CapturedResource> = {},
+): CapturedResource {
+  return {
+    type,
+    name,
+    parent: null,
+    custom: true,
+    inputs,
+    protect: false,
+    retainOnDelete: false,
+    dependencies: [],
+    ...extra,
+  };
+}
+
+/** README.md and every page under docs/, as paths relative to the repository. */
+export function markdownFiles(): string[] {
+  const pages = fs
+    .readdirSync(path.join(projectRoot(), "docs"))
+    .filter((f) => f.endsWith(".md"))
+    .sort()
+    .map((f) => path.join("docs", f));
+  return ["README.md", ...pages];
+}

@@ -35,27 +35,11 @@ import { acceleratorsInUse } from "../policy/workloadPolicies";
 import { iamKnownNames, iamScenarios } from "../policy/iamPolicies";
 import { alarmTopicPolicy, tlsOnlyTopicPolicy } from "../components/sagemaker/policies";
 import { WHOLE_STACK_POLICIES } from "../policy/wholeStackPolicies";
+import { capturedResource } from "./helpers";
 
 const TAGS = { environment: "dev", team: "ml", "cost-center": "1" };
 
-function res(
-  type: string,
-  name: string,
-  inputs: Record<string, unknown>,
-  extra: Partial<CapturedResource> = {},
-): CapturedResource {
-  return {
-    type,
-    name,
-    parent: null,
-    custom: true,
-    inputs,
-    protect: false,
-    retainOnDelete: false,
-    dependencies: [],
-    ...extra,
-  };
-}
+const res = capturedResource;
 
 async function run(
   policy: Policies[number],
