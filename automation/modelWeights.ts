@@ -11,7 +11,7 @@
  * API_BuildPhase.html).
  */
 import { CodeBuildClient } from "@aws-sdk/client-codebuild";
-import { HeadObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { GetObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { CapturedResource } from "../offline/engine";
 import { awaitBuild } from "./codeBuild";
 
@@ -23,22 +23,33 @@ export async function copyModelWeights(
   client: CodeBuildClient,
   projectName: string,
   io: { out(s: string): void },
-  options?: { pollMs?: number; timeoutMs?: number },
+  options?: { pollMs?: number; timeoutMs?: number; label?: string },
 ): Promise<string> {
-  const result = await awaitBuild(client, projectName, io, { label: "weights", ...options });
-  return `weights copied by build ${result.buildId} in ${result.seconds} s`;
+  const label = options?.label ?? "weights";
+  const result = await awaitBuild(client, projectName, io, { ...options, label });
+  return `${label} ${label === "weights" ? "copied" : "done"} by build ${result.buildId} in ${result.seconds} s`;
 }
 
-/** The marker keys (of `weightsMarkerKeys`) that are not in the bucket. */
+/** A destination's marker and what it must hold (modelRepository/weights.ts weightsMarkers). */
+export interface WeightsMarker {
+  key: string;
+  body: string;
+}
+
+/**
+ * The markers (of `weightsMarkers`) that are not in the bucket, or that name another snapshot or
+ * other Neuron shapes: a changed `hubRevision` or `contextLength` copies or compiles again.
+ */
 export async function missingWeights(
   s3: S3Client,
   bucket: string,
-  markerKeys: readonly string[],
+  markers: readonly WeightsMarker[],
 ): Promise<string[]> {
   const missing: string[] = [];
-  for (const key of markerKeys) {
+  for (const { key, body } of markers) {
     try {
-      await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+      const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+      if ((await object.Body?.transformToString()) !== body) missing.push(key);
     } catch (e) {
       const status = (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
       if (status === 404 || (e as Error).name === "NoSuchKey" || (e as Error).name === "NotFound")
@@ -50,26 +61,27 @@ export async function missingWeights(
 }
 
 /**
- * The deploy's weights step: nothing to do when the stack copies no weights (no project); skipped
- * when every marker is in the bucket; else the copy runs (copyModelWeights). The build itself
- * skips each destination whose marker names the same snapshot, so a re-run after a failure
- * downloads only what is missing.
+ * The deploy's weights step for one project (the copy, or the Neuron export): nothing to do when
+ * the stack has no such project; skipped when every marker is in the bucket and current; else the
+ * build runs (copyModelWeights). The build itself skips each destination whose marker names the
+ * same snapshot, so a re-run after a failure does only what is missing.
  */
 export async function bringModelWeights(
   clients: { codebuild: CodeBuildClient; s3: S3Client },
-  target: { projectName?: string; bucket: string; markerKeys: readonly string[] },
+  target: { projectName?: string; bucket: string; markers: readonly WeightsMarker[] },
   io: { out(s: string): void },
-  options?: { pollMs?: number; timeoutMs?: number },
+  options?: { pollMs?: number; timeoutMs?: number; label?: string },
 ): Promise<string> {
-  if (!target.projectName || target.markerKeys.length === 0)
+  const label = options?.label ?? "weights";
+  if (!target.projectName || target.markers.length === 0)
     return "no hub weights to copy (no model.json names a Hugging Face Hub model)";
-  const missing = await missingWeights(clients.s3, target.bucket, target.markerKeys);
+  const missing = await missingWeights(clients.s3, target.bucket, target.markers);
   if (missing.length === 0)
-    return `weights already in s3://${target.bucket}/ (${target.markerKeys.length} prefix(es)); nothing copied`;
+    return `${label} already in s3://${target.bucket}/ (${target.markers.length} prefix(es)); nothing to do`;
   io.out(
-    `weights: ${missing.length} of ${target.markerKeys.length} prefix(es) without weights: ${missing.map((k) => k.replace(/\/[^/]+$/, "/")).join(", ")}\n`,
+    `${label}: ${missing.length} of ${target.markers.length} prefix(es) without current ${label}: ${missing.map((k) => k.replace(/\/[^/]+$/, "/")).join(", ")}\n`,
   );
-  return copyModelWeights(clients.codebuild, target.projectName, io, options);
+  return copyModelWeights(clients.codebuild, target.projectName, io, { ...options, label });
 }
 
 /** The URN of the weights copy project in an offline plan (read its `name` from the state). */

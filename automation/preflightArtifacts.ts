@@ -208,7 +208,7 @@ export interface ModelTarget {
    * An LMI endpoint: the object that shows its weights are there (the weights copy's marker, or a
    * Hugging Face `config.json`) and what it is, instead of a Triton `config.pbtxt`.
    */
-  weights?: { key: string; what: string };
+  weights?: { key: string; what: string; neuron?: boolean };
 }
 
 /** The stack's serving targets and their default models, from its configuration. */
@@ -225,7 +225,9 @@ export function modelTargets(config: StackConfig): ModelTarget[] {
       pushedByDeploy: t.modelRepository !== undefined,
     };
   });
-  // LMI reads a Hugging Face snapshot from the prefix: the copy's marker says it is complete.
+  // LMI reads a Hugging Face snapshot from the prefix, vLLM Neuron a Neuron model (its
+  // neuron_config.json, optimum-neuron configuration_utils.py NEURON_CONFIG_NAME): the copy's or
+  // the export's marker says it is complete.
   const lmi = weightsEndpointsOf(config).map((e) => ({
     name: e.label,
     prefix: e.prefix,
@@ -233,9 +235,18 @@ export function modelTargets(config: StackConfig): ModelTarget[] {
     weights: e.hub
       ? {
           key: `${e.prefix}/${WEIGHTS_MARKER}`,
-          what: `the weights of ${e.hub.repoId} (copied by the deploy's weights copy)`,
+          neuron: e.servesNeuronModel,
+          what: e.servesNeuronModel
+            ? `the Neuron model of ${e.hub.repoId} (compiled by the deploy's Neuron export)`
+            : `the weights of ${e.hub.repoId} (copied by the deploy's weights copy)`,
         }
-      : { key: `${e.prefix}/config.json`, what: "a Hugging Face model (config.json)" },
+      : e.servesNeuronModel
+        ? {
+            key: `${e.prefix}/neuron_config.json`,
+            neuron: true,
+            what: "a Neuron model (optimum-cli export neuron; neuron_config.json)",
+          }
+        : { key: `${e.prefix}/config.json`, what: "a Hugging Face model (config.json)" },
   }));
   return [...triton, ...lmi];
 }
@@ -294,7 +305,9 @@ export async function modelFindings(
     // What brings it: a Triton repository is pushed, an LMI endpoint's hub weights are copied.
     const brought = t.weights ? "copies the weights" : "pushes the repository";
     const bring = t.weights
-      ? `set hubModel on the endpoint so the deploy's model step copies the weights, or upload a Hugging Face snapshot to s3://${bucket ?? "<modelBucketName>"}/${t.prefix}/`
+      ? t.weights.neuron
+        ? `set hubModel on the endpoint so the deploy's model step compiles it for Inferentia2, or upload a Neuron model (optimum-cli export neuron --instance_type inf2) to s3://${bucket ?? "<modelBucketName>"}/${t.prefix}/`
+        : `set hubModel on the endpoint so the deploy's model step copies the weights, or upload a Hugging Face snapshot to s3://${bucket ?? "<modelBucketName>"}/${t.prefix}/`
       : undefined;
     if (!bucket) {
       findings.push(

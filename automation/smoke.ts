@@ -258,6 +258,9 @@ function resourceOf(run: Run, t: SmokeTarget): string {
  */
 export function answerText(result: unknown): string {
   const first = Array.isArray(result) && result.length === 1 ? result[0] : result;
+  // An OpenAI completion: {"choices": [{"text": ...}]}.
+  const choice = (first as { choices?: { text?: unknown }[] } | null)?.choices?.[0]?.text;
+  if (typeof choice === "string") return choice;
   if (typeof first === "object" && first !== null)
     for (const k of ["generated_text", "text_output"]) {
       const v = (first as Record<string, unknown>)[k];
@@ -654,7 +657,7 @@ export function smokeInputOf(outputs: Record<string, unknown>, config: StackConf
       mode: e.mode ?? "realtime",
       asyncInputUri: asyncInputs[e.name],
       viaApi: api !== undefined && backend === e.name,
-      format: requestFormatOf(e.imageFlavour),
+      format: requestFormatOf(e),
     };
   });
   const modelNameOf = (section: unknown) =>

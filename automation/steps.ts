@@ -15,7 +15,7 @@ import { deployBrings } from "./deployBrings";
 import { buildImages } from "./images";
 import { BuildError } from "./codeBuild";
 import { bringModelWeights } from "./modelWeights";
-import { weightsCopiesOf, weightsMarkerKeys } from "../modelRepository/weights";
+import { weightsCopiesOf, weightsMarkers } from "../modelRepository/weights";
 import { formatPreflight, preflightClients, runPreflight } from "./preflight";
 import { smokeClients, smokeInputOf, smokeTest } from "./smoke";
 
@@ -177,8 +177,10 @@ function modelBucketOf(report: PlanReport, state: DeployedState): string {
 
 /**
  * The model step's first part: the Hugging Face Hub weights the targets' repositories name,
- * brought into each target's prefix by the stack's weights copy project (automation/modelWeights.ts
- * bringModelWeights: skipped when every marker is there). Undefined when the stack copies none.
+ * brought into each target's prefix by the stack's weights copy project, and the Neuron models the
+ * `vllm-neuron` endpoints serve, compiled into theirs by the Neuron export project
+ * (automation/modelWeights.ts bringModelWeights: each skipped when its markers are there and
+ * current). Undefined when the stack has neither.
  */
 export async function copyWeights(
   report: PlanReport,
@@ -190,32 +192,41 @@ export async function copyWeights(
   build?: { pollMs?: number; timeoutMs?: number },
 ): Promise<string | undefined> {
   const weights = "llm-infra:index:ModelWeights";
-  if (!childOf(report, weights, "aws:codebuild/project:Project", "copy")) return undefined;
+  const project = "aws:codebuild/project:Project";
+  const roles = (["copy", "neuron"] as const).filter((role) =>
+    childOf(report, weights, project, role),
+  );
+  if (roles.length === 0) return undefined;
   // The store first: a missing bucket is what the foundation step failed to leave.
   const bucket = modelBucketOf(report, state);
-  const name = deployedProject(
-    report,
-    state,
-    weights,
-    "copy",
-    "models",
-    "the weights copy project",
-  )!;
-  const markerKeys = weightsMarkerKeys(weightsCopiesOf(config, root));
-  try {
-    // bringModelWeights ends each line with its newline.
-    const lines = { out: (line: string) => io.out(`    ${line}`) };
-    return await bringModelWeights(
-      clients,
-      { projectName: name, bucket, markerKeys },
-      lines,
-      build,
-    );
-  } catch (e) {
-    if (e instanceof BuildError)
-      throw new StepError("models", e.buildId ? `build ${e.buildId}` : name, e.message);
-    throw new StepError("models", name, awsMessage(e));
+  const copies = weightsCopiesOf(config, root);
+  const said: string[] = [];
+  for (const role of roles) {
+    const name = deployedProject(
+      report,
+      state,
+      weights,
+      role,
+      "models",
+      role === "copy" ? "the weights copy project" : "the Neuron export project",
+    )!;
+    const markers = weightsMarkers(copies.filter((c) => Boolean(c.neuron) === (role === "neuron")));
+    try {
+      // bringModelWeights ends each line with its newline.
+      const lines = { out: (line: string) => io.out(`    ${line}`) };
+      said.push(
+        await bringModelWeights(clients, { projectName: name, bucket, markers }, lines, {
+          ...build,
+          label: role === "copy" ? "weights" : "neuron export",
+        }),
+      );
+    } catch (e) {
+      if (e instanceof BuildError)
+        throw new StepError("models", e.buildId ? `build ${e.buildId}` : name, e.message);
+      throw new StepError("models", name, awsMessage(e));
+    }
   }
+  return said.join("; ");
 }
 
 /**

@@ -49,12 +49,14 @@ export const ServingImage = {
   TritonSageMaker: "triton",
   /** Large Model Inference (DJL Serving with vLLM / LMI-Dist), GPU. */
   Lmi: "lmi",
-  /** LMI for Inferentia2 and Trainium (Neuron SDK). */
+  /** LMI for Inferentia2 and Trainium (Neuron SDK); retired (see SERVING_IMAGES). */
   LmiNeuron: "lmi-neuron",
   /** Hugging Face Text Generation Inference, GPU. */
   Tgi: "tgi",
-  /** Hugging Face TGI on Optimum Neuron (Inferentia2). */
+  /** Hugging Face TGI on Optimum Neuron (Inferentia2); retired (see SERVING_IMAGES). */
   TgiNeuron: "tgi-neuron",
+  /** vLLM on Optimum Neuron (Inferentia2), the Hugging Face Neuron container for SageMaker. */
+  VllmNeuron: "vllm-neuron",
   /** The AWS vLLM container, SageMaker build. */
   Vllm: "vllm",
 } as const;
@@ -104,6 +106,9 @@ export const SERVING_IMAGES: Readonly<Record<ServingImage, ImageFamily>> = {
     },
     defaultVersion: "0.36.0",
   },
+  // Retired: no release after 0.30.0 ("[lmi] Remove code and tests related to deprecated neuron
+  // hardware support", deepjavalibrary/djl-serving@1132e3a, 2025-11-03). Its transformers-neuronx
+  // engine is gone from Neuron's containers since SDK 2.26. Serve on Inferentia2 with vllm-neuron.
   "lmi-neuron": {
     repository: "djl-inference",
     accelerator: "neuron",
@@ -123,11 +128,30 @@ export const SERVING_IMAGES: Readonly<Record<ServingImage, ImageFamily>> = {
     },
     defaultVersion: "3.3.6",
   },
+  // Retired: Hugging Face dropped its TGI Neuron image for vLLM ("refactor(ecr): remove tgi
+  // image", huggingface/optimum-neuron@ccb15d7, 2026-01-19). Serve on Inferentia2 with vllm-neuron.
   "tgi-neuron": {
     repository: "huggingface-pytorch-tgi-inference",
     accelerator: "neuron",
     tags: { "0.3.0": "2.7.0-optimum3.3.6-neuronx-py310-ubuntu22.04" },
     defaultVersion: "0.3.0",
+  },
+  // vLLM 0.11 on optimum-neuron (NxD Inference), versioned by its optimum-neuron release: "vLLM
+  // 0.11.0 with NeuronX Inference and HuggingFace Optimum | Neuron 2.26.1 | inference |
+  // inf2/trn2/trn1" (aws/deep-learning-containers available_images.md; the 0.4.5 tag from
+  // docs/src/data/huggingface-vllm-inference-neuronx/0.11-neuronx-sdk2.26.1.yml). It is the
+  // container Hugging Face's SageMaker helper returns for Neuron (optimum-neuron
+  // docs/source/containers.mdx). Its entrypoint turns each SM_ON_<FLAG> variable into
+  // `optimum-cli neuron serve --<flag>` on port 8080 (optimum-neuron v0.4.5 docker/vllm/Dockerfile):
+  // components/sagemaker/neuronEnvironment.ts.
+  "vllm-neuron": {
+    repository: "huggingface-vllm-inference-neuronx",
+    accelerator: "neuron",
+    tags: {
+      "0.4.4": "0.11.0-optimum0.4.4-neuronx-py310-sdk2.26.1-ubuntu22.04",
+      "0.4.5": "0.11.0-optimum0.4.5-neuronx-py310-sdk2.26.1-ubuntu22.04",
+    },
+    defaultVersion: "0.4.5",
   },
   vllm: {
     repository: "vllm",

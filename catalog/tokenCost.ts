@@ -32,6 +32,7 @@ import {
   gb,
   startupEstimate,
 } from "./startup";
+import { neuronCompileSeconds } from "./neuron";
 import { ServingEngine, ThroughputRow, throughputRowFor, usdPerMillionTokens } from "./throughput";
 
 /** The tag with a serving resource's model class: `<parameters>B <dtype>`. */
@@ -88,6 +89,8 @@ export interface ServingTargetRecord {
     loadLimitSeconds?: number;
     /** The fleet's health-check grace period, for both. */
     totalLimitSeconds?: number;
+    /** The Neuron export before the endpoint starts (catalog/neuron.ts neuronCompileSeconds). */
+    compileSeconds?: number;
   };
 }
 
@@ -102,11 +105,18 @@ function tagsOf(inputs: Record<string, unknown>): Record<string, unknown> {
   return obj(tags);
 }
 
-/** The engine a serving image runs: LMI and NGC's vLLM tags run vLLM, trtllm tags TensorRT-LLM. */
+/** The Hugging Face vLLM Neuron image (catalog/images.ts `vllm-neuron`). */
+const NEURON_SERVING_IMAGE = /\/huggingface-vllm-inference-neuronx:/;
+
+/**
+ * The engine a serving image runs: LMI, the vLLM Neuron image and NGC's vLLM tags run vLLM, trtllm
+ * tags TensorRT-LLM.
+ */
 export function engineOfImage(image: unknown): ServingEngine | undefined {
   if (typeof image !== "string") return undefined;
   const tag = image.slice(image.lastIndexOf(":") + 1);
   if (/\/djl-inference:/.test(image) && /-lmi/.test(tag)) return "vllm";
+  if (NEURON_SERVING_IMAGE.test(image)) return "vllm";
   if (/-vllm-/.test(tag)) return "vllm";
   if (/-trtllm-/.test(tag)) return "tensorrt-llm";
   return undefined;
@@ -119,20 +129,21 @@ function figure(
   tagName: string,
   limits: Omit<
     NonNullable<ServingTargetRecord["startup"]>,
-    "weightsBytes" | "downloadSeconds" | "loadSeconds"
+    "weightsBytes" | "downloadSeconds" | "loadSeconds" | "compileSeconds"
   >,
+  compiled = false,
 ): ServingTargetRecord {
   const record: ServingTargetRecord = { ...base };
   const model = parseModelClass(tags[MODEL_CLASS_TAG]);
-  const estimate = model
-    ? startupEstimate({ ...model, contextLength: 1, concurrentSequences: 1 }, base.instanceType)
-    : undefined;
+  const shape = model ? { ...model, contextLength: 1, concurrentSequences: 1 } : undefined;
+  const estimate = shape ? startupEstimate(shape, base.instanceType) : undefined;
   if (estimate)
     record.startup = {
       weightsBytes: estimate.weightsBytes,
       downloadSeconds: estimate.downloadSeconds,
       loadSeconds: estimate.loadSeconds,
       ...limits,
+      ...(shape && compiled ? { compileSeconds: neuronCompileSeconds(shape) } : {}),
     };
   const utilization = Number(tags[UTILIZATION_TAG] ?? DEFAULT_UTILIZATION);
   const spec = findInstance(base.instanceType.replace(/^ml\./, ""));
@@ -238,6 +249,8 @@ export function servingTargets(
             ? { loadLimitSeconds: variant.containerStartupHealthCheckTimeoutInSeconds }
             : {}),
         },
+        // The vLLM Neuron image serves a model the deploy compiled first (its Neuron export).
+        typeof container.image === "string" && NEURON_SERVING_IMAGE.test(container.image),
       ),
     );
   }
@@ -342,7 +355,7 @@ export function usdPerMillion(v: number): string {
 export function startupText(startup: NonNullable<ServingTargetRecord["startup"]>): string {
   const limit = (seconds: number | undefined) =>
     seconds === undefined ? "" : ` (limit ${seconds} s)`;
-  const download = `download at least ${startup.downloadSeconds.toFixed(1)} s`;
+  const download = `${startup.compileSeconds !== undefined ? `compiled for Neuron first, about ${Math.ceil(startup.compileSeconds / 60)} min in the deploy's Neuron export; ` : ""}download at least ${startup.downloadSeconds.toFixed(1)} s`;
   const load = `load about ${Math.round(startup.loadSeconds)} s`;
   return startup.totalLimitSeconds !== undefined
     ? `start: ${gb(startup.weightsBytes)}; ${download} and ${load} (grace period ${startup.totalLimitSeconds} s)`

@@ -5,7 +5,7 @@
  * syncs to), not from the policy under test.
  */
 import * as YAML from "yaml";
-import { Plan, Scenario, roleCaller, rowsOf } from "./iamPlan";
+import { Plan, Scenario, ecrRepositoryArn, roleCaller, rowsOf } from "./iamPlan";
 import { WEIGHTS_DIRECTORY, WEIGHTS_MARKER } from "../modelRepository/hubModels";
 
 /** The bucket and destination prefixes a weights copy's buildspec writes to. */
@@ -38,7 +38,7 @@ export function weightsBuildspecTargets(
 export function weightsCopyScenarios(plan: Plan): Scenario[] {
   const out: Scenario[] = [];
   for (const project of plan.ofType("aws:codebuild/project:Project")) {
-    const component = project.name.replace(/-copy$/, "");
+    const component = project.name.replace(/-(copy|neuron)$/, "");
     const role = plan.roleByArn(project.inputs.serviceRole);
     const source = project.inputs.source as { buildspec?: unknown } | undefined;
     const targets = weightsBuildspecTargets(source?.buildspec);
@@ -109,6 +109,33 @@ export function weightsCopyScenarios(plan: Plan): Scenario[] {
       resource: `${bucketArn}/${targets.destinations[0]}/config.json`,
       context: { "aws:SecureTransport": false },
     });
+    // The Neuron export runs in the serving image, which CodeBuild pulls with the role: that
+    // repository, and no other of its registry.
+    const environment = project.inputs.environment as
+      { image?: unknown; imagePullCredentialsType?: unknown } | undefined;
+    const repository =
+      environment?.imagePullCredentialsType === "SERVICE_ROLE" &&
+      typeof environment.image === "string"
+        ? ecrRepositoryArn(environment.image)
+        : undefined;
+    if (repository) {
+      add("pulls its build image", "allow", {
+        action: "ecr:BatchGetImage",
+        resource: repository,
+      });
+      add("signs in to ECR to pull it", "allow", {
+        action: "ecr:GetAuthorizationToken",
+        resource: "*",
+      });
+      add("cannot pull another repository of that registry", "deny", {
+        action: "ecr:BatchGetImage",
+        resource: repository.replace(/repository\/.+$/, "repository/other"),
+      });
+      add("cannot push to its build image's repository", "deny", {
+        action: "ecr:PutImage",
+        resource: repository,
+      });
+    }
     const keyArn = plan.bucketKeyArn(targets.bucket);
     if (keyArn)
       add(

@@ -15,6 +15,13 @@
  *   all network access: "a HuggingFace Hub model-id ... a S3 uri ... or a local path"
  *   (djl-serving serving/docs/lmi/user_guides/starting-guide.md); a hub id is downloaded at start.
  *
+ * - The vLLM Neuron container (`huggingface-vllm-inference-neuronx`) on a host without
+ *   Inferentia2, told to fetch a hub id while the model blocks all network access (`optimum-cli
+ *   neuron serve --model` takes a "Model ID on huggingface.co or path on disk"), or served with
+ *   shapes other than those the stack's Neuron export compiled into its model data: serve refuses
+ *   them ("The specified batch_size ... is inconsistent with the one used to export the neuron
+ *   model", optimum-neuron v0.4.5 optimum/commands/neuron/serve.py).
+ *
  * Pure over the plan's resources, so `npm run plan`, the tests and `pulumi preview` (the policy
  * pack's `sagemaker-containers-serve`) run the same check.
  */
@@ -41,6 +48,38 @@ function variantsOf(
   return configs.filter((c) => c.parent !== null && c.parent === model.parent).flatMap(variants);
 }
 
+/** The shapes one Neuron export compiles, by the prefix it writes (its buildspec's scripts). */
+function neuronExports(resources: CapturedResource[]): Map<string, Record<string, string>> {
+  const out = new Map<string, Record<string, string>>();
+  for (const project of resources) {
+    if (project.type !== "aws:codebuild/project:Project") continue;
+    const buildspec = obj(project.inputs.source).buildspec;
+    if (typeof buildspec !== "string" || !buildspec.includes("optimum-cli export neuron")) continue;
+    // Each command is `bash -euo pipefail -c '<script>'`, the script's quotes written as '\''.
+    for (const script of buildspec.replace(/'\\''/g, "'").split("bash -euo pipefail -c")) {
+      const flags = /--tensor_parallel_size (\d+) --batch_size (\d+) --sequence_length (\d+)/.exec(
+        script,
+      );
+      const list = /for d in ((?:'[^']+' ?)+); do/.exec(script)?.[1];
+      if (!flags || !list) continue;
+      for (const m of list.matchAll(/'([^']+)'/g))
+        out.set(m[1], {
+          SM_ON_TENSOR_PARALLEL_SIZE: flags[1],
+          SM_ON_BATCH_SIZE: flags[2],
+          SM_ON_SEQUENCE_LENGTH: flags[3],
+        });
+    }
+  }
+  return out;
+}
+
+/** The key prefix of a model's uncompressed S3 data, without the trailing slash. */
+function modelDataPrefix(container: Record<string, unknown>): string | undefined {
+  const source = obj(arr(obj(container.modelDataSource).s3DataSources)[0]);
+  const m = typeof source.s3Uri === "string" ? /^s3:\/\/[^/]+\/(.+?)\/?$/.exec(source.s3Uri) : null;
+  return m?.[1];
+}
+
 /** Whether an `HF_MODEL_ID` names a hub model (downloaded) rather than a path or an S3 URI. */
 function isHubDownload(modelId: unknown): boolean {
   return typeof modelId === "string" && !modelId.startsWith("/") && !modelId.startsWith("s3://");
@@ -48,6 +87,7 @@ function isHubDownload(modelId: unknown): boolean {
 
 export function checkServingContainers(resources: CapturedResource[]): Finding[] {
   const findings: Finding[] = [];
+  const exports = neuronExports(resources);
   for (const model of resources) {
     if (model.type !== "aws:sagemaker/model:Model") continue;
     const container = obj(model.inputs.primaryContainer);
@@ -76,6 +116,26 @@ export function checkServingContainers(resources: CapturedResource[]): Finding[]
       add(
         `HF_MODEL_ID ${JSON.stringify(env.HF_MODEL_ID)} is a Hugging Face Hub id, which LMI downloads when it starts, but the model blocks all network access (enableNetworkIsolation): copy the weights into the model data (hubModel) and set HF_MODEL_ID to /opt/ml/model`,
       );
+
+    // vLLM Neuron: an Inferentia2 host, a model on disk, and the shapes it was compiled for.
+    if (repository.endsWith("/huggingface-vllm-inference-neuronx")) {
+      for (const v of variantsOf(model, resources))
+        if (typeof v.instanceType === "string" && !/^ml\.inf2\./.test(v.instanceType))
+          add(
+            `image ${image} on variant ${String(v.variantName)}: the vLLM Neuron container needs Inferentia2 (ml.inf2.*), got ${v.instanceType}`,
+          );
+      if (model.inputs.enableNetworkIsolation === true && isHubDownload(env.SM_ON_MODEL))
+        add(
+          `SM_ON_MODEL ${JSON.stringify(env.SM_ON_MODEL)} is a Hugging Face Hub id, which the container downloads and compiles when it starts, but the model blocks all network access (enableNetworkIsolation): compile it into the model data (hubModel) and set SM_ON_MODEL to /opt/ml/model`,
+        );
+      const prefix = modelDataPrefix(container);
+      const compiled = prefix === undefined ? undefined : exports.get(prefix);
+      for (const [name, value] of Object.entries(compiled ?? {}))
+        if (env[name] !== value)
+          add(
+            `${name} is ${JSON.stringify(env[name])}, but the stack's Neuron export compiles ${prefix}/ with ${value}: the container refuses a shape the model was not compiled for`,
+          );
+    }
   }
   return findings;
 }

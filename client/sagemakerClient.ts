@@ -2,11 +2,13 @@
  * A small typed client for the platform's SageMaker endpoints: synchronous JSON, streaming
  * (InvokeEndpointWithResponseStream) and asynchronous (request uploaded to S3, result polled).
  *
- * Requests have one of two shapes, by the serving container (`RequestFormat`):
+ * Requests have one of three shapes, by the serving container (`RequestFormat`):
  * `{"inputs": "...", "parameters": {"max_new_tokens": 256, "temperature": 0.7}}` for the LMI and
- * TGI containers, or Triton's generate extension `{"text_input": "...", "parameters": {...}}` for
+ * TGI containers, Triton's generate extension `{"text_input": "...", "parameters": {...}}` for
  * Triton with an LLM backend (vLLM, TensorRT-LLM), whose endpoints serve `/invocations` through the
- * generate handler. Callers give `max_tokens`; the `inputs` body names it `max_new_tokens`, as
+ * generate handler, or an OpenAI completion `{"prompt": "...", "max_tokens": 256, ...}` for the
+ * vLLM Neuron container, whose vLLM OpenAI server takes a completion request at `/invocations`
+ * and answers `{"choices": [{"text": "..."}]}`. Callers give `max_tokens`; the `inputs` body names it `max_new_tokens`, as
  * LMI's schema does ("parameters": {"max_new_tokens": ...}, deepjavalibrary/djl-serving
  * serving/docs/lmi/user_guides/lmi_input_output_schema.md, whose answer is
  * `{"generated_text": "..."}`), where vLLM's sampling parameters (Triton's vLLM backend) name it
@@ -33,13 +35,18 @@ export interface GenerationParameters {
  * `vllm` and `trtllm` flavours serve at `/invocations` with SAGEMAKER_TRITON_INFERENCE_TYPE
  * `generate`; see components/sagemaker/sageMakerEndpoint.ts tritonInferenceEnvironment).
  */
-export const RequestFormat = { Inputs: "inputs", TritonGenerate: "triton-generate" } as const;
+export const RequestFormat = {
+  Inputs: "inputs",
+  TritonGenerate: "triton-generate",
+  OpenAiCompletion: "openai-completion",
+} as const;
 export type RequestFormat = (typeof RequestFormat)[keyof typeof RequestFormat];
 export const REQUEST_FORMATS: readonly RequestFormat[] = Object.values(RequestFormat);
 
 export type InferenceRequest =
   | { inputs: string; parameters: GenerationParameters }
-  | { text_input: string; parameters: GenerationParameters };
+  | { text_input: string; parameters: GenerationParameters }
+  | ({ prompt: string } & GenerationParameters);
 
 export const DEFAULT_PARAMETERS: Readonly<GenerationParameters> = {
   max_tokens: 256,
@@ -55,6 +62,7 @@ export function buildRequest(
   const merged = { ...DEFAULT_PARAMETERS, ...parameters };
   if (format === "triton-generate")
     return { text_input: prompt, parameters: { stream: false, ...merged } };
+  if (format === "openai-completion") return { prompt, ...merged };
   const { max_tokens, ...rest } = merged;
   return { inputs: prompt, parameters: { max_new_tokens: max_tokens, ...rest } };
 }

@@ -4,7 +4,9 @@
  * default `<repositoryPrefix>/triton/`) and the EC2 fleet (`llm-infra:fleet.modelPrefix`, by default
  * `<repositoryPrefix>/fleet/`): the same prefixes programs/platform.ts hands the components.
  */
-import { TritonFlavour } from "../catalog/images";
+import { TritonFlavour, servingImageUri } from "../catalog/images";
+import { neuronCompileSeconds, neuronLayout } from "../catalog/neuron";
+import type { NeuronExport } from "../components/storage/modelWeights";
 import { ModelRequirements } from "../catalog/modelFit";
 import { StackConfig } from "../programs/config";
 import type { EndpointConfig } from "../programs/sagemakerConfig";
@@ -111,6 +113,10 @@ export interface WeightsEndpoint {
   prefix: string;
   /** The hub model the deploy copies there (`hubModel`), when the stack names one. */
   hub?: { repoId: string; revision?: string };
+  /** The Neuron model the deploy compiles from it (`image: vllm-neuron`). */
+  neuron?: NeuronExport;
+  /** The container serves a Neuron model (`image: vllm-neuron`), with or without `hubModel`. */
+  servesNeuronModel: boolean;
   /** The config entry, e.g. `llm-infra:sagemaker.endpoints[0]`. */
   configKey: string;
 }
@@ -131,10 +137,30 @@ export function weightsEndpointsOf(config: StackConfig): WeightsEndpoint[] {
             },
           }
         : {}),
+      ...(e.hubModel !== undefined ? neuronExportOf(config.region, e) : {}),
+      servesNeuronModel: e.imageUri === undefined && e.image === "vllm-neuron",
       configKey: `llm-infra:sagemaker.endpoints[${i}]`,
     });
   });
   return out;
+}
+
+/**
+ * The Neuron export of a `vllm-neuron` endpoint: compiled in its serving image for the shapes it
+ * serves (catalog/neuron.ts neuronLayout), or nothing for any other endpoint or one the config
+ * checks refuse.
+ */
+function neuronExportOf(region: string, e: EndpointConfig): { neuron?: NeuronExport } {
+  if (e.imageUri !== undefined || e.image !== "vllm-neuron" || !e.modelRequirements) return {};
+  const layout = neuronLayout(e.modelRequirements, e.instanceType ?? "");
+  if (!layout.ok) return {};
+  return {
+    neuron: {
+      image: servingImageUri("vllm-neuron", region, e.imageVersion).uri,
+      shape: layout.shape,
+      compileSeconds: neuronCompileSeconds(e.modelRequirements),
+    },
+  };
 }
 
 /** Every serving target of a stack that reads a Triton model repository. */

@@ -21,6 +21,7 @@
  *   `--model-repository=/models` (components/ec2/tritonFleet.ts).
  */
 import { StackConfig } from "../programs/config";
+import { NeuronExport, copyMarker } from "../components/storage/modelWeights";
 import {
   DEFAULT_REVISION,
   HubModel,
@@ -48,6 +49,8 @@ export interface WeightsCopy {
   revision: string;
   /** The weights prefixes (`<target prefix>/<model>/<version>/weights`), sorted, unique. */
   destinations: string[];
+  /** Compiled for Inferentia2 on the way (a `vllm-neuron` endpoint's prefix). */
+  neuron?: NeuronExport;
 }
 
 /**
@@ -58,15 +61,22 @@ export interface WeightsCopy {
  */
 export function weightsCopiesOf(config: StackConfig, root: string | undefined): WeightsCopy[] {
   const byKey = new Map<string, WeightsCopy>();
-  const add = (repoId: string, revision: string, destination: string) => {
-    const key = `${repoId}@${revision}`;
-    const copy = byKey.get(key) ?? { repoId, revision, destinations: [] };
+  const add = (repoId: string, revision: string, destination: string, neuron?: NeuronExport) => {
+    // A Neuron export is its own copy: the same snapshot compiled for other shapes is another.
+    const key = `${repoId}@${revision}${neuron ? ` ${JSON.stringify(neuron)}` : ""}`;
+    const copy = byKey.get(key) ?? {
+      repoId,
+      revision,
+      destinations: [],
+      ...(neuron ? { neuron } : {}),
+    };
     if (!copy.destinations.includes(destination)) copy.destinations.push(destination);
     byKey.set(key, copy);
   };
-  // LMI endpoints: the snapshot is the model data itself, at the endpoint's prefix.
+  // LMI endpoints: the snapshot is the model data itself, at the endpoint's prefix; vLLM Neuron
+  // endpoints: the Neuron model compiled from it.
   for (const e of weightsEndpointsOf(config))
-    if (e.hub) add(e.hub.repoId, e.hub.revision ?? DEFAULT_REVISION, e.prefix);
+    if (e.hub) add(e.hub.repoId, e.hub.revision ?? DEFAULT_REVISION, e.prefix, e.neuron);
   // Local repositories resolve against the project root (not known to every caller).
   for (const t of stackTargets(config)) {
     if (root === undefined || t.modelRepository === undefined) continue;
@@ -85,9 +95,14 @@ export function weightsMarkerKeys(copies: WeightsCopy[]): string[] {
   return copies.flatMap((c) => c.destinations.map((d) => `${d}/${WEIGHTS_MARKER}`));
 }
 
-/** The marker's content: what was copied there. */
-export function weightsMarkerBody(copy: Pick<WeightsCopy, "repoId" | "revision">): string {
-  return JSON.stringify({ repoId: copy.repoId, revision: copy.revision });
+/**
+ * Each destination's marker and what it must hold (the build's own marker, copyMarker): a marker
+ * naming another revision or other Neuron shapes is stale, and the copy runs again.
+ */
+export function weightsMarkers(copies: WeightsCopy[]): { key: string; body: string }[] {
+  return copies.flatMap((c) =>
+    c.destinations.map((d) => ({ key: `${d}/${WEIGHTS_MARKER}`, body: copyMarker(c) })),
+  );
 }
 
 /**

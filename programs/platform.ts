@@ -207,6 +207,9 @@ export async function createPlatform(config: StackConfig): Promise<PlatformOutpu
       utilization: e.utilization ?? config.cost.assumptions.utilization,
       modelBucketArn: models.bucketArn,
       modelKmsKeyArn: models.kmsKeyArn,
+      // The model store's key also encrypts the instances' EBS storage volumes (types without
+      // instance storage, such as ml.inf2.*) and the async output, as sagemaker-volume-kms asks.
+      kmsKeyArn: models.kmsKeyArn,
       subnetIds: e.inVpc ? network.privateSubnetIds : undefined,
       vpcId: e.inVpc ? network.vpcId : undefined,
       alarmTopicArn: alarmTopic.topicArn,
@@ -278,7 +281,7 @@ export async function createPlatform(config: StackConfig): Promise<PlatformOutpu
               sagemakerEndpointName: endpoints[backend],
               sagemakerEndpointMode: endpointComponents[backend].mode,
               requestFormat: requestFormatOf(
-                config.sagemaker.endpoints.find((e) => e.name === backend)?.imageFlavour,
+                config.sagemaker.endpoints.find((e) => e.name === backend) ?? {},
               ),
             }),
         tags,

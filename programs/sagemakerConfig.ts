@@ -419,15 +419,16 @@ function readHubModel(
     r.notWith("hubRevision", "without hubModel (the revision of the hub model LMI serves)");
     return {};
   }
+  // LMI serves the snapshot; vLLM Neuron serves the Neuron model the deploy compiles from it.
   const lmi =
-    plain.image === "lmi" &&
+    (plain.image === "lmi" || plain.image === "vllm-neuron") &&
     plain.imageUri === undefined &&
     image.imageRepository === undefined &&
     image.imageFlavour === undefined;
   if (!lmi) {
     r.notWith(
       "hubModel",
-      `with ${plain.imageUri !== undefined ? "imageUri" : image.imageRepository !== undefined ? `imageRepository ${image.imageRepository}` : `image ${plain.image ?? "triton"}`}: the weights copy feeds the LMI container (image: lmi); a Triton image reads a model repository whose model.json names the hub model (modelRepository)`,
+      `with ${plain.imageUri !== undefined ? "imageUri" : image.imageRepository !== undefined ? `imageRepository ${image.imageRepository}` : `image ${plain.image ?? "triton"}`}: the weights copy feeds the LMI container (image: lmi) and the Neuron export the vLLM Neuron container (image: vllm-neuron); a Triton image reads a model repository whose model.json names the hub model (modelRepository)`,
     );
     return {};
   }

@@ -66,7 +66,7 @@ export async function main(
     .option("--timeout-seconds <s>", "how long to wait for an async result", "900")
     .option(
       "--format <format>",
-      `the request body: ${REQUEST_FORMATS.join(" (LMI and TGI: {inputs, parameters: {max_new_tokens}}) or ")} (Triton with the vLLM or TensorRT-LLM backend: {text_input, parameters})`,
+      "the request body: inputs (LMI and TGI: {inputs, parameters: {max_new_tokens}}), triton-generate (Triton with the vLLM or TensorRT-LLM backend: {text_input, parameters}) or openai-completion (vLLM Neuron: {prompt, max_tokens})",
       "inputs",
     )
     .option(

@@ -53,16 +53,19 @@ export interface PlanCommandOptions {
   name: string;
   /** The project directory without --cwd: this repository for `npm run plan`, else the caller's. */
   defaultDir: () => string;
-  /** The next command a clean plan suggests; toText's own (Pulumi's preview and up) when absent. */
-  next?: (report: PlanReport) => string;
+  /**
+   * The next command a clean plan suggests; toText's own (Pulumi's preview and up) when absent.
+   * `dir` is the `--dir` the stack file was read from, when it is not the project's.
+   */
+  next?: (report: PlanReport, dir?: string) => string;
 }
 
 /** `npm run plan`: this repository's stacks; the next step is its preflight and deploy. */
 export const REPO_PLAN: PlanCommandOptions = {
   name: "plan",
   defaultDir: () => projectRoot(),
-  next: (report) =>
-    `Next: npm run preflight -- ${report.stack} (reads your AWS account), then npm run deploy -- ${report.stack} --up (docs/runbook.md).`,
+  next: (report, dir) =>
+    `Next: ${dir !== undefined ? `copy ${path.join(dir, `Pulumi.${report.stack}.yaml`)} next to Pulumi.yaml (a deploy reads its stack files there), then ` : ""}npm run preflight -- ${report.stack} (reads your AWS account), then npm run deploy -- ${report.stack} --up (docs/runbook.md).`,
 };
 
 export async function main(
@@ -154,7 +157,7 @@ export async function main(
     } else if (diagram === true) {
       io.out(`${toMermaid(report)}\n`);
     } else {
-      io.out(`${toText(report, { next: command.next?.(report) })}\n`);
+      io.out(`${toText(report, { next: command.next?.(report, opts.dir) })}\n`);
     }
     const mandatory = mandatoryViolations(report);
     for (const v of mandatory)

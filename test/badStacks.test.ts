@@ -49,6 +49,70 @@ const c = (
 ): Case => ({ class: cls, what, edits, names, says });
 
 const LONG = (n: number) => "k".repeat(n);
+
+/** The chat endpoint on Inferentia2 with the vLLM Neuron image, and one more edit. */
+function neuronCases(): Case[] {
+  const neuron: [(string | number)[], unknown][] = [
+    [ep(0, "instanceType"), "ml.inf2.8xlarge"],
+    [ep(0, "tritonModelName"), undefined],
+    [ep(0, "image"), "vllm-neuron"],
+    [ep(0, "hubModel"), "NousResearch/Meta-Llama-3.1-8B-Instruct"],
+  ];
+  const on = (what: string, edits: [(string | number)[], unknown][], names: string, says: RegExp) =>
+    c("unchecked", `vllm-neuron: ${what}`, [...neuron, ...edits], names, says);
+  const model = "llm-infra:sagemaker.endpoints[0].model";
+  return [
+    on(
+      "an 8B model on ml.inf2.xlarge (16 GiB of host memory)",
+      [[ep(0, "instanceType"), "ml.inf2.xlarge"]],
+      model,
+      /pass through host memory .* ml\.inf2\.xlarge has 16 GiB; inf2\.8xlarge \(2 cores\) fits/,
+    ),
+    on("no model", [[ep(0, "model"), undefined]], model, /is required with image vllm-neuron/),
+    on(
+      "an instance type with NVIDIA GPUs",
+      [[ep(0, "instanceType"), "ml.g5.xlarge"]],
+      "llm-infra:sagemaker.endpoints[0].instanceType",
+      /needs Neuron devices/,
+    ),
+    on(
+      "fp8 weights",
+      [[ep(0, "model", "dtype"), "fp8"]],
+      model,
+      /compiled from bf16 or fp16 weights, got dtype fp8/,
+    ),
+    on(
+      "no attentionHeads",
+      [
+        [ep(0, "model", "attentionHeads"), undefined],
+        [ep(0, "model", "kvHeads"), undefined],
+      ],
+      model,
+      /attentionHeads is needed/,
+    ),
+    on(
+      "a 70B model, which no Inferentia2 tensor parallel degree holds",
+      [
+        [ep(0, "instanceType"), "ml.inf2.48xlarge"],
+        [
+          ep(0, "model"),
+          {
+            parametersBillions: 70,
+            dtype: "bf16",
+            contextLength: 4096,
+            concurrentSequences: 4,
+            layers: 80,
+            hiddenSize: 8192,
+            attentionHeads: 64,
+            kvHeads: 8,
+          },
+        ],
+      ],
+      model,
+      /8 NeuronCores .* hold 128 GiB; no Inferentia2 type does/,
+    ),
+  ];
+}
 /** Stands for `llm-infra-<stack>-chat`, the default SageMaker name of the `chat` endpoint. */
 const CHAT_DEFAULT_NAME = "<chat's default name>";
 
@@ -1132,6 +1196,9 @@ export const CASES: Case[] = [
     names: "config:",
     says: /must be a map/,
   },
+  // Inferentia2 with the vLLM Neuron image (catalog/neuron.ts): what the Neuron model cannot be
+  // compiled for or loaded on is refused at preview, naming the key.
+  ...neuronCases(),
 ];
 
 /** Writes each case's stack file into one directory as Pulumi.case-<n>.yaml. */

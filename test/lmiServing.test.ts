@@ -53,6 +53,7 @@ describe("SageMaker endpoints on the LMI container (image: lmi, hubModel)", () =
         label: "endpoint chat",
         prefix: "model-repository/chat",
         hub: { repoId: HUB, revision: "main" },
+        servesNeuronModel: false,
         configKey: KEY,
       },
     ]);
@@ -62,7 +63,7 @@ describe("SageMaker endpoints on the LMI container (image: lmi, hubModel)", () =
     assert.deepStrictEqual(
       problemsOf(lmiStack({ image: "triton", imageVersion: undefined, tritonModelName: "m" })),
       [
-        `${KEY}.hubModel does not apply with image triton: the weights copy feeds the LMI container (image: lmi); a Triton image reads a model repository whose model.json names the hub model (modelRepository); remove it`,
+        `${KEY}.hubModel does not apply with image triton: the weights copy feeds the LMI container (image: lmi) and the Neuron export the vLLM Neuron container (image: vllm-neuron); a Triton image reads a model repository whose model.json names the hub model (modelRepository); remove it`,
       ],
     );
     assert.deepStrictEqual(problemsOf(lmiStack({ modelDataTarball: "models/chat.tar.gz" })), [

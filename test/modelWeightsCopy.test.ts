@@ -29,10 +29,12 @@ function recorder() {
 
 const PROJECT = "model-weights-copy";
 const BUCKET = "models";
-const MARKERS = [
+const KEYS = [
   `model-repository/chat/llama3-8b/1/weights/${WEIGHTS_MARKER}`,
   `model-repository/triton/llama3-8b/1/weights/${WEIGHTS_MARKER}`,
 ];
+const BODY = JSON.stringify({ repoId: "NousResearch/Meta-Llama-3-8B-Instruct", revision: "main" });
+const MARKERS = KEYS.map((key) => ({ key, body: BODY }));
 
 // Starting and awaiting the build (a failed phase, a timeout, a project that does not exist) is
 // automation/codeBuild.ts's awaitBuild, tested once in test/codeBuild.test.ts.
@@ -100,32 +102,40 @@ describe("weights step against moto's S3 and CodeBuild", function () {
 
   it("copies when a target's weights are missing, and only then", async () => {
     const before = (await builds()).length;
-    assert.deepStrictEqual(await missingWeights(s3, BUCKET, MARKERS), MARKERS);
+    assert.deepStrictEqual(await missingWeights(s3, BUCKET, MARKERS), KEYS);
     const { lines, io } = recorder();
-    const target = { projectName: PROJECT, bucket: BUCKET, markerKeys: MARKERS };
+    const target = { projectName: PROJECT, bucket: BUCKET, markers: MARKERS };
     const clients = { codebuild, s3 };
     await bringModelWeights(clients, target, io, { pollMs: 10 });
     assert.strictEqual((await builds()).length, before + 1);
     assert.match(
       lines[0],
-      /^weights: 2 of 2 prefix\(es\) without weights: model-repository\/chat\/llama3-8b\/1\/weights\/, /,
+      /^weights: 2 of 2 prefix\(es\) without current weights: model-repository\/chat\/llama3-8b\/1\/weights\/, /,
     );
 
     // One marker present: the copy still runs, for the other.
-    await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: MARKERS[0], Body: "{}" }));
-    assert.deepStrictEqual(await missingWeights(s3, BUCKET, MARKERS), [MARKERS[1]]);
+    await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: KEYS[0], Body: BODY }));
+    assert.deepStrictEqual(await missingWeights(s3, BUCKET, MARKERS), [KEYS[1]]);
     const partial = recorder();
     await bringModelWeights(clients, target, partial.io, { pollMs: 10 });
     assert.strictEqual((await builds()).length, before + 2);
     assert.match(
       partial.lines[0],
-      /^weights: 1 of 2 prefix\(es\) without weights: model-repository\/triton\//,
+      /^weights: 1 of 2 prefix\(es\) without current weights: model-repository\/triton\//,
     );
 
-    // Every marker present: nothing starts.
-    await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: MARKERS[1], Body: "{}" }));
+    // A marker naming another revision is stale: the copy runs again (a changed hubRevision).
+    const older = JSON.stringify({
+      repoId: "NousResearch/Meta-Llama-3-8B-Instruct",
+      revision: "v1",
+    });
+    await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: KEYS[1], Body: older }));
+    assert.deepStrictEqual(await missingWeights(s3, BUCKET, MARKERS), [KEYS[1]]);
+
+    // Every marker present and current: nothing starts.
+    await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: KEYS[1], Body: BODY }));
     const skipped = await bringModelWeights(clients, target, recorder().io, { pollMs: 10 });
-    assert.strictEqual(skipped, "weights already in s3://models/ (2 prefix(es)); nothing copied");
+    assert.strictEqual(skipped, "weights already in s3://models/ (2 prefix(es)); nothing to do");
     assert.strictEqual((await builds()).length, before + 2);
   });
 
@@ -133,7 +143,7 @@ describe("weights step against moto's S3 and CodeBuild", function () {
     const before = (await builds()).length;
     const said = await bringModelWeights(
       { codebuild, s3 },
-      { bucket: BUCKET, markerKeys: [] },
+      { bucket: BUCKET, markers: [] },
       recorder().io,
     );
     assert.match(said, /^no hub weights to copy/);

@@ -5,6 +5,7 @@
  * a second run uploads nothing.
  */
 import * as assert from "assert";
+import * as path from "path";
 import { CodeBuildClient } from "@aws-sdk/client-codebuild";
 import {
   CreateBucketCommand,
@@ -24,6 +25,10 @@ import {
 import { mockClient } from "aws-sdk-client-mock";
 import { DeployedState, StepError } from "../automation/journey";
 import { awsSteps } from "../automation/steps";
+import { copyMarker } from "../components/storage/modelWeights";
+import { parseStackConfig } from "../programs/config";
+import { readStackFile } from "../offline/plan";
+import { weightsCopiesOf, weightsMarkers } from "../modelRepository/weights";
 import { PlanReport, planStack, projectRoot } from "../offline/plan";
 import { MotoServer, epochTimestamps, motoBuildProject, motoClientConfig, startMoto } from "./moto";
 
@@ -87,7 +92,7 @@ describe("the journey's AWS steps against moto", function () {
     const LMI_MARKER = "model-repository/chat/.llm-infra-weights.json";
     const TRITON_MARKER = "model-repository/triton/llama3-8b/1/weights/.llm-infra-weights.json";
     const without = (l: string) =>
-      /^ {4}weights: (\d+) of (\d+) prefix\(es\) without weights: (.*)\n$/.exec(l);
+      /^ {4}weights: (\d+) of (\d+) prefix\(es\) without current weights: (.*)\n$/.exec(l);
     const firstCheck = io.lines.map(without).find((m) => m !== null);
     assert.ok(firstCheck, io.lines.join(""));
     assert.deepStrictEqual(
@@ -118,21 +123,34 @@ describe("the journey's AWS steps against moto", function () {
       io.lines.filter((l) => /models: /.test(l)).map((l) => l.replace(/: \d+ uploaded.*/s, "")),
       ["    models: triton on eks"],
     );
-    // The build writes the markers in AWS; moto runs no buildspec, so they are put here. With
-    // Triton's alone, the LMI endpoint's weights are still missing: the copy runs again.
-    const putMarker = (Key: string) =>
-      s3.send(new PutObjectCommand({ Bucket: "llm-infra-dev-models", Key, Body: "{}" }));
+    // The build writes the markers in AWS; moto runs no buildspec, so they are put here, as the
+    // build writes them (copyMarker). With Triton's alone, the LMI endpoint's weights are still
+    // missing: the copy runs again.
+    const body = copyMarker({ repoId: "NousResearch/Meta-Llama-3-8B-Instruct", revision: "main" });
+    const putMarker = (Key: string, Body = body) =>
+      s3.send(new PutObjectCommand({ Bucket: "llm-infra-dev-models", Key, Body }));
     await putMarker(TRITON_MARKER);
     const half = recorder();
     const second = await steps().models(dev, state, half);
     assert.match(second, /^weights copied by build llm-infra-dev-weights:[\w-]+ in \d+ s; /);
     const secondCheck = half.lines.map(without).find((m) => m !== null);
     assert.deepStrictEqual(secondCheck?.slice(1), ["1", "2", "model-repository/chat/"]);
+    // A marker of another revision is stale: the copy runs again for that prefix.
+    await putMarker(LMI_MARKER, copyMarker({ ...JSON.parse(body), revision: "v0" }));
+    const stale = recorder();
+    await steps().models(dev, state, stale);
+    assert.deepStrictEqual(
+      stale.lines
+        .map(without)
+        .find((m) => m !== null)
+        ?.slice(1),
+      ["1", "2", "model-repository/chat/"],
+    );
     await putMarker(LMI_MARKER);
     const again = await steps().models(dev, state, recorder());
     assert.match(
       again,
-      /^weights already in s3:\/\/llm-infra-dev-models\/ \(2 prefix\(es\)\); nothing copied; 1 repositories: 0 files uploaded, \d+ unchanged$/,
+      /^weights already in s3:\/\/llm-infra-dev-models\/ \(2 prefix\(es\)\); nothing to do; 1 repositories: 0 files uploaded, \d+ unchanged$/,
     );
     // A weights project the state does not hold is the foundation's failure, named.
     const noProject = stateWith(dev, {
@@ -144,6 +162,49 @@ describe("the journey's AWS steps against moto", function () {
       assert.match(e.message, /did not leave the weights copy project/);
       return true;
     });
+  });
+
+  it("models: compiles a vllm-neuron endpoint's model with the Neuron export, again when its shapes change", async () => {
+    const dir = path.join(root, "examples", "inferentia");
+    const example = await planStack("inferentia", dir);
+    await s3.send(new CreateBucketCommand({ Bucket: "llm-infra-inf2-models" }));
+    codebuild.destroy();
+    codebuild = await motoBuildProject(moto.url, "llm-infra-inf2-neuron");
+    const state = stateWith(example, {
+      "aws:s3/bucket:Bucket models-bucket": { bucket: "llm-infra-inf2-models" },
+      "aws:codebuild/project:Project model-weights-neuron": { name: "llm-infra-inf2-neuron" },
+    });
+    const inf2Steps = () =>
+      awsSteps(dir, { s3: () => s3, codebuild: () => codebuild, build: { pollMs: 10 } });
+    const io = recorder();
+    const first = await inf2Steps().models(example, state, io);
+    assert.match(
+      first,
+      /^neuron export done by build llm-infra-inf2-neuron:[\w-]+ in \d+ s; the stack names no local model repository$/,
+    );
+    assert.ok(
+      io.lines.includes(
+        "    neuron export: 1 of 1 prefix(es) without current neuron export: model-repository/chat/\n",
+      ),
+      io.lines.join(""),
+    );
+    // The export writes its marker in AWS (moto runs no buildspec): as the build would, it is
+    // current and nothing runs; one for a shorter sequence is stale, and the export runs again.
+    const config = parseStackConfig(readStackFile("inferentia", dir), "inferentia", dir);
+    const [marker] = weightsMarkers(weightsCopiesOf(config, dir));
+    const put = (body: string) =>
+      s3.send(
+        new PutObjectCommand({ Bucket: "llm-infra-inf2-models", Key: marker.key, Body: body }),
+      );
+    await put(marker.body);
+    const again = await inf2Steps().models(example, state, recorder());
+    assert.match(
+      again,
+      /^neuron export already in s3:\/\/llm-infra-inf2-models\/ \(1 prefix\(es\)\); nothing to do/,
+    );
+    await put(marker.body.replace('"sequenceLength":4096', '"sequenceLength":2048'));
+    const stale = await inf2Steps().models(example, state, recorder());
+    assert.match(stale, /^neuron export done by build /);
   });
 
   it("preflight: prints the report and blocks on a quota below dev's peak, naming the code", async () => {

@@ -28,8 +28,9 @@ export interface InferenceApiArgs {
   sagemakerEndpointMode?: EndpointMode;
   /**
    * With `sagemakerEndpointName`: the body the endpoint takes (SageMakerEndpoint's
-   * requestFormatOf): `{"inputs", "parameters"}`, or Triton's generate extension
-   * `{"text_input", "parameters"}` for the vLLM and TensorRT-LLM flavours. The API validates it.
+   * requestFormatOf): `{"inputs", "parameters"}`, Triton's generate extension
+   * `{"text_input", "parameters"}` for the vLLM and TensorRT-LLM flavours, or an OpenAI completion
+   * `{"prompt", "max_tokens"}` for the vLLM Neuron image. The API validates it.
    * @default "inputs"
    */
   requestFormat?: RequestFormat;
@@ -163,11 +164,27 @@ export const TRITON_GENERATE_REQUEST_SCHEMA = {
   },
 };
 
+/**
+ * The body the vLLM Neuron container takes at `/invocations`: an OpenAI completion,
+ * `{"prompt": ..., "max_tokens": ..., ...}` (vLLM's OpenAI server; client/sagemakerClient.ts).
+ */
+export const OPENAI_COMPLETION_REQUEST_SCHEMA = {
+  $schema: "http://json-schema.org/draft-04/schema#",
+  title: "CompletionRequest",
+  type: "object",
+  required: ["prompt"],
+  properties: {
+    prompt: { type: ["string", "array"] },
+    max_tokens: { type: "integer" },
+  },
+};
+
 /** The request body schema of the API's backend. */
 export function requestSchemaOf(
   args: Pick<InferenceApiArgs, "sagemakerEndpointName" | "requestFormat">,
 ) {
   if (args.sagemakerEndpointName === undefined) return TRITON_REQUEST_SCHEMA;
+  if (args.requestFormat === "openai-completion") return OPENAI_COMPLETION_REQUEST_SCHEMA;
   return args.requestFormat === "triton-generate" ? TRITON_GENERATE_REQUEST_SCHEMA : REQUEST_SCHEMA;
 }
 

@@ -21,6 +21,7 @@ import {
   shorterContextAdvice,
   validateModelRequirements,
 } from "../../catalog/modelFit";
+import { neuronLayout } from "../../catalog/neuron";
 import { validateModelPrefix } from "../storage/modelStorePolicies";
 import { Tags } from "../tags";
 import { SAGEMAKER_INFERENCE_AMIS } from "../../catalog/drivers";
@@ -63,7 +64,8 @@ export interface SageMakerEndpointArgs {
    */
   mode?: EndpointMode;
   /**
-   * A serving image from the catalog: `triton`, `lmi`, `lmi-neuron`, `tgi`, `tgi-neuron`, `vllm`.
+   * A serving image from the catalog: `triton`, `lmi`, `tgi`, `vllm`, or on Inferentia2
+   * `vllm-neuron` (`lmi-neuron` and `tgi-neuron` are retired images, kept for stacks that pin them).
    * Ignored when `imageUri` is set.
    * @default "triton"
    */
@@ -585,7 +587,24 @@ function validateInstances(
       });
     }
     const req = args.modelRequirements;
-    if (req !== undefined && validateModelRequirements(req).length === 0) {
+    const vllmNeuron = args.imageUri === undefined && args.image === "vllm-neuron";
+    if (vllmNeuron && req === undefined)
+      errors.push({
+        propertyPath: "modelRequirements",
+        reason:
+          "is required with image vllm-neuron: the Neuron model is compiled for its contextLength, concurrentSequences and attentionHeads",
+      });
+    if (req !== undefined && validateModelRequirements(req).length === 0 && vllmNeuron) {
+      // Inferentia2: the fit is per NeuronCore of the tensor parallel degree (catalog/neuron.ts).
+      // (An instance without Neuron devices is refused above, for the image.)
+      const layout = neuronLayout(req, args.instanceType);
+      if (!layout.ok && kind === "neuron")
+        errors.push({
+          propertyPath: spec.family === "inf2" ? "modelRequirements" : "instanceType",
+          reason: layout.reason,
+        });
+      else if (layout.ok) validateStartup(errors, args, req, args.instanceType);
+    } else if (req !== undefined && validateModelRequirements(req).length === 0) {
       if (!spec.accelerator) {
         errors.push({
           propertyPath: "instanceType",

@@ -42,6 +42,8 @@ import {
   targetTrackingPolicies,
 } from "./monitoring";
 import { lmiEnvironment } from "./lmiEnvironment";
+import { vllmNeuronEnvironment } from "./neuronEnvironment";
+import { neuronLayout } from "../../catalog/neuron";
 import { endpointExecutionPolicy, tlsOnlyTopicPolicy } from "./policies";
 
 export { defaultEndpointName, deploymentConfig } from "./endpointSettings";
@@ -295,10 +297,16 @@ export class SageMakerEndpoint extends pulumi.ComponentResource {
     vpcConfig: aws.types.input.sagemaker.ModelVpcConfig | undefined,
   ): { model: aws.sagemaker.Model; modelArgs: aws.sagemaker.ModelArgs } {
     const { name, args, mode, tags, bucketName } = ctx;
-    // The catalog's LMI image is configured to what the fit check sized the instance for.
+    // The catalog's LMI image is configured to what the fit check sized the instance for, and the
+    // vLLM Neuron image to the shapes the deploy compiled the Neuron model for.
     const lmi = args.imageUri === undefined && args.image === "lmi";
+    const neuron =
+      args.imageUri === undefined && args.image === "vllm-neuron" && args.modelRequirements
+        ? neuronLayout(args.modelRequirements, args.instanceType ?? "")
+        : undefined;
     const environment = pulumi.output(args.environment ?? {}).apply((env) => ({
       ...(lmi ? lmiEnvironment(args.modelRequirements) : {}),
+      ...(neuron?.ok ? vllmNeuronEnvironment(neuron.shape) : {}),
       ...(args.tritonModelName
         ? { SAGEMAKER_TRITON_DEFAULT_MODEL_NAME: args.tritonModelName }
         : {}),
@@ -621,11 +629,18 @@ interface EndpointContext extends EndpointSettings {
  */
 /**
  * The request body the endpoint's `/invocations` takes: Triton's generate extension for the LLM
- * flavours it serves through the generate handler (tritonInferenceEnvironment), the
- * `{"inputs", "parameters"}` body of the LMI, TGI and vLLM containers otherwise.
+ * flavours it serves through the generate handler (tritonInferenceEnvironment), an OpenAI
+ * completion for the vLLM Neuron image (vLLM's OpenAI server, which `optimum-cli neuron serve`
+ * runs), the `{"inputs", "parameters"}` body of the LMI, TGI and vLLM containers otherwise.
  */
-export function requestFormatOf(flavour: SageMakerEndpointArgs["imageFlavour"]): RequestFormat {
-  return Object.keys(tritonInferenceEnvironment(flavour)).length > 0 ? "triton-generate" : "inputs";
+export function requestFormatOf(
+  endpoint: Pick<SageMakerEndpointArgs, "image" | "imageFlavour"> & { imageUri?: unknown },
+): RequestFormat {
+  if (endpoint.imageUri === undefined && endpoint.image === "vllm-neuron")
+    return "openai-completion";
+  return Object.keys(tritonInferenceEnvironment(endpoint.imageFlavour)).length > 0
+    ? "triton-generate"
+    : "inputs";
 }
 
 export function tritonInferenceEnvironment(

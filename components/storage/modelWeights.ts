@@ -7,6 +7,8 @@ import { serviceRole } from "../trust";
 import { Tags } from "../tags";
 import { ArgError, checkIntegerRange, throwIfInvalid } from "../validation";
 import { WEIGHTS_MARKER, isHubId, revisionProblem } from "../../modelRepository/hubModels";
+import { NeuronShape } from "../../catalog/neuron";
+import { ecrRepositoryArn } from "../sagemaker/endpointArgs";
 
 /** One Hugging Face Hub snapshot, downloaded once and written to every destination. */
 export interface ModelWeightsCopy {
@@ -22,6 +24,22 @@ export interface ModelWeightsCopy {
    * `<prefix>/<model>/<version>/weights`.
    */
   destinations: string[];
+  /**
+   * Compile the snapshot into a Neuron model for Inferentia2 and write that instead: the build
+   * runs `optimum-cli export neuron` in the serving image (components/sagemaker/
+   * neuronEnvironment.ts), so the endpoint loads it without compiling or reaching the hub.
+   */
+  neuron?: NeuronExport;
+}
+
+/** A Neuron export: the image it runs in and the shapes it compiles for. */
+export interface NeuronExport {
+  /** The vLLM Neuron image URI the endpoint serves with (the same optimum-neuron compiles). */
+  image: string;
+  /** The static shapes, as the endpoint serves them (catalog/neuron.ts neuronLayout). */
+  shape: NeuronShape;
+  /** About how long the compile takes (catalog/neuron.ts neuronCompileSeconds): sizes the timeout. */
+  compileSeconds: number;
 }
 
 export interface ModelWeightsArgs {
@@ -49,9 +67,27 @@ export interface ModelWeightsArgs {
    * @default 120 (16 GB at 5 MB/s from the hub, with the uploads)
    */
   buildTimeoutMinutes?: number;
+  /**
+   * The CodeBuild compute type of the Neuron export (Linux). Compiling holds the checkpoint in
+   * memory: BUILD_GENERAL1_XLARGE has 70 GB of memory, 36 vCPUs and 256 GB of disk.
+   * @default "BUILD_GENERAL1_XLARGE"
+   */
+  neuronComputeType?: string;
+  /**
+   * Minutes before CodeBuild stops the Neuron export (5 to 2160).
+   * @default three times the compile estimate (catalog/neuron.ts), at least 120
+   */
+  neuronBuildTimeoutMinutes?: number;
   /** Tags for every resource. */
   tags?: Tags;
 }
+
+/**
+ * The AWS CLI the Neuron export installs into its own virtual environment (the serving image has
+ * none, and its Python environment is left as the endpoint runs it). The image ships uv
+ * (optimum-neuron v0.4.5 docker/vllm/Dockerfile installs uv 0.9.27 in /usr/local/bin).
+ */
+export const NEURON_EXPORT_AWSCLI_VERSION = "1.36.40";
 
 /**
  * The huggingface_hub release the build installs: `snapshot_download(repo_id, revision=...,
@@ -93,6 +129,19 @@ export function validateModelWeightsArgs(args: ModelWeightsArgs): ArgError[] {
   const computeType = codeBuildComputeTypeProblem(args.computeType);
   if (computeType) errors.push({ propertyPath: "computeType", reason: computeType });
   checkIntegerRange(errors, "buildTimeoutMinutes", args.buildTimeoutMinutes, 5, 2160);
+  const neuronComputeType = codeBuildComputeTypeProblem(args.neuronComputeType);
+  if (neuronComputeType)
+    errors.push({ propertyPath: "neuronComputeType", reason: neuronComputeType });
+  checkIntegerRange(errors, "neuronBuildTimeoutMinutes", args.neuronBuildTimeoutMinutes, 5, 2160);
+  // One export project, one image: every Neuron export of the stack compiles with the same one.
+  const images = [
+    ...new Set((args.copies ?? []).flatMap((c) => (c.neuron ? [c.neuron.image] : []))),
+  ];
+  if (images.length > 1)
+    errors.push({
+      propertyPath: "copies",
+      reason: `every Neuron export runs in one image, got ${images.join(", ")}: serve every vllm-neuron endpoint with the same imageVersion`,
+    });
   return errors;
 }
 
@@ -110,6 +159,8 @@ export function weightsCopyPolicy(o: {
   kmsKeyArn: string;
   destinations: readonly string[];
   hubTokenSecretArn?: string;
+  /** The ECR repository ARN of the build's own image, pulled with the role (the Neuron export). */
+  pullImageRepositoryArn?: string;
 }): PolicyDocument {
   const logGroup = `arn:aws:logs:${o.region}:${o.accountId}:log-group:/aws/codebuild/${o.projectName}`;
   const prefixes = [...new Set(o.destinations.map((d) => d.replace(/\/+$/, "")))].sort();
@@ -154,6 +205,22 @@ export function weightsCopyPolicy(o: {
       Action: "secretsmanager:GetSecretValue",
       Resource: o.hubTokenSecretArn,
     });
+  if (o.pullImageRepositoryArn)
+    statements.push(
+      // GetAuthorizationToken takes no resource ("Resource types: -", Service Authorization
+      // Reference, Amazon ECR); the pull is the image's repository only.
+      { Sid: "EcrLogin", Effect: "Allow", Action: "ecr:GetAuthorizationToken", Resource: "*" },
+      {
+        Sid: "PullBuildImage",
+        Effect: "Allow",
+        Action: [
+          "ecr:BatchCheckLayerAvailability",
+          "ecr:BatchGetImage",
+          "ecr:GetDownloadUrlForLayer",
+        ],
+        Resource: o.pullImageRepositoryArn,
+      },
+    );
   return { Version: "2012-10-17", Statement: statements };
 }
 
@@ -166,7 +233,7 @@ const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
  */
 export function copyScript(bucket: string, copy: ModelWeightsCopy, index: number): string {
   const revision = copy.revision ?? "main";
-  const marker = JSON.stringify({ repoId: copy.repoId, revision });
+  const marker = copyMarker(copy);
   const dir = `"$CODEBUILD_SRC_DIR/weights-${index}"`;
   return [
     `missing=""`,
@@ -185,6 +252,91 @@ export function copyScript(bucket: string, copy: ModelWeightsCopy, index: number
     `done`,
     `rm -rf ${dir}`,
   ].join("\n");
+}
+
+/** What a destination's marker holds: the snapshot, and for a Neuron export what it compiled. */
+export function copyMarker(copy: Pick<ModelWeightsCopy, "repoId" | "revision" | "neuron">): string {
+  const revision = copy.revision ?? "main";
+  return JSON.stringify({
+    repoId: copy.repoId,
+    revision,
+    ...(copy.neuron ? { neuron: { image: copy.neuron.image, ...copy.neuron.shape } } : {}),
+  });
+}
+
+/**
+ * The script of one Neuron export (run with `bash -euo pipefail`): skip the destinations whose
+ * marker names this snapshot and these shapes, else download the snapshot, compile it for
+ * Inferentia2 with `optimum-cli export neuron` and sync the Neuron model to the others, writing
+ * each marker after its sync.
+ *
+ * The build has no Neuron device, so the target is named: "You can also compile the model on a
+ * CPU-only instance. In this case, specify the target instance type by passing `--instance_type`"
+ * (optimum-neuron v0.4.5 docs/source/guides/export_model.mdx). Exported from a local directory,
+ * the model is saved with its (sharded) checkpoint ("If the model was exported from a local path,
+ * we need to save the checkpoint", optimum/neuron/models/inference/backend/pretrained_model.py),
+ * so the prefix holds everything the endpoint loads.
+ */
+export function neuronExportScript(
+  bucket: string,
+  copy: ModelWeightsCopy & { neuron: NeuronExport },
+  index: number,
+): string {
+  const revision = copy.revision ?? "main";
+  const marker = copyMarker(copy);
+  const dir = `"$CODEBUILD_SRC_DIR/weights-${index}"`;
+  const out = `"$CODEBUILD_SRC_DIR/neuron-${index}"`;
+  const { tensorParallelSize, batchSize, sequenceLength } = copy.neuron.shape;
+  const aws = "/opt/awscli/bin/aws";
+  return [
+    `missing=""`,
+    `for d in ${copy.destinations.map(q).join(" ")}; do`,
+    `  if [ "$(${aws} s3 cp --only-show-errors "s3://${bucket}/$d/${WEIGHTS_MARKER}" - 2>/dev/null)" = ${q(marker)} ]; then`,
+    `    echo "s3://${bucket}/$d/: ${copy.repoId}@${revision} for Neuron is already there"`,
+    `  else missing="$missing $d"; fi`,
+    `done`,
+    `if [ -z "$missing" ]; then exit 0; fi`,
+    `echo "downloading ${copy.repoId}@${revision}"`,
+    `REPO_ID=${q(copy.repoId)} REVISION=${q(revision)} LOCAL_DIR=${dir} python3 -c 'import os; from huggingface_hub import snapshot_download; snapshot_download(repo_id=os.environ["REPO_ID"], revision=os.environ["REVISION"], local_dir=os.environ["LOCAL_DIR"], token=os.environ.get("HF_TOKEN") or None, ignore_patterns=["original/*"])'`,
+    `echo "compiling for inf2: tensor parallel ${tensorParallelSize}, batch ${batchSize}, sequence ${sequenceLength}"`,
+    `optimum-cli export neuron --model ${dir} --task text-generation --instance_type inf2 --tensor_parallel_size ${tensorParallelSize} --batch_size ${batchSize} --sequence_length ${sequenceLength} ${out}`,
+    `for d in $missing; do`,
+    `  ${aws} s3 sync --only-show-errors --exclude '.cache/*' ${out} "s3://${bucket}/$d/"`,
+    `  printf '%s' ${q(marker)} | ${aws} s3 cp --only-show-errors - "s3://${bucket}/$d/${WEIGHTS_MARKER}"`,
+    `  echo "compiled into s3://${bucket}/$d/"`,
+    `done`,
+    `rm -rf ${dir} ${out}`,
+  ].join("\n");
+}
+
+/**
+ * The Neuron export's buildspec: the AWS CLI in its own virtual environment (with the image's uv),
+ * then each export (neuronExportScript).
+ */
+export function neuronBuildspec(bucket: string, copies: ModelWeightsCopy[]): string {
+  const exports = copies.filter((c): c is ModelWeightsCopy & { neuron: NeuronExport } =>
+    Boolean(c.neuron),
+  );
+  return YAML.stringify(
+    {
+      version: 0.2,
+      env: { shell: "bash" },
+      phases: {
+        install: {
+          commands: [
+            "uv venv /opt/awscli",
+            `VIRTUAL_ENV=/opt/awscli uv pip install --quiet awscli==${NEURON_EXPORT_AWSCLI_VERSION}`,
+          ],
+        },
+        build: {
+          commands: exports.map(
+            (c, i) => `bash -euo pipefail -c ${q(neuronExportScript(bucket, c, i))}`,
+          ),
+        },
+      },
+    },
+    { lineWidth: 0 },
+  );
 }
 
 /**
@@ -234,27 +386,100 @@ export function weightsBuildspec(bucket: string, copies: ModelWeightsCopy[]): st
  * what it serves (each reads only its own prefix).
  */
 export class ModelWeights extends pulumi.ComponentResource {
-  /** The CodeBuild project that copies the weights (start it to bring them in). */
-  public readonly projectName: pulumi.Output<string>;
+  /** The CodeBuild project that copies the weights (start it to bring them in); none without plain copies. */
+  public readonly projectName?: pulumi.Output<string>;
+  /** The CodeBuild project that compiles Neuron models (`copies[].neuron`); none without one. */
+  public readonly neuronProjectName?: pulumi.Output<string>;
   /** The marker object keys, one per destination: all present means the weights are there. */
   public readonly markerKeys: string[];
 
   constructor(name: string, args: ModelWeightsArgs, opts?: pulumi.ComponentResourceOptions) {
     throwIfInvalid("ModelWeights", name, validateModelWeightsArgs(args));
     super("llm-infra:index:ModelWeights", name, {}, opts);
-    const destinations = args.copies.flatMap((c) => c.destinations);
-    this.markerKeys = destinations.map((d) => `${d.replace(/\/+$/, "")}/${WEIGHTS_MARKER}`);
-    const role = serviceRole(
-      `${name}-copy`,
-      "codebuild.amazonaws.com",
-      `Model weights copy of ${name}`,
-      args.tags,
-      this,
+    const destinationsOf = (copies: ModelWeightsCopy[]) => copies.flatMap((c) => c.destinations);
+    this.markerKeys = destinationsOf(args.copies).map(
+      (d) => `${d.replace(/\/+$/, "")}/${WEIGHTS_MARKER}`,
     );
-    const project = this.createProject(name, args, role);
-    this.createRolePolicy(name, args, role, project, destinations);
-    this.projectName = project.name;
-    this.registerOutputs({ projectName: this.projectName });
+    const plain = args.copies.filter((c) => !c.neuron);
+    const exports = args.copies.filter((c) => c.neuron);
+    if (plain.length > 0) {
+      const role = serviceRole(
+        `${name}-copy`,
+        "codebuild.amazonaws.com",
+        `Model weights copy of ${name}`,
+        args.tags,
+        this,
+      );
+      const project = this.createProject(name, { ...args, copies: plain }, role);
+      this.createRolePolicy(`${name}-copy`, args, role, project, destinationsOf(plain));
+      this.projectName = project.name;
+    }
+    if (exports.length > 0) {
+      const image = exports[0].neuron!.image;
+      const role = serviceRole(
+        `${name}-neuron`,
+        "codebuild.amazonaws.com",
+        `Neuron model export of ${name}`,
+        args.tags,
+        this,
+      );
+      const project = this.createNeuronProject(name, { ...args, copies: exports }, role);
+      this.createRolePolicy(
+        `${name}-neuron`,
+        args,
+        role,
+        project,
+        destinationsOf(exports),
+        ecrRepositoryArn(image),
+      );
+      this.neuronProjectName = project.name;
+    }
+    this.registerOutputs({
+      projectName: this.projectName,
+      neuronProjectName: this.neuronProjectName,
+    });
+  }
+
+  /**
+   * The Neuron export project: the serving image as the build image, pulled with the project's
+   * role ("When you use a cross-account or private registry image, you must use SERVICE_ROLE
+   * credentials", CodeBuild API reference, ProjectEnvironment imagePullCredentialsType); the
+   * role's policy lets it pull that repository (weightsCopyPolicy `pullImageRepositoryArn`).
+   */
+  private createNeuronProject(
+    name: string,
+    args: ModelWeightsArgs,
+    role: aws.iam.Role,
+  ): aws.codebuild.Project {
+    const compileMinutes = Math.max(
+      ...args.copies.map((c) => (c.neuron ? c.neuron.compileSeconds / 60 : 0)),
+    );
+    return new aws.codebuild.Project(
+      `${name}-neuron`,
+      {
+        description: "Compiles Hugging Face Hub models for Inferentia2 into the model store",
+        serviceRole: role.arn,
+        artifacts: { type: "NO_ARTIFACTS" },
+        environment: {
+          type: "LINUX_CONTAINER",
+          computeType: args.neuronComputeType ?? "BUILD_GENERAL1_XLARGE",
+          image: args.copies[0].neuron!.image,
+          imagePullCredentialsType: "SERVICE_ROLE",
+          environmentVariables: args.hubTokenSecretArn
+            ? [{ name: "HF_TOKEN", type: "SECRETS_MANAGER", value: args.hubTokenSecretArn }]
+            : [],
+        },
+        source: {
+          type: "NO_SOURCE",
+          buildspec: pulumi.output(args.bucketName).apply((b) => neuronBuildspec(b, args.copies)),
+        },
+        buildTimeout:
+          args.neuronBuildTimeoutMinutes ??
+          Math.min(2160, Math.max(120, Math.ceil(compileMinutes * 3))),
+        tags: args.tags,
+      },
+      { parent: this },
+    );
   }
 
   /** The CodeBuild project: no VPC, no source, the buildspec of the copies. */
@@ -290,19 +515,20 @@ export class ModelWeights extends pulumi.ComponentResource {
     );
   }
 
-  /** The role's one policy (weightsCopyPolicy), scoped to the project's own log group. */
+  /** A project role's one policy (weightsCopyPolicy), scoped to the project's own log group. */
   private createRolePolicy(
     name: string,
     args: ModelWeightsArgs,
     role: aws.iam.Role,
     project: aws.codebuild.Project,
     destinations: string[],
+    pullImageRepositoryArn?: string,
   ): aws.iam.RolePolicy {
     const child = { parent: this };
     const accountId = aws.getCallerIdentityOutput({}, child).accountId;
     const region = aws.getRegionOutput({}, child).region;
     return new aws.iam.RolePolicy(
-      `${name}-copy`,
+      name,
       {
         role: role.id,
         policy: pulumi
@@ -317,6 +543,7 @@ export class ModelWeights extends pulumi.ComponentResource {
                 kmsKeyArn,
                 destinations,
                 hubTokenSecretArn: args.hubTokenSecretArn,
+                pullImageRepositoryArn,
               }),
             ),
           ),
