@@ -23,7 +23,7 @@
  *   of LLM models can take much longer than standard models (sometimes more than one hour)"
  *   (optimum-neuron export guide). The estimate here is that rate, 60 s per GB of weights.
  */
-import { InstanceSpec, findInstance } from "./instances";
+import { InstanceSpec, findInstance, getInstance } from "./instances";
 import { BYTES_PER_PARAMETER, ModelRequirements, estimateMemory } from "./modelFit";
 
 /** NeuronCores per Inferentia2 device. */
@@ -83,60 +83,66 @@ export function neuronLayout(req: ModelRequirements, instanceType: string): Neur
       reason:
         "attentionHeads is needed: the tensor parallel degree must divide the model's attention heads",
     };
-  const cores = neuronCores(spec);
-  const heads = req.attentionHeads;
-  const degrees = INF2_TENSOR_PARALLEL_DEGREES.filter((d) => d <= cores && heads % d === 0);
-  const tp = degrees[degrees.length - 1];
-  const requiredGib = estimateMemory(req).requiredGib;
-  if (tp === undefined)
+  const fit = fitOn(req, spec);
+  const where = `${instanceType} has ${fit.hostGib} GiB`;
+  if (!fit.hostFits)
     return {
       ok: false,
-      reason: `no tensor parallel degree of ${INF2_TENSOR_PARALLEL_DEGREES.join(", ")} fits ${instanceType}'s ${cores} NeuronCores and divides ${heads} attention heads`,
+      reason: `the weights (${fit.weightsGib.toFixed(1)} GiB) pass through host memory when they load, and ${where}${largerInf2Advice(req)}`,
     };
-  // The checkpoint passes through host memory on its way to the devices (the loader reads the
-  // state dict, optimum-neuron v0.4.5 optimum/neuron/models/inference/backend/pretrained_model.py
-  // checkpoint_loader_fn): the weights must fit the host's memory with the same headroom.
-  const weightsGib = estimateMemory(req).weightsGib;
-  const hostGib = spec.memoryMib / 1024;
-  const headroom = req.headroomFraction ?? 0.1;
-  if (weightsGib > hostGib * (1 - headroom))
+  if (!fit.deviceFits)
     return {
       ok: false,
-      reason: `the weights (${weightsGib.toFixed(1)} GiB) pass through host memory when they load, and ${instanceType} has ${hostGib} GiB${largerInf2Advice(req)}`,
-    };
-  const shardGib = tp * NEURON_CORE_MEMORY_GIB;
-  if (requiredGib > shardGib)
-    return {
-      ok: false,
-      reason: `the model needs ${requiredGib.toFixed(1)} GiB of device memory, but ${tp} NeuronCores (the largest degree ${instanceType} runs for ${heads} heads) hold ${shardGib} GiB${largerInf2Advice(req)}`,
+      reason: `the model needs ${fit.requiredGib.toFixed(1)} GiB of device memory, but ${fit.tp} NeuronCores (the largest degree ${instanceType} runs for ${req.attentionHeads} heads) hold ${fit.shardGib} GiB${largerInf2Advice(req)}`,
     };
   return {
     ok: true,
     shape: {
-      tensorParallelSize: tp,
+      tensorParallelSize: fit.tp,
       batchSize: req.concurrentSequences,
       sequenceLength: req.contextLength,
     },
-    requiredGib,
-    shardGib,
-    cores,
+    requiredGib: fit.requiredGib,
+    shardGib: fit.shardGib,
+    cores: neuronCores(spec),
   };
 }
 
-/** `; ml.inf2.24xlarge fits` when a bigger Inferentia2 type holds the model. */
+/**
+ * The fit of a model with attention heads on one Inferentia2 type: the tensor parallel degree
+ * (never none: 1 is a degree every type holds and every head count divides), and whether the
+ * weights fit host memory and weights and KV cache the degree's cores.
+ */
+function fitOn(req: ModelRequirements, spec: InstanceSpec) {
+  const cores = neuronCores(spec);
+  const heads = req.attentionHeads ?? 1;
+  const tp = INF2_TENSOR_PARALLEL_DEGREES.filter((d) => d <= cores && heads % d === 0).pop() ?? 1;
+  const { weightsGib, requiredGib } = estimateMemory(req);
+  // The checkpoint passes through host memory on its way to the devices (the loader reads the
+  // state dict, optimum-neuron v0.4.5 optimum/neuron/models/inference/backend/pretrained_model.py
+  // checkpoint_loader_fn): the weights must fit the host's memory with the same headroom.
+  const hostGib = spec.memoryMib / 1024;
+  const shardGib = tp * NEURON_CORE_MEMORY_GIB;
+  return {
+    tp,
+    weightsGib,
+    requiredGib,
+    hostGib,
+    shardGib,
+    hostFits: weightsGib <= hostGib * (1 - (req.headroomFraction ?? 0.1)),
+    deviceFits: requiredGib <= shardGib,
+  };
+}
+
+/**
+ * `; inf2.24xlarge (8 cores) fits` when a bigger Inferentia2 type holds the model. A type with
+ * more cores runs the same or a larger degree and has as much host memory, so the smallest type
+ * (inf2.xlarge) is never the answer to a model another type refused.
+ */
 function largerInf2Advice(req: ModelRequirements): string {
-  for (const t of ["inf2.xlarge", "inf2.8xlarge", "inf2.24xlarge", "inf2.48xlarge"]) {
-    const cores = neuronCores(findInstance(t));
-    const tp = INF2_TENSOR_PARALLEL_DEGREES.filter(
-      (d) => d <= cores && (req.attentionHeads ?? 1) % d === 0,
-    ).pop();
-    const host = (findInstance(t)?.memoryMib ?? 0) / 1024;
-    if (
-      tp !== undefined &&
-      estimateMemory(req).requiredGib <= tp * NEURON_CORE_MEMORY_GIB &&
-      estimateMemory(req).weightsGib <= host * (1 - (req.headroomFraction ?? 0.1))
-    )
-      return `; ${t} (${tp} cores) fits`;
+  for (const t of ["inf2.8xlarge", "inf2.24xlarge", "inf2.48xlarge"]) {
+    const fit = fitOn(req, getInstance(t));
+    if (fit.hostFits && fit.deviceFits) return `; ${t} (${fit.tp} cores) fits`;
   }
   return "; no Inferentia2 type does: use a shorter contextLength, fewer concurrentSequences or GPUs";
 }

@@ -79,6 +79,51 @@ describe("Inferentia2: the Neuron layout of a model", () => {
     assert.ok(odd.ok && odd.shape.tensorParallelSize === 1, JSON.stringify(odd));
   });
 
+  it("takes a model that fills memory exactly, and names a bigger type than the one refused", () => {
+    // No headroom: weights of exactly 16 GiB fit inf2.xlarge's 16 GiB of host memory.
+    const host: ModelRequirements = {
+      parametersBillions: (16 * 2 ** 30) / 2 / 1e9,
+      dtype: "bf16",
+      contextLength: 256,
+      concurrentSequences: 1,
+      layers: 1,
+      hiddenSize: 1024,
+      attentionHeads: 2,
+      headroomFraction: 0,
+    };
+    assert.ok(neuronLayout(host, "inf2.xlarge").ok);
+    // Weights and a 2 MiB KV cache of exactly 32 GiB fit the two cores of one device.
+    const kvBytes = 2 * 1 * 1024 * 1024 * 1 * 2;
+    const device: ModelRequirements = {
+      ...host,
+      parametersBillions: (32 * 2 ** 30 - kvBytes) / 2 / 1e9,
+      contextLength: 1024,
+    };
+    assert.ok(neuronLayout(device, "inf2.8xlarge").ok);
+    const onSmall = neuronLayout(device, "inf2.xlarge");
+    assert.ok(
+      !onSmall.ok && /; inf2\.8xlarge \(2 cores\) fits$/.test(onSmall.reason),
+      JSON.stringify(onSmall),
+    );
+    // 100B with 48 heads: 8 cores on inf2.24xlarge hold 128 GiB, 24 on inf2.48xlarge 384.
+    const large: ModelRequirements = {
+      parametersBillions: 100,
+      dtype: "bf16",
+      contextLength: 4096,
+      concurrentSequences: 4,
+      layers: 80,
+      hiddenSize: 8192,
+      attentionHeads: 48,
+      kvHeads: 8,
+    };
+    const on24 = neuronLayout(large, "ml.inf2.24xlarge");
+    assert.ok(
+      !on24.ok &&
+        /8 NeuronCores .* hold 128 GiB; inf2\.48xlarge \(24 cores\) fits$/.test(on24.reason),
+      JSON.stringify(on24),
+    );
+  });
+
   it("estimates the compile at a minute per GB of weights", () => {
     assert.strictEqual(neuronCompileSeconds(LLAMA3_8B), 960);
     assert.strictEqual(neuronCompileSeconds(LLAMA_3B), 384);
