@@ -7,7 +7,16 @@ import pulumi from "@pulumi/eslint-plugin";
 // examples/ are programs of the package's users: test/package.test.ts compiles them with tsc --strict
 // against the packed package, which this project's tsconfig cannot resolve.
 export default tseslint.config(
-  { ignores: ["dist/**", "node_modules/**", "eslint.config.mjs", "examples/**"] },
+  {
+    ignores: [
+      "dist/**",
+      "node_modules/**",
+      "eslint.config.mjs",
+      "examples/**",
+      "reports/**",
+      ".stryker-tmp/**",
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
