@@ -14,6 +14,7 @@ import * as YAML from "yaml";
 import {
   ModelWeights,
   copyScript,
+  neuronExportScript,
   validateModelWeightsArgs,
   weightsBuildspec,
 } from "../components/storage/modelWeights";
@@ -413,6 +414,15 @@ mkdir -p "$LOCAL_DIR" && echo '{}' > "$LOCAL_DIR/config.json"
 `,
     { mode: 0o755 },
   );
+  fs.writeFileSync(
+    path.join(bin, "optimum-cli"),
+    `#!/bin/bash
+echo "optimum-cli $*" >> ${log}
+if [ -n "\${FAIL_COMPILE:-}" ]; then exit 1; fi
+out="\${@: -1}"; mkdir -p "$out" && echo '{}' > "$out/neuron_config.json"
+`,
+    { mode: 0o755 },
+  );
   const src = fs.mkdtempSync(path.join(os.tmpdir(), "src-"));
   const r = spawnSync("bash", ["-euo", "pipefail", "-c", script], {
     env: { ...process.env, ...env, PATH: `${bin}:${process.env.PATH}`, CODEBUILD_SRC_DIR: src },
@@ -420,6 +430,62 @@ mkdir -p "$LOCAL_DIR" && echo '{}' > "$LOCAL_DIR/config.json"
   const lines = fs.existsSync(log) ? fs.readFileSync(log, "utf8").trim().split("\n") : [];
   return { status: r.status, log: lines };
 }
+
+describe("the Neuron export's script, run against stand-ins for aws, python3 and optimum-cli", () => {
+  const copy = {
+    repoId: HUB_ID,
+    revision: "abc123",
+    destinations: ["m/chat"],
+    neuron: {
+      image: "763104351884.dkr.ecr.us-east-1.amazonaws.com/huggingface-vllm-inference-neuronx:x",
+      shape: { tensorParallelSize: 2, batchSize: 4, sequenceLength: 4096 },
+      compileSeconds: 960,
+    },
+  };
+
+  it("compiles the snapshot for inf2 and writes the Neuron model, then its marker", () => {
+    const store = fs.mkdtempSync(path.join(os.tmpdir(), "store-"));
+    const { status, log } = runScript(neuronExportScript("models", copy, 0), store);
+    assert.strictEqual(status, 0, log.join("\n"));
+    const compile = log.findIndex((l) => l.startsWith("optimum-cli export neuron"));
+    assert.match(
+      log[compile],
+      /--model \S+\/weights-0 --task text-generation --instance_type inf2 --tensor_parallel_size 2 --batch_size 4 --sequence_length 4096 \S+\/neuron-0$/,
+    );
+    // The Neuron model is what reaches the prefix, not the snapshot.
+    assert.ok(fs.existsSync(path.join(store, "models", "m/chat", "neuron_config.json")));
+    assert.ok(!fs.existsSync(path.join(store, "models", "m/chat", "config.json")));
+    const sync = log.findIndex((l) => l.startsWith("aws s3 sync"));
+    assert.ok(compile >= 0 && sync > compile, "compile, then sync");
+    assert.deepStrictEqual(
+      JSON.parse(fs.readFileSync(path.join(store, "models", "m/chat", WEIGHTS_MARKER), "utf8")),
+      {
+        repoId: HUB_ID,
+        revision: "abc123",
+        neuron: { image: copy.neuron.image, ...copy.neuron.shape },
+      },
+    );
+    // The same shapes again: nothing to do; another sequence length compiles again.
+    const again = runScript(neuronExportScript("models", copy, 0), store);
+    assert.ok(!again.log.some((l) => l.startsWith("optimum-cli")), again.log.join("\n"));
+    const longer = {
+      ...copy,
+      neuron: { ...copy.neuron, shape: { ...copy.neuron.shape, sequenceLength: 8192 } },
+    };
+    const recompiled = runScript(neuronExportScript("models", longer, 0), store);
+    assert.ok(recompiled.log.some((l) => l.includes("--sequence_length 8192")));
+  });
+
+  it("fails the build when the compile fails, writing no marker", () => {
+    const store = fs.mkdtempSync(path.join(os.tmpdir(), "store-"));
+    const { status, log } = runScript(neuronExportScript("models", copy, 0), store, {
+      FAIL_COMPILE: "1",
+    });
+    assert.notStrictEqual(status, 0);
+    assert.ok(!log.some((l) => l.startsWith("aws s3 sync")), "nothing synced");
+    assert.ok(!fs.existsSync(path.join(store, "models", "m/chat", WEIGHTS_MARKER)));
+  });
+});
 
 describe("the copy's script, run against stand-ins for aws and python3", () => {
   const copy = { repoId: HUB_ID, revision: "abc123", destinations: ["m/chat/w", "m/triton/w"] };

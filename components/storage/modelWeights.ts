@@ -232,25 +232,45 @@ const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
  * writing each marker after its sync.
  */
 export function copyScript(bucket: string, copy: ModelWeightsCopy, index: number): string {
+  return transferScript(bucket, copy, index, {
+    there: "is already there",
+    done: "copied to",
+  });
+}
+
+/**
+ * A copy's or an export's script: the marker check of every destination, the snapshot's download,
+ * the `between` steps (the compile), then a sync of `from` (the snapshot, or what the compile
+ * wrote) and its marker to each destination that needs it.
+ */
+function transferScript(
+  bucket: string,
+  copy: ModelWeightsCopy,
+  index: number,
+  o: { before?: string[]; there: string; done: string; between?: string[]; from?: string },
+): string {
   const revision = copy.revision ?? "main";
   const marker = copyMarker(copy);
   const dir = `"$CODEBUILD_SRC_DIR/weights-${index}"`;
+  const from = o.from ?? dir;
   return [
+    ...(o.before ?? []),
     `missing=""`,
     `for d in ${copy.destinations.map(q).join(" ")}; do`,
     `  if [ "$(aws s3 cp --only-show-errors "s3://${bucket}/$d/${WEIGHTS_MARKER}" - 2>/dev/null)" = ${q(marker)} ]; then`,
-    `    echo "s3://${bucket}/$d/: ${copy.repoId}@${revision} is already there"`,
+    `    echo "s3://${bucket}/$d/: ${copy.repoId}@${revision} ${o.there}"`,
     `  else missing="$missing $d"; fi`,
     `done`,
     `if [ -z "$missing" ]; then exit 0; fi`,
     `echo "downloading ${copy.repoId}@${revision}"`,
     `REPO_ID=${q(copy.repoId)} REVISION=${q(revision)} LOCAL_DIR=${dir} python3 -c 'import os; from huggingface_hub import snapshot_download; snapshot_download(repo_id=os.environ["REPO_ID"], revision=os.environ["REVISION"], local_dir=os.environ["LOCAL_DIR"], token=os.environ.get("HF_TOKEN") or None, ignore_patterns=["original/*"])'`,
+    ...(o.between ?? []),
     `for d in $missing; do`,
-    `  aws s3 sync --only-show-errors --exclude '.cache/*' ${dir} "s3://${bucket}/$d/"`,
+    `  aws s3 sync --only-show-errors --exclude '.cache/*' ${from} "s3://${bucket}/$d/"`,
     `  printf '%s' ${q(marker)} | aws s3 cp --only-show-errors - "s3://${bucket}/$d/${WEIGHTS_MARKER}"`,
-    `  echo "copied to s3://${bucket}/$d/"`,
+    `  echo "${o.done} s3://${bucket}/$d/"`,
     `done`,
-    `rm -rf ${dir}`,
+    `rm -rf ${dir}${from === dir ? "" : ` ${from}`}`,
   ].join("\n");
 }
 
@@ -282,31 +302,20 @@ export function neuronExportScript(
   copy: ModelWeightsCopy & { neuron: NeuronExport },
   index: number,
 ): string {
-  const revision = copy.revision ?? "main";
-  const marker = copyMarker(copy);
   const dir = `"$CODEBUILD_SRC_DIR/weights-${index}"`;
   const out = `"$CODEBUILD_SRC_DIR/neuron-${index}"`;
   const { tensorParallelSize, batchSize, sequenceLength } = copy.neuron.shape;
-  const aws = "/opt/awscli/bin/aws";
-  return [
-    `missing=""`,
-    `for d in ${copy.destinations.map(q).join(" ")}; do`,
-    `  if [ "$(${aws} s3 cp --only-show-errors "s3://${bucket}/$d/${WEIGHTS_MARKER}" - 2>/dev/null)" = ${q(marker)} ]; then`,
-    `    echo "s3://${bucket}/$d/: ${copy.repoId}@${revision} for Neuron is already there"`,
-    `  else missing="$missing $d"; fi`,
-    `done`,
-    `if [ -z "$missing" ]; then exit 0; fi`,
-    `echo "downloading ${copy.repoId}@${revision}"`,
-    `REPO_ID=${q(copy.repoId)} REVISION=${q(revision)} LOCAL_DIR=${dir} python3 -c 'import os; from huggingface_hub import snapshot_download; snapshot_download(repo_id=os.environ["REPO_ID"], revision=os.environ["REVISION"], local_dir=os.environ["LOCAL_DIR"], token=os.environ.get("HF_TOKEN") or None, ignore_patterns=["original/*"])'`,
-    `echo "compiling for inf2: tensor parallel ${tensorParallelSize}, batch ${batchSize}, sequence ${sequenceLength}"`,
-    `optimum-cli export neuron --model ${dir} --task text-generation --instance_type inf2 --tensor_parallel_size ${tensorParallelSize} --batch_size ${batchSize} --sequence_length ${sequenceLength} ${out}`,
-    `for d in $missing; do`,
-    `  ${aws} s3 sync --only-show-errors --exclude '.cache/*' ${out} "s3://${bucket}/$d/"`,
-    `  printf '%s' ${q(marker)} | ${aws} s3 cp --only-show-errors - "s3://${bucket}/$d/${WEIGHTS_MARKER}"`,
-    `  echo "compiled into s3://${bucket}/$d/"`,
-    `done`,
-    `rm -rf ${dir} ${out}`,
-  ].join("\n");
+  return transferScript(bucket, copy, index, {
+    // The AWS CLI the install phase put in its own virtual environment (neuronBuildspec).
+    before: ["export PATH=/opt/awscli/bin:$PATH"],
+    there: "for Neuron is already there",
+    done: "compiled into",
+    between: [
+      `echo "compiling for inf2: tensor parallel ${tensorParallelSize}, batch ${batchSize}, sequence ${sequenceLength}"`,
+      `optimum-cli export neuron --model ${dir} --task text-generation --instance_type inf2 --tensor_parallel_size ${tensorParallelSize} --batch_size ${batchSize} --sequence_length ${sequenceLength} ${out}`,
+    ],
+    from: out,
+  });
 }
 
 /**
