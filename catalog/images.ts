@@ -382,6 +382,11 @@ export function splitImageUri(uri: string): { repository: string; tag: string } 
     : { repository: uri, tag: "latest" };
 }
 
+/** Whether an image URI is one of a catalog image's repository (any region, any tag). */
+export function isServingImage(uri: string, image: ServingImage): boolean {
+  return splitImageUri(uri).repository.endsWith(`/${SERVING_IMAGES[image].repository}`);
+}
+
 /**
  * The CUDA an LMI image is built on, from its tag's `-cu<major><minor>` suffix (`0.31.0-lmi13.0.0-cu124`
  * is 12.4; the tags of aws/deep-learning-containers docs/src/data/djl-inference): undefined for a

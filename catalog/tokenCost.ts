@@ -22,7 +22,7 @@ import {
   autoScalingGroupInstance,
 } from "./cost";
 import { userDataImages } from "./imageSources";
-import { isTritonChart } from "./images";
+import { isServingImage, isTritonChart } from "./images";
 import { findInstance } from "./instances";
 import { BYTES_PER_PARAMETER, ModelDtype, ModelRequirements } from "./modelFit";
 import { SAVINGS_PLANS, SPOT_DISCOUNT, ec2HourlyUsd, sagemakerHourlyUsd } from "./prices";
@@ -105,9 +105,6 @@ function tagsOf(inputs: Record<string, unknown>): Record<string, unknown> {
   return obj(tags);
 }
 
-/** The Hugging Face vLLM Neuron image (catalog/images.ts `vllm-neuron`). */
-const NEURON_SERVING_IMAGE = /\/huggingface-vllm-inference-neuronx:/;
-
 /**
  * The engine a serving image runs: LMI, the vLLM Neuron image and NGC's vLLM tags run vLLM, trtllm
  * tags TensorRT-LLM.
@@ -116,7 +113,7 @@ export function engineOfImage(image: unknown): ServingEngine | undefined {
   if (typeof image !== "string") return undefined;
   const tag = image.slice(image.lastIndexOf(":") + 1);
   if (/\/djl-inference:/.test(image) && /-lmi/.test(tag)) return "vllm";
-  if (NEURON_SERVING_IMAGE.test(image)) return "vllm";
+  if (isServingImage(image, "vllm-neuron")) return "vllm";
   if (/-vllm-/.test(tag)) return "vllm";
   if (/-trtllm-/.test(tag)) return "tensorrt-llm";
   return undefined;
@@ -250,7 +247,7 @@ export function servingTargets(
             : {}),
         },
         // The vLLM Neuron image serves a model the deploy compiled first (its Neuron export).
-        typeof container.image === "string" && NEURON_SERVING_IMAGE.test(container.image),
+        typeof container.image === "string" && isServingImage(container.image, "vllm-neuron"),
       ),
     );
   }

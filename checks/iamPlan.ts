@@ -55,6 +55,26 @@ export function rowsOf(
     });
 }
 
+/** The request context of an S3 call over HTTPS with TLS 1.3 (what bucket policies condition on). */
+export const TLS_CONTEXT = { "aws:SecureTransport": true, "s3:TlsVersion": "1.3" } as const;
+
+/** rowsOf for a role of the plan: it calls as the role, with the role's identity policies. */
+export function roleRows(
+  out: Scenario[],
+  plan: Plan,
+  role: PlanResource,
+  component: string,
+  defaults?: Policies,
+) {
+  return rowsOf(out, {
+    resource: role.name,
+    component,
+    principal: roleCaller(plan, role),
+    identity: plan.identityPolicies(role),
+    defaults,
+  });
+}
+
 export interface Scope {
   partition: string;
   region: string;

@@ -6,8 +6,8 @@ import {
   ecrRepositoryArn,
   modelData,
   obj,
-  roleCaller,
-  rowsOf,
+  roleRows,
+  TLS_CONTEXT,
 } from "./iamPlan";
 
 /** What each SageMaker model's execution role must and must not be able to do. */
@@ -19,15 +19,8 @@ export function sagemakerScenarios(plan: Plan): Scenario[] {
     if (!role) continue;
     const component = model.name.replace(/-model$/, "");
     const endpointName = String(plan.named(`${component}-endpoint`)?.inputs.name ?? component);
-    const caller = roleCaller(plan, role);
-    const identity = plan.identityPolicies(role);
-    const tls = { "aws:SecureTransport": true, "s3:TlsVersion": "1.3" };
-    const add = rowsOf(out, {
-      resource: role.name,
-      component,
-      principal: caller,
-      identity,
-    });
+    const tls = TLS_CONTEXT;
+    const add = roleRows(out, plan, role, component);
 
     out.push(
       {

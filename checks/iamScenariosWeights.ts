@@ -4,33 +4,17 @@
  * What it must write is read from the project's buildspec (the bucket and the destinations it
  * syncs to), not from the policy under test.
  */
-import * as YAML from "yaml";
-import { Plan, Scenario, ecrRepositoryArn, roleCaller, rowsOf } from "./iamPlan";
+import { Plan, Scenario, TLS_CONTEXT, ecrRepositoryArn, roleRows } from "./iamPlan";
 import { WEIGHTS_DIRECTORY, WEIGHTS_MARKER } from "../modelRepository/hubModels";
+import { weightsScripts } from "./weightsBuildspec";
 
 /** The bucket and destination prefixes a weights copy's buildspec writes to. */
 export function weightsBuildspecTargets(
   buildspec: unknown,
 ): { bucket: string; destinations: string[] } | undefined {
-  if (typeof buildspec !== "string") return undefined;
-  let parsed: { phases?: { build?: { commands?: unknown[] } } };
-  try {
-    parsed = YAML.parse(buildspec) as typeof parsed;
-  } catch {
-    return undefined;
-  }
-  // Each command is `bash -euo pipefail -c '<script>'`, the script's quotes written as '\''.
-  const scripts = (parsed?.phases?.build?.commands ?? [])
-    .filter((c): c is string => typeof c === "string")
-    .map((c) => c.replace(/'\\''/g, "'"));
-  let bucket: string | undefined;
-  const destinations: string[] = [];
-  // Only the weights copy's scripts: they check the marker it writes.
-  for (const script of scripts.filter((s) => s.includes(WEIGHTS_MARKER))) {
-    bucket ??= /s3:\/\/([a-z0-9.-]+)\//.exec(script)?.[1];
-    const list = /for d in ((?:'[^']+' ?)+); do/.exec(script)?.[1] ?? "";
-    for (const m of list.matchAll(/'([^']+)'/g)) destinations.push(m[1]);
-  }
+  const scripts = weightsScripts(buildspec);
+  const bucket = scripts.find((s) => s.bucket)?.bucket;
+  const destinations = scripts.flatMap((s) => s.destinations);
   return bucket && destinations.length > 0 ? { bucket, destinations } : undefined;
 }
 
@@ -43,17 +27,10 @@ export function weightsCopyScenarios(plan: Plan): Scenario[] {
     const source = project.inputs.source as { buildspec?: unknown } | undefined;
     const targets = weightsBuildspecTargets(source?.buildspec);
     if (!role || !targets) continue;
-    const caller = roleCaller(plan, role);
-    const identity = plan.identityPolicies(role);
     const bucketArn = `arn:${plan.scope.partition}:s3:::${targets.bucket}`;
-    const onBucket = { resource: plan.bucketPolicy(targets.bucket) };
-    const tls = { "aws:SecureTransport": true, "s3:TlsVersion": "1.3" };
-    const add = rowsOf(out, {
-      resource: role.name,
-      component,
-      principal: caller,
-      identity,
-      defaults: onBucket,
+    const tls = TLS_CONTEXT;
+    const add = roleRows(out, plan, role, component, {
+      resource: plan.bucketPolicy(targets.bucket),
     });
     for (const d of targets.destinations) {
       const weight = `${bucketArn}/${d}/model-00001-of-00004.safetensors`;

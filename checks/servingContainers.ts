@@ -29,7 +29,8 @@ import { CapturedResource } from "./resource";
 import { Finding } from "./finding";
 import { arr, obj } from "./inputs";
 import { driverProblem, sageMakerGenerateProblem, sageMakerHostDriver } from "../catalog/drivers";
-import { splitImageUri } from "../catalog/images";
+import { isServingImage, splitImageUri } from "../catalog/images";
+import { weightsScripts } from "./weightsBuildspec";
 
 const CHECK = "sagemaker-containers-serve";
 
@@ -53,17 +54,13 @@ function neuronExports(resources: CapturedResource[]): Map<string, Record<string
   const out = new Map<string, Record<string, string>>();
   for (const project of resources) {
     if (project.type !== "aws:codebuild/project:Project") continue;
-    const buildspec = obj(project.inputs.source).buildspec;
-    if (typeof buildspec !== "string" || !buildspec.includes("optimum-cli export neuron")) continue;
-    // Each command is `bash -euo pipefail -c '<script>'`, the script's quotes written as '\''.
-    for (const script of buildspec.replace(/'\\''/g, "'").split("bash -euo pipefail -c")) {
+    for (const { script, destinations } of weightsScripts(obj(project.inputs.source).buildspec)) {
       const flags = /--tensor_parallel_size (\d+) --batch_size (\d+) --sequence_length (\d+)/.exec(
         script,
       );
-      const list = /for d in ((?:'[^']+' ?)+); do/.exec(script)?.[1];
-      if (!flags || !list) continue;
-      for (const m of list.matchAll(/'([^']+)'/g))
-        out.set(m[1], {
+      if (!flags) continue;
+      for (const d of destinations)
+        out.set(d, {
           SM_ON_TENSOR_PARALLEL_SIZE: flags[1],
           SM_ON_BATCH_SIZE: flags[2],
           SM_ON_SEQUENCE_LENGTH: flags[3],
@@ -118,7 +115,7 @@ export function checkServingContainers(resources: CapturedResource[]): Finding[]
       );
 
     // vLLM Neuron: an Inferentia2 host, a model on disk, and the shapes it was compiled for.
-    if (repository.endsWith("/huggingface-vllm-inference-neuronx")) {
+    if (isServingImage(image, "vllm-neuron")) {
       for (const v of variantsOf(model, resources))
         if (typeof v.instanceType === "string" && !/^ml\.inf2\./.test(v.instanceType))
           add(

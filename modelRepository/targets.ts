@@ -7,6 +7,7 @@
 import { TritonFlavour, servingImageUri } from "../catalog/images";
 import { neuronCompileSeconds, neuronLayout } from "../catalog/neuron";
 import type { NeuronExport } from "../components/storage/modelWeights";
+import { catalogImage } from "../components/sagemaker/endpointArgs";
 import { ModelRequirements } from "../catalog/modelFit";
 import { StackConfig } from "../programs/config";
 import type { EndpointConfig } from "../programs/sagemakerConfig";
@@ -138,7 +139,7 @@ export function weightsEndpointsOf(config: StackConfig): WeightsEndpoint[] {
           }
         : {}),
       ...(e.hubModel !== undefined ? neuronExportOf(config.region, e) : {}),
-      servesNeuronModel: e.imageUri === undefined && e.image === "vllm-neuron",
+      servesNeuronModel: catalogImage(e) === "vllm-neuron",
       configKey: `llm-infra:sagemaker.endpoints[${i}]`,
     });
   });
@@ -151,7 +152,7 @@ export function weightsEndpointsOf(config: StackConfig): WeightsEndpoint[] {
  * checks refuse.
  */
 function neuronExportOf(region: string, e: EndpointConfig): { neuron?: NeuronExport } {
-  if (e.imageUri !== undefined || e.image !== "vllm-neuron" || !e.modelRequirements) return {};
+  if (catalogImage(e) !== "vllm-neuron" || !e.modelRequirements) return {};
   const layout = neuronLayout(e.modelRequirements, e.instanceType ?? "");
   if (!layout.ok) return {};
   return {

@@ -90,11 +90,6 @@ export function weightsCopiesOf(config: StackConfig, root: string | undefined): 
     .sort((a, b) => `${a.repoId}@${a.revision}`.localeCompare(`${b.repoId}@${b.revision}`));
 }
 
-/** The marker object keys of every destination: present means that copy is complete. */
-export function weightsMarkerKeys(copies: WeightsCopy[]): string[] {
-  return copies.flatMap((c) => c.destinations.map((d) => `${d}/${WEIGHTS_MARKER}`));
-}
-
 /**
  * Each destination's marker and what it must hold (the build's own marker, copyMarker): a marker
  * naming another revision or other Neuron shapes is stale, and the copy runs again.

@@ -221,6 +221,11 @@ export function ecrRepositoryArn(imageUri: string): string | undefined {
   return `arn:${partition}:ecr:${m[2]}:${m[1]}:repository/${m[4]}`;
 }
 
+/** The catalog image an endpoint runs (`triton` by default), or none for its own `imageUri`. */
+export function catalogImage(args: { image?: string; imageUri?: unknown }): string | undefined {
+  return args.imageUri === undefined ? (args.image ?? "triton") : undefined;
+}
+
 /** The region the endpoint is in. */
 export function endpointRegion(args: SageMakerEndpointArgs): string | undefined {
   return args.region ?? aws.config.region;
@@ -587,7 +592,7 @@ function validateInstances(
       });
     }
     const req = args.modelRequirements;
-    const vllmNeuron = args.imageUri === undefined && args.image === "vllm-neuron";
+    const vllmNeuron = catalogImage(args) === "vllm-neuron";
     if (vllmNeuron && req === undefined)
       errors.push({
         propertyPath: "modelRequirements",

@@ -14,6 +14,7 @@ import { throwIfInvalid } from "../validation";
 import {
   EndpointMode,
   SageMakerEndpointArgs,
+  catalogImage,
   ecrRepositoryArn,
   validateSageMakerEndpointArgs,
 } from "./endpointArgs";
@@ -299,9 +300,9 @@ export class SageMakerEndpoint extends pulumi.ComponentResource {
     const { name, args, mode, tags, bucketName } = ctx;
     // The catalog's LMI image is configured to what the fit check sized the instance for, and the
     // vLLM Neuron image to the shapes the deploy compiled the Neuron model for.
-    const lmi = args.imageUri === undefined && args.image === "lmi";
+    const lmi = catalogImage(args) === "lmi";
     const neuron =
-      args.imageUri === undefined && args.image === "vllm-neuron" && args.modelRequirements
+      catalogImage(args) === "vllm-neuron" && args.modelRequirements
         ? neuronLayout(args.modelRequirements, args.instanceType ?? "")
         : undefined;
     const environment = pulumi.output(args.environment ?? {}).apply((env) => ({
@@ -636,8 +637,7 @@ interface EndpointContext extends EndpointSettings {
 export function requestFormatOf(
   endpoint: Pick<SageMakerEndpointArgs, "image" | "imageFlavour"> & { imageUri?: unknown },
 ): RequestFormat {
-  if (endpoint.imageUri === undefined && endpoint.image === "vllm-neuron")
-    return "openai-completion";
+  if (catalogImage(endpoint) === "vllm-neuron") return "openai-completion";
   return Object.keys(tritonInferenceEnvironment(endpoint.imageFlavour)).length > 0
     ? "triton-generate"
     : "inputs";

@@ -69,7 +69,8 @@ export interface ModelWeightsArgs {
   buildTimeoutMinutes?: number;
   /**
    * The CodeBuild compute type of the Neuron export (Linux). Compiling holds the checkpoint in
-   * memory: BUILD_GENERAL1_XLARGE has 70 GB of memory, 36 vCPUs and 256 GB of disk.
+   * memory: BUILD_GENERAL1_XLARGE has 70 GB of memory, 36 vCPUs and 256 GB of disk
+   * (https://docs.aws.amazon.com/codebuild/latest/userguide/build-env-ref-compute-types.html).
    * @default "BUILD_GENERAL1_XLARGE"
    */
   neuronComputeType?: string;
@@ -85,7 +86,9 @@ export interface ModelWeightsArgs {
 /**
  * The AWS CLI the Neuron export installs into its own virtual environment (the serving image has
  * none, and its Python environment is left as the endpoint runs it). The image ships uv
- * (optimum-neuron v0.4.5 docker/vllm/Dockerfile installs uv 0.9.27 in /usr/local/bin).
+ * (optimum-neuron v0.4.5 docker/vllm/Dockerfile installs uv 0.9.27 in /usr/local/bin). 1.36.40 is
+ * an AWS CLI v1 release on PyPI that public Dockerfiles pin (`pip install awscli==1.36.40`); the
+ * install is not run here.
  */
 export const NEURON_EXPORT_AWSCLI_VERSION = "1.36.40";
 
@@ -326,22 +329,24 @@ export function neuronBuildspec(bucket: string, copies: ModelWeightsCopy[]): str
   const exports = copies.filter((c): c is ModelWeightsCopy & { neuron: NeuronExport } =>
     Boolean(c.neuron),
   );
+  return buildspec(
+    [
+      "uv venv /opt/awscli",
+      `VIRTUAL_ENV=/opt/awscli uv pip install --quiet awscli==${NEURON_EXPORT_AWSCLI_VERSION}`,
+    ],
+    exports.map((c, i) => neuronExportScript(bucket, c, i)),
+  );
+}
+
+/** A bash buildspec: the install commands, then each script as `bash -euo pipefail -c '...'`. */
+function buildspec(install: string[], scripts: string[]): string {
   return YAML.stringify(
     {
       version: 0.2,
       env: { shell: "bash" },
       phases: {
-        install: {
-          commands: [
-            "uv venv /opt/awscli",
-            `VIRTUAL_ENV=/opt/awscli uv pip install --quiet awscli==${NEURON_EXPORT_AWSCLI_VERSION}`,
-          ],
-        },
-        build: {
-          commands: exports.map(
-            (c, i) => `bash -euo pipefail -c ${q(neuronExportScript(bucket, c, i))}`,
-          ),
-        },
+        install: { commands: install },
+        build: { commands: scripts.map((s) => `bash -euo pipefail -c ${q(s)}`) },
       },
     },
     { lineWidth: 0 },
@@ -358,22 +363,9 @@ export function neuronBuildspec(bucket: string, copies: ModelWeightsCopy[]): str
  * weights that neither vLLM nor LMI reads (they load `*.safetensors` with `config.json`).
  */
 export function weightsBuildspec(bucket: string, copies: ModelWeightsCopy[]): string {
-  return YAML.stringify(
-    {
-      version: 0.2,
-      env: { shell: "bash" },
-      phases: {
-        install: {
-          commands: [
-            `pip3 install --quiet --no-cache-dir huggingface_hub==${HUGGINGFACE_HUB_VERSION}`,
-          ],
-        },
-        build: {
-          commands: copies.map((c, i) => `bash -euo pipefail -c ${q(copyScript(bucket, c, i))}`),
-        },
-      },
-    },
-    { lineWidth: 0 },
+  return buildspec(
+    [`pip3 install --quiet --no-cache-dir huggingface_hub==${HUGGINGFACE_HUB_VERSION}`],
+    copies.map((c, i) => copyScript(bucket, c, i)),
   );
 }
 
@@ -405,43 +397,34 @@ export class ModelWeights extends pulumi.ComponentResource {
   constructor(name: string, args: ModelWeightsArgs, opts?: pulumi.ComponentResourceOptions) {
     throwIfInvalid("ModelWeights", name, validateModelWeightsArgs(args));
     super("llm-infra:index:ModelWeights", name, {}, opts);
-    const destinationsOf = (copies: ModelWeightsCopy[]) => copies.flatMap((c) => c.destinations);
-    this.markerKeys = destinationsOf(args.copies).map(
-      (d) => `${d.replace(/\/+$/, "")}/${WEIGHTS_MARKER}`,
-    );
+    this.markerKeys = args.copies
+      .flatMap((c) => c.destinations)
+      .map((d) => `${d.replace(/\/+$/, "")}/${WEIGHTS_MARKER}`);
     const plain = args.copies.filter((c) => !c.neuron);
     const exports = args.copies.filter((c) => c.neuron);
-    if (plain.length > 0) {
-      const role = serviceRole(
-        `${name}-copy`,
-        "codebuild.amazonaws.com",
-        `Model weights copy of ${name}`,
-        args.tags,
-        this,
-      );
-      const project = this.createProject(name, { ...args, copies: plain }, role);
-      this.createRolePolicy(`${name}-copy`, args, role, project, destinationsOf(plain));
-      this.projectName = project.name;
-    }
+    if (plain.length > 0)
+      this.projectName = this.createBuild(`${name}-copy`, args, plain, {
+        roleDescription: `Model weights copy of ${name}`,
+        description: "Copies Hugging Face Hub model weights into the model store",
+        computeType: args.computeType ?? "BUILD_GENERAL1_MEDIUM",
+        image: CODEBUILD_STANDARD_IMAGE,
+        buildspec: (bucket) => weightsBuildspec(bucket, plain),
+        timeoutMinutes: args.buildTimeoutMinutes ?? 120,
+      });
     if (exports.length > 0) {
-      const image = exports[0].neuron!.image;
-      const role = serviceRole(
-        `${name}-neuron`,
-        "codebuild.amazonaws.com",
-        `Neuron model export of ${name}`,
-        args.tags,
-        this,
-      );
-      const project = this.createNeuronProject(name, { ...args, copies: exports }, role);
-      this.createRolePolicy(
-        `${name}-neuron`,
-        args,
-        role,
-        project,
-        destinationsOf(exports),
-        ecrRepositoryArn(image),
-      );
-      this.neuronProjectName = project.name;
+      const compileMinutes = Math.max(...exports.map((c) => c.neuron!.compileSeconds / 60));
+      this.neuronProjectName = this.createBuild(`${name}-neuron`, args, exports, {
+        roleDescription: `Neuron model export of ${name}`,
+        description: "Compiles Hugging Face Hub models for Inferentia2 into the model store",
+        computeType: args.neuronComputeType ?? "BUILD_GENERAL1_XLARGE",
+        // The serving image itself, so the compiler is the optimum-neuron the endpoint runs.
+        image: exports[0].neuron!.image,
+        pullsImage: true,
+        buildspec: (bucket) => neuronBuildspec(bucket, exports),
+        timeoutMinutes:
+          args.neuronBuildTimeoutMinutes ??
+          Math.min(2160, Math.max(120, Math.ceil(compileMinutes * 3))),
+      });
     }
     this.registerOutputs({
       projectName: this.projectName,
@@ -450,93 +433,55 @@ export class ModelWeights extends pulumi.ComponentResource {
   }
 
   /**
-   * The Neuron export project: the serving image as the build image, pulled with the project's
-   * role ("When you use a cross-account or private registry image, you must use SERVICE_ROLE
-   * credentials", CodeBuild API reference, ProjectEnvironment imagePullCredentialsType); the
-   * role's policy lets it pull that repository (weightsCopyPolicy `pullImageRepositoryArn`).
+   * One build, all named `name`: its role, its CodeBuild project (no VPC, no source, the
+   * buildspec) and the role's one policy (weightsCopyPolicy), scoped to the project's own log
+   * group and the copies' destinations. With `pullsImage`, CodeBuild pulls the build image with
+   * the role ("When you use a cross-account or private registry image, you must use SERVICE_ROLE
+   * credentials", CodeBuild API reference, ProjectEnvironment imagePullCredentialsType), and the
+   * policy lets it pull that repository.
    */
-  private createNeuronProject(
+  private createBuild(
     name: string,
     args: ModelWeightsArgs,
-    role: aws.iam.Role,
-  ): aws.codebuild.Project {
-    const compileMinutes = Math.max(
-      ...args.copies.map((c) => (c.neuron ? c.neuron.compileSeconds / 60 : 0)),
-    );
-    return new aws.codebuild.Project(
-      `${name}-neuron`,
+    copies: ModelWeightsCopy[],
+    o: {
+      roleDescription: string;
+      description: string;
+      computeType: string;
+      image: string;
+      pullsImage?: boolean;
+      buildspec: (bucket: string) => string;
+      timeoutMinutes: number;
+    },
+  ): pulumi.Output<string> {
+    const child = { parent: this };
+    const role = serviceRole(name, "codebuild.amazonaws.com", o.roleDescription, args.tags, this);
+    const project = new aws.codebuild.Project(
+      name,
       {
-        description: "Compiles Hugging Face Hub models for Inferentia2 into the model store",
+        description: o.description,
         serviceRole: role.arn,
         artifacts: { type: "NO_ARTIFACTS" },
         environment: {
           type: "LINUX_CONTAINER",
-          computeType: args.neuronComputeType ?? "BUILD_GENERAL1_XLARGE",
-          image: args.copies[0].neuron!.image,
-          imagePullCredentialsType: "SERVICE_ROLE",
-          environmentVariables: args.hubTokenSecretArn
-            ? [{ name: "HF_TOKEN", type: "SECRETS_MANAGER", value: args.hubTokenSecretArn }]
-            : [],
-        },
-        source: {
-          type: "NO_SOURCE",
-          buildspec: pulumi.output(args.bucketName).apply((b) => neuronBuildspec(b, args.copies)),
-        },
-        buildTimeout:
-          args.neuronBuildTimeoutMinutes ??
-          Math.min(2160, Math.max(120, Math.ceil(compileMinutes * 3))),
-        tags: args.tags,
-      },
-      { parent: this },
-    );
-  }
-
-  /** The CodeBuild project: no VPC, no source, the buildspec of the copies. */
-  private createProject(
-    name: string,
-    args: ModelWeightsArgs,
-    role: aws.iam.Role,
-  ): aws.codebuild.Project {
-    return new aws.codebuild.Project(
-      `${name}-copy`,
-      {
-        description: "Copies Hugging Face Hub model weights into the model store",
-        serviceRole: role.arn,
-        artifacts: { type: "NO_ARTIFACTS" },
-        environment: {
-          type: "LINUX_CONTAINER",
-          computeType: args.computeType ?? "BUILD_GENERAL1_MEDIUM",
-          image: CODEBUILD_STANDARD_IMAGE,
+          computeType: o.computeType,
+          image: o.image,
+          ...(o.pullsImage ? { imagePullCredentialsType: "SERVICE_ROLE" } : {}),
           // A project environment variable of type SECRETS_MANAGER: CodeBuild reads the secret
           // when the build starts (https://docs.aws.amazon.com/codebuild/latest/APIReference/API_EnvironmentVariable.html).
           environmentVariables: args.hubTokenSecretArn
             ? [{ name: "HF_TOKEN", type: "SECRETS_MANAGER", value: args.hubTokenSecretArn }]
             : [],
         },
-        source: {
-          type: "NO_SOURCE",
-          buildspec: pulumi.output(args.bucketName).apply((b) => weightsBuildspec(b, args.copies)),
-        },
-        buildTimeout: args.buildTimeoutMinutes ?? 120,
+        source: { type: "NO_SOURCE", buildspec: pulumi.output(args.bucketName).apply(o.buildspec) },
+        buildTimeout: o.timeoutMinutes,
         tags: args.tags,
       },
-      { parent: this },
+      child,
     );
-  }
-
-  /** A project role's one policy (weightsCopyPolicy), scoped to the project's own log group. */
-  private createRolePolicy(
-    name: string,
-    args: ModelWeightsArgs,
-    role: aws.iam.Role,
-    project: aws.codebuild.Project,
-    destinations: string[],
-    pullImageRepositoryArn?: string,
-  ): aws.iam.RolePolicy {
-    const child = { parent: this };
     const accountId = aws.getCallerIdentityOutput({}, child).accountId;
     const region = aws.getRegionOutput({}, child).region;
-    return new aws.iam.RolePolicy(
+    new aws.iam.RolePolicy(
       name,
       {
         role: role.id,
@@ -550,14 +495,15 @@ export class ModelWeights extends pulumi.ComponentResource {
                 projectName,
                 bucketArn,
                 kmsKeyArn,
-                destinations,
+                destinations: copies.flatMap((c) => c.destinations),
                 hubTokenSecretArn: args.hubTokenSecretArn,
-                pullImageRepositoryArn,
+                pullImageRepositoryArn: o.pullsImage ? ecrRepositoryArn(o.image) : undefined,
               }),
             ),
           ),
       },
       child,
     );
+    return project.name;
   }
 }
