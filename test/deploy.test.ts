@@ -266,9 +266,12 @@ describe("deploy: promotion through an injected workspace", () => {
 
   it("keeps each stack's plan after an up and compares the next deploy with it: prod refuses to delete a bucket", async () => {
     const plans = plansDir();
+    /** `npm run deploy -- <args>` with this test's kept plans. */
+    const deploy = (args: string[], ws = new FakeWorkspace(), io = recorder()) =>
+      main(args, ws, io, root, quietSteps(), plans);
     const io = recorder();
     assert.strictEqual(
-      await main(["prod", "--up", "--yes"], new FakeWorkspace(), io, root, quietSteps(), plans),
+      await deploy(["prod", "--up", "--yes"], new FakeWorkspace(), io),
       EXIT.ok,
       io.stderr,
     );
@@ -284,24 +287,14 @@ describe("deploy: promotion through an injected workspace", () => {
       /its plan is kept in .*prod\.json: the next deploy, and `npm run plan -- prod --against/,
     );
     // The same stack again: nothing changes, so the next deploy goes ahead.
-    assert.strictEqual(
-      await main(
-        ["prod", "--up", "--yes"],
-        new FakeWorkspace(),
-        recorder(),
-        root,
-        quietSteps(),
-        plans,
-      ),
-      EXIT.ok,
-    );
+    assert.strictEqual(await deploy(["prod", "--up", "--yes"]), EXIT.ok);
     // A topic the program no longer has: the deploy goes ahead, saying what to subscribe again.
     const withTopic = JSON.parse(fs.readFileSync(kept, "utf8")) as typeof plan;
     withTopic.resources.push({ type: "aws:sns/topic:Topic", name: "chat-alarms-topic" });
     fs.writeFileSync(kept, JSON.stringify(withTopic));
     const warned = recorder();
     assert.strictEqual(
-      await main(["prod", "--up", "--yes"], new FakeWorkspace(), warned, root, quietSteps(), plans),
+      await deploy(["prod", "--up", "--yes"], new FakeWorkspace(), warned),
       EXIT.ok,
       warned.stderr,
     );
@@ -317,27 +310,14 @@ describe("deploy: promotion through an injected workspace", () => {
     fs.writeFileSync(kept, JSON.stringify(plan));
     const ws = new FakeWorkspace();
     const refused = recorder();
-    assert.strictEqual(
-      await main(["prod", "--up", "--yes"], ws, refused, root, quietSteps(), plans),
-      EXIT.failed,
-    );
+    assert.strictEqual(await deploy(["prod", "--up", "--yes"], ws, refused), EXIT.failed);
     assert.deepStrictEqual(ws.calls, [], "nothing reaches the Pulumi CLI");
     assert.match(
       refused.stderr,
       /stateful-replacement on artifacts-bucket \(artifacts-bucket \(aws:s3\/bucket:Bucket\) would be deleted/,
     );
     // A destroy forgets the kept plan.
-    assert.strictEqual(
-      await main(
-        ["prod", "--destroy", "--yes"],
-        new FakeWorkspace(),
-        recorder(),
-        root,
-        quietSteps(),
-        plans,
-      ),
-      EXIT.ok,
-    );
+    assert.strictEqual(await deploy(["prod", "--destroy", "--yes"]), EXIT.ok);
     assert.strictEqual(fs.existsSync(kept), false);
   });
 
