@@ -9,7 +9,7 @@ import { DLC_ACCOUNTS } from "../catalog/images";
 import { MOCK_ACCOUNT_ID } from "../offline/mocks";
 import type { PlanReport } from "../offline/plan";
 import type { StackConfig } from "../programs/config";
-import { stackTargets, weightsEndpointsOf } from "../modelRepository/targets";
+import { sagemakerModelsOf, stackTargets, weightsEndpointsOf } from "../modelRepository/targets";
 import { WEIGHTS_MARKER } from "../modelRepository/hubModels";
 import { StackImage, parseEcrImage, stackImages } from "./preflightNeeds";
 import {
@@ -216,7 +216,7 @@ export function modelTargets(config: StackConfig): ModelTarget[] {
   const triton = stackTargets(config).map((t) => {
     const endpoint =
       t.kind === "endpoint"
-        ? config.sagemaker.endpoints.find((e) => `endpoint ${e.name}` === t.label)
+        ? sagemakerModelsOf(config).find((m) => `endpoint ${m.name}` === t.label)?.e
         : undefined;
     return {
       name: t.label,

@@ -12,6 +12,7 @@ import {
   launchTemplateOf,
   recordsByType,
   variantBounds,
+  variantInstanceTypes,
 } from "../catalog/cost";
 
 /** Instances one resource runs at its peak, on one market. */
@@ -132,6 +133,28 @@ function variantNeeds(r: ResourceRecord, index: RecordIndex): CapacityNeed[] {
     });
 }
 
+/**
+ * An endpoint of inference components at managed instance scaling's ceiling. Each pool type is a
+ * need of its own: SageMaker falls back to the next pool when the first has no capacity, so the
+ * peak may land on any of them.
+ */
+function poolNeeds(r: ResourceRecord): CapacityNeed[] {
+  const variants = Array.isArray(r.inputs.productionVariants)
+    ? r.inputs.productionVariants.map(obj)
+    : [];
+  return variants.flatMap((v) =>
+    variantInstanceTypes(v).map((t) => ({
+      resource: r.name,
+      what: `SageMaker variant ${String(v.variantName)} (instance pool ${t})`,
+      service: "sagemaker" as const,
+      instanceTypes: [t],
+      market: "on-demand" as const,
+      peak: num(obj(v.managedInstanceScaling).maxInstanceCount, num(v.initialInstanceCount, 1)),
+      needsEveryAz: false,
+    })),
+  );
+}
+
 /** Every instance the stack can run at its peak, by resource and market. */
 export function capacityNeeds(records: ResourceRecord[]): CapacityNeed[] {
   const index = { ofType: recordsByType(records) };
@@ -141,6 +164,7 @@ export function capacityNeeds(records: ResourceRecord[]): CapacityNeed[] {
     else if (r.type === "aws:autoscaling/group:Group") needs.push(...autoScalingNeeds(r, index));
     else if (r.type === "aws:sagemaker/endpointConfiguration:EndpointConfiguration")
       needs.push(...variantNeeds(r, index));
+    else if (r.type === "aws-native:sagemaker:EndpointConfig") needs.push(...poolNeeds(r));
     else if (r.type === "aws:ec2/instance:Instance" && typeof r.inputs.instanceType === "string")
       needs.push({
         resource: r.name,

@@ -41,6 +41,8 @@ export interface SmokeEndpoint {
   viaApi: boolean;
   /** The body its `/invocations` takes (requestFormatOf its image flavour). */
   format: RequestFormat;
+  /** An inference component of the endpoint: its name (stack output sagemakerComponents). */
+  component?: string;
 }
 
 /** Triton on EKS (`triton`) or on the EC2 fleet (`fleet`), both speaking KServe v2 over HTTP. */
@@ -284,6 +286,7 @@ async function smokeEndpoint(
   }
   const client = new SageMakerInferenceClient({
     format: t.format,
+    component: t.component,
     region: run.input.region,
     runtime: run.clients.runtime,
     s3: run.clients.s3,
@@ -304,7 +307,7 @@ async function smokeEndpoint(
             },
             tokens(run),
           )
-        : await client.invoke(t.endpointName, run.prompt, tokens(run));
+        : await untilCopy(run, () => client.invoke(t.endpointName, run.prompt, tokens(run)));
   } catch (e) {
     const err = e as { name?: string; message?: string };
     throw new StepError(
@@ -461,6 +464,23 @@ async function untilServed(
   }
 }
 
+/**
+ * Retries a request to an inference component that has no copy running: its first request starts
+ * one (the NoCapacityInvocationFailures alarm's step policy), which takes minutes.
+ */
+async function untilCopy<T>(run: Run, request: () => Promise<T>): Promise<T> {
+  const deadline = Date.now() + run.timeoutMs;
+  for (;;) {
+    try {
+      return await request();
+    } catch (e) {
+      const noCopy = e instanceof Error && /has no copy of the component running/.test(e.message);
+      if (!noCopy || Date.now() + run.pollMs > deadline) throw e;
+      await sleep(run.pollMs);
+    }
+  }
+}
+
 /** Whether anything answers HTTP at the address (a 5 s try). */
 async function reachable(url: string): Promise<boolean> {
   try {
@@ -583,7 +603,8 @@ export function againCommand(run: Pick<Run, "input" | "prompt" | "maxTokens">, t
   if (t.kind === "sagemaker") {
     const async = t.mode === "async" ? ` --async ${t.asyncInputUri ?? "<asyncInputUri>"}` : "";
     const format = t.format === "inputs" ? "" : ` --format ${t.format}`;
-    return `npm run invoke -- ${t.endpointName} ${shellQuote(run.prompt)} --max-tokens ${run.maxTokens} --temperature 0${async}${format} --region ${region}`;
+    const component = t.component !== undefined ? ` --component ${t.component}` : "";
+    return `npm run invoke -- ${t.endpointName} ${shellQuote(run.prompt)} --max-tokens ${run.maxTokens} --temperature 0${component}${async}${format} --region ${region}`;
   }
   const path = `/v2/models/${t.modelName ?? "<model>"}/generate`;
   const base =
@@ -644,21 +665,43 @@ export function smokeInputOf(outputs: Record<string, unknown>, config: StackConf
           apiKeyId: stringOutput(outputs, "apiKeyId"),
         }
       : undefined;
-  const targets: SmokeTarget[] = config.sagemaker.endpoints.map((e) => {
+  const components = outputValue(outputs, "sagemakerComponents") as
+    Record<string, Record<string, string>> | undefined;
+  const targets: SmokeTarget[] = config.sagemaker.endpoints.flatMap((e): SmokeTarget[] => {
     const endpointName = endpoints[e.name];
     if (endpointName === undefined)
       throw new Error(
         `the stack has no output sagemakerEndpoints.${e.name}: run the serving step (pulumi up) first`,
       );
-    return {
-      kind: "sagemaker",
-      name: e.name,
-      endpointName,
-      mode: e.mode ?? "realtime",
-      asyncInputUri: asyncInputs[e.name],
-      viaApi: api !== undefined && backend === e.name,
-      format: requestFormatOf(e),
-    };
+    // An endpoint of inference components: one request to each component.
+    if (e.components !== undefined)
+      return e.components.map((c) => {
+        const component = components?.[e.name]?.[c.name];
+        if (component === undefined)
+          throw new Error(
+            `the stack has no output sagemakerComponents.${e.name}.${c.name}: run the serving step (pulumi up) first`,
+          );
+        return {
+          kind: "sagemaker",
+          name: `${e.name}/${c.name}`,
+          endpointName,
+          mode: "realtime",
+          viaApi: false,
+          format: requestFormatOf(c),
+          component,
+        };
+      });
+    return [
+      {
+        kind: "sagemaker",
+        name: e.name,
+        endpointName,
+        mode: e.mode ?? "realtime",
+        asyncInputUri: asyncInputs[e.name],
+        viaApi: api !== undefined && backend === e.name,
+        format: requestFormatOf(e),
+      },
+    ];
   });
   const modelNameOf = (section: unknown) =>
     (section as { tritonModelName?: string } | undefined)?.tritonModelName;

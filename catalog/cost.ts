@@ -73,6 +73,11 @@ export interface CostAssumptions {
   albLcus: number;
   /** Hours a month an asynchronous endpoint that scales to zero has its instances running. */
   asyncActiveHoursPerMonth: number;
+  /**
+   * Hours a month a real-time endpoint of inference components that scales to zero instances has
+   * an instance running.
+   */
+  componentActiveHoursPerMonth: number;
   /** Active series each pod the metrics pipeline scrapes exposes (Triton, DCGM exporter). */
   metricSeriesPerTarget: number;
   /**
@@ -97,6 +102,7 @@ export const DEFAULT_COST_ASSUMPTIONS: Readonly<CostAssumptions> = Object.freeze
   serverlessSecondsPerRequest: 1,
   albLcus: 1,
   asyncActiveHoursPerMonth: 160,
+  componentActiveHoursPerMonth: 160,
   metricSeriesPerTarget: 300,
   utilization: DEFAULT_UTILIZATION,
 });
@@ -186,6 +192,8 @@ const FREE_TYPES = new Set<string>([
   "aws:s3/bucketObjectv2:BucketObjectv2",
   "aws:sagemaker/model:Model",
   "aws:sagemaker/endpoint:Endpoint",
+  // An inference component's copies run on its endpoint's instances, priced on the configuration.
+  "aws-native:sagemaker:InferenceComponent",
   "aws:appautoscaling/target:Target",
   "aws:appautoscaling/policy:Policy",
   "aws:sns/topic:Topic",
@@ -837,6 +845,73 @@ const priceEndpointConfiguration: Pricer = (r, ctx) => {
   });
 };
 
+/**
+ * Minutes from the last request to zero instances: "SageMaker will scale the endpoint to zero
+ * model copies in approximately 15 minutes, and then take an additional 10 minutes to fully scale
+ * down the underlying instances, for a total scale-in time of 25 minutes" (AWS ML blog, "Unlock
+ * cost savings with the new scale down to zero feature in SageMaker Inference", December 2024).
+ */
+export const SCALE_IN_TO_ZERO_MINUTES = 25;
+
+/** The instance types of an aws-native production variant: its pools by priority, or its one type. */
+export function variantInstanceTypes(variant: Record<string, unknown>): string[] {
+  const pools = Array.isArray(variant.instancePools) ? variant.instancePools.map(obj) : [];
+  if (pools.length === 0)
+    return typeof variant.instanceType === "string" ? [variant.instanceType] : [];
+  return [...pools]
+    .sort((a, b) => num(a.priority, 0) - num(b.priority, 0))
+    .map((p) => String(p.instanceType));
+}
+
+/**
+ * An endpoint of inference components: managed instance scaling keeps `minInstanceCount` all
+ * month, one more instance runs for the assumed active hours when the floor is zero, and the peak
+ * is `maxInstanceCount`, all at the first pool's price (the fallback pools are listed with
+ * theirs). An endpoint is created with at least one instance ("InitialInstanceCount ... Minimum
+ * value of 1", ProductionVariant, SageMaker API Reference), so at a floor of zero each deploy that
+ * creates it pays for one instance until it scales in: a second line says how much.
+ */
+const priceComponentEndpointConfig: Pricer = (r, ctx) => {
+  const variants = Array.isArray(r.inputs.productionVariants)
+    ? r.inputs.productionVariants.map(obj)
+    : [];
+  return variants.flatMap((v) => {
+    const [first, ...fallbacks] = variantInstanceTypes(v);
+    const scaling = obj(v.managedInstanceScaling);
+    const min = num(scaling.minInstanceCount, num(v.initialInstanceCount, 1));
+    const max = num(scaling.maxInstanceCount, min);
+    const rate = first ? effectiveRate(ctx, first, "sagemaker", false, r.name) : undefined;
+    if (!first || !rate)
+      return [line(r, `inference components on ${first ?? "no instance type"}: PRICE UNKNOWN`, 0)];
+    const active = ctx.assumptions.componentActiveHoursPerMonth;
+    const above = min === 0 ? 1 : 0;
+    const others = fallbacks
+      .map((t) => {
+        const price = sagemakerHourlyUsd(t, ctx.region).value;
+        return `${t}${price === undefined ? "" : ` ${usd(price)}/h`}`;
+      })
+      .join(", ");
+    const lines = [
+      line(
+        r,
+        `inference components: ${min} x ${first} always (floor) + ${above} more x ${active} h active (assumed), peak ${max} x ${rate.text}${others ? `; when ${first} is short: ${others}` : ""}`,
+        (min * HOURS_PER_MONTH + above * active) * rate.hourly,
+        min * HOURS_PER_MONTH * rate.hourly,
+        max * HOURS_PER_MONTH * rate.hourly,
+      ),
+    ];
+    if (min === 0)
+      lines.push(
+        line(
+          r,
+          `each deploy that creates the endpoint starts 1 x ${first} (at least one instance at creation), about ${usd(round2((rate.hourly * SCALE_IN_TO_ZERO_MINUTES) / 60))} until it scales in to zero (~${SCALE_IN_TO_ZERO_MINUTES} min); not in the monthly figures`,
+          0,
+        ),
+      );
+    return lines;
+  });
+};
+
 const priceAlarm: Pricer = (r, ctx) => {
   const highRes = num(r.inputs.period, 60) < 60;
   const rate = highRes ? ctx.units.cloudwatchHighResAlarmMonthly : ctx.units.cloudwatchAlarmMonthly;
@@ -938,6 +1013,7 @@ const PRICERS: Readonly<Record<string, Pricer>> = {
   "aws:ec2/instance:Instance": priceInstance,
   "aws:lb/loadBalancer:LoadBalancer": priceLoadBalancer,
   "aws:sagemaker/endpointConfiguration:EndpointConfiguration": priceEndpointConfiguration,
+  "aws-native:sagemaker:EndpointConfig": priceComponentEndpointConfig,
   "aws:cloudwatch/metricAlarm:MetricAlarm": priceAlarm,
   "aws:cloudwatch/dashboard:Dashboard": priceDashboard,
   "aws:amp/scraper:Scraper": priceScraper,

@@ -15,6 +15,9 @@
  *   provider.go DiffConfig (the provider replaces on clusterIdentifier and renderYamlToDirectory,
  *   and on kubeconfig, context or cluster only when the active cluster itself changes, which a
  *   plan offline cannot see). Dotted paths name nested fields.
+ * - AWS Cloud Control (`aws-native:`): @pulumi/aws-native 1.79.0 sets `replaceOnChanges` from the
+ *   CloudFormation type's create-only properties in each resource's constructor
+ *   (sagemaker/<resource>.js); `productionVariants[*]` is listed as `productionVariants`.
  * - Components: pulumi/pulumi-awsx awsx/ec2/vpc.ts (the inputs that replace the aws.ec2.Vpc) and
  *   pulumi/pulumi-eks nodejs/eks/cluster/cluster.ts v4.3.0 (the inputs that replace the
  *   aws.eks.Cluster; subnets update it in place in Terraform v6).
@@ -284,6 +287,22 @@ export const REPLACEMENTS: Record<string, readonly string[]> = {
     "vpcConfig",
     "region",
   ],
+  // @pulumi/aws-native 1.79.0 sagemaker/endpointConfig.js: every input but tags.
+  "aws-native:sagemaker:EndpointConfig": [
+    "asyncInferenceConfig",
+    "dataCaptureConfig",
+    "enableNetworkIsolation",
+    "endpointConfigName",
+    "executionRoleArn",
+    "explainerConfig",
+    "kmsKeyId",
+    "metricsConfig",
+    "productionVariants",
+    "shadowProductionVariants",
+    "vpcConfig",
+  ],
+  // @pulumi/aws-native 1.79.0 sagemaker/inferenceComponent.js: none (every input updates in place).
+  "aws-native:sagemaker:InferenceComponent": [],
   // terraform-provider-aws internal/service/sns/topic.go
   "aws:sns/topic:Topic": ["fifoTopic", "name", "namePrefix", "region"],
   // terraform-provider-aws internal/service/sns/topic_policy.go

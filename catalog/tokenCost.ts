@@ -20,6 +20,7 @@ import {
   ResourceRecord,
   SavingsPlansConfig,
   autoScalingGroupInstance,
+  variantInstanceTypes,
 } from "./cost";
 import { userDataImages } from "./imageSources";
 import { isServingImage, isTritonChart } from "./images";
@@ -248,6 +249,71 @@ export function servingTargets(
         },
         // The vLLM Neuron image serves a model the deploy compiled first (its Neuron export).
         typeof container.image === "string" && isServingImage(container.image, "vllm-neuron"),
+      ),
+    );
+  }
+  // Inference components: a copy's share of the first pool type's accelerators and price, the
+  // component's model and image, the configuration's utilization, its own startup limits.
+  for (const ic of ofType("aws-native:sagemaker:InferenceComponent")) {
+    const specs = [
+      obj(ic.inputs.specification),
+      ...(Array.isArray(ic.inputs.specifications) ? ic.inputs.specifications : []).map(obj),
+    ].filter((x) => Object.keys(x).length > 0);
+    const endpoint = ofType("aws:sagemaker/endpoint:Endpoint").find(
+      (e) => e.inputs.name === ic.inputs.endpointName,
+    );
+    const config = ofType("aws-native:sagemaker:EndpointConfig").find(
+      (c) =>
+        endpoint !== undefined &&
+        (c.id === endpoint.inputs.endpointConfigName ||
+          c.inputs.endpointConfigName === endpoint.inputs.endpointConfigName ||
+          c.parent === endpoint.parent),
+    );
+    const variant = obj((config?.inputs.productionVariants as unknown[] | undefined)?.[0]);
+    const [instanceType] = variantInstanceTypes(variant);
+    if (!config || !instanceType || specs.length === 0) continue;
+    const first = specs.find((x) => x.instanceType === instanceType) ?? specs[0];
+    const model = ofType("aws:sagemaker/model:Model").find(
+      (m) => m.id !== undefined && m.id === first.modelName,
+    );
+    const container = obj(model?.inputs.primaryContainer);
+    const spec = findInstance(instanceType.replace(/^ml\./, ""));
+    const perCopy =
+      Number(obj(first.computeResourceRequirements).numberOfAcceleratorDevicesRequired) ||
+      spec?.accelerator?.count ||
+      1;
+    const share = spec?.accelerator ? perCopy / spec.accelerator.count : 1;
+    const price = priced(
+      sagemakerHourlyUsd(instanceType, options.region).value,
+      "sagemaker",
+      options.savingsPlans,
+    );
+    const startup = obj(first.startupParameters);
+    out.push(
+      figure(
+        {
+          target: `SageMaker inference component ${String(ic.inputs.inferenceComponentName ?? ic.name)}`,
+          resource: ic.name,
+          instanceType,
+          engine: engineOfImage(container.image),
+          tensorParallel: perCopy,
+          ...(price.usdPerHour !== undefined
+            ? {
+                usdPerHour: price.usdPerHour * share,
+                basis: `${price.basis}, a copy's ${perCopy} of ${spec?.accelerator?.count ?? perCopy} accelerators`,
+              }
+            : { basis: price.basis }),
+        },
+        { ...tagsOf(config.inputs), ...tagsOf(ic.inputs) },
+        "the inference component",
+        {
+          ...(typeof startup.modelDataDownloadTimeoutInSeconds === "number"
+            ? { downloadLimitSeconds: startup.modelDataDownloadTimeoutInSeconds }
+            : {}),
+          ...(typeof startup.containerStartupHealthCheckTimeoutInSeconds === "number"
+            ? { loadLimitSeconds: startup.containerStartupHealthCheckTimeoutInSeconds }
+            : {}),
+        },
       ),
     );
   }

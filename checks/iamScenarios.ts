@@ -8,7 +8,7 @@
 import { Finding, PlanResource } from "./iamDocuments";
 import { Decision, evaluate } from "./iamEvaluate";
 import { Plan, Scenario, scopeOf } from "./iamPlan";
-import { sagemakerScenarios } from "./iamScenariosSageMaker";
+import { componentEndpointScenarios, sagemakerScenarios } from "./iamScenariosSageMaker";
 import { alarmTopicScenarios, apiScenarios, controllerScenarios } from "./iamScenariosPlatform";
 import { weightsCopyScenarios } from "./iamScenariosWeights";
 
@@ -23,6 +23,7 @@ export function iamScenarios(resources: PlanResource[]): Scenario[] {
   const plan = new Plan(resources, scope);
   return [
     ...sagemakerScenarios(plan),
+    ...componentEndpointScenarios(plan),
     ...alarmTopicScenarios(plan),
     ...apiScenarios(plan),
     ...controllerScenarios(plan),

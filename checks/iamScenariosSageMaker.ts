@@ -1,4 +1,5 @@
 /** The SageMaker rows of the IAM scenario table. */
+import type { PlanResource } from "./iamDocuments";
 import {
   OTHER_ACCOUNT,
   Plan,
@@ -18,7 +19,11 @@ export function sagemakerScenarios(plan: Plan): Scenario[] {
     const role = plan.roleByArn(model.inputs.executionRoleArn);
     if (!role) continue;
     const component = model.name.replace(/-model$/, "");
-    const endpointName = String(plan.named(`${component}-endpoint`)?.inputs.name ?? component);
+    const endpointName = String(
+      servingComponent(plan, model)?.inputs.endpointName ??
+        plan.named(`${component}-endpoint`)?.inputs.name ??
+        component,
+    );
     const tls = TLS_CONTEXT;
     const add = roleRows(out, plan, role, component);
 
@@ -179,6 +184,62 @@ export function sagemakerScenarios(plan: Plan): Scenario[] {
           context: tls,
         });
     }
+  }
+  return out;
+}
+
+/**
+ * The inference component that serves a model (by the model's name in its specification, or in
+ * any of its per-instance-type specifications), when the model is hosted as one.
+ */
+export function servingComponent(plan: Plan, model: PlanResource): PlanResource | undefined {
+  return plan
+    .ofType("aws-native:sagemaker:InferenceComponent")
+    .find((ic) =>
+      [
+        obj(ic.inputs.specification),
+        ...(Array.isArray(ic.inputs.specifications) ? ic.inputs.specifications : []).map(obj),
+      ].some((spec) => spec.modelName !== undefined && spec.modelName === model.id),
+    );
+}
+
+/**
+ * The execution role of each endpoint configuration of inference components: SageMaker assumes
+ * it for this account's endpoint (and for no other account's), and it is the role the
+ * configuration's models run with, so what it may read is what the model rows above test.
+ */
+export function componentEndpointScenarios(plan: Plan): Scenario[] {
+  const { partition, region, accountId } = plan.scope;
+  const out: Scenario[] = [];
+  for (const config of plan.ofType("aws-native:sagemaker:EndpointConfig")) {
+    const role = plan.roleByArn(config.inputs.executionRoleArn);
+    const name = config.name.replace(/-config$/, "");
+    const endpoint = plan
+      .ofType("aws:sagemaker/endpoint:Endpoint")
+      .find(
+        (e) =>
+          e.inputs.endpointConfigName === config.inputs.endpointConfigName ||
+          e.name === `${name}-endpoint`,
+      );
+    if (!role || !endpoint) continue;
+    const endpointArn = (account: string) =>
+      `arn:${partition}:sagemaker:${region}:${account}:endpoint/${String(endpoint.inputs.name)}`;
+    for (const [account, expect] of [
+      [accountId, "allow"],
+      [OTHER_ACCOUNT, "deny"],
+    ] as const)
+      out.push({
+        resource: role.name,
+        description: `${name}: SageMaker ${expect === "allow" ? "assumes" : "acting for another account cannot assume"} the endpoint configuration's execution role`,
+        request: {
+          principal: { kind: "service", id: "sagemaker.amazonaws.com" },
+          action: "sts:AssumeRole",
+          resource: plan.roleArn(role),
+          context: { "aws:SourceArn": endpointArn(account), "aws:SourceAccount": account },
+        },
+        policies: { resource: plan.trustPolicy(role) },
+        expect,
+      });
   }
   return out;
 }

@@ -32,6 +32,8 @@ import { driverProblem, sageMakerGenerateProblem, sageMakerHostDriver } from "..
 import { isServingImage, splitImageUri } from "../catalog/images";
 import { weightsScripts } from "./weightsBuildspec";
 
+import { variantInstanceTypes } from "../catalog/cost";
+
 const CHECK = "sagemaker-containers-serve";
 
 /** The endpoint configuration variants that run a model: by model name, else by component. */
@@ -45,6 +47,17 @@ function variantsOf(
   const variants = (c: CapturedResource) => arr(c.inputs.productionVariants).map(obj);
   const byName = configs.flatMap(variants).filter((v) => model.id && v.modelName === model.id);
   if (byName.length > 0) return byName;
+  // An inference component's model runs on every pool type of its endpoint's configuration.
+  const native = resources.filter(
+    (r) =>
+      r.type === "aws-native:sagemaker:EndpointConfig" &&
+      r.parent !== null &&
+      r.parent === model.parent,
+  );
+  if (native.length > 0)
+    return native
+      .flatMap(variants)
+      .flatMap((v) => variantInstanceTypes(v).map((instanceType) => ({ ...v, instanceType })));
   // At preview a new model's name is not known yet: its component's configuration runs it.
   return configs.filter((c) => c.parent !== null && c.parent === model.parent).flatMap(variants);
 }

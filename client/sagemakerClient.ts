@@ -160,6 +160,15 @@ export function toInvocationError(e: unknown, endpointName: string, region: stri
       { cause: e },
     );
   }
+  // An inference component at zero copies refuses requests while its first copy starts: "Inference
+  // Component has no capacity to process this request. ApplicationAutoScaling may be in-progress
+  // (if configured) ..." (AWS ML blog, scale down to zero, December 2024).
+  if (err.name === "ValidationError" && /has no capacity/i.test(err.message ?? "")) {
+    return new InvocationError(
+      `endpoint ${endpointName} has no copy of the component running (it scales from zero: about 5 minutes for the first copy): retry shortly`,
+      { cause: e },
+    );
+  }
   if (err.name === "ModelNotReadyException") {
     return new InvocationError(
       `endpoint ${endpointName} is not ready yet (still scaling from zero or deploying): retry shortly`,
@@ -184,6 +193,11 @@ export interface ClientOptions {
   sleep?: (ms: number) => Promise<void>;
   /** How requests are written. @default "inputs" */
   format?: RequestFormat;
+  /**
+   * The inference component to invoke, on an endpoint of inference components (the
+   * InferenceComponentName header, which such an endpoint requires on every request).
+   */
+  component?: string;
 }
 
 export interface AsyncOptions {
@@ -199,10 +213,12 @@ export class SageMakerInferenceClient {
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly region: string;
   private readonly format: RequestFormat;
+  private readonly component: string | undefined;
 
   constructor(options: ClientOptions) {
     this.region = options.region;
     this.format = options.format ?? "inputs";
+    this.component = options.component;
     this.runtime = options.runtime ?? new SageMakerRuntimeClient({ region: options.region });
     this.s3 = options.s3 ?? new S3Client({ region: options.region });
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
@@ -218,6 +234,7 @@ export class SageMakerInferenceClient {
       const response = await this.runtime.send(
         new InvokeEndpointCommand({
           EndpointName: endpointName,
+          ...(this.component !== undefined ? { InferenceComponentName: this.component } : {}),
           ContentType: "application/json",
           Accept: "application/json",
           Body: JSON.stringify(buildRequest(prompt, parameters, this.format)),
@@ -244,6 +261,7 @@ export class SageMakerInferenceClient {
       const response = await this.runtime.send(
         new InvokeEndpointWithResponseStreamCommand({
           EndpointName: endpointName,
+          ...(this.component !== undefined ? { InferenceComponentName: this.component } : {}),
           ContentType: "application/json",
           Body: JSON.stringify(buildRequest(prompt, { ...parameters, stream: true }, this.format)),
         }),

@@ -7,6 +7,8 @@ export * from "./storage/modelStore";
 export * from "./storage/imageMirror";
 export * from "./sagemaker/endpointArgs";
 export * from "./sagemaker/sageMakerEndpoint";
+export * from "./sagemaker/componentEndpointArgs";
+export * from "./sagemaker/inferenceComponentEndpoint";
 export {
   modelReadOnlyPolicy,
   modelReadWritePolicy,

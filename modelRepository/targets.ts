@@ -106,6 +106,33 @@ export function endpointServesTriton(e: EndpointConfig): boolean {
   );
 }
 
+/**
+ * Each model the stack's SageMaker endpoints serve, as a single-model endpoint's config: the
+ * endpoint itself, or each component of an endpoint of inference components (named
+ * `<endpoint>/<component>`, on the endpoint's first pool type, reading its own prefix).
+ */
+export function sagemakerModelsOf(
+  config: StackConfig,
+): { e: EndpointConfig; name: string; configKey: string }[] {
+  return config.sagemaker.endpoints.flatMap(
+    (e, i): { e: EndpointConfig; name: string; configKey: string }[] =>
+      e.components === undefined
+        ? [{ e, name: e.name, configKey: `llm-infra:sagemaker.endpoints[${i}]` }]
+        : e.components.map((c, j) => ({
+            e: <EndpointConfig>{
+              ...c,
+              name: `${e.name}/${c.name}`,
+              mode: "realtime" as const,
+              inVpc: e.inVpc,
+              instanceType: e.instancePools?.[0]?.instanceType,
+              inferenceAmiVersion: e.inferenceAmiVersion,
+            },
+            name: `${e.name}/${c.name}`,
+            configKey: `llm-infra:sagemaker.endpoints[${i}].components[${j}]`,
+          })),
+  );
+}
+
 /** An endpoint whose container serves Hugging Face weights from its prefix (`image: lmi`). */
 export interface WeightsEndpoint {
   /** `endpoint chat`. */
@@ -125,10 +152,10 @@ export interface WeightsEndpoint {
 /** The endpoints of a stack that read Hugging Face weights rather than a Triton repository. */
 export function weightsEndpointsOf(config: StackConfig): WeightsEndpoint[] {
   const out: WeightsEndpoint[] = [];
-  config.sagemaker.endpoints.forEach((e, i) => {
-    if (e.modelDataPrefix === undefined || endpointServesTriton(e)) return;
+  for (const { e, name, configKey } of sagemakerModelsOf(config)) {
+    if (e.modelDataPrefix === undefined || endpointServesTriton(e)) continue;
     out.push({
-      label: `endpoint ${e.name}`,
+      label: `endpoint ${name}`,
       prefix: e.modelDataPrefix,
       ...(e.hubModel !== undefined
         ? {
@@ -140,9 +167,9 @@ export function weightsEndpointsOf(config: StackConfig): WeightsEndpoint[] {
         : {}),
       ...(e.hubModel !== undefined ? neuronExportOf(config.region, e) : {}),
       servesNeuronModel: catalogImage(e) === "vllm-neuron",
-      configKey: `llm-infra:sagemaker.endpoints[${i}]`,
+      configKey,
     });
-  });
+  }
   return out;
 }
 
@@ -167,20 +194,20 @@ function neuronExportOf(region: string, e: EndpointConfig): { neuron?: NeuronExp
 /** Every serving target of a stack that reads a Triton model repository. */
 export function stackTargets(config: StackConfig): ServingTarget[] {
   const targets: ServingTarget[] = [];
-  config.sagemaker.endpoints.forEach((e, i) => {
-    if (e.modelDataPrefix === undefined || !endpointServesTriton(e)) return;
+  for (const { e, name, configKey } of sagemakerModelsOf(config)) {
+    if (e.modelDataPrefix === undefined || !endpointServesTriton(e)) continue;
     targets.push({
       kind: "endpoint",
-      label: `endpoint ${e.name}`,
+      label: `endpoint ${name}`,
       prefix: e.modelDataPrefix,
       instanceType: e.instanceType ?? "",
       flavour: e.imageFlavour ?? "base",
       model: e.modelRequirements,
       defaultModel: e.tritonModelName,
-      configKey: `llm-infra:sagemaker.endpoints[${i}]`,
+      configKey,
       modelRepository: e.modelRepository,
     });
-  });
+  }
   if (config.triton) {
     const efs = config.triton.modelRepositoryMode === "efs";
     targets.push({
@@ -234,10 +261,18 @@ export function findTarget(
     choice.endpoint !== undefined
       ? targets.find((t) => t.kind === "endpoint" && t.label === `endpoint ${choice.endpoint}`)
       : targets.find((t) => t.kind === (choice.triton ? "triton" : "fleet"));
+  // An endpoint of inference components: its components are the targets.
+  const withComponents = config.sagemaker.endpoints.find(
+    (e) => e.name === choice.endpoint && e.components !== undefined,
+  );
+  if (!wanted && withComponents)
+    throw new TargetError(
+      `endpoint ${withComponents.name} of stack ${stack} hosts inference components: name one, ${withComponents.components!.map((c) => `--endpoint ${withComponents.name}/${c.name}`).join(" or ")}`,
+    );
   // An endpoint on the LMI, TGI or vLLM container reads Hugging Face weights, not a repository.
   const weightsEndpoint =
     choice.endpoint !== undefined && !wanted
-      ? config.sagemaker.endpoints.find((e) => e.name === choice.endpoint)
+      ? sagemakerModelsOf(config).find((m) => m.name === choice.endpoint)?.e
       : undefined;
   if (weightsEndpoint && !endpointServesTriton(weightsEndpoint)) {
     const e = weightsEndpoint;

@@ -318,6 +318,27 @@ export class OfflineMocks implements pulumi.runtime.Mocks {
         const alarm = (inputs.name as string | undefined) ?? autoName(name, seed);
         return { id: alarm, state: { name: alarm, arn: this.arn("cloudwatch", `alarm:${alarm}`) } };
       }
+      // aws-native (Cloud Control) resources name their own properties, `<thing>Name` and
+      // `<thing>Arn`; the id is the ARN for these two, as CloudFormation's primary identifiers.
+      case "aws-native:sagemaker:EndpointConfig": {
+        const configName =
+          (inputs.endpointConfigName as string | undefined) ?? autoName(name, seed);
+        const arn = this.arn("sagemaker", `endpoint-config/${configName.toLowerCase()}`);
+        return { id: arn, state: { endpointConfigName: configName, endpointConfigArn: arn } };
+      }
+      case "aws-native:sagemaker:InferenceComponent": {
+        const component =
+          (inputs.inferenceComponentName as string | undefined) ?? autoName(name, seed);
+        const arn = this.arn("sagemaker", `inference-component/${component.toLowerCase()}`);
+        return {
+          id: arn,
+          state: {
+            inferenceComponentName: component,
+            inferenceComponentArn: arn,
+            inferenceComponentStatus: "InService",
+          },
+        };
+      }
       default: {
         // Most AWS resources auto-name a `name` property; the id is the physical name.
         const physical = (inputs.name as string | undefined) ?? autoName(name, seed);

@@ -129,6 +129,7 @@ export const SCALED_RESOURCE_TYPES = [
   "aws:autoscaling/group:Group",
   "aws:appautoscaling/target:Target",
   "aws:sagemaker/endpointConfiguration:EndpointConfiguration",
+  "aws-native:sagemaker:EndpointConfig",
 ];
 
 /** The most instances a resource may run or scale to, or undefined when it runs none. */
@@ -142,6 +143,16 @@ export function maxInstancesOf(type: string, props: Record<string, unknown>): nu
       return props.scalableDimension === "sagemaker:variant:DesiredInstanceCount"
         ? Number(props.maxCapacity ?? 0)
         : undefined;
+    case "aws-native:sagemaker:EndpointConfig":
+      // Managed instance scaling's ceiling (inference components scale their own copies).
+      return Math.max(
+        0,
+        ...list(props.productionVariants).map((v) =>
+          Number(
+            obj(obj(v).managedInstanceScaling).maxInstanceCount ?? obj(v).initialInstanceCount ?? 0,
+          ),
+        ),
+      );
     case "aws:sagemaker/endpointConfiguration:EndpointConfiguration":
       return Math.max(
         0,

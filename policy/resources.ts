@@ -4,6 +4,7 @@
  * And `validateResourceOfTypes`, for a policy that concerns a few resource types.
  */
 import { ResourceValidation } from "@pulumi/policy";
+import { variantInstanceTypes } from "../catalog/cost";
 
 export type Props = Record<string, unknown>;
 
@@ -48,6 +49,7 @@ export const INSTANCE_RESOURCE_TYPES = [
   "aws:ec2/instance:Instance",
   "aws:autoscaling/group:Group",
   "aws:sagemaker/endpointConfiguration:EndpointConfiguration",
+  "aws-native:sagemaker:EndpointConfig",
   "eks:index:Cluster",
 ];
 
@@ -77,6 +79,10 @@ export function instanceTypesOf(type: string, props: Props): string[] | undefine
       return list(props.productionVariants)
         .map((v) => obj(v).instanceType)
         .filter((t): t is string => typeof t === "string")
+        .map((t) => t.replace(/^ml\./, ""));
+    case "aws-native:sagemaker:EndpointConfig":
+      return list(props.productionVariants)
+        .flatMap((v) => variantInstanceTypes(obj(v)))
         .map((t) => t.replace(/^ml\./, ""));
     case "eks:index:Cluster":
       return props.skipDefaultNodeGroup === true ? [] : [String(props.instanceType ?? "t3.medium")];

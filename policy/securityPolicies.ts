@@ -4,6 +4,7 @@
  */
 import { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { findInstance } from "../catalog/instances";
+import { variantInstanceTypes } from "../catalog/cost";
 import {
   POLICY_DOCUMENT_TYPES,
   list,
@@ -197,23 +198,28 @@ export const efsEncrypted: ResourceValidationPolicy = {
   ),
 };
 
+/** SageMaker endpoint configurations: @pulumi/aws's, and aws-native's (inference components). */
+const ENDPOINT_CONFIG_TYPES = [
+  "aws:sagemaker/endpointConfiguration:EndpointConfiguration",
+  "aws-native:sagemaker:EndpointConfig",
+];
+
 export const sagemakerVolumeKms: ResourceValidationPolicy = {
   name: "sagemaker-volume-kms",
   description:
     "SageMaker endpoint configurations encrypt instance volumes with KMS where the instance type allows it (types with local NVMe are encrypted in hardware).",
   enforcementLevel: "advisory",
   validateResource: validateResourceOfTypes(
-    ["aws:sagemaker/endpointConfiguration:EndpointConfiguration"],
+    ENDPOINT_CONFIG_TYPES,
     "applies to endpoint configurations",
     (args, reportViolation) => {
       const variants = list(args.props.productionVariants).map(obj);
-      const instanceTypes = variants
-        .map((v) => v.instanceType)
-        .filter((t): t is string => typeof t === "string");
+      // An aws-native configuration lists instance pools; its key is kmsKeyId.
+      const instanceTypes = variants.flatMap((v) => variantInstanceTypes(v));
       if (instanceTypes.length === 0) return args.notApplicable("serverless: no instance volumes");
       if (instanceTypes.some((t) => (findInstance(t)?.nvmeGb ?? 0) > 0))
         return args.notApplicable("instance types with local NVMe take no volume key");
-      if (args.props.kmsKeyArn === undefined)
+      if ((args.props.kmsKeyArn ?? args.props.kmsKeyId) === undefined)
         reportViolation(`${args.name}: instance volumes are not encrypted with a KMS key`);
     },
   ),
@@ -239,16 +245,19 @@ export const sagemakerMultiInstance: ResourceValidationPolicy = {
     "Real-time SageMaker variants run more than one instance (one per AZ survives an AZ outage).",
   enforcementLevel: "mandatory",
   validateResource: validateResourceOfTypes(
-    ["aws:sagemaker/endpointConfiguration:EndpointConfiguration"],
+    ENDPOINT_CONFIG_TYPES,
     "applies to endpoint configurations",
     (args, reportViolation) => {
       if (Object.keys(obj(args.props.asyncInferenceConfig)).length > 0)
         return args.notApplicable("asynchronous endpoints queue requests and may scale to zero");
       for (const v of list(args.props.productionVariants).map(obj)) {
         if (Object.keys(obj(v.serverlessConfig)).length > 0) continue;
-        if (Number(v.initialInstanceCount ?? 1) < 2) {
+        // Managed instance scaling (inference components) keeps its floor, not the initial count.
+        const floor = obj(v.managedInstanceScaling).minInstanceCount;
+        const count = Number(floor ?? v.initialInstanceCount ?? 1);
+        if (count < 2) {
           reportViolation(
-            `${args.name}: variant ${String(v.variantName)} runs ${String(v.initialInstanceCount ?? 1)} instance; run at least 2`,
+            `${args.name}: variant ${String(v.variantName)} runs ${count} instance${floor !== undefined ? " at its floor (minInstances)" : ""}; run at least 2`,
           );
         }
       }

@@ -30,6 +30,8 @@ export const TAGGABLE_TYPES = new Set<string>([
   "aws:sagemaker/model:Model",
   "aws:sagemaker/endpointConfiguration:EndpointConfiguration",
   "aws:sagemaker/endpoint:Endpoint",
+  "aws-native:sagemaker:EndpointConfig",
+  "aws-native:sagemaker:InferenceComponent",
   "aws:appautoscaling/target:Target",
   "aws:lb/loadBalancer:LoadBalancer",
   "aws:lb/targetGroup:TargetGroup",

@@ -10,6 +10,7 @@ import { checkReachability } from "../checks/reachability";
 import { checkScheduling, finishRenders } from "../checks/scheduling";
 import { checkServingContainers } from "../checks/servingContainers";
 import { checkAlarmsAtRest } from "../checks/alarmsAtRest";
+import { checkComponentWiring } from "../checks/componentWiring";
 
 /** The policy engine's resources in the plan's shape. */
 export function asCaptured(resources: PolicyResource[]): CapturedResource[] {
@@ -85,6 +86,15 @@ export const WHOLE_STACK_POLICIES: StackValidationPolicy[] = [
     "No alarm sits in ALARM while its workload rests by design (Triton at zero replicas, or node groups stopped by a schedule).",
     { types: ["aws:cloudwatch/metricAlarm:MetricAlarm"], reason: "the stack has no alarm" },
     checkAlarmsAtRest,
+  ),
+  stackPolicy(
+    "inference-components-wired",
+    "Each endpoint of inference components names its execution role; each component scales on its own copy count, and one that may rest at zero copies has a NoCapacityInvocationFailures alarm that starts its first copy.",
+    {
+      types: ["aws-native:sagemaker:EndpointConfig", "aws-native:sagemaker:InferenceComponent"],
+      reason: "the stack has no inference component",
+    },
+    checkComponentWiring,
   ),
   stackPolicy(
     "sagemaker-containers-serve",

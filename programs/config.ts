@@ -400,6 +400,7 @@ export function parseStackConfig(
       fleet: fleet !== undefined,
       triton: triton !== undefined,
       asyncEndpoints: endpoints.filter((e) => e.mode === "async").map((e) => e.name),
+      componentEndpoints: endpoints.filter((e) => e.components).map((e) => e.name),
       region,
     },
     problems,

@@ -155,6 +155,8 @@ export function parseApiConfig(
     fleet: boolean;
     triton?: boolean;
     asyncEndpoints?: string[];
+    /** Endpoints of inference components: a request must name its component. */
+    componentEndpoints?: string[];
     region: string;
   },
   problems: string[],
@@ -205,6 +207,11 @@ export function parseApiConfig(
   if (ctx.asyncEndpoints?.includes(backend)) {
     problems.push(
       `${r.key("backend")} names the async endpoint ${JSON.stringify(backend)}, which the API's synchronous InvokeEndpoint integration cannot call: front a realtime or serverless endpoint (async clients call InvokeEndpointAsync directly)`,
+    );
+  }
+  if (ctx.componentEndpoints?.includes(backend)) {
+    problems.push(
+      `${r.key("backend")} names ${JSON.stringify(backend)}, an endpoint of inference components, where every request names its component (the InferenceComponentName header), which the API's one-model InvokeEndpoint integration does not send: front a single-model endpoint, or call the component with npm run invoke -- ${backend} --component <name>`,
     );
   }
   problems.push(

@@ -62,13 +62,21 @@ export function imagePlan(config: StackConfig): ImagePlan {
     entry.usedBy.push(usedBy);
     copies.set(key, entry);
   };
-  for (const e of config.sagemaker.endpoints)
+  for (const e of config.sagemaker.endpoints) {
     if (e.ownImageRepository !== undefined)
       copy(
         e.ownImageRepository,
         e.imageTag ?? ownImageTag(e.imageFlavour),
         `sagemaker.endpoints[${e.name}]`,
       );
+    for (const c of e.components ?? [])
+      if (c.ownImageRepository !== undefined)
+        copy(
+          c.ownImageRepository,
+          c.imageTag ?? ownImageTag(c.imageFlavour),
+          `sagemaker.endpoints[${e.name}].components[${c.name}]`,
+        );
+  }
   const triton = config.triton;
   if (triton?.ownImageRepository !== undefined)
     copy(triton.ownImageRepository, triton.imageTag ?? ownImageTag(triton.imageFlavour), "triton");

@@ -36,7 +36,8 @@ import { splitImageUri, tritonImage as tritonImageOf } from "../catalog/images";
 import { PROJECT, StackConfig } from "./config";
 import { ImagePlan, imagePlan } from "./imagePlan";
 import { imagesDirectory } from "./imagesConfig";
-import { componentArgs, ownImageTag } from "./sagemakerConfig";
+import { componentArgs, componentEndpointArgs, ownImageTag } from "./sagemakerConfig";
+import { InferenceComponentEndpoint } from "../components/sagemaker/inferenceComponentEndpoint";
 
 /** The stack outputs other stacks and scripts read. */
 export interface PlatformOutputs {
@@ -50,6 +51,11 @@ export interface PlatformOutputs {
   registryUrls: pulumi.Output<Record<string, string>>;
   /** SageMaker endpoint names by configured name. */
   sagemakerEndpoints: Record<string, string>;
+  /**
+   * Endpoints of inference components: each component's name (what `npm run invoke --
+   * --component` and InvokeEndpoint's InferenceComponentName take), by endpoint and component.
+   */
+  sagemakerComponents: Record<string, Record<string, string>>;
   /** Async endpoints: where requests are uploaded (`InputLocation`), by configured name. */
   sagemakerAsyncInputUris: Record<string, pulumi.Output<string>>;
   /** The EKS cluster's name, when the stack has one. */
@@ -195,8 +201,37 @@ export async function createPlatform(config: StackConfig): Promise<PlatformOutpu
   const images = createImages(config, registry, models);
 
   const endpoints: Record<string, string> = {};
-  const endpointComponents: Record<string, SageMakerEndpoint> = {};
+  const endpointComponents: Record<string, SageMakerEndpoint | InferenceComponentEndpoint> = {};
   for (const e of config.sagemaker.endpoints) {
+    if (e.components !== undefined) {
+      const args = componentEndpointArgs(e, config.region);
+      const endpoint = new InferenceComponentEndpoint(e.name, {
+        ...args,
+        components: args.components.map((c, i) => {
+          const own = e.components![i];
+          return {
+            ...c,
+            ...(own.ownImageRepository !== undefined
+              ? {
+                  imageUri: pulumi.interpolate`${registry.repositoryUrls[own.ownImageRepository]}:${own.imageTag ?? ownImageTag(own.imageFlavour)}`,
+                }
+              : {}),
+          };
+        }),
+        utilization: e.utilization ?? config.cost.assumptions.utilization,
+        modelBucketArn: models.bucketArn,
+        modelKmsKeyArn: models.kmsKeyArn,
+        kmsKeyArn: models.kmsKeyArn,
+        subnetIds: e.inVpc ? network.privateSubnetIds : undefined,
+        vpcId: e.inVpc ? network.vpcId : undefined,
+        alarmTopicArn: alarmTopic.topicArn,
+        tags,
+      });
+      endpoints[e.name] = endpoint.endpointName;
+      endpointComponents[e.name] = endpoint;
+      await nextTurn();
+      continue;
+    }
     const endpoint = new SageMakerEndpoint(e.name, {
       ...componentArgs(e, config.region),
       ...(e.ownImageRepository !== undefined
@@ -300,11 +335,15 @@ export async function createPlatform(config: StackConfig): Promise<PlatformOutpu
     dashboard: config.monitoring.dashboard,
     thresholds: config.monitoring.thresholds,
     sagemakerEndpoints: config.sagemaker.endpoints.map((e) => {
+      const served = endpointComponents[e.name];
       const accelerator = e.instanceType ? findInstance(e.instanceType)?.accelerator : undefined;
       return {
         endpointName: endpoints[e.name],
-        mode: endpointComponents[e.name].mode,
+        mode: served.mode,
         gpus: accelerator?.kind === "nvidia" ? accelerator.count : 0,
+        ...(served instanceof InferenceComponentEndpoint
+          ? { components: served.components.map((c) => c.inferenceComponentName) }
+          : {}),
       };
     }),
     triton:
@@ -337,10 +376,24 @@ export async function createPlatform(config: StackConfig): Promise<PlatformOutpu
     modelRepositoryUri: models.repositoryUri,
     registryUrls: registry.repositoryUrls,
     sagemakerEndpoints: endpoints,
+    sagemakerComponents: Object.fromEntries(
+      Object.entries(endpointComponents).flatMap(([name, e]) =>
+        e instanceof InferenceComponentEndpoint
+          ? [
+              [
+                name,
+                Object.fromEntries(e.components.map((c) => [c.name, c.inferenceComponentName])),
+              ],
+            ]
+          : [],
+      ),
+    ),
     sagemakerAsyncInputUris: Object.fromEntries(
-      Object.entries(endpointComponents)
-        .filter(([, e]) => e.asyncInputUri !== undefined)
-        .map(([name, e]) => [name, e.asyncInputUri!]),
+      Object.entries(endpointComponents).flatMap(([name, e]) =>
+        e instanceof SageMakerEndpoint && e.asyncInputUri !== undefined
+          ? [[name, e.asyncInputUri]]
+          : [],
+      ),
     ),
     eksClusterName: cluster?.clusterName,
     kubeconfig: cluster ? pulumi.secret(cluster.kubeconfigJson) : undefined,
@@ -372,7 +425,7 @@ function upstreamTriton(target: { imageFlavour?: string; imageTag?: string }): s
  */
 function createOffHoursSchedule(
   config: StackConfig,
-  endpoints: Record<string, SageMakerEndpoint>,
+  endpoints: Record<string, SageMakerEndpoint | InferenceComponentEndpoint>,
   eks: { cluster: GpuCluster; nodeGroups: AcceleratorNodeGroup[] } | undefined,
   fleet: TritonFleet | undefined,
 ): OffHoursSchedule {
@@ -407,7 +460,11 @@ function createOffHoursSchedule(
       maxSize: size.max,
     });
   }
-  const instanceBased = config.sagemaker.endpoints.filter((e) => e.mode !== "serverless");
+  // Endpoints of inference components rest at their own minimum (zero copies and instances
+  // when the stack allows it): the schedule moves single-model variants only.
+  const instanceBased = config.sagemaker.endpoints.filter(
+    (e) => e.mode !== "serverless" && e.components === undefined,
+  );
   const variants = instanceBased.map((e) => {
     const mode = e.mode === "async" ? "async" : "realtime";
     const counts = instanceCounts(componentArgs(e, config.region), mode);
@@ -417,7 +474,7 @@ function createOffHoursSchedule(
       mode,
       minInstances: counts.min,
       maxInstances: counts.max,
-      scalingTarget: endpoints[e.name].scalingTarget,
+      scalingTarget: (endpoints[e.name] as SageMakerEndpoint).scalingTarget,
     } as const;
   });
   const scheduled = [

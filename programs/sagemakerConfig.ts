@@ -30,7 +30,7 @@ import {
   validateSageMakerEndpointArgs,
 } from "../components/sagemaker/endpointArgs";
 import { defaultEndpointName } from "../components/sagemaker/sageMakerEndpoint";
-import { SectionReader, fromComponent, readEntryName, readSection } from "./configReader";
+import { SectionReader, fromComponent, isObject, readEntryName, readSection } from "./configReader";
 import { TritonFlavour, splitImageUri, tritonImage } from "../catalog/images";
 import {
   SAGEMAKER_LLM_INSTEAD,
@@ -41,6 +41,12 @@ import {
 import { isHubId, revisionProblem } from "../modelRepository/hubModels";
 import { IMAGE_KEYS, readImageConfig } from "./imageConfig";
 import { localRepositoryProblems } from "../modelRepository/local";
+import {
+  InferenceComponentEndpointArgs,
+  InstancePool,
+  ModelComponentArgs,
+  validateInferenceComponentEndpointArgs,
+} from "../components/sagemaker/componentEndpointArgs";
 
 /** One endpoint as configured: the component's plain arguments, a name, and whether it is in the VPC. */
 export type EndpointConfig = Omit<
@@ -76,6 +82,30 @@ export type EndpointConfig = Omit<
    */
   hubModel?: string;
   /** The hub revision (branch, tag or commit) of `hubModel`. @default "main" */
+  hubRevision?: string;
+  /**
+   * Several models on one real-time endpoint, each an inference component with its own
+   * accelerators, memory and copy count (docs/inference-components.md). With components the
+   * endpoint names no model of its own, and lists `instancePools` instead of `instanceType`.
+   */
+  components?: ComponentConfig[];
+  /** With `components`: the instance types, tried in order when capacity is short (1 to 5). */
+  instancePools?: InstancePool[];
+};
+
+/** One model of an endpoint of inference components, as configured. */
+export type ComponentConfig = Omit<ModelComponentArgs, "imageUri" | "environment"> & {
+  /** Your own serving image in ECR, instead of a catalog `image`. */
+  imageUri?: string;
+  /** One of llm-infra:storage.repositories: the component's image is `<repository URL>:<imageTag>`. */
+  ownImageRepository?: string;
+  /** The tag in `ownImageRepository`. */
+  imageTag?: string;
+  /** The local Triton model repository the deploy pushes to the component's prefix. */
+  modelRepository?: string;
+  /** The Hugging Face Hub model whose snapshot the deploy copies to the component's prefix. */
+  hubModel?: string;
+  /** The hub revision of `hubModel`. @default "main" */
   hubRevision?: string;
 };
 
@@ -197,6 +227,21 @@ export function parseSageMakerConfig(
   const endpoints: EndpointConfig[] = [];
   const names = new Set<string>();
   const physicalNames = new Map<string, string>();
+  // Two endpoints must not claim one SageMaker endpoint name (given, or the default one).
+  const claimName = (
+    r: SectionReader,
+    endpointName: string | undefined,
+    name: string,
+    prefix: string,
+  ) => {
+    const physical = endpointName ?? defaultEndpointName(ctx.project, ctx.stack, name);
+    const owner = physicalNames.get(physical);
+    if (owner !== undefined)
+      problems.push(
+        `${r.key(endpointName !== undefined ? "endpointName" : "name")} gives the SageMaker endpoint name ${physical}, which ${owner} already uses; endpoint names are unique in a region`,
+      );
+    else physicalNames.set(physical, prefix);
+  };
   list.forEach((item: unknown, i: number) => {
     const keys = [
       "name",
@@ -209,11 +254,25 @@ export function parseSageMakerConfig(
       ...BOOLEAN_KEYS,
       ...IMAGE_KEYS,
     ];
-    const r = readSection(`${PREFIX}.endpoints[${i}]`, item, problems, keys);
+    const r = readSection(
+      `${PREFIX}.endpoints[${i}]`,
+      item,
+      problems,
+      isObject(item) && item.components !== undefined && item.components !== null
+        ? COMPONENT_ENDPOINT_KEYS
+        : keys,
+    );
     if (!r) return;
     const prefix = `${PREFIX}.endpoints[${i}]`;
     const name = readEntryName(r, names, "endpoint", RESERVED_NAMES, problems);
     if (!name) return;
+    if (r.value("components") !== undefined && r.value("components") !== null) {
+      const config = parseComponentEndpoint(r, name, ctx, problems);
+      if (!config) return;
+      claimName(r, config.endpointName, name, prefix);
+      endpoints.push(config);
+      return;
+    }
 
     const values: Record<string, unknown> = {};
     for (const k of NUMBER_KEYS) values[k] = r.number(k);
@@ -298,14 +357,7 @@ export function parseSageMakerConfig(
     ] as const) {
       if (strategy !== s) r.notWith(k, `with deploymentStrategy ${strategy} (only with ${s})`);
     }
-    // Two endpoints must not claim one SageMaker endpoint name (given, or the default one).
-    const physical = plain.endpointName ?? defaultEndpointName(ctx.project, ctx.stack, name);
-    const owner = physicalNames.get(physical);
-    if (owner !== undefined)
-      problems.push(
-        `${r.key(plain.endpointName !== undefined ? "endpointName" : "name")} gives the SageMaker endpoint name ${physical}, which ${owner} already uses; endpoint names are unique in a region`,
-      );
-    else physicalNames.set(physical, prefix);
+    claimName(r, plain.endpointName, name, prefix);
     const inVpc = plain.inVpc ?? mode !== "serverless";
     const config: EndpointConfig = {
       ...plain,
@@ -442,5 +494,283 @@ function readHubModel(
   return {
     ...(hubModel !== undefined ? { hubModel } : {}),
     ...(hubRevision !== undefined ? { hubRevision } : {}),
+  };
+}
+
+/** The keys of an endpoint of inference components: the endpoint's own; the models are in `components`. */
+const COMPONENT_ENDPOINT_NUMBER_KEYS = [
+  "minInstances",
+  "maxInstances",
+  "volumeSizeGb",
+  "modelDataDownloadTimeoutSeconds",
+  "containerStartupTimeoutSeconds",
+  "rollingBatchPercent",
+  "deploymentBakeSeconds",
+  "latencyP90Ms",
+  "latencyP99Ms",
+  "errors5xxPerMinute",
+  "utilization",
+] as const;
+const COMPONENT_ENDPOINT_KEYS = [
+  "name",
+  "mode",
+  "endpointName",
+  "inVpc",
+  "networkIsolation",
+  "inferenceAmiVersion",
+  "instancePools",
+  "components",
+  ...COMPONENT_ENDPOINT_NUMBER_KEYS,
+  // Keys of a single-model endpoint, refused below with the reason rather than as unknown.
+  "model",
+  "instanceType",
+  "hubModel",
+  "modelRepository",
+  "image",
+  "imageUri",
+  "initialInstanceCount",
+  "deploymentStrategy",
+  "dataCapturePercent",
+];
+const COMPONENT_NUMBER_KEYS = [
+  "acceleratorsPerCopy",
+  "memoryPerCopyMb",
+  "minCopies",
+  "maxCopies",
+  "targetInvocationsPerCopy",
+  "targetConcurrentRequestsPerCopy",
+  "scaleInCooldownSeconds",
+  "scaleOutCooldownSeconds",
+] as const;
+const COMPONENT_KEYS = [
+  "name",
+  "model",
+  "image",
+  "imageVersion",
+  "imageUri",
+  "tritonModelName",
+  "modelRepository",
+  "hubModel",
+  "hubRevision",
+  "highResolutionScaling",
+  ...COMPONENT_NUMBER_KEYS,
+  ...IMAGE_KEYS,
+];
+
+/**
+ * An endpoint of inference components (`components:`): the endpoint's pools and instance bounds,
+ * and each component's model, image and copies, validated by InferenceComponentEndpoint's rules.
+ * Each component reads its own prefix, `<repositoryPrefix>/<endpoint>/<component>/`.
+ */
+function parseComponentEndpoint(
+  r: SectionReader,
+  name: string,
+  ctx: { region: string; repositoryPrefix: string; repositories?: string[]; root?: string },
+  problems: string[],
+): EndpointConfig | undefined {
+  const before = problems.length;
+  const mode = r.string("mode");
+  // "An endpoint can scale to and from zero instances only if it hosts inference components"
+  // and inference components are placed on a real-time variant's instances (managed instance
+  // scaling); serverless endpoints have no instances, and AWS documents no asynchronous endpoint
+  // of inference components (https://docs.aws.amazon.com/sagemaker/latest/dg/endpoint-auto-scaling-zero-instances.html).
+  if (mode !== undefined && mode !== "realtime")
+    problems.push(
+      `${r.key("mode")} must be realtime with components (inference components serve real-time endpoints; async and serverless endpoints host one model), got ${JSON.stringify(mode)}`,
+    );
+  const why = "with components: each component names its own model, image and weights";
+  for (const k of ["model", "hubModel", "modelRepository", "image", "imageUri"]) r.notWith(k, why);
+  r.notWith(
+    "instanceType",
+    "with components: list the instance types in instancePools (tried in order, up to 5)",
+  );
+  r.notWith(
+    "initialInstanceCount",
+    "with components: managed instance scaling starts at minInstances (at least one instance)",
+  );
+  r.notWith(
+    "deploymentStrategy",
+    "with components: inference components update by rolling batches of copies (rollingBatchPercent); SageMaker offers no blue/green traffic shifting for them",
+  );
+  r.notWith(
+    "dataCapturePercent",
+    "with components: the stack captures data on single-model endpoints only",
+  );
+  const values: Record<string, unknown> = {};
+  for (const k of COMPONENT_ENDPOINT_NUMBER_KEYS) values[k] = r.number(k);
+  values.endpointName = r.string("endpointName");
+  values.inferenceAmiVersion = r.string("inferenceAmiVersion");
+  values.networkIsolation = r.boolean("networkIsolation");
+  const inVpc = r.boolean("inVpc") ?? true;
+  const pools = readPools(r, problems);
+  const list = r.value("components");
+  if (!Array.isArray(list)) {
+    problems.push(`${r.key("components")} must be a list of models, got ${JSON.stringify(list)}`);
+    return undefined;
+  }
+  const components: ComponentConfig[] = [];
+  list.forEach((item: unknown, j: number) => {
+    const c = readSection(`${r.key("components")}[${j}]`, item, problems, COMPONENT_KEYS);
+    if (!c) return;
+    const cname = c.string("name");
+    const plain: Record<string, unknown> = { name: cname };
+    for (const k of COMPONENT_NUMBER_KEYS) plain[k] = c.number(k);
+    for (const k of ["image", "imageVersion", "imageUri", "tritonModelName"])
+      plain[k] = c.string(k);
+    plain.highResolutionScaling = c.boolean("highResolutionScaling");
+    const model = readModel(c, problems);
+    const image = readImageConfig(
+      c,
+      {
+        repositories: ctx.repositories ?? [],
+        nonBaseNeedsOwnRepository: plain.imageUri === undefined,
+      },
+      problems,
+    );
+    if (plain.imageUri !== undefined)
+      for (const k of ["image", "imageVersion", "imageRepository", "imageTag"])
+        c.notWith(k, "with imageUri (your own image replaces the catalog's)");
+    const hub = readHubModel(c, plain as Partial<EndpointConfig>, image);
+    const modelRepository = c.string("modelRepository");
+    if (modelRepository !== undefined && ctx.root !== undefined && pools[0] !== undefined)
+      for (const p of localRepositoryProblems(ctx.root, modelRepository, {
+        flavour: image.imageFlavour ?? "base",
+        instanceType: pools[0].instanceType,
+        model,
+        defaultModel: plain.tritonModelName as string | undefined,
+        label: `endpoint ${name} component ${String(cname)}`,
+      }))
+        problems.push(`${c.key("modelRepository")} ${p}`);
+    components.push(
+      Object.fromEntries(
+        Object.entries({
+          ...plain,
+          modelRequirements: model,
+          ...hub,
+          modelRepository,
+          imageFlavour: image.imageFlavour,
+          ...(image.imageRepository !== undefined
+            ? { ownImageRepository: image.imageRepository, imageTag: image.imageTag }
+            : {}),
+          modelDataPrefix: `${ctx.repositoryPrefix}/${name}/${String(cname)}`,
+        }).filter(([, v]) => v !== undefined),
+      ) as unknown as ComponentConfig,
+    );
+  });
+  const config: EndpointConfig = {
+    ...(Object.fromEntries(
+      Object.entries(values).filter(([, v]) => v !== undefined),
+    ) as Partial<EndpointConfig>),
+    name,
+    mode: "realtime",
+    inVpc,
+    instancePools: pools,
+    components,
+  };
+  if (problems.length === before) {
+    const errors = validateInferenceComponentEndpointArgs(
+      componentEndpointArgs(config, ctx.region),
+    );
+    problems.push(
+      ...fromComponent(r.key("name").replace(/\.name$/, ""), errors).map((p) =>
+        p
+          .replace(/(components\[\d+\])\.modelRequirements/, "$1.model")
+          .replace(/(components\[\d+\])\.modelDataPrefix/, "$1.hubModel"),
+      ),
+    );
+  }
+  return problems.length === before ? config : undefined;
+}
+
+/** `instancePools`: a list of instance types, or of `{instanceType, overrides}` maps. */
+function readPools(r: SectionReader, problems: string[]): InstancePool[] {
+  const raw = r.value("instancePools");
+  if (raw === undefined || raw === null) {
+    problems.push(
+      `${r.key("instancePools")} is required with components: the instance types, tried in order (1 to 5)`,
+    );
+    return [];
+  }
+  if (!Array.isArray(raw)) {
+    problems.push(
+      `${r.key("instancePools")} must be a list of instance types, got ${JSON.stringify(raw)}`,
+    );
+    return [];
+  }
+  return raw.flatMap((p: unknown, j: number): InstancePool[] => {
+    if (typeof p === "string") return [{ instanceType: p }];
+    const e = readSection(`${r.key("instancePools")}[${j}]`, p, problems, [
+      "instanceType",
+      "overrides",
+    ]);
+    if (!e) return [];
+    const instanceType = e.string("instanceType");
+    if (instanceType === undefined) {
+      problems.push(`${e.key("instanceType")} is required`);
+      return [];
+    }
+    const overrides: Record<string, { acceleratorsPerCopy?: number; memoryPerCopyMb?: number }> =
+      {};
+    for (const [k, v] of Object.entries(e.map("overrides") ?? {})) {
+      const o = readSection(`${e.key("overrides")}.${k}`, v, problems, [
+        "acceleratorsPerCopy",
+        "memoryPerCopyMb",
+      ]);
+      if (!o) continue;
+      overrides[k] = Object.fromEntries(
+        Object.entries({
+          acceleratorsPerCopy: o.number("acceleratorsPerCopy"),
+          memoryPerCopyMb: o.number("memoryPerCopyMb"),
+        }).filter(([, x]) => x !== undefined),
+      );
+    }
+    return [{ instanceType, ...(Object.keys(overrides).length > 0 ? { overrides } : {}) }];
+  });
+}
+
+/** The arguments of an endpoint of inference components (placeholders where the platform fills in outputs). */
+export function componentEndpointArgs(
+  config: EndpointConfig,
+  region: string,
+): InferenceComponentEndpointArgs {
+  return {
+    region,
+    instancePools: config.instancePools ?? [],
+    minInstances: config.minInstances,
+    maxInstances: config.maxInstances,
+    endpointName: config.endpointName,
+    networkIsolation: config.networkIsolation,
+    inferenceAmiVersion: config.inferenceAmiVersion,
+    volumeSizeGb: config.volumeSizeGb,
+    modelDataDownloadTimeoutSeconds: config.modelDataDownloadTimeoutSeconds,
+    containerStartupTimeoutSeconds: config.containerStartupTimeoutSeconds,
+    rollingBatchPercent: config.rollingBatchPercent,
+    deploymentBakeSeconds: config.deploymentBakeSeconds,
+    latencyP90Ms: config.latencyP90Ms,
+    latencyP99Ms: config.latencyP99Ms,
+    errors5xxPerMinute: config.errors5xxPerMinute,
+    utilization: config.utilization,
+    modelBucketArn: "arn:aws:s3:::model-store",
+    ...(config.inVpc ? { subnetIds: ["subnet"], vpcId: "vpc" } : {}),
+    components: (config.components ?? []).map((c) => {
+      const {
+        /* eslint-disable @typescript-eslint/no-unused-vars */
+        ownImageRepository,
+        imageTag,
+        modelRepository,
+        hubModel,
+        hubRevision,
+        /* eslint-enable @typescript-eslint/no-unused-vars */
+        ...args
+      } = c;
+      return {
+        ...args,
+        ...(ownImageRepository !== undefined
+          ? {
+              imageUri: `123456789012.dkr.ecr.${region}.amazonaws.com/${ownImageRepository}:${imageTag ?? ownImageTag(args.imageFlavour)}`,
+            }
+          : {}),
+      };
+    }),
   };
 }

@@ -1,6 +1,7 @@
 /**
- * `npm run invoke -- <endpoint> "<prompt>" [--stream | --async <s3-input-uri>]`: one request to a
- * deployed SageMaker endpoint, with AWS credentials from the environment.
+ * `npm run invoke -- <endpoint> "<prompt>" [--stream | --async <s3-input-uri>] [--component <name>]`:
+ * one request to a deployed SageMaker endpoint (or to one inference component of it), with AWS
+ * credentials from the environment.
  *
  * Exit status: 0 answered, 1 the invocation failed (the message says why), 2 usage.
  */
@@ -20,10 +21,20 @@ const ENDPOINT_NAME = /^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/;
 /** What is wrong with the arguments, before any AWS call, or undefined. */
 export function usageProblem(
   endpoint: string,
-  o: { stream?: boolean; async?: string; timeoutSeconds: string; region: string },
+  o: {
+    stream?: boolean;
+    async?: string;
+    timeoutSeconds: string;
+    region: string;
+    component?: string;
+  },
 ): string | undefined {
   if (!ENDPOINT_NAME.test(endpoint))
     return `<endpoint> must be a SageMaker endpoint name (1-63 letters, digits and hyphens), got ${JSON.stringify(endpoint)}`;
+  if (o.component !== undefined && !ENDPOINT_NAME.test(o.component))
+    return `--component must be an inference component name (1-63 letters, digits and hyphens; pulumi stack output sagemakerComponents), got ${JSON.stringify(o.component)}`;
+  if (o.component !== undefined && o.async !== undefined)
+    return "--component and --async cannot be combined: inference components serve real-time endpoints";
   if (o.stream && o.async) return "--stream and --async cannot be combined";
   if (o.async !== undefined && !/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\/.+/.test(o.async))
     return `--async must be an S3 URI s3://<bucket>/<prefix>/ (the endpoint's asyncInputUri), got ${JSON.stringify(o.async)}`;
@@ -49,8 +60,8 @@ export function silenceSdkNodeWarning(env: NodeJS.ProcessEnv = process.env): voi
 
 export async function main(
   argv: string[],
-  makeClient = (region: string, format: RequestFormat) =>
-    new SageMakerInferenceClient({ region, format }),
+  makeClient = (region: string, format: RequestFormat, component?: string) =>
+    new SageMakerInferenceClient({ region, format, component }),
 ): Promise<number> {
   const cli = new Command("invoke")
     .description("Send a prompt to a SageMaker endpoint and print the answer")
@@ -60,6 +71,10 @@ export async function main(
     .option(
       "--async <s3-input-uri>",
       "asynchronous endpoint: upload the request here (the endpoint's asyncInputUri) and wait for the result",
+    )
+    .option(
+      "--component <name>",
+      "an endpoint of inference components: the component to invoke (pulumi stack output sagemakerComponents)",
     )
     .option("--max-tokens <n>", "tokens to generate", "256")
     .option("--temperature <t>", "sampling temperature", "0.7")
@@ -85,6 +100,7 @@ export async function main(
     timeoutSeconds: string;
     region: string;
     format: string;
+    component?: string;
   }>();
   if (!(REQUEST_FORMATS as readonly string[]).includes(o.format)) {
     process.stderr.write(
@@ -110,7 +126,7 @@ export async function main(
     return 2;
   }
   silenceSdkNodeWarning();
-  const client = makeClient(o.region, o.format as RequestFormat);
+  const client = makeClient(o.region, o.format as RequestFormat, o.component);
   try {
     if (o.stream) {
       for await (const chunk of client.stream(endpoint, prompt, parameters))

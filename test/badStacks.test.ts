@@ -1199,7 +1199,109 @@ export const CASES: Case[] = [
   // Inferentia2 with the vLLM Neuron image (catalog/neuron.ts): what the Neuron model cannot be
   // compiled for or loaded on is refused at preview, naming the key.
   ...neuronCases(),
+  // Endpoints of inference components (components/sagemaker/componentEndpointArgs.ts).
+  ...componentCases(),
 ];
+
+/** The chat endpoint as an endpoint of inference components, and one more edit. */
+function componentCases(): Case[] {
+  const endpoint = {
+    name: "chat",
+    instancePools: ["ml.g6.xlarge", "ml.g5.xlarge"],
+    minInstances: 0,
+    maxInstances: 1,
+    components: [
+      {
+        name: "llama",
+        image: "lmi",
+        hubModel: "NousResearch/Meta-Llama-3-8B-Instruct",
+        model: {
+          parametersBillions: 8,
+          dtype: "bf16",
+          contextLength: 8192,
+          concurrentSequences: 2,
+          layers: 32,
+          hiddenSize: 4096,
+          attentionHeads: 32,
+          kvHeads: 8,
+        },
+      },
+    ],
+  };
+  const on = (what: string, edits: [(string | number)[], unknown][], names: string, says: RegExp) =>
+    c(
+      "unchecked",
+      `components: ${what}`,
+      [[["llm-infra:sagemaker", "endpoints"], [structuredClone(endpoint)]], ...edits],
+      names,
+      says,
+    );
+  const at = "llm-infra:sagemaker.endpoints[0]";
+  return [
+    on(
+      "components together with a single model",
+      [
+        [
+          ep(0, "model"),
+          { parametersBillions: 8, dtype: "bf16", contextLength: 8192, concurrentSequences: 1 },
+        ],
+      ],
+      `${at}.model`,
+      /does not apply with components/,
+    ),
+    on(
+      "a component that fits no pool type",
+      [[ep(0, "components", 0, "model", "parametersBillions"), 70]],
+      `${at}.components[0].model`,
+      /needs .* GiB of accelerator memory, more than a whole ml\.g6\.xlarge holds/,
+    ),
+    on(
+      "minCopies above maxCopies",
+      [
+        [ep(0, "components", 0, "minCopies"), 2],
+        [ep(0, "components", 0, "maxCopies"), 1],
+      ],
+      `${at}.components[0].minCopies`,
+      /must not exceed maxCopies \(1\)/,
+    ),
+    on(
+      "six instance pools",
+      [
+        [
+          ep(0, "instancePools"),
+          [
+            "ml.g6.xlarge",
+            "ml.g5.xlarge",
+            "ml.g5.2xlarge",
+            "ml.g6.2xlarge",
+            "ml.g6e.xlarge",
+            "ml.g5.4xlarge",
+          ],
+        ],
+      ],
+      `${at}.instancePools`,
+      /must list 1 to 5 instance types/,
+    ),
+    on(
+      "an async endpoint with components",
+      [[ep(0, "mode"), "async"]],
+      `${at}.mode`,
+      /must be realtime with components/,
+    ),
+    on(
+      "a serverless endpoint with components",
+      [[ep(0, "mode"), "serverless"]],
+      `${at}.mode`,
+      /must be realtime with components/,
+    ),
+    on(
+      "no instance pools",
+      [[ep(0, "instancePools"), undefined]],
+      `${at}.instancePools`,
+      /is required with components/,
+    ),
+  ];
+}
 
 /** Writes each case's stack file into one directory as Pulumi.case-<n>.yaml. */
 function writeCases(dir: string): string[] {

@@ -292,4 +292,20 @@ describe("the replace table (catalog/replacements.ts)", function () {
     }
     assert.deepStrictEqual(wrong, []);
   });
+
+  it("lists what @pulumi/aws-native replaces on, as its resources declare it", () => {
+    const sdk = path.dirname(require.resolve("@pulumi/aws-native/package.json"));
+    let checked = 0;
+    for (const [type, properties] of Object.entries(REPLACEMENTS)) {
+      const m = /^aws-native:([a-z0-9]+):([A-Za-z0-9]+)$/.exec(type);
+      if (!m) continue;
+      const file = `${m[2][0].toLowerCase()}${m[2].slice(1)}.js`;
+      const source = fs.readFileSync(path.join(sdk, m[1], file), "utf8");
+      const declared = /replaceOnChanges: \[((?:"[^"]*",?\s*)*)\]/.exec(source)?.[1] ?? "";
+      const sdkList = [...declared.matchAll(/"([^"]+)"/g)].map((x) => x[1].replace("[*]", ""));
+      assert.deepStrictEqual([...properties].sort(), sdkList.sort(), type);
+      checked++;
+    }
+    assert.ok(checked >= 2, "the aws-native types of the shipped stacks are listed");
+  });
 });

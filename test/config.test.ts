@@ -2,7 +2,7 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { stackTargets } from "../modelRepository/targets";
+import { sagemakerModelsOf, stackTargets } from "../modelRepository/targets";
 import { projectRoot, readStackFile } from "../offline/plan";
 import {
   ConfigError,
@@ -11,7 +11,7 @@ import {
   nearProjectNamespace,
   parseStackConfig,
 } from "../programs/config";
-import { copyExampleModels } from "./helpers";
+import { copyExampleModels, withAsyncChat } from "./helpers";
 
 const base = (extra: Record<string, unknown> = {}) => ({
   "aws:region": "us-east-1",
@@ -373,7 +373,7 @@ describe("a target's local model repository (modelRepository)", () => {
    * weights on LMI and reads no model repository.
    */
   const tritonChat = (change: Record<string, unknown>) => {
-    const raw = shipped("dev");
+    const raw = withAsyncChat(shipped("dev"));
     const sm = raw["llm-infra:sagemaker"] as { endpoints: Record<string, unknown>[] };
     // eslint-disable-next-line @typescript-eslint/no-unused-vars
     const { image, imageVersion, hubModel, ...chat } = sm.endpoints[0];
@@ -423,18 +423,19 @@ describe("a target's local model repository (modelRepository)", () => {
         named,
         stack,
       );
-      // The SageMaker endpoints serve hub weights on LMI instead: no model repository.
+      // The SageMaker models (endpoints, and dev's inference component) serve hub weights on
+      // LMI instead: no model repository.
       assert.ok(config.sagemaker.endpoints.length >= 1, stack);
-      for (const e of config.sagemaker.endpoints) {
+      for (const { e, name } of sagemakerModelsOf(config)) {
         assert.deepStrictEqual(
           [e.image, e.hubModel, e.modelRepository, e.tritonModelName],
           ["lmi", "NousResearch/Meta-Llama-3-8B-Instruct", undefined, undefined],
-          `${stack} endpoint ${e.name}`,
+          `${stack} endpoint ${name}`,
         );
       }
     }
     // A model repository is Triton's layout: LMI refuses one.
-    const raw = shipped("dev");
+    const raw = withAsyncChat(shipped("dev"));
     const sm = raw["llm-infra:sagemaker"] as { endpoints: Record<string, unknown>[] };
     assert.deepStrictEqual(
       problemsAt({

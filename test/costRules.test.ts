@@ -380,7 +380,7 @@ describe("the shipped stacks' cost", () => {
       ["gpu-off-hours-down", "0 20 * * MON-FRI", "Etc/UTC", 0, 0, 0, true],
       ["gpu-off-hours-up", "0 8 * * MON-FRI", "Etc/UTC", 0, 0, 2, true],
     ]);
-    // The async endpoint's floor is already zero: nothing to schedule.
+    // The chat endpoint's components rest at zero copies and instances: nothing to schedule.
     assert.strictEqual(
       reports.dev.resources.some(
         (x) => x.type === "aws:appautoscaling/scheduledAction:ScheduledAction",
@@ -427,13 +427,14 @@ describe("the shipped stacks' cost", () => {
     };
     assert.deepStrictEqual(
       [cost.idleMonthlyUsd, cost.monthlyUsd, cost.peakMonthlyUsd],
-      [148.72, 375.8, 1473.17],
+      [148.42, 330.49, 1267.52],
     );
     const sum = (k: "idleMonthlyUsd" | "peakMonthlyUsd") =>
       Math.round(cost.lines.reduce((s, l) => s + l[k], 0) * 100) / 100;
-    assert.deepStrictEqual([sum("idleMonthlyUsd"), sum("peakMonthlyUsd")], [148.72, 1473.17]);
+    assert.deepStrictEqual([sum("idleMonthlyUsd"), sum("peakMonthlyUsd")], [148.42, 1267.52]);
+    // dev's chat endpoint: no instance idle, one ml.g6.xlarge at peak (730 x $1.1267).
     const chat = cost.lines.find((l) => l.resource === "chat-config")!;
-    assert.deepStrictEqual([chat.idleMonthlyUsd, chat.peakMonthlyUsd], [0, 1027.84]);
+    assert.deepStrictEqual([chat.idleMonthlyUsd, chat.peakMonthlyUsd], [0, 822.49]);
   });
 
   it("staging with off hours: the fleet stops and the real-time floor drops from 2 to 1", async () => {
@@ -486,6 +487,6 @@ describe("the shipped stacks' cost", () => {
     assert.strictEqual(peak.length, 1);
     // The pack sees resources only: it prices with the default usage assumptions (a 200 GB EFS
     // cache, $54 more than dev's own 20 GB) and before any Savings Plan.
-    assert.match(peak[0], /^estimated peak \$1,527\.17\/month exceeds the budget of \$1,000\.00/);
+    assert.match(peak[0], /^estimated peak \$1,321\.52\/month exceeds the budget of \$1,000\.00/);
   });
 });

@@ -153,7 +153,7 @@ describe("deploy: promotion through an injected workspace", () => {
     assert.deepStrictEqual(ws.calls[0].opts.policyPackConfigs, [policyConfig("dev")]);
     assert.match(
       io.stdout,
-      /\[1\/1\] dev \(environment dev, \$375\.80\/month by the offline plan\): preview, policy pack policy\/config\/dev\.json/,
+      /\[1\/1\] dev \(environment dev, \$330\.49\/month by the offline plan\): preview, policy pack policy\/config\/dev\.json/,
     );
     assert.match(io.stdout, /engine: preview dev\n/, "the engine's output is streamed");
     assert.match(io.stdout, /dev: preview succeeded in [\d.]+ s: 3 create, 1 same/);
@@ -181,7 +181,7 @@ describe("deploy: promotion through an injected workspace", () => {
     assert.match(io.stdout, /\[3\/3\] prod/);
     assert.match(
       io.stdout,
-      /left running, dev costs about \$375\.80\/month \(\$148\.72 idle\) by the offline plan; `npm run deploy -- dev --destroy` removes it/,
+      /left running, dev costs about \$330\.49\/month \(\$148\.42 idle\) by the offline plan; `npm run deploy -- dev --destroy` removes it/,
     );
   });
 

@@ -78,7 +78,7 @@ describe("README and docs/", () => {
 
   it("the link check reports a missing file and a missing heading, and skips code", () => {
     const text = [
-      "[ok](docs/cost.md#why-dev-idles-at-14872) [gone](docs/nothing.md)",
+      "[ok](docs/cost.md#why-dev-idles-at-14842) [gone](docs/nothing.md)",
       "[bad anchor](docs/cost.md#no-such-heading) [web](https://example.com/x.md)",
       "`[in code](docs/nothing.md)`",
       "```",

@@ -212,15 +212,28 @@ describe("NVIDIA drivers: the NGC Triton tag against the host's driver", () => {
       const config = parseStackConfig(readStackFile(stack), stack);
       let checked = 0;
       // SageMaker: LMI, built on a CUDA the AMI's driver runs natively (no compat libraries).
-      for (const e of config.sagemaker.endpoints) {
-        assert.strictEqual(e.image, "lmi", `${stack} ${e.name}`);
-        const tag = servingImageUri("lmi", config.region, e.imageVersion).uri.split(":").pop()!;
+      // An endpoint of inference components: each component on each of its pool types.
+      const hosted = config.sagemaker.endpoints.flatMap((e) =>
+        e.components === undefined
+          ? [{ name: e.name, model: e, instanceType: e.instanceType!, ami: e.inferenceAmiVersion }]
+          : e.components.flatMap((c) =>
+              (e.instancePools ?? []).map((p) => ({
+                name: `${e.name}/${c.name} on ${p.instanceType}`,
+                model: c,
+                instanceType: p.instanceType,
+                ami: e.inferenceAmiVersion,
+              })),
+            ),
+      );
+      for (const { name, model, instanceType, ami } of hosted) {
+        assert.strictEqual(model.image, "lmi", `${stack} ${name}`);
+        const tag = servingImageUri("lmi", config.region, model.imageVersion).uri.split(":").pop()!;
         const cuda = lmiTagCuda(tag);
-        const host = sageMakerHostDriver(e.instanceType!, e.inferenceAmiVersion);
-        assert.ok(host && cuda, `${stack} ${e.name}: ${tag} on a known host`);
+        const host = sageMakerHostDriver(instanceType, ami);
+        assert.ok(host && cuda, `${stack} ${name}: ${tag} on a known host`);
         assert.ok(
           cudaAtMost(cuda, host.cuda),
-          `${stack} ${e.name}: ${tag} (CUDA ${cuda}) on ${host.what} (CUDA ${host.cuda})`,
+          `${stack} ${name}: ${tag} (CUDA ${cuda}) on ${host.what} (CUDA ${host.cuda})`,
         );
         checked++;
       }

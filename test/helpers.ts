@@ -109,8 +109,9 @@ export function copyExampleModels(dir: string): void {
 /** The shipped dev stack with its endpoint moved to ml.p5.48xlarge: over budget, off the allowlist. */
 export function devOnP5Stack(): string {
   const dev = fs.readFileSync(path.join(projectRoot(), "Pulumi.dev.yaml"), "utf8");
-  assert.ok(dev.includes("ml.g5.xlarge"), "dev's endpoint runs on ml.g5.xlarge");
-  return dev.replace(/ml\.g5\.xlarge/g, "ml.p5.48xlarge");
+  const pools = "instancePools: [ml.g6.xlarge, ml.g5.xlarge]";
+  assert.ok(dev.includes(pools), "dev's endpoint runs on ml.g6.xlarge, then ml.g5.xlarge");
+  return dev.replace(pools, "instancePools: [ml.p5.48xlarge]");
 }
 
 /** The problems the stack configuration parse names (one line each); [] when it takes it. */
@@ -152,4 +153,28 @@ export function markdownFiles(): string[] {
     .sort()
     .map((f) => path.join("docs", f));
   return ["README.md", ...pages];
+}
+
+/**
+ * A single-model endpoint on dev's scale: Llama 3 8B on LMI, asynchronous, scaling to zero (what
+ * dev's chat endpoint was before it became an endpoint of inference components). The tests of
+ * single-model endpoints' config keys and deploy steps start from it.
+ */
+export const ASYNC_CHAT: Record<string, unknown> = {
+  name: "chat",
+  mode: "async",
+  instanceType: "ml.g5.xlarge",
+  minInstances: 0,
+  maxInstances: 1,
+  image: "lmi",
+  imageVersion: "0.31.0",
+  inferenceAmiVersion: "al2-ami-sagemaker-inference-gpu-3-1",
+  hubModel: "NousResearch/Meta-Llama-3-8B-Instruct",
+  model: { ...LLAMA3_8B, concurrentSequences: 2 },
+  deploymentBakeSeconds: 0,
+};
+
+/** A raw stack config with `ASYNC_CHAT` as its only SageMaker endpoint. */
+export function withAsyncChat(raw: Record<string, unknown>): Record<string, unknown> {
+  return { ...raw, "llm-infra:sagemaker": { endpoints: [{ ...ASYNC_CHAT }] } };
 }

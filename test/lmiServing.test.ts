@@ -251,10 +251,11 @@ describe("whole stack: each SageMaker model's container can answer (sagemaker-co
       assert.ok(row, `${d} in ${rows.map((s) => s.description).join("; ")}`);
       return row;
     };
-    const write = byDescription("writes the weights under model-repository/chat/");
+    // dev's chat endpoint: its component llama reads model-repository/chat/llama/.
+    const write = byDescription("writes the weights under model-repository/chat/llama/");
     assert.strictEqual(decide(write), "allow");
     const next = byDescription(
-      "cannot write next to model-repository/chat/ (model-repository/chat-next/)",
+      "cannot write next to model-repository/chat/llama/ (model-repository/chat/llama-next/)",
     );
     assert.strictEqual(next.expect, "deny");
     assert.match(String(decide(next)), /deny$/);

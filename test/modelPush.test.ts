@@ -3,6 +3,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as YAML from "js-yaml";
+import { withAsyncChat } from "./helpers";
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const S3rver = require("s3rver");
@@ -82,7 +83,9 @@ function tritonEndpointStack(
   index: number,
   change: Record<string, unknown> = {},
 ): Record<string, unknown> {
-  const raw = readStackFile(stack, projectRoot());
+  // dev's chat endpoint hosts inference components: its single-model form is the base.
+  const shipped = readStackFile(stack, projectRoot());
+  const raw = stack === "dev" ? withAsyncChat(shipped) : shipped;
   const sm = raw["llm-infra:sagemaker"] as { endpoints: Record<string, unknown>[] };
   // eslint-disable-next-line @typescript-eslint/no-unused-vars
   const { image, imageVersion, hubModel, ...endpoint } = sm.endpoints[index];
@@ -141,14 +144,14 @@ describe("model push over HTTP to a local S3 (s3rver)", function () {
       "--stack",
       "dev",
       "--endpoint",
-      "chat",
+      "chat/llama",
       "--bucket",
       bucket,
     ]);
     assert.strictEqual(lmi.code, 2);
     assert.match(
       lmi.err,
-      /^error: stack dev has no Triton target --endpoint chat: endpoint chat serves hub weights with image lmi .*nothing to check or push; it has --triton\n$/,
+      /^error: stack dev has no Triton target --endpoint chat\/llama: endpoint chat\/llama serves hub weights with image lmi .*nothing to check or push; it has --triton\n$/,
     );
     assert.deepStrictEqual(await keys(c, bucket), []);
     const withEndpoint = stackDir("dev", tritonEndpointStack("dev", 0));

@@ -3,6 +3,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as YAML from "js-yaml";
+import { withAsyncChat } from "./helpers";
 import { CheckTarget, checkRepository, formatProblem } from "../modelRepository/check";
 import { initRepository, scaffoldFiles } from "../modelRepository/init";
 import { modelConfigType } from "../modelRepository/modelConfigSchema";
@@ -47,7 +48,7 @@ const PYTHON = {
  * shipped LMI container, which reads hub weights and no model repository.
  */
 function tritonEndpointStackDir(): string {
-  const raw = readStackFile("dev", projectRoot());
+  const raw = withAsyncChat(readStackFile("dev", projectRoot()));
   const sm = raw["llm-infra:sagemaker"] as { endpoints: Record<string, unknown>[] };
   // eslint-disable-next-line @typescript-eslint/no-unused-vars
   const { image, imageVersion, hubModel, ...chat } = sm.endpoints[0];
@@ -511,12 +512,19 @@ describe("npm run model (CLI)", () => {
   });
 
   it("check against a shipped SageMaker endpoint says it serves hub weights on LMI, naming the stack's Triton targets", async () => {
+    // dev's chat endpoint hosts inference components: a component is the target.
     const dev = await run(["check", "models/chat", "--stack", "dev", "--endpoint", "chat"]);
     assert.strictEqual(dev.code, 2);
     assert.strictEqual(dev.out, "");
     assert.strictEqual(
       dev.err,
-      "error: stack dev has no Triton target --endpoint chat: endpoint chat serves hub weights with image lmi (hubModel NousResearch/Meta-Llama-3-8B-Instruct, which the deploy copies to model-repository/chat/), not a Triton model repository, so there is nothing to check or push; it has --triton\n",
+      "error: endpoint chat of stack dev hosts inference components: name one, --endpoint chat/llama\n",
+    );
+    const llama = await run(["check", "models/chat", "--stack", "dev", "--endpoint", "chat/llama"]);
+    assert.strictEqual(llama.code, 2);
+    assert.strictEqual(
+      llama.err,
+      "error: stack dev has no Triton target --endpoint chat/llama: endpoint chat/llama serves hub weights with image lmi (hubModel NousResearch/Meta-Llama-3-8B-Instruct, which the deploy copies to model-repository/chat/llama/), not a Triton model repository, so there is nothing to check or push; it has --triton\n",
     );
     const prod = await run(["check", "models/chat", "--stack", "prod", "--endpoint", "batch"]);
     assert.strictEqual(prod.code, 2);

@@ -33,7 +33,7 @@ import { PlanReport, planStack, projectRoot, readStackFile } from "../offline/pl
 import { FOUNDATION_COMPONENTS } from "../automation/journey";
 import { weightsBuildspecTargets } from "../checks/iamScenariosWeights";
 import { iamScenarios, decide } from "../checks/iamScenarios";
-import { assertThrowsWith, one, policyOf, resourcesOf } from "./helpers";
+import { assertThrowsWith, one, policyOf, resourcesOf, withAsyncChat } from "./helpers";
 
 const ROOT = projectRoot();
 const HUB_ID = "NousResearch/Meta-Llama-3-8B-Instruct";
@@ -124,6 +124,7 @@ describe("hub models of a model repository", () => {
  */
 function devWithTritonEndpoint(flavour: "base" | "vllm") {
   return configOf("dev", (raw) => {
+    raw["llm-infra:sagemaker"] = withAsyncChat(raw)["llm-infra:sagemaker"];
     const sm = raw["llm-infra:sagemaker"] as { endpoints: Record<string, unknown>[] };
     // eslint-disable-next-line @typescript-eslint/no-unused-vars
     const { image, imageVersion, hubModel, ...chat } = sm.endpoints[0];
@@ -205,13 +206,16 @@ describe("where each target sees its weights", () => {
 
 describe("the weights copies of a stack", () => {
   it("downloads each hub snapshot once for every target that serves it", () => {
-    // The LMI endpoint's hubModel at its prefix, and the weights of models/chat's Llama 3 under
+    // The LMI component's hubModel at its prefix, and the weights of models/chat's Llama 3 under
     // the Triton target's prefix: one download.
     assert.deepStrictEqual(weightsCopiesOf(configOf("dev"), ROOT), [
       {
         repoId: HUB_ID,
         revision: "main",
-        destinations: ["model-repository/chat", "model-repository/triton/llama3-8b/1/weights"],
+        destinations: [
+          "model-repository/chat/llama",
+          "model-repository/triton/llama3-8b/1/weights",
+        ],
       },
     ]);
     assert.deepStrictEqual(
@@ -243,7 +247,7 @@ describe("the weights copies of a stack", () => {
   it("copies an LMI endpoint's hub model without a project root, and no repository's", () => {
     // programs/platform.ts passes config.root, which a caller without a project may not have.
     assert.deepStrictEqual(weightsCopiesOf(configOf("dev"), undefined), [
-      { repoId: HUB_ID, revision: "main", destinations: ["model-repository/chat"] },
+      { repoId: HUB_ID, revision: "main", destinations: ["model-repository/chat/llama"] },
     ]);
     assert.deepStrictEqual(
       weightsCopiesOf(configOf("prod"), undefined).map((c) => c.destinations),
@@ -251,23 +255,27 @@ describe("the weights copies of a stack", () => {
     );
     // hubRevision is the revision downloaded.
     const pinned = configOf("dev", (raw) => {
-      const sm = raw["llm-infra:sagemaker"] as { endpoints: Record<string, unknown>[] };
-      sm.endpoints[0].hubRevision = "abc123";
+      const sm = raw["llm-infra:sagemaker"] as {
+        endpoints: { components: Record<string, unknown>[] }[];
+      };
+      sm.endpoints[0].components[0].hubRevision = "abc123";
     });
     assert.deepStrictEqual(weightsCopiesOf(pinned, undefined), [
-      { repoId: HUB_ID, revision: "abc123", destinations: ["model-repository/chat"] },
+      { repoId: HUB_ID, revision: "abc123", destinations: ["model-repository/chat/llama"] },
     ]);
   });
 
   it("copies nothing for a stack whose repositories name no hub model", () => {
     const edit = (hubModel: boolean, repository: boolean) => (raw: Record<string, unknown>) => {
-      const sm = raw["llm-infra:sagemaker"] as { endpoints: Record<string, unknown>[] };
-      if (!hubModel) delete sm.endpoints[0].hubModel;
+      const sm = raw["llm-infra:sagemaker"] as {
+        endpoints: { components: Record<string, unknown>[] }[];
+      };
+      if (!hubModel) delete sm.endpoints[0].components[0].hubModel;
       if (!repository) delete (raw["llm-infra:triton"] as Record<string, unknown>).modelRepository;
     };
     const destinations = (hubModel: boolean, repository: boolean) =>
       weightsCopiesOf(configOf("dev", edit(hubModel, repository)), ROOT).map((c) => c.destinations);
-    assert.deepStrictEqual(destinations(true, false), [["model-repository/chat"]]);
+    assert.deepStrictEqual(destinations(true, false), [["model-repository/chat/llama"]]);
     assert.deepStrictEqual(destinations(false, true), [
       ["model-repository/triton/llama3-8b/1/weights"],
     ]);

@@ -233,7 +233,16 @@ function alarmsByPath(report: PlanReport): Record<string, CapturedResource[]> {
   const paths: Record<string, CapturedResource[]> = {};
   for (const e of res.filter((r) => r.type === "aws:sagemaker/endpoint:Endpoint")) {
     const name = String(e.inputs.name);
-    paths[`sagemaker:${e.name}`] = alarms.filter((a) => dims(a).EndpointName === name);
+    // An endpoint of inference components is watched per component.
+    const components = res
+      .filter(
+        (r) =>
+          r.type === "aws-native:sagemaker:InferenceComponent" && r.inputs.endpointName === name,
+      )
+      .map((r) => String(r.inputs.inferenceComponentName));
+    paths[`sagemaker:${e.name}`] = alarms.filter(
+      (a) => dims(a).EndpointName === name || components.includes(dims(a).InferenceComponentName),
+    );
   }
   for (const rel of res.filter((r) => r.type === "kubernetes:helm.sh/v3:Release")) {
     if (!String(rel.inputs.chart).endsWith("triton")) continue;
@@ -309,8 +318,9 @@ describe("alarms and the dashboard of every shipped stack", () => {
       assert.ok(alarmTopic, stack);
       for (const a of report.resources.filter((r) => r.type === ALARM)) {
         const actions = a.inputs.alarmActions as string[];
-        // The async scale-from-zero alarm acts on its scaling policy instead.
-        const scaling = a.name.endsWith("-backlog-without-capacity");
+        // The scale-from-zero alarms (async backlog, a component's no-capacity failures) act on
+        // their scaling policies instead.
+        const scaling = /-(backlog-without-capacity|no-capacity)$/.test(a.name);
         assert.ok(
           scaling
             ? actions.every((x) => x.startsWith("arn:aws:appautoscaling:"))

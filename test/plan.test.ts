@@ -402,7 +402,7 @@ describe("offline plan of the shipped stacks", () => {
     assert.match(text, /└─ TritonRelease triton\n/);
     assert.match(
       text,
-      /Monthly cost: idle \$148\.72 \/ expected \$375\.80 \/ peak \$1,473\.17\nBudget policies check [^\n]*\n[^\n]*\n\s+IDLE\s+EXPECTED\s+PEAK\s+RESOURCE/,
+      /Monthly cost: idle \$148\.42 \/ expected \$330\.49 \/ peak \$1,267\.52\nBudget policies check [^\n]*\n[^\n]*\n\s+IDLE\s+EXPECTED\s+PEAK\s+RESOURCE/,
     );
     // Each row: idle, expected and peak; rows sorted by the expected figure, largest first.
     const rows = [...text.matchAll(/^\s+\$([\d,.]+)\s+\$([\d,.]+)\s+\$([\d,.]+)\s+(\S+)\s+/gm)].map(

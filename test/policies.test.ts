@@ -652,7 +652,59 @@ const CASES: [Policies[number], Case][] = [
       missingOutcome: "pass",
     },
   ],
+  [
+    WHOLE_STACK_POLICIES.find((p) => p.name === "inference-components-wired")!,
+    {
+      // The component may rest at zero copies, but its no-capacity alarm acts on nothing of it.
+      violating: componentEndpoint({ alarmActions: ["arn:aws:sns:us-east-1:123456789012:alarms"] }),
+      says: "chat-llama: may rest at zero copies (chat-llama-scaling minCapacity 0), but no NoCapacityInvocationFailures alarm on InferenceComponentName ep-llama acts on a step policy of inference-component/ep-llama: nothing would start its first copy",
+      passing: componentEndpoint({}),
+      notApplicable: [kms],
+      emptyStackNotApplicable: true,
+      // At a first preview the policy's ARN is not known yet: nothing to compare.
+      missing: componentEndpoint({ alarmActions: undefined }),
+      missingOutcome: "pass",
+    },
+  ],
 ];
+
+/**
+ * An endpoint of inference components with one component `ep-llama` that may rest at zero copies:
+ * its configuration and role, its scalable target, its step policy and its no-capacity alarm
+ * (acting on the step policy unless `alarm` says otherwise).
+ */
+function componentEndpoint(alarm: { alarmActions?: string[] }): CapturedResource[] {
+  const role = res("aws:iam/role:Role", "chat-role", {}, { id: "chat-role-1" });
+  const config = res("aws-native:sagemaker:EndpointConfig", "chat-config", {
+    executionRoleArn: "arn:aws:iam::123456789012:role/chat-role-1",
+    productionVariants: [{ variantName: "primary", instanceType: "ml.g6.xlarge" }],
+  });
+  const ic = res("aws-native:sagemaker:InferenceComponent", "chat-llama", {
+    inferenceComponentName: "ep-llama",
+    endpointName: "ep",
+  });
+  const target = res("aws:appautoscaling/target:Target", "chat-llama-scaling", {
+    resourceId: "inference-component/ep-llama",
+    scalableDimension: "sagemaker:inference-component:DesiredCopyCount",
+    minCapacity: 0,
+    maxCapacity: 1,
+  });
+  const step = res(
+    "aws:appautoscaling/policy:Policy",
+    "chat-llama-scale-from-zero",
+    { policyType: "StepScaling", resourceId: "inference-component/ep-llama" },
+    { id: "chat-llama-scale-from-zero-1" },
+  );
+  const starter = res("aws:cloudwatch/metricAlarm:MetricAlarm", "chat-llama-no-capacity", {
+    metricName: "NoCapacityInvocationFailures",
+    namespace: "AWS/SageMaker",
+    dimensions: { InferenceComponentName: "ep-llama" },
+    alarmActions: Object.prototype.hasOwnProperty.call(alarm, "alarmActions")
+      ? alarm.alarmActions
+      : ["arn:aws:appautoscaling:us-east-1:123456789012:policy/chat-llama-scale-from-zero-1"],
+  });
+  return [role, config, ic, target, step, starter];
+}
 
 /** Triton on EKS's "no running pod" alarm. */
 function noPodsAlarm() {

@@ -47,7 +47,11 @@ interface Quotas {
 
 const PLENTY: Quotas = {
   ec2: { "L-1216C47A": 64, "L-DB2E81BA": 64, "L-3819A6DF": 64 },
-  sagemaker: { "ml.g5.xlarge for endpoint usage": 4, "ml.g5.2xlarge for endpoint usage": 8 },
+  sagemaker: {
+    "ml.g5.xlarge for endpoint usage": 4,
+    "ml.g5.2xlarge for endpoint usage": 8,
+    "ml.g6.xlarge for endpoint usage": 4,
+  },
 };
 
 /**
@@ -118,7 +122,8 @@ function one(r: PreflightResult, check: string, subject: string | RegExp): Prefl
 /** A copy of a plan with one resource's inputs changed: a stack the shipped files do not have. */
 /**
  * dev's configuration with no local model repositories and no hub model: nothing for the deploy's
- * model step (the LMI chat endpoint then reads whatever Hugging Face snapshot is at its prefix).
+ * model step (the chat endpoint's LMI component then reads whatever Hugging Face snapshot is at
+ * its prefix).
  */
 function devWithoutRepositories(): StackConfig {
   const raw = readStackFile("dev");
@@ -129,6 +134,11 @@ function devWithoutRepositories(): StackConfig {
       ...e,
       modelRepository: undefined,
       hubModel: undefined,
+      // dev's chat endpoint: its components' hub models.
+      components: (e.components as Record<string, unknown>[] | undefined)?.map((c) => ({
+        ...c,
+        hubModel: undefined,
+      })),
     })),
   };
   raw["llm-infra:triton"] = {
@@ -218,7 +228,7 @@ describe("preflight: what a stack needs, from its plan", function () {
       "addons-cluster-autoscaler",
       "addons-metrics-server",
       "addons-nvidia-device-plugin",
-      "chat-model",
+      "chat-llama-model",
       "model-cache-sync",
       "triton-release",
     ]);
@@ -229,7 +239,7 @@ describe("preflight: what a stack needs, from its plan", function () {
     );
     assert.match(image("triton-release"), own);
     assert.strictEqual(
-      image("chat-model"),
+      image("chat-llama-model"),
       "763104351884.dkr.ecr.us-east-1.amazonaws.com/djl-inference:0.31.0-lmi13.0.0-cu124",
     );
     assert.ok(
@@ -368,7 +378,7 @@ describe("preflight against moto (STS, EC2, ECR, S3) and mocked Service Quotas",
   }
 
   const DEV_MODELS = [
-    "model-repository/chat/.llm-infra-weights.json",
+    "model-repository/chat/llama/.llm-infra-weights.json",
     "model-repository/triton/llm/config.pbtxt",
   ];
 
@@ -414,7 +424,7 @@ describe("preflight against moto (STS, EC2, ECR, S3) and mocked Service Quotas",
     assert.strictEqual(r.code, 0, r.out + r.err);
     assert.match(r.out, new RegExp(`account ${MOTO_ACCOUNT}`));
     assert.match(r.out, /no blockers/);
-    assert.match(r.out, /ok +model: endpoint chat \[s3:ListObjectsV2\]/);
+    assert.match(r.out, /ok +model: endpoint chat\/llama \[s3:ListObjectsV2\]/);
     for (const line of r.out.split("\n")) assert.ok(line.length <= 100, `too wide: ${line}`);
     // Digests are cut for people; --json keeps them whole.
     assert.match(r.out, /metrics-server:v0\.7\.2@sha256:ffcb2bf004d6… \[not ECR\]/);
@@ -426,7 +436,7 @@ describe("preflight against moto (STS, EC2, ECR, S3) and mocked Service Quotas",
     const vllm = one(result, "image", /registry-triton-[0-9a-f]+:24\.05-vllm-python-py3$/);
     assert.deepStrictEqual([vllm.status, vllm.source], ["ok", "deploy image step"]);
     assert.match(vllm.has ?? "", /the image step brings the image/);
-    for (const target of ["endpoint chat", "triton"])
+    for (const target of ["endpoint chat/llama", "triton"])
       assert.strictEqual(one(result, "model", target).status, "ok", target);
     assert.strictEqual(r.code, 0, r.out);
     // An image of the stack's repository that nothing copies or builds is still missing.
@@ -600,7 +610,7 @@ describe("preflight against moto (STS, EC2, ECR, S3) and mocked Service Quotas",
           tag: "26.07-py3",
         };
       }),
-      "chat-model",
+      "chat-llama-model",
       (i) => {
         (i.primaryContainer as { image: string }).image =
           "763104351884.dkr.ecr.us-east-1.amazonaws.com/sagemaker-tritonserver:24.09-py3";
@@ -619,7 +629,7 @@ describe("preflight against moto (STS, EC2, ECR, S3) and mocked Service Quotas",
   it("follows an image in a repository the stack creates to its real name in the stack's outputs", async () => {
     const repoId = dev.resources.find((r) => r.name === "registry-triton")!.id!;
     const uri = `${MOTO_ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com/${repoId}:own-1`;
-    const report = withInputs(dev, "chat-model", (i) => {
+    const report = withInputs(dev, "chat-llama-model", (i) => {
       (i.primaryContainer as { image: string }).image = uri;
     });
     const first = one(await runPreflight(report, clients), "image", uri);
@@ -645,16 +655,19 @@ describe("preflight against moto (STS, EC2, ECR, S3) and mocked Service Quotas",
     // which nothing copies, and there is none (no config.json).
     const config = devWithoutRepositories();
     const r = await runPreflight(dev, clients, { outputs, config });
-    const chat = one(r, "model", "endpoint chat");
+    const chat = one(r, "model", "endpoint chat/llama");
     assert.strictEqual(chat.status, "blocker");
     assert.strictEqual(
       chat.needs,
-      "model-repository/chat/config.json (a Hugging Face model (config.json))",
+      "model-repository/chat/llama/config.json (a Hugging Face model (config.json))",
     );
-    assert.strictEqual(chat.has, "s3://models-real/model-repository/chat/config.json is missing");
+    assert.strictEqual(
+      chat.has,
+      "s3://models-real/model-repository/chat/llama/config.json is missing",
+    );
     assert.match(
       chat.fix ?? "",
-      /^set hubModel on the endpoint so the deploy's model step copies the weights, or upload a Hugging Face snapshot to s3:\/\/models-real\/model-repository\/chat\/$/,
+      /^set hubModel on the endpoint so the deploy's model step copies the weights, or upload a Hugging Face snapshot to s3:\/\/models-real\/model-repository\/chat\/llama\/$/,
     );
     // A file below a model's directory is not a model: Triton needs <model>/config.pbtxt.
     const triton = one(r, "model", "triton");
@@ -666,9 +679,9 @@ describe("preflight against moto (STS, EC2, ECR, S3) and mocked Service Quotas",
     const pushed = await runPreflight(dev, clients, {
       outputs,
       config,
-      deployBrings: { model: (t) => t === "endpoint chat" },
+      deployBrings: { model: (t) => t === "endpoint chat/llama" },
     });
-    assert.strictEqual(one(pushed, "model", "endpoint chat").status, "ok");
+    assert.strictEqual(one(pushed, "model", "endpoint chat/llama").status, "ok");
     assert.strictEqual(one(pushed, "model", "triton").status, "blocker");
     // An empty account: the store does not exist yet, the foundation step creates it.
     const empty = await runPreflight(dev, clients, {
@@ -682,21 +695,21 @@ describe("preflight against moto (STS, EC2, ECR, S3) and mocked Service Quotas",
     assert.strictEqual(one(empty, "model", "triton").status, "ok");
     const nothing = await runPreflight(dev, clients, { config });
     assert.strictEqual(one(nothing, "model", "triton").status, "blocker");
-    const noWeights = one(nothing, "model", "endpoint chat");
+    const noWeights = one(nothing, "model", "endpoint chat/llama");
     assert.strictEqual(noWeights.status, "blocker");
     assert.match(
       noWeights.fix ?? "",
-      /^set hubModel on the endpoint .* or upload a Hugging Face snapshot to s3:\/\/<modelBucketName>\/model-repository\/chat\/$/,
+      /^set hubModel on the endpoint .* or upload a Hugging Face snapshot to s3:\/\/<modelBucketName>\/model-repository\/chat\/llama\/$/,
     );
     // dev as shipped: the deploy pushes models/chat to Triton and copies the chat endpoint's hub
     // weights, whose marker shows the copy is complete.
     const shipped = await runPreflight(dev, clients, { outputs });
-    const weights = one(shipped, "model", "endpoint chat");
+    const weights = one(shipped, "model", "endpoint chat/llama");
     assert.deepStrictEqual(
       [weights.status, weights.needs, weights.has],
       [
         "ok",
-        "model-repository/chat/.llm-infra-weights.json (the weights of NousResearch/Meta-Llama-3-8B-Instruct (copied by the deploy's weights copy))",
+        "model-repository/chat/llama/.llm-infra-weights.json (the weights of NousResearch/Meta-Llama-3-8B-Instruct (copied by the deploy's weights copy))",
         "not in s3://models-real yet; the deploy's model step copies them",
       ],
     );
@@ -705,31 +718,35 @@ describe("preflight against moto (STS, EC2, ECR, S3) and mocked Service Quotas",
     await clients.s3.send(
       new PutObjectCommand({
         Bucket: "models-real",
-        Key: "model-repository/chat/.llm-infra-weights.json",
+        Key: "model-repository/chat/llama/.llm-infra-weights.json",
         Body: "{}",
       }),
     );
-    const copied = one(await runPreflight(dev, clients, { outputs }), "model", "endpoint chat");
+    const copied = one(
+      await runPreflight(dev, clients, { outputs }),
+      "model",
+      "endpoint chat/llama",
+    );
     assert.deepStrictEqual(
       [copied.status, copied.has],
-      ["ok", "s3://models-real/model-repository/chat/.llm-infra-weights.json is present"],
+      ["ok", "s3://models-real/model-repository/chat/llama/.llm-infra-weights.json is present"],
     );
     // Without hubModel, a snapshot's config.json at the prefix is the model LMI serves.
     await clients.s3.send(
       new PutObjectCommand({
         Bucket: "models-real",
-        Key: "model-repository/chat/config.json",
+        Key: "model-repository/chat/llama/config.json",
         Body: "{}",
       }),
     );
     const uploaded = one(
       await runPreflight(dev, clients, { outputs, config }),
       "model",
-      "endpoint chat",
+      "endpoint chat/llama",
     );
     assert.deepStrictEqual(
       [uploaded.status, uploaded.has],
-      ["ok", "s3://models-real/model-repository/chat/config.json is present"],
+      ["ok", "s3://models-real/model-repository/chat/llama/config.json is present"],
     );
   });
 
@@ -769,7 +786,7 @@ describe("preflight against moto (STS, EC2, ECR, S3) and mocked Service Quotas",
     // The models are still missing (no store yet): the report says so, within 100 columns.
     const text = formatPreflight(r);
     for (const line of text.split("\n")) assert.ok(line.length <= 100, `too wide: ${line}`);
-    assert.match(text, /^BLOCKER model: endpoint chat/m);
+    assert.match(text, /^BLOCKER model: endpoint chat\/llama/m);
   });
 
   it("warns when AWS_REGION is not the stack's region", async () => {

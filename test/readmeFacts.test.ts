@@ -32,8 +32,12 @@ describe("Documented facts", () => {
   it("docs/cost.md's table names each stack's SageMaker instance types", () => {
     for (const stack of listStacks()) {
       const sagemaker = readStackFile(stack)["llm-infra:sagemaker"] as
-        { endpoints?: { instanceType?: string }[] } | undefined;
-      const types = (sagemaker?.endpoints ?? []).flatMap((e) => e.instanceType ?? []);
+        { endpoints?: { instanceType?: string; instancePools?: string[] }[] } | undefined;
+      // An endpoint of inference components lists its instance pools.
+      const types = (sagemaker?.endpoints ?? []).flatMap((e) => [
+        ...(e.instanceType !== undefined ? [e.instanceType] : []),
+        ...(e.instancePools ?? []),
+      ]);
       const row = rowOf(COST, `${stack} `);
       const what = row[row.length - 1];
       for (const t of types)

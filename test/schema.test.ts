@@ -44,6 +44,7 @@ const REQUIRED_INPUTS: Record<string, string[]> = {
   ModelWeights: ["bucketArn", "bucketName", "copies", "kmsKeyArn"],
   ImageMirror: ["cachePrefix"],
   SageMakerEndpoint: ["modelBucketArn"],
+  InferenceComponentEndpoint: ["components", "instancePools", "modelBucketArn"],
   GpuCluster: ["privateSubnetIds", "vpcId"],
   AcceleratorNodeGroup: ["clusterName", "instanceTypes", "nodeRoleArn", "subnetIds"],
   ClusterAddons: ["clusterName", "region", "vpcId"],

@@ -6,6 +6,7 @@
  * (Creating, then InService or Failed with its FailureReason) use aws-sdk-client-mock.
  */
 import * as assert from "assert";
+import { withAsyncChat } from "./helpers";
 import * as http from "http";
 import { AddressInfo } from "net";
 import {
@@ -639,38 +640,62 @@ describe("smokeInputOf: the shipped stacks' outputs and configuration", () => {
   const wrapped = (o: Record<string, unknown>) =>
     Object.fromEntries(Object.entries(o).map(([k, v]) => [k, { value: v, secret: false }]));
 
-  it("dev: the async endpoint with its input prefix, and Triton with zero replicas", () => {
+  it("dev: one request to the chat endpoint's inference component, by its name, and Triton with zero replicas", () => {
+    const outputs = {
+      region: "us-east-1",
+      sagemakerEndpoints: { chat: "llm-infra-dev-chat" },
+      sagemakerComponents: { chat: { llama: "llm-infra-dev-chat-llama" } },
+    };
+    const input = smokeInputOf(wrapped(outputs), config("dev"));
+    assert.strictEqual(input.api, undefined);
+    assert.deepStrictEqual(
+      input.targets.map((t) => [t.kind, t.name, t.viaApi]),
+      [
+        ["sagemaker", "chat/llama", false],
+        ["triton", "triton", false],
+      ],
+    );
+    const chat = input.targets[0];
+    assert.ok(chat.kind === "sagemaker");
+    // The component runs LMI, which takes {"inputs", "parameters"}, on a real-time endpoint.
+    assert.deepStrictEqual(
+      [chat.mode, chat.endpointName, chat.component, chat.format],
+      ["realtime", "llm-infra-dev-chat", "llm-infra-dev-chat-llama", "inputs"],
+    );
+    // The command to call it again names the component.
+    assert.match(
+      againCommand({ input, prompt: "hi", maxTokens: 8 }, chat),
+      /^npm run invoke -- llm-infra-dev-chat hi --max-tokens 8 --temperature 0 --component llm-infra-dev-chat-llama --region us-east-1$/,
+    );
+    const triton = input.targets[1];
+    assert.ok(triton.kind === "triton");
+    assert.strictEqual(triton.replicas, 0);
+    // Without the components' output the serving step has not run.
+    assert.throws(
+      () => smokeInputOf(wrapped({ ...outputs, sagemakerComponents: {} }), config("dev")),
+      /no output sagemakerComponents\.chat\.llama: run the serving step/,
+    );
+  });
+
+  it("a single-model async endpoint: its input prefix", () => {
     const input = smokeInputOf(
       wrapped({
         region: "us-east-1",
         sagemakerEndpoints: { chat: "llm-infra-dev-chat" },
         sagemakerAsyncInputUris: { chat: "s3://models/async/chat/input/" },
       }),
-      config("dev"),
-    );
-    assert.strictEqual(input.api, undefined);
-    assert.deepStrictEqual(
-      input.targets.map((t) => [t.kind, t.name, t.viaApi]),
-      [
-        ["sagemaker", "chat", false],
-        ["triton", "triton", false],
-      ],
+      parseStackConfig(withAsyncChat(readStackFile("dev")), "dev"),
     );
     const chat = input.targets[0];
     assert.ok(chat.kind === "sagemaker");
-    // dev's chat endpoint runs LMI, which takes {"inputs", "parameters"}.
     assert.deepStrictEqual(
-      [chat.mode, chat.asyncInputUri, chat.format],
-      ["async", "s3://models/async/chat/input/", "inputs"],
+      [chat.name, chat.mode, chat.asyncInputUri, chat.format, chat.component],
+      ["chat", "async", "s3://models/async/chat/input/", "inputs", undefined],
     );
-    // The command to call it again sends that body: the invoke command's default format.
     assert.match(
       againCommand({ input, prompt: "hi", maxTokens: 8 }, chat),
       /^npm run invoke -- llm-infra-dev-chat hi --max-tokens 8 --temperature 0 --async s3:\/\/models\/async\/chat\/input\/ --region us-east-1$/,
     );
-    const triton = input.targets[1];
-    assert.ok(triton.kind === "triton");
-    assert.strictEqual(triton.replicas, 0);
   });
 
   it("staging and prod: the API's backend goes through the API with the stack's authentication", () => {

@@ -82,14 +82,15 @@ describe("the journey's AWS steps against moto", function () {
     });
     const io = recorder();
     const first = await steps().models(dev, state, io);
-    // dev pushes models/chat once, to Triton on EKS; its LMI chat endpoint reads the hub weights.
+    // dev pushes models/chat once, to Triton on EKS; its chat endpoint's LMI component reads the
+    // hub weights.
     assert.match(
       first,
       /^weights copied by build llm-infra-dev-weights:[\w-]+ in \d+ s; 1 repositories: \d+ files uploaded, 0 unchanged$/,
     );
-    // One copy of the hub model, two destinations: the LMI endpoint's prefix itself (SageMaker
+    // One copy of the hub model, two destinations: the LMI component's prefix itself (SageMaker
     // mounts it at /opt/ml/model) and the weights directory of Triton's vLLM model.
-    const LMI_MARKER = "model-repository/chat/.llm-infra-weights.json";
+    const LMI_MARKER = "model-repository/chat/llama/.llm-infra-weights.json";
     const TRITON_MARKER = "model-repository/triton/llama3-8b/1/weights/.llm-infra-weights.json";
     const without = (l: string) =>
       /^ {4}weights: (\d+) of (\d+) prefix\(es\) without current weights: (.*)\n$/.exec(l);
@@ -97,7 +98,7 @@ describe("the journey's AWS steps against moto", function () {
     assert.ok(firstCheck, io.lines.join(""));
     assert.deepStrictEqual(
       [firstCheck[1], firstCheck[2], firstCheck[3].split(", ").sort()],
-      ["2", "2", ["model-repository/chat/", "model-repository/triton/llama3-8b/1/weights/"]],
+      ["2", "2", ["model-repository/chat/llama/", "model-repository/triton/llama3-8b/1/weights/"]],
     );
     const keys = async () =>
       (await s3.send(new ListObjectsV2Command({ Bucket: "llm-infra-dev-models" })))
@@ -134,7 +135,7 @@ describe("the journey's AWS steps against moto", function () {
     const second = await steps().models(dev, state, half);
     assert.match(second, /^weights copied by build llm-infra-dev-weights:[\w-]+ in \d+ s; /);
     const secondCheck = half.lines.map(without).find((m) => m !== null);
-    assert.deepStrictEqual(secondCheck?.slice(1), ["1", "2", "model-repository/chat/"]);
+    assert.deepStrictEqual(secondCheck?.slice(1), ["1", "2", "model-repository/chat/llama/"]);
     // A marker of another revision is stale: the copy runs again for that prefix.
     await putMarker(LMI_MARKER, copyMarker({ ...JSON.parse(body), revision: "v0" }));
     const stale = recorder();
@@ -144,7 +145,7 @@ describe("the journey's AWS steps against moto", function () {
         .map(without)
         .find((m) => m !== null)
         ?.slice(1),
-      ["1", "2", "model-repository/chat/"],
+      ["1", "2", "model-repository/chat/llama/"],
     );
     await putMarker(LMI_MARKER);
     const again = await steps().models(dev, state, recorder());

@@ -1,3 +1,4 @@
+import { tagsOf } from "../policy/resources";
 import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
@@ -296,9 +297,12 @@ describe("cost per million output tokens", () => {
     });
 
     it("records each endpoint's model class and utilization, the stack's assumption or its own", async () => {
+      // dev's chat endpoint: its component carries the model, its configuration the utilization
+      // (aws-native tags are a list of key/value pairs).
       const tags = (r: PlanReport, name: string) =>
-        r.resources.find((x) => x.name === name)!.inputs.tags as Record<string, string>;
-      assert.strictEqual(tags(plans.dev, "chat-config")[MODEL_CLASS_TAG], "8B bf16");
+        tagsOf(r.resources.find((x) => x.name === name)!.inputs);
+      assert.strictEqual(tags(plans.dev, "chat-llama")[MODEL_CLASS_TAG], "8B bf16");
+      assert.strictEqual(tags(plans.prod, "chat-config")[MODEL_CLASS_TAG], "8B bf16");
       assert.strictEqual(tags(plans.dev, "chat-config")[UTILIZATION_TAG], "0.5");
       const raw = readStackFile("dev") as Record<string, Record<string, unknown>>;
       const endpoints = (raw["llm-infra:sagemaker"].endpoints as Record<string, unknown>[]).map(

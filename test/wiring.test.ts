@@ -120,15 +120,31 @@ describe("wiring: each resource is connected to the right one of its candidates"
     );
   });
 
-  it("rolls each SageMaker endpoint back on its own 5XX alarm", () => {
+  it("rolls each SageMaker endpoint (and each inference component) back on its own 5XX alarm", () => {
     let checked = 0;
-    for (const plan of Object.values(plans))
+    const rollbackOf = (r: CapturedResource) =>
+      (
+        r.inputs.deploymentConfig as {
+          autoRollbackConfiguration: { alarms: { alarmName: string }[] };
+        }
+      ).autoRollbackConfiguration.alarms.map((a) => a.alarmName);
+    for (const plan of Object.values(plans)) {
+      // Inference components roll back their rolling updates on their own alarms.
+      for (const ic of ofType(plan, "aws-native:sagemaker:InferenceComponent")) {
+        const rollback = rollbackOf(ic);
+        const errors = ofType(plan, "aws:cloudwatch/metricAlarm:MetricAlarm").find(
+          (a) => rollback.includes(String(a.id)) && a.inputs.metricName === "Invocation5XXErrors",
+        );
+        assert.ok(errors, `${plan.stack} ${ic.name}: a 5XX alarm among ${rollback.join(", ")}`);
+        assert.deepStrictEqual(errors.inputs.dimensions, {
+          InferenceComponentName: ic.inputs.inferenceComponentName,
+        });
+        checked++;
+      }
       for (const endpoint of ofType(plan, "aws:sagemaker/endpoint:Endpoint")) {
-        const rollback = (
-          endpoint.inputs.deploymentConfig as {
-            autoRollbackConfiguration: { alarms: { alarmName: string }[] };
-          }
-        ).autoRollbackConfiguration.alarms.map((a) => a.alarmName);
+        // An endpoint of inference components has no deployment of its own.
+        if (endpoint.inputs.deploymentConfig === undefined) continue;
+        const rollback = rollbackOf(endpoint);
         const alarms = ofType(plan, "aws:cloudwatch/metricAlarm:MetricAlarm").filter((a) =>
           rollback.includes(String(a.id)),
         );
@@ -144,6 +160,7 @@ describe("wiring: each resource is connected to the right one of its candidates"
         });
         checked++;
       }
-    assert.ok(checked >= 4, `${checked} endpoints`);
+    }
+    assert.ok(checked >= 4, `${checked} endpoints and components`);
   });
 });

@@ -11,6 +11,8 @@ export interface SageMakerPath {
   mode: string;
   /** NVIDIA GPUs per instance (0: no GPU graph). */
   gpus: number;
+  /** An endpoint of inference components: their names (InferenceComponentName). */
+  components?: string[];
 }
 export interface FleetPath {
   /** The load balancer's and the target group's ARN suffixes. */
@@ -49,7 +51,53 @@ interface Row {
 
 const VARIANT = "primary";
 
+/**
+ * An endpoint of inference components: invocations, latency and errors per component (the
+ * InferenceComponentName dimension of AWS/SageMaker's invocation metrics), and what the copies
+ * reserve of the instances (GPUReservation and MemoryReservation, "provided only for endpoints
+ * that host active inference components", https://docs.aws.amazon.com/sagemaker/latest/dg/monitoring-cloudwatch.html),
+ * which rises and falls with the copy count: CloudWatch has no copy-count metric.
+ */
+function componentsRow(p: SageMakerPath, components: string[]): Row {
+  const each = (namespace: string, metric: string, options?: Record<string, string>) =>
+    components.map((c) => [
+      namespace,
+      metric,
+      "InferenceComponentName",
+      c,
+      ...(options ? [options] : []),
+    ]);
+  const variant = ["EndpointName", p.endpointName, "VariantName", VARIANT];
+  return {
+    title: `SageMaker endpoint ${p.endpointName} (inference components: ${components.join(", ")})`,
+    graphs: [
+      { title: "Invocations", metrics: each("AWS/SageMaker", "Invocations"), stat: "Sum" },
+      {
+        title: "Model latency p90 (µs)",
+        metrics: each("AWS/SageMaker", "ModelLatency", { stat: "p90" }),
+      },
+      {
+        title: "5XX errors and no-capacity failures",
+        metrics: [
+          ...each("AWS/SageMaker", "Invocation5XXErrors"),
+          ...each("AWS/SageMaker", "NoCapacityInvocationFailures"),
+        ],
+        stat: "Sum",
+      },
+      {
+        title: "Reserved by copies (% of instances)",
+        metrics: [
+          ["/aws/sagemaker/Endpoints", "GPUReservation", ...variant],
+          ["/aws/sagemaker/Endpoints", "MemoryReservation", ...variant],
+        ],
+        stat: "Average",
+      },
+    ],
+  };
+}
+
 function sagemakerRow(p: SageMakerPath): Row {
+  if (p.components !== undefined) return componentsRow(p, p.components);
   const variant = ["EndpointName", p.endpointName, "VariantName", VARIANT];
   const graphs: Graph[] = [
     { title: "Invocations", metrics: [["AWS/SageMaker", "Invocations", ...variant]], stat: "Sum" },

@@ -21,6 +21,8 @@ export interface MonitoredEndpoint {
   mode: string;
   /** NVIDIA GPUs per instance (0: no GPU graph). */
   gpus: number;
+  /** An endpoint of inference components: their names. */
+  components?: string[];
 }
 /** Triton on EKS as Container Insights reports it. */
 export interface MonitoredTriton {

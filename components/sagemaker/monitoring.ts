@@ -237,3 +237,105 @@ export function targetTrackingPolicies(
           ];
   }
 }
+
+/**
+ * The alarms of one inference component: its 5XX errors and its ModelLatency p90 and p99, on the
+ * `InferenceComponentName` dimension of AWS/SageMaker's invocation metrics ("Dimensions for
+ * endpoint invocation metrics ... InferenceComponentName: Filters inference component invocation
+ * metrics", https://docs.aws.amazon.com/sagemaker/latest/dg/monitoring-cloudwatch.html). Rolling
+ * updates of the component roll back on errors and p99 latency.
+ */
+export function componentAlarms(
+  endpointName: string,
+  inferenceComponentName: string,
+  t: Pick<AlarmThresholds, "latencyP90Ms" | "latencyP99Ms" | "errors5xxPerMinute">,
+): AlarmSpec[] {
+  return endpointAlarms(endpointName, "realtime", undefined, {
+    ...defaultAlarmThresholds("realtime"),
+    ...t,
+  }).map((a) => ({
+    ...a,
+    dimensions: { InferenceComponentName: inferenceComponentName },
+    description: a.description.replace(`${endpointName}:`, `${inferenceComponentName}:`),
+  }));
+}
+
+/**
+ * The alarm that adds a copy to a component at zero copies: SageMaker emits
+ * NoCapacityInvocationFailures "when an endpoint receives an inference request, but the endpoint
+ * has no active instances to serve the request" (https://docs.aws.amazon.com/sagemaker/latest/dg/endpoint-auto-scaling-zero-instances.html,
+ * namespace AWS/SageMaker, dimension InferenceComponentName). One failed request in a minute is
+ * enough: the statistic is Maximum with GreaterThanOrEqualToThreshold 1, as in AWS's scale-to-zero
+ * example (aws-samples/sagemaker-genai-hosting-examples, scale-to-zero-endpoint/
+ * llama3-8b-scale-to-zero-autoscaling.ipynb); the guide's Sum > 1 would wait for a second one.
+ */
+export function noCapacityAlarm(inferenceComponentName: string): AlarmSpec {
+  return {
+    role: "no-capacity",
+    description: `${inferenceComponentName}: a request found no copy to serve it; start one`,
+    namespace: "AWS/SageMaker",
+    metricName: "NoCapacityInvocationFailures",
+    dimensions: { InferenceComponentName: inferenceComponentName },
+    statistic: "Maximum",
+    periodSeconds: 60,
+    evaluationPeriods: 1,
+    datapointsToAlarm: 1,
+    threshold: 1,
+    comparisonOperator: "GreaterThanOrEqualToThreshold",
+    rollback: false,
+  };
+}
+
+/**
+ * The application-autoscaling resource id of an inference component: "The resource type is
+ * inference-component and the unique identifier is the resource ID. Example:
+ * inference-component/my-inference-component" (Application Auto Scaling API Reference,
+ * RegisterScalableTarget ResourceId).
+ */
+export function componentScalingResourceId(inferenceComponentName: string): string {
+  return `inference-component/${inferenceComponentName}`;
+}
+
+/** What a component's target-tracking policies aim at, and how fast they move. */
+export interface ComponentScalingOptions {
+  targetInvocationsPerCopy: number;
+  highResolutionScaling: boolean;
+  targetConcurrentRequestsPerCopy: number;
+  scaleInCooldownSeconds: number;
+  scaleOutCooldownSeconds: number;
+}
+
+/**
+ * A component's target tracking on its copy count: invocations per copy, and with
+ * `highResolutionScaling` concurrent requests per copy at sub-minute resolution (the predefined
+ * metric types SageMakerInferenceComponentInvocationsPerCopy and
+ * SageMakerInferenceComponentConcurrentRequestsPerCopyHighResolution, Application Auto Scaling
+ * MetricType). Target tracking also takes the copies down to the target's minimum, zero included:
+ * AWS measured about 15 minutes to zero copies and 10 more to zero instances (AWS ML blog, "Unlock
+ * cost savings with the new scale down to zero feature in SageMaker Inference", December 2024).
+ */
+export function componentTargetTracking(o: ComponentScalingOptions): TargetTrackingSpec[] {
+  const cooldowns = {
+    scaleInCooldown: o.scaleInCooldownSeconds,
+    scaleOutCooldown: o.scaleOutCooldownSeconds,
+  };
+  return [
+    {
+      role: "invocations",
+      targetValue: o.targetInvocationsPerCopy,
+      predefinedMetricType: "SageMakerInferenceComponentInvocationsPerCopy",
+      ...cooldowns,
+    },
+    ...(o.highResolutionScaling
+      ? [
+          {
+            role: "concurrency",
+            targetValue: o.targetConcurrentRequestsPerCopy,
+            predefinedMetricType:
+              "SageMakerInferenceComponentConcurrentRequestsPerCopyHighResolution",
+            ...cooldowns,
+          },
+        ]
+      : []),
+  ];
+}

@@ -5,18 +5,24 @@
 import { PolicyDocument, PolicyStatement } from "../storage/modelStorePolicies";
 import { TrustScope } from "../trust";
 
+/** The model data a role reads: an uncompressed prefix, or the key of one tarball. */
+export type ModelData = { prefix: string } | { tarballKey: string };
+
 export interface ExecutionPolicyArgs {
   partition: string;
   region: string;
   accountId: string;
   endpointName: string;
   bucketArn: string;
-  /** An uncompressed prefix (read everything under it), or the key of one tarball. */
-  modelData: { prefix: string } | { tarballKey: string };
+  /**
+   * An uncompressed prefix (read everything under it), or the key of one tarball; a list for an
+   * endpoint of several inference components, one per component.
+   */
+  modelData: ModelData | ModelData[];
   /** Keys to decrypt model data with (the model store's). */
   decryptKeyArns: string[];
-  /** The ECR repository of the serving image. */
-  imageRepositoryArn: string;
+  /** The ECR repository of the serving image (of each component's image, for several). */
+  imageRepositoryArn: string | string[];
   /** Subnets' VPC, when the endpoint runs in a VPC. */
   vpcArn?: string;
   /** Async: where requests are read from and results written to. */
@@ -31,34 +37,30 @@ export interface ExecutionPolicyArgs {
 export function endpointExecutionPolicy(a: ExecutionPolicyArgs): PolicyDocument {
   const logGroup = `arn:${a.partition}:logs:${a.region}:${a.accountId}:log-group:/aws/sagemaker/Endpoints/${a.endpointName}`;
   const statements: PolicyStatement[] = [];
-  if ("prefix" in a.modelData) {
-    statements.push(
-      {
-        Sid: "ListModelData",
-        Effect: "Allow",
-        Action: "s3:ListBucket",
-        Resource: a.bucketArn,
-        Condition: {
-          StringLike: {
-            "s3:prefix": [a.modelData.prefix, `${a.modelData.prefix}/`, `${a.modelData.prefix}/*`],
-          },
-        },
-      },
-      {
-        Sid: "ReadModelData",
-        Effect: "Allow",
-        Action: "s3:GetObject",
-        Resource: `${a.bucketArn}/${a.modelData.prefix}/*`,
-      },
-    );
-  } else {
+  const data = Array.isArray(a.modelData) ? a.modelData : [a.modelData];
+  const prefixes = data.flatMap((d) => ("prefix" in d ? [d.prefix] : []));
+  const tarballs = data.flatMap((d) => ("tarballKey" in d ? [d.tarballKey] : []));
+  const one = <T>(xs: T[]): T | T[] => (xs.length === 1 ? xs[0] : xs);
+  if (prefixes.length > 0)
     statements.push({
-      Sid: "ReadModelData",
+      Sid: "ListModelData",
       Effect: "Allow",
-      Action: "s3:GetObject",
-      Resource: `${a.bucketArn}/${a.modelData.tarballKey}`,
+      Action: "s3:ListBucket",
+      Resource: a.bucketArn,
+      Condition: {
+        StringLike: { "s3:prefix": prefixes.flatMap((p) => [p, `${p}/`, `${p}/*`]) },
+      },
     });
-  }
+  const reads = [
+    ...prefixes.map((p) => `${a.bucketArn}/${p}/*`),
+    ...tarballs.map((t) => `${a.bucketArn}/${t}`),
+  ];
+  statements.push({
+    Sid: "ReadModelData",
+    Effect: "Allow",
+    Action: "s3:GetObject",
+    Resource: one(reads),
+  });
   if (a.decryptKeyArns.length > 0) {
     statements.push({
       Sid: "DecryptModelData",
@@ -76,7 +78,9 @@ export function endpointExecutionPolicy(a: ExecutionPolicyArgs): PolicyDocument 
         "ecr:GetDownloadUrlForLayer",
         "ecr:BatchCheckLayerAvailability",
       ],
-      Resource: a.imageRepositoryArn,
+      Resource: Array.isArray(a.imageRepositoryArn)
+        ? one([...new Set(a.imageRepositoryArn)])
+        : a.imageRepositoryArn,
     },
     // GetAuthorizationToken has no resource-level permissions: AWS requires "*".
     { Sid: "EcrLogin", Effect: "Allow", Action: "ecr:GetAuthorizationToken", Resource: "*" },

@@ -298,44 +298,11 @@ export class SageMakerEndpoint extends pulumi.ComponentResource {
     vpcConfig: aws.types.input.sagemaker.ModelVpcConfig | undefined,
   ): { model: aws.sagemaker.Model; modelArgs: aws.sagemaker.ModelArgs } {
     const { name, args, mode, tags, bucketName } = ctx;
-    // The catalog's LMI image is configured to what the fit check sized the instance for, and the
-    // vLLM Neuron image to the shapes the deploy compiled the Neuron model for.
-    const lmi = catalogImage(args) === "lmi";
-    const neuron =
-      catalogImage(args) === "vllm-neuron" && args.modelRequirements
-        ? neuronLayout(args.modelRequirements, args.instanceType ?? "")
-        : undefined;
-    const environment = pulumi.output(args.environment ?? {}).apply((env) => ({
-      ...(lmi ? lmiEnvironment(args.modelRequirements) : {}),
-      ...(neuron?.ok ? vllmNeuronEnvironment(neuron.shape) : {}),
-      ...(args.tritonModelName
-        ? { SAGEMAKER_TRITON_DEFAULT_MODEL_NAME: args.tritonModelName }
-        : {}),
-      ...tritonInferenceEnvironment(args.imageFlavour),
-      ...env,
-    }));
     const modelArgs: aws.sagemaker.ModelArgs = {
       executionRoleArn: role.arn,
       enableNetworkIsolation: args.networkIsolation ?? mode !== "serverless",
       vpcConfig,
-      primaryContainer: {
-        image: ctx.imageUri,
-        mode: "SingleModel",
-        environment,
-        ...(args.modelDataPrefix !== undefined
-          ? {
-              modelDataSource: {
-                s3DataSources: [
-                  {
-                    s3Uri: pulumi.interpolate`s3://${bucketName}/${modelDataPrefix(args.modelDataPrefix)}/`,
-                    s3DataType: "S3Prefix",
-                    compressionType: "None",
-                  },
-                ],
-              },
-            }
-          : { modelDataUrl: pulumi.interpolate`s3://${bucketName}/${args.modelDataTarball}` }),
-      },
+      primaryContainer: modelContainer(args, ctx.imageUri, bucketName),
       tags,
     };
     const model = new aws.sagemaker.Model(`${name}-model`, modelArgs, {
@@ -596,6 +563,60 @@ export class SageMakerEndpoint extends pulumi.ComponentResource {
     }
     return target;
   }
+}
+
+/**
+ * The model's container: the serving image, its environment (the catalog LMI image configured to
+ * what the fit check sized the instance for, the vLLM Neuron image to the shapes the deploy
+ * compiled the Neuron model for, Triton's default model and handler; the endpoint's own
+ * `environment` wins) and the model data in the model store.
+ */
+export function modelContainer(
+  args: Pick<
+    SageMakerEndpointArgs,
+    | "image"
+    | "imageUri"
+    | "imageFlavour"
+    | "instanceType"
+    | "modelRequirements"
+    | "tritonModelName"
+    | "environment"
+    | "modelDataPrefix"
+    | "modelDataTarball"
+  >,
+  imageUri: pulumi.Input<string>,
+  bucketName: pulumi.Input<string>,
+): aws.types.input.sagemaker.ModelPrimaryContainer {
+  const lmi = catalogImage(args) === "lmi";
+  const neuron =
+    catalogImage(args) === "vllm-neuron" && args.modelRequirements
+      ? neuronLayout(args.modelRequirements, args.instanceType ?? "")
+      : undefined;
+  const environment = pulumi.output(args.environment ?? {}).apply((env) => ({
+    ...(lmi ? lmiEnvironment(args.modelRequirements) : {}),
+    ...(neuron?.ok ? vllmNeuronEnvironment(neuron.shape) : {}),
+    ...(args.tritonModelName ? { SAGEMAKER_TRITON_DEFAULT_MODEL_NAME: args.tritonModelName } : {}),
+    ...tritonInferenceEnvironment(args.imageFlavour),
+    ...env,
+  }));
+  return {
+    image: imageUri,
+    mode: "SingleModel",
+    environment,
+    ...(args.modelDataPrefix !== undefined
+      ? {
+          modelDataSource: {
+            s3DataSources: [
+              {
+                s3Uri: pulumi.interpolate`s3://${bucketName}/${modelDataPrefix(args.modelDataPrefix)}/`,
+                s3DataType: "S3Prefix",
+                compressionType: "None",
+              },
+            ],
+          },
+        }
+      : { modelDataUrl: pulumi.interpolate`s3://${bucketName}/${args.modelDataTarball}` }),
+  };
 }
 
 /** Async endpoints' notification topics. */
