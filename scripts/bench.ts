@@ -46,7 +46,7 @@ function npmCommand(): string[] {
   return [process.platform === "win32" ? "npm.cmd" : "npm"];
 }
 
-/** A dev-shaped stack (network, storage) with `count` copies of dev's endpoint (asynchronous, 22 resources). */
+/** A dev-shaped stack (network, storage) with `count` copies of dev's endpoint (real-time, one inference component: 15 resources with the component). */
 export function syntheticEndpointsConfig(count: number): Record<string, unknown> {
   const dev = readStackFile("dev");
   const { endpoints } = dev["llm-infra:sagemaker"] as { endpoints: Record<string, unknown>[] };
