@@ -32,7 +32,7 @@ import {
   PullThroughUpstream,
   SYNC_IMAGE,
 } from "../catalog/imageSources";
-import { splitImageUri, tritonImage as tritonImageOf } from "../catalog/images";
+import { TritonFlavour, splitImageUri, tritonImage as tritonImageOf } from "../catalog/images";
 import { PROJECT, StackConfig } from "./config";
 import { ImagePlan, imagePlan } from "./imagePlan";
 import { imagesDirectory } from "./imagesConfig";
@@ -203,42 +203,18 @@ export async function createPlatform(config: StackConfig): Promise<PlatformOutpu
   const endpoints: Record<string, string> = {};
   const endpointComponents: Record<string, SageMakerEndpoint | InferenceComponentEndpoint> = {};
   for (const e of config.sagemaker.endpoints) {
-    if (e.components !== undefined) {
-      const args = componentEndpointArgs(e, config.region);
-      const endpoint = new InferenceComponentEndpoint(e.name, {
-        ...args,
-        components: args.components.map((c, i) => {
-          const own = e.components![i];
-          return {
-            ...c,
-            ...(own.ownImageRepository !== undefined
-              ? {
-                  imageUri: pulumi.interpolate`${registry.repositoryUrls[own.ownImageRepository]}:${own.imageTag ?? ownImageTag(own.imageFlavour)}`,
-                }
-              : {}),
-          };
-        }),
-        utilization: e.utilization ?? config.cost.assumptions.utilization,
-        modelBucketArn: models.bucketArn,
-        modelKmsKeyArn: models.kmsKeyArn,
-        kmsKeyArn: models.kmsKeyArn,
-        subnetIds: e.inVpc ? network.privateSubnetIds : undefined,
-        vpcId: e.inVpc ? network.vpcId : undefined,
-        alarmTopicArn: alarmTopic.topicArn,
-        tags,
-      });
-      endpoints[e.name] = endpoint.endpointName;
-      endpointComponents[e.name] = endpoint;
-      await nextTurn();
-      continue;
-    }
-    const endpoint = new SageMakerEndpoint(e.name, {
-      ...componentArgs(e, config.region),
-      ...(e.ownImageRepository !== undefined
+    const ownImage = (target: {
+      ownImageRepository?: string;
+      imageTag?: string;
+      imageFlavour?: TritonFlavour;
+    }) =>
+      target.ownImageRepository !== undefined
         ? {
-            imageUri: pulumi.interpolate`${registry.repositoryUrls[e.ownImageRepository]}:${e.imageTag ?? ownImageTag(e.imageFlavour)}`,
+            imageUri: pulumi.interpolate`${registry.repositoryUrls[target.ownImageRepository]}:${target.imageTag ?? ownImageTag(target.imageFlavour)}`,
           }
-        : {}),
+        : {};
+    // What every endpoint takes from the stack: the model store, its network, the alarm topic.
+    const fromStack = {
       utilization: e.utilization ?? config.cost.assumptions.utilization,
       modelBucketArn: models.bucketArn,
       modelKmsKeyArn: models.kmsKeyArn,
@@ -249,7 +225,22 @@ export async function createPlatform(config: StackConfig): Promise<PlatformOutpu
       vpcId: e.inVpc ? network.vpcId : undefined,
       alarmTopicArn: alarmTopic.topicArn,
       tags,
-    });
+    };
+    const endpoint =
+      e.components !== undefined
+        ? new InferenceComponentEndpoint(e.name, {
+            ...componentEndpointArgs(e, config.region),
+            components: componentEndpointArgs(e, config.region).components.map((c, i) => ({
+              ...c,
+              ...ownImage(e.components![i]),
+            })),
+            ...fromStack,
+          })
+        : new SageMakerEndpoint(e.name, {
+            ...componentArgs(e, config.region),
+            ...ownImage(e),
+            ...fromStack,
+          });
     endpoints[e.name] = endpoint.endpointName;
     endpointComponents[e.name] = endpoint;
     await nextTurn();

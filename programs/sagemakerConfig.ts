@@ -422,10 +422,38 @@ export function parseSageMakerConfig(
 
 /** The component arguments of a configured endpoint (placeholders where the platform fills in outputs). */
 export function componentArgs(config: EndpointConfig, region: string): SageMakerEndpointArgs {
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars
+  const { name, inVpc, ...model } = config;
+  return {
+    ...modelArgs(model, region),
+    region,
+    modelBucketArn: "arn:aws:s3:::model-store",
+    ...(inVpc ? { subnetIds: ["subnet"], vpcId: "vpc" } : {}),
+  };
+}
+
+/**
+ * A configured model's component arguments: without what only the deploy reads (the local
+ * repository, the hub model), and with the stack's own image as an ECR URI of that shape, which
+ * the platform replaces with the repository's URL.
+ */
+function modelArgs<
+  T extends {
+    ownImageRepository?: string;
+    imageTag?: string;
+    modelRepository?: string;
+    hubModel?: string;
+    hubRevision?: string;
+    imageFlavour?: TritonFlavour;
+  },
+>(
+  model: T,
+  region: string,
+): Omit<T, "ownImageRepository" | "imageTag" | "modelRepository" | "hubModel" | "hubRevision"> & {
+  imageUri?: string;
+} {
   const {
     /* eslint-disable @typescript-eslint/no-unused-vars */
-    name,
-    inVpc,
     ownImageRepository,
     imageTag,
     modelRepository,
@@ -433,18 +461,14 @@ export function componentArgs(config: EndpointConfig, region: string): SageMaker
     hubRevision,
     /* eslint-enable @typescript-eslint/no-unused-vars */
     ...args
-  } = config;
+  } = model;
   return {
     ...args,
-    // The platform puts the repository's URL here; for validation, an ECR URI of that shape.
     ...(ownImageRepository !== undefined
       ? {
           imageUri: `123456789012.dkr.ecr.${region}.amazonaws.com/${ownImageRepository}:${imageTag ?? ownImageTag(args.imageFlavour)}`,
         }
       : {}),
-    region,
-    modelBucketArn: "arn:aws:s3:::model-store",
-    ...(inVpc ? { subnetIds: ["subnet"], vpcId: "vpc" } : {}),
   };
 }
 
@@ -752,25 +776,6 @@ export function componentEndpointArgs(
     utilization: config.utilization,
     modelBucketArn: "arn:aws:s3:::model-store",
     ...(config.inVpc ? { subnetIds: ["subnet"], vpcId: "vpc" } : {}),
-    components: (config.components ?? []).map((c) => {
-      const {
-        /* eslint-disable @typescript-eslint/no-unused-vars */
-        ownImageRepository,
-        imageTag,
-        modelRepository,
-        hubModel,
-        hubRevision,
-        /* eslint-enable @typescript-eslint/no-unused-vars */
-        ...args
-      } = c;
-      return {
-        ...args,
-        ...(ownImageRepository !== undefined
-          ? {
-              imageUri: `123456789012.dkr.ecr.${region}.amazonaws.com/${ownImageRepository}:${imageTag ?? ownImageTag(args.imageFlavour)}`,
-            }
-          : {}),
-      };
-    }),
+    components: (config.components ?? []).map((c) => modelArgs(c, region)),
   };
 }

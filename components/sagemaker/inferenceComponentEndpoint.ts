@@ -47,6 +47,8 @@ import {
   noCapacityAlarm,
 } from "./monitoring";
 import { modelContainer } from "./sageMakerEndpoint";
+import { EndpointVpcConfig, endpointSecurityGroup } from "./endpointNetwork";
+import { scalingPolicies } from "./endpointScaling";
 
 /** The name of an inference component: `<endpoint>-<component>`, at most 63 characters. */
 export function inferenceComponentName(endpointName: string, component: string): string {
@@ -229,28 +231,16 @@ export class InferenceComponentEndpoint extends pulumi.ComponentResource {
   /** In a VPC: a security group with no inbound and HTTPS outbound only. */
   private createNetworking(ctx: Context): VpcConfig {
     const { name, args, endpointName, child } = ctx;
-    const sg = new aws.ec2.SecurityGroup(
-      `${name}-sg`,
+    return endpointSecurityGroup(
+      name,
       {
         vpcId: args.vpcId as pulumi.Input<string>,
-        description: `SageMaker endpoint ${endpointName}: no inbound, HTTPS outbound`,
-        egress: [
-          {
-            protocol: "tcp",
-            fromPort: 443,
-            toPort: 443,
-            cidrBlocks: ["0.0.0.0/0"],
-            description: "HTTPS to AWS APIs and S3",
-          },
-        ],
+        subnetIds: args.subnetIds as pulumi.Input<pulumi.Input<string>[]>,
+        endpointName,
         tags: args.tags,
       },
       child,
     );
-    return {
-      subnets: args.subnetIds as pulumi.Input<pulumi.Input<string>[]>,
-      securityGroupIds: [sg.id],
-    };
   }
 
   /** One SageMaker model per component: its image, environment and data, with the role. */
@@ -452,57 +442,28 @@ export class InferenceComponentEndpoint extends pulumi.ComponentResource {
       },
       child,
     );
-    const scaling = {
-      resourceId: target.resourceId,
-      scalableDimension: target.scalableDimension,
-      serviceNamespace: target.serviceNamespace,
-    };
-    const withTarget: pulumi.CustomResourceOptions = { ...child, replaceWith: [target] };
-    for (const p of componentTargetTracking({
-      targetInvocationsPerCopy: c.targetInvocationsPerCopy ?? 70,
-      highResolutionScaling: c.highResolutionScaling ?? false,
-      targetConcurrentRequestsPerCopy: c.targetConcurrentRequestsPerCopy ?? 4,
-      scaleInCooldownSeconds: c.scaleInCooldownSeconds ?? 300,
-      scaleOutCooldownSeconds: c.scaleOutCooldownSeconds ?? 60,
-    }))
-      new aws.appautoscaling.Policy(
-        `${childName}-${p.role}`,
-        {
-          ...scaling,
-          policyType: "TargetTrackingScaling",
-          targetTrackingScalingPolicyConfiguration: {
-            targetValue: p.targetValue,
-            scaleInCooldown: p.scaleInCooldown,
-            scaleOutCooldown: p.scaleOutCooldown,
-            predefinedMetricSpecification: { predefinedMetricType: p.predefinedMetricType! },
-          },
-        },
-        withTarget,
-      );
-    if (copies.min === 0) {
-      // Target tracking does not start the first copy: a request with no copy to take it fails
-      // with NoCapacityInvocationFailures, whose alarm adds one.
-      const fromZero = new aws.appautoscaling.Policy(
-        `${childName}-scale-from-zero`,
-        {
-          ...scaling,
-          policyType: "StepScaling",
-          stepScalingPolicyConfiguration: {
-            adjustmentType: "ChangeInCapacity",
+    // Target tracking does not start the first copy: a request with no copy to take it fails
+    // with NoCapacityInvocationFailures, whose alarm adds one.
+    scalingPolicies(
+      childName,
+      target,
+      componentTargetTracking({
+        targetInvocationsPerCopy: c.targetInvocationsPerCopy ?? 70,
+        highResolutionScaling: c.highResolutionScaling ?? false,
+        targetConcurrentRequestsPerCopy: c.targetConcurrentRequestsPerCopy ?? 4,
+        scaleInCooldownSeconds: c.scaleInCooldownSeconds ?? 300,
+        scaleOutCooldownSeconds: c.scaleOutCooldownSeconds ?? 60,
+      }),
+      copies.min === 0
+        ? {
+            alarm: noCapacityAlarm(icName),
             cooldown: c.scaleOutCooldownSeconds ?? 60,
             metricAggregationType: "Maximum",
-            stepAdjustments: [{ metricIntervalLowerBound: "0", scalingAdjustment: 1 }],
-          },
-        },
-        withTarget,
-      );
-      metricAlarm(
-        `${childName}-no-capacity`,
-        noCapacityAlarm(icName),
-        { actions: [fromZero.arn], okActions: [], tags },
-        child,
-      );
-    }
+          }
+        : undefined,
+      tags,
+      this,
+    );
     return { name: c.name, inferenceComponentName: icName, scalingTarget: target };
   }
 
@@ -517,10 +478,7 @@ export class InferenceComponentEndpoint extends pulumi.ComponentResource {
   }
 }
 
-type VpcConfig = {
-  subnets: pulumi.Input<pulumi.Input<string>[]>;
-  securityGroupIds: pulumi.Input<string>[];
-};
+type VpcConfig = EndpointVpcConfig;
 
 /** What every step of the endpoint reads. */
 interface Context {

@@ -46,6 +46,8 @@ import { lmiEnvironment } from "./lmiEnvironment";
 import { vllmNeuronEnvironment } from "./neuronEnvironment";
 import { neuronLayout } from "../../catalog/neuron";
 import { endpointExecutionPolicy, tlsOnlyTopicPolicy } from "./policies";
+import { endpointSecurityGroup } from "./endpointNetwork";
+import { scalingPolicies } from "./endpointScaling";
 
 export { defaultEndpointName, deploymentConfig } from "./endpointSettings";
 
@@ -262,28 +264,16 @@ export class SageMakerEndpoint extends pulumi.ComponentResource {
    */
   private createNetworking(ctx: EndpointContext): aws.types.input.sagemaker.ModelVpcConfig {
     const { name, args, endpointName, tags, child } = ctx;
-    const sg = new aws.ec2.SecurityGroup(
-      `${name}-sg`,
+    return endpointSecurityGroup(
+      name,
       {
         vpcId: args.vpcId as pulumi.Input<string>,
-        description: `SageMaker endpoint ${endpointName}: no inbound, HTTPS outbound`,
-        egress: [
-          {
-            protocol: "tcp",
-            fromPort: 443,
-            toPort: 443,
-            cidrBlocks: ["0.0.0.0/0"],
-            description: "HTTPS to AWS APIs and S3",
-          },
-        ],
+        subnetIds: args.subnetIds as pulumi.Input<pulumi.Input<string>[]>,
+        endpointName,
         tags,
       },
       child,
     );
-    return {
-      subnets: args.subnetIds as pulumi.Input<pulumi.Input<string>[]>,
-      securityGroupIds: [sg.id],
-    };
   }
 
   /**
@@ -493,7 +483,7 @@ export class SageMakerEndpoint extends pulumi.ComponentResource {
     endpoint: aws.sagemaker.Endpoint,
     instanceTypeMarker: aws.ssm.Parameter | undefined,
   ): aws.appautoscaling.Target | undefined {
-    const { name, args, mode, endpointName, counts, tags, child } = ctx;
+    const { name, args, mode, endpointName, counts, tags } = ctx;
     const policies = targetTrackingPolicies(endpointName, mode, scalingOptions(args));
     if (policies.length === 0) return undefined;
     const serverless = mode === "serverless";
@@ -514,53 +504,21 @@ export class SageMakerEndpoint extends pulumi.ComponentResource {
       },
       { parent: this, dependsOn: [endpoint] },
     );
-    const scaling = {
-      resourceId: target.resourceId,
-      scalableDimension: target.scalableDimension,
-      serviceNamespace: target.serviceNamespace,
-    };
-    // "Deregistering a scalable target deletes the scaling policies and the scheduled actions that
-    // are associated with it" (Application Auto Scaling API Reference, DeregisterScalableTarget).
-    // A replaced target is deregistered, so its policies are replaced with it (Pulumi's
-    // replaceWith resource option, Pulumi CLI 3.207.0 and later), not left in the state only.
-    const withTarget: pulumi.CustomResourceOptions = { ...child, replaceWith: [target] };
-    for (const p of policies) {
-      new aws.appautoscaling.Policy(
-        `${name}-${p.role}`,
-        {
-          ...scaling,
-          policyType: "TargetTrackingScaling",
-          targetTrackingScalingPolicyConfiguration: {
-            targetValue: p.targetValue,
-            scaleInCooldown: p.scaleInCooldown,
-            scaleOutCooldown: p.scaleOutCooldown,
-            predefinedMetricSpecification: p.predefinedMetricType
-              ? { predefinedMetricType: p.predefinedMetricType }
-              : undefined,
-            customizedMetricSpecification: p.customizedMetric,
-          },
-        },
-        withTarget,
-      );
-    }
-    if (mode === "async") {
-      // Target tracking cannot leave zero instances; a step policy starts the first one.
-      const fromZero = new aws.appautoscaling.Policy(
-        `${name}-scale-from-zero`,
-        {
-          ...scaling,
-          policyType: "StepScaling",
-          stepScalingPolicyConfiguration: {
-            adjustmentType: "ChangeInCapacity",
+    // Target tracking cannot leave zero instances; for async a step policy starts the first one.
+    scalingPolicies(
+      name,
+      target,
+      policies,
+      mode === "async"
+        ? {
+            alarm: backlogWithoutCapacityAlarm(endpointName),
             cooldown: args.scaleOutCooldownSeconds ?? 60,
             metricAggregationType: "Average",
-            stepAdjustments: [{ metricIntervalLowerBound: "0", scalingAdjustment: 1 }],
-          },
-        },
-        withTarget,
-      );
-      this.createAlarm(ctx, backlogWithoutCapacityAlarm(endpointName), [fromZero.arn], []);
-    }
+          }
+        : undefined,
+      tags,
+      this,
+    );
     return target;
   }
 }
