@@ -118,18 +118,44 @@ export function sagemakerModelsOf(
     (e, i): { e: EndpointConfig; name: string; configKey: string }[] =>
       e.components === undefined
         ? [{ e, name: e.name, configKey: `llm-infra:sagemaker.endpoints[${i}]` }]
-        : e.components.map((c, j) => ({
-            e: <EndpointConfig>{
-              ...c,
+        : e.components.flatMap((c, j) => [
+            {
+              e: {
+                ...c,
+                name: `${e.name}/${c.name}`,
+                mode: "realtime" as const,
+                inVpc: e.inVpc,
+                instanceType: e.instancePools?.[0]?.instanceType,
+                inferenceAmiVersion: e.inferenceAmiVersion,
+              } as EndpointConfig,
               name: `${e.name}/${c.name}`,
-              mode: "realtime" as const,
-              inVpc: e.inVpc,
-              instanceType: e.instancePools?.[0]?.instanceType,
-              inferenceAmiVersion: e.inferenceAmiVersion,
+              configKey: `llm-infra:sagemaker.endpoints[${i}].components[${j}]`,
             },
-            name: `${e.name}/${c.name}`,
-            configKey: `llm-infra:sagemaker.endpoints[${i}].components[${j}]`,
-          })),
+            // A pool that serves another hub model for this component: its own prefix.
+            ...(e.instancePools ?? []).flatMap((p, k) => {
+              const o = p.overrides?.[c.name];
+              if (o?.hubModel === undefined) return [];
+              const name = `${e.name}/${c.name}@${p.instanceType}`;
+              return [
+                {
+                  e: {
+                    ...c,
+                    name,
+                    mode: "realtime" as const,
+                    inVpc: e.inVpc,
+                    instanceType: p.instanceType,
+                    inferenceAmiVersion: e.inferenceAmiVersion,
+                    hubModel: o.hubModel,
+                    hubRevision: o.hubRevision,
+                    modelRequirements: o.modelRequirements ?? c.modelRequirements,
+                    modelDataPrefix: o.modelDataPrefix,
+                  } as EndpointConfig,
+                  name,
+                  configKey: `llm-infra:sagemaker.endpoints[${i}].instancePools[${k}].overrides.${c.name}`,
+                },
+              ];
+            }),
+          ]),
   );
 }
 

@@ -45,6 +45,7 @@ import {
   InferenceComponentEndpointArgs,
   InstancePool,
   ModelComponentArgs,
+  PoolOverride,
   validateInferenceComponentEndpointArgs,
 } from "../components/sagemaker/componentEndpointArgs";
 
@@ -90,7 +91,15 @@ export type EndpointConfig = Omit<
    */
   components?: ComponentConfig[];
   /** With `components`: the instance types, tried in order when capacity is short (1 to 5). */
-  instancePools?: InstancePool[];
+  instancePools?: ConfigInstancePool[];
+};
+
+/**
+ * An instance pool as configured: a component's override may name another hub model for this
+ * type, which the deploy copies to the override's own prefix.
+ */
+export type ConfigInstancePool = Omit<InstancePool, "overrides"> & {
+  overrides?: Record<string, PoolOverride & { hubModel?: string; hubRevision?: string }>;
 };
 
 /** One model of an endpoint of inference components, as configured. */
@@ -626,7 +635,7 @@ function parseComponentEndpoint(
   values.inferenceAmiVersion = r.string("inferenceAmiVersion");
   values.networkIsolation = r.boolean("networkIsolation");
   const inVpc = r.boolean("inVpc") ?? true;
-  const pools = readPools(r, problems);
+  const pools = readPools(r, { endpoint: name, repositoryPrefix: ctx.repositoryPrefix }, problems);
   const list = r.value("components");
   if (!Array.isArray(list)) {
     problems.push(`${r.key("components")} must be a list of models, got ${JSON.stringify(list)}`);
@@ -681,6 +690,16 @@ function parseComponentEndpoint(
       ) as unknown as ComponentConfig,
     );
   });
+  // A pool's hub model feeds the LMI container, as a component's own does.
+  pools.forEach((p, j) => {
+    for (const [k, o] of Object.entries(p.overrides ?? {})) {
+      const c = components.find((x) => x.name === k);
+      if (o.hubModel !== undefined && c !== undefined && c.hubModel === undefined)
+        problems.push(
+          `${r.key("instancePools")}[${j}].overrides.${k}.hubModel needs the component's own hubModel (image: lmi): the pool serves another snapshot with the component's LMI image`,
+        );
+    }
+  });
   const config: EndpointConfig = {
     ...(Object.fromEntries(
       Object.entries(values).filter(([, v]) => v !== undefined),
@@ -707,7 +726,11 @@ function parseComponentEndpoint(
 }
 
 /** `instancePools`: a list of instance types, or of `{instanceType, overrides}` maps. */
-function readPools(r: SectionReader, problems: string[]): InstancePool[] {
+function readPools(
+  r: SectionReader,
+  at: { endpoint: string; repositoryPrefix: string },
+  problems: string[],
+): ConfigInstancePool[] {
   const raw = r.value("instancePools");
   if (raw === undefined || raw === null) {
     problems.push(
@@ -721,7 +744,7 @@ function readPools(r: SectionReader, problems: string[]): InstancePool[] {
     );
     return [];
   }
-  return raw.flatMap((p: unknown, j: number): InstancePool[] => {
+  return raw.flatMap((p: unknown, j: number): ConfigInstancePool[] => {
     if (typeof p === "string") return [{ instanceType: p }];
     const e = readSection(`${r.key("instancePools")}[${j}]`, p, problems, [
       "instanceType",
@@ -733,18 +756,42 @@ function readPools(r: SectionReader, problems: string[]): InstancePool[] {
       problems.push(`${e.key("instanceType")} is required`);
       return [];
     }
-    const overrides: Record<string, { acceleratorsPerCopy?: number; memoryPerCopyMb?: number }> =
-      {};
+    const overrides: NonNullable<ConfigInstancePool["overrides"]> = {};
     for (const [k, v] of Object.entries(e.map("overrides") ?? {})) {
       const o = readSection(`${e.key("overrides")}.${k}`, v, problems, [
         "acceleratorsPerCopy",
         "memoryPerCopyMb",
+        "hubModel",
+        "hubRevision",
+        "model",
       ]);
       if (!o) continue;
+      const hubModel = o.checked("hubModel", (v) =>
+        isHubId(v)
+          ? undefined
+          : `must be a Hugging Face Hub id owner/name, got ${JSON.stringify(v)}`,
+      );
+      const hubRevision = o.checked("hubRevision", (v) => revisionProblem(v));
+      if (o.value("hubModel") === undefined) {
+        // Another model for this type is a hub model the deploy copies to a prefix of its own.
+        o.notWith("model", "without hubModel (the model this type serves instead)");
+        o.notWith("hubRevision", "without hubModel");
+      }
+      const model = readModel(o, problems);
+      // A type of its own: `<repositoryPrefix>/<endpoint>/<component>-<type>`, next to the
+      // component's prefix, not under it (SageMaker mounts a prefix's whole tree).
+      const type = instanceType.replace(/^ml\./, "").replace(/\./g, "-");
       overrides[k] = Object.fromEntries(
         Object.entries({
           acceleratorsPerCopy: o.number("acceleratorsPerCopy"),
           memoryPerCopyMb: o.number("memoryPerCopyMb"),
+          hubModel,
+          hubRevision,
+          modelRequirements: model,
+          modelDataPrefix:
+            hubModel !== undefined
+              ? `${at.repositoryPrefix}/${at.endpoint}/${k}-${type}`
+              : undefined,
         }).filter(([, x]) => x !== undefined),
       );
     }
@@ -759,7 +806,21 @@ export function componentEndpointArgs(
 ): InferenceComponentEndpointArgs {
   return {
     region,
-    instancePools: config.instancePools ?? [],
+    // The hub model of an override is the deploy's; the component serves its prefix.
+    instancePools: (config.instancePools ?? []).map((p) => ({
+      instanceType: p.instanceType,
+      ...(p.overrides
+        ? {
+            overrides: Object.fromEntries(
+              Object.entries(p.overrides).map(([k, o]) => {
+                // eslint-disable-next-line @typescript-eslint/no-unused-vars
+                const { hubModel, hubRevision, ...own } = o;
+                return [k, own];
+              }),
+            ),
+          }
+        : {}),
+    })),
     minInstances: config.minInstances,
     maxInstances: config.maxInstances,
     endpointName: config.endpointName,

@@ -628,6 +628,138 @@ describe("inference components in a stack file", () => {
   });
 });
 
+describe("inference components: another model on one pool type", () => {
+  /**
+   * dev's chat endpoint with a 4-bit Llama 3.1 8B on its second pool, ml.g5.xlarge, and the
+   * 8B bf16 model at a context ml.g6.xlarge holds on the first.
+   */
+  const raw = () => {
+    const dev = readStackFile("dev") as Record<string, Record<string, unknown>>;
+    const [chat] = dev["llm-infra:sagemaker"].endpoints as Record<string, unknown>[];
+    return {
+      ...dev,
+      "llm-infra:sagemaker": {
+        endpoints: [
+          {
+            ...chat,
+            instancePools: [
+              "ml.g6.xlarge",
+              {
+                instanceType: "ml.g5.xlarge",
+                overrides: {
+                  llama: {
+                    hubModel: "hugging-quants/Meta-Llama-3.1-8B-Instruct-AWQ-INT4",
+                    model: { ...LLAMA3_8B, dtype: "int4", concurrentSequences: 8 },
+                  },
+                },
+              },
+            ],
+          },
+        ],
+      },
+    };
+  };
+
+  it("serves the pool's model on that type: its own SageMaker model, prefix, weights copy and fit", async () => {
+    const report = await planConfig("dev", raw());
+    const named = (n: string) => report.resources.find((r) => r.name === n)!;
+    const own = named("chat-llama-g5-xlarge-model");
+    const base = named("chat-llama-model");
+    const uri = (m: CapturedResource) =>
+      (m.inputs.primaryContainer as { modelDataSource: { s3DataSources: { s3Uri: string }[] } })
+        .modelDataSource.s3DataSources[0].s3Uri;
+    assert.match(uri(own), /\/model-repository\/chat\/llama-g5-xlarge\/$/);
+    assert.match(uri(base), /\/model-repository\/chat\/llama\/$/);
+    const specs = named("chat-llama").inputs.specifications as Record<string, unknown>[];
+    assert.deepStrictEqual(
+      specs.map((x) => [x.instanceType, x.modelName]),
+      [
+        ["ml.g6.xlarge", base.id],
+        ["ml.g5.xlarge", own.id],
+      ],
+    );
+    // The role reads both prefixes, and the deploy copies the pool's snapshot to its own.
+    const rows = iamScenarios(report.resources).map((r) => r.description);
+    assert.ok(rows.includes("chat-llama-g5-xlarge: reads its model data"), rows.join("; "));
+    assert.deepStrictEqual(
+      checkIamScenarios(report.resources).filter((f) => f.resource === "chat-role"),
+      [],
+    );
+    const copy = report.resources.find(
+      (r) => r.type === "aws:codebuild/project:Project" && r.name === "model-weights-copy",
+    )!;
+    const buildspec = String((copy.inputs.source as { buildspec: string }).buildspec);
+    assert.match(buildspec, /hugging-quants\/Meta-Llama-3\.1-8B-Instruct-AWQ-INT4/);
+    assert.match(buildspec, /model-repository\/chat\/llama-g5-xlarge/);
+    // LMI on that type is configured for the 4-bit model's eight sequences.
+    const env = (own.inputs.primaryContainer as { environment: Record<string, string> })
+      .environment;
+    assert.deepStrictEqual([env.OPTION_MAX_ROLLING_BATCH_SIZE, env.OPTION_DTYPE], ["8", undefined]);
+    const baseEnv = (base.inputs.primaryContainer as { environment: Record<string, string> })
+      .environment;
+    assert.deepStrictEqual(
+      [baseEnv.OPTION_MAX_ROLLING_BATCH_SIZE, baseEnv.OPTION_DTYPE],
+      ["2", "bf16"],
+    );
+  });
+
+  it("refuses a pool model without the component's hub model, or a model without data, naming the key", () => {
+    const bad = raw();
+    const endpoint = (bad["llm-infra:sagemaker"] as { endpoints: Record<string, unknown>[] })
+      .endpoints[0];
+    const pools = endpoint.instancePools as Record<string, unknown>[];
+    const override = (pools[1] as { overrides: { llama: Record<string, unknown> } }).overrides
+      .llama;
+    delete override.hubModel;
+    assert.deepStrictEqual(configProblems(bad, "dev"), [
+      "llm-infra:sagemaker.endpoints[0].instancePools[1].overrides.llama.model does not apply without hubModel (the model this type serves instead); remove it",
+    ]);
+    override.hubModel = "not a hub id";
+    assert.match(
+      configProblems(bad, "dev")[0],
+      /^llm-infra:sagemaker\.endpoints\[0\]\.instancePools\[1\]\.overrides\.llama\.hubModel must be a Hugging Face Hub id/,
+    );
+    // At the component: a pool's model that no instance of the type holds.
+    assert.deepStrictEqual(
+      problems(
+        args({
+          instancePools: [
+            { instanceType: "ml.g6.xlarge" },
+            {
+              instanceType: "ml.g5.xlarge",
+              overrides: {
+                llama: {
+                  modelDataPrefix: "model-repository/chat/llama-g5",
+                  modelRequirements: { ...LLAMA3_8B, parametersBillions: 30 },
+                },
+              },
+            },
+          ],
+        }),
+      ),
+      [
+        "instancePools[1] component llama needs 66.5 GiB of accelerator memory, more than a whole ml.g5.xlarge holds (22.4 GiB): use larger instance types",
+      ],
+    );
+    assert.deepStrictEqual(
+      problems(
+        args({
+          instancePools: [
+            { instanceType: "ml.g6.xlarge" },
+            {
+              instanceType: "ml.g5.xlarge",
+              overrides: { llama: { modelRequirements: LLAMA3_8B } },
+            },
+          ],
+        }),
+      ),
+      [
+        "instancePools[1].overrides.llama.modelRequirements describes another model, which needs its own data (modelDataPrefix)",
+      ],
+    );
+  });
+});
+
 describe("inference components: invoking one", () => {
   let runtime = mockClient(SageMakerRuntimeClient);
   runtime.restore();

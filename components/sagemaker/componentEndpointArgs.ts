@@ -15,6 +15,7 @@ import {
 } from "../../catalog/modelFit";
 import { ServingImage, TritonFlavour } from "../../catalog/images";
 import { Tags } from "../tags";
+import { validateModelPrefix } from "../storage/modelStorePolicies";
 import { utilizationProblem } from "../../catalog/tokenCost";
 import { ArgError, checkIntegerRange } from "../validation";
 import {
@@ -80,6 +81,21 @@ export interface PoolOverride {
   acceleratorsPerCopy?: number;
   /** Host memory reserved per copy on this type, MiB. */
   memoryPerCopyMb?: number;
+  /**
+   * Another model for this type (a smaller or quantized one for a smaller accelerator): the
+   * uncompressed S3 prefix it serves from, with the component's image. SageMaker takes one
+   * specification per instance type, each with its own model (CreateInferenceComponent
+   * Specifications: "Use this parameter when you want to deploy a different model or resource
+   * configuration for the inference component on each instance type").
+   */
+  modelDataPrefix?: string;
+  /** What the other model needs, for its fit on this type. @default the component's */
+  modelRequirements?: ModelRequirements;
+}
+
+/** Whether a pool gives a component a model of its own. */
+export function overridesModel(o: PoolOverride | undefined): boolean {
+  return o?.modelDataPrefix !== undefined;
 }
 
 /** One instance pool, in the order SageMaker tries them when capacity is short. */
@@ -197,11 +213,9 @@ export function copyShape(
   if (!spec) return undefined;
   const override = pool.overrides?.[component.name] ?? {};
   const own: PoolOverride = first ? component : {};
+  const req = override.modelRequirements ?? component.modelRequirements;
   const fitted =
-    component.modelRequirements &&
-    validateModelRequirements(component.modelRequirements).length === 0
-      ? acceleratorsThatFit(component.modelRequirements, spec)
-      : undefined;
+    req && validateModelRequirements(req).length === 0 ? acceleratorsThatFit(req, spec) : undefined;
   const accelerators =
     override.acceleratorsPerCopy ??
     own.acceleratorsPerCopy ??
@@ -455,21 +469,22 @@ export function validateInferenceComponentEndpointArgs(
 
     // One copy fits every pool type: SageMaker places a copy on whichever pool it could start.
     const perPool: CopyShape[] = [];
-    const req =
-      c.modelRequirements && validateModelRequirements(c.modelRequirements).length === 0
-        ? c.modelRequirements
-        : undefined;
-    const needGib = req ? estimateMemory(req).requiredGib : 0;
-    const tooSmall: number[] = [];
+    const valid = (m: ModelRequirements | undefined) =>
+      m && validateModelRequirements(m).length === 0 ? m : undefined;
+    const tooSmall: { j: number; needGib: number }[] = [];
     pools.forEach((p, j) => {
       const spec = specs[j];
       if (!spec) return;
+      // A pool's own model is what must fit there.
+      const override = p.overrides?.[c.name];
+      const req = valid(override?.modelRequirements ?? c.modelRequirements);
+      const needGib = req ? estimateMemory(req).requiredGib : 0;
       const shape = copyShape(c, p, j === 0)!;
       perPool.push(shape);
       const acc = spec.accelerator;
       const most = acc ? (acc.count * acc.memoryMibPerDevice) / 1024 : 0;
       if (req && most < needGib) {
-        tooSmall.push(j);
+        tooSmall.push({ j, needGib });
         return;
       }
       const haveGib = acc
@@ -491,9 +506,10 @@ export function validateInferenceComponentEndpointArgs(
     // A model no instance of a pool type holds: one line, on the model when the first pool is one.
     if (tooSmall.length > 0)
       errors.push({
-        propertyPath: tooSmall[0] === 0 ? at("modelRequirements") : `instancePools[${tooSmall[0]}]`,
-        reason: `component ${c.name} needs ${needGib.toFixed(1)} GiB of accelerator memory, more than a whole ${tooSmall
-          .map((j) => {
+        propertyPath:
+          tooSmall[0].j === 0 ? at("modelRequirements") : `instancePools[${tooSmall[0].j}]`,
+        reason: `component ${c.name} needs ${tooSmall[0].needGib.toFixed(1)} GiB of accelerator memory, more than a whole ${tooSmall
+          .map(({ j }) => {
             const acc = specs[j]!.accelerator;
             return `${pools[j].instanceType} holds (${acc ? ((acc.count * acc.memoryMibPerDevice) / 1024).toFixed(1) : "0.0"} GiB)`;
           })
@@ -502,12 +518,30 @@ export function validateInferenceComponentEndpointArgs(
     shapes.push(perPool);
   });
   for (const [j, p] of pools.entries())
-    for (const k of Object.keys(p.overrides ?? {}))
+    for (const [k, o] of Object.entries(p.overrides ?? {})) {
+      const at = `instancePools[${j}].overrides.${k}`;
       if (!components.some((x) => x.name === k))
         errors.push({
-          propertyPath: `instancePools[${j}].overrides.${k}`,
+          propertyPath: at,
           reason: `names no component of the endpoint (${components.map((x) => x.name).join(", ")})`,
         });
+      if (o.modelDataPrefix !== undefined) {
+        const problem = validateModelPrefix(o.modelDataPrefix);
+        if (problem) errors.push({ propertyPath: `${at}.modelDataPrefix`, reason: problem });
+      } else if (o.modelRequirements !== undefined)
+        errors.push({
+          propertyPath: `${at}.modelRequirements`,
+          reason: "describes another model, which needs its own data (modelDataPrefix)",
+        });
+      if (o.modelRequirements !== undefined)
+        for (const reason of validateModelRequirements(o.modelRequirements))
+          errors.push({
+            propertyPath: `${at}.modelRequirements.${reason.split(" ")[0]}`,
+            reason: reason.slice(reason.indexOf(" ") + 1),
+          });
+      checkIntegerRange(errors, `${at}.acceleratorsPerCopy`, o.acceleratorsPerCopy, 0, 16);
+      checkIntegerRange(errors, `${at}.memoryPerCopyMb`, o.memoryPerCopyMb, 128, 4_000_000);
+    }
 
   // The minimum copies together fit the minimum instances of the first pool type.
   const firstSpec = specs[0];

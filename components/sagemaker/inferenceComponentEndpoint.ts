@@ -34,6 +34,7 @@ import {
   copyShape,
   instanceBounds,
   instancePools,
+  overridesModel,
   validateInferenceComponentEndpointArgs,
 } from "./componentEndpointArgs";
 import { defaultEndpointName, modelDataPrefix } from "./endpointSettings";
@@ -181,11 +182,16 @@ export class InferenceComponentEndpoint extends pulumi.ComponentResource {
       args.tags,
       this,
     );
-    const modelData: ModelData[] = args.components.map((c) =>
+    // Each component's data, and the data of the models a pool gives it instead.
+    const modelData: ModelData[] = args.components.flatMap((c) => [
       c.modelDataPrefix !== undefined
         ? { prefix: modelDataPrefix(c.modelDataPrefix) }
         : { tarballKey: c.modelDataTarball as string },
-    );
+      ...instancePools(args).flatMap((p) => {
+        const o = p.overrides?.[c.name];
+        return overridesModel(o) ? [{ prefix: modelDataPrefix(o!.modelDataPrefix!) }] : [];
+      }),
+    ]);
     const vpcArn =
       args.vpcId === undefined
         ? undefined
@@ -243,33 +249,46 @@ export class InferenceComponentEndpoint extends pulumi.ComponentResource {
     );
   }
 
-  /** One SageMaker model per component: its image, environment and data, with the role. */
+  /**
+   * One SageMaker model per component (its image, environment and data, with the role), and one
+   * more for each pool that gives it a model of its own: for each component, the model each pool
+   * type runs.
+   */
   private createModels(
     ctx: Context,
     role: aws.iam.Role,
     rolePolicy: aws.iam.RolePolicy,
     vpcConfig: VpcConfig | undefined,
-  ): aws.sagemaker.Model[] {
+  ): aws.sagemaker.Model[][] {
     const { name, args } = ctx;
-    const first = instancePools(args)[0].instanceType;
-    return args.components.map(
-      (c, i) =>
-        new aws.sagemaker.Model(
-          `${name}-${c.name}-model`,
-          {
-            executionRoleArn: role.arn,
-            enableNetworkIsolation: args.networkIsolation ?? true,
-            vpcConfig,
-            primaryContainer: modelContainer(
-              { ...c, instanceType: first },
-              ctx.images[i],
-              ctx.bucketName,
-            ),
-            tags: args.tags,
-          },
-          { parent: this, dependsOn: [rolePolicy] },
-        ),
-    );
+    const pools = instancePools(args);
+    const model = (logical: string, c: ModelComponentArgs, i: number, instanceType: string) =>
+      new aws.sagemaker.Model(
+        logical,
+        {
+          executionRoleArn: role.arn,
+          enableNetworkIsolation: args.networkIsolation ?? true,
+          vpcConfig,
+          primaryContainer: modelContainer({ ...c, instanceType }, ctx.images[i], ctx.bucketName),
+          tags: args.tags,
+        },
+        { parent: this, dependsOn: [rolePolicy] },
+      );
+    return args.components.map((c, i) => {
+      const base = model(`${name}-${c.name}-model`, c, i, pools[0].instanceType);
+      return pools.map((p) => {
+        const o = p.overrides?.[c.name];
+        if (!overridesModel(o)) return base;
+        const own = {
+          ...c,
+          modelDataPrefix: o!.modelDataPrefix,
+          modelDataTarball: undefined,
+          modelRequirements: o!.modelRequirements ?? c.modelRequirements,
+        };
+        const type = p.instanceType.replace(/^ml\./, "").replace(/\./g, "-");
+        return model(`${name}-${c.name}-${type}-model`, own, i, p.instanceType);
+      });
+    });
   }
 
   /**
@@ -345,7 +364,7 @@ export class InferenceComponentEndpoint extends pulumi.ComponentResource {
     name: string,
     args: InferenceComponentEndpointArgs,
     c: ModelComponentArgs,
-    model: aws.sagemaker.Model,
+    models: aws.sagemaker.Model[],
     endpoint: aws.sagemaker.Endpoint,
     tags: Tags | undefined,
   ): ServedComponent {
@@ -374,15 +393,15 @@ export class InferenceComponentEndpoint extends pulumi.ComponentResource {
       type: sagemaker.InferenceComponentCapacitySizeType.CapacityPercent,
       value: args.rollingBatchPercent ?? 25,
     };
-    const specification = {
-      modelName: model.name,
+    const specification = (i: number) => ({
+      modelName: models[i].name,
       startupParameters: {
         modelDataDownloadTimeoutInSeconds:
           args.modelDataDownloadTimeoutSeconds ?? defaultDownloadSeconds(estimate),
         containerStartupHealthCheckTimeoutInSeconds:
           args.containerStartupTimeoutSeconds ?? defaultContainerStartupSeconds(estimate),
       },
-    };
+    });
 
     const component = new sagemaker.InferenceComponent(
       childName,
@@ -394,10 +413,13 @@ export class InferenceComponentEndpoint extends pulumi.ComponentResource {
         // copy takes there ("Specify exactly one of Specification or Specifications",
         // @pulumi/aws-native 1.79.0 InferenceComponentSpecificationArgs).
         ...(pools.length === 1
-          ? { specification: { ...specification, computeResourceRequirements: requirements(0) } }
+          ? {
+              specification: { ...specification(0), computeResourceRequirements: requirements(0) },
+            }
           : {
+              // Each type's model: the component's, or the one its pool gives it.
               specifications: pools.map((p, i) => ({
-                ...specification,
+                ...specification(i),
                 instanceType: p.instanceType,
                 computeResourceRequirements: requirements(i),
               })),
