@@ -355,6 +355,15 @@ export function parseStackConfig(
     },
     problems,
   );
+  // The endpoint configuration and the inference components are @pulumi/aws-native resources,
+  // whose provider reads its own region, `aws-native:region` (@pulumi/aws-native 1.79.0
+  // config/vars.js; its ProviderArgs.region is required): it must be the stack's, or the
+  // components would be created in another region than the endpoint they belong to.
+  const withComponents = endpoints.findIndex((e) => e.components !== undefined);
+  if (withComponents >= 0 && !badRegion && raw["aws-native:region"] !== region)
+    problems.push(
+      `aws-native:region must be ${region}, the stack's aws:region, with inference components (${KEY("sagemaker")}.endpoints[${withComponents}].components are @pulumi/aws-native resources, which read their own region), got ${JSON.stringify(raw["aws-native:region"] ?? null)}`,
+    );
 
   const eks = parseEksConfig(raw[KEY("eks")], problems, {
     triton: raw[KEY("triton")] !== undefined,

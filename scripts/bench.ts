@@ -50,7 +50,7 @@ function npmCommand(): string[] {
 export function syntheticEndpointsConfig(count: number): Record<string, unknown> {
   const dev = readStackFile("dev");
   const { endpoints } = dev["llm-infra:sagemaker"] as { endpoints: Record<string, unknown>[] };
-  const keep = ["aws:region", "llm-infra:environment", "llm-infra:tags"];
+  const keep = ["aws:region", "aws-native:region", "llm-infra:environment", "llm-infra:tags"];
   return {
     ...Object.fromEntries(keep.map((k) => [k, dev[k]])),
     "llm-infra:network": dev["llm-infra:network"],

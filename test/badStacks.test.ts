@@ -1232,7 +1232,11 @@ function componentCases(): Case[] {
     c(
       "unchecked",
       `components: ${what}`,
-      [[["llm-infra:sagemaker", "endpoints"], [structuredClone(endpoint)]], ...edits],
+      [
+        [["llm-infra:sagemaker", "endpoints"], [structuredClone(endpoint)]],
+        [["aws-native:region"], "us-east-1"],
+        ...edits,
+      ],
       names,
       says,
     );
@@ -1299,6 +1303,16 @@ function componentCases(): Case[] {
       [[ep(0, "instancePools"), undefined]],
       `${at}.instancePools`,
       /is required with components/,
+    ),
+    on(
+      "no aws-native:region",
+      [
+        [["aws-native:region"], undefined],
+        // The base stack's API fronts chat, which an endpoint of components refuses on its own.
+        [["llm-infra:api"], undefined],
+      ],
+      "aws-native:region",
+      /must be us-east-1, the stack's aws:region, with inference components/,
     ),
   ];
 }
