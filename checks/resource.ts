@@ -28,4 +28,6 @@ export interface CapturedResource {
   replaceOnChanges?: string[];
   /** The `replaceWith` option: URNs of the resources whose replacement replaces this one. */
   replaceWith?: string[];
+  /** The `aliases` option's previous types: the types this resource was registered as before. */
+  aliasTypes?: string[];
 }

@@ -49,6 +49,7 @@ interface RegisterResourceRequest {
   getDeletebeforereplacedefined?(): boolean;
   getReplaceonchangesList?(): string[];
   getReplaceWithList?(): string[];
+  getAliasesList?(): { getSpec?(): { getType?(): string } | undefined }[];
   getPropertydependenciesMap?(): {
     forEach(callback: (value: { getUrnsList(): string[] }, key: string) => void): void;
   };
@@ -185,6 +186,12 @@ async function captureResources<T>(
     if (replaceOnChanges.length > 0) entry.replaceOnChanges = replaceOnChanges;
     const replaceWith = req.getReplaceWithList?.() ?? [];
     if (replaceWith.length > 0) entry.replaceWith = replaceWith;
+    // The previous types the resource answers to (alias specs that name a type).
+    const aliasTypes = (req.getAliasesList?.() ?? []).flatMap((a) => {
+      const type = a.getSpec?.()?.getType?.();
+      return type ? [type] : [];
+    });
+    if (aliasTypes.length > 0) entry.aliasTypes = aliasTypes;
     const propertyDependencies: Record<string, string[]> = {};
     req.getPropertydependenciesMap?.().forEach((deps, property) => {
       const urns = deps.getUrnsList();

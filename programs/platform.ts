@@ -226,14 +226,12 @@ export async function createPlatform(config: StackConfig): Promise<PlatformOutpu
       alarmTopicArn: alarmTopic.topicArn,
       tags,
     };
+    const args = e.components !== undefined ? componentEndpointArgs(e, config.region) : undefined;
     const endpoint =
-      e.components !== undefined
+      args !== undefined
         ? new InferenceComponentEndpoint(e.name, {
-            ...componentEndpointArgs(e, config.region),
-            components: componentEndpointArgs(e, config.region).components.map((c, i) => ({
-              ...c,
-              ...ownImage(e.components![i]),
-            })),
+            ...args,
+            components: args.components.map((c, i) => ({ ...c, ...ownImage(e.components![i]) })),
             ...fromStack,
           })
         : new SageMakerEndpoint(e.name, {

@@ -14,7 +14,7 @@ import { main as planMain } from "../scripts/plan";
 import { callerPath } from "../scripts/plan";
 import { projectRoot } from "../offline/plan";
 import { CERT, ECR, FLEET, WAF, baseConfig, set } from "./badStackBase";
-import { copyExampleModels } from "./helpers";
+import { LLAMA3_8B, copyExampleModels } from "./helpers";
 
 const ng = (...rest: (string | number)[]) => ["llm-infra:eks", "nodeGroups", 0, ...rest];
 const ep = (i: number, ...rest: (string | number)[]) => [
@@ -1215,16 +1215,7 @@ function componentCases(): Case[] {
         name: "llama",
         image: "lmi",
         hubModel: "NousResearch/Meta-Llama-3-8B-Instruct",
-        model: {
-          parametersBillions: 8,
-          dtype: "bf16",
-          contextLength: 8192,
-          concurrentSequences: 2,
-          layers: 32,
-          hiddenSize: 4096,
-          attentionHeads: 32,
-          kvHeads: 8,
-        },
+        model: { ...LLAMA3_8B, concurrentSequences: 2 },
       },
     ],
   };

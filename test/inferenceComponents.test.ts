@@ -29,7 +29,8 @@ import { dashboardOf } from "../scripts/plan";
 import { CapturedResource } from "../offline/engine";
 import { PlanReport, planConfig, planStack, projectRoot, readStackFile } from "../offline/plan";
 import { main as invokeMain, silenceSdkNodeWarning } from "../scripts/invoke";
-import { LLAMA3_8B, configProblems, one, resourcesOf } from "./helpers";
+import { LLAMA3_8B, configProblems, one, resourcesOf, withAsyncChat } from "./helpers";
+import { changesBetween } from "../offline/changes";
 
 silenceSdkNodeWarning();
 
@@ -317,7 +318,9 @@ describe("inference components: dev's chat endpoint as planned", () => {
   });
 
   it("checks each component's image on every pool type's host", () => {
-    const triton = "123456789012.dkr.ecr.us-east-1.amazonaws.com/triton:24.05-vllm-python-py3";
+    // Triton 25.03 has SageMaker's generate handler but needs driver 570, which neither pool's
+    // host has (gpu-3-1: driver 550): one finding per pool type.
+    const triton = "123456789012.dkr.ecr.us-east-1.amazonaws.com/triton:25.03-vllm-python-py3";
     const found = checkServingContainers(
       dev.resources.map((r) =>
         r.name === "chat-llama-model"
@@ -325,10 +328,26 @@ describe("inference components: dev's chat endpoint as planned", () => {
           : r,
       ),
     ).map((f) => f.message);
-    assert.ok(
-      found.some((m) => /has no SageMaker generate handler/.test(m)),
-      found.join("\n"),
-    );
+    assert.strictEqual(found.length, 2, found.join("\n"));
+    for (const m of found) assert.match(m, /on variant primary: .*needs NVIDIA driver 570/);
+  });
+
+  it("keeps the endpoint's identity when dev's single-model endpoint becomes one of components", async () => {
+    // The component answers to the single-model component's type, so Pulumi matches its children
+    // (the endpoint of the same name among them) instead of creating a second endpoint first.
+    assert.deepStrictEqual(named("chat").aliasTypes, ["llm-infra:index:SageMakerEndpoint"]);
+    const before = await planConfig("dev", withAsyncChat(readStackFile("dev")));
+    const old = before.resources.find((r) => r.name === "chat")!;
+    assert.strictEqual(old.type, "llm-infra:index:SageMakerEndpoint");
+    const changes = changesBetween(before.resources, dev.resources);
+    const endpoint = changes.find((c) => c.name === "chat-endpoint")!;
+    // The endpoint is replaced in place, deleted before it is created again (SageMaker allows one
+    // endpoint of a name): its deployment configuration goes.
+    assert.deepStrictEqual([endpoint.action, endpoint.because], ["replace", ["deploymentConfig"]]);
+    assert.strictEqual(named("chat-endpoint").deleteBeforeReplace, true);
+    // Nothing the user stored goes with it: the model store and the registry stay.
+    for (const c of changes.filter((x) => x.action === "delete" || x.action === "replace"))
+      assert.ok(!/^(models|registry)-/.test(c.name), `${c.action} ${c.name}`);
   });
 
   it("draws a dashboard row per endpoint of components: each component's invocations, latency and failures", () => {

@@ -164,8 +164,11 @@ export interface InferenceComponentEndpointArgs {
 export const MAX_INSTANCE_POOLS = 5;
 
 /**
- * Host memory SageMaker keeps for itself on an instance that hosts inference components, MiB.
- * TODO(citation) replaced by the documented figure.
+ * Host memory kept out of what copies may reserve on an instance, MiB: a margin of this package's
+ * own for the host's processes (the OS, SageMaker's agent, the model server's own), not an AWS
+ * figure. AWS documents none: the API asks only that `MinMemoryRequiredInMb` be at least 128
+ * (InferenceComponentComputeResourceRequirements), and the `MemoryReservation` metric reports what
+ * copies reserved of the instance's memory (https://docs.aws.amazon.com/sagemaker/latest/dg/monitoring-cloudwatch.html).
  */
 export const SAGEMAKER_RESERVED_MEMORY_MIB = 2048;
 
@@ -289,6 +292,10 @@ export function copyBounds(
   return { min, max };
 }
 
+/**
+ * An inference component's name: "Maximum length of 63. Pattern:
+ * ^[a-zA-Z0-9]([\-a-zA-Z0-9]*[a-zA-Z0-9])?$" (SageMaker API Reference, DescribeInferenceComponent).
+ */
 const COMPONENT_NAME = /^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/;
 
 /** The model fields of a component, as a SageMakerEndpoint on one instance type would take them. */
@@ -335,7 +342,7 @@ export function validateInferenceComponentEndpointArgs(
   args: InferenceComponentEndpointArgs,
 ): ArgError[] {
   const errors: ArgError[] = [];
-  const region = endpointRegion({ region: args.region } as SageMakerEndpointArgs);
+  const region = endpointRegion(args);
   if (!region)
     errors.push({
       propertyPath: "region",
@@ -395,6 +402,9 @@ export function validateInferenceComponentEndpointArgs(
       reason: `(${instances.min}) must not exceed maxInstances (${instances.max})`,
     });
   checkIntegerRange(errors, "volumeSizeGb", args.volumeSizeGb, 1, 512);
+  // "The value must be between 5% to 50% of the copy count of the inference component"
+  // (MaximumBatchSize); WaitIntervalInSeconds 0 to 3600 (InferenceComponentRollingUpdatePolicy,
+  // SageMaker API Reference).
   checkIntegerRange(errors, "rollingBatchPercent", args.rollingBatchPercent, 5, 50);
   checkIntegerRange(errors, "deploymentBakeSeconds", args.deploymentBakeSeconds, 0, 3600);
   if (args.subnetIds !== undefined && args.vpcId === undefined)
@@ -464,7 +474,9 @@ export function validateInferenceComponentEndpointArgs(
           propertyPath: at(f),
           reason: `must be at least 0, got ${JSON.stringify(c[f])}`,
         });
-    checkIntegerRange(errors, at("acceleratorsPerCopy"), c.acceleratorsPerCopy, 0, 16);
+    // NumberOfAcceleratorDevicesRequired at least 1, MinMemoryRequiredInMb at least 128
+    // (InferenceComponentComputeResourceRequirements, SageMaker API Reference).
+    checkIntegerRange(errors, at("acceleratorsPerCopy"), c.acceleratorsPerCopy, 1, 16);
     checkIntegerRange(errors, at("memoryPerCopyMb"), c.memoryPerCopyMb, 128, 4_000_000);
 
     // One copy fits every pool type: SageMaker places a copy on whichever pool it could start.
@@ -539,7 +551,7 @@ export function validateInferenceComponentEndpointArgs(
             propertyPath: `${at}.modelRequirements.${reason.split(" ")[0]}`,
             reason: reason.slice(reason.indexOf(" ") + 1),
           });
-      checkIntegerRange(errors, `${at}.acceleratorsPerCopy`, o.acceleratorsPerCopy, 0, 16);
+      checkIntegerRange(errors, `${at}.acceleratorsPerCopy`, o.acceleratorsPerCopy, 1, 16);
       checkIntegerRange(errors, `${at}.memoryPerCopyMb`, o.memoryPerCopyMb, 128, 4_000_000);
     }
 

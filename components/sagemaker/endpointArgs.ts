@@ -227,7 +227,7 @@ export function catalogImage(args: { image?: string; imageUri?: unknown }): stri
 }
 
 /** The region the endpoint is in. */
-export function endpointRegion(args: SageMakerEndpointArgs): string | undefined {
+export function endpointRegion(args: { region?: string }): string | undefined {
   return args.region ?? aws.config.region;
 }
 

@@ -28,7 +28,17 @@ import {
 
 /** `<project>-<stack>-<name>` as a SageMaker endpoint name: at most 63 letters, digits and hyphens. */
 export function defaultEndpointName(project: string, stack: string, name: string): string {
-  const clean = `${project}-${stack}-${name}`
+  return sageMakerName(project, stack, name);
+}
+
+/**
+ * Parts joined by hyphens as a SageMaker name (an endpoint's, an inference component's): at most
+ * 63 letters, digits and hyphens; a longer one keeps its first 54 and adds `-` and 8 hex digits of
+ * its SHA-256.
+ */
+export function sageMakerName(...parts: string[]): string {
+  const clean = parts
+    .join("-")
     .replace(/[^a-zA-Z0-9]+/g, "-")
     .replace(/^-+|-+$/g, "");
   if (clean.length <= 63) return clean;

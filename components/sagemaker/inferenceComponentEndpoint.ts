@@ -24,9 +24,9 @@ import {
 import { AlarmTopic } from "../monitoring/alarmTopic";
 import { metricAlarm } from "../monitoring/metricAlarm";
 import { Tags } from "../tags";
-import { partitionOf, serviceRole } from "../trust";
+import { partitionOf } from "../trust";
 import { throwIfInvalid } from "../validation";
-import { EndpointMode, ecrRepositoryArn, endpointRegion } from "./endpointArgs";
+import { EndpointMode, endpointRegion } from "./endpointArgs";
 import {
   InferenceComponentEndpointArgs,
   ModelComponentArgs,
@@ -37,8 +37,8 @@ import {
   overridesModel,
   validateInferenceComponentEndpointArgs,
 } from "./componentEndpointArgs";
-import { defaultEndpointName, modelDataPrefix } from "./endpointSettings";
-import { ModelData, endpointExecutionPolicy } from "./policies";
+import { defaultEndpointName, modelDataPrefix, sageMakerName } from "./endpointSettings";
+import { ModelData } from "./policies";
 import {
   AlarmSpec,
   VARIANT_NAME,
@@ -49,12 +49,21 @@ import {
 } from "./monitoring";
 import { modelContainer } from "./sageMakerEndpoint";
 import { EndpointVpcConfig, endpointSecurityGroup } from "./endpointNetwork";
+import { executionRole } from "./endpointRole";
 import { scalingPolicies } from "./endpointScaling";
+
+/**
+ * An endpoint of one model that becomes an endpoint of components keeps its resources' identity:
+ * the component aliases the single-model component's type ("The previous type of the resource",
+ * @pulumi/pulumi Alias.type), so its children (the endpoint `<name>-endpoint`, the role, the
+ * security group) are updated or replaced in place. Without it Pulumi would create the new
+ * endpoint before deleting the old one, and SageMaker refuses a second endpoint of the same name.
+ */
+export const PREVIOUS_TYPES: pulumi.Alias[] = [{ type: "llm-infra:index:SageMakerEndpoint" }];
 
 /** The name of an inference component: `<endpoint>-<component>`, at most 63 characters. */
 export function inferenceComponentName(endpointName: string, component: string): string {
-  // The same rule as an endpoint's name: hyphens between, shortened with a hash past 63.
-  return defaultEndpointName(endpointName, component, "");
+  return sageMakerName(endpointName, component);
 }
 
 /** aws-native takes tags as a list of key/value pairs. */
@@ -103,7 +112,15 @@ export class InferenceComponentEndpoint extends pulumi.ComponentResource {
       name,
       validateInferenceComponentEndpointArgs(args),
     );
-    super("llm-infra:index:InferenceComponentEndpoint", name, {}, opts);
+    super(
+      "llm-infra:index:InferenceComponentEndpoint",
+      name,
+      {},
+      {
+        ...opts,
+        aliases: [...(opts?.aliases ?? []), ...PREVIOUS_TYPES],
+      },
+    );
     const ctx = this.context(name, args);
     this.endpointName = ctx.endpointName;
 
@@ -137,7 +154,7 @@ export class InferenceComponentEndpoint extends pulumi.ComponentResource {
 
   /** The values the endpoint's resources share: names, region, bucket, account, images. */
   private context(name: string, args: InferenceComponentEndpointArgs): Context {
-    const region = endpointRegion({ region: args.region } as never) as string;
+    const region = endpointRegion(args) as string;
     const bucketArn = pulumi.output(args.modelBucketArn);
     return {
       name,
@@ -175,13 +192,6 @@ export class InferenceComponentEndpoint extends pulumi.ComponentResource {
     rolePolicy: aws.iam.RolePolicy;
   } {
     const { name, args, region, partition, endpointName, accountId } = ctx;
-    const role = serviceRole(
-      `${name}-role`,
-      "sagemaker.amazonaws.com",
-      `Execution role of SageMaker endpoint ${endpointName} and its inference components`,
-      args.tags,
-      this,
-    );
     // Each component's data, and the data of the models a pool gives it instead.
     const modelData: ModelData[] = args.components.flatMap((c) => [
       c.modelDataPrefix !== undefined
@@ -192,44 +202,23 @@ export class InferenceComponentEndpoint extends pulumi.ComponentResource {
         return overridesModel(o) ? [{ prefix: modelDataPrefix(o!.modelDataPrefix!) }] : [];
       }),
     ]);
-    const vpcArn =
-      args.vpcId === undefined
-        ? undefined
-        : pulumi.interpolate`arn:${partition}:ec2:${region}:${accountId}:vpc/${args.vpcId}`;
-    const rolePolicy = new aws.iam.RolePolicy(
-      `${name}-role`,
+    const { role, rolePolicy } = executionRole(
+      name,
       {
-        role: role.id,
-        policy: pulumi
-          .all([
-            accountId,
-            ctx.bucketArn,
-            pulumi.all(ctx.images),
-            pulumi.all(args.modelKmsKeyArn ? [args.modelKmsKeyArn] : []),
-            vpcArn,
-          ])
-          .apply(([id, bucket, uris, decrypt, vpc]) =>
-            JSON.stringify(
-              endpointExecutionPolicy({
-                partition,
-                region,
-                accountId: id,
-                endpointName,
-                bucketArn: bucket,
-                modelData,
-                decryptKeyArns: decrypt,
-                imageRepositoryArn: uris.map(
-                  (u) =>
-                    ecrRepositoryArn(u) ??
-                    `arn:${partition}:ecr:${region}:${id}:repository/unknown`,
-                ),
-                vpcArn: vpc,
-                encryptKeyArns: [],
-              }),
-            ),
-          ),
+        partition,
+        region,
+        endpointName,
+        description: `Execution role of SageMaker endpoint ${endpointName} and its inference components`,
+        accountId,
+        bucketArn: ctx.bucketArn,
+        imageUris: ctx.images,
+        modelData,
+        decryptKeys: args.modelKmsKeyArn ? [args.modelKmsKeyArn] : [],
+        encryptKeys: [],
+        vpcId: args.vpcId,
+        tags: args.tags,
       },
-      ctx.child,
+      this,
     );
     return { role, rolePolicy };
   }
@@ -373,8 +362,11 @@ export class InferenceComponentEndpoint extends pulumi.ComponentResource {
     const pools = instancePools(args);
     const copies = copyBounds(c, args);
     const shapes = pools.map((p, i) => copyShape(c, p, i === 0)!);
+    // A type without accelerators takes none ("minimum 1" when given).
     const requirements = (i: number) => ({
-      numberOfAcceleratorDevicesRequired: shapes[i].accelerators,
+      ...(shapes[i].accelerators > 0
+        ? { numberOfAcceleratorDevicesRequired: shapes[i].accelerators }
+        : {}),
       minMemoryRequiredInMb: shapes[i].memoryMb,
     });
     const estimate = c.modelRequirements
@@ -432,6 +424,7 @@ export class InferenceComponentEndpoint extends pulumi.ComponentResource {
             maximumBatchSize: batch,
             rollbackMaximumBatchSize: batch,
             waitIntervalInSeconds: args.deploymentBakeSeconds ?? 600,
+            // MaximumExecutionTimeoutInSeconds: 600 to 28800 (SageMaker API Reference).
             maximumExecutionTimeoutInSeconds: 28800,
           },
           autoRollbackConfiguration: { alarms: rollback.map((alarmName) => ({ alarmName })) },

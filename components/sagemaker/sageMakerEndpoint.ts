@@ -9,13 +9,11 @@ import { MODEL_CLASS_TAG, UTILIZATION_TAG, modelClassOf } from "../../catalog/to
 import { AlarmTopic } from "../monitoring/alarmTopic";
 import { metricAlarm } from "../monitoring/metricAlarm";
 import { Tags } from "../tags";
-import { serviceRole } from "../trust";
 import { throwIfInvalid } from "../validation";
 import {
   EndpointMode,
   SageMakerEndpointArgs,
   catalogImage,
-  ecrRepositoryArn,
   validateSageMakerEndpointArgs,
 } from "./endpointArgs";
 import {
@@ -45,8 +43,9 @@ import {
 import { lmiEnvironment } from "./lmiEnvironment";
 import { vllmNeuronEnvironment } from "./neuronEnvironment";
 import { neuronLayout } from "../../catalog/neuron";
-import { endpointExecutionPolicy, tlsOnlyTopicPolicy } from "./policies";
+import { tlsOnlyTopicPolicy } from "./policies";
 import { endpointSecurityGroup } from "./endpointNetwork";
+import { executionRole } from "./endpointRole";
 import { scalingPolicies } from "./endpointScaling";
 
 export { defaultEndpointName, deploymentConfig } from "./endpointSettings";
@@ -194,66 +193,32 @@ export class SageMakerEndpoint extends pulumi.ComponentResource {
     ctx: EndpointContext,
     asyncTopics: AsyncTopics | undefined,
   ): { role: aws.iam.Role; rolePolicy: aws.iam.RolePolicy } {
-    const { name, args, region, partition, endpointName, tags, child, accountId } = ctx;
-    const decryptKeys = [args.modelKmsKeyArn].filter(
-      (k): k is pulumi.Input<string> => k !== undefined,
-    );
-    const encryptKeys = [args.kmsKeyArn ?? args.modelKmsKeyArn].filter(
-      (k): k is pulumi.Input<string> => k !== undefined,
-    );
-    const role = serviceRole(
-      `${name}-role`,
-      "sagemaker.amazonaws.com",
-      `Execution role of SageMaker endpoint ${endpointName}`,
-      tags,
-      this,
-    );
-    const vpcArn =
-      args.vpcId === undefined
-        ? undefined
-        : pulumi
-            .all([accountId, args.vpcId])
-            .apply(([id, vpc]) => `arn:${partition}:ec2:${region}:${id}:vpc/${vpc}`);
-    const rolePolicy = new aws.iam.RolePolicy(
-      `${name}-role`,
+    const { name, args, region, partition, endpointName, tags, accountId } = ctx;
+    const { role, rolePolicy } = executionRole(
+      name,
       {
-        role: role.id,
-        policy: pulumi
-          .all([
-            accountId,
-            ctx.bucketArn,
-            ctx.imageUri,
-            pulumi.all(decryptKeys),
-            pulumi.all(encryptKeys),
-            vpcArn,
-            asyncTopics?.success.arn,
-            asyncTopics?.error.arn,
-          ])
-          .apply(([id, bucket, image, decrypt, encrypt, vpc, success, error]) =>
-            JSON.stringify(
-              endpointExecutionPolicy({
-                partition,
-                region,
-                accountId: id,
-                endpointName,
-                bucketArn: bucket,
-                modelData: ctx.modelData,
-                decryptKeyArns: decrypt,
-                imageRepositoryArn:
-                  ecrRepositoryArn(image) ??
-                  `arn:${partition}:ecr:${region}:${id}:repository/unknown`,
-                vpcArn: vpc,
-                async:
-                  success && error
-                    ? { prefix: ctx.asyncPrefix, topicArns: [success, error] }
-                    : undefined,
-                dataCapturePrefix: ctx.capturePrefix,
-                encryptKeyArns: encrypt,
-              }),
-            ),
-          ),
+        partition,
+        region,
+        endpointName,
+        description: `Execution role of SageMaker endpoint ${endpointName}`,
+        accountId,
+        bucketArn: ctx.bucketArn,
+        imageUris: [ctx.imageUri],
+        modelData: ctx.modelData,
+        decryptKeys: [args.modelKmsKeyArn].filter(
+          (k): k is pulumi.Input<string> => k !== undefined,
+        ),
+        encryptKeys: [args.kmsKeyArn ?? args.modelKmsKeyArn].filter(
+          (k): k is pulumi.Input<string> => k !== undefined,
+        ),
+        vpcId: args.vpcId,
+        async: asyncTopics
+          ? { prefix: ctx.asyncPrefix, topicArns: [asyncTopics.success.arn, asyncTopics.error.arn] }
+          : undefined,
+        dataCapturePrefix: ctx.capturePrefix,
+        tags,
       },
-      child,
+      this,
     );
     return { role, rolePolicy };
   }
