@@ -13,6 +13,8 @@ export interface WorkloadScheduling {
   replicas?: number;
   /** Where the chart reads this workload's scheduling values (`[]`: the values' root). */
   valuesPath: string[];
+  /** Where the chart reads this workload's resources, when not at `valuesPath` (`["controller"]`). */
+  resourcesPath?: string[];
   /** The chart's defaults at that path. */
   defaults: {
     nodeSelector: Record<string, string>;
@@ -266,6 +268,55 @@ export const KEDA_VALUES_KEYS: Readonly<Record<string, readonly string[]>> = {
   ],
 };
 
+/**
+ * Karpenter's controller: aws/karpenter-provider-aws@c88abbb (release-v1.14.1) charts/karpenter/
+ * values.yaml: `replicas: 2`, `nodeSelector: { kubernetes.io/os: linux }`, `affinity` (a required
+ * node affinity `karpenter.sh/nodepool DoesNotExist`, so it never runs on a node it launched, and a
+ * required pod anti-affinity on the hostname), `tolerations: [{ key: CriticalAddonsOnly, operator:
+ * Exists }]`, `controller.resources: {}`; templates/deployment.yaml reads the first four at the
+ * values' root and the resources at `controller.resources`.
+ */
+const KARPENTER: ChartScheduling = {
+  source:
+    "aws/karpenter-provider-aws@c88abbb charts/karpenter/values.yaml, templates/deployment.yaml",
+  workloads: [
+    {
+      workload: "karpenter",
+      kind: "Deployment",
+      replicas: 2,
+      valuesPath: [],
+      resourcesPath: ["controller", "resources"],
+      defaults: {
+        nodeSelector: { "kubernetes.io/os": "linux" },
+        affinity: {
+          nodeAffinity: {
+            requiredDuringSchedulingIgnoredDuringExecution: {
+              nodeSelectorTerms: [
+                {
+                  matchExpressions: [{ key: "karpenter.sh/nodepool", operator: "DoesNotExist" }],
+                },
+              ],
+            },
+          },
+          podAntiAffinity: {
+            requiredDuringSchedulingIgnoredDuringExecution: [
+              { topologyKey: "kubernetes.io/hostname" },
+            ],
+          },
+        },
+        tolerations: [{ key: "CriticalAddonsOnly", operator: "Exists" }],
+        resources: {},
+      },
+    },
+  ],
+};
+
+/** Karpenter's CRDs (charts/karpenter-crd at the same commit): CustomResourceDefinitions, no pods. */
+const KARPENTER_CRDS: ChartScheduling = {
+  source: "aws/karpenter-provider-aws@c88abbb charts/karpenter-crd/templates (CRDs only)",
+  workloads: [],
+};
+
 /** Scheduling facts by chart name and version. */
 export const ADDON_SCHEDULING: Readonly<Record<string, Readonly<Record<string, ChartScheduling>>>> =
   {
@@ -274,6 +325,8 @@ export const ADDON_SCHEDULING: Readonly<Record<string, Readonly<Record<string, C
     "cluster-autoscaler": { "9.53.0": CLUSTER_AUTOSCALER, "9.59.0": CLUSTER_AUTOSCALER },
     "aws-load-balancer-controller": { "1.13.3": LOAD_BALANCER_CONTROLLER },
     "metrics-server": { "3.12.2": METRICS_SERVER },
+    "oci://public.ecr.aws/karpenter/karpenter": { "1.14.1": KARPENTER },
+    "oci://public.ecr.aws/karpenter/karpenter-crd": { "1.14.1": KARPENTER_CRDS },
     "dcgm-exporter": { "4.1.1": DCGM_EXPORTER },
     keda: { "2.20.2": KEDA },
   };

@@ -11,6 +11,12 @@
 import { ampMonthlyUsd, ampUsageOf } from "./ampCost";
 import { findInstance } from "./instances";
 import {
+  NODE_POOL_TYPE,
+  nodePoolCapacityTypes,
+  nodePoolInstanceTypes,
+  nodePoolLabels,
+} from "./karpenter";
+import {
   HOURS_PER_MONTH,
   SAVINGS_PLANS,
   SPOT_DISCOUNT,
@@ -214,6 +220,16 @@ const FREE_TYPES = new Set<string>([
   "aws:appautoscaling/scheduledAction:ScheduledAction",
   "aws:lb/targetGroupAttachment:TargetGroupAttachment",
   "aws:wafv2/webAclAssociation:WebAclAssociation",
+  // Karpenter's interruption plumbing: EventBridge delivers AWS service events at no charge
+  // ("AWS service events ... are free", aws.amazon.com/eventbridge/pricing), and the queue's few
+  // messages sit inside SQS's free million requests a month (aws.amazon.com/sqs/pricing); tags and
+  // access entries are not billed.
+  "aws:cloudwatch/eventRule:EventRule",
+  "aws:cloudwatch/eventTarget:EventTarget",
+  "aws:sqs/queue:Queue",
+  "aws:sqs/queuePolicy:QueuePolicy",
+  "aws:ec2/tag:Tag",
+  "aws:eks/accessEntry:AccessEntry",
   // Standard-tier parameters: "No additional charge"
   // (https://docs.aws.amazon.com/systems-manager/latest/userguide/parameter-store-advanced-parameters.html).
   "aws:ssm/parameter:Parameter",
@@ -705,6 +721,87 @@ const priceNodeGroup: Pricer = (r, ctx) => {
   ];
 };
 
+/**
+ * Replicas an accelerator workload (a release with `accelerator.count` per pod whose nodeSelector
+ * the labels satisfy) asks for: the HPA's min and max when it runs, else `replicaCount`; expected
+ * is `replicaCount`. With the releases that ask.
+ */
+function workloadReplicas(
+  labels: Record<string, string>,
+  records: ResourceRecord[],
+): { perPod: number; idle: number; expected: number; peak: number; by: string[] } {
+  const out = { perPod: 0, idle: 0, expected: 0, peak: 0, by: [] as string[] };
+  for (const release of records) {
+    if (release.type !== "kubernetes:helm.sh/v3:Release") continue;
+    const values = obj(release.inputs.values);
+    const perPod = num(obj(values.accelerator).count, 0);
+    if (perPod <= 0) continue;
+    if (!Object.entries(obj(values.nodeSelector)).every(([k, v]) => labels[k] === String(v)))
+      continue;
+    const replicas = num(values.replicaCount, 1);
+    const hpa = obj(values.autoscaling);
+    const scaling = hpa.enabled === true;
+    out.perPod = Math.max(out.perPod, perPod);
+    out.idle += scaling ? num(hpa.minReplicas, replicas) : replicas;
+    out.expected += replicas;
+    out.peak += scaling ? num(hpa.maxReplicas, replicas) : replicas;
+    out.by.push(release.name);
+  }
+  return out;
+}
+
+/**
+ * A Karpenter NodePool: nodes exist only for the pods that ask for them, so idle is the nodes the
+ * workloads' fewest replicas force (0 without), expected and peak those of their expected and most
+ * replicas. Each replica's nodes are priced at the pool's cheapest type that holds a pod, at the
+ * first rung of the ladder (the pool of the node class with the highest weight; spot at the spot
+ * assumption, a reservation at on-demand, which is what it bills), with the on-demand peak beside
+ * it. The lower rungs are the first rung's fallbacks and add nothing.
+ */
+const priceNodePool: Pricer = (r, ctx) => {
+  const nodeClass = String(obj(obj(obj(obj(r.inputs.spec).template).spec).nodeClassRef).name ?? "");
+  const ladder = ctx
+    .ofType(NODE_POOL_TYPE)
+    .filter((p) => obj(obj(obj(obj(p.inputs.spec).template).spec).nodeClassRef).name === nodeClass)
+    .sort((a, b) => num(obj(b.inputs.spec).weight, 0) - num(obj(a.inputs.spec).weight, 0));
+  const rung = nodePoolCapacityTypes(r.inputs).join(", ");
+  if (ladder[0] !== r)
+    return [line(r, `${rung} fallback of ${ladder[0].name}: priced on the first rung`, 0)];
+  const replicas = workloadReplicas(nodePoolLabels(r.name, r.inputs), ctx.records);
+  const perPod = Math.max(1, replicas.perPod);
+  const priced = nodePoolInstanceTypes(r.inputs)
+    .map((t) => ({
+      t,
+      hourly: ec2HourlyUsd(t, ctx.region).value,
+      perNode: Math.floor((findInstance(t)?.accelerator?.count ?? 0) / perPod),
+    }))
+    .filter((x) => x.hourly !== undefined && x.perNode > 0)
+    .sort((a, b) => a.hourly! / a.perNode - b.hourly! / b.perNode);
+  if (priced.length === 0) {
+    ctx.warnings.add(`node pool ${r.name} has no instance type the estimator can price`);
+    return [line(r, "node pool: no priced instance type", 0)];
+  }
+  const cheapest = priced[0];
+  const nodes = (n: number) => Math.ceil(n / cheapest.perNode);
+  const periods: CapacityPeriod[] = [
+    {
+      share: 1,
+      idle: nodes(replicas.idle),
+      expected: nodes(replicas.expected),
+      peak: nodes(replicas.peak),
+    },
+  ];
+  const spot = nodePoolCapacityTypes(r.inputs)[0] === "spot";
+  const onDemandPeak = month(cheapest.hourly! * nodes(replicas.peak));
+  const what = [
+    `node pool (${rung}, first rung; the cheapest of ${priced.length} type(s) per replica`,
+    replicas.by.length > 0 ? ` for ${replicas.by.join(", ")}` : ", no workload selects it",
+    spot ? `; on-demand peak ${usd(round2(onDemandPeak))}` : "",
+    ")",
+  ].join("");
+  return [capacityLine(r, ctx, cheapest.t, "ec2", what, periods, spot)];
+};
+
 const priceAutoScalingGroup: Pricer = (r, ctx) => {
   const min = num(r.inputs.minSize, 0);
   const desired = num(r.inputs.desiredCapacity, min);
@@ -1009,6 +1106,7 @@ const PRICERS: Readonly<Record<string, Pricer>> = {
   "aws:eks/cluster:Cluster": priceEksCluster,
   "eks:index:Cluster": priceEksComponent,
   "aws:eks/nodeGroup:NodeGroup": priceNodeGroup,
+  [NODE_POOL_TYPE]: priceNodePool,
   "aws:autoscaling/group:Group": priceAutoScalingGroup,
   "aws:ec2/instance:Instance": priceInstance,
   "aws:lb/loadBalancer:LoadBalancer": priceLoadBalancer,

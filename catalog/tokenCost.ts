@@ -15,6 +15,7 @@
  * configuration and of the fleet's Auto Scaling group; the engine and tensor parallelism come from
  * the serving image and its environment.
  */
+import { NODE_POOL_TYPE, nodePoolInstanceTypes, nodePoolLabels } from "./karpenter";
 import {
   DEFAULT_UTILIZATION,
   ResourceRecord,
@@ -357,7 +358,15 @@ export function servingTargets(
     const group = ofType("aws:eks/nodeGroup:NodeGroup").find(
       (g) => obj(g.inputs.labels)["workload-type"] === workloadType,
     );
-    const instanceType = String((group?.inputs.instanceTypes as unknown[] | undefined)?.[0] ?? "");
+    // Or a Karpenter pool's first type: the one the chart sizes a pod on (the smallest share).
+    const pool = ofType(NODE_POOL_TYPE).find(
+      (p) => nodePoolLabels(p.name, p.inputs)["workload-type"] === workloadType,
+    );
+    const instanceType = String(
+      (group?.inputs.instanceTypes as unknown[] | undefined)?.[0] ??
+        (pool ? nodePoolInstanceTypes(pool.inputs)[0] : undefined) ??
+        "",
+    );
     if (annotations[MODEL_CLASS_TAG] === undefined || !instanceType) {
       out.push({
         target,

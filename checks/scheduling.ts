@@ -24,6 +24,14 @@ import {
   WorkloadScheduling,
 } from "../catalog/addonScheduling";
 import { findInstance, kubernetesResourceFor } from "../catalog/instances";
+import {
+  KARPENTER_VM_MEMORY_OVERHEAD,
+  NODE_POOL_TYPE,
+  nodePoolInstanceTypes,
+  nodePoolLabels,
+  nodePoolLimit,
+  nodePoolTaints,
+} from "../catalog/karpenter";
 import { CapturedResource } from "./resource";
 import { HelmNotFound, HelmResult, StartedHelm, helm, startHelm } from "./helm";
 import { Finding } from "./finding";
@@ -71,8 +79,51 @@ const NO_ALLOCATABLE: NodeAllocatable = {
   evictionMemoryMib: 0,
 };
 
-/** The nodes of every EKS managed node group in the plan, one shape per instance type. */
+/**
+ * The nodes of every EKS managed node group and every Karpenter NodePool in the plan, one shape
+ * per instance type.
+ */
 export function nodeShapes(resources: CapturedResource[]): NodeShape[] {
+  return [...nodeGroupShapes(resources), ...nodePoolShapes(resources)];
+}
+
+/**
+ * A NodePool's nodes: its labels and Karpenter's, its taints, and what the kubelet makes
+ * allocatable less the VM overhead Karpenter assumes before it picks a type (a pod that fits only
+ * without it is one Karpenter will not launch that type for).
+ */
+function nodePoolShapes(resources: CapturedResource[]): NodeShape[] {
+  return resources
+    .filter((r) => r.type === NODE_POOL_TYPE)
+    .flatMap((r) =>
+      nodePoolInstanceTypes(r.inputs).map((instanceType) => {
+        const spec = findInstance(instanceType);
+        const resource = spec ? kubernetesResourceFor(spec) : undefined;
+        const allocatable = spec ? nodeAllocatable(spec) : NO_ALLOCATABLE;
+        const overhead = Math.ceil(allocatable.capacity.memoryMib * KARPENTER_VM_MEMORY_OVERHEAD);
+        return {
+          group: r.name,
+          instanceType,
+          labels: {
+            "kubernetes.io/os": "linux",
+            "kubernetes.io/arch": "amd64",
+            "node.kubernetes.io/instance-type": instanceType,
+            ...nodePoolLabels(r.name, r.inputs),
+          },
+          taints: nodePoolTaints(r.inputs),
+          allocatable: {
+            ...allocatable,
+            memoryMib: Math.max(0, allocatable.memoryMib - overhead),
+          },
+          accelerator:
+            resource && spec?.accelerator ? { resource, count: spec.accelerator.count } : undefined,
+        };
+      }),
+    );
+}
+
+/** The nodes of every EKS managed node group, one shape per instance type. */
+function nodeGroupShapes(resources: CapturedResource[]): NodeShape[] {
   return resources
     .filter((r) => r.type === "aws:eks/nodeGroup:NodeGroup")
     .flatMap((r) =>
@@ -132,7 +183,15 @@ export function addonPod(w: WorkloadScheduling, values: unknown): Obj {
     nodeSelector: merged.nodeSelector ?? {},
     affinity: w.fixedAffinity ?? merged.affinity ?? {},
     tolerations: merged.tolerations ?? [],
-    containers: [{ name: w.workload, resources: merged.resources ?? {} }],
+    containers: [
+      {
+        name: w.workload,
+        resources:
+          (w.resourcesPath
+            ? mergeValues(w.defaults.resources, at(values, w.resourcesPath))
+            : merged.resources) ?? {},
+      },
+    ],
   };
 }
 
@@ -578,6 +637,7 @@ export function checkScheduling(
       resource: group,
       message: `node group ${group} (${types.join(", ")}) has ${r} devices but no device plugin lands on it, so ${r} is never advertised`,
     });
+  findings.push(...poolFindings(resources));
   for (const pod of ours) {
     const reasons = nodes.map((n) => ({ n, why: misfit(pod, n, advertised, daemonSets.get(n)!) }));
     if (reasons.some((x) => x.why === undefined)) continue;
@@ -587,6 +647,50 @@ export function checkScheduling(
       resource: pod.resource,
       message: `${pod.kind} ${pod.workload} lands on no node group: ${byGroup.map((x) => `${x.n.group}: ${x.why}`).join("; ")}`,
     });
+  }
+  return findings;
+}
+
+/**
+ * Karpenter's pools: a NodePool whose requirements name no instance type the catalog knows is
+ * refused (nothing it launches can be checked or priced), and each accelerator workload (a release
+ * with `accelerator.count` per pod) must fit the limit of every pool that selects it at its most
+ * replicas, or the HPA asks for pods no node is launched for.
+ */
+export function poolFindings(resources: CapturedResource[]): Finding[] {
+  const findings: Finding[] = [];
+  const pools = resources.filter((r) => r.type === NODE_POOL_TYPE);
+  for (const pool of pools) {
+    const types = nodePoolInstanceTypes(pool.inputs);
+    if (!types.some((t) => findInstance(t) !== undefined))
+      findings.push({
+        check: CHECK,
+        resource: pool.name,
+        message: `NodePool ${pool.name} requires instance types the catalog does not know (${types.join(", ") || "none listed"}), so its nodes cannot be checked or priced`,
+      });
+  }
+  for (const release of resources.filter((r) => r.type === "kubernetes:helm.sh/v3:Release")) {
+    const values = obj(release.inputs.values);
+    const perPod = Number(obj(values.accelerator).count ?? 0);
+    if (!(perPod > 0)) continue;
+    const hpa = obj(values.autoscaling);
+    const replicas = Number(
+      hpa.enabled === true ? (hpa.maxReplicas ?? 1) : (values.replicaCount ?? 1),
+    );
+    const selector = Object.entries(obj(values.nodeSelector));
+    for (const pool of pools) {
+      const labels = nodePoolLabels(pool.name, pool.inputs);
+      if (!selector.every(([k, v]) => labels[k] === String(v))) continue;
+      const resource = findInstance(nodePoolInstanceTypes(pool.inputs)[0] ?? "");
+      const name = resource ? kubernetesResourceFor(resource) : undefined;
+      const limit = name ? nodePoolLimit(pool.inputs, name) : undefined;
+      if (name && limit !== undefined && limit < replicas * perPod)
+        findings.push({
+          check: CHECK,
+          resource: pool.name,
+          message: `NodePool ${pool.name} limits ${name} to ${limit}, below the ${replicas * perPod} that ${release.name}'s ${replicas} replica(s) x ${perPod} need: raise its maxAccelerators or lower the replicas`,
+        });
+    }
   }
   return findings;
 }

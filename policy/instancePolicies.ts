@@ -2,6 +2,7 @@
  * Instance-type policies: per-environment allowlists (P-family GPUs only where explicitly allowed),
  * types the catalog knows, spot for dev GPU groups, and models that fit their accelerators.
  */
+import { NODE_POOL_TYPE, nodePoolCapacityTypes, nodePoolInstanceTypes } from "../catalog/karpenter";
 import { configKey } from "./costPolicies";
 import { ResourceValidationPolicy } from "@pulumi/policy";
 import { findInstance, totalAcceleratorMemoryMib } from "../catalog/instances";
@@ -121,12 +122,22 @@ export const spotForDevGpu: ResourceValidationPolicy = {
 export const onDemandForProdServing: ResourceValidationPolicy = {
   name: "on-demand-for-prod-serving",
   description:
-    "Accelerated EKS node groups and Triton fleets run on on-demand capacity, not spot, where the environment serves production traffic.",
+    "Accelerated EKS node groups, Karpenter node pools and Triton fleets run on on-demand capacity, not spot, where the environment serves production traffic.",
   enforcementLevel: "advisory",
   validateResource: validateResourceOfTypes(
-    ["aws:eks/nodeGroup:NodeGroup", "aws:autoscaling/group:Group"],
-    "applies to EKS node groups and Auto Scaling groups",
+    ["aws:eks/nodeGroup:NodeGroup", "aws:autoscaling/group:Group", NODE_POOL_TYPE],
+    "applies to EKS node groups, Karpenter node pools and Auto Scaling groups",
     (args, reportViolation) => {
+      if (args.type === NODE_POOL_TYPE) {
+        const props = args.props as Record<string, unknown>;
+        if (!nodePoolInstanceTypes(props).some((t) => findInstance(t)?.accelerator))
+          return args.notApplicable("not an accelerated node pool");
+        if (nodePoolCapacityTypes(props).includes("spot"))
+          reportViolation(
+            `${args.name} serves on spot capacity, which AWS reclaims with two minutes' notice; drop spot from the pool's capacity`,
+          );
+        return;
+      }
       if (args.type === "aws:eks/nodeGroup:NodeGroup") {
         const accelerated = list(args.props.instanceTypes).some(
           (t) => findInstance(String(t))?.accelerator !== undefined,

@@ -3,6 +3,7 @@
  * its tags, its policy documents. Properties are the resource's inputs as the engine passes them.
  * And `validateResourceOfTypes`, for a policy that concerns a few resource types.
  */
+import { NODE_POOL_TYPE, nodePoolInstanceTypes } from "../catalog/karpenter";
 import { ResourceValidation } from "@pulumi/policy";
 import { variantInstanceTypes } from "../catalog/cost";
 
@@ -51,6 +52,7 @@ export const INSTANCE_RESOURCE_TYPES = [
   "aws:sagemaker/endpointConfiguration:EndpointConfiguration",
   "aws-native:sagemaker:EndpointConfig",
   "eks:index:Cluster",
+  NODE_POOL_TYPE,
 ];
 
 /** The resource types `policyStatements` reads: those that carry IAM policy documents. */
@@ -84,6 +86,8 @@ export function instanceTypesOf(type: string, props: Props): string[] | undefine
       return list(props.productionVariants)
         .flatMap((v) => variantInstanceTypes(obj(v)))
         .map((t) => t.replace(/^ml\./, ""));
+    case NODE_POOL_TYPE:
+      return nodePoolInstanceTypes(props as Record<string, unknown>);
     case "eks:index:Cluster":
       return props.skipDefaultNodeGroup === true ? [] : [String(props.instanceType ?? "t3.medium")];
     default:

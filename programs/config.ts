@@ -26,7 +26,7 @@ import {
 } from "../catalog/awsLimits";
 import { SectionReader, fromComponent, isObject, onePerKey, readSection } from "./configReader";
 import { EndpointConfig, parseSageMakerConfig } from "./sagemakerConfig";
-import { EksConfig, parseEksConfig } from "./eksConfig";
+import { EksConfig, checkNodePools, parseEksConfig } from "./eksConfig";
 import { TritonConfig, parseTritonConfig } from "./tritonConfig";
 import { ApiConfig, FleetConfig, parseApiConfig, parseFleetConfig } from "./frontDoorConfig";
 import { MonitoringConfig, parseMonitoringConfig } from "./monitoringConfig";
@@ -387,6 +387,28 @@ export function parseStackConfig(
     },
     problems,
   );
+  // Karpenter's pools take their types from the model of the workload that selects them.
+  if (eks?.provisioner === "karpenter") {
+    checkNodePools(
+      eks,
+      triton
+        ? {
+            [triton.nodeGroup]: {
+              acceleratorsPerPod: triton.acceleratorsPerPod,
+              model: triton.modelRequirements,
+              maxReplicas: triton.maxReplicas ?? 4,
+            },
+          }
+        : {},
+      problems,
+    );
+    // The controller pulls from public.ecr.aws and calls EC2, SQS, SSM and the pricing API, which
+    // the stack's interface endpoints do not all serve.
+    if (network.natGateways === "none")
+      problems.push(
+        `${KEY("eks")}.provisioner karpenter needs a NAT gateway: the controller pulls its image from public.ecr.aws and calls EC2, SQS, SSM and the pricing API; set ${KEY("network")}.natGateways to single or onePerAz, or use provisioner nodeGroups`,
+      );
+  }
   // Triton on the EFS cache mounts its prefix from what the cache's sync Job copies: the sync
   // prefix must contain it (the same rule `npm run model -- check --triton` applies).
   if (triton?.modelRepositoryMode === "efs" && eks?.modelCache.enabled) {

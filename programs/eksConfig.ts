@@ -8,7 +8,7 @@
  *     - { name: gpu, instanceTypes: [g5.2xlarge], minSize: 1, desiredSize: 2, maxSize: 10 }
  * ```
  */
-import { findInstance } from "../catalog/instances";
+import { findInstance, knownInstanceTypes } from "../catalog/instances";
 import {
   AcceleratorNodeGroupArgs,
   validateAcceleratorNodeGroupArgs,
@@ -24,6 +24,89 @@ import { ipv4CidrProblem } from "../catalog/awsLimits";
 import { validateModelPrefix } from "../components/storage/modelStorePolicies";
 import { fromComponent, readEntryName, readSection } from "./configReader";
 import { RESERVED_NAMES } from "./sagemakerConfig";
+import {
+  CAPACITY_RUNGS,
+  CapacityRung,
+  familyAccelerator,
+  fewestAcceleratorsFor,
+  poolInstanceTypes,
+} from "../catalog/karpenter";
+import { GpuNodePoolArgs, validateGpuNodePoolArgs } from "../components/eks/gpuNodePool";
+import { ModelRequirements } from "../catalog/modelFit";
+
+/**
+ * Who adds accelerator capacity: EKS managed node groups with the Cluster Autoscaler (the
+ * default), or Karpenter with node pools.
+ */
+export const PROVISIONERS = ["nodeGroups", "karpenter"] as const;
+export type Provisioner = (typeof PROVISIONERS)[number];
+
+/** A Karpenter node pool as the stack declares it (`llm-infra:eks.nodePools[i]`). */
+export interface NodePoolConfig {
+  name: string;
+  /** Instance families the pool may launch (`g5`, `g6`, `inf2`), all of one accelerator kind. */
+  families: string[];
+  /** Sizes within the families (`xlarge`, `2xlarge`); every size when absent. */
+  sizes?: string[];
+  /** The capacity ladder, first rung first. */
+  capacity: CapacityRung[];
+  reservations?: GpuNodePoolArgs["reservations"];
+  /** The NodePools' accelerator limit; from the workload's replicas when absent. */
+  maxAccelerators?: number;
+  rootVolumeGib?: number;
+  workloadType?: string;
+  consolidateAfter?: string;
+}
+
+/** What a workload (Triton) asks of the pool it selects: a pod's accelerators, its model, replicas. */
+export interface PoolWorkload {
+  acceleratorsPerPod?: number;
+  model?: ModelRequirements;
+  maxReplicas: number;
+}
+
+/** A pool's instance types and a pod's accelerators, from its families and the workload's model. */
+export function poolTypes(
+  pool: Pick<NodePoolConfig, "families" | "sizes">,
+  workload?: Pick<PoolWorkload, "acceleratorsPerPod" | "model">,
+): { instanceTypes: string[]; acceleratorsPerPod: number } {
+  const acceleratorsPerPod =
+    workload?.acceleratorsPerPod ?? fewestAcceleratorsFor(pool.families, workload?.model);
+  return {
+    acceleratorsPerPod,
+    instanceTypes: poolInstanceTypes(pool.families, pool.sizes, {
+      acceleratorsPerPod,
+      model: workload?.model,
+    }),
+  };
+}
+
+/**
+ * The GpuNodePool arguments of a pool (but the cluster and role): its types from the fit filter,
+ * and the accelerator limit the workload's replicas need (one node's worth without a workload).
+ */
+export function nodePoolArgs(
+  pool: NodePoolConfig,
+  workload: PoolWorkload | undefined,
+): Omit<GpuNodePoolArgs, "clusterName" | "nodeRoleName"> {
+  const { instanceTypes, acceleratorsPerPod } = poolTypes(pool, workload);
+  const oneNode = Math.max(
+    0,
+    ...instanceTypes.map((t) => findInstance(t)?.accelerator?.count ?? 0),
+  );
+  return {
+    instanceTypes,
+    capacity: pool.capacity,
+    reservations: pool.reservations,
+    acceleratorsPerPod,
+    maxAccelerators:
+      pool.maxAccelerators ??
+      (workload ? workload.maxReplicas * acceleratorsPerPod : Math.max(oneNode, 1)),
+    rootVolumeGib: pool.rootVolumeGib,
+    workloadType: pool.workloadType,
+    consolidateAfter: pool.consolidateAfter,
+  };
+}
 
 export type NodeGroupConfig = Pick<
   AcceleratorNodeGroupArgs,
@@ -51,6 +134,10 @@ export interface EksConfig {
     | "systemNodeCount"
   >;
   nodeGroups: NodeGroupConfig[];
+  /** Who adds accelerator capacity. @default "nodeGroups" */
+  provisioner: Provisioner;
+  /** Karpenter's node pools (`provisioner: karpenter`). */
+  nodePools: NodePoolConfig[];
   addons: Omit<ClusterAddonsArgs, "clusterName" | "region" | "vpcId" | "tags">;
   modelCache: { enabled: boolean; syncPrefix?: string };
   /**
@@ -88,11 +175,25 @@ export function parseEksConfig(
     "systemInstanceType",
     "systemNodeCount",
     "nodeGroups",
+    "provisioner",
+    "nodePools",
     "addons",
     "modelCache",
     "metrics",
   ]);
   if (!r) return undefined;
+  const provisioner = (r.checked("provisioner", (v) =>
+    (PROVISIONERS as readonly string[]).includes(v)
+      ? undefined
+      : `must be one of ${PROVISIONERS.join(", ")}, got ${JSON.stringify(v)}`,
+  ) ?? "nodeGroups") as Provisioner;
+  const karpenter = provisioner === "karpenter";
+  if (karpenter)
+    r.notWith(
+      "nodeGroups",
+      "with provisioner karpenter (its accelerators come from nodePools, which Karpenter launches)",
+    );
+  else r.notWith("nodePools", `with provisioner ${provisioner} (set provisioner: karpenter)`);
   const cluster = {
     kubernetesVersion: r.string("kubernetesVersion"),
     publicAccessCidrs: r.checkedList("publicAccessCidrs", ipv4CidrProblem),
@@ -158,6 +259,8 @@ export function parseEksConfig(
     nodeGroups.push(group);
   });
 
+  const nodePools = karpenter ? readNodePools(r.value("nodePools"), problems) : [];
+
   const a = readSection(`${PREFIX}.addons`, r.map("addons") ?? {}, problems, [
     ...ADDON_BOOLEANS,
     "gpuMetrics",
@@ -166,11 +269,20 @@ export function parseEksConfig(
   const addons: EksConfig["addons"] = {
     gpuMetrics: a.string("gpuMetrics") as EksConfig["addons"]["gpuMetrics"],
     autoscalerExpander: a.string("autoscalerExpander") as EksConfig["addons"]["autoscalerExpander"],
-    neuronDevicePlugin: nodeGroups.some((n) =>
-      n.instanceTypes.some((t) => findInstance(t)?.accelerator?.kind === "neuron"),
-    ),
+    neuronDevicePlugin:
+      nodeGroups.some((n) =>
+        n.instanceTypes.some((t) => findInstance(t)?.accelerator?.kind === "neuron"),
+      ) || nodePools.some((p) => p.families.some((f) => familyAccelerator(f) === "neuron")),
   };
   for (const k of ADDON_BOOLEANS) addons[k] = a.boolean(k);
+  // Karpenter adds the capacity: the Cluster Autoscaler would scale the same pods' nodes.
+  if (karpenter) {
+    if (addons.clusterAutoscaler === true)
+      problems.push(
+        `${PREFIX}.addons.clusterAutoscaler must not be true with provisioner karpenter: both would add nodes for the same pending pods (Karpenter launches the accelerator capacity); remove it`,
+      );
+    addons.clusterAutoscaler = false;
+  }
   problems.push(
     ...fromComponent(
       `${PREFIX}.addons`,
@@ -219,7 +331,145 @@ export function parseEksConfig(
       `${PREFIX}.publicAccessCidrs is required: the stack deploys ${deploys.join(", ")} into the cluster from where pulumi up runs, and its API endpoint is private with no deployer admitted; set ${PREFIX}.deployerAccess: deployerAddress (npm run deploy admits its own address while it deploys), list the deployer's egress CIDRs (not 0.0.0.0/0), or give ${PREFIX}.privateAccessCidrs or ${PREFIX}.privateAccessSecurityGroupIds for a deployer inside the VPC`,
     );
   }
-  return { cluster, nodeGroups, addons, modelCache, metrics };
+  return { cluster, nodeGroups, provisioner, nodePools, addons, modelCache, metrics };
+}
+
+/** `llm-infra:eks.nodePools`: each pool's keys, with one line per mistake naming it. */
+function readNodePools(raw: unknown, problems: string[]): NodePoolConfig[] {
+  const key = `${PREFIX}.nodePools`;
+  if (!Array.isArray(raw) || raw.length === 0) {
+    problems.push(
+      `${key} must list at least one node pool with provisioner karpenter (for example { name: gpu, families: [g6, g5], capacity: [spot, on-demand] }), got ${JSON.stringify(raw ?? null)}`,
+    );
+    return [];
+  }
+  const names = new Set<string>();
+  const pools: NodePoolConfig[] = [];
+  raw.forEach((item: unknown, i: number) => {
+    const prefix = `${key}[${i}]`;
+    const p = readSection(prefix, item, problems, [
+      "name",
+      "families",
+      "sizes",
+      "capacity",
+      "reservations",
+      "maxAccelerators",
+      "rootVolumeGib",
+      "workloadType",
+      "consolidateAfter",
+    ]);
+    if (!p) return;
+    const name = readEntryName(p, names, "node pool", RESERVED_NAMES, problems);
+    if (!name) return;
+    const families =
+      p.checkedList(
+        "families",
+        (f) =>
+          familyAccelerator(f) === undefined
+            ? `is not an instance family with accelerators the catalog knows (${acceleratedFamilies().join(", ")}), got ${JSON.stringify(f)}`
+            : undefined,
+        true,
+      ) ?? [];
+    const kinds = new Set(families.map(familyAccelerator));
+    if (kinds.size > 1)
+      problems.push(
+        `${p.key("families")} must all have one kind of accelerator (NVIDIA GPUs or Neuron devices: a node class and taint per kind), got ${families.join(", ")}`,
+      );
+    const capacity = (p.checkedList("capacity", (c) =>
+      (CAPACITY_RUNGS as readonly string[]).includes(c)
+        ? undefined
+        : `must be one of ${CAPACITY_RUNGS.join(", ")}, got ${JSON.stringify(c)}`,
+    ) ?? ["on-demand"]) as CapacityRung[];
+    const rv = readSection(p.key("reservations"), p.value("reservations"), problems, [
+      "ids",
+      "tags",
+    ]);
+    const tags = rv?.map("tags");
+    const reservations = rv
+      ? {
+          ids: rv.strings("ids"),
+          tags: tags
+            ? (Object.fromEntries(Object.entries(tags).map(([k, v]) => [k, String(v)])) as Record<
+                string,
+                string
+              >)
+            : undefined,
+        }
+      : undefined;
+    const pool: NodePoolConfig = {
+      name,
+      families,
+      sizes: p.nonEmptyStrings("sizes"),
+      capacity,
+      reservations,
+      maxAccelerators: p.number("maxAccelerators"),
+      rootVolumeGib: p.number("rootVolumeGib"),
+      workloadType: p.string("workloadType"),
+      consolidateAfter: p.string("consolidateAfter"),
+    };
+    // The pool's own rules, but its types and limit, which wait for the workload's model.
+    const own = nodePoolArgs(pool, undefined);
+    problems.push(
+      ...fromComponent(
+        prefix,
+        validateGpuNodePoolArgs({
+          ...own,
+          instanceTypes: own.instanceTypes.length > 0 ? own.instanceTypes : ["g5.xlarge"],
+          maxAccelerators: pool.maxAccelerators ?? 1,
+          acceleratorsPerPod: undefined,
+          clusterName: "c",
+          nodeRoleName: "r",
+        }).filter((e) => !e.propertyPath.startsWith("instanceTypes")),
+      ),
+    );
+    pools.push(pool);
+  });
+  return pools;
+}
+
+/** The catalog's EC2 instance families with accelerators. */
+function acceleratedFamilies(): string[] {
+  return [
+    ...new Set(
+      knownInstanceTypes()
+        .filter((t) => !t.startsWith("ml."))
+        .map((t) => t.split(".")[0])
+        .filter((f) => familyAccelerator(f) !== undefined),
+    ),
+  ];
+}
+
+/**
+ * Each pool's types and limit once the workload that selects it is known: a pool with no type left
+ * after the fit filter, or a limit below one replica's accelerators, is a problem naming its key.
+ */
+export function checkNodePools(
+  eks: EksConfig,
+  workloads: Record<string, PoolWorkload>,
+  problems: string[],
+): void {
+  eks.nodePools.forEach((pool, i) => {
+    const prefix = `${PREFIX}.nodePools[${i}]`;
+    const workload = workloads[pool.name];
+    const args = nodePoolArgs(pool, workload);
+    if (args.instanceTypes.length === 0) {
+      const where = `${pool.families.join(", ")}${pool.sizes ? ` (sizes ${pool.sizes.join(", ")})` : ""}`;
+      problems.push(
+        workload?.model
+          ? `${prefix}.families has no instance type that holds the model in ${args.acceleratorsPerPod} accelerator(s): none of the catalog's ${where} types fits it; allow larger types or families, or give the pods more accelerators`
+          : `${prefix}.families has no accelerated instance type of ${where} in the catalog with ${args.acceleratorsPerPod} accelerator(s)`,
+      );
+      return;
+    }
+    problems.push(
+      ...fromComponent(
+        prefix,
+        validateGpuNodePoolArgs({ ...args, clusterName: "c", nodeRoleName: "r" }).filter(
+          (e) => e.propertyPath === "maxAccelerators",
+        ),
+      ),
+    );
+  });
 }
 
 /** What the stack deploys through the Kubernetes API (Helm releases, the model cache, Triton). */

@@ -3,6 +3,7 @@
  * Pulumi engine; `npm run plan` runs the same function under mocks.
  */
 import * as pulumi from "@pulumi/pulumi";
+import type * as k8s from "@pulumi/kubernetes";
 import { InferenceVpc } from "../components/network/inferenceVpc";
 import { ModelRegistry } from "../components/storage/modelRegistry";
 import { ModelStore } from "../components/storage/modelStore";
@@ -12,6 +13,10 @@ import { SageMakerEndpoint, requestFormatOf } from "../components/sagemaker/sage
 import { AcceleratorNodeGroup } from "../components/eks/acceleratorNodeGroup";
 import { ClusterAddons } from "../components/eks/clusterAddons";
 import { GpuCluster } from "../components/eks/gpuCluster";
+import { GpuNodePool } from "../components/eks/gpuNodePool";
+import { Karpenter } from "../components/eks/karpenter";
+import { DO_NOT_DISRUPT_WINDOW } from "../catalog/karpenter";
+import { nodePoolArgs } from "./eksConfig";
 import { MetricsPipeline } from "../components/eks/metricsPipeline";
 import { SharedModelCache } from "../components/eks/sharedModelCache";
 import { TritonRelease } from "../components/triton/tritonRelease";
@@ -474,6 +479,54 @@ function createOffHoursSchedule(
   return new OffHoursSchedule("off-hours", { window, groups, variants }, { dependsOn: scheduled });
 }
 
+/**
+ * Karpenter and its node pools: each pool's types from the fit filter on the model of the Triton
+ * release that selects it, and its accelerator limit from that release's most replicas.
+ */
+function createNodePools(
+  config: StackConfig,
+  network: InferenceVpc,
+  cluster: GpuCluster,
+  k8sOpts: { providers: { kubernetes: k8s.Provider }; dependsOn: pulumi.Resource[] },
+): GpuNodePool[] {
+  const eks = config.eks!;
+  const triton = config.triton;
+  const karpenter = new Karpenter(
+    "karpenter",
+    {
+      clusterName: cluster.clusterName,
+      region: config.region,
+      subnetIds: network.privateSubnetIds,
+      subnetCount: config.network.azCount,
+      clusterSecurityGroupId: cluster.clusterSecurityGroupId,
+      // The chart keeps its replicas on separate nodes: no more than the system nodes.
+      replicas: Math.min(2, eks.cluster.systemNodeCount ?? 2),
+      tags: config.tags,
+    },
+    k8sOpts,
+  );
+  return eks.nodePools.map((pool) => {
+    const workload =
+      triton && triton.nodeGroup === pool.name
+        ? {
+            acceleratorsPerPod: triton.acceleratorsPerPod,
+            model: triton.modelRequirements,
+            maxReplicas: triton.maxReplicas ?? 4,
+          }
+        : undefined;
+    return new GpuNodePool(
+      pool.name,
+      {
+        ...nodePoolArgs(pool, workload),
+        clusterName: cluster.clusterName,
+        nodeRoleName: karpenter.nodeRoleName,
+        tags: config.tags,
+      },
+      { ...k8sOpts, dependsOn: [...k8sOpts.dependsOn, karpenter.release] },
+    );
+  });
+}
+
 /** The EKS cluster, its node groups and add-ons, and the shared model cache. */
 function createEksPlatform(
   config: StackConfig,
@@ -489,10 +542,12 @@ function createEksPlatform(
 } {
   const eks = config.eks!;
   const tags = config.tags;
+  const karpenter = eks.provisioner === "karpenter";
   const cluster = new GpuCluster("eks", {
     ...eks.cluster,
     vpcId: network.vpcId,
     privateSubnetIds: network.privateSubnetIds,
+    ...(karpenter ? { systemAutoscaled: false } : {}),
     tags,
   });
   const nodeGroups = eks.nodeGroups.map(
@@ -519,6 +574,7 @@ function createEksPlatform(
       role: cluster.nodeRoleArn.apply((arn) => arn.split("/").pop()!),
       policy: images.mirror.pullThroughPolicyJson,
     });
+  const pools = karpenter ? createNodePools(config, network, cluster, k8sOpts) : [];
   const syncImage = images.imageUris?.apply((m) => m[SYNC_IMAGE]);
   const addons = new ClusterAddons(
     "addons",
@@ -599,6 +655,7 @@ function createEksPlatform(
             ? registry.repositoryUrls[ownImageRepository]
             : ecrRepositoryOf(images, upstreamTriton(args)),
         syncImage: efs ? undefined : syncImage,
+        ...(karpenter ? { doNotDisruptFor: DO_NOT_DISRUPT_WINDOW } : {}),
         tags,
       },
       // Nodes, device plugins, the load balancer controller and the synced cache come first.
@@ -607,6 +664,7 @@ function createEksPlatform(
         dependsOn: [
           ...k8sOpts.dependsOn,
           ...nodeGroups,
+          ...pools,
           addons,
           ...(cache ? [cache] : []),
           // KEDA's CRDs exist before the chart's ScaledObject.

@@ -15,9 +15,10 @@ import { readImageConfig } from "./imageConfig";
 import { driverProblem, eksHostDriver } from "../catalog/drivers";
 import { tritonImage } from "../catalog/images";
 import { findInstance } from "../catalog/instances";
-import { fromComponent, readSection } from "./configReader";
+import { SectionReader, fromComponent, readSection } from "./configReader";
 import { readModel } from "./sagemakerConfig";
-import { EksConfig } from "./eksConfig";
+import { EksConfig, NodeGroupConfig, poolTypes } from "./eksConfig";
+import { ModelRequirements } from "../catalog/modelFit";
 import { localRepositoryProblems, resolveModelRepository } from "../modelRepository/local";
 import { hubModelsOf } from "../modelRepository/hubModels";
 
@@ -42,7 +43,7 @@ export type TritonConfig = Pick<
 > & {
   /** One of llm-infra:storage.repositories: Triton's image comes from it. */
   ownImageRepository?: string;
-  /** The node group Triton runs on. */
+  /** The node group (or, with provisioner karpenter, the node pool) Triton runs on. */
   nodeGroup: string;
   /** The model store prefix of Triton's model repository. */
   modelPrefix: string;
@@ -68,6 +69,7 @@ export function parseTritonConfig(
 ): TritonConfig | undefined {
   const r = readSection(PREFIX, raw, problems, [
     "nodeGroup",
+    "nodePool",
     "modelRepositoryMode",
     "modelPrefix",
     "minReplicas",
@@ -93,14 +95,11 @@ export function parseTritonConfig(
     problems.push(`${PREFIX} needs an EKS cluster: add llm-infra:eks with a node group`);
     return undefined;
   }
-  const nodeGroup = r.string("nodeGroup") ?? "gpu";
-  const group = ctx.eks.nodeGroups.find((g) => g.name === nodeGroup);
-  if (!group) {
-    problems.push(
-      `${r.key("nodeGroup")} must name one of llm-infra:eks.nodeGroups (${ctx.eks.nodeGroups.map((g) => g.name).join(", ") || "none"}), got ${JSON.stringify(nodeGroup)}`,
-    );
-    return undefined;
-  }
+  const modelRequirements = readModel(r, problems);
+  const acceleratorsPerPod = r.number("acceleratorsPerPod");
+  const group = tritonNodes(r, ctx.eks, { acceleratorsPerPod, model: modelRequirements }, problems);
+  if (!group) return undefined;
+  const nodeGroup = group.name;
   // Scaling on Triton's queue needs the metrics pipeline that serves it.
   const pipeline = ctx.eks.metrics.enabled;
   const hpaMetric = r.string("hpaMetric");
@@ -130,13 +129,13 @@ export function parseTritonConfig(
     hpaMetric: hpaMetric as TritonConfig["hpaMetric"],
     targetPendingRequestsPerReplica: r.number("targetPendingRequestsPerReplica"),
     targetQueueTimeMilliseconds: r.number("targetQueueTimeMilliseconds"),
-    acceleratorsPerPod: r.number("acceleratorsPerPod"),
+    acceleratorsPerPod: group.acceleratorsPerPod ?? acceleratorsPerPod,
     ingress,
     ingressScheme: r.string("ingressScheme"),
     certificateArn: r.checked("certificateArn", (a) => acmCertificateArnProblem(a, ctx.region)),
     ingressGrpc: r.boolean("ingressGrpc"),
     ingressIdleTimeoutSeconds: r.number("ingressIdleTimeoutSeconds"),
-    modelRequirements: readModel(r, problems),
+    modelRequirements,
     utilization: r.number("utilization"),
   };
   const image = readImageConfig(
@@ -160,7 +159,7 @@ export function parseTritonConfig(
     const problem = driverProblem(tag, eksHostDriver(group.os));
     if (problem !== undefined)
       problems.push(
-        `${r.key(config.imageTag !== undefined ? "imageTag" : "imageFlavour")} ${problem} (node group ${group.name})`,
+        `${r.key(config.imageTag !== undefined ? "imageTag" : "imageFlavour")} ${problem} (${group.kind} ${group.name})`,
       );
   }
   if (modelRepository !== undefined && ctx.root !== undefined)
@@ -200,8 +199,69 @@ export function parseTritonConfig(
         hpaMetric: hpaMetric === "custom" && !pipeline ? undefined : config.hpaMetric,
         metricsPipeline: pipeline ? { queryEndpoint: "https://q", region: ctx.region } : undefined,
       }),
-      { instanceType: "nodeGroup", modelRequirements: "model" },
+      {
+        instanceType: group.kind === "node pool" ? "nodePool" : "nodeGroup",
+        modelRequirements: "model",
+      },
     ),
   );
   return config;
+}
+
+/** The nodes Triton lands on: a node group, or with provisioner karpenter a node pool. */
+interface TritonNodes {
+  kind: "node group" | "node pool";
+  name: string;
+  instanceTypes: string[];
+  workloadType?: string;
+  os?: NodeGroupConfig["os"];
+  /** A node pool's pod accelerators (given, or the fewest that hold the model). */
+  acceleratorsPerPod?: number;
+}
+
+/**
+ * The node group `nodeGroup` names, or with provisioner karpenter the node pool `nodePool` names,
+ * with the instance types its pods may land on (a pool's, from the fit filter on the model).
+ */
+function tritonNodes(
+  r: SectionReader,
+  eks: EksConfig,
+  workload: { acceleratorsPerPod?: number; model?: ModelRequirements },
+  problems: string[],
+): TritonNodes | undefined {
+  if (eks.provisioner === "karpenter") {
+    r.notWith(
+      "nodeGroup",
+      "with llm-infra:eks.provisioner karpenter (name one of llm-infra:eks.nodePools in nodePool)",
+    );
+    const name = r.string("nodePool") ?? "gpu";
+    const pool = eks.nodePools.find((p) => p.name === name);
+    if (!pool) {
+      problems.push(
+        `${r.key("nodePool")} must name one of llm-infra:eks.nodePools (${eks.nodePools.map((p) => p.name).join(", ") || "none"}), got ${JSON.stringify(name)}`,
+      );
+      return undefined;
+    }
+    const types = poolTypes(pool, workload);
+    return {
+      kind: "node pool",
+      name,
+      instanceTypes: types.instanceTypes,
+      workloadType: pool.workloadType,
+      acceleratorsPerPod: types.acceleratorsPerPod,
+    };
+  }
+  r.notWith(
+    "nodePool",
+    "without llm-infra:eks.provisioner karpenter (name a node group in nodeGroup)",
+  );
+  const name = r.string("nodeGroup") ?? "gpu";
+  const group = eks.nodeGroups.find((g) => g.name === name);
+  if (!group) {
+    problems.push(
+      `${r.key("nodeGroup")} must name one of llm-infra:eks.nodeGroups (${eks.nodeGroups.map((g) => g.name).join(", ") || "none"}), got ${JSON.stringify(name)}`,
+    );
+    return undefined;
+  }
+  return { kind: "node group", ...group };
 }

@@ -55,6 +55,12 @@ export interface AcceleratorNodeGroupArgs {
   labels?: Record<string, string>;
   /** The `workload-type` label. @default "gpu-inference" */
   workloadType?: string;
+  /**
+   * Tag the group for the Cluster Autoscaler (auto-discovery and the node template it scales from
+   * zero with). Off where no autoscaler runs (a cluster whose capacity Karpenter adds).
+   * @default true
+   */
+  autoscaled?: boolean;
   /** Tags for every resource. */
   tags?: Tags;
 }
@@ -276,7 +282,7 @@ export class AcceleratorNodeGroup extends pulumi.ComponentResource {
     );
     this.labels = scheduling.labels;
     this.taints = scheduling.taints.map((t) => `${t.key}=${t.value}:${t.effect}`);
-    const asgTags = autoscalerTags(args.clusterName, scheduling);
+    const asgTags = (args.autoscaled ?? true) ? autoscalerTags(args.clusterName, scheduling) : {};
     const counts = nodeCounts(args);
 
     const template = this.createLaunchTemplate(name, args);

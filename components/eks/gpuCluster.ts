@@ -55,6 +55,12 @@ export interface GpuClusterArgs {
   systemInstanceType?: string;
   /** System nodes. @default 2 */
   systemNodeCount?: number;
+  /**
+   * The system node group carries the Cluster Autoscaler's tags. Off where Karpenter adds the
+   * cluster's capacity and no autoscaler runs.
+   * @default true
+   */
+  systemAutoscaled?: boolean;
   /** The cluster's name (unique per account and region). @default `<project>-<stack>-<name>` */
   clusterName?: string;
   /** Tags for every AWS resource. */
@@ -452,6 +458,7 @@ export class GpuCluster extends pulumi.ComponentResource {
         ...systemSizes,
         rootVolumeGib: 50,
         workloadType: "system",
+        autoscaled: args.systemAutoscaled,
         tags,
       },
       { ...child, dependsOn: [cluster] },

@@ -63,6 +63,13 @@ export interface TritonReleaseArgs {
   instanceType: string;
   /** The node group's `workload-type` label, which the pods select. @default "gpu-inference" */
   workloadType?: string;
+  /**
+   * On Karpenter's nodes: how long after a pod starts Karpenter may not disrupt it, as its
+   * `karpenter.sh/do-not-disrupt` annotation (a Go duration, or "true" for always). A pod that has
+   * just rolled out is loading its weights; consolidation must not cut it then. Unset on node
+   * groups, which Karpenter does not manage.
+   */
+  doNotDisruptFor?: string;
   /** Accelerators per pod. @default all of the instance's */
   acceleratorsPerPod?: number;
   /**
@@ -245,6 +252,15 @@ export function validateTritonReleaseArgs(args: TritonReleaseArgs): ArgError[] {
     { instanceType: args.instanceType, accelerator: spec?.accelerator?.kind },
   ))
     errors.push({ propertyPath: p.field, reason: p.reason });
+  if (
+    args.doNotDisruptFor !== undefined &&
+    args.doNotDisruptFor !== "true" &&
+    !/^([0-9]+(\.[0-9]+)?(s|m|h))+$/.test(args.doNotDisruptFor)
+  )
+    errors.push({
+      propertyPath: "doNotDisruptFor",
+      reason: `must be a duration such as 30m, or "true", got ${JSON.stringify(args.doNotDisruptFor)}`,
+    });
   checkIntegerRange(errors, "minReplicas", args.minReplicas, 0, 100);
   checkIntegerRange(errors, "maxReplicas", args.maxReplicas, 1, 100);
   if ((args.minReplicas ?? 1) > (args.maxReplicas ?? 4))
@@ -387,10 +403,24 @@ export function tritonValues(
           podAnnotations: {
             [MODEL_CLASS_TAG]: modelClassOf(args.modelRequirements),
             [UTILIZATION_TAG]: String(args.utilization ?? DEFAULT_UTILIZATION),
+            ...doNotDisrupt(args),
           },
         }
-      : {}),
+      : args.doNotDisruptFor !== undefined
+        ? { podAnnotations: doNotDisrupt(args) }
+        : {}),
   };
+}
+
+/**
+ * Karpenter's pod-level control: "`karpenter.sh/do-not-disrupt: \"30m\"` Provides time-based
+ * protection for the specified duration after the pod starts running" (aws/karpenter-provider-aws
+ * website/content/en/v1.14/concepts/disruption.md, "Pod-Level Controls").
+ */
+function doNotDisrupt(args: Pick<TritonReleaseArgs, "doNotDisruptFor">): Record<string, string> {
+  return args.doNotDisruptFor !== undefined
+    ? { "karpenter.sh/do-not-disrupt": args.doNotDisruptFor }
+    : {};
 }
 
 /** The namespace Triton runs in unless `namespace` says otherwise. */

@@ -1,0 +1,291 @@
+/**
+ * Karpenter facts: the pinned release, its node image alias, the capacity types a NodePool can ask
+ * for, and the instance types a pool of accelerators may launch.
+ *
+ * Sources, read 2026-12-08 in aws/karpenter-provider-aws: the docs at main (1d92708, "docs: update for
+ * patch release v1.14.1"), the chart at branch release-v1.14.1 (c88abbb, "Stable Release updates
+ * Release v1.14.1", the chart as published: `version: 1.14.1`, image tag 1.14.1):
+ * - website/content/en/v1.14/upgrading/compatibility.md, the matrix: Kubernetes 1.34 needs
+ *   karpenter ">= 1.6", 1.35 ">= 1.9", 1.36 ">= 1.13". 1.14.1 serves every version EKS_KUBERNETES_
+ *   VERSIONS lists;
+ * - charts/karpenter/Chart.yaml: `version: 1.14.1`, `appVersion: 1.14.1`. Its crds/ folder is
+ *   installed by Helm on the first install only, never upgraded, so the CRDs come from the
+ *   karpenter-crd chart of the same version, its own release, and the controller's skips them;
+ * - charts/karpenter/values.yaml: the keys KARPENTER_VALUES_KEYS lists;
+ * - website/content/en/v1.14/concepts/nodeclasses.md, "spec.amiSelectorTerms": "An `alias` is
+ *   formatted as `family@version`", "pinned to a specific AMI using the format of that AMI's GitHub
+ *   release tags"; an AL2023 alias resolves to the accelerated AMI for instance types with GPUs or
+ *   Neuron devices (its `status.amis` example: `instance-gpu-count Exists` and
+ *   `instance-accelerator-count Exists` requirements).
+ */
+import { HelmChart } from "./kubernetes";
+import { AcceleratorKind, InstanceSpec, getInstance, knownInstanceTypes } from "./instances";
+import { ModelRequirements, fitsInstance } from "./modelFit";
+
+/** The Karpenter chart: oci, pinned, in kube-system (the getting-started guide's namespace). */
+export const KARPENTER_CHART: HelmChart = {
+  chart: "oci://public.ecr.aws/karpenter/karpenter",
+  repository: "",
+  version: "1.14.1",
+  namespace: "kube-system",
+};
+
+/** The CRDs (NodePool, NodeClaim, EC2NodeClass, ...) as their own chart, upgraded with Karpenter. */
+export const KARPENTER_CRD_CHART: HelmChart = {
+  chart: "oci://public.ecr.aws/karpenter/karpenter-crd",
+  repository: "",
+  version: KARPENTER_CHART.version,
+  namespace: "kube-system",
+};
+
+/** The service account the chart creates and Pod Identity associates the controller role with. */
+export const KARPENTER_SERVICE_ACCOUNT = "karpenter";
+
+/**
+ * The EKS-optimized AL2023 AMI release the node classes pin (awslabs/amazon-eks-ami release tag
+ * v20260917, the release catalog/drivers.ts reads its NVIDIA driver from). Pinned so a node image
+ * changes only when this line does; `latest` would drift every node on each AMI release.
+ */
+export const KARPENTER_AMI_ALIAS = "al2023@v20260917";
+
+/**
+ * The share of each instance type's memory Karpenter subtracts before it decides a pod fits
+ * (charts/karpenter/values.yaml `settings.vmMemoryOverheadPercent: 0.075`, "The VM memory overhead
+ * as a percent that will be subtracted from the total memory for all instance types"). A pod that
+ * fits a node only without it is one Karpenter will not launch that type for.
+ */
+export const KARPENTER_VM_MEMORY_OVERHEAD = 0.075;
+
+/**
+ * How long after a Triton pod starts Karpenter may not disrupt it (its `karpenter.sh/do-not-disrupt`
+ * annotation): longer than the chart's default startup budget (10 s x 120 = 20 minutes), so a pod
+ * that rolled out is never consolidated away while it loads its weights. Afterwards the PDB and the
+ * pool's one-node budget bound what consolidation takes.
+ */
+export const DO_NOT_DISRUPT_WINDOW = "30m";
+
+/**
+ * Capacity types a NodePool may require (`karpenter.sh/capacity-type`), in this package's spelling.
+ * `reserved` is an on-demand capacity reservation the node class selects (nodeclasses.md,
+ * "spec.capacityReservationSelectorTerms", Beta; `settings.featureGates.reservedCapacity: true` by
+ * default in the 1.14.1 chart).
+ */
+export const CAPACITY_RUNGS = ["reserved", "spot", "on-demand"] as const;
+export type CapacityRung = (typeof CAPACITY_RUNGS)[number];
+
+/**
+ * NodePool weights of a capacity ladder, first rung highest. Karpenter "will prioritize NodePools
+ * with higher weights" (concepts/nodepools.md, "spec.weight"); a lower rung is used when the
+ * higher one cannot launch (its offerings unavailable, or its limits reached).
+ */
+export function rungWeight(index: number, rungs: number): number {
+  return (rungs - index) * 10;
+}
+
+/** An instance type's family and size: `g6e.2xlarge` is `g6e` and `2xlarge`. */
+export function familyAndSize(instanceType: string): { family: string; size: string } {
+  const [family, size] = instanceType.split(".");
+  return { family, size: size ?? "" };
+}
+
+/** The accelerator kind of an instance family the catalog knows, or undefined. */
+export function familyAccelerator(family: string): AcceleratorKind | undefined {
+  const spec = knownInstanceTypes()
+    .filter((t) => !t.startsWith("ml."))
+    .map(getInstance)
+    .find((s) => s.family === family && s.accelerator);
+  return spec?.accelerator?.kind;
+}
+
+/** What a pool's instance types must hold: a pod's accelerators and, where known, its model. */
+export interface PoolNeeds {
+  /** Accelerators each pod asks for. */
+  acceleratorsPerPod: number;
+  /** The model the pods serve: a type is kept only when that many of its devices hold it. */
+  model?: ModelRequirements;
+}
+
+/** A type's devices cut to a pod's share: what a pod that asks for `count` of them gets. */
+function podShare(spec: InstanceSpec, count: number): InstanceSpec {
+  return { ...spec, accelerator: { ...spec.accelerator!, count } };
+}
+
+/**
+ * The EC2 types of the catalog a pool may launch: accelerated, in the families (and sizes, when
+ * given) the stack allows, with at least a pod's accelerators, whose pod share holds the model.
+ * The smallest pod share of vCPUs and memory first (a pod sized to the first type fits every
+ * other), then by the families' order.
+ */
+export function poolInstanceTypes(
+  families: string[],
+  sizes: string[] | undefined,
+  needs: PoolNeeds,
+): string[] {
+  return knownInstanceTypes()
+    .filter((t) => !t.startsWith("ml."))
+    .map(getInstance)
+    .filter((s) => s.accelerator !== undefined && families.includes(s.family))
+    .filter((s) => sizes === undefined || sizes.includes(familyAndSize(s.instanceType).size))
+    .filter((s) => s.accelerator!.count >= needs.acceleratorsPerPod)
+    .filter(
+      (s) =>
+        needs.model === undefined ||
+        fitsInstance(needs.model, podShare(s, needs.acceleratorsPerPod)).fits,
+    )
+    .sort(
+      (a, b) =>
+        podShareOf(a, needs.acceleratorsPerPod) - podShareOf(b, needs.acceleratorsPerPod) ||
+        families.indexOf(a.family) - families.indexOf(b.family) ||
+        a.instanceType.localeCompare(b.instanceType),
+    )
+    .map((s) => s.instanceType);
+}
+
+/** A pod's share of a type's vCPUs and memory, as one sortable figure (vCPUs, then GiB). */
+function podShareOf(s: InstanceSpec, acceleratorsPerPod: number): number {
+  const share = acceleratorsPerPod / s.accelerator!.count;
+  return s.vcpus * share * 1e6 + (s.memoryMib / 1024) * share;
+}
+
+/**
+ * The fewest accelerators a pod needs for the model on some type of the families: the pool's
+ * default `acceleratorsPerPod` (1 without a model).
+ */
+export function fewestAcceleratorsFor(
+  families: string[],
+  model: ModelRequirements | undefined,
+): number {
+  if (model === undefined) return 1;
+  const specs = knownInstanceTypes()
+    .filter((t) => !t.startsWith("ml."))
+    .map(getInstance)
+    .filter((s) => s.accelerator !== undefined && families.includes(s.family));
+  const counts = specs.flatMap((s) =>
+    Array.from({ length: s.accelerator!.count }, (_, i) => i + 1).filter(
+      (n) => fitsInstance(model, podShare(s, n)).fits,
+    ),
+  );
+  return counts.length > 0 ? Math.min(...counts) : 1;
+}
+
+/**
+ * The EventBridge rules that feed Karpenter's interruption queue: website/content/en/v1.14/
+ * getting-started/getting-started-with-karpenter/cloudformation.yaml (ScheduledChangeRule,
+ * SpotInterruptionRule, RebalanceRule, InstanceStateChangeRule,
+ * CapacityReservationInterruptionRule), each pattern as published.
+ */
+export const INTERRUPTION_RULES = [
+  { name: "scheduled-change", source: "aws.health", detailType: "AWS Health Event" },
+  {
+    name: "spot-interruption",
+    source: "aws.ec2",
+    detailType: "EC2 Spot Instance Interruption Warning",
+  },
+  { name: "rebalance", source: "aws.ec2", detailType: "EC2 Instance Rebalance Recommendation" },
+  {
+    name: "instance-state-change",
+    source: "aws.ec2",
+    detailType: "EC2 Instance State-change Notification",
+  },
+  {
+    name: "reservation-interruption",
+    source: "aws.ec2",
+    detailType: "EC2 Capacity Reservation Instance Interruption Warning",
+  },
+] as const;
+
+/**
+ * The queue as the same template makes it: "MessageRetentionPeriod: 300",
+ * "SqsManagedSseEnabled: true".
+ */
+export const INTERRUPTION_QUEUE = { messageRetentionSeconds: 300, sqsManagedSse: true } as const;
+
+/**
+ * The values keys of the Karpenter chart (charts/karpenter/values.yaml at v1.14.1) this package
+ * sets, each a path that exists in that file: a key the chart does not read would be ignored
+ * without a word, so a test checks every value we pass against this list.
+ */
+export const KARPENTER_VALUES_KEYS: Readonly<Record<string, readonly string[]>> = {
+  "1.14.1": [
+    // `settings.clusterName: ""`, `settings.interruptionQueue: ""`, `settings.isolatedVPC: false`.
+    "settings.clusterName",
+    "settings.interruptionQueue",
+    "settings.isolatedVPC",
+    // `serviceAccount.create: true`, `serviceAccount.name: ""`.
+    "serviceAccount.create",
+    "serviceAccount.name",
+    // `replicas: 2`.
+    "replicas",
+    // `nodeSelector: { kubernetes.io/os: linux }` and `tolerations: [CriticalAddonsOnly]`.
+    "nodeSelector",
+    // `controller.resources: {}` ("We usually recommend not to specify default resources").
+    "controller.resources.requests.cpu",
+    "controller.resources.requests.memory",
+    "controller.resources.limits.cpu",
+    "controller.resources.limits.memory",
+  ],
+};
+
+/** A Karpenter NodePool in the plan (a Kubernetes custom resource of the cluster). */
+export const NODE_POOL_TYPE = "kubernetes:karpenter.sh/v1:NodePool";
+/** A Karpenter EC2NodeClass in the plan. */
+export const NODE_CLASS_TYPE = "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass";
+
+type Inputs = Record<string, unknown>;
+const asObj = (v: unknown): Inputs =>
+  v !== null && typeof v === "object" && !Array.isArray(v) ? (v as Inputs) : {};
+const asList = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
+
+/** A NodePool's `spec.template.spec.requirements`. */
+function requirements(inputs: Inputs): { key: string; operator: string; values: string[] }[] {
+  return asList(asObj(asObj(asObj(inputs.spec).template).spec).requirements).map((r) => ({
+    key: String(asObj(r).key),
+    operator: String(asObj(r).operator),
+    values: asList(asObj(r).values).map(String),
+  }));
+}
+
+/** The values a NodePool requires `key` to be `In`, or undefined without such a requirement. */
+export function nodePoolRequirement(inputs: Inputs, key: string): string[] | undefined {
+  const r = requirements(inputs).find((x) => x.key === key && x.operator === "In");
+  return r?.values;
+}
+
+/** The instance types a NodePool may launch (its `node.kubernetes.io/instance-type In` list). */
+export function nodePoolInstanceTypes(inputs: Inputs): string[] {
+  return nodePoolRequirement(inputs, "node.kubernetes.io/instance-type") ?? [];
+}
+
+/** The capacity types a NodePool may launch (`karpenter.sh/capacity-type`; on-demand without). */
+export function nodePoolCapacityTypes(inputs: Inputs): string[] {
+  return nodePoolRequirement(inputs, "karpenter.sh/capacity-type") ?? ["on-demand"];
+}
+
+/**
+ * The labels of a NodePool's nodes: its template's, and those Karpenter sets (the pool's name and
+ * the capacity type, when the pool allows one).
+ */
+export function nodePoolLabels(name: string, inputs: Inputs): Record<string, string> {
+  const own = asObj(asObj(asObj(asObj(inputs.spec).template).metadata).labels);
+  const capacity = nodePoolCapacityTypes(inputs);
+  return {
+    ...Object.fromEntries(Object.entries(own).map(([k, v]) => [k, String(v)])),
+    "karpenter.sh/nodepool": String(asObj(inputs.metadata).name ?? name),
+    ...(capacity.length === 1 ? { "karpenter.sh/capacity-type": capacity[0] } : {}),
+  };
+}
+
+/** A NodePool's taints, as the Kubernetes API spells them. */
+export function nodePoolTaints(inputs: Inputs): { key: string; value?: string; effect: string }[] {
+  return asList(asObj(asObj(asObj(inputs.spec).template).spec).taints).map((t) => ({
+    key: String(asObj(t).key),
+    value: asObj(t).value === undefined ? undefined : String(asObj(t).value),
+    effect: String(asObj(t).effect),
+  }));
+}
+
+/** A NodePool's limit on a resource (`nvidia.com/gpu`), or undefined when it sets none. */
+export function nodePoolLimit(inputs: Inputs, resource: string): number | undefined {
+  const v = asObj(asObj(inputs.spec).limits)[resource];
+  return v === undefined ? undefined : Number(v);
+}

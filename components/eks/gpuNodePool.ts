@@ -1,0 +1,294 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import {
+  CAPACITY_RUNGS,
+  CapacityRung,
+  KARPENTER_AMI_ALIAS,
+  rungWeight,
+} from "../../catalog/karpenter";
+import { findInstance, kubernetesResourceFor } from "../../catalog/instances";
+import { Tags } from "../tags";
+import { ArgError, checkIntegerRange, throwIfInvalid } from "../validation";
+import { DISCOVERY_TAG } from "./karpenter";
+
+export interface CapacityReservations {
+  /** Capacity reservation ids (`cr-...`). */
+  ids?: string[];
+  /** Tags every selected reservation carries. */
+  tags?: Record<string, string>;
+}
+
+export interface GpuNodePoolArgs {
+  /** The EKS cluster's name: the discovery tag value of its subnets and security group. */
+  clusterName: string;
+  /** The role Karpenter's nodes run as (Karpenter.nodeRoleName). */
+  nodeRoleName: pulumi.Input<string>;
+  /**
+   * The instance types the pool may launch, all with one kind of accelerator (the catalog's
+   * `poolInstanceTypes` derives them from the model).
+   * @example ["g5.xlarge", "g6.xlarge"]
+   */
+  instanceTypes: string[];
+  /**
+   * The capacity ladder, first rung first: one NodePool per rung, weighted so Karpenter tries the
+   * first and falls back down the list. `reserved` needs `reservations`.
+   * @default ["on-demand"]
+   */
+  capacity?: CapacityRung[];
+  /** The capacity reservations the `reserved` rung launches into. */
+  reservations?: CapacityReservations;
+  /** Accelerators each pod asks for: the limit must hold at least one pod's. @default 1 */
+  acceleratorsPerPod?: number;
+  /** The most accelerators each rung's nodes may hold together (the NodePool's `limits`). */
+  maxAccelerators: number;
+  /** Root volume, GiB, gp3 and encrypted: images plus the model cache. @default 200 */
+  rootVolumeGib?: number;
+  /** KMS key for the root volume; the account's default EBS key when absent. */
+  volumeKmsKeyArn?: pulumi.Input<string>;
+  /** The `workload-type` label the workloads select. @default "gpu-inference" */
+  workloadType?: string;
+  /**
+   * How long a node must be empty or underutilized before Karpenter consolidates it (a Go
+   * duration). @default "10m"
+   */
+  consolidateAfter?: string;
+  /** Tags for the instances and volumes Karpenter launches. */
+  tags?: Tags;
+}
+
+const DURATION = /^([0-9]+(\.[0-9]+)?(s|m|h))+$/;
+
+export function validateGpuNodePoolArgs(args: GpuNodePoolArgs): ArgError[] {
+  const errors: ArgError[] = [];
+  const types = args.instanceTypes ?? [];
+  if (types.length === 0)
+    errors.push({
+      propertyPath: "instanceTypes",
+      reason: "has no instance type: no catalog type with accelerators is allowed and fits",
+    });
+  const kinds = new Set<string>();
+  types.forEach((t, i) => {
+    const kind = findInstance(t)?.accelerator?.kind;
+    if (kind === undefined || t.startsWith("ml."))
+      errors.push({
+        propertyPath: `instanceTypes[${i}]`,
+        reason: `${JSON.stringify(t)} is not an accelerated EC2 instance type the catalog knows`,
+      });
+    else kinds.add(kind);
+  });
+  if (kinds.size > 1)
+    errors.push({
+      propertyPath: "instanceTypes",
+      reason: `must all have one kind of accelerator (a node class and taint per kind), got ${[...kinds].join(" and ")}`,
+    });
+  const capacity = args.capacity ?? ["on-demand"];
+  if (capacity.length === 0)
+    errors.push({ propertyPath: "capacity", reason: "must list at least one capacity type" });
+  capacity.forEach((c, i) => {
+    if (!(CAPACITY_RUNGS as readonly string[]).includes(c))
+      errors.push({
+        propertyPath: `capacity[${i}]`,
+        reason: `must be one of ${CAPACITY_RUNGS.join(", ")}, got ${JSON.stringify(c)}`,
+      });
+  });
+  if (new Set(capacity).size !== capacity.length)
+    errors.push({ propertyPath: "capacity", reason: "must not list a capacity type twice" });
+  const reservations = args.reservations;
+  const selects = (reservations?.ids?.length ?? 0) + Object.keys(reservations?.tags ?? {}).length;
+  if (capacity.includes("reserved") && selects === 0)
+    errors.push({
+      propertyPath: "reservations",
+      reason:
+        "is required with the reserved capacity type: give reservation ids or tags (Karpenter launches reserved nodes only into the capacity reservations its node class selects)",
+    });
+  if (!capacity.includes("reserved") && selects > 0)
+    errors.push({
+      propertyPath: "reservations",
+      reason: "selects reservations, but capacity does not list reserved",
+    });
+  (reservations?.ids ?? []).forEach((id, i) => {
+    if (!/^cr-[0-9a-f]{8,17}$/.test(id))
+      errors.push({
+        propertyPath: `reservations.ids[${i}]`,
+        reason: `must be a capacity reservation id (cr-...), got ${JSON.stringify(id)}`,
+      });
+  });
+  const perPod = args.acceleratorsPerPod ?? 1;
+  checkIntegerRange(errors, "acceleratorsPerPod", args.acceleratorsPerPod, 1, 64);
+  if (!Number.isInteger(args.maxAccelerators) || args.maxAccelerators < perPod)
+    errors.push({
+      propertyPath: "maxAccelerators",
+      reason: `must be at least one replica's accelerators (${perPod}), got ${String(args.maxAccelerators)}`,
+    });
+  checkIntegerRange(errors, "rootVolumeGib", args.rootVolumeGib, 20, 16384);
+  if (args.consolidateAfter !== undefined && !DURATION.test(args.consolidateAfter))
+    errors.push({
+      propertyPath: "consolidateAfter",
+      reason: `must be a duration such as 10m or 1h, got ${JSON.stringify(args.consolidateAfter)}`,
+    });
+  if (!/^[a-z0-9A-Z]([-a-z0-9A-Z_.]*[a-z0-9A-Z])?$/.test(args.workloadType ?? "gpu-inference"))
+    errors.push({
+      propertyPath: "workloadType",
+      reason: `must be a Kubernetes label value, got ${JSON.stringify(args.workloadType)}`,
+    });
+  return errors;
+}
+
+/**
+ * Labels and taint of a pool's nodes: the workload label Triton selects, the accelerator kind the
+ * device plugins select (ClusterAddons `acceleratorAffinity`), and a NoSchedule taint on the
+ * accelerator resource, so only pods that ask for it land there.
+ */
+export function poolScheduling(instanceType: string, workloadType: string) {
+  const spec = findInstance(instanceType);
+  const kind = spec?.accelerator?.kind;
+  const resource = spec ? kubernetesResourceFor(spec) : undefined;
+  const labels: Record<string, string> = { "workload-type": workloadType };
+  if (kind) labels["llm-infra/accelerator-kind"] = kind;
+  // The label nvidia-device-plugin's chart admits by default (see nodeScheduling).
+  if (kind === "nvidia") labels["nvidia.com/gpu.present"] = "true";
+  return {
+    labels,
+    taints: resource ? [{ key: resource, value: "true", effect: "NoSchedule" }] : [],
+    resource,
+  };
+}
+
+/** The node class's spec: pinned AL2023 image, IMDSv2 with one hop, encrypted gp3, found by tag. */
+export function nodeClassSpec(
+  args: GpuNodePoolArgs,
+  nodeRoleName: string,
+  volumeKmsKeyArn?: string,
+): Record<string, unknown> {
+  const discovery = [{ tags: { [DISCOVERY_TAG]: args.clusterName } }];
+  const r = args.reservations;
+  const reservationTerms = [
+    ...(r?.ids ?? []).map((id) => ({ id })),
+    ...(Object.keys(r?.tags ?? {}).length > 0 ? [{ tags: r!.tags }] : []),
+  ];
+  return {
+    role: nodeRoleName,
+    // The alias resolves the AL2023 NVIDIA or Neuron image for accelerated types.
+    amiSelectorTerms: [{ alias: KARPENTER_AMI_ALIAS }],
+    subnetSelectorTerms: discovery,
+    securityGroupSelectorTerms: discovery,
+    // One hop: pods cannot reach the instance's credentials; workloads use Pod Identity.
+    metadataOptions: {
+      httpEndpoint: "enabled",
+      httpProtocolIPv6: "disabled",
+      httpPutResponseHopLimit: 1,
+      httpTokens: "required",
+    },
+    blockDeviceMappings: [
+      {
+        deviceName: "/dev/xvda",
+        ebs: {
+          volumeSize: `${args.rootVolumeGib ?? 200}Gi`,
+          volumeType: "gp3",
+          encrypted: true,
+          ...(volumeKmsKeyArn !== undefined ? { kmsKeyID: volumeKmsKeyArn } : {}),
+          deleteOnTermination: true,
+        },
+      },
+    ],
+    ...(reservationTerms.length > 0 ? { capacityReservationSelectorTerms: reservationTerms } : {}),
+    ...(args.tags ? { tags: args.tags } : {}),
+  };
+}
+
+/** The NodePool spec of one rung of the ladder. */
+export function nodePoolSpec(
+  args: GpuNodePoolArgs,
+  nodeClassName: string,
+  rung: CapacityRung,
+  index: number,
+): Record<string, unknown> {
+  const capacity = args.capacity ?? ["on-demand"];
+  const scheduling = poolScheduling(args.instanceTypes[0], args.workloadType ?? "gpu-inference");
+  return {
+    weight: rungWeight(index, capacity.length),
+    template: {
+      metadata: { labels: scheduling.labels },
+      spec: {
+        nodeClassRef: { group: "karpenter.k8s.aws", kind: "EC2NodeClass", name: nodeClassName },
+        requirements: [
+          { key: "node.kubernetes.io/instance-type", operator: "In", values: args.instanceTypes },
+          { key: "karpenter.sh/capacity-type", operator: "In", values: [rung] },
+          { key: "kubernetes.io/arch", operator: "In", values: ["amd64"] },
+          { key: "kubernetes.io/os", operator: "In", values: ["linux"] },
+        ],
+        taints: scheduling.taints,
+        // Nodes are replaced after 30 days (Karpenter's default), and a drain that pods block
+        // ends after 48 hours, as nodepools.md advises with `expireAfter` and do-not-disrupt pods.
+        expireAfter: "720h",
+        terminationGracePeriod: "48h",
+      },
+    },
+    ...(scheduling.resource
+      ? { limits: { [scheduling.resource]: String(args.maxAccelerators) } }
+      : {}),
+    disruption: {
+      consolidationPolicy: "WhenEmptyOrUnderutilized",
+      consolidateAfter: args.consolidateAfter ?? "10m",
+      // One node of the pool at a time: serving capacity shrinks by one node at most.
+      budgets: [{ nodes: "1" }],
+    },
+  };
+}
+
+/**
+ * GPU or Inferentia capacity that Karpenter launches: one EC2NodeClass (the pinned AL2023 image,
+ * IMDSv2 with one hop, an encrypted gp3 root volume, subnets and security groups by the discovery
+ * tag, the node role, the capacity reservations of a `reserved` rung) and one NodePool per rung of
+ * the capacity ladder, weighted in the ladder's order, each labelled and tainted for its
+ * accelerator, limited in accelerators, consolidating one node at a time. Pass the cluster's
+ * Kubernetes provider, and depend on the Karpenter release (its CRDs).
+ */
+export class GpuNodePool extends pulumi.ComponentResource {
+  /** The NodePools' names, first rung first. */
+  public readonly nodePoolNames: string[];
+  /** The EC2NodeClass's name. */
+  public readonly nodeClassName: string;
+  /** The labels every node of the pool carries. */
+  public readonly labels: Record<string, string>;
+
+  constructor(name: string, args: GpuNodePoolArgs, opts?: pulumi.ComponentResourceOptions) {
+    throwIfInvalid("GpuNodePool", name, validateGpuNodePoolArgs(args));
+    super("llm-infra:index:GpuNodePool", name, {}, opts);
+    this.nodeClassName = name;
+    this.labels = poolScheduling(
+      args.instanceTypes[0],
+      args.workloadType ?? "gpu-inference",
+    ).labels;
+    const capacity = args.capacity ?? ["on-demand"];
+
+    const nodeClass = new k8s.apiextensions.CustomResource(
+      `${name}-class`,
+      {
+        apiVersion: "karpenter.k8s.aws/v1",
+        kind: "EC2NodeClass",
+        metadata: { name: this.nodeClassName },
+        spec: pulumi
+          .all([args.nodeRoleName, args.volumeKmsKeyArn])
+          .apply(([role, key]) => nodeClassSpec(args, role, key)),
+      },
+      { parent: this },
+    );
+    this.nodePoolNames = capacity.map((rung) => `${name}-${rung}`);
+    capacity.forEach(
+      (rung, i) =>
+        new k8s.apiextensions.CustomResource(
+          `${name}-${rung}`,
+          {
+            apiVersion: "karpenter.sh/v1",
+            kind: "NodePool",
+            metadata: { name: this.nodePoolNames[i] },
+            spec: nodePoolSpec(args, this.nodeClassName, rung, i),
+          },
+          // Deleted before its node class: Karpenter drains the pool's nodes first.
+          { parent: this, dependsOn: [nodeClass] },
+        ),
+    );
+    this.registerOutputs({ nodePoolNames: this.nodePoolNames });
+  }
+}
