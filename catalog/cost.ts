@@ -13,6 +13,7 @@ import { findInstance } from "./instances";
 import {
   NODE_POOL_TYPE,
   nodePoolCapacityTypes,
+  nodePoolClass,
   nodePoolInstanceTypes,
   nodePoolLabels,
 } from "./karpenter";
@@ -220,10 +221,10 @@ const FREE_TYPES = new Set<string>([
   "aws:appautoscaling/scheduledAction:ScheduledAction",
   "aws:lb/targetGroupAttachment:TargetGroupAttachment",
   "aws:wafv2/webAclAssociation:WebAclAssociation",
-  // Karpenter's interruption plumbing: EventBridge delivers AWS service events at no charge
-  // ("AWS service events ... are free", aws.amazon.com/eventbridge/pricing), and the queue's few
-  // messages sit inside SQS's free million requests a month (aws.amazon.com/sqs/pricing); tags and
-  // access entries are not billed.
+  // Karpenter's interruption plumbing: rules on the events AWS services send to the default bus
+  // ("AWS management events are ingested by the event bus for free", aws.amazon.com/eventbridge/
+  // pricing), a queue that holds a few of them (SQS bills requests, a million a month in its free
+  // tier), tags and access entries: nothing the catalog prices.
   "aws:cloudwatch/eventRule:EventRule",
   "aws:cloudwatch/eventTarget:EventTarget",
   "aws:sqs/queue:Queue",
@@ -634,6 +635,38 @@ export function launchTemplateOf(ref: unknown, ctx: RecordIndex): ResourceRecord
 }
 
 /**
+ * What an accelerator workload asks for: a Helm release whose values give `accelerator.count` per
+ * pod, the labels its pods select (`nodeSelector`), and its replicas: the HPA's min and max when it
+ * runs, else `replicaCount`; expected is `replicaCount`. Undefined for any other resource.
+ */
+export function acceleratorDemand(release: { type: string; inputs: Record<string, unknown> }):
+  | {
+      perPod: number;
+      selector: [string, unknown][];
+      replicas: number;
+      idle: number;
+      expected: number;
+      peak: number;
+    }
+  | undefined {
+  if (release.type !== "kubernetes:helm.sh/v3:Release") return undefined;
+  const values = obj(release.inputs.values);
+  const perPod = num(obj(values.accelerator).count, 0);
+  if (perPod <= 0) return undefined;
+  const replicas = num(values.replicaCount, 1);
+  const hpa = obj(values.autoscaling);
+  const scaling = hpa.enabled === true;
+  return {
+    perPod,
+    selector: Object.entries(obj(values.nodeSelector)),
+    replicas,
+    idle: scaling ? num(hpa.minReplicas, replicas) : replicas,
+    expected: replicas,
+    peak: scaling ? num(hpa.maxReplicas, replicas) : replicas,
+  };
+}
+
+/**
  * Nodes the accelerator workloads force onto a node group, at idle, expected and peak: each Helm
  * release asking for accelerators (`values.accelerator.count` per pod) lands on the first node
  * group whose labels match its `nodeSelector`, and needs replicas x accelerators per pod over
@@ -650,21 +683,17 @@ export function forcedNodes(
   if (perNode === 0) return forced;
   const groups = records.filter((x) => x.type === "aws:eks/nodeGroup:NodeGroup");
   for (const release of records) {
-    if (release.type !== "kubernetes:helm.sh/v3:Release") continue;
-    const values = obj(release.inputs.values);
-    const perPod = num(obj(values.accelerator).count, 0);
-    if (perPod <= 0) continue;
-    const selector = Object.entries(obj(values.nodeSelector));
-    const lands = (g: ResourceRecord) => selector.every(([k, v]) => obj(g.inputs.labels)[k] === v);
+    const demand = acceleratorDemand(release);
+    if (!demand) continue;
+    const lands = (g: ResourceRecord) =>
+      demand.selector.every(([k, v]) => obj(g.inputs.labels)[k] === v);
     if (groups.find(lands) !== group) continue;
-    const replicas = num(values.replicaCount, 1);
-    const hpa = obj(values.autoscaling);
-    const scaling = hpa.enabled === true;
-    const nodes = (n: number) => Math.ceil((n * perPod) / perNode);
-    forced.idle += nodes(scaling ? num(hpa.minReplicas, replicas) : replicas);
-    forced.expected += nodes(replicas);
-    forced.peak += nodes(scaling ? num(hpa.maxReplicas, replicas) : replicas);
-    if (forced.peak > 0) forced.by.push(`${release.name}: ${replicas} x ${perPod} accelerator(s)`);
+    const nodes = (n: number) => Math.ceil((n * demand.perPod) / perNode);
+    forced.idle += nodes(demand.idle);
+    forced.expected += nodes(demand.expected);
+    forced.peak += nodes(demand.peak);
+    if (forced.peak > 0)
+      forced.by.push(`${release.name}: ${demand.replicas} x ${demand.perPod} accelerator(s)`);
   }
   return forced;
 }
@@ -721,30 +750,19 @@ const priceNodeGroup: Pricer = (r, ctx) => {
   ];
 };
 
-/**
- * Replicas an accelerator workload (a release with `accelerator.count` per pod whose nodeSelector
- * the labels satisfy) asks for: the HPA's min and max when it runs, else `replicaCount`; expected
- * is `replicaCount`. With the releases that ask.
- */
+/** The accelerator workloads whose pods select the labels: their replicas summed, with their names. */
 function workloadReplicas(
   labels: Record<string, string>,
   records: ResourceRecord[],
 ): { perPod: number; idle: number; expected: number; peak: number; by: string[] } {
   const out = { perPod: 0, idle: 0, expected: 0, peak: 0, by: [] as string[] };
   for (const release of records) {
-    if (release.type !== "kubernetes:helm.sh/v3:Release") continue;
-    const values = obj(release.inputs.values);
-    const perPod = num(obj(values.accelerator).count, 0);
-    if (perPod <= 0) continue;
-    if (!Object.entries(obj(values.nodeSelector)).every(([k, v]) => labels[k] === String(v)))
-      continue;
-    const replicas = num(values.replicaCount, 1);
-    const hpa = obj(values.autoscaling);
-    const scaling = hpa.enabled === true;
-    out.perPod = Math.max(out.perPod, perPod);
-    out.idle += scaling ? num(hpa.minReplicas, replicas) : replicas;
-    out.expected += replicas;
-    out.peak += scaling ? num(hpa.maxReplicas, replicas) : replicas;
+    const demand = acceleratorDemand(release);
+    if (!demand || !demand.selector.every(([k, v]) => labels[k] === String(v))) continue;
+    out.perPod = Math.max(out.perPod, demand.perPod);
+    out.idle += demand.idle;
+    out.expected += demand.expected;
+    out.peak += demand.peak;
     out.by.push(release.name);
   }
   return out;
@@ -759,10 +777,9 @@ function workloadReplicas(
  * it. The lower rungs are the first rung's fallbacks and add nothing.
  */
 const priceNodePool: Pricer = (r, ctx) => {
-  const nodeClass = String(obj(obj(obj(obj(r.inputs.spec).template).spec).nodeClassRef).name ?? "");
   const ladder = ctx
     .ofType(NODE_POOL_TYPE)
-    .filter((p) => obj(obj(obj(obj(p.inputs.spec).template).spec).nodeClassRef).name === nodeClass)
+    .filter((p) => nodePoolClass(p.inputs) === nodePoolClass(r.inputs))
     .sort((a, b) => num(obj(b.inputs.spec).weight, 0) - num(obj(a.inputs.spec).weight, 0));
   const rung = nodePoolCapacityTypes(r.inputs).join(", ");
   if (ladder[0] !== r)

@@ -19,7 +19,7 @@
  *   `instance-accelerator-count Exists` requirements).
  */
 import { HelmChart } from "./kubernetes";
-import { AcceleratorKind, InstanceSpec, getInstance, knownInstanceTypes } from "./instances";
+import { AcceleratorKind, INSTANCE_SPECS, InstanceSpec } from "./instances";
 import { ModelRequirements, fitsInstance } from "./modelFit";
 
 /** The Karpenter chart: oci, pinned, in kube-system (the getting-started guide's namespace). */
@@ -88,13 +88,21 @@ export function familyAndSize(instanceType: string): { family: string; size: str
   return { family, size: size ?? "" };
 }
 
+/** The catalog's EC2 types with accelerators (GPUs or Neuron devices). */
+function acceleratedSpecs(families?: string[]): InstanceSpec[] {
+  return Object.values(INSTANCE_SPECS).filter(
+    (s) => s.accelerator !== undefined && (families === undefined || families.includes(s.family)),
+  );
+}
+
 /** The accelerator kind of an instance family the catalog knows, or undefined. */
 export function familyAccelerator(family: string): AcceleratorKind | undefined {
-  const spec = knownInstanceTypes()
-    .filter((t) => !t.startsWith("ml."))
-    .map(getInstance)
-    .find((s) => s.family === family && s.accelerator);
-  return spec?.accelerator?.kind;
+  return acceleratedSpecs([family])[0]?.accelerator?.kind;
+}
+
+/** The catalog's EC2 instance families with accelerators. */
+export function acceleratedFamilies(): string[] {
+  return [...new Set(acceleratedSpecs().map((s) => s.family))];
 }
 
 /** What a pool's instance types must hold: a pod's accelerators and, where known, its model. */
@@ -121,10 +129,7 @@ export function poolInstanceTypes(
   sizes: string[] | undefined,
   needs: PoolNeeds,
 ): string[] {
-  return knownInstanceTypes()
-    .filter((t) => !t.startsWith("ml."))
-    .map(getInstance)
-    .filter((s) => s.accelerator !== undefined && families.includes(s.family))
+  return acceleratedSpecs(families)
     .filter((s) => sizes === undefined || sizes.includes(familyAndSize(s.instanceType).size))
     .filter((s) => s.accelerator!.count >= needs.acceleratorsPerPod)
     .filter(
@@ -156,11 +161,7 @@ export function fewestAcceleratorsFor(
   model: ModelRequirements | undefined,
 ): number {
   if (model === undefined) return 1;
-  const specs = knownInstanceTypes()
-    .filter((t) => !t.startsWith("ml."))
-    .map(getInstance)
-    .filter((s) => s.accelerator !== undefined && families.includes(s.family));
-  const counts = specs.flatMap((s) =>
+  const counts = acceleratedSpecs(families).flatMap((s) =>
     Array.from({ length: s.accelerator!.count }, (_, i) => i + 1).filter(
       (n) => fitsInstance(model, podShare(s, n)).fits,
     ),
@@ -207,16 +208,15 @@ export const INTERRUPTION_QUEUE = { messageRetentionSeconds: 300, sqsManagedSse:
  */
 export const KARPENTER_VALUES_KEYS: Readonly<Record<string, readonly string[]>> = {
   "1.14.1": [
-    // `settings.clusterName: ""`, `settings.interruptionQueue: ""`, `settings.isolatedVPC: false`.
+    // `settings.clusterName: ""`, `settings.interruptionQueue: ""`.
     "settings.clusterName",
     "settings.interruptionQueue",
-    "settings.isolatedVPC",
     // `serviceAccount.create: true`, `serviceAccount.name: ""`.
     "serviceAccount.create",
     "serviceAccount.name",
     // `replicas: 2`.
     "replicas",
-    // `nodeSelector: { kubernetes.io/os: linux }` and `tolerations: [CriticalAddonsOnly]`.
+    // `nodeSelector: { kubernetes.io/os: linux }`: a map, whose entries are ours.
     "nodeSelector",
     // `controller.resources: {}` ("We usually recommend not to specify default resources").
     "controller.resources.requests.cpu",
@@ -249,6 +249,11 @@ function requirements(inputs: Inputs): { key: string; operator: string; values: 
 export function nodePoolRequirement(inputs: Inputs, key: string): string[] | undefined {
   const r = requirements(inputs).find((x) => x.key === key && x.operator === "In");
   return r?.values;
+}
+
+/** The EC2NodeClass a NodePool's nodes are made from (`spec.template.spec.nodeClassRef.name`). */
+export function nodePoolClass(inputs: Inputs): string {
+  return String(asObj(asObj(asObj(asObj(inputs.spec).template).spec).nodeClassRef).name ?? "");
 }
 
 /** The instance types a NodePool may launch (its `node.kubernetes.io/instance-type In` list). */

@@ -2,6 +2,7 @@
 import { asList, statementsOf } from "./iamDocuments";
 import { Request } from "./iamEvaluate";
 import { OTHER_ACCOUNT, Plan, Scenario, obj, roleCaller } from "./iamPlan";
+import { KARPENTER_SERVICE_ACCOUNT, NODE_CLASS_TYPE, NODE_POOL_TYPE } from "../catalog/karpenter";
 
 /** CloudWatch publishes every alarm to the topics the alarms name, and nobody over plain HTTP. */
 export function alarmTopicScenarios(plan: Plan): Scenario[] {
@@ -265,6 +266,137 @@ export function controllerScenarios(plan: Plan): Scenario[] {
         );
       }
     }
+    if (account === KARPENTER_SERVICE_ACCOUNT)
+      out.push(...karpenterScenarios(plan, cluster, scenario));
+  }
+  return out;
+}
+
+/**
+ * Karpenter's controller launches its pools' nodes as the node role its node classes name,
+ * terminates only the instances it tagged for this cluster, and reads the queue its release names;
+ * EventBridge may fill that queue, nobody over plain HTTP. What it must do is read from the node
+ * classes, the release and the rules' targets, not from the policy under test.
+ */
+function karpenterScenarios(
+  plan: Plan,
+  cluster: string,
+  scenario: (
+    description: string,
+    expect: Scenario["expect"],
+    request: Omit<Request, "principal">,
+  ) => Scenario,
+): Scenario[] {
+  const { partition, region, accountId } = plan.scope;
+  const out: Scenario[] = [];
+  const ec2 = (resource: string) => `arn:${partition}:ec2:${region}:${accountId}:${resource}`;
+  const instance = ec2("instance/i-0123456789abcdef0");
+  const tagged = (pool: string) => ({
+    [`aws:RequestTag/kubernetes.io/cluster/${cluster}`]: "owned",
+    "aws:RequestTag/eks:eks-cluster-name": cluster,
+    "aws:RequestTag/karpenter.sh/nodepool": pool,
+  });
+  for (const pool of plan.ofType(NODE_POOL_TYPE)) {
+    const name = String(obj(pool.inputs.metadata).name ?? pool.name);
+    out.push(
+      scenario(`launches a node of pool ${name}`, "allow", {
+        action: "ec2:CreateFleet",
+        resource: instance,
+        context: tagged(name),
+      }),
+      scenario(`terminates a node of pool ${name}`, "allow", {
+        action: "ec2:TerminateInstances",
+        resource: instance,
+        context: {
+          [`aws:ResourceTag/kubernetes.io/cluster/${cluster}`]: "owned",
+          "aws:ResourceTag/karpenter.sh/nodepool": name,
+        },
+      }),
+    );
+  }
+  out.push(
+    scenario("cannot launch an instance tagged for another cluster", "deny", {
+      action: "ec2:CreateFleet",
+      resource: instance,
+      context: { ...tagged("gpu"), "aws:RequestTag/eks:eks-cluster-name": "another" },
+    }),
+    scenario("cannot terminate an instance it did not launch", "deny", {
+      action: "ec2:TerminateInstances",
+      resource: instance,
+    }),
+  );
+  for (const nodeClass of plan.ofType(NODE_CLASS_TYPE)) {
+    const role = plan
+      .ofType("aws:iam/role:Role")
+      .find((r) => r.id === obj(nodeClass.inputs.spec).role);
+    if (!role) continue;
+    out.push(
+      scenario(`passes ${role.name} to the nodes of ${nodeClass.name}`, "allow", {
+        action: "iam:PassRole",
+        resource: plan.roleArn(role),
+        context: { "iam:PassedToService": "ec2.amazonaws.com" },
+      }),
+    );
+  }
+  out.push(
+    scenario("cannot pass another role", "deny", {
+      action: "iam:PassRole",
+      resource: `arn:${partition}:iam::${accountId}:role/admin`,
+      context: { "iam:PassedToService": "ec2.amazonaws.com" },
+    }),
+  );
+  // The queue the release names, by the ARN its rules deliver to.
+  const release = plan
+    .ofType("kubernetes:helm.sh/v3:Release")
+    .find((r) => obj(obj(r.inputs.values).settings).clusterName === cluster);
+  const queueName = obj(obj(release?.inputs.values).settings).interruptionQueue;
+  const queue = plan.ofType("aws:sqs/queue:Queue").find((q) => q.inputs.name === queueName);
+  // A queue's id is its URL, and its ARN ends in its name.
+  const queueArn = queue
+    ? `arn:${partition}:sqs:${region}:${accountId}:${String(queue.inputs.name)}`
+    : undefined;
+  const queuePolicy = plan
+    .ofType("aws:sqs/queuePolicy:QueuePolicy")
+    .find((p) => queue !== undefined && p.inputs.queueUrl === queue.id);
+  if (queueArn) {
+    out.push(
+      scenario("reads the interruption queue its release names", "allow", {
+        action: "sqs:ReceiveMessage",
+        resource: queueArn,
+      }),
+      scenario("cannot read another queue", "deny", {
+        action: "sqs:ReceiveMessage",
+        resource: `arn:${partition}:sqs:${region}:${accountId}:another`,
+      }),
+    );
+    const statements = statementsOf(queuePolicy?.inputs.policy) ?? [];
+    const events = { kind: "service" as const, id: "events.amazonaws.com" };
+    out.push(
+      {
+        resource: queuePolicy?.name ?? String(queue?.name),
+        description: "EventBridge delivers interruption events to the queue",
+        expect: "allow",
+        request: {
+          principal: events,
+          action: "sqs:SendMessage",
+          resource: queueArn,
+          context: { "aws:SecureTransport": true },
+        },
+        policies: { resource: statements },
+      },
+      {
+        resource: queuePolicy?.name ?? String(queue?.name),
+        description: "nobody uses the queue over plain HTTP",
+        expect: "deny",
+        request: {
+          principal: events,
+          action: "sqs:SendMessage",
+          resource: queueArn,
+          context: { "aws:SecureTransport": false },
+        },
+        policies: { resource: statements },
+      },
+    );
   }
   return out;
 }

@@ -33,6 +33,7 @@ import {
   nodePoolTaints,
 } from "../catalog/karpenter";
 import { CapturedResource } from "./resource";
+import { acceleratorDemand } from "../catalog/cost";
 import { HelmNotFound, HelmResult, StartedHelm, helm, startHelm } from "./helm";
 import { Finding } from "./finding";
 import { Obj, arr, obj } from "./inputs";
@@ -88,6 +89,39 @@ export function nodeShapes(resources: CapturedResource[]): NodeShape[] {
 }
 
 /**
+ * One instance type's node: the labels the kubelet sets on every node, then the group's or pool's
+ * own; its taints; what it makes allocatable, less `memoryOverhead` of its memory; and the
+ * accelerator resource the hardware has.
+ */
+function nodeShape(
+  group: string,
+  instanceType: string,
+  own: { labels: Record<string, string>; taints: NodeShape["taints"]; memoryOverhead?: number },
+): NodeShape {
+  const spec = findInstance(instanceType);
+  const resource = spec ? kubernetesResourceFor(spec) : undefined;
+  const allocatable = spec ? nodeAllocatable(spec) : NO_ALLOCATABLE;
+  const overhead = Math.ceil(allocatable.capacity.memoryMib * (own.memoryOverhead ?? 0));
+  return {
+    group,
+    instanceType,
+    labels: {
+      "kubernetes.io/os": "linux",
+      "kubernetes.io/arch": "amd64",
+      "node.kubernetes.io/instance-type": instanceType,
+      ...own.labels,
+    },
+    taints: own.taints,
+    allocatable:
+      overhead > 0
+        ? { ...allocatable, memoryMib: Math.max(0, allocatable.memoryMib - overhead) }
+        : allocatable,
+    accelerator:
+      resource && spec?.accelerator ? { resource, count: spec.accelerator.count } : undefined,
+  };
+}
+
+/**
  * A NodePool's nodes: its labels and Karpenter's, its taints, and what the kubelet makes
  * allocatable less the VM overhead Karpenter assumes before it picks a type (a pod that fits only
  * without it is one Karpenter will not launch that type for).
@@ -96,29 +130,13 @@ function nodePoolShapes(resources: CapturedResource[]): NodeShape[] {
   return resources
     .filter((r) => r.type === NODE_POOL_TYPE)
     .flatMap((r) =>
-      nodePoolInstanceTypes(r.inputs).map((instanceType) => {
-        const spec = findInstance(instanceType);
-        const resource = spec ? kubernetesResourceFor(spec) : undefined;
-        const allocatable = spec ? nodeAllocatable(spec) : NO_ALLOCATABLE;
-        const overhead = Math.ceil(allocatable.capacity.memoryMib * KARPENTER_VM_MEMORY_OVERHEAD);
-        return {
-          group: r.name,
-          instanceType,
-          labels: {
-            "kubernetes.io/os": "linux",
-            "kubernetes.io/arch": "amd64",
-            "node.kubernetes.io/instance-type": instanceType,
-            ...nodePoolLabels(r.name, r.inputs),
-          },
+      nodePoolInstanceTypes(r.inputs).map((instanceType) =>
+        nodeShape(r.name, instanceType, {
+          labels: nodePoolLabels(r.name, r.inputs),
           taints: nodePoolTaints(r.inputs),
-          allocatable: {
-            ...allocatable,
-            memoryMib: Math.max(0, allocatable.memoryMib - overhead),
-          },
-          accelerator:
-            resource && spec?.accelerator ? { resource, count: spec.accelerator.count } : undefined,
-        };
-      }),
+          memoryOverhead: KARPENTER_VM_MEMORY_OVERHEAD,
+        }),
+      ),
     );
 }
 
@@ -127,22 +145,11 @@ function nodeGroupShapes(resources: CapturedResource[]): NodeShape[] {
   return resources
     .filter((r) => r.type === "aws:eks/nodeGroup:NodeGroup")
     .flatMap((r) =>
-      arr(r.inputs.instanceTypes).map((t) => {
-        const instanceType = String(t);
-        const spec = findInstance(instanceType);
-        const resource = spec ? kubernetesResourceFor(spec) : undefined;
-        return {
-          group: r.name,
-          instanceType,
-          // Labels the kubelet sets on every node, then the group's own.
-          labels: {
-            "kubernetes.io/os": "linux",
-            "kubernetes.io/arch": "amd64",
-            "node.kubernetes.io/instance-type": instanceType,
-            ...(Object.fromEntries(
-              Object.entries(obj(r.inputs.labels)).map(([k, v]) => [k, String(v)]),
-            ) as Record<string, string>),
-          },
+      arr(r.inputs.instanceTypes).map((t) =>
+        nodeShape(r.name, String(t), {
+          labels: Object.fromEntries(
+            Object.entries(obj(r.inputs.labels)).map(([k, v]) => [k, String(v)]),
+          ),
           taints: arr(r.inputs.taints).map((t) => {
             const taint = obj(t);
             return {
@@ -151,11 +158,8 @@ function nodeGroupShapes(resources: CapturedResource[]): NodeShape[] {
               effect: EFFECTS[String(taint.effect)] ?? String(taint.effect),
             };
           }),
-          allocatable: spec ? nodeAllocatable(spec) : NO_ALLOCATABLE,
-          accelerator:
-            resource && spec?.accelerator ? { resource, count: spec.accelerator.count } : undefined,
-        };
-      }),
+        }),
+      ),
     );
 }
 
@@ -669,18 +673,13 @@ export function poolFindings(resources: CapturedResource[]): Finding[] {
         message: `NodePool ${pool.name} requires instance types the catalog does not know (${types.join(", ") || "none listed"}), so its nodes cannot be checked or priced`,
       });
   }
-  for (const release of resources.filter((r) => r.type === "kubernetes:helm.sh/v3:Release")) {
-    const values = obj(release.inputs.values);
-    const perPod = Number(obj(values.accelerator).count ?? 0);
-    if (!(perPod > 0)) continue;
-    const hpa = obj(values.autoscaling);
-    const replicas = Number(
-      hpa.enabled === true ? (hpa.maxReplicas ?? 1) : (values.replicaCount ?? 1),
-    );
-    const selector = Object.entries(obj(values.nodeSelector));
+  for (const release of resources) {
+    const demand = acceleratorDemand(release);
+    if (!demand) continue;
+    const { perPod, peak: replicas } = demand;
     for (const pool of pools) {
       const labels = nodePoolLabels(pool.name, pool.inputs);
-      if (!selector.every(([k, v]) => labels[k] === String(v))) continue;
+      if (!demand.selector.every(([k, v]) => labels[k] === String(v))) continue;
       const resource = findInstance(nodePoolInstanceTypes(pool.inputs)[0] ?? "");
       const name = resource ? kubernetesResourceFor(resource) : undefined;
       const limit = name ? nodePoolLimit(pool.inputs, name) : undefined;

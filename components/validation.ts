@@ -49,6 +49,25 @@ export function checkOneOf(
   }
 }
 
+/**
+ * An error unless `value` is a Go duration of seconds, minutes and hours (`10m`, `1h30m`), the
+ * form Karpenter's duration fields and its `karpenter.sh/do-not-disrupt` annotation take;
+ * `alsoAllowed` names other literal values the field takes (`"true"`).
+ */
+export function checkDuration(
+  errors: ArgError[],
+  propertyPath: string,
+  value: string | undefined,
+  alsoAllowed: readonly string[] = [],
+): void {
+  if (value === undefined || alsoAllowed.includes(value)) return;
+  if (!/^([0-9]+(\.[0-9]+)?(s|m|h))+$/.test(value))
+    errors.push({
+      propertyPath,
+      reason: `must be a duration such as 30m or 1h${alsoAllowed.map((a) => `, or ${JSON.stringify(a)}`).join("")}, got ${JSON.stringify(value)}`,
+    });
+}
+
 /** Retention periods CloudWatch Logs accepts, in days. */
 export const LOG_RETENTION_DAYS = [
   1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288,

@@ -314,6 +314,12 @@ export class OfflineMocks implements pulumi.runtime.Mocks {
         const arn = this.arn("sns", topic);
         return { id: arn, state: { name: topic, arn } };
       }
+      case "aws:sqs/queue:Queue": {
+        // A queue's id is its URL; its ARN ends in the bare name (no `queue/`).
+        const queue = (inputs.name as string | undefined) ?? autoName(name, seed);
+        const url = `https://sqs.${this.region}.amazonaws.com/${this.accountId}/${queue}`;
+        return { id: url, state: { name: queue, url, arn: this.arn("sqs", queue) } };
+      }
       case "aws:cloudwatch/metricAlarm:MetricAlarm": {
         const alarm = (inputs.name as string | undefined) ?? autoName(name, seed);
         return { id: alarm, state: { name: alarm, arn: this.arn("cloudwatch", `alarm:${alarm}`) } };

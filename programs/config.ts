@@ -26,7 +26,7 @@ import {
 } from "../catalog/awsLimits";
 import { SectionReader, fromComponent, isObject, onePerKey, readSection } from "./configReader";
 import { EndpointConfig, parseSageMakerConfig } from "./sagemakerConfig";
-import { EksConfig, checkNodePools, parseEksConfig } from "./eksConfig";
+import { EksConfig, checkNodePools, parseEksConfig, poolWorkloadsOf } from "./eksConfig";
 import { TritonConfig, parseTritonConfig } from "./tritonConfig";
 import { ApiConfig, FleetConfig, parseApiConfig, parseFleetConfig } from "./frontDoorConfig";
 import { MonitoringConfig, parseMonitoringConfig } from "./monitoringConfig";
@@ -389,19 +389,7 @@ export function parseStackConfig(
   );
   // Karpenter's pools take their types from the model of the workload that selects them.
   if (eks?.provisioner === "karpenter") {
-    checkNodePools(
-      eks,
-      triton
-        ? {
-            [triton.nodeGroup]: {
-              acceleratorsPerPod: triton.acceleratorsPerPod,
-              model: triton.modelRequirements,
-              maxReplicas: triton.maxReplicas ?? 4,
-            },
-          }
-        : {},
-      problems,
-    );
+    checkNodePools(eks, poolWorkloadsOf(triton), problems);
     // The controller pulls from public.ecr.aws and calls EC2, SQS, SSM and the pricing API, which
     // the stack's interface endpoints do not all serve.
     if (network.natGateways === "none")

@@ -8,7 +8,7 @@
  *     - { name: gpu, instanceTypes: [g5.2xlarge], minSize: 1, desiredSize: 2, maxSize: 10 }
  * ```
  */
-import { findInstance, knownInstanceTypes } from "../catalog/instances";
+import { findInstance } from "../catalog/instances";
 import {
   AcceleratorNodeGroupArgs,
   validateAcceleratorNodeGroupArgs,
@@ -25,8 +25,8 @@ import { validateModelPrefix } from "../components/storage/modelStorePolicies";
 import { fromComponent, readEntryName, readSection } from "./configReader";
 import { RESERVED_NAMES } from "./sagemakerConfig";
 import {
-  CAPACITY_RUNGS,
   CapacityRung,
+  acceleratedFamilies,
   familyAccelerator,
   fewestAcceleratorsFor,
   poolInstanceTypes,
@@ -375,11 +375,8 @@ function readNodePools(raw: unknown, problems: string[]): NodePoolConfig[] {
       problems.push(
         `${p.key("families")} must all have one kind of accelerator (NVIDIA GPUs or Neuron devices: a node class and taint per kind), got ${families.join(", ")}`,
       );
-    const capacity = (p.checkedList("capacity", (c) =>
-      (CAPACITY_RUNGS as readonly string[]).includes(c)
-        ? undefined
-        : `must be one of ${CAPACITY_RUNGS.join(", ")}, got ${JSON.stringify(c)}`,
-    ) ?? ["on-demand"]) as CapacityRung[];
+    // Its values are the component's to check (checkNodePools).
+    const capacity = (p.nonEmptyStrings("capacity") ?? ["on-demand"]) as CapacityRung[];
     const rv = readSection(p.key("reservations"), p.value("reservations"), problems, [
       "ids",
       "tags",
@@ -407,41 +404,16 @@ function readNodePools(raw: unknown, problems: string[]): NodePoolConfig[] {
       workloadType: p.string("workloadType"),
       consolidateAfter: p.string("consolidateAfter"),
     };
-    // The pool's own rules, but its types and limit, which wait for the workload's model.
-    const own = nodePoolArgs(pool, undefined);
-    problems.push(
-      ...fromComponent(
-        prefix,
-        validateGpuNodePoolArgs({
-          ...own,
-          instanceTypes: own.instanceTypes.length > 0 ? own.instanceTypes : ["g5.xlarge"],
-          maxAccelerators: pool.maxAccelerators ?? 1,
-          acceleratorsPerPod: undefined,
-          clusterName: "c",
-          nodeRoleName: "r",
-        }).filter((e) => !e.propertyPath.startsWith("instanceTypes")),
-      ),
-    );
     pools.push(pool);
   });
   return pools;
 }
 
-/** The catalog's EC2 instance families with accelerators. */
-function acceleratedFamilies(): string[] {
-  return [
-    ...new Set(
-      knownInstanceTypes()
-        .filter((t) => !t.startsWith("ml."))
-        .map((t) => t.split(".")[0])
-        .filter((f) => familyAccelerator(f) !== undefined),
-    ),
-  ];
-}
-
 /**
- * Each pool's types and limit once the workload that selects it is known: a pool with no type left
- * after the fit filter, or a limit below one replica's accelerators, is a problem naming its key.
+ * Each pool checked once the workload that selects it is known (its types come from the fit
+ * filter on that workload's model): a pool with no type left is one line naming its families;
+ * every other rule of GpuNodePool (capacity, reservations, the limit against one replica's
+ * accelerators, the root volume, durations) names its own key.
  */
 export function checkNodePools(
   eks: EksConfig,
@@ -464,12 +436,35 @@ export function checkNodePools(
     problems.push(
       ...fromComponent(
         prefix,
-        validateGpuNodePoolArgs({ ...args, clusterName: "c", nodeRoleName: "r" }).filter(
-          (e) => e.propertyPath === "maxAccelerators",
-        ),
+        validateGpuNodePoolArgs({ ...args, clusterName: "c", nodeRoleName: "r" }),
       ),
     );
   });
+}
+
+/**
+ * What each pool's workload asks of it, by pool name: Triton's pod accelerators, model and most
+ * replicas (the chart's default of 4 when the stack gives none), for the pool Triton names.
+ */
+export function poolWorkloadsOf(
+  triton:
+    | {
+        nodeGroup: string;
+        acceleratorsPerPod?: number;
+        modelRequirements?: ModelRequirements;
+        maxReplicas?: number;
+      }
+    | undefined,
+): Record<string, PoolWorkload> {
+  return triton
+    ? {
+        [triton.nodeGroup]: {
+          acceleratorsPerPod: triton.acceleratorsPerPod,
+          model: triton.modelRequirements,
+          maxReplicas: triton.maxReplicas ?? 4,
+        },
+      }
+    : {};
 }
 
 /** What the stack deploys through the Kubernetes API (Helm releases, the model cache, Triton). */

@@ -16,7 +16,7 @@ import { GpuCluster } from "../components/eks/gpuCluster";
 import { GpuNodePool } from "../components/eks/gpuNodePool";
 import { Karpenter } from "../components/eks/karpenter";
 import { DO_NOT_DISRUPT_WINDOW } from "../catalog/karpenter";
-import { nodePoolArgs } from "./eksConfig";
+import { nodePoolArgs, poolWorkloadsOf } from "./eksConfig";
 import { MetricsPipeline } from "../components/eks/metricsPipeline";
 import { SharedModelCache } from "../components/eks/sharedModelCache";
 import { TritonRelease } from "../components/triton/tritonRelease";
@@ -490,7 +490,7 @@ function createNodePools(
   k8sOpts: { providers: { kubernetes: k8s.Provider }; dependsOn: pulumi.Resource[] },
 ): GpuNodePool[] {
   const eks = config.eks!;
-  const triton = config.triton;
+  const workloads = poolWorkloadsOf(config.triton);
   const karpenter = new Karpenter(
     "karpenter",
     {
@@ -505,26 +505,19 @@ function createNodePools(
     },
     k8sOpts,
   );
-  return eks.nodePools.map((pool) => {
-    const workload =
-      triton && triton.nodeGroup === pool.name
-        ? {
-            acceleratorsPerPod: triton.acceleratorsPerPod,
-            model: triton.modelRequirements,
-            maxReplicas: triton.maxReplicas ?? 4,
-          }
-        : undefined;
-    return new GpuNodePool(
-      pool.name,
-      {
-        ...nodePoolArgs(pool, workload),
-        clusterName: cluster.clusterName,
-        nodeRoleName: karpenter.nodeRoleName,
-        tags: config.tags,
-      },
-      { ...k8sOpts, dependsOn: [...k8sOpts.dependsOn, karpenter.release] },
-    );
-  });
+  return eks.nodePools.map(
+    (pool) =>
+      new GpuNodePool(
+        pool.name,
+        {
+          ...nodePoolArgs(pool, workloads[pool.name]),
+          clusterName: cluster.clusterName,
+          nodeRoleName: karpenter.nodeRoleName,
+          tags: config.tags,
+        },
+        { ...k8sOpts, dependsOn: [...k8sOpts.dependsOn, karpenter.release] },
+      ),
+  );
 }
 
 /** The EKS cluster, its node groups and add-ons, and the shared model cache. */

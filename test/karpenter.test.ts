@@ -22,6 +22,8 @@ import { CapturedResource } from "../offline/engine";
 import { evaluatePolicies } from "../offline/policyEvaluator";
 import { PlanReport, planConfig, planStack, projectRoot, readStackFile } from "../offline/plan";
 import { instanceTypeAllowlist, onDemandForProdServing } from "../policy/instancePolicies";
+import { parseStackConfig } from "../programs/config";
+import { checkIamScenarios, decide, iamScenarios } from "../checks/iamScenarios";
 import { LLAMA3_8B, capturedResource, configProblems, ofType, one, policyOf } from "./helpers";
 import { PUBLISHED_KARPENTER_POLICIES_V1_14 } from "./published/karpenterControllerPolicy";
 
@@ -267,6 +269,49 @@ describe("Karpenter: the example stack, wire by wire", () => {
     assert.strictEqual(passRole?.Resource, entry().inputs.principalArn);
   });
 
+  it("holds the controller's permissions in the IAM scenarios: its pools' nodes, its node role, its queue", () => {
+    const rows = iamScenarios(resources).filter(
+      (s) => s.description.startsWith("karpenter:") || /queue/.test(s.description),
+    );
+    assert.deepStrictEqual(
+      rows.map((s) => [s.description, decide(s) === "allow" ? "allow" : "deny"]),
+      rows.map((s) => [s.description, s.expect]),
+    );
+    const described = rows.map((s) => s.description);
+    for (const expected of [
+      "karpenter: launches a node of pool gpu-spot",
+      "karpenter: terminates a node of pool gpu-on-demand",
+      "karpenter: passes karpenter-nodes to the nodes of gpu-class",
+      "karpenter: reads the interruption queue its release names",
+      "EventBridge delivers interruption events to the queue",
+      "nobody uses the queue over plain HTTP",
+    ])
+      assert.ok(described.includes(expected), expected);
+    // The check bites: without the PassRole statement the nodes cannot be launched as their role.
+    const cut = resources.map((r) =>
+      r.name === "karpenter-controller-role" && r.type === "aws:iam/rolePolicy:RolePolicy"
+        ? {
+            ...r,
+            inputs: {
+              ...r.inputs,
+              policy: JSON.stringify({
+                ...policyOf(r),
+                Statement: policyOf(r).Statement.filter(
+                  (x) => x.Sid !== "AllowPassingInstanceRole",
+                ),
+              }),
+            },
+          }
+        : r,
+    );
+    assert.match(
+      checkIamScenarios(cut)
+        .map((f) => f.message)
+        .join("\n"),
+      /passes karpenter-nodes to the nodes of gpu-class: expected allow/,
+    );
+  });
+
   it("installs no Cluster Autoscaler and no scale-from-zero tags beside Karpenter", () => {
     const charts = ofType(resources, "kubernetes:helm.sh/v3:Release").map((r) => r.inputs.chart);
     assert.ok(!charts.includes("cluster-autoscaler"));
@@ -312,6 +357,12 @@ describe("Karpenter: the example stack, wire by wire", () => {
       () => validate({ ...pool, inputs: { ...pool.inputs, spec } }, pools.NodePool),
       /nodeClassRef/,
     );
+  });
+
+  it("looks Triton's cost per token up on the type its pods are sized on", () => {
+    const triton = plan.servingTargets.find((t) => t.resource === "triton-release");
+    assert.strictEqual(triton?.instanceType, "g6.xlarge");
+    assert.doesNotMatch(String(triton?.reason ?? ""), /declares no model/);
   });
 
   it("prices nodes only for the replicas, at the first rung, with on-demand beside it", () => {
@@ -409,7 +460,6 @@ describe("Karpenter: the scheduling check and the policies read pools", () => {
         (v) => v.message,
       );
     const p5 = pool({});
-    obj(obj(obj(obj(p5.inputs.spec).template).spec).requirements as unknown as Obj[]);
     (
       (obj(obj(obj(p5.inputs.spec).template).spec).requirements as Obj[])[0].values as string[]
     ).push("p5.48xlarge");
@@ -504,6 +554,19 @@ describe("Karpenter: each stack-file mistake is one line naming its key", () => 
         `expected a line starting ${JSON.stringify(says)}, got ${JSON.stringify(problems)}`,
       );
     });
+
+  it("installs the Neuron device plugin for a pool of Neuron families, and not for GPU pools", () => {
+    const addons = (raw: Obj) =>
+      parseStackConfig(raw, "karpenter").eks?.addons.neuronDevicePlugin ?? false;
+    assert.strictEqual(addons(example()), false);
+    const inf2 = edited((raw) => {
+      eksOf(raw).nodePools = [
+        ...(eksOf(raw).nodePools as Obj[]),
+        { name: "neuron", families: ["inf2"], capacity: ["on-demand"] },
+      ];
+    });
+    assert.strictEqual(addons(inf2), true);
+  });
 
   it("takes the example as it is, and a reserved rung with its reservations", async () => {
     assert.deepStrictEqual(configProblems(example(), "karpenter"), []);

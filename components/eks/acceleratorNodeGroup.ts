@@ -181,6 +181,31 @@ export interface NodeTaint {
   effect: "NO_SCHEDULE" | "NO_EXECUTE" | "PREFER_NO_SCHEDULE";
 }
 
+/**
+ * What every node with accelerators of one kind carries, whoever launches it (a node group or a
+ * Karpenter pool): the kind label the device plugins select (ClusterAddons `acceleratorAffinity`),
+ * the label nvidia-device-plugin's chart admits by default, so the plugin runs even where its
+ * affinity is left at the chart's default (NVIDIA/k8s-device-plugin@v0.17.1
+ * deployments/helm/nvidia-device-plugin/values.yaml: "We allow a GPU deployment to be forced by
+ * setting the following label to true"), and the resource whose NoSchedule taint keeps other pods
+ * off.
+ */
+export function acceleratorKindScheduling(spec: InstanceSpec | undefined): {
+  labels: Record<string, string>;
+  resource?: string;
+} {
+  const kind = spec?.accelerator?.kind;
+  const resource = spec ? kubernetesResourceFor(spec) : undefined;
+  if (!kind || !resource) return { labels: {} };
+  return {
+    labels: {
+      "llm-infra/accelerator-kind": kind,
+      ...(kind === "nvidia" ? { "nvidia.com/gpu.present": "true" } : {}),
+    },
+    resource,
+  };
+}
+
 /** Labels, taints and the accelerator resource of a group, derived from its instance type. */
 export function nodeScheduling(
   instanceType: string,
@@ -189,20 +214,15 @@ export function nodeScheduling(
 ) {
   const spec = findInstance(instanceType);
   const accelerator = spec?.accelerator;
-  const resource = spec ? kubernetesResourceFor(spec) : undefined;
+  const { labels: kindLabels, resource } = acceleratorKindScheduling(spec);
   const labels: Record<string, string> = { "workload-type": workloadType, ...extraLabels };
   const taints: NodeTaint[] = [];
   if (accelerator && resource) {
     labels["llm-infra/accelerator"] = accelerator.model;
-    labels["llm-infra/accelerator-kind"] = accelerator.kind;
+    Object.assign(labels, kindLabels);
     taints.push({ key: resource, value: "true", effect: "NO_SCHEDULE" });
   }
   if (accelerator?.kind === "nvidia") {
-    // The label nvidia-device-plugin's chart admits by default, so the plugin runs even where its
-    // affinity is left at the chart's default (NVIDIA/k8s-device-plugin@v0.17.1
-    // deployments/helm/nvidia-device-plugin/values.yaml: "We allow a GPU deployment to be forced
-    // by setting the following label to true").
-    labels["nvidia.com/gpu.present"] = "true";
     // The cluster autoscaler treats nodes with this label as GPU nodes and waits for the device
     // plugin instead of scaling out again (kubernetes/autoscaler cluster-autoscaler/cloudprovider/
     // aws/README.md, "Special note on GPU instances": `k8s.amazonaws.com/accelerator=<gpu-type>`;

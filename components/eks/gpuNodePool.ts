@@ -6,9 +6,16 @@ import {
   KARPENTER_AMI_ALIAS,
   rungWeight,
 } from "../../catalog/karpenter";
-import { findInstance, kubernetesResourceFor } from "../../catalog/instances";
+import { findInstance } from "../../catalog/instances";
 import { Tags } from "../tags";
-import { ArgError, checkIntegerRange, throwIfInvalid } from "../validation";
+import {
+  ArgError,
+  checkDuration,
+  checkIntegerRange,
+  checkOneOf,
+  throwIfInvalid,
+} from "../validation";
+import { acceleratorKindScheduling } from "./acceleratorNodeGroup";
 import { DISCOVERY_TAG } from "./karpenter";
 
 export interface CapacityReservations {
@@ -56,8 +63,6 @@ export interface GpuNodePoolArgs {
   tags?: Tags;
 }
 
-const DURATION = /^([0-9]+(\.[0-9]+)?(s|m|h))+$/;
-
 export function validateGpuNodePoolArgs(args: GpuNodePoolArgs): ArgError[] {
   const errors: ArgError[] = [];
   const types = args.instanceTypes ?? [];
@@ -84,13 +89,7 @@ export function validateGpuNodePoolArgs(args: GpuNodePoolArgs): ArgError[] {
   const capacity = args.capacity ?? ["on-demand"];
   if (capacity.length === 0)
     errors.push({ propertyPath: "capacity", reason: "must list at least one capacity type" });
-  capacity.forEach((c, i) => {
-    if (!(CAPACITY_RUNGS as readonly string[]).includes(c))
-      errors.push({
-        propertyPath: `capacity[${i}]`,
-        reason: `must be one of ${CAPACITY_RUNGS.join(", ")}, got ${JSON.stringify(c)}`,
-      });
-  });
+  capacity.forEach((c, i) => checkOneOf(errors, `capacity[${i}]`, c, CAPACITY_RUNGS));
   if (new Set(capacity).size !== capacity.length)
     errors.push({ propertyPath: "capacity", reason: "must not list a capacity type twice" });
   const reservations = args.reservations;
@@ -121,11 +120,7 @@ export function validateGpuNodePoolArgs(args: GpuNodePoolArgs): ArgError[] {
       reason: `must be at least one replica's accelerators (${perPod}), got ${String(args.maxAccelerators)}`,
     });
   checkIntegerRange(errors, "rootVolumeGib", args.rootVolumeGib, 20, 16384);
-  if (args.consolidateAfter !== undefined && !DURATION.test(args.consolidateAfter))
-    errors.push({
-      propertyPath: "consolidateAfter",
-      reason: `must be a duration such as 10m or 1h, got ${JSON.stringify(args.consolidateAfter)}`,
-    });
+  checkDuration(errors, "consolidateAfter", args.consolidateAfter);
   if (!/^[a-z0-9A-Z]([-a-z0-9A-Z_.]*[a-z0-9A-Z])?$/.test(args.workloadType ?? "gpu-inference"))
     errors.push({
       propertyPath: "workloadType",
@@ -135,20 +130,14 @@ export function validateGpuNodePoolArgs(args: GpuNodePoolArgs): ArgError[] {
 }
 
 /**
- * Labels and taint of a pool's nodes: the workload label Triton selects, the accelerator kind the
- * device plugins select (ClusterAddons `acceleratorAffinity`), and a NoSchedule taint on the
- * accelerator resource, so only pods that ask for it land there.
+ * Labels and taint of a pool's nodes: the workload label Triton selects, and what every node of
+ * the accelerator kind carries (AcceleratorNodeGroup's `acceleratorKindScheduling`). No label
+ * names one accelerator model: a pool's types may have different ones.
  */
 export function poolScheduling(instanceType: string, workloadType: string) {
-  const spec = findInstance(instanceType);
-  const kind = spec?.accelerator?.kind;
-  const resource = spec ? kubernetesResourceFor(spec) : undefined;
-  const labels: Record<string, string> = { "workload-type": workloadType };
-  if (kind) labels["llm-infra/accelerator-kind"] = kind;
-  // The label nvidia-device-plugin's chart admits by default (see nodeScheduling).
-  if (kind === "nvidia") labels["nvidia.com/gpu.present"] = "true";
+  const { labels, resource } = acceleratorKindScheduling(findInstance(instanceType));
   return {
-    labels,
+    labels: { "workload-type": workloadType, ...labels },
     taints: resource ? [{ key: resource, value: "true", effect: "NoSchedule" }] : [],
     resource,
   };
@@ -172,7 +161,11 @@ export function nodeClassSpec(
     amiSelectorTerms: [{ alias: KARPENTER_AMI_ALIAS }],
     subnetSelectorTerms: discovery,
     securityGroupSelectorTerms: discovery,
-    // One hop: pods cannot reach the instance's credentials; workloads use Pod Identity.
+    // Karpenter's own default, "changed to disable IMDS access from containers not on the host
+    // network" (concepts/nodeclasses.md): workloads take credentials from Pod Identity. The
+    // CloudWatch agent of Container Insights runs on the host network for this reason
+    // (aws-observability/helm-charts#82, "allows the agent pod to hit IMDS for clusters with a
+    // restricted hop limit").
     metadataOptions: {
       httpEndpoint: "enabled",
       httpProtocolIPv6: "disabled",
@@ -181,6 +174,7 @@ export function nodeClassSpec(
     },
     blockDeviceMappings: [
       {
+        // The AL2023 root device, as the node class docs map it.
         deviceName: "/dev/xvda",
         ebs: {
           volumeSize: `${args.rootVolumeGib ?? 200}Gi`,
@@ -218,8 +212,9 @@ export function nodePoolSpec(
           { key: "kubernetes.io/os", operator: "In", values: ["linux"] },
         ],
         taints: scheduling.taints,
-        // Nodes are replaced after 30 days (Karpenter's default), and a drain that pods block
-        // ends after 48 hours, as nodepools.md advises with `expireAfter` and do-not-disrupt pods.
+        // Nodes are replaced after 30 days (`expireAfter: 720h`, nodepools.md's default), and a
+        // drain that pods block ends after 48 hours: disruption.md advises against `expireAfter`
+        // without `terminationGracePeriod` where pods carry `karpenter.sh/do-not-disrupt`.
         expireAfter: "720h",
         terminationGracePeriod: "48h",
       },
@@ -249,17 +244,11 @@ export class GpuNodePool extends pulumi.ComponentResource {
   public readonly nodePoolNames: string[];
   /** The EC2NodeClass's name. */
   public readonly nodeClassName: string;
-  /** The labels every node of the pool carries. */
-  public readonly labels: Record<string, string>;
 
   constructor(name: string, args: GpuNodePoolArgs, opts?: pulumi.ComponentResourceOptions) {
     throwIfInvalid("GpuNodePool", name, validateGpuNodePoolArgs(args));
     super("llm-infra:index:GpuNodePool", name, {}, opts);
     this.nodeClassName = name;
-    this.labels = poolScheduling(
-      args.instanceTypes[0],
-      args.workloadType ?? "gpu-inference",
-    ).labels;
     const capacity = args.capacity ?? ["on-demand"];
 
     const nodeClass = new k8s.apiextensions.CustomResource(

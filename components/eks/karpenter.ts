@@ -79,7 +79,11 @@ export function karpenterValues(clusterName: string, queueName: string, replicas
   };
 }
 
-/** The queue's name: the cluster's, as the template names it, cut to SQS's 80 characters. */
+/**
+ * The queue's name: the cluster's, as the template names it (`QueueName: !Sub "${ClusterName}"`),
+ * cut to the 80 characters SQS allows ("A queue name can have up to 80 characters", CreateQueue,
+ * Amazon SQS API Reference).
+ */
 export function interruptionQueueName(clusterName: string): string {
   return clusterName.slice(0, 80);
 }
@@ -111,7 +115,10 @@ export class Karpenter extends pulumi.ComponentResource {
       {
         clusterName: args.clusterName,
         principalArn: nodeRole.arn,
-        // Nodes join as EC2 Linux nodes (the guide maps the role to system:nodes).
+        // Karpenter's nodes are self-managed to EKS: "`EC2_Linux` (for an IAM role used with Linux or
+        // Bottlerocket self-managed nodes)"; a managed node group's role gets its entry from EKS,
+        // so the nodes have a role of their own (awsdocs/amazon-eks-user-guide latest/ug/
+        // manage-access/k8s-access/grant-k8s-access.adoc).
         type: "EC2_LINUX",
         tags: args.tags,
       },

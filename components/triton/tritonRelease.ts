@@ -24,7 +24,13 @@ import {
 } from "../../catalog/images";
 import { findInstance } from "../../catalog/instances";
 import { Tags } from "../tags";
-import { ArgError, checkIntegerRange, checkOneOf, throwIfInvalid } from "../validation";
+import {
+  ArgError,
+  checkDuration,
+  checkIntegerRange,
+  checkOneOf,
+  throwIfInvalid,
+} from "../validation";
 import { workloadRole } from "../eks/podIdentity";
 import { NAMESPACE_LABELS } from "../eks/sharedModelCache";
 
@@ -252,15 +258,7 @@ export function validateTritonReleaseArgs(args: TritonReleaseArgs): ArgError[] {
     { instanceType: args.instanceType, accelerator: spec?.accelerator?.kind },
   ))
     errors.push({ propertyPath: p.field, reason: p.reason });
-  if (
-    args.doNotDisruptFor !== undefined &&
-    args.doNotDisruptFor !== "true" &&
-    !/^([0-9]+(\.[0-9]+)?(s|m|h))+$/.test(args.doNotDisruptFor)
-  )
-    errors.push({
-      propertyPath: "doNotDisruptFor",
-      reason: `must be a duration such as 30m, or "true", got ${JSON.stringify(args.doNotDisruptFor)}`,
-    });
+  checkDuration(errors, "doNotDisruptFor", args.doNotDisruptFor, ["true"]);
   checkIntegerRange(errors, "minReplicas", args.minReplicas, 0, 100);
   checkIntegerRange(errors, "maxReplicas", args.maxReplicas, 1, 100);
   if ((args.minReplicas ?? 1) > (args.maxReplicas ?? 4))
