@@ -13,7 +13,6 @@ import { findInstance } from "./instances";
 import {
   NODE_POOL_TYPE,
   nodePoolCapacityTypes,
-  nodePoolClass,
   nodePoolInstanceTypes,
   nodePoolLabels,
 } from "./karpenter";
@@ -772,18 +771,11 @@ function workloadReplicas(
  * A Karpenter NodePool: nodes exist only for the pods that ask for them, so idle is the nodes the
  * workloads' fewest replicas force (0 without), expected and peak those of their expected and most
  * replicas. Each replica's nodes are priced at the pool's cheapest type that holds a pod, at the
- * first rung of the ladder (the pool of the node class with the highest weight; spot at the spot
- * assumption, a reservation at on-demand, which is what it bills), with the on-demand peak beside
- * it. The lower rungs are the first rung's fallbacks and add nothing.
+ * first capacity type it allows, the one Karpenter tries first (spot at the spot assumption, a
+ * reservation at on-demand, which is what it bills), with the on-demand peak beside spot.
  */
 const priceNodePool: Pricer = (r, ctx) => {
-  const ladder = ctx
-    .ofType(NODE_POOL_TYPE)
-    .filter((p) => nodePoolClass(p.inputs) === nodePoolClass(r.inputs))
-    .sort((a, b) => num(obj(b.inputs.spec).weight, 0) - num(obj(a.inputs.spec).weight, 0));
-  const rung = nodePoolCapacityTypes(r.inputs).join(", ");
-  if (ladder[0] !== r)
-    return [line(r, `${rung} fallback of ${ladder[0].name}: priced on the first rung`, 0)];
+  const ladder = nodePoolCapacityTypes(r.inputs);
   const replicas = workloadReplicas(nodePoolLabels(r.name, r.inputs), ctx.records);
   const perPod = Math.max(1, replicas.perPod);
   const priced = nodePoolInstanceTypes(r.inputs)
@@ -808,10 +800,10 @@ const priceNodePool: Pricer = (r, ctx) => {
       peak: nodes(replicas.peak),
     },
   ];
-  const spot = nodePoolCapacityTypes(r.inputs)[0] === "spot";
+  const spot = ladder[0] === "spot";
   const onDemandPeak = month(cheapest.hourly! * nodes(replicas.peak));
   const what = [
-    `node pool (${rung}, first rung; the cheapest of ${priced.length} type(s) per replica`,
+    `node pool (${ladder.join(" then ")}, priced at ${ladder[0]}; the cheapest of ${priced.length} type(s) per replica`,
     replicas.by.length > 0 ? ` for ${replicas.by.join(", ")}` : ", no workload selects it",
     spot ? `; on-demand peak ${usd(round2(onDemandPeak))}` : "",
     ")",

@@ -65,21 +65,27 @@ export const KARPENTER_VM_MEMORY_OVERHEAD = 0.075;
 export const DO_NOT_DISRUPT_WINDOW = "30m";
 
 /**
- * Capacity types a NodePool may require (`karpenter.sh/capacity-type`), in this package's spelling.
- * `reserved` is an on-demand capacity reservation the node class selects (nodeclasses.md,
+ * Capacity types a NodePool may require (`karpenter.sh/capacity-type`), in the order Karpenter
+ * tries them within one NodePool: "If a NodePool is compatible with multiple capacity types,
+ * Karpenter will prioritize `reserved` capacity, followed by `spot`, then finally `on-demand`. If
+ * there are no other possible offerings available for a higher priority capacity type, Karpenter
+ * will attempt to fallback to a lower priority capacity type, generally within milliseconds"
+ * (concepts/nodepools.md, "karpenter.sh/capacity-type"). So a pool's ladder is one NodePool whose
+ * capacity types are a subsequence of this list, which is also the ladder's order. `reserved` is
+ * an on-demand capacity reservation the node class selects (nodeclasses.md,
  * "spec.capacityReservationSelectorTerms", Beta; `settings.featureGates.reservedCapacity: true` by
  * default in the 1.14.1 chart).
  */
 export const CAPACITY_RUNGS = ["reserved", "spot", "on-demand"] as const;
 export type CapacityRung = (typeof CAPACITY_RUNGS)[number];
 
-/**
- * NodePool weights of a capacity ladder, first rung highest. Karpenter "will prioritize NodePools
- * with higher weights" (concepts/nodepools.md, "spec.weight"); a lower rung is used when the
- * higher one cannot launch (its offerings unavailable, or its limits reached).
- */
-export function rungWeight(index: number, rungs: number): number {
-  return (rungs - index) * 10;
+/** Why a ladder is not in the order Karpenter tries it, or undefined when it is. */
+export function capacityOrderProblem(capacity: readonly string[]): string | undefined {
+  const ranks = capacity.map((c) => CAPACITY_RUNGS.indexOf(c as CapacityRung));
+  if (ranks.some((r) => r < 0)) return undefined;
+  return ranks.every((r, i) => i === 0 || ranks[i - 1] < r)
+    ? undefined
+    : `must list capacity types in the order Karpenter tries them within a NodePool (${CAPACITY_RUNGS.join(", ")}), got ${capacity.join(", ")}`;
 }
 
 /** An instance type's family and size: `g6e.2xlarge` is `g6e` and `2xlarge`. */
@@ -249,11 +255,6 @@ function requirements(inputs: Inputs): { key: string; operator: string; values: 
 export function nodePoolRequirement(inputs: Inputs, key: string): string[] | undefined {
   const r = requirements(inputs).find((x) => x.key === key && x.operator === "In");
   return r?.values;
-}
-
-/** The EC2NodeClass a NodePool's nodes are made from (`spec.template.spec.nodeClassRef.name`). */
-export function nodePoolClass(inputs: Inputs): string {
-  return String(asObj(asObj(asObj(asObj(inputs.spec).template).spec).nodeClassRef).name ?? "");
 }
 
 /** The instance types a NodePool may launch (its `node.kubernetes.io/instance-type In` list). */

@@ -95,12 +95,22 @@ export const instanceTypeKnown: ResourceValidationPolicy = {
 
 export const spotForDevGpu: ResourceValidationPolicy = {
   name: "spot-for-dev-gpu",
-  description: "GPU node groups in development run on spot capacity.",
+  description: "GPU node groups and Karpenter node pools in development run on spot capacity.",
   enforcementLevel: "advisory",
   validateResource: validateResourceOfTypes(
-    ["aws:eks/nodeGroup:NodeGroup"],
-    "applies to EKS node groups",
+    ["aws:eks/nodeGroup:NodeGroup", NODE_POOL_TYPE],
+    "applies to EKS node groups and Karpenter node pools",
     (args, reportViolation) => {
+      if (args.type === NODE_POOL_TYPE) {
+        const props = args.props as Record<string, unknown>;
+        if (!nodePoolInstanceTypes(props).some((t) => findInstance(t)?.accelerator))
+          return args.notApplicable("not an accelerated node pool");
+        if (!nodePoolCapacityTypes(props).includes("spot"))
+          reportViolation(
+            `${args.name} runs accelerated instances on ${nodePoolCapacityTypes(props).join(", ")} only; spot costs far less for development (add spot to the pool's capacity)`,
+          );
+        return;
+      }
       const accelerated = list(args.props.instanceTypes).some(
         (t) => findInstance(String(t))?.accelerator !== undefined,
       );

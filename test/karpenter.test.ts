@@ -21,7 +21,11 @@ import { checkScheduling, poolFindings } from "../checks/scheduling";
 import { CapturedResource } from "../offline/engine";
 import { evaluatePolicies } from "../offline/policyEvaluator";
 import { PlanReport, planConfig, planStack, projectRoot, readStackFile } from "../offline/plan";
-import { instanceTypeAllowlist, onDemandForProdServing } from "../policy/instancePolicies";
+import {
+  instanceTypeAllowlist,
+  onDemandForProdServing,
+  spotForDevGpu,
+} from "../policy/instancePolicies";
 import { parseStackConfig } from "../programs/config";
 import { checkIamScenarios, decide, iamScenarios } from "../checks/iamScenarios";
 import { LLAMA3_8B, capturedResource, configProblems, ofType, one, policyOf } from "./helpers";
@@ -137,42 +141,32 @@ describe("Karpenter: the example stack, wire by wire", () => {
     );
   });
 
-  it("creates a node class and a NodePool per rung, in the ladder's order, on the fitting types", () => {
+  it("creates a node class and one NodePool on it: the fitting types, the ladder in Karpenter's order", () => {
     const nodeClass = one(resources, NODE_CLASS_TYPE);
-    const pools = ofType(resources, NODE_POOL_TYPE);
-    assert.deepStrictEqual(
-      pools.map((p) => p.name),
-      ["gpu-spot", "gpu-on-demand"],
-    );
-    const spec = (p: CapturedResource) => obj(p.inputs.spec);
-    const template = (p: CapturedResource) => obj(obj(spec(p).template).spec);
-    assert.ok(Number(spec(pools[0]).weight) > Number(spec(pools[1]).weight));
-    for (const [pool, rung] of [
-      [pools[0], "spot"],
-      [pools[1], "on-demand"],
-    ] as const) {
-      assert.deepStrictEqual(template(pool).nodeClassRef, {
-        group: "karpenter.k8s.aws",
-        kind: "EC2NodeClass",
-        name: obj(nodeClass.inputs.metadata).name,
-      });
-      const reqs = Object.fromEntries(
-        (template(pool).requirements as Obj[]).map((r) => [r.key, r.values]),
-      );
-      assert.deepStrictEqual(reqs["karpenter.sh/capacity-type"], [rung]);
-      assert.deepStrictEqual(reqs["node.kubernetes.io/instance-type"], [
-        "g6.xlarge",
-        "g5.xlarge",
-        "g6.2xlarge",
-        "g5.2xlarge",
-      ]);
-      assert.deepStrictEqual(template(pool).taints, [
-        { key: "nvidia.com/gpu", value: "true", effect: "NoSchedule" },
-      ]);
-      // Two replicas of one GPU each.
-      assert.deepStrictEqual(spec(pool).limits, { "nvidia.com/gpu": "2" });
-      assert.deepStrictEqual(obj(spec(pool).disruption).budgets, [{ nodes: "1" }]);
-    }
+    const pool = one(resources, NODE_POOL_TYPE);
+    assert.strictEqual(obj(pool.inputs.metadata).name, "gpu");
+    const spec = obj(pool.inputs.spec);
+    const template = obj(obj(spec.template).spec);
+    assert.deepStrictEqual(template.nodeClassRef, {
+      group: "karpenter.k8s.aws",
+      kind: "EC2NodeClass",
+      name: obj(nodeClass.inputs.metadata).name,
+    });
+    const reqs = Object.fromEntries((template.requirements as Obj[]).map((r) => [r.key, r.values]));
+    // Karpenter tries spot first and falls back to on-demand within the one NodePool.
+    assert.deepStrictEqual(reqs["karpenter.sh/capacity-type"], ["spot", "on-demand"]);
+    assert.deepStrictEqual(reqs["node.kubernetes.io/instance-type"], [
+      "g6.xlarge",
+      "g5.xlarge",
+      "g6.2xlarge",
+      "g5.2xlarge",
+    ]);
+    assert.deepStrictEqual(template.taints, [
+      { key: "nvidia.com/gpu", value: "true", effect: "NoSchedule" },
+    ]);
+    // Two replicas of one GPU each.
+    assert.deepStrictEqual(spec.limits, { "nvidia.com/gpu": "2" });
+    assert.deepStrictEqual(obj(spec.disruption).budgets, [{ nodes: "1" }]);
   });
 
   it("finds subnets and the security group by the tags it puts on the stack's private subnets and the cluster security group", () => {
@@ -279,8 +273,8 @@ describe("Karpenter: the example stack, wire by wire", () => {
     );
     const described = rows.map((s) => s.description);
     for (const expected of [
-      "karpenter: launches a node of pool gpu-spot",
-      "karpenter: terminates a node of pool gpu-on-demand",
+      "karpenter: launches a node of pool gpu",
+      "karpenter: terminates a node of pool gpu",
       "karpenter: passes karpenter-nodes to the nodes of gpu-class",
       "karpenter: reads the interruption queue its release names",
       "EventBridge delivers interruption events to the queue",
@@ -346,7 +340,7 @@ describe("Karpenter: the example stack, wire by wire", () => {
         spec: r.inputs.spec,
       }).validate();
     const found = [...ofType(resources, NODE_POOL_TYPE), ...ofType(resources, NODE_CLASS_TYPE)];
-    assert.strictEqual(found.length, 3);
+    assert.strictEqual(found.length, 2);
     for (const r of ofType(resources, NODE_POOL_TYPE)) validate(r, pools.NodePool);
     for (const r of ofType(resources, NODE_CLASS_TYPE)) validate(r, classes.EC2NodeClass);
     // The schema bites: a pool without its node class is refused.
@@ -366,16 +360,16 @@ describe("Karpenter: the example stack, wire by wire", () => {
   });
 
   it("prices nodes only for the replicas, at the first rung, with on-demand beside it", () => {
-    const spot = plan.cost.lines.find((l) => l.resource === "gpu-spot")!;
-    const onDemand = plan.cost.lines.find((l) => l.resource === "gpu-on-demand")!;
+    const lines = plan.cost.lines.filter((l) => l.resource === "gpu-pool");
+    assert.strictEqual(lines.length, 1);
+    const [pool] = lines;
     // g6.xlarge at $0.8048/h, half off on spot: 1 replica expected, 1 idle, 2 at peak.
     const node = 0.8048 * 730 * 0.5;
-    assert.strictEqual(spot.idleMonthlyUsd, Math.round(node * 100) / 100);
-    assert.strictEqual(spot.peakMonthlyUsd, Math.round(2 * node * 100) / 100);
-    assert.match(spot.description, /g6\.xlarge node pool \(spot, first rung/);
-    assert.match(spot.description, /on-demand peak \$1,175\.01/);
-    assert.strictEqual(onDemand.peakMonthlyUsd, 0);
-    assert.match(onDemand.description, /fallback of gpu-spot/);
+    assert.strictEqual(pool.idleMonthlyUsd, Math.round(node * 100) / 100);
+    assert.strictEqual(pool.monthlyUsd, Math.round(node * 100) / 100);
+    assert.strictEqual(pool.peakMonthlyUsd, Math.round(2 * node * 100) / 100);
+    assert.match(pool.description, /g6\.xlarge node pool \(spot then on-demand, priced at spot/);
+    assert.match(pool.description, /on-demand peak \$1,175\.01/);
   });
 });
 
@@ -471,6 +465,8 @@ describe("Karpenter: the scheduling check and the policies read pools", () => {
     )[0] = "spot";
     assert.match((await verdicts(onDemandForProdServing, spot))[0], /serves on spot capacity/);
     assert.deepStrictEqual(await verdicts(onDemandForProdServing, pool({})), []);
+    assert.match((await verdicts(spotForDevGpu, pool({})))[0], /on on-demand only; spot costs/);
+    assert.deepStrictEqual(await verdicts(spotForDevGpu, spot), []);
   });
 });
 
@@ -494,6 +490,11 @@ describe("Karpenter: each stack-file mistake is one line naming its key", () => 
       "reserved without any reservation selector",
       (raw) => (poolOf(raw).capacity = ["reserved", "on-demand"]),
       "llm-infra:eks.nodePools[0].reservations is required with the reserved capacity type",
+    ],
+    [
+      "a ladder out of Karpenter's order",
+      (raw) => (poolOf(raw).capacity = ["on-demand", "spot"]),
+      "llm-infra:eks.nodePools[0].capacity must list capacity types in the order Karpenter tries them within a NodePool (reserved, spot, on-demand)",
     ],
     [
       "limits below one replica's GPUs",
@@ -576,9 +577,12 @@ describe("Karpenter: each stack-file mistake is one line naming its key", () => 
     });
     assert.deepStrictEqual(configProblems(reserved, "karpenter"), []);
     const plan = await planConfig("karpenter", reserved, EXAMPLE_DIR);
+    const requirements = obj(
+      obj(obj(one(plan.resources, NODE_POOL_TYPE).inputs.spec).template).spec,
+    ).requirements as Obj[];
     assert.deepStrictEqual(
-      ofType(plan.resources, NODE_POOL_TYPE).map((p) => p.name),
-      ["gpu-reserved", "gpu-spot", "gpu-on-demand"],
+      requirements.find((r) => r.key === "karpenter.sh/capacity-type")?.values,
+      ["reserved", "spot", "on-demand"],
     );
     assert.deepStrictEqual(
       obj(one(plan.resources, NODE_CLASS_TYPE).inputs.spec).capacityReservationSelectorTerms,

@@ -4,7 +4,7 @@ import {
   CAPACITY_RUNGS,
   CapacityRung,
   KARPENTER_AMI_ALIAS,
-  rungWeight,
+  capacityOrderProblem,
 } from "../../catalog/karpenter";
 import { findInstance } from "../../catalog/instances";
 import { Tags } from "../tags";
@@ -37,8 +37,9 @@ export interface GpuNodePoolArgs {
    */
   instanceTypes: string[];
   /**
-   * The capacity ladder, first rung first: one NodePool per rung, weighted so Karpenter tries the
-   * first and falls back down the list. `reserved` needs `reservations`.
+   * The capacity ladder, first rung first, in the order Karpenter tries capacity types within a
+   * NodePool (`reserved`, `spot`, `on-demand`): the NodePool allows them all, and Karpenter falls
+   * back down the list when a rung has no capacity. `reserved` needs `reservations`.
    * @default ["on-demand"]
    */
   capacity?: CapacityRung[];
@@ -46,7 +47,7 @@ export interface GpuNodePoolArgs {
   reservations?: CapacityReservations;
   /** Accelerators each pod asks for: the limit must hold at least one pod's. @default 1 */
   acceleratorsPerPod?: number;
-  /** The most accelerators each rung's nodes may hold together (the NodePool's `limits`). */
+  /** The most accelerators the pool's nodes may hold together (the NodePool's `limits`). */
   maxAccelerators: number;
   /** Root volume, GiB, gp3 and encrypted: images plus the model cache. @default 200 */
   rootVolumeGib?: number;
@@ -90,8 +91,10 @@ export function validateGpuNodePoolArgs(args: GpuNodePoolArgs): ArgError[] {
   if (capacity.length === 0)
     errors.push({ propertyPath: "capacity", reason: "must list at least one capacity type" });
   capacity.forEach((c, i) => checkOneOf(errors, `capacity[${i}]`, c, CAPACITY_RUNGS));
+  const order = capacityOrderProblem(capacity);
   if (new Set(capacity).size !== capacity.length)
     errors.push({ propertyPath: "capacity", reason: "must not list a capacity type twice" });
+  else if (order) errors.push({ propertyPath: "capacity", reason: order });
   const reservations = args.reservations;
   const selects = (reservations?.ids?.length ?? 0) + Object.keys(reservations?.tags ?? {}).length;
   if (capacity.includes("reserved") && selects === 0)
@@ -190,24 +193,24 @@ export function nodeClassSpec(
   };
 }
 
-/** The NodePool spec of one rung of the ladder. */
+/** The NodePool's spec: its types, its capacity ladder, its taint, limit and disruption. */
 export function nodePoolSpec(
   args: GpuNodePoolArgs,
   nodeClassName: string,
-  rung: CapacityRung,
-  index: number,
 ): Record<string, unknown> {
-  const capacity = args.capacity ?? ["on-demand"];
   const scheduling = poolScheduling(args.instanceTypes[0], args.workloadType ?? "gpu-inference");
   return {
-    weight: rungWeight(index, capacity.length),
     template: {
       metadata: { labels: scheduling.labels },
       spec: {
         nodeClassRef: { group: "karpenter.k8s.aws", kind: "EC2NodeClass", name: nodeClassName },
         requirements: [
           { key: "node.kubernetes.io/instance-type", operator: "In", values: args.instanceTypes },
-          { key: "karpenter.sh/capacity-type", operator: "In", values: [rung] },
+          {
+            key: "karpenter.sh/capacity-type",
+            operator: "In",
+            values: args.capacity ?? ["on-demand"],
+          },
           { key: "kubernetes.io/arch", operator: "In", values: ["amd64"] },
           { key: "kubernetes.io/os", operator: "In", values: ["linux"] },
         ],
@@ -234,14 +237,14 @@ export function nodePoolSpec(
 /**
  * GPU or Inferentia capacity that Karpenter launches: one EC2NodeClass (the pinned AL2023 image,
  * IMDSv2 with one hop, an encrypted gp3 root volume, subnets and security groups by the discovery
- * tag, the node role, the capacity reservations of a `reserved` rung) and one NodePool per rung of
- * the capacity ladder, weighted in the ladder's order, each labelled and tainted for its
- * accelerator, limited in accelerators, consolidating one node at a time. Pass the cluster's
- * Kubernetes provider, and depend on the Karpenter release (its CRDs).
+ * tag, the node role, the capacity reservations of a `reserved` rung) and one NodePool on it,
+ * allowing the ladder's capacity types, labelled and tainted for its accelerator, limited in
+ * accelerators, consolidating one node at a time. Pass the cluster's Kubernetes provider, and
+ * depend on the Karpenter release (its CRDs).
  */
 export class GpuNodePool extends pulumi.ComponentResource {
-  /** The NodePools' names, first rung first. */
-  public readonly nodePoolNames: string[];
+  /** The NodePool's name (the pool's). */
+  public readonly nodePoolName: string;
   /** The EC2NodeClass's name. */
   public readonly nodeClassName: string;
 
@@ -249,7 +252,7 @@ export class GpuNodePool extends pulumi.ComponentResource {
     throwIfInvalid("GpuNodePool", name, validateGpuNodePoolArgs(args));
     super("llm-infra:index:GpuNodePool", name, {}, opts);
     this.nodeClassName = name;
-    const capacity = args.capacity ?? ["on-demand"];
+    this.nodePoolName = name;
 
     const nodeClass = new k8s.apiextensions.CustomResource(
       `${name}-class`,
@@ -263,21 +266,17 @@ export class GpuNodePool extends pulumi.ComponentResource {
       },
       { parent: this },
     );
-    this.nodePoolNames = capacity.map((rung) => `${name}-${rung}`);
-    capacity.forEach(
-      (rung, i) =>
-        new k8s.apiextensions.CustomResource(
-          `${name}-${rung}`,
-          {
-            apiVersion: "karpenter.sh/v1",
-            kind: "NodePool",
-            metadata: { name: this.nodePoolNames[i] },
-            spec: nodePoolSpec(args, this.nodeClassName, rung, i),
-          },
-          // Deleted before its node class: Karpenter drains the pool's nodes first.
-          { parent: this, dependsOn: [nodeClass] },
-        ),
+    new k8s.apiextensions.CustomResource(
+      `${name}-pool`,
+      {
+        apiVersion: "karpenter.sh/v1",
+        kind: "NodePool",
+        metadata: { name: this.nodePoolName },
+        spec: nodePoolSpec(args, this.nodeClassName),
+      },
+      // Deleted before its node class: Karpenter drains the pool's nodes first.
+      { parent: this, dependsOn: [nodeClass] },
     );
-    this.registerOutputs({ nodePoolNames: this.nodePoolNames });
+    this.registerOutputs({ nodePoolName: this.nodePoolName });
   }
 }
