@@ -7,7 +7,8 @@
  *    (DescribeInstanceTypeOfferings, DescribeAvailabilityZones); each SageMaker type where its
  *    endpoint-usage quota exists in the region (SageMaker has no offering API);
  * 3. quotas against the plan's peak: EC2 On-Demand and Spot vCPUs by quota code, SageMaker
- *    `<type> for endpoint usage` by name;
+ *    `<type> for endpoint usage` by name; and, where Karpenter launches spot, EC2 Spot's
+ *    service-linked role (IAM GetRole);
  * 4. images: each image in the account's ECR is there (DescribeImages) or brought by the deploy;
  * 5. models: each target's model repository is in the model store (ListObjectsV2) or pushed by
  *    the deploy.
@@ -21,6 +22,7 @@ import { EC2Client } from "@aws-sdk/client-ec2";
 import { ServiceQuotasClient } from "@aws-sdk/client-service-quotas";
 import { ECRClient } from "@aws-sdk/client-ecr";
 import { S3Client } from "@aws-sdk/client-s3";
+import { IAMClient } from "@aws-sdk/client-iam";
 import type { PlanReport } from "../offline/plan";
 import type { StackConfig } from "../programs/config";
 import { capacityFindings } from "./preflightCapacity";
@@ -65,6 +67,7 @@ export function preflightClients(
     quotas: new ServiceQuotasClient({ region }),
     ecr: new ECRClient({ region }),
     s3: new S3Client({ region, ...(customS3 ? { forcePathStyle: true } : {}) }),
+    iam: new IAMClient({ region }),
   };
 }
 

@@ -12,6 +12,7 @@ import {
   paginateListAWSDefaultServiceQuotas,
   paginateListServiceQuotas,
 } from "@aws-sdk/client-service-quotas";
+import { GetRoleCommand } from "@aws-sdk/client-iam";
 import { findInstance } from "../catalog/instances";
 import { ResourceRecord } from "../catalog/cost";
 import { CapacityNeed, awsxAzs, capacityNeeds, stackAzCount } from "./preflightNeeds";
@@ -73,6 +74,8 @@ function offeringFindings(
   for (const type of [...offered.keys()].sort()) {
     const inRegion = offered.get(type) ?? new Set();
     const users = capacity.filter((n) => n.instanceTypes.includes(type));
+    // A type a pool may do without is reported with the pool, below.
+    if (users.every((n) => n.alternatives)) continue;
     const everyAz = users.some((n) => n.needsEveryAz);
     const inStack = zones.stack.filter((z) => inRegion.has(z));
     const missing = zones.stack.filter((z) => !inRegion.has(z));
@@ -110,6 +113,34 @@ function offeringFindings(
     } else {
       findings.push({ check: "offering", status: "ok", subject: type, source, needs, has });
     }
+  }
+  // A Karpenter pool needs one of its types in one of the stack's AZs.
+  const pools = new Map(
+    capacity.filter((n) => n.alternatives).map((n) => [n.resource, n.instanceTypes]),
+  );
+  for (const [pool, types] of pools) {
+    const usable = types.filter((t) => zones.stack.some((z) => offered.get(t)?.has(z)));
+    const needs = `one of ${types.join(", ")} in the stack's AZs ${zones.stack.join(", ")} (Karpenter node pool ${pool})`;
+    findings.push(
+      usable.length > 0
+        ? {
+            check: "offering",
+            status: "ok",
+            subject: pool,
+            source,
+            needs,
+            has: `${usable.join(", ")} offered there`,
+          }
+        : {
+            check: "offering",
+            status: "blocker",
+            subject: pool,
+            source,
+            needs,
+            has: `none of them is offered in ${zones.stack.join(", ")}`,
+            fix: "allow other families or sizes in the pool (llm-infra:eks.nodePools), or choose another region",
+          },
+    );
   }
   return findings;
 }
@@ -294,6 +325,58 @@ async function sagemakerFindings(
   return findings;
 }
 
+/**
+ * The role EC2 uses for Spot Instances, which an account has once it has onboarded to Spot: "Service
+ * role name AWSServiceRoleForEC2Spot has been taken in this account" is what creating it again
+ * answers (aws/karpenter-provider-aws website/content/en/v1.14/getting-started/
+ * getting-started-with-karpenter/scripts/step06-add-spot-role.sh).
+ */
+export const SPOT_SERVICE_LINKED_ROLE = "AWSServiceRoleForEC2Spot";
+
+/**
+ * Karpenter launches spot capacity through EC2 Fleet, and its controller may not create the Spot
+ * service-linked role: "Unless your AWS account has already onboarded to EC2 Spot, you will need
+ * to create the service linked role to avoid `ServiceLinkedRoleCreationNotPermitted`"
+ * (aws/karpenter-provider-aws website/content/en/v1.14/troubleshooting.md, "Missing Service Linked
+ * Role"; the getting-started guide's step06 creates it). A clean account has none, and a pool
+ * whose first capacity type is spot would launch nothing.
+ */
+async function spotRoleFindings(
+  clients: PreflightClients,
+  needs: CapacityNeed[],
+): Promise<PreflightFinding[]> {
+  const spotPools = needs.filter((n) => n.alternatives && n.market === "spot");
+  if (spotPools.length === 0) return [];
+  const base = {
+    check: "spot-role" as const,
+    subject: SPOT_SERVICE_LINKED_ROLE,
+    source: "iam:GetRole",
+    needs: `EC2 Spot's service-linked role, for Karpenter's spot launches (${spotPools.map((n) => n.resource).join(", ")})`,
+  };
+  try {
+    await clients.iam.send(new GetRoleCommand({ RoleName: SPOT_SERVICE_LINKED_ROLE }));
+    return [{ ...base, status: "ok", has: "the role exists" }];
+  } catch (e) {
+    if (awsError(e).name === "NoSuchEntityException" || awsError(e).name === "NoSuchEntity")
+      return [
+        {
+          ...base,
+          status: "blocker",
+          has: "no such role: the account has not launched spot instances yet",
+          fix: "aws iam create-service-linked-role --aws-service-name spot.amazonaws.com",
+        },
+      ];
+    return [
+      {
+        ...base,
+        status: "warning",
+        has: unreadable("iam:GetRole", e),
+        fix: unreadableFix(e, "iam:GetRole", "run the preflight again"),
+      },
+    ];
+  }
+}
+
 /** Offerings and quotas for every instance the plan runs at its peak. */
 export async function capacityFindings(
   clients: PreflightClients,
@@ -328,6 +411,7 @@ export async function capacityFindings(
   }
   findings.push(...(await ec2QuotaFindings(clients, needs, region)));
   findings.push(...(await sagemakerFindings(clients, needs, region)));
+  findings.push(...(await spotRoleFindings(clients, needs)));
   return findings;
 }
 

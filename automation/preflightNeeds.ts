@@ -5,6 +5,13 @@
  * whether the account has them.
  */
 import { userDataImages } from "../catalog/imageSources";
+import { findInstance, kubernetesResourceFor } from "../catalog/instances";
+import {
+  NODE_POOL_TYPE,
+  nodePoolCapacityTypes,
+  nodePoolInstanceTypes,
+  nodePoolLimit,
+} from "../catalog/karpenter";
 import {
   RecordIndex,
   ResourceRecord,
@@ -34,6 +41,11 @@ export interface CapacityNeed {
    * group launches in the AZs that offer it (dspace-group/dspace-reference-architecture-aws#85).
    */
   needsEveryAz: boolean;
+  /**
+   * Any one of `instanceTypes` will do (a Karpenter pool picks among them): a type not offered is
+   * not a blocker while another of them is.
+   */
+  alternatives?: boolean;
 }
 
 function obj(v: unknown): Record<string, unknown> {
@@ -155,6 +167,34 @@ function poolNeeds(r: ResourceRecord): CapacityNeed[] {
   );
 }
 
+/**
+ * A Karpenter NodePool at its limit: as many nodes as the limit's accelerators fill with its
+ * smallest type, on each market its capacity types reach (spot, and on-demand for `on-demand`; a
+ * `reserved` rung runs in reservations the account already holds). Karpenter falls back from one
+ * capacity type to the next, so either quota may have to take the whole peak.
+ */
+function karpenterPoolNeeds(r: ResourceRecord): CapacityNeed[] {
+  const types = nodePoolInstanceTypes(r.inputs).filter((t) => findInstance(t)?.accelerator);
+  if (types.length === 0) return [];
+  const first = findInstance(types[0])!;
+  const resource = kubernetesResourceFor(first);
+  const limit = resource ? nodePoolLimit(r.inputs, resource) : undefined;
+  const smallest = Math.min(...types.map((t) => findInstance(t)!.accelerator!.count));
+  const peak = limit === undefined ? 1 : Math.max(1, Math.floor(limit / smallest));
+  const capacity = nodePoolCapacityTypes(r.inputs);
+  const markets = (["spot", "on-demand"] as const).filter((m) => capacity.includes(m));
+  return markets.map((market) => ({
+    resource: r.name,
+    what: "Karpenter node pool",
+    service: "ec2" as const,
+    instanceTypes: types,
+    market,
+    peak,
+    needsEveryAz: false,
+    alternatives: true,
+  }));
+}
+
 /** Every instance the stack can run at its peak, by resource and market. */
 export function capacityNeeds(records: ResourceRecord[]): CapacityNeed[] {
   const index = { ofType: recordsByType(records) };
@@ -165,6 +205,7 @@ export function capacityNeeds(records: ResourceRecord[]): CapacityNeed[] {
     else if (r.type === "aws:sagemaker/endpointConfiguration:EndpointConfiguration")
       needs.push(...variantNeeds(r, index));
     else if (r.type === "aws-native:sagemaker:EndpointConfig") needs.push(...poolNeeds(r));
+    else if (r.type === NODE_POOL_TYPE) needs.push(...karpenterPoolNeeds(r));
     else if (r.type === "aws:ec2/instance:Instance" && typeof r.inputs.instanceType === "string")
       needs.push({
         resource: r.name,

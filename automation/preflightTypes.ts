@@ -6,6 +6,7 @@ import type { EC2Client } from "@aws-sdk/client-ec2";
 import type { ServiceQuotasClient } from "@aws-sdk/client-service-quotas";
 import type { ECRClient } from "@aws-sdk/client-ecr";
 import type { S3Client } from "@aws-sdk/client-s3";
+import type { IAMClient } from "@aws-sdk/client-iam";
 import type { StackConfig } from "../programs/config";
 
 /** The SDK clients the preflight calls, all in the region it checks. */
@@ -15,9 +16,11 @@ export interface PreflightClients {
   quotas: ServiceQuotasClient;
   ecr: ECRClient;
   s3: S3Client;
+  iam: IAMClient;
 }
 
-export type PreflightCheck = "identity" | "region" | "offering" | "quota" | "image" | "model";
+export type PreflightCheck =
+  "identity" | "region" | "offering" | "quota" | "spot-role" | "image" | "model";
 
 /**
  * `ok`: the account has it. `info`: nothing to check or do (published by AWS, created by the

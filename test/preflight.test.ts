@@ -22,7 +22,8 @@ import {
 } from "@aws-sdk/client-service-quotas";
 import { CreateRepositoryCommand, ECRClient, PutImageCommand } from "@aws-sdk/client-ecr";
 import { CreateBucketCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
-import { PlanReport, planStack, readStackFile } from "../offline/plan";
+import { CreateRoleCommand, IAMClient } from "@aws-sdk/client-iam";
+import { PlanReport, planStack, projectRoot, readStackFile } from "../offline/plan";
 import { StackConfig, parseStackConfig } from "../programs/config";
 import {
   PreflightClients,
@@ -97,6 +98,7 @@ function motoClients(url: string, quotas: Quotas = PLENTY): PreflightClients {
     quotas: new ServiceQuotasClient(config),
     ecr: new ECRClient(config),
     s3: new S3Client({ ...config, forcePathStyle: true }),
+    iam: new IAMClient(config),
   };
   mockQuotas(clients.quotas, quotas);
   return clients;
@@ -546,6 +548,64 @@ describe("preflight against moto (STS, EC2, ECR, S3) and mocked Service Quotas",
     const z = one(await runPreflight(gone, clients), "offering", "zz9.xlarge");
     assert.deepStrictEqual([z.status, z.has], ["blocker", "not offered in us-east-1"]);
     assert.strictEqual(one(await runPreflight(dev, clients), "offering", "g5.xlarge").status, "ok");
+  });
+
+  it("checks a Karpenter pool: one of its types offered, its vCPUs on each market, and EC2 Spot's service-linked role", async () => {
+    const karpenter = await planStack(
+      "karpenter",
+      path.join(projectRoot(), "examples", "karpenter"),
+    );
+    const config = parseStackConfig(
+      readStackFile("karpenter", path.join(projectRoot(), "examples", "karpenter")),
+      "karpenter",
+    );
+    const first = await runPreflight(karpenter, clients, { config });
+    // The pool: g6/g5 xlarge and 2xlarge, limit 2 GPUs, so at most 2 nodes of 8 vCPUs each.
+    const offering = one(first, "offering", "gpu-pool");
+    assert.strictEqual(offering.status, "ok", JSON.stringify(offering));
+    const g = one(first, "quota", /^L-3819A6DF /);
+    assert.match(g.needs ?? "", /^16 vCPUs at peak: gpu-pool 2 x g6\.xlarge\|g5\.xlarge/);
+    one(first, "quota", /^L-DB2E81BA /);
+    // moto's account has never launched spot: the role is missing, and the fix creates it.
+    const role = one(first, "spot-role", "AWSServiceRoleForEC2Spot");
+    assert.strictEqual(role.status, "blocker");
+    assert.strictEqual(
+      role.fix,
+      "aws iam create-service-linked-role --aws-service-name spot.amazonaws.com",
+    );
+    // moto names a service-linked role AWSServiceRoleFor<service> ("AWSServiceRoleForspot"), not
+    // AWS's name, so the role is made as AWS names it, on the path AWS gives service-linked roles.
+    await clients.iam.send(
+      new CreateRoleCommand({
+        RoleName: "AWSServiceRoleForEC2Spot",
+        Path: "/aws-service-role/spot.amazonaws.com/",
+        AssumeRolePolicyDocument: JSON.stringify({
+          Version: "2012-10-17",
+          Statement: [
+            {
+              Effect: "Allow",
+              Principal: { Service: "spot.amazonaws.com" },
+              Action: "sts:AssumeRole",
+            },
+          ],
+        }),
+      }),
+    );
+    const after = await runPreflight(karpenter, clients, { config });
+    assert.strictEqual(one(after, "spot-role", "AWSServiceRoleForEC2Spot").status, "ok");
+    // A pool none of whose types is offered in the stack's AZs is a blocker: moto's us-east-1
+    // offers trn1.32xlarge in us-east-1b, 1c and 1f, and a one-AZ VPC is in us-east-1a.
+    const oneAz = withInputs(karpenter, "network-vpc", (i) => (i.numberOfAvailabilityZones = 1));
+    const nowhere = withInputs(oneAz, "gpu-pool", (i) => {
+      const spec = i.spec as {
+        template: { spec: { requirements: { key: string; values: string[] }[] } };
+      };
+      spec.template.spec.requirements[0].values = ["trn1.32xlarge"];
+    });
+    const blocked = one(await runPreflight(nowhere, clients, { config }), "offering", "gpu-pool");
+    assert.strictEqual(blocked.status, "blocker");
+    assert.match(blocked.fix ?? "", /allow other families or sizes in the pool/);
+    assert.deepStrictEqual(find(await runPreflight(dev, clients), "spot-role", /./), []);
   });
 
   it("blocks an image missing from the account's ECR unless the deploy brings it", async () => {

@@ -4,6 +4,7 @@
  * foundation created, checks and pushes each local repository to the prefix its target reads, and
  * a second run uploads nothing.
  */
+import { IAMClient } from "@aws-sdk/client-iam";
 import * as assert from "assert";
 import * as path from "path";
 import { CodeBuildClient } from "@aws-sdk/client-codebuild";
@@ -226,6 +227,7 @@ describe("the journey's AWS steps against moto", function () {
       quotas,
       ecr: new ECRClient(motoClientConfig(moto.url)),
       s3,
+      iam: new IAMClient(motoClientConfig(moto.url)),
     };
     const withQuota = (value: number) => {
       const m = quota(value);
