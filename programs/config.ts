@@ -432,6 +432,12 @@ export function parseStackConfig(
     );
   const monitoring = parseMonitoringConfig(raw[KEY("monitoring")], problems);
   const cost = parseCostConfig(raw[KEY("cost")], problems);
+  // Karpenter runs on the system nodes: scaled to zero off hours, nothing would remove the GPU
+  // nodes it launched, or launch one for a pod, until the morning.
+  if (eks?.provisioner === "karpenter" && cost.offHours?.systemNodes)
+    problems.push(
+      `${KEY("cost")}.offHours.systemNodes must not be true with ${KEY("eks")}.provisioner karpenter: Karpenter's controller runs on the system nodes, and without it no GPU node is removed or launched off hours; remove systemNodes (the GPU nodes follow Triton's replicas)`,
+    );
   const allowReplace = allowReplaceOf(raw, problems);
   const images = parseImagesConfig(
     raw[KEY("images")],

@@ -532,6 +532,20 @@ describe("Karpenter: each stack-file mistake is one line naming its key", () => 
       "llm-infra:eks.provisioner karpenter needs a NAT gateway",
     ],
     [
+      "the system nodes scaled to zero off hours, where Karpenter runs",
+      (raw) =>
+        (raw["llm-infra:cost"] = {
+          offHours: {
+            timezone: "Etc/UTC",
+            workDays: "MON-FRI",
+            startHour: 8,
+            endHour: 20,
+            systemNodes: true,
+          },
+        }),
+      "llm-infra:cost.offHours.systemNodes must not be true with llm-infra:eks.provisioner karpenter",
+    ],
+    [
       "Triton naming a node group under Karpenter",
       (raw) => ((raw["llm-infra:triton"] as Obj).nodeGroup = "gpu"),
       "llm-infra:triton.nodeGroup does not apply with llm-infra:eks.provisioner karpenter",
