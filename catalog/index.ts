@@ -10,3 +10,4 @@ export * from "./drivers";
 export * from "./startup";
 export * from "./throughput";
 export * from "./tokenCost";
+export * from "./karpenter";

@@ -76,8 +76,9 @@ export const DO_NOT_DISRUPT_WINDOW = "30m";
  * "spec.capacityReservationSelectorTerms", Beta; `settings.featureGates.reservedCapacity: true` by
  * default in the 1.14.1 chart).
  */
-export const CAPACITY_RUNGS = ["reserved", "spot", "on-demand"] as const;
-export type CapacityRung = (typeof CAPACITY_RUNGS)[number];
+export const CapacityRung = { Reserved: "reserved", Spot: "spot", OnDemand: "on-demand" } as const;
+export type CapacityRung = (typeof CapacityRung)[keyof typeof CapacityRung];
+export const CAPACITY_RUNGS: readonly CapacityRung[] = Object.values(CapacityRung);
 
 /** Why a ladder is not in the order Karpenter tries it, or undefined when it is. */
 export function capacityOrderProblem(capacity: readonly string[]): string | undefined {

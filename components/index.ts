@@ -23,6 +23,8 @@ export * from "./eks/clusterAddons";
 export * from "./eks/gpuCluster";
 export * from "./eks/sharedModelCache";
 export * from "./eks/metricsPipeline";
+export * from "./eks/karpenter";
+export * from "./eks/gpuNodePool";
 export * from "./triton/tritonRelease";
 export * from "./triton/tritonLoadBalancer";
 export * from "./ec2/tritonFleet";

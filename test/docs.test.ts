@@ -175,6 +175,8 @@ describe("README and docs/", () => {
       "GpuCluster eks",
       "AcceleratorNodeGroup gpu",
       "ClusterAddons addons",
+      "Karpenter karpenter",
+      "GpuNodePool gpu-pool",
       "TritonRelease triton",
       "TritonLoadBalancer triton-lb",
       "TritonFleet fleet",

@@ -68,6 +68,8 @@ const REQUIRED_INPUTS: Record<string, string[]> = {
     "vpcId",
   ],
   MetricsPipeline: ["clusterArn", "clusterName", "clusterSecurityGroupId", "region", "subnetIds"],
+  Karpenter: ["clusterName", "clusterSecurityGroupId", "region", "subnetCount", "subnetIds"],
+  GpuNodePool: ["clusterName", "instanceTypes", "maxAccelerators", "nodeRoleName"],
   TritonFleet: [
     "instanceType",
     "modelRepositoryUri",

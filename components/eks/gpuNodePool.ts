@@ -261,8 +261,8 @@ export class GpuNodePool extends pulumi.ComponentResource {
         kind: "EC2NodeClass",
         metadata: { name: this.nodeClassName },
         spec: pulumi
-          .all([args.nodeRoleName, args.volumeKmsKeyArn])
-          .apply(([role, key]) => nodeClassSpec(args, role, key)),
+          .all([args.nodeRoleName, args.volumeKmsKeyArn, pulumi.output(args.tags)])
+          .apply(([role, key, tags]) => nodeClassSpec({ ...args, tags }, role, key)),
       },
       { parent: this },
     );
