@@ -68,6 +68,22 @@ export function checkDuration(
     });
 }
 
+/**
+ * An error unless `value` is a Kubernetes label value: alphanumerics, `-`, `_` and `.`, starting
+ * and ending with an alphanumeric (the node labels workloads select, `workload-type`).
+ */
+export function checkLabelValue(
+  errors: ArgError[],
+  propertyPath: string,
+  value: string | undefined,
+): void {
+  if (value !== undefined && !/^[a-z0-9A-Z]([-a-z0-9A-Z_.]*[a-z0-9A-Z])?$/.test(value))
+    errors.push({
+      propertyPath,
+      reason: `must be a Kubernetes label value, got ${JSON.stringify(value)}`,
+    });
+}
+
 /** Retention periods CloudWatch Logs accepts, in days. */
 export const LOG_RETENTION_DAYS = [
   1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288,

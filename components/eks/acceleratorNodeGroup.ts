@@ -13,6 +13,7 @@ import { Tags, withTags } from "../tags";
 import {
   ArgError,
   checkIntegerRange,
+  checkLabelValue,
   checkScalingBounds,
   checkOneOf,
   throwIfInvalid,
@@ -119,12 +120,7 @@ export function validateAcceleratorNodeGroupArgs(args: AcceleratorNodeGroupArgs)
   checkIntegerRange(errors, "desiredSize", args.desiredSize, 0, 1000);
   checkScalingBounds(errors, nodeCounts(args));
   checkIntegerRange(errors, "rootVolumeGib", args.rootVolumeGib, 20, 16384);
-  if (!/^[a-z0-9A-Z]([-a-z0-9A-Z_.]*[a-z0-9A-Z])?$/.test(args.workloadType ?? "gpu-inference")) {
-    errors.push({
-      propertyPath: "workloadType",
-      reason: `must be a Kubernetes label value, got ${JSON.stringify(args.workloadType)}`,
-    });
-  }
+  checkLabelValue(errors, "workloadType", args.workloadType);
   return errors;
 }
 

@@ -12,6 +12,7 @@ import {
   ArgError,
   checkDuration,
   checkIntegerRange,
+  checkLabelValue,
   checkOneOf,
   throwIfInvalid,
 } from "../validation";
@@ -124,11 +125,7 @@ export function validateGpuNodePoolArgs(args: GpuNodePoolArgs): ArgError[] {
     });
   checkIntegerRange(errors, "rootVolumeGib", args.rootVolumeGib, 20, 16384);
   checkDuration(errors, "consolidateAfter", args.consolidateAfter);
-  if (!/^[a-z0-9A-Z]([-a-z0-9A-Z_.]*[a-z0-9A-Z])?$/.test(args.workloadType ?? "gpu-inference"))
-    errors.push({
-      propertyPath: "workloadType",
-      reason: `must be a Kubernetes label value, got ${JSON.stringify(args.workloadType)}`,
-    });
+  checkLabelValue(errors, "workloadType", args.workloadType);
   return errors;
 }
 
