@@ -220,6 +220,26 @@ interface TritonNodes {
 }
 
 /**
+ * The entry of `llm-infra:eks.<list>` that Triton's `key` names (default `gpu`), or a problem
+ * naming the key and the names there are.
+ */
+function namedEntry<T extends { name: string }>(
+  r: SectionReader,
+  key: "nodeGroup" | "nodePool",
+  list: "nodeGroups" | "nodePools",
+  entries: T[],
+  problems: string[],
+): T | undefined {
+  const name = r.string(key) ?? "gpu";
+  const entry = entries.find((e) => e.name === name);
+  if (!entry)
+    problems.push(
+      `${r.key(key)} must name one of llm-infra:eks.${list} (${entries.map((e) => e.name).join(", ") || "none"}), got ${JSON.stringify(name)}`,
+    );
+  return entry;
+}
+
+/**
  * The node group `nodeGroup` names, or with provisioner karpenter the node pool `nodePool` names,
  * with the instance types its pods may land on (a pool's, from the fit filter on the model).
  */
@@ -234,18 +254,12 @@ function tritonNodes(
       "nodeGroup",
       "with llm-infra:eks.provisioner karpenter (name one of llm-infra:eks.nodePools in nodePool)",
     );
-    const name = r.string("nodePool") ?? "gpu";
-    const pool = eks.nodePools.find((p) => p.name === name);
-    if (!pool) {
-      problems.push(
-        `${r.key("nodePool")} must name one of llm-infra:eks.nodePools (${eks.nodePools.map((p) => p.name).join(", ") || "none"}), got ${JSON.stringify(name)}`,
-      );
-      return undefined;
-    }
+    const pool = namedEntry(r, "nodePool", "nodePools", eks.nodePools, problems);
+    if (!pool) return undefined;
     const types = poolTypes(pool, workload);
     return {
       kind: "node pool",
-      name,
+      name: pool.name,
       instanceTypes: types.instanceTypes,
       workloadType: pool.workloadType,
       acceleratorsPerPod: types.acceleratorsPerPod,
@@ -255,13 +269,6 @@ function tritonNodes(
     "nodePool",
     "without llm-infra:eks.provisioner karpenter (name a node group in nodeGroup)",
   );
-  const name = r.string("nodeGroup") ?? "gpu";
-  const group = eks.nodeGroups.find((g) => g.name === name);
-  if (!group) {
-    problems.push(
-      `${r.key("nodeGroup")} must name one of llm-infra:eks.nodeGroups (${eks.nodeGroups.map((g) => g.name).join(", ") || "none"}), got ${JSON.stringify(name)}`,
-    );
-    return undefined;
-  }
-  return { kind: "node group", ...group };
+  const group = namedEntry(r, "nodeGroup", "nodeGroups", eks.nodeGroups, problems);
+  return group ? { kind: "node group", ...group } : undefined;
 }
