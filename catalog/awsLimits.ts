@@ -4,6 +4,7 @@
  * cites where it was read. Pure functions: each returns undefined when the value is acceptable, or
  * what is allowed.
  */
+import { safeJson } from "./json";
 
 /**
  * The regions of the `aws`, `aws-cn` and `aws-us-gov` partitions, as the AWS SDK for JavaScript
@@ -65,7 +66,7 @@ export function regionProblem(region: unknown): string | undefined {
     return "is required: an AWS region such as us-east-1";
   const area = typeof region === "string" ? region.replace(/-?\d*$/, "") : "";
   const near = AWS_REGIONS.filter((r) => area.length > 1 && r.startsWith(area));
-  return `must be an AWS region such as ${(near.length > 0 ? near : ["us-east-1", "eu-west-1"]).join(", ")}, got ${JSON.stringify(region)}`;
+  return `must be an AWS region such as ${(near.length > 0 ? near : ["us-east-1", "eu-west-1"]).join(", ")}, got ${safeJson(region)}`;
 }
 
 /**

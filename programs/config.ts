@@ -24,7 +24,14 @@ import {
   tagKeyProblem,
   tagValueProblem,
 } from "../catalog/awsLimits";
-import { SectionReader, fromComponent, isObject, onePerKey, readSection } from "./configReader";
+import {
+  fromComponent,
+  isObject,
+  onePerKey,
+  readSection,
+  SectionReader,
+  shown,
+} from "./configReader";
 import { EndpointConfig, parseSageMakerConfig } from "./sagemakerConfig";
 import { EksConfig, checkNodePools, parseEksConfig, poolWorkloadsOf } from "./eksConfig";
 import { TritonConfig, parseTritonConfig } from "./tritonConfig";
@@ -45,7 +52,7 @@ export function allowReplaceOf(rawConfig: Record<string, unknown>, problems: str
   if (raw === undefined) return [];
   if (!Array.isArray(raw) || raw.some((n) => typeof n !== "string" || n === "")) {
     problems.push(
-      `${KEY("allowReplace")} must be a list of resource names (as the plan prints them, e.g. [models-bucket]), got ${JSON.stringify(raw)}`,
+      `${KEY("allowReplace")} must be a list of resource names (as the plan prints them, e.g. [models-bucket]), got ${shown(raw)}`,
     );
     return [];
   }
@@ -362,7 +369,7 @@ export function parseStackConfig(
   const withComponents = endpoints.findIndex((e) => e.components !== undefined);
   if (withComponents >= 0 && !badRegion && raw["aws-native:region"] !== region)
     problems.push(
-      `aws-native:region must be ${region}, the stack's aws:region, with inference components (${KEY("sagemaker")}.endpoints[${withComponents}].components are @pulumi/aws-native resources, which read their own region), got ${JSON.stringify(raw["aws-native:region"] ?? null)}`,
+      `aws-native:region must be ${region}, the stack's aws:region, with inference components (${KEY("sagemaker")}.endpoints[${withComponents}].components are @pulumi/aws-native resources, which read their own region), got ${shown(raw["aws-native:region"] ?? null)}`,
     );
 
   const eks = parseEksConfig(raw[KEY("eks")], problems, {

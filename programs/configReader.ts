@@ -3,12 +3,13 @@
  * that names the full key.
  */
 import { ArgError } from "../components/validation";
+import { safeJson } from "../catalog/json";
 
 /** A value as the user wrote it in YAML: JSON, with `.nan` and `.inf` for the numbers JSON lacks. */
 export function shown(v: unknown): string {
   if (typeof v === "number" && !Number.isFinite(v))
     return Number.isNaN(v) ? ".nan" : v > 0 ? ".inf" : "-.inf";
-  return JSON.stringify(v);
+  return safeJson(v);
 }
 
 export function isObject(v: unknown): v is Record<string, unknown> {
@@ -196,7 +197,7 @@ export function readSection(
 ): SectionReader | undefined {
   if (raw === undefined) return undefined;
   if (!isObject(raw)) {
-    problems.push(`${prefix} must be a map of keys, got ${JSON.stringify(raw)}`);
+    problems.push(`${prefix} must be a map of keys, got ${shown(raw)}`);
     return undefined;
   }
   const reader = new SectionReader(prefix, raw, problems);

@@ -23,7 +23,7 @@ import {
 import { SAVINGS_PLAN_TERMS, SavingsPlanTerm } from "../catalog/prices";
 import { utilizationProblem } from "../catalog/tokenCost";
 import { DEFAULT_OFF_HOURS, OffHoursWindow, validateOffHoursWindow } from "../catalog/schedule";
-import { SectionReader, isObject, readSection } from "./configReader";
+import { isObject, readSection, SectionReader, shown } from "./configReader";
 
 export interface CostConfig {
   assumptions: CostAssumptions;
@@ -43,7 +43,7 @@ export function parseCostConfig(raw: unknown, problems: string[]): CostConfig {
   if (rawAssumptions !== undefined) {
     if (!isObject(rawAssumptions)) {
       problems.push(
-        `${section.key("assumptions")} must be a map of keys, got ${JSON.stringify(rawAssumptions)}`,
+        `${section.key("assumptions")} must be a map of keys, got ${shown(rawAssumptions)}`,
       );
     } else {
       for (const [k, v] of Object.entries(rawAssumptions)) {

@@ -22,7 +22,7 @@ import {
 } from "../components/eks/gpuCluster";
 import { ipv4CidrProblem } from "../catalog/awsLimits";
 import { validateModelPrefix } from "../components/storage/modelStorePolicies";
-import { fromComponent, readEntryName, readSection } from "./configReader";
+import { fromComponent, readEntryName, readSection, shown } from "./configReader";
 import { RESERVED_NAMES } from "./sagemakerConfig";
 import {
   CapacityRung,
@@ -214,9 +214,7 @@ export function parseEksConfig(
   const nodeGroups: NodeGroupConfig[] = [];
   const rawGroups = r.value("nodeGroups") ?? [];
   if (!Array.isArray(rawGroups))
-    problems.push(
-      `${PREFIX}.nodeGroups must be a list of node groups, got ${JSON.stringify(rawGroups)}`,
-    );
+    problems.push(`${PREFIX}.nodeGroups must be a list of node groups, got ${shown(rawGroups)}`);
   const names = new Set<string>();
   (Array.isArray(rawGroups) ? rawGroups : []).forEach((item: unknown, i: number) => {
     const prefix = `${PREFIX}.nodeGroups[${i}]`;
@@ -339,7 +337,7 @@ function readNodePools(raw: unknown, problems: string[]): NodePoolConfig[] {
   const key = `${PREFIX}.nodePools`;
   if (!Array.isArray(raw) || raw.length === 0) {
     problems.push(
-      `${key} must list at least one node pool with provisioner karpenter (for example { name: gpu, families: [g6, g5], capacity: [spot, on-demand] }), got ${JSON.stringify(raw ?? null)}`,
+      `${key} must list at least one node pool with provisioner karpenter (for example { name: gpu, families: [g6, g5], capacity: [spot, on-demand] }), got ${shown(raw ?? null)}`,
     );
     return [];
   }

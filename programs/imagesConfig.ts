@@ -18,7 +18,7 @@ import * as path from "path";
 import { ociTagProblem } from "../catalog/awsLimits";
 import { ImageSource, PULL_THROUGH_UPSTREAMS, PullThroughUpstream } from "../catalog/imageSources";
 import { NGC_TRITON } from "../catalog/images";
-import { isObject, readSection, SectionReader } from "./configReader";
+import { isObject, readSection, SectionReader, shown } from "./configReader";
 
 export interface ImageBuildConfig {
   /** A directory of images/ holding a Dockerfile. */
@@ -96,7 +96,7 @@ export function parseImagesConfig(
   const builds: ImageBuildConfig[] = [];
   const rawBuilds = r.value("builds");
   if (rawBuilds !== undefined && !Array.isArray(rawBuilds))
-    problems.push(`${r.key("builds")} must be a list, got ${JSON.stringify(rawBuilds)}`);
+    problems.push(`${r.key("builds")} must be a list, got ${shown(rawBuilds)}`);
   const directories =
     Array.isArray(rawBuilds) && rawBuilds.length > 0 ? buildableDirectories() : [];
   (Array.isArray(rawBuilds) ? rawBuilds : []).forEach((entry, i) => {

@@ -30,7 +30,14 @@ import {
   validateSageMakerEndpointArgs,
 } from "../components/sagemaker/endpointArgs";
 import { defaultEndpointName } from "../components/sagemaker/sageMakerEndpoint";
-import { SectionReader, fromComponent, isObject, readEntryName, readSection } from "./configReader";
+import {
+  fromComponent,
+  isObject,
+  readEntryName,
+  readSection,
+  SectionReader,
+  shown,
+} from "./configReader";
 import { TritonFlavour, splitImageUri, tritonImage } from "../catalog/images";
 import {
   SAGEMAKER_LLM_INSTEAD,
@@ -739,9 +746,7 @@ function readPools(
     return [];
   }
   if (!Array.isArray(raw)) {
-    problems.push(
-      `${r.key("instancePools")} must be a list of instance types, got ${JSON.stringify(raw)}`,
-    );
+    problems.push(`${r.key("instancePools")} must be a list of instance types, got ${shown(raw)}`);
     return [];
   }
   return raw.flatMap((p: unknown, j: number): ConfigInstancePool[] => {

@@ -3,6 +3,7 @@
  * user error (exit 2, lines that each name a key) or a plan; never a crash (exit 3), a stack trace
  * or NaN.
  */
+import { safeJson } from "../catalog/json";
 import * as assert from "assert";
 import * as fc from "fast-check";
 import { ConfigError, parseStackConfig } from "../programs/config";
@@ -171,12 +172,21 @@ describe("property: malformed config trees", function () {
     );
   });
 
+  /** `{ model: { attentionHeads: <itself> } }`, the shape the property found. */
+  function cyclic(): Record<string, unknown> {
+    const heads: Record<string, unknown> = {};
+    heads.again = heads;
+    return { model: { attentionHeads: heads } };
+  }
+
   // Counterexamples the property found once, kept so they run every time.
   for (const [key, value] of [
     [["aws:region"], "NaN "],
     [["llm-infra:environment"], { toString: [] }],
+    // A map that holds itself (a YAML alias can make one), on which JSON.stringify throws.
+    [["aws:region"], cyclic()],
   ] as [Path, unknown][])
-    it(`refuses ${key.join(".")}: ${JSON.stringify(value)} with a line naming the key`, () => {
+    it(`refuses ${key.join(".")}: ${safeJson(value)} with a line naming the key`, () => {
       assert.throws(
         () => parseStackConfig(apply([[key, undefined, value]]), "dev"),
         (e: unknown) => {
