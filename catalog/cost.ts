@@ -13,8 +13,8 @@ import { findInstance } from "./instances";
 import {
   NODE_POOL_TYPE,
   nodePoolCapacityTypes,
-  nodePoolInstanceTypes,
   nodePoolLabels,
+  poolTypesByReplicaPrice,
 } from "./karpenter";
 import {
   HOURS_PER_MONTH,
@@ -778,14 +778,7 @@ const priceNodePool: Pricer = (r, ctx) => {
   const ladder = nodePoolCapacityTypes(r.inputs);
   const replicas = workloadReplicas(nodePoolLabels(r.name, r.inputs), ctx.records);
   const perPod = Math.max(1, replicas.perPod);
-  const priced = nodePoolInstanceTypes(r.inputs)
-    .map((t) => ({
-      t,
-      hourly: ec2HourlyUsd(t, ctx.region).value,
-      perNode: Math.floor((findInstance(t)?.accelerator?.count ?? 0) / perPod),
-    }))
-    .filter((x) => x.hourly !== undefined && x.perNode > 0)
-    .sort((a, b) => a.hourly! / a.perNode - b.hourly! / b.perNode);
+  const priced = poolTypesByReplicaPrice(r.inputs, perPod, ctx.region);
   if (priced.length === 0) {
     ctx.warnings.add(`node pool ${r.name} has no instance type the estimator can price`);
     return [line(r, "node pool: no priced instance type", 0)];
@@ -801,14 +794,14 @@ const priceNodePool: Pricer = (r, ctx) => {
     },
   ];
   const spot = ladder[0] === "spot";
-  const onDemandPeak = month(cheapest.hourly! * nodes(replicas.peak));
+  const onDemandPeak = month(cheapest.hourly * nodes(replicas.peak));
   const what = [
     `node pool (${ladder.join(" then ")}, priced at ${ladder[0]}; the cheapest of ${priced.length} type(s) per replica`,
     replicas.by.length > 0 ? ` for ${replicas.by.join(", ")}` : ", no workload selects it",
     spot ? `; on-demand peak ${usd(round2(onDemandPeak))}` : "",
     ")",
   ].join("");
-  return [capacityLine(r, ctx, cheapest.t, "ec2", what, periods, spot)];
+  return [capacityLine(r, ctx, cheapest.type, "ec2", what, periods, spot)];
 };
 
 const priceAutoScalingGroup: Pricer = (r, ctx) => {

@@ -19,8 +19,9 @@
  *   `instance-accelerator-count Exists` requirements).
  */
 import { HelmChart } from "./kubernetes";
-import { AcceleratorKind, INSTANCE_SPECS, InstanceSpec } from "./instances";
+import { AcceleratorKind, INSTANCE_SPECS, InstanceSpec, findInstance } from "./instances";
 import { ModelRequirements, fitsInstance } from "./modelFit";
+import { ec2HourlyUsd } from "./prices";
 
 /** The Karpenter chart: oci, pinned, in kube-system (the getting-started guide's namespace). */
 export const KARPENTER_CHART: HelmChart = {
@@ -261,6 +262,32 @@ export function nodePoolRequirement(inputs: Inputs, key: string): string[] | und
 /** The instance types a NodePool may launch (its `node.kubernetes.io/instance-type In` list). */
 export function nodePoolInstanceTypes(inputs: Inputs): string[] {
   return nodePoolRequirement(inputs, "node.kubernetes.io/instance-type") ?? [];
+}
+
+/** A pool type as priced for a workload: its on-demand hourly price and replicas per node. */
+export interface PricedPoolType {
+  type: string;
+  hourly: number;
+  perNode: number;
+}
+
+/**
+ * The NodePool's types that hold a replica of `perPod` accelerators and have a price in the
+ * region, cheapest per replica first: the type the cost estimate prices a pool's replicas on, and
+ * the token cost its serving figure.
+ */
+export function poolTypesByReplicaPrice(
+  inputs: Inputs,
+  perPod: number,
+  region: string,
+): PricedPoolType[] {
+  const out: PricedPoolType[] = [];
+  for (const type of nodePoolInstanceTypes(inputs)) {
+    const hourly = ec2HourlyUsd(type, region).value;
+    const perNode = Math.floor((findInstance(type)?.accelerator?.count ?? 0) / perPod);
+    if (hourly !== undefined && perNode > 0) out.push({ type, hourly, perNode });
+  }
+  return out.sort((a, b) => a.hourly / a.perNode - b.hourly / b.perNode);
 }
 
 /** The capacity types a NodePool may launch (`karpenter.sh/capacity-type`; on-demand without). */

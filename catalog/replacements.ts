@@ -99,6 +99,10 @@ export const REPLACEMENTS: Record<string, readonly string[]> = {
   "aws:autoscaling/tag:Tag": ["autoscalingGroupName", "tag", "region"],
   // terraform-provider-aws internal/service/cloudwatch/dashboard.go
   "aws:cloudwatch/dashboard:Dashboard": ["dashboardName", "region"],
+  // terraform-provider-aws internal/service/events/rule.go
+  "aws:cloudwatch/eventRule:EventRule": ["eventBusName", "name", "namePrefix", "region"],
+  // terraform-provider-aws internal/service/events/target.go
+  "aws:cloudwatch/eventTarget:EventTarget": ["eventBusName", "rule", "targetId", "region"],
   // terraform-provider-aws internal/service/logs/group.go
   "aws:cloudwatch/logGroup:LogGroup": ["logGroupClass", "name", "namePrefix", "region"],
   // terraform-provider-aws internal/service/cloudwatch/metric_alarm.go
@@ -127,6 +131,8 @@ export const REPLACEMENTS: Record<string, readonly string[]> = {
   "aws:ec2/launchTemplate:LaunchTemplate": ["name", "namePrefix", "region"],
   // terraform-provider-aws internal/service/ec2/vpc_security_group.go
   "aws:ec2/securityGroup:SecurityGroup": ["description", "name", "namePrefix", "region", "vpcId"],
+  // terraform-provider-aws internal/service/ec2/ec2_tag.go (the value updates in place)
+  "aws:ec2/tag:Tag": ["key", "resourceId", "region"],
   // terraform-provider-aws internal/service/ec2/vpc_endpoint.go
   "aws:ec2/vpcEndpoint:VpcEndpoint": [
     "serviceName",
@@ -165,6 +171,8 @@ export const REPLACEMENTS: Record<string, readonly string[]> = {
     "subnetId",
     "region",
   ],
+  // terraform-provider-aws internal/service/eks/access_entry.go
+  "aws:eks/accessEntry:AccessEntry": ["clusterName", "principalArn", "type", "region"],
   // terraform-provider-aws internal/service/eks/addon.go
   "aws:eks/addon:Addon": ["addonName", "clusterName", "namespaceConfig", "region"],
   // terraform-provider-aws internal/service/eks/node_group.go
@@ -307,6 +315,10 @@ export const REPLACEMENTS: Record<string, readonly string[]> = {
   "aws:sns/topic:Topic": ["fifoTopic", "name", "namePrefix", "region"],
   // terraform-provider-aws internal/service/sns/topic_policy.go
   "aws:sns/topicPolicy:TopicPolicy": ["arn", "region"],
+  // terraform-provider-aws internal/service/sqs/queue.go
+  "aws:sqs/queue:Queue": ["fifoQueue", "name", "namePrefix", "region"],
+  // terraform-provider-aws internal/service/sqs/queue_policy.go
+  "aws:sqs/queuePolicy:QueuePolicy": ["queueUrl", "region"],
   // terraform-provider-aws internal/service/ssm/parameter.go
   "aws:ssm/parameter:Parameter": ["dataType", "name", "region"],
   // pulumi/pulumi-awsx awsx/ec2/vpc.ts
@@ -330,6 +342,11 @@ export const REPLACEMENTS: Record<string, readonly string[]> = {
   ],
   // pulumi/pulumi-kubernetes provider/pkg/provider/diff.go
   "kubernetes:core/v1:Namespace": ["metadata.name"],
+  // pulumi/pulumi-kubernetes provider/pkg/provider/diff.go: a custom resource replaces on its name
+  // only (both kinds are cluster-scoped).
+  "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass": ["metadata.name"],
+  // pulumi/pulumi-kubernetes provider/pkg/provider/diff.go (as above)
+  "kubernetes:karpenter.sh/v1:NodePool": ["metadata.name"],
   // pulumi/pulumi-kubernetes provider/pkg/provider/diff.go
   "kubernetes:core/v1:PersistentVolume": [
     "metadata.name",

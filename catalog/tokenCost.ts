@@ -15,7 +15,12 @@
  * configuration and of the fleet's Auto Scaling group; the engine and tensor parallelism come from
  * the serving image and its environment.
  */
-import { NODE_POOL_TYPE, nodePoolInstanceTypes, nodePoolLabels } from "./karpenter";
+import {
+  NODE_POOL_TYPE,
+  nodePoolCapacityTypes,
+  nodePoolLabels,
+  poolTypesByReplicaPrice,
+} from "./karpenter";
 import {
   DEFAULT_UTILIZATION,
   ResourceRecord,
@@ -358,14 +363,16 @@ export function servingTargets(
     const group = ofType("aws:eks/nodeGroup:NodeGroup").find(
       (g) => obj(g.inputs.labels)["workload-type"] === workloadType,
     );
-    // Or a Karpenter pool's first type: the one the chart sizes a pod on (the smallest share).
+    // Or a Karpenter pool: the type its cost line prices a replica on (the cheapest per replica).
     const pool = ofType(NODE_POOL_TYPE).find(
       (p) => nodePoolLabels(p.name, p.inputs)["workload-type"] === workloadType,
     );
+    const podAccelerators = Number(obj(values.accelerator).count) || 1;
+    const poolType = pool
+      ? poolTypesByReplicaPrice(pool.inputs, podAccelerators, options.region)[0]?.type
+      : undefined;
     const instanceType = String(
-      (group?.inputs.instanceTypes as unknown[] | undefined)?.[0] ??
-        (pool ? nodePoolInstanceTypes(pool.inputs)[0] : undefined) ??
-        "",
+      (group?.inputs.instanceTypes as unknown[] | undefined)?.[0] ?? poolType ?? "",
     );
     if (annotations[MODEL_CLASS_TAG] === undefined || !instanceType) {
       out.push({
@@ -380,11 +387,14 @@ export function servingTargets(
     const spec = findInstance(instanceType);
     const perPod = Number(obj(values.accelerator).count) || spec?.accelerator?.count || 1;
     const share = spec?.accelerator ? perPod / spec.accelerator.count : 1;
-    // A spot group at the estimator's spot assumption (catalog/cost.ts), else on-demand less the
-    // Compute Savings Plan the stack holds.
+    // A spot group, or a pool whose ladder starts at spot, at the estimator's spot assumption
+    // (catalog/cost.ts), else on-demand less the Compute Savings Plan the stack holds.
     const onDemand = ec2HourlyUsd(instanceType, options.region).value;
+    const spot =
+      group?.inputs.capacityType === "SPOT" ||
+      (pool !== undefined && nodePoolCapacityTypes(pool.inputs)[0] === "spot");
     const node =
-      group?.inputs.capacityType === "SPOT" && onDemand !== undefined
+      spot && onDemand !== undefined
         ? {
             usdPerHour: onDemand * (1 - SPOT_DISCOUNT.discount),
             basis: `on-demand less ${Math.round(SPOT_DISCOUNT.discount * 100)}% (spot assumption)`,

@@ -263,7 +263,9 @@ export function toText(report: PlanReport, options: { next?: string } = {}): str
       if (verdicts.length === 0) continue;
       out.push(
         `  ${level} (${verdicts.length}):`,
-        ...verdicts.map((v) => `    - ${v.policy} on ${v.resource}: ${v.message}`),
+        ...verdicts.flatMap((v) =>
+          wrap("    - ", `${v.policy} on ${v.resource}: ${v.message}`, TEXT_WIDTH, "      "),
+        ),
       );
     }
   }

@@ -167,12 +167,13 @@ describe("deploy: promotion through an injected workspace", () => {
       await main(["--all", "--up", "--yes"], ws, io, root, quietSteps(), plansDir()),
       EXIT.ok,
     );
-    // Each stack: the foundation (targeted), the serving update, and for the private clusters of
-    // dev and prod the targeted update that closes the API again.
-    const ups = (stack: string) => {
-      const closes = stack === "staging" ? [] : [[stack, "up", policyConfig(stack)]];
-      return [[stack, "up", policyConfig(stack)], [stack, "up", policyConfig(stack)], ...closes];
-    };
+    // Each stack: the foundation (targeted), the serving update, and the targeted update that
+    // closes its private cluster's API again (every shipped stack has one).
+    const ups = (stack: string) => [
+      [stack, "up", policyConfig(stack)],
+      [stack, "up", policyConfig(stack)],
+      [stack, "up", policyConfig(stack)],
+    ];
     assert.deepStrictEqual(
       ws.calls.map((c) => [c.stack, c.method, (c.opts.policyPackConfigs as string[])[0]]),
       [...ups("dev"), ...ups("staging"), ...ups("prod")],

@@ -178,3 +178,28 @@ export const ASYNC_CHAT: Record<string, unknown> = {
 export function withAsyncChat(raw: Record<string, unknown>): Record<string, unknown> {
   return { ...raw, "llm-infra:sagemaker": { endpoints: [{ ...ASYNC_CHAT }] } };
 }
+
+/**
+ * A shipped stack's config without NAT gateways, with these interface endpoints. Karpenter needs
+ * a NAT gateway (its controller pulls from public.ecr.aws and calls the pricing API; the config
+ * refuses it without one), so a stack on Karpenter goes without its EKS cluster and Triton: what
+ * is left is what must still run NAT-less.
+ */
+export function natLess(
+  raw: Record<string, unknown>,
+  interfaceEndpoints: readonly string[],
+): Record<string, unknown> {
+  const out: Record<string, unknown> = {
+    ...raw,
+    "llm-infra:network": {
+      ...(raw["llm-infra:network"] as object),
+      natGateways: "none",
+      interfaceEndpoints: [...interfaceEndpoints],
+    },
+  };
+  if ((raw["llm-infra:eks"] as { provisioner?: string } | undefined)?.provisioner === "karpenter") {
+    delete out["llm-infra:eks"];
+    delete out["llm-infra:triton"];
+  }
+  return out;
+}

@@ -35,20 +35,14 @@ import {
 import { ConfigError, parseStackConfig } from "../programs/config";
 import { imagePlan, isNgcTritonTag } from "../programs/imagePlan";
 import { imagesDirectory } from "../programs/imagesConfig";
-import { resourcesOf, ofType, one } from "./helpers";
+import { natLess, resourcesOf, ofType, one } from "./helpers";
 
 type Raw = Record<string, unknown>;
 const clone = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T;
 
 /** A shipped stack's config without NAT gateways, with every endpoint the table can ask for. */
 function withoutNat(stack: string, extra: Raw = {}): Raw {
-  const raw = readStackFile(stack);
-  raw["llm-infra:network"] = {
-    ...(raw["llm-infra:network"] as Raw),
-    natGateways: "none",
-    interfaceEndpoints: PRIVATE_ENDPOINT_SERVICES,
-  };
-  return { ...raw, ...extra };
+  return { ...natLess(readStackFile(stack), PRIVATE_ENDPOINT_SERVICES), ...extra };
 }
 
 function problemsOf(raw: Raw): string[] {
@@ -647,12 +641,13 @@ describe("image sources: wiring and the check", function () {
       findings.find((f) => f.resource === "addons-nvidia-device-plugin")?.message,
       "the Helm release addons-nvidia-device-plugin (chart nvidia-device-plugin) pulls nvcr.io/nvidia/k8s-device-plugin:v0.17.1@sha256:af31e2b7c7f89834c4e5219860def7ac2e49a207b3d4e8610d5a26772b7738e5 from outside AWS, which nodes in network-vpc (no NAT gateway) cannot reach: set llm-infra:images.source: ecr (the stack's image mirror then serves it from its ECR), or give the VPC NAT gateways (llm-infra:network.natGateways)",
     );
-    // Triton (prod) and the fleet (staging) run the vLLM image from the stack's own repository.
-    const staging: CapturedResource[] = clone(reports.staging.resources);
+    // Triton (prod) and the fleet (staging without its cluster, which Karpenter keeps on NAT)
+    // run the vLLM image from the stack's own repository.
+    const { "llm-infra:eks": _eks, "llm-infra:triton": _triton, ...raw } = readStackFile("staging");
+    const staging: CapturedResource[] = clone((await planConfig("staging", raw)).resources);
     staging.find((r) => r.type === "awsx:ec2:Vpc")!.inputs.natGateways = { strategy: "None" };
     assert.deepStrictEqual(checkImageSources(staging), []);
     // A fleet on NGC's own image pulls it from outside AWS.
-    const raw = readStackFile("staging");
     const fleet = { ...(raw["llm-infra:fleet"] as Raw) };
     for (const key of ["imageFlavour", "imageRepository", "imageTag", "modelRepository"])
       delete fleet[key];

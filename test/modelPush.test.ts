@@ -205,6 +205,13 @@ describe("model push over HTTP to a local S3 (s3rver)", function () {
     ]);
     assert.deepStrictEqual(listed(shipped("staging")), [
       [
+        "llm-infra:triton.modelRepository",
+        "triton on eks",
+        "model-repository/triton",
+        undefined,
+        ...vllmChat,
+      ],
+      [
         "llm-infra:fleet.modelRepository",
         "triton fleet",
         "model-repository/fleet",

@@ -537,13 +537,14 @@ describe("npm run model (CLI)", () => {
     assert.strictEqual(nope.code, 2);
     assert.strictEqual(
       nope.err,
-      'error: stack staging has no SageMaker endpoint "nope" reading a model repository; it has --fleet\n',
+      'error: stack staging has no SageMaker endpoint "nope" reading a model repository; it has --triton, --fleet\n',
     );
   });
 
   it("the example repository models/chat passes check for every target the shipped stacks point at it", async () => {
     const cases = [
       ["dev", "--triton"],
+      ["staging", "--triton"],
       ["staging", "--fleet"],
       ["prod", "--triton"],
     ];

@@ -150,7 +150,7 @@ describe("where each target sees its weights", () => {
     assert.deepStrictEqual(roots(configOf("dev")), { triton: "/models" });
     assert.deepStrictEqual(roots(configOf("prod")), { triton: "/models" });
     assert.strictEqual(configOf("prod").triton?.modelRepositoryMode, "efs");
-    assert.deepStrictEqual(roots(configOf("staging")), { fleet: "/models" });
+    assert.deepStrictEqual(roots(configOf("staging")), { fleet: "/models", triton: "/models" });
     for (const flavour of ["base", "vllm"] as const)
       assert.deepStrictEqual(
         roots(devWithTritonEndpoint(flavour)),
@@ -164,7 +164,7 @@ describe("where each target sees its weights", () => {
     const files = await listRepositoryFiles(dir);
     const [endpoint, triton] = stackTargets(devWithTritonEndpoint("vllm"));
     assert.deepStrictEqual([endpoint.label, triton.label], ["endpoint chat", "triton"]);
-    const [fleet] = stackTargets(configOf("staging"));
+    const fleet = stackTargets(configOf("staging")).find((t) => t.label === "fleet")!;
     const pushed = (t: typeof endpoint) =>
       JSON.parse(
         forTarget(files, dir, t)
@@ -230,7 +230,13 @@ describe("the weights copies of a stack", () => {
     );
     assert.deepStrictEqual(
       weightsCopiesOf(configOf("staging"), ROOT).map((c) => c.destinations),
-      [["model-repository/chat", "model-repository/fleet/llama3-8b/1/weights"]],
+      [
+        [
+          "model-repository/chat",
+          "model-repository/fleet/llama3-8b/1/weights",
+          "model-repository/triton/llama3-8b/1/weights",
+        ],
+      ],
     );
     // A Triton endpoint reading models/chat gets the weights under its model's version instead.
     assert.deepStrictEqual(

@@ -300,7 +300,7 @@ describe("alarms and the dashboard of every shipped stack", () => {
   it("has an alarm on each serving path, every alarm to the stack's one alarm topic", () => {
     const expected: Record<string, string[]> = {
       dev: ["eks:triton-release", "sagemaker:chat-endpoint"],
-      staging: ["api", "fleet", "sagemaker:chat-endpoint"],
+      staging: ["api", "eks:triton-release", "fleet", "sagemaker:chat-endpoint"],
       prod: ["api", "eks:triton-release", "sagemaker:batch-endpoint", "sagemaker:chat-endpoint"],
     };
     assert.deepStrictEqual(Object.keys(plans).sort(), Object.keys(expected).sort());

@@ -14,6 +14,14 @@ import {
 } from "../offline/plan";
 import { syntheticEndpointsConfig } from "../scripts/bench";
 import { SERVERLESS_7B_STACK, copyExampleModels, devOnP5Stack } from "./helpers";
+import {
+  KARPENTER_CHART,
+  NODE_POOL_TYPE,
+  nodePoolCapacityTypes,
+  nodePoolInstanceTypes,
+  nodePoolLabels,
+} from "../catalog/karpenter";
+import { findInstance } from "../catalog/instances";
 import { main as planMain } from "../scripts/plan";
 import { toJson, toMermaid, toText } from "../offline/report";
 
@@ -98,7 +106,7 @@ describe("offline plan of the shipped stacks", () => {
       const eks = ["eks", "eks-cluster", "eks-system", "addons", "model-cache"];
       const expected = {
         dev: ["chat", ...eks, "gpu", "triton"],
-        staging: ["chat", "fleet", "api"],
+        staging: ["chat", ...eks, "karpenter", "gpu", "triton", "fleet", "api"],
         prod: ["batch", "chat", ...eks, "metrics", "gpu", "triton", "api"],
       }[stack]!;
       assert.deepStrictEqual(
@@ -377,6 +385,41 @@ describe("offline plan of the shipped stacks", () => {
       lines["fleet-asg"].description,
       /1 \(idle 1, peak 2\) x g5\.xlarge Auto Scaling group/,
     );
+  });
+
+  it("staging runs Triton on a Karpenter pool of prod's GPU type and its same-shaped types, spot then on-demand", () => {
+    const r = reports.staging.resources;
+    const pools = r.filter((x) => x.type === NODE_POOL_TYPE);
+    assert.deepStrictEqual(
+      pools.map((p) => [p.name, nodePoolInstanceTypes(p.inputs), nodePoolCapacityTypes(p.inputs)]),
+      [["gpu-pool", ["g5.2xlarge", "g6.2xlarge"], ["spot", "on-demand"]]],
+    );
+    // prod's GPU type is one of them, and every type has its shape.
+    const prodGroup = reports.prod.resources.find((x) => x.name === "gpu-nodes")!;
+    const shape = (t: string) => {
+      const s = findInstance(t)!;
+      return [s.vcpus, s.memoryMib, s.accelerator?.count, s.accelerator?.memoryMibPerDevice];
+    };
+    const prodType = (prodGroup.inputs.instanceTypes as string[])[0];
+    assert.ok(nodePoolInstanceTypes(pools[0].inputs).includes(prodType));
+    for (const t of nodePoolInstanceTypes(pools[0].inputs))
+      assert.deepStrictEqual(shape(t), shape(prodType), t);
+    // Triton selects the pool's nodes; no accelerator node group and no Cluster Autoscaler.
+    const triton = r.find(
+      (x) => x.type === "kubernetes:helm.sh/v3:Release" && x.parent === "triton",
+    )!;
+    const selector = (triton.inputs.values as Record<string, Record<string, string>>).nodeSelector;
+    const labels = nodePoolLabels(pools[0].name, pools[0].inputs);
+    for (const [k, v] of Object.entries(selector)) assert.strictEqual(labels[k], v, k);
+    assert.deepStrictEqual(
+      r.filter((x) => x.type === "aws:eks/nodeGroup:NodeGroup").map((x) => x.name),
+      ["eks-system-nodes"],
+    );
+    const charts = r
+      .filter((x) => x.type === "kubernetes:helm.sh/v3:Release")
+      .map((x) => x.inputs.chart);
+    assert.ok(charts.includes(KARPENTER_CHART.chart));
+    assert.ok(!charts.includes("cluster-autoscaler"));
   });
 
   it("dev runs one spot GPU group of one size that scales from zero", () => {

@@ -14,6 +14,7 @@ import { CapturedResource } from "../offline/engine";
 import { checkReachability, planShows, privateEndpointNeeds } from "../checks/reachability";
 import { planConfig, PlanReport, readStackFile } from "../offline/plan";
 import { ConfigError, parseStackConfig } from "../programs/config";
+import { natLess } from "./helpers";
 
 const clone = (resources: CapturedResource[]): CapturedResource[] =>
   JSON.parse(JSON.stringify(resources)) as CapturedResource[];
@@ -21,13 +22,7 @@ const KEY = "llm-infra:network.interfaceEndpoints";
 
 /** The stack file with no NAT gateways and exactly these interface endpoints. */
 async function withoutNat(stack: string, interfaceEndpoints: string[]): Promise<PlanReport> {
-  const raw = readStackFile(stack);
-  raw["llm-infra:network"] = {
-    ...(raw["llm-infra:network"] as object),
-    natGateways: "none",
-    interfaceEndpoints,
-  };
-  return planConfig(stack, raw);
+  return planConfig(stack, natLess(readStackFile(stack), interfaceEndpoints));
 }
 
 /** The plan without the interface endpoints to these services. */
@@ -62,7 +57,7 @@ const EKS_ENDPOINTS = [
 ];
 // Prod also runs the metrics pipeline, whose KEDA queries its AMP workspace.
 const PROD_ENDPOINTS = [...EKS_ENDPOINTS, "aps-workspaces", "sagemaker.runtime", "monitoring"];
-// Staging runs the Triton EC2 fleet and no EKS.
+// Staging without NAT runs the Triton EC2 fleet and no EKS (its cluster is on Karpenter).
 const STAGING_ENDPOINTS = ["ecr.api", "ecr.dkr", "sts", "monitoring", "ssm", "ssmmessages"];
 
 describe("private endpoints: stacks without NAT", function () {

@@ -195,6 +195,10 @@ describe("cost per million output tokens", () => {
             "EC2 fleet",
             "no published throughput for 8B bf16 on vllm with 1 x A10G (catalog/throughput.ts)",
           ],
+          [
+            "Triton on EKS triton-release",
+            "no published throughput for 8B bf16 on vllm with 1 x L4 (catalog/throughput.ts)",
+          ],
         ],
       );
       assert.deepStrictEqual(
@@ -246,6 +250,12 @@ describe("cost per million output tokens", () => {
             loadSeconds: startupEstimate(LLAMA3_8B, "g5.xlarge")!.loadSeconds,
             totalLimitSeconds: 1200,
           },
+          {
+            weightsBytes: 16e9,
+            downloadSeconds: 12.8,
+            loadSeconds: startupEstimate(LLAMA3_8B, "g6.2xlarge")!.loadSeconds,
+            loadLimitSeconds: 1200,
+          },
         ],
       );
       // docs/token-cost.md's sample is what staging prints.
@@ -292,6 +302,12 @@ describe("cost per million output tokens", () => {
         [
           [1.515, "on-demand"],
           [1.006, "on-demand"],
+          // Triton on staging's pool: the g6.2xlarge its cost line prices (the cheaper of the
+          // pool's two types per replica), at spot, the first rung of its ladder.
+          [
+            0.9776 * (1 - SPOT_DISCOUNT.discount),
+            `on-demand less ${Math.round(SPOT_DISCOUNT.discount * 100)}% (spot assumption), a pod's 1 of 1 accelerators`,
+          ],
         ],
       );
     });
