@@ -203,3 +203,14 @@ export function natLess(
   }
   return out;
 }
+
+/** A stack file without these keys (a shipped stack with a part taken away). */
+export function withoutKeys(
+  raw: Record<string, unknown>,
+  ...keys: string[]
+): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(raw).filter(([k]) => !keys.includes(k)));
+}
+
+/** Staging without its cluster: the SageMaker endpoint, the fleet and the API front door. */
+export const STAGING_WITHOUT_CLUSTER = ["llm-infra:eks", "llm-infra:triton"];

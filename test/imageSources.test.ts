@@ -35,7 +35,7 @@ import {
 import { ConfigError, parseStackConfig } from "../programs/config";
 import { imagePlan, isNgcTritonTag } from "../programs/imagePlan";
 import { imagesDirectory } from "../programs/imagesConfig";
-import { natLess, resourcesOf, ofType, one } from "./helpers";
+import { STAGING_WITHOUT_CLUSTER, natLess, resourcesOf, ofType, one, withoutKeys } from "./helpers";
 
 type Raw = Record<string, unknown>;
 const clone = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T;
@@ -643,7 +643,7 @@ describe("image sources: wiring and the check", function () {
     );
     // Triton (prod) and the fleet (staging without its cluster, which Karpenter keeps on NAT)
     // run the vLLM image from the stack's own repository.
-    const { "llm-infra:eks": _eks, "llm-infra:triton": _triton, ...raw } = readStackFile("staging");
+    const raw = withoutKeys(readStackFile("staging"), ...STAGING_WITHOUT_CLUSTER);
     const staging: CapturedResource[] = clone((await planConfig("staging", raw)).resources);
     staging.find((r) => r.type === "awsx:ec2:Vpc")!.inputs.natGateways = { strategy: "None" };
     assert.deepStrictEqual(checkImageSources(staging), []);

@@ -17,6 +17,7 @@ import {
   urnMatches,
 } from "../automation/journey";
 import { detectDeployerCidr } from "../automation/deployerAddress";
+import { STAGING_WITHOUT_CLUSTER, withoutKeys } from "./helpers";
 import { DEPLOYER_CIDRS_ENV } from "../programs/config";
 import { PlanReport, listStacks, planConfig, planStack, readStackFile } from "../offline/plan";
 import * as http from "http";
@@ -75,11 +76,7 @@ describe("deploy --up: the journey from an empty account to a token", function (
   before(async () => {
     for (const stack of listStacks()) reports[stack] = await planStack(stack);
     // Staging without its cluster: the SageMaker endpoint, the fleet and the API front door.
-    const {
-      "llm-infra:eks": _eks,
-      "llm-infra:triton": _triton,
-      ...rest
-    } = readStackFile("staging");
+    const rest = withoutKeys(readStackFile("staging"), ...STAGING_WITHOUT_CLUSTER);
     noCluster = await planConfig("staging", rest);
   });
 

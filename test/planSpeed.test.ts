@@ -43,7 +43,7 @@ import {
   validateResourceOfTypes,
 } from "../policy/resources";
 import { TARGETS, plansPerRound, targets, timeEndpointCounts } from "../scripts/bench";
-import { REGION } from "./helpers";
+import { REGION, STAGING_WITHOUT_CLUSTER, withoutKeys } from "./helpers";
 
 describe("offline engine: stack traces while a program runs", () => {
   const prepareStackTrace = Error.prepareStackTrace;
@@ -614,11 +614,7 @@ describe("scheduling check: helm started while the program runs", () => {
 
   it("starts no helm for a stack without Triton", async () => {
     // Staging without its cluster: the SageMaker endpoint, the fleet and the API front door.
-    const {
-      "llm-infra:eks": _eks,
-      "llm-infra:triton": _triton,
-      ...rest
-    } = readStackFile("staging");
+    const rest = withoutKeys(readStackFile("staging"), ...STAGING_WITHOUT_CLUSTER);
     await withHelmSpawns(async (spawned) => {
       const report = await planConfig("staging", rest);
       assert.ok(!report.resources.some((r) => r.type === "kubernetes:helm.sh/v3:Release"));

@@ -16,7 +16,7 @@ import { checkReachability } from "../checks/reachability";
 import { checkScheduling } from "../checks/scheduling";
 import { decide, iamScenarios } from "../checks/iamScenarios";
 import { parseStackConfig } from "../programs/config";
-import { one, resourcesOf } from "./helpers";
+import { one, resourcesOf, withoutKeys } from "./helpers";
 
 const ARGS: TritonLoadBalancerArgs = {
   vpcId: "vpc-1",
@@ -213,7 +213,7 @@ describe("the API front door serving Triton on EKS (prod with llm-infra:api.back
 
 describe("llm-infra:api.backend triton (config)", () => {
   it("is refused without llm-infra:triton, naming the key and what is allowed", () => {
-    const { "llm-infra:triton": _triton, ...raw } = readStackFile("staging");
+    const raw = withoutKeys(readStackFile("staging"), "llm-infra:triton");
     raw["llm-infra:api"] = { ...(raw["llm-infra:api"] as object), backend: "triton" };
     assert.throws(
       () => parseStackConfig(raw, "staging"),
