@@ -345,7 +345,11 @@ async function spotRoleFindings(
   clients: PreflightClients,
   needs: CapacityNeed[],
 ): Promise<PreflightFinding[]> {
-  const spotPools = needs.filter((n) => n.alternatives && n.market === "spot");
+  // Karpenter's own spot launches; Auto Mode launches with the cluster role's AWS-managed policies,
+  // whose need of the role is not documented (not checked: docs/provisioners.md).
+  const spotPools = needs.filter(
+    (n) => n.alternatives && n.market === "spot" && n.what === "Karpenter node pool",
+  );
   if (spotPools.length === 0) return [];
   const base = {
     check: "spot-role" as const,

@@ -8,6 +8,7 @@ import { userDataImages } from "../catalog/imageSources";
 import { findInstance, kubernetesResourceFor } from "../catalog/instances";
 import {
   NODE_POOL_TYPE,
+  isAutoModePool,
   nodePoolCapacityTypes,
   nodePoolInstanceTypes,
   nodePoolLimit,
@@ -185,7 +186,7 @@ function karpenterPoolNeeds(r: ResourceRecord): CapacityNeed[] {
   const markets = (["spot", "on-demand"] as const).filter((m) => capacity.includes(m));
   return markets.map((market) => ({
     resource: r.name,
-    what: "Karpenter node pool",
+    what: isAutoModePool(r.inputs) ? "Auto Mode node pool" : "Karpenter node pool",
     service: "ec2" as const,
     instanceTypes: types,
     market,

@@ -15,6 +15,11 @@ import {
   nodePoolCapacityTypes,
   nodePoolLabels,
   poolTypesByReplicaPrice,
+  DEFAULT_AUTO_MODE_FEE_SHARE,
+  PricedPoolType,
+  isAutoModePool,
+  nodePoolInstanceTypes,
+  nodePoolDeclaredNodes,
 } from "./karpenter";
 import {
   HOURS_PER_MONTH,
@@ -91,6 +96,11 @@ export interface CostAssumptions {
    * million output tokens (catalog/tokenCost.ts), in (0, 1]; a target's own `utilization` wins.
    */
   utilization: number;
+  /**
+   * EKS Auto Mode's management fee as a share of a node's on-demand price, in [0, 1]
+   * (catalog/karpenter.ts, DEFAULT_AUTO_MODE_FEE_SHARE: a third-party estimate).
+   */
+  autoModeFeeShare: number;
 }
 
 /** The utilization assumed when the stack gives none: half of the hours at the row's throughput. */
@@ -111,6 +121,7 @@ export const DEFAULT_COST_ASSUMPTIONS: Readonly<CostAssumptions> = Object.freeze
   componentActiveHoursPerMonth: 160,
   metricSeriesPerTarget: 300,
   utilization: DEFAULT_UTILIZATION,
+  autoModeFeeShare: DEFAULT_AUTO_MODE_FEE_SHARE,
 });
 
 export interface CostEstimate {
@@ -230,6 +241,7 @@ const FREE_TYPES = new Set<string>([
   "aws:sqs/queuePolicy:QueuePolicy",
   "aws:ec2/tag:Tag",
   "aws:eks/accessEntry:AccessEntry",
+  "aws:eks/accessPolicyAssociation:AccessPolicyAssociation",
   // Standard-tier parameters: "No additional charge"
   // (https://docs.aws.amazon.com/systems-manager/latest/userguide/parameter-store-advanced-parameters.html).
   "aws:ssm/parameter:Parameter",
@@ -772,36 +784,58 @@ function workloadReplicas(
  * workloads' fewest replicas force (0 without), expected and peak those of their expected and most
  * replicas. Each replica's nodes are priced at the pool's cheapest type that holds a pod, at the
  * first capacity type it allows, the one Karpenter tries first (spot at the spot assumption, a
- * reservation at on-demand, which is what it bills), with the on-demand peak beside spot.
+ * reservation at on-demand, which is what it bills), with the on-demand peak beside spot. A pool
+ * that declares its nodes (`llm-infra/nodes`, the Auto Mode system pool) is priced at those, on
+ * its cheapest type. An Auto Mode pool adds a line for the management fee: the assumption's share
+ * of the same nodes' on-demand price.
  */
 const priceNodePool: Pricer = (r, ctx) => {
   const ladder = nodePoolCapacityTypes(r.inputs);
+  const spot = ladder[0] === "spot";
+  const declared = nodePoolDeclaredNodes(r.inputs);
   const replicas = workloadReplicas(nodePoolLabels(r.name, r.inputs), ctx.records);
-  const perPod = Math.max(1, replicas.perPod);
-  const priced = poolTypesByReplicaPrice(r.inputs, perPod, ctx.region);
+  const priced = declared
+    ? nodePoolInstanceTypes(r.inputs)
+        .map((type) => ({ type, hourly: ec2HourlyUsd(type, ctx.region).value, perNode: 1 }))
+        .filter((x): x is PricedPoolType => x.hourly !== undefined)
+        .sort((a, b) => a.hourly - b.hourly)
+    : poolTypesByReplicaPrice(r.inputs, Math.max(1, replicas.perPod), ctx.region);
   if (priced.length === 0) {
     ctx.warnings.add(`node pool ${r.name} has no instance type the estimator can price`);
     return [line(r, "node pool: no priced instance type", 0)];
   }
   const cheapest = priced[0];
   const nodes = (n: number) => Math.ceil(n / cheapest.perNode);
-  const periods: CapacityPeriod[] = [
-    {
-      share: 1,
-      idle: nodes(replicas.idle),
-      expected: nodes(replicas.expected),
-      peak: nodes(replicas.peak),
-    },
-  ];
-  const spot = ladder[0] === "spot";
-  const onDemandPeak = month(cheapest.hourly * nodes(replicas.peak));
-  const what = [
-    `node pool (${ladder.join(" then ")}, priced at ${ladder[0]}; the cheapest of ${priced.length} type(s) per replica`,
-    replicas.by.length > 0 ? ` for ${replicas.by.join(", ")}` : ", no workload selects it",
-    spot ? `; on-demand peak ${usd(round2(onDemandPeak))}` : "",
-    ")",
-  ].join("");
-  return [capacityLine(r, ctx, cheapest.type, "ec2", what, periods, spot)];
+  const counts = declared ?? {
+    idle: nodes(replicas.idle),
+    expected: nodes(replicas.expected),
+    peak: nodes(replicas.peak),
+  };
+  const periods: CapacityPeriod[] = [{ share: 1, ...counts }];
+  const onDemandPeak = month(cheapest.hourly * counts.peak);
+  const what = declared
+    ? `node pool (${ladder.join(" then ")}; the nodes its llm-infra/nodes annotation declares)`
+    : [
+        `node pool (${ladder.join(" then ")}, priced at ${ladder[0]}; the cheapest of ${priced.length} type(s) per replica`,
+        replicas.by.length > 0 ? ` for ${replicas.by.join(", ")}` : ", no workload selects it",
+        spot ? `; on-demand peak ${usd(round2(onDemandPeak))}` : "",
+        ")",
+      ].join("");
+  const lines = [capacityLine(r, ctx, cheapest.type, "ec2", what, periods, spot && !declared)];
+  if (isAutoModePool(r.inputs)) {
+    const share = ctx.assumptions.autoModeFeeShare;
+    const fee = (k: "idle" | "expected" | "peak") => month(cheapest.hourly * share * counts[k]);
+    lines.push(
+      line(
+        { ...r, name: `${r.name} (Auto Mode fee)` },
+        `EKS Auto Mode management fee: ${counts.expected} (idle ${counts.idle}, peak ${counts.peak}) x ${cheapest.type} x ${HOURS_PER_MONTH} h x ${pct(share)} of ${usd(cheapest.hourly)}/h on-demand (assumption autoModeFeeShare; AWS prices it per type, aws.amazon.com/eks/pricing)`,
+        fee("expected"),
+        fee("idle"),
+        fee("peak"),
+      ),
+    );
+  }
+  return lines;
 };
 
 const priceAutoScalingGroup: Pricer = (r, ctx) => {

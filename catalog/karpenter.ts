@@ -323,3 +323,79 @@ export function nodePoolLimit(inputs: Inputs, resource: string): number | undefi
   const v = asObj(asObj(inputs.spec).limits)[resource];
   return v === undefined ? undefined : Number(v);
 }
+
+/**
+ * EKS Auto Mode: AWS runs Karpenter, the device plugins, CoreDNS, kube-proxy, the VPC CNI, the
+ * EBS CSI driver, the Pod Identity agent and the load balancer controller for the cluster; node
+ * pools are Karpenter NodePools on its own node class kind. Read 2026-12-08 in awsdocs/amazon-eks-
+ * user-guide (latest/ug/automode/):
+ * - create-node-class.adoc: `apiVersion: eks.amazonaws.com/v1`, `kind: NodeClass`, required `role`,
+ *   `subnetSelectorTerms` and `securityGroupSelectorTerms` (by `tags` or `id`), optional
+ *   `ephemeralStorage {size, iops, throughput, kmsKeyID}`, `capacityReservationSelectorTerms`,
+ *   `tags`; no metadata options (IMDSv2 with one hop is fixed); "Do not name your custom node class
+ *   `default`"; "If you create a custom node class, you need to create an EKS Access Entry ... use
+ *   the `EC2` access entry type" with the AmazonEKSAutoNodePolicy access policy;
+ * - create-node-pool.adoc: a NodePool's `nodeClassRef` is `{group: eks.amazonaws.com, kind:
+ *   NodeClass}`; the well-known labels include `node.kubernetes.io/instance-type` and
+ *   `karpenter.sh/capacity-type`, and `kubernetes.io/os` is not supported ("EKS Auto Mode only
+ *   supports Linux");
+ * - set-builtin-node-pools.adoc: the built-in pools `system` (a `CriticalAddonsOnly` taint) and
+ *   `general-purpose`, on-demand C, M and R instances; "You cannot modify the built in `system`
+ *   and `general-purpose` node pools. You can only enable or disable them";
+ * - auto-accelerated.adoc: "EKS Auto Mode includes the NVIDIA device plugin for Kubernetes. This
+ *   plugin runs automatically and isn't visible as a daemon set in your cluster", and the Neuron
+ *   one likewise (automode-learn-instances.adoc: "You do not need to install the `Neuron Device
+ *   Plugin` on EKS Auto Mode nodes").
+ */
+export const AUTO_NODE_CLASS_TYPE = "kubernetes:eks.amazonaws.com/v1:NodeClass";
+
+/** The node pools EKS Auto Mode can run for the cluster itself, off unless the stack keeps them. */
+export const BuiltinNodePool = { System: "system", GeneralPurpose: "general-purpose" } as const;
+export type BuiltinNodePool = (typeof BuiltinNodePool)[keyof typeof BuiltinNodePool];
+export const BUILTIN_NODE_POOLS: readonly BuiltinNodePool[] = Object.values(BuiltinNodePool);
+
+/**
+ * Names a NodePool or node class of ours may not take under Auto Mode: the built-in pools' and
+ * the built-in node class's (`default`, which create-node-class.adoc reserves).
+ */
+export const AUTO_MODE_RESERVED_NAMES: readonly string[] = [...BUILTIN_NODE_POOLS, "default"];
+
+/**
+ * How long an Auto Mode node lives: 14 days, the built-in pools' `expireAfter` (336h). Auto Mode
+ * nodes "have a maximum lifetime of 21 days (which you can reduce)" (automode.adoc), and a NodePool
+ * whose `expireAfter` and `terminationGracePeriod` add up to more is refused: "the sum of
+ * expireAfter and terminationGracePeriod (defaulted to 24h) may not exceed 21 days"
+ * (aws-controllers-k8s/test-infra#1000, which saw 720h rejected). 336h plus our 48h grace is 16 days.
+ */
+export const AUTO_MODE_EXPIRE_AFTER = "336h";
+
+/**
+ * The Auto Mode management fee, as a share of the instance's on-demand price. AWS charges it per
+ * instance-hour by instance type (https://aws.amazon.com/eks/pricing/, not readable here); the
+ * default is the ~12% of on-demand third-party estimates give (factualminds.com, "EKS Auto Mode
+ * adds a ~12% markup over standard EC2"), an assumption the stack may set
+ * (`llm-infra:cost.assumptions.autoModeFeeShare`). AWS cut the fee for G-series by 35% and for P
+ * and Trainium by 60% on 2026-07-01 (quoted second-hand), so for GPUs it errs high.
+ */
+export const DEFAULT_AUTO_MODE_FEE_SHARE = 0.12;
+
+/** The NodePool runs on an Auto Mode node class (`nodeClassRef.group: eks.amazonaws.com`). */
+export function isAutoModePool(inputs: Inputs): boolean {
+  const ref = asObj(asObj(asObj(asObj(inputs.spec).template).spec).nodeClassRef);
+  return ref.group === "eks.amazonaws.com";
+}
+
+/**
+ * The node counts a NodePool that no workload's replicas size (the Auto Mode system pool) declares
+ * for the cost estimate: its `llm-infra/nodes` annotation, `min/desired/max`.
+ */
+export const NODE_COUNT_ANNOTATION = "llm-infra/nodes";
+
+/** A NodePool's declared node counts (NODE_COUNT_ANNOTATION); undefined without. */
+export function nodePoolDeclaredNodes(
+  inputs: Inputs,
+): { idle: number; expected: number; peak: number } | undefined {
+  const v = asObj(asObj(inputs.metadata).annotations)[NODE_COUNT_ANNOTATION];
+  const m = typeof v === "string" ? /^(\d+)\/(\d+)\/(\d+)$/.exec(v) : null;
+  return m ? { idle: Number(m[1]), expected: Number(m[2]), peak: Number(m[3]) } : undefined;
+}

@@ -16,7 +16,9 @@
  * the serving image and its environment.
  */
 import {
+  DEFAULT_AUTO_MODE_FEE_SHARE,
   NODE_POOL_TYPE,
+  isAutoModePool,
   nodePoolCapacityTypes,
   nodePoolLabels,
   poolTypesByReplicaPrice,
@@ -216,7 +218,12 @@ function priced(
  */
 export function servingTargets(
   records: ResourceRecord[],
-  options: { region: string; savingsPlans?: SavingsPlansConfig },
+  options: {
+    region: string;
+    savingsPlans?: SavingsPlansConfig;
+    /** EKS Auto Mode's fee as a share of on-demand (cost assumption). @default 0.12 */
+    autoModeFeeShare?: number;
+  },
 ): ServingTargetRecord[] {
   const out: ServingTargetRecord[] = [];
   const ofType = (t: string) => records.filter((r) => r.type === t);
@@ -393,13 +400,25 @@ export function servingTargets(
     const spot =
       group?.inputs.capacityType === "SPOT" ||
       (pool !== undefined && nodePoolCapacityTypes(pool.inputs)[0] === "spot");
-    const node =
+    const capacity =
       spot && onDemand !== undefined
         ? {
             usdPerHour: onDemand * (1 - SPOT_DISCOUNT.discount),
             basis: `on-demand less ${Math.round(SPOT_DISCOUNT.discount * 100)}% (spot assumption)`,
           }
         : priced(onDemand, "compute", options.savingsPlans);
+    // An Auto Mode pool's node also pays the management fee, a share of its on-demand price.
+    const feeShare =
+      pool && isAutoModePool(pool.inputs)
+        ? (options.autoModeFeeShare ?? DEFAULT_AUTO_MODE_FEE_SHARE)
+        : 0;
+    const node =
+      feeShare > 0 && capacity.usdPerHour !== undefined && onDemand !== undefined
+        ? {
+            usdPerHour: capacity.usdPerHour + onDemand * feeShare,
+            basis: `${capacity.basis}, plus the Auto Mode fee at ${Math.round(feeShare * 1000) / 10}% of on-demand`,
+          }
+        : capacity;
     const image = obj(values.image);
     const probes = obj(values.probes);
     const threshold = Number(probes.startupFailureThreshold) || TRITON_STARTUP_FAILURE_THRESHOLD;

@@ -27,6 +27,7 @@ import { findInstance, kubernetesResourceFor } from "../catalog/instances";
 import {
   KARPENTER_VM_MEMORY_OVERHEAD,
   NODE_POOL_TYPE,
+  isAutoModePool,
   nodePoolInstanceTypes,
   nodePoolLabels,
   nodePoolLimit,
@@ -50,6 +51,11 @@ export interface NodeShape {
   allocatable: NodeAllocatable;
   /** The accelerator resource the hardware has, and how many (advertised only with a plugin). */
   accelerator?: { resource: string; count: number };
+  /**
+   * The node runs its device plugin itself: an EKS Auto Mode node, whose NVIDIA and Neuron device
+   * plugins are built in and "not visible as a daemon set" (auto-accelerated.adoc).
+   */
+  builtinDevicePlugin?: boolean;
 }
 
 /** A pod template the stack deploys. */
@@ -130,13 +136,14 @@ function nodePoolShapes(resources: CapturedResource[]): NodeShape[] {
   return resources
     .filter((r) => r.type === NODE_POOL_TYPE)
     .flatMap((r) =>
-      nodePoolInstanceTypes(r.inputs).map((instanceType) =>
-        nodeShape(r.name, instanceType, {
+      nodePoolInstanceTypes(r.inputs).map((instanceType) => ({
+        ...nodeShape(r.name, instanceType, {
           labels: nodePoolLabels(r.name, r.inputs),
           taints: nodePoolTaints(r.inputs),
           memoryOverhead: KARPENTER_VM_MEMORY_OVERHEAD,
         }),
-      ),
+        ...(isAutoModePool(r.inputs) ? { builtinDevicePlugin: true } : {}),
+      })),
     );
 }
 
@@ -620,13 +627,29 @@ export function checkScheduling(
   }
   // What every node's DaemonSets take from it, whatever else lands there.
   const daemonSets = new Map(nodes.map((n) => [n, daemonSetsOn(n, pods)]));
-  // Device plugins first: an extended resource exists on a group only where its plugin lands.
+  // Device plugins first: an extended resource exists on a group only where its plugin lands, or
+  // where the node runs its own (Auto Mode).
   const advertised = new Set<string>();
+  for (const node of nodes)
+    if (node.builtinDevicePlugin && node.accelerator)
+      advertised.add(`${node.group}/${node.accelerator.resource}`);
+  const doubled = new Map<string, Set<string>>();
   for (const plugin of ours.filter((p) => p.advertises)) {
-    for (const node of nodes)
-      if (!misfit(plugin, node, advertised, daemonSets.get(node)!))
-        advertised.add(`${node.group}/${plugin.advertises}`);
+    for (const node of nodes) {
+      if (misfit(plugin, node, advertised, daemonSets.get(node)!)) continue;
+      advertised.add(`${node.group}/${plugin.advertises}`);
+      // Auto Mode runs its own plugin there: "do not install the NVIDIA/Neuron device plugin
+      // DaemonSets onto Auto Mode nodes" (awslabs/ai-on-eks#249 treats it as a bug).
+      if (node.builtinDevicePlugin && node.accelerator?.resource === plugin.advertises)
+        doubled.set(plugin.resource, (doubled.get(plugin.resource) ?? new Set()).add(node.group));
+    }
   }
+  for (const [resource, groups] of doubled)
+    findings.push({
+      check: CHECK,
+      resource,
+      message: `${resource}'s device plugin lands on the Auto Mode nodes of ${[...groups].join(", ")}, which run Auto Mode's own: two plugins would advertise the same devices; keep it off Auto Mode nodes (eks.amazonaws.com/compute-type NotIn [auto]) or do not install it`,
+    });
   const unadvertised = new Map<string, { resource: string; types: string[] }>();
   for (const node of nodes) {
     const r = node.accelerator?.resource;

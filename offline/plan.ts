@@ -368,6 +368,7 @@ export async function planProgram(
       servingTargets: servingTargets(resources, {
         region: settings.region,
         savingsPlans: settings.cost.savingsPlans,
+        autoModeFeeShare: settings.cost.assumptions.autoModeFeeShare,
       }),
       ...(basis ? { budgetBasis: basis } : {}),
     };

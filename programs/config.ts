@@ -33,7 +33,13 @@ import {
   shown,
 } from "./configReader";
 import { EndpointConfig, parseSageMakerConfig } from "./sagemakerConfig";
-import { EksConfig, checkNodePools, parseEksConfig, poolWorkloadsOf } from "./eksConfig";
+import {
+  EksConfig,
+  checkNodePools,
+  parseEksConfig,
+  poolWorkloadsOf,
+  usesNodePools,
+} from "./eksConfig";
 import { TritonConfig, parseTritonConfig } from "./tritonConfig";
 import { ApiConfig, FleetConfig, parseApiConfig, parseFleetConfig } from "./frontDoorConfig";
 import { MonitoringConfig, parseMonitoringConfig } from "./monitoringConfig";
@@ -394,9 +400,9 @@ export function parseStackConfig(
     },
     problems,
   );
-  // Karpenter's pools take their types from the model of the workload that selects them.
+  // A pool takes its types from the model of the workload that selects it.
+  if (eks && usesNodePools(eks)) checkNodePools(eks, poolWorkloadsOf(triton), problems);
   if (eks?.provisioner === "karpenter") {
-    checkNodePools(eks, poolWorkloadsOf(triton), problems);
     // The controller pulls from public.ecr.aws and calls EC2, SQS, SSM and the pricing API, which
     // the stack's interface endpoints do not all serve.
     if (network.natGateways === "none")
@@ -432,13 +438,30 @@ export function parseStackConfig(
     problems,
   );
 
+  // Auto Mode's load balancing replaces the controller our Ingress and TargetGroupBinding are
+  // written for (its IngressClass is eks.amazonaws.com/alb and its TargetGroupBinding is
+  // eks.amazonaws.com/v1, auto-configure-alb.adoc): not offered on Auto Mode yet.
+  const autoMode = eks?.provisioner === "autoMode";
+  if (autoMode && triton?.ingress)
+    problems.push(
+      `${KEY("triton")}.ingress is not offered with ${KEY("eks")}.provisioner autoMode yet: Auto Mode runs its own load balancer controller, with its own ingress class, instead of ours; remove ingress, or use provisioner karpenter`,
+    );
+  if (autoMode && api?.backend === "triton")
+    problems.push(
+      `${KEY("api")}.backend triton is not offered with ${KEY("eks")}.provisioner autoMode yet: the API reaches Triton through a TargetGroupBinding of the load balancer controller, which Auto Mode replaces with its own; use provisioner karpenter, or a SageMaker endpoint or the fleet as backend`,
+    );
   // Triton behind the API: the load balancer controller registers its pods in the target group.
-  if (api?.backend === "triton" && eks?.addons.loadBalancerController === false)
+  else if (api?.backend === "triton" && eks?.addons.loadBalancerController === false)
     problems.push(
       `${KEY("api")}.backend triton needs ${KEY("eks")}.addons.loadBalancerController (it registers Triton's pods in the API's load balancer through a TargetGroupBinding); remove loadBalancerController: false`,
     );
   const monitoring = parseMonitoringConfig(raw[KEY("monitoring")], problems);
   const cost = parseCostConfig(raw[KEY("cost")], problems);
+  // Auto Mode's system nodes are a NodePool, not a node group the schedule scales.
+  if (autoMode && cost.offHours?.systemNodes)
+    problems.push(
+      `${KEY("cost")}.offHours.systemNodes must not be true with ${KEY("eks")}.provisioner autoMode: the system nodes are an Auto Mode node pool, which the schedule (Auto Scaling scheduled actions) cannot scale; remove systemNodes`,
+    );
   // Karpenter runs on the system nodes: scaled to zero off hours, nothing would remove the GPU
   // nodes it launched, or launch one for a pod, until the morning.
   if (eks?.provisioner === "karpenter" && cost.offHours?.systemNodes)

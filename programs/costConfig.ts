@@ -53,6 +53,10 @@ export function parseCostConfig(raw: unknown, problems: string[]): CostConfig {
           );
         } else if (k === "utilization" && utilizationProblem(v) !== undefined) {
           problems.push(`${section.key("assumptions")}.${k} ${utilizationProblem(v)}`);
+        } else if (k === "autoModeFeeShare" && (typeof v !== "number" || !(v >= 0 && v <= 1))) {
+          problems.push(
+            `${section.key("assumptions")}.${k} must be a share of the on-demand price between 0 and 1 (0.12 is 12%), got ${JSON.stringify(v)}`,
+          );
         } else if (typeof v !== "number" || !Number.isFinite(v) || v < 0) {
           problems.push(
             `${section.key("assumptions")}.${k} must be a number of at least 0, got ${JSON.stringify(v)}`,

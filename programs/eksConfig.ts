@@ -16,15 +16,19 @@ import {
 import { ClusterAddonsArgs, validateClusterAddonsArgs } from "../components/eks/clusterAddons";
 import { validateMetricsPipelineArgs } from "../components/eks/metricsPipeline";
 import {
+  AUTO_MODE_SYSTEM_POOL,
   GpuClusterArgs,
   apiAccessPaths,
   validateGpuClusterArgs,
 } from "../components/eks/gpuCluster";
 import { ipv4CidrProblem } from "../catalog/awsLimits";
 import { validateModelPrefix } from "../components/storage/modelStorePolicies";
-import { fromComponent, readEntryName, readSection, shown } from "./configReader";
+import { SectionReader, fromComponent, readEntryName, readSection, shown } from "./configReader";
 import { RESERVED_NAMES } from "./sagemakerConfig";
 import {
+  AUTO_MODE_RESERVED_NAMES,
+  BUILTIN_NODE_POOLS,
+  BuiltinNodePool,
   CapacityRung,
   acceleratedFamilies,
   familyAccelerator,
@@ -36,10 +40,15 @@ import { ModelRequirements } from "../catalog/modelFit";
 
 /**
  * Who adds accelerator capacity: EKS managed node groups with the Cluster Autoscaler (the
- * default), or Karpenter with node pools.
+ * default), Karpenter with node pools, or EKS Auto Mode with node pools (AWS runs the Karpenter).
  */
-export const PROVISIONERS = ["nodeGroups", "karpenter"] as const;
+export const PROVISIONERS = ["nodeGroups", "karpenter", "autoMode"] as const;
 export type Provisioner = (typeof PROVISIONERS)[number];
+
+/** The provisioner launches node pools the stack declares (Karpenter, or Auto Mode's). */
+export function usesNodePools(eks: Pick<EksConfig, "provisioner">): boolean {
+  return eks.provisioner === "karpenter" || eks.provisioner === "autoMode";
+}
 
 /** A Karpenter node pool as the stack declares it (`llm-infra:eks.nodePools[i]`). */
 export interface NodePoolConfig {
@@ -132,11 +141,12 @@ export interface EksConfig {
     | "adminPrincipalArns"
     | "systemInstanceType"
     | "systemNodeCount"
+    | "autoMode"
   >;
   nodeGroups: NodeGroupConfig[];
   /** Who adds accelerator capacity. @default "nodeGroups" */
   provisioner: Provisioner;
-  /** Karpenter's node pools (`provisioner: karpenter`). */
+  /** The node pools (`provisioner: karpenter` or `autoMode`). */
   nodePools: NodePoolConfig[];
   addons: Omit<ClusterAddonsArgs, "clusterName" | "region" | "vpcId" | "tags">;
   modelCache: { enabled: boolean; syncPrefix?: string };
@@ -177,6 +187,7 @@ export function parseEksConfig(
     "nodeGroups",
     "provisioner",
     "nodePools",
+    "builtinNodePools",
     "addons",
     "modelCache",
     "metrics",
@@ -187,13 +198,19 @@ export function parseEksConfig(
       ? undefined
       : `must be one of ${PROVISIONERS.join(", ")}, got ${JSON.stringify(v)}`,
   ) ?? "nodeGroups") as Provisioner;
-  const karpenter = provisioner === "karpenter";
-  if (karpenter)
+  const autoMode = provisioner === "autoMode";
+  const pooled = usesNodePools({ provisioner });
+  if (pooled)
     r.notWith(
       "nodeGroups",
-      "with provisioner karpenter (its accelerators come from nodePools, which Karpenter launches)",
+      `with provisioner ${provisioner} (its accelerators come from nodePools, which ${autoMode ? "Auto Mode" : "Karpenter"} launches)`,
     );
-  else r.notWith("nodePools", `with provisioner ${provisioner} (set provisioner: karpenter)`);
+  else
+    r.notWith(
+      "nodePools",
+      `with provisioner ${provisioner} (set provisioner: karpenter or autoMode)`,
+    );
+  if (!autoMode) r.notWith("builtinNodePools", "without provisioner autoMode");
   const cluster = {
     kubernetesVersion: r.string("kubernetesVersion"),
     publicAccessCidrs: r.checkedList("publicAccessCidrs", ipv4CidrProblem),
@@ -203,6 +220,7 @@ export function parseEksConfig(
     adminPrincipalArns: r.strings("adminPrincipalArns"),
     systemInstanceType: r.string("systemInstanceType"),
     systemNodeCount: r.number("systemNodeCount"),
+    ...(autoMode ? { autoMode: { builtinNodePools: builtinNodePoolsOf(r) } } : {}),
   };
   problems.push(
     ...fromComponent(
@@ -257,7 +275,7 @@ export function parseEksConfig(
     nodeGroups.push(group);
   });
 
-  const nodePools = karpenter ? readNodePools(r.value("nodePools"), problems) : [];
+  const nodePools = pooled ? readNodePools(r.value("nodePools"), problems, provisioner) : [];
 
   const a = readSection(`${PREFIX}.addons`, r.map("addons") ?? {}, problems, [
     ...ADDON_BOOLEANS,
@@ -274,12 +292,33 @@ export function parseEksConfig(
   };
   for (const k of ADDON_BOOLEANS) addons[k] = a.boolean(k);
   // Karpenter adds the capacity: the Cluster Autoscaler would scale the same pods' nodes.
-  if (karpenter) {
+  if (pooled) {
     if (addons.clusterAutoscaler === true)
       problems.push(
-        `${PREFIX}.addons.clusterAutoscaler must not be true with provisioner karpenter: both would add nodes for the same pending pods (Karpenter launches the accelerator capacity); remove it`,
+        `${PREFIX}.addons.clusterAutoscaler must not be true with provisioner ${provisioner}: both would add nodes for the same pending pods (${autoMode ? "Auto Mode" : "Karpenter"} launches the accelerator capacity); remove it`,
       );
     addons.clusterAutoscaler = false;
+  }
+  // Auto Mode runs the device plugins and the load balancer controller itself
+  // (catalog/karpenter.ts, "EKS Auto Mode"): ours would be a second copy on the same nodes.
+  if (autoMode) {
+    for (const [key, what] of [
+      [
+        "nvidiaDevicePlugin",
+        "Auto Mode runs the NVIDIA device plugin on its GPU nodes itself (auto-accelerated.adoc), and a second one would advertise the same GPUs",
+      ],
+      [
+        "loadBalancerController",
+        "Auto Mode runs its own load balancing (ingress class controller eks.amazonaws.com/alb), and a second controller would reconcile the same load balancers",
+      ],
+    ] as const)
+      if (addons[key] === true)
+        problems.push(
+          `${PREFIX}.addons.${key} must not be true with provisioner autoMode: ${what}; remove it`,
+        );
+    addons.nvidiaDevicePlugin = false;
+    addons.neuronDevicePlugin = false;
+    addons.loadBalancerController = false;
   }
   problems.push(
     ...fromComponent(
@@ -333,11 +372,24 @@ export function parseEksConfig(
 }
 
 /** `llm-infra:eks.nodePools`: each pool's keys, with one line per mistake naming it. */
-function readNodePools(raw: unknown, problems: string[]): NodePoolConfig[] {
+/** `llm-infra:eks.builtinNodePools`: which of Auto Mode's own pools to keep (none by default). */
+function builtinNodePoolsOf(r: SectionReader): BuiltinNodePool[] {
+  return (r.checkedList("builtinNodePools", (v) =>
+    (BUILTIN_NODE_POOLS as readonly string[]).includes(v)
+      ? undefined
+      : `must be one of ${BUILTIN_NODE_POOLS.join(", ")}, got ${JSON.stringify(v)}`,
+  ) ?? []) as BuiltinNodePool[];
+}
+
+function readNodePools(
+  raw: unknown,
+  problems: string[],
+  provisioner: Provisioner,
+): NodePoolConfig[] {
   const key = `${PREFIX}.nodePools`;
   if (!Array.isArray(raw) || raw.length === 0) {
     problems.push(
-      `${key} must list at least one node pool with provisioner karpenter (for example { name: gpu, families: [g6, g5], capacity: [spot, on-demand] }), got ${shown(raw ?? null)}`,
+      `${key} must list at least one node pool with provisioner ${provisioner} (for example { name: gpu, families: [g6, g5], capacity: [spot, on-demand] }), got ${shown(raw ?? null)}`,
     );
     return [];
   }
@@ -357,7 +409,11 @@ function readNodePools(raw: unknown, problems: string[]): NodePoolConfig[] {
       "consolidateAfter",
     ]);
     if (!p) return;
-    const name = readEntryName(p, names, "node pool", RESERVED_NAMES, problems);
+    const reserved =
+      provisioner === "autoMode"
+        ? [...RESERVED_NAMES, ...AUTO_MODE_RESERVED_NAMES, AUTO_MODE_SYSTEM_POOL]
+        : RESERVED_NAMES;
+    const name = readEntryName(p, names, "node pool", reserved, problems);
     if (!name) return;
     const families =
       p.checkedList(

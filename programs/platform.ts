@@ -433,7 +433,8 @@ function createOffHoursSchedule(
   });
   const groups: ScheduledGroup[] = [];
   if (eks) {
-    if (window.systemNodes) {
+    // Auto Mode has no system node group; the config refuses systemNodes there.
+    if (window.systemNodes && eks.cluster.systemAutoScalingGroupName) {
       groups.push({
         name: "eks-system",
         autoScalingGroupName: eks.cluster.systemAutoScalingGroupName,
@@ -477,6 +478,37 @@ function createOffHoursSchedule(
     ...(fleet ? [fleet] : []),
   ];
   return new OffHoursSchedule("off-hours", { window, groups, variants }, { dependsOn: scheduled });
+}
+
+/**
+ * The node pools of an Auto Mode cluster: each pool's types from the fit filter on the model of
+ * the Triton release that selects it, its accelerator limit from that release's most replicas, in
+ * the cluster's private subnets with its security group.
+ */
+function createAutoModeNodePools(
+  config: StackConfig,
+  network: InferenceVpc,
+  cluster: GpuCluster,
+  k8sOpts: { providers: { kubernetes: k8s.Provider }; dependsOn: pulumi.Resource[] },
+): GpuNodePool[] {
+  const workloads = poolWorkloadsOf(config.triton);
+  return config.eks!.nodePools.map(
+    (pool) =>
+      new GpuNodePool(
+        pool.name,
+        {
+          ...nodePoolArgs(pool, workloads[pool.name]),
+          clusterName: cluster.clusterName,
+          nodeRoleName: cluster.nodeRoleName,
+          autoMode: {
+            subnetIds: network.privateSubnetIds,
+            securityGroupIds: [cluster.clusterSecurityGroupId],
+          },
+          tags: config.tags,
+        },
+        k8sOpts,
+      ),
+  );
 }
 
 /**
@@ -536,6 +568,7 @@ function createEksPlatform(
   const eks = config.eks!;
   const tags = config.tags;
   const karpenter = eks.provisioner === "karpenter";
+  const autoMode = eks.provisioner === "autoMode";
   const cluster = new GpuCluster("eks", {
     ...eks.cluster,
     vpcId: network.vpcId,
@@ -559,7 +592,8 @@ function createEksPlatform(
   );
   const k8sOpts = {
     providers: { kubernetes: cluster.provider },
-    dependsOn: [cluster, cluster.podIdentityAgent],
+    // Under Auto Mode the Pod Identity agent is built in.
+    dependsOn: [cluster, ...(cluster.podIdentityAgent ? [cluster.podIdentityAgent] : [])],
   };
   // Nodes create the cache's repositories and import the upstream image on a first pull.
   if (images.mirror && images.mirror.cachePrefixes.length > 0)
@@ -567,7 +601,11 @@ function createEksPlatform(
       role: cluster.nodeRoleArn.apply((arn) => arn.split("/").pop()!),
       policy: images.mirror.pullThroughPolicyJson,
     });
-  const pools = karpenter ? createNodePools(config, network, cluster, k8sOpts) : [];
+  const pools = karpenter
+    ? createNodePools(config, network, cluster, k8sOpts)
+    : autoMode
+      ? createAutoModeNodePools(config, network, cluster, k8sOpts)
+      : [];
   const syncImage = images.imageUris?.apply((m) => m[SYNC_IMAGE]);
   const addons = new ClusterAddons(
     "addons",
@@ -648,7 +686,7 @@ function createEksPlatform(
             ? registry.repositoryUrls[ownImageRepository]
             : ecrRepositoryOf(images, upstreamTriton(args)),
         syncImage: efs ? undefined : syncImage,
-        ...(karpenter ? { doNotDisruptFor: DO_NOT_DISRUPT_WINDOW } : {}),
+        ...(karpenter || autoMode ? { doNotDisruptFor: DO_NOT_DISRUPT_WINDOW } : {}),
         tags,
       },
       // Nodes, device plugins, the load balancer controller and the synced cache come first.

@@ -17,7 +17,7 @@ import { tritonImage } from "../catalog/images";
 import { findInstance } from "../catalog/instances";
 import { SectionReader, fromComponent, readSection } from "./configReader";
 import { readModel } from "./sagemakerConfig";
-import { EksConfig, NodeGroupConfig, poolTypes } from "./eksConfig";
+import { EksConfig, NodeGroupConfig, poolTypes, usesNodePools } from "./eksConfig";
 import { ModelRequirements } from "../catalog/modelFit";
 import { localRepositoryProblems, resolveModelRepository } from "../modelRepository/local";
 import { hubModelsOf } from "../modelRepository/hubModels";
@@ -43,7 +43,7 @@ export type TritonConfig = Pick<
 > & {
   /** One of llm-infra:storage.repositories: Triton's image comes from it. */
   ownImageRepository?: string;
-  /** The node group (or, with provisioner karpenter, the node pool) Triton runs on. */
+  /** The node group (or, with provisioner karpenter or autoMode, the node pool) Triton runs on. */
   nodeGroup: string;
   /** The model store prefix of Triton's model repository. */
   modelPrefix: string;
@@ -208,7 +208,7 @@ export function parseTritonConfig(
   return config;
 }
 
-/** The nodes Triton lands on: a node group, or with provisioner karpenter a node pool. */
+/** The nodes Triton lands on: a node group, or with provisioner karpenter or autoMode a node pool. */
 interface TritonNodes {
   kind: "node group" | "node pool";
   name: string;
@@ -240,7 +240,7 @@ function namedEntry<T extends { name: string }>(
 }
 
 /**
- * The node group `nodeGroup` names, or with provisioner karpenter the node pool `nodePool` names,
+ * The node group `nodeGroup` names, or with node pools (karpenter, autoMode) the one `nodePool` names,
  * with the instance types its pods may land on (a pool's, from the fit filter on the model).
  */
 function tritonNodes(
@@ -249,10 +249,10 @@ function tritonNodes(
   workload: { acceleratorsPerPod?: number; model?: ModelRequirements },
   problems: string[],
 ): TritonNodes | undefined {
-  if (eks.provisioner === "karpenter") {
+  if (usesNodePools(eks)) {
     r.notWith(
       "nodeGroup",
-      "with llm-infra:eks.provisioner karpenter (name one of llm-infra:eks.nodePools in nodePool)",
+      `with llm-infra:eks.provisioner ${eks.provisioner} (name one of llm-infra:eks.nodePools in nodePool)`,
     );
     const pool = namedEntry(r, "nodePool", "nodePools", eks.nodePools, problems);
     if (!pool) return undefined;
@@ -267,7 +267,7 @@ function tritonNodes(
   }
   r.notWith(
     "nodePool",
-    "without llm-infra:eks.provisioner karpenter (name a node group in nodeGroup)",
+    "without llm-infra:eks.provisioner karpenter or autoMode (name a node group in nodeGroup)",
   );
   const group = namedEntry(r, "nodeGroup", "nodeGroups", eks.nodeGroups, problems);
   return group ? { kind: "node group", ...group } : undefined;

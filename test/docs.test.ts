@@ -166,6 +166,13 @@ describe("README and docs/", () => {
         .filter((r) => r.type.startsWith("llm-infra:index:"))
         .map((r) => `${r.type} ${r.name}`),
     );
+    // The Auto Mode example's pool is on an Auto Mode node class.
+    assert.ok(
+      resources.some(
+        (r) =>
+          r.type === "kubernetes:eks.amazonaws.com/v1:NodeClass" && r.name === "auto-gpu-class",
+      ),
+    );
     for (const component of [
       "InferenceVpc network",
       "ModelRegistry registry",
@@ -177,6 +184,8 @@ describe("README and docs/", () => {
       "ClusterAddons addons",
       "Karpenter karpenter",
       "GpuNodePool gpu-pool",
+      "GpuCluster auto",
+      "GpuNodePool auto-gpu",
       "TritonRelease triton",
       "TritonLoadBalancer triton-lb",
       "TritonFleet fleet",

@@ -7,8 +7,15 @@ import { Tags, withTags } from "../tags";
 import { serviceRole } from "../trust";
 import { ipv4CidrProblem } from "../../catalog/awsLimits";
 import { findInstance } from "../../catalog/instances";
-import { ArgError, checkIntegerRange, throwIfInvalid } from "../validation";
+import { ArgError, checkIntegerRange, checkOneOf, throwIfInvalid } from "../validation";
 import { AcceleratorNodeGroup } from "./acceleratorNodeGroup";
+import { autoModeNodeClassSpec } from "./gpuNodePool";
+import {
+  AUTO_MODE_EXPIRE_AFTER,
+  BUILTIN_NODE_POOLS,
+  BuiltinNodePool,
+  NODE_COUNT_ANNOTATION,
+} from "../../catalog/karpenter";
 
 export interface GpuClusterArgs {
   /** The VPC (InferenceVpc.vpcId). */
@@ -63,8 +70,23 @@ export interface GpuClusterArgs {
   systemAutoscaled?: boolean;
   /** The cluster's name (unique per account and region). @default `<project>-<stack>-<name>` */
   clusterName?: string;
+  /**
+   * EKS Auto Mode: AWS runs the cluster's compute, CoreDNS, kube-proxy, the VPC CNI, the EBS CSI
+   * driver, the Pod Identity agent, the device plugins and the load balancer controller. The
+   * system node group gives way to an Auto Mode NodePool (`llm-infra-system`) of
+   * `systemInstanceType`, on-demand, labelled `workload-type=system`; the node role is Auto
+   * Mode's (the minimal worker and ECR pull-only policies) with an `EC2` access entry.
+   * `builtinNodePools` keeps AWS's own `system` and `general-purpose` pools as well.
+   */
+  autoMode?: AutoModeArgs;
   /** Tags for every AWS resource. */
   tags?: Tags;
+}
+
+/** EKS Auto Mode settings of a cluster (GpuClusterArgs.autoMode). */
+export interface AutoModeArgs {
+  /** AWS's own node pools to keep beside ours: `system`, `general-purpose`. @default [] */
+  builtinNodePools?: BuiltinNodePool[];
 }
 
 export const DeployerAccess = { None: "none", DeployerAddress: "deployerAddress" } as const;
@@ -80,6 +102,16 @@ export const CONTROL_PLANE_LOGS = [
   "controllerManager",
   "scheduler",
 ];
+/** The Auto Mode node role's policies (auto-create-node-role.adoc). */
+const AUTO_MODE_NODE_POLICIES = [
+  "arn:aws:iam::aws:policy/AmazonEKSWorkerNodeMinimalPolicy",
+  "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryPullOnly",
+];
+/** What an Auto Mode node role's `EC2` access entry is granted (create-node-class.adoc). */
+export const AUTO_NODE_ACCESS_POLICY =
+  "arn:aws:eks::aws:cluster-access-policy/AmazonEKSAutoNodePolicy";
+/** The system NodePool and node class of an Auto Mode cluster. */
+export const AUTO_MODE_SYSTEM_POOL = "llm-infra-system";
 const WORKER_POLICIES = [
   "arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy",
   "arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy",
@@ -144,6 +176,14 @@ export function validateGpuClusterArgs(args: GpuClusterArgs): ArgError[] {
         reason: `must be an IAM role or user ARN, got ${JSON.stringify(a)}`,
       });
   });
+  (args.autoMode?.builtinNodePools ?? []).forEach((p, i) =>
+    checkOneOf(errors, `autoMode.builtinNodePools[${i}]`, p, BUILTIN_NODE_POOLS),
+  );
+  if (args.autoMode && args.systemAutoscaled)
+    errors.push({
+      propertyPath: "systemAutoscaled",
+      reason: "must not be set with autoMode: Auto Mode scales its node pools itself",
+    });
   if (args.clusterName !== undefined && !/^[a-zA-Z][a-zA-Z0-9-_]{0,99}$/.test(args.clusterName)) {
     errors.push({
       propertyPath: "clusterName",
@@ -281,18 +321,20 @@ export class GpuCluster extends pulumi.ComponentResource {
   public readonly clusterArn: pulumi.Output<string>;
   /** The Kubernetes version of the control plane (`1.35`). */
   public readonly kubernetesVersion: string;
-  /** The IAM role every managed node group's instances use. */
+  /** The IAM role every managed node group's (or Auto Mode node pool's) instances use. */
   public readonly nodeRoleArn: pulumi.Output<string>;
+  /** The node role's name. */
+  public readonly nodeRoleName: pulumi.Output<string>;
   /** The security group EKS attaches to the control plane and to managed nodes. */
   public readonly clusterSecurityGroupId: pulumi.Output<string>;
   /** A kubeconfig for the cluster, as a JSON string. */
   public readonly kubeconfigJson: pulumi.Output<string>;
   /** The Kubernetes provider of this cluster (pass it in `opts.providers`). */
   public readonly provider: k8s.Provider;
-  /** The Pod Identity agent: workload roles depend on it. */
-  public readonly podIdentityAgent: aws.eks.Addon;
-  /** The Auto Scaling group of the node group the cluster's own add-ons run on. */
-  public readonly systemAutoScalingGroupName: pulumi.Output<string>;
+  /** The Pod Identity agent: workload roles depend on it (built in under Auto Mode). */
+  public readonly podIdentityAgent?: aws.eks.Addon;
+  /** The Auto Scaling group of the node group the cluster's own add-ons run on (none under Auto Mode). */
+  public readonly systemAutoScalingGroupName?: pulumi.Output<string>;
   /** The fewest nodes of the system node group. */
   public readonly systemMinSize: number;
   /** The nodes the system node group starts with. */
@@ -309,22 +351,33 @@ export class GpuCluster extends pulumi.ComponentResource {
     this.kubernetesVersion = ctx.settings.kubernetesVersion;
 
     const secretsKey = this.createSecretsKey(ctx);
-    const cluster = this.createCluster(ctx, secretsKey);
+    // Auto Mode names its node role in the cluster's compute config: the role comes first.
+    const autoNodeRole = args.autoMode ? this.createAutoModeNodeRole(ctx) : undefined;
+    const cluster = this.createCluster(ctx, secretsKey, autoNodeRole);
     this.clusterSecurityGroupId = cluster.eksCluster.vpcConfig.clusterSecurityGroupId;
     this.clusterArn = cluster.eksCluster.arn;
     this.kubeconfigJson = cluster.kubeconfigJson;
     const apiRules = this.createApiAccessRules(ctx, this.clusterSecurityGroupId);
+    const { minSize, desiredSize, maxSize } = ctx.settings.systemSizes;
+    this.systemMinSize = minSize;
+    this.systemDesiredSize = desiredSize;
+    this.systemMaxSize = maxSize;
 
-    const nodeRole = this.createNodeRole(ctx);
-    this.nodeRoleArn = nodeRole.arn;
-    const system = this.createSystemNodeGroup(ctx, nodeRole, cluster);
-    this.systemAutoScalingGroupName = system.autoScalingGroupName;
-    this.systemMinSize = system.minSize;
-    this.systemDesiredSize = system.desiredSize;
-    this.systemMaxSize = system.maxSize;
-
-    this.podIdentityAgent = this.createPodIdentityAgent(ctx, cluster);
-    this.provider = this.createProvider(ctx, cluster, apiRules);
+    if (autoNodeRole) {
+      this.nodeRoleArn = autoNodeRole.arn;
+      this.nodeRoleName = autoNodeRole.name;
+      const access = this.createAutoModeAccessEntry(ctx, autoNodeRole, cluster);
+      this.provider = this.createProvider(ctx, cluster, apiRules);
+      this.createAutoModeSystemPool(ctx, autoNodeRole, cluster, access);
+    } else {
+      const nodeRole = this.createNodeRole(ctx);
+      this.nodeRoleArn = nodeRole.arn;
+      this.nodeRoleName = nodeRole.name;
+      const system = this.createSystemNodeGroup(ctx, nodeRole, cluster);
+      this.systemAutoScalingGroupName = system.autoScalingGroupName;
+      this.podIdentityAgent = this.createPodIdentityAgent(ctx, cluster);
+      this.provider = this.createProvider(ctx, cluster, apiRules);
+    }
 
     this.registerOutputs({
       clusterName: this.clusterName,
@@ -363,8 +416,13 @@ export class GpuCluster extends pulumi.ComponentResource {
    * The EKS cluster: private API endpoint (public only to the CIDRs listed), secrets encrypted
    * with the key, control-plane logs, API access entries for the admins, no default node group.
    */
-  private createCluster(ctx: ClusterContext, secretsKey: aws.kms.Key): eks.Cluster {
+  private createCluster(
+    ctx: ClusterContext,
+    secretsKey: aws.kms.Key,
+    autoNodeRole: aws.iam.Role | undefined,
+  ): eks.Cluster {
     const { name, args, child } = ctx;
+    const builtins = args.autoMode?.builtinNodePools ?? [];
     const { clusterName, kubernetesVersion, publicCidrs, clusterTags } = ctx.settings;
     return new eks.Cluster(
       `${name}-cluster`,
@@ -385,9 +443,167 @@ export class GpuCluster extends pulumi.ComponentResource {
         skipDefaultSecurityGroups: true,
         createOidcProvider: false,
         nodeAssociatePublicIpAddress: false,
+        ...(autoNodeRole
+          ? {
+              // Our own node role and pools. EKS refuses a compute config with a node role and no
+              // built-in pools ("When Compute Config nodeRoleArn is not null or empty, nodePool
+              // value(s) must be provided", aws-cdk#33894), so the role is named only with them.
+              autoMode: {
+                enabled: true,
+                createNodeRole: false,
+                computeConfig: {
+                  nodePools: builtins,
+                  ...(builtins.length > 0 ? { nodeRoleArn: autoNodeRole.arn } : {}),
+                },
+              },
+              // @pulumi/eks 4.3 skips vpc-cni and kube-proxy under Auto Mode but not CoreDNS,
+              // which Auto Mode runs itself (eks-add-ons.adoc, "Considerations for Amazon EKS
+              // Auto Mode").
+              corednsAddonOptions: { enabled: false },
+            }
+          : {}),
         tags: clusterTags,
       },
       child,
+    );
+  }
+
+  /**
+   * The Auto Mode node role: trusted by EC2, with AmazonEKSWorkerNodeMinimalPolicy and
+   * AmazonEC2ContainerRegistryPullOnly (auto-create-node-role.adoc: "Before you create nodes, you
+   * must create an IAM role with the following policies").
+   */
+  private createAutoModeNodeRole(ctx: ClusterContext): aws.iam.Role {
+    const { name, tags, child } = ctx;
+    const role = serviceRole(
+      `${name}-auto-nodes`,
+      "ec2.amazonaws.com",
+      `EKS Auto Mode nodes of ${ctx.settings.clusterName}`,
+      tags,
+      this,
+    );
+    for (const arn of AUTO_MODE_NODE_POLICIES)
+      new aws.iam.RolePolicyAttachment(
+        `${name}-auto-nodes-${arn.split("/").pop()}`,
+        { role: role.name, policyArn: arn },
+        child,
+      );
+    return role;
+  }
+
+  /**
+   * The node role's way into the cluster: an `EC2` access entry with AmazonEKSAutoNodePolicy, which
+   * EKS creates itself only for the built-in pools' role ("If you create a custom node class, you
+   * need to create an EKS Access Entry ... use the `EC2` access entry type", create-node-class.adoc).
+   * With built-in pools kept, EKS's entry for the same role is the one; none is created here.
+   */
+  private createAutoModeAccessEntry(
+    ctx: ClusterContext,
+    nodeRole: aws.iam.Role,
+    cluster: eks.Cluster,
+  ): pulumi.Resource[] {
+    if ((ctx.args.autoMode?.builtinNodePools ?? []).length > 0) return [];
+    const clusterName = ctx.settings.clusterName;
+    const entry = new aws.eks.AccessEntry(
+      `${ctx.name}-auto-nodes`,
+      { clusterName, principalArn: nodeRole.arn, type: "EC2", tags: ctx.tags },
+      { ...ctx.child, dependsOn: [cluster] },
+    );
+    const policy = new aws.eks.AccessPolicyAssociation(
+      `${ctx.name}-auto-nodes`,
+      {
+        clusterName,
+        principalArn: nodeRole.arn,
+        policyArn: AUTO_NODE_ACCESS_POLICY,
+        accessScope: { type: "cluster" },
+      },
+      { ...ctx.child, dependsOn: [entry] },
+    );
+    return [entry, policy];
+  }
+
+  /**
+   * Under Auto Mode, where the cluster's add-ons run: a node class and NodePool of
+   * `systemInstanceType`, on-demand, labelled `workload-type=system` (the add-ons' node selector)
+   * without a taint, at most the system group's most nodes, consolidated one node at a time. The
+   * pool's `llm-infra/nodes` annotation gives the cost estimate its nodes (min/desired/max).
+   */
+  private createAutoModeSystemPool(
+    ctx: ClusterContext,
+    nodeRole: aws.iam.Role,
+    cluster: eks.Cluster,
+    access: pulumi.Resource[],
+  ): void {
+    const { systemInstanceType, systemSizes } = ctx.settings;
+    const opts = { parent: this, provider: this.provider, dependsOn: [cluster, ...access] };
+    const nodeClass = new k8s.apiextensions.CustomResource(
+      `${ctx.name}-system-class`,
+      {
+        apiVersion: "eks.amazonaws.com/v1",
+        kind: "NodeClass",
+        metadata: { name: AUTO_MODE_SYSTEM_POOL },
+        spec: pulumi
+          .all([
+            nodeRole.name,
+            ctx.args.privateSubnetIds,
+            this.clusterSecurityGroupId,
+            pulumi.output(ctx.tags),
+          ])
+          .apply(([roleName, subnetIds, sg, tags]) =>
+            autoModeNodeClassSpec({
+              roleName,
+              subnetIds,
+              securityGroupIds: [sg],
+              rootVolumeGib: 50,
+              tags,
+            }),
+          ),
+      },
+      opts,
+    );
+    const vcpus = findInstance(systemInstanceType)?.vcpus ?? 2;
+    new k8s.apiextensions.CustomResource(
+      `${ctx.name}-system-pool`,
+      {
+        apiVersion: "karpenter.sh/v1",
+        kind: "NodePool",
+        metadata: {
+          name: AUTO_MODE_SYSTEM_POOL,
+          annotations: {
+            [NODE_COUNT_ANNOTATION]: `${systemSizes.minSize}/${systemSizes.desiredSize}/${systemSizes.maxSize}`,
+          },
+        },
+        spec: {
+          template: {
+            metadata: { labels: { "workload-type": "system" } },
+            spec: {
+              nodeClassRef: {
+                group: "eks.amazonaws.com",
+                kind: "NodeClass",
+                name: AUTO_MODE_SYSTEM_POOL,
+              },
+              requirements: [
+                {
+                  key: "node.kubernetes.io/instance-type",
+                  operator: "In",
+                  values: [systemInstanceType],
+                },
+                { key: "karpenter.sh/capacity-type", operator: "In", values: ["on-demand"] },
+                { key: "kubernetes.io/arch", operator: "In", values: ["amd64"] },
+              ],
+              expireAfter: AUTO_MODE_EXPIRE_AFTER,
+              terminationGracePeriod: "24h",
+            },
+          },
+          limits: { cpu: String(vcpus * systemSizes.maxSize) },
+          disruption: {
+            consolidationPolicy: "WhenEmptyOrUnderutilized",
+            consolidateAfter: "10m",
+            budgets: [{ nodes: "1" }],
+          },
+        },
+      },
+      { ...opts, dependsOn: [...opts.dependsOn, nodeClass] },
     );
   }
 

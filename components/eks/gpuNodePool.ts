@@ -1,6 +1,8 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import {
+  AUTO_MODE_EXPIRE_AFTER,
+  AUTO_MODE_RESERVED_NAMES,
   CAPACITY_RUNGS,
   CapacityRung,
   KARPENTER_AMI_ALIAS,
@@ -61,8 +63,22 @@ export interface GpuNodePoolArgs {
    * duration). @default "10m"
    */
   consolidateAfter?: string;
+  /**
+   * EKS Auto Mode launches the pool instead of our Karpenter: its node class is an Auto Mode
+   * `NodeClass` (eks.amazonaws.com/v1) selecting these subnets and security groups by id, with no
+   * image or instance metadata settings (Auto Mode fixes both). Absent: Karpenter's EC2NodeClass.
+   */
+  autoMode?: AutoModeNetwork;
   /** Tags for the instances and volumes Karpenter launches. */
   tags?: Tags;
+}
+
+/** Where Auto Mode places a pool's nodes: subnets and security groups by id. */
+export interface AutoModeNetwork {
+  /** The subnets the nodes run in (the stack's private subnets). */
+  subnetIds: pulumi.Input<pulumi.Input<string>[]>;
+  /** The nodes' security groups (GpuCluster.clusterSecurityGroupId). */
+  securityGroupIds: pulumi.Input<pulumi.Input<string>[]>;
 }
 
 export function validateGpuNodePoolArgs(args: GpuNodePoolArgs): ArgError[] {
@@ -143,6 +159,42 @@ export function poolScheduling(instanceType: string, workloadType: string) {
   };
 }
 
+/** The capacity reservation selector terms of a `reserved` rung: by id, then by tags. */
+function reservationSelectorTerms(r: CapacityReservations | undefined): Record<string, unknown>[] {
+  return [
+    ...(r?.ids ?? []).map((id) => ({ id })),
+    ...(Object.keys(r?.tags ?? {}).length > 0 ? [{ tags: r!.tags }] : []),
+  ];
+}
+
+/**
+ * An Auto Mode node class's spec (create-node-class.adoc): the node role, subnets and security
+ * groups by id, the ephemeral storage (Auto Mode's name for the node's data volume), the capacity
+ * reservations of a `reserved` rung, and tags.
+ */
+export function autoModeNodeClassSpec(a: {
+  roleName: string;
+  subnetIds: string[];
+  securityGroupIds: string[];
+  rootVolumeGib: number;
+  volumeKmsKeyArn?: string;
+  reservations?: CapacityReservations;
+  tags?: Tags;
+}): Record<string, unknown> {
+  const reservationTerms = reservationSelectorTerms(a.reservations);
+  return {
+    role: a.roleName,
+    subnetSelectorTerms: a.subnetIds.map((id) => ({ id })),
+    securityGroupSelectorTerms: a.securityGroupIds.map((id) => ({ id })),
+    ephemeralStorage: {
+      size: `${a.rootVolumeGib}Gi`,
+      ...(a.volumeKmsKeyArn !== undefined ? { kmsKeyID: a.volumeKmsKeyArn } : {}),
+    },
+    ...(reservationTerms.length > 0 ? { capacityReservationSelectorTerms: reservationTerms } : {}),
+    ...(a.tags ? { tags: a.tags } : {}),
+  };
+}
+
 /** The node class's spec: pinned AL2023 image, IMDSv2 with one hop, encrypted gp3, found by tag. */
 export function nodeClassSpec(
   args: GpuNodePoolArgs,
@@ -150,11 +202,7 @@ export function nodeClassSpec(
   volumeKmsKeyArn?: string,
 ): Record<string, unknown> {
   const discovery = [{ tags: { [DISCOVERY_TAG]: args.clusterName } }];
-  const r = args.reservations;
-  const reservationTerms = [
-    ...(r?.ids ?? []).map((id) => ({ id })),
-    ...(Object.keys(r?.tags ?? {}).length > 0 ? [{ tags: r!.tags }] : []),
-  ];
+  const reservationTerms = reservationSelectorTerms(args.reservations);
   return {
     role: nodeRoleName,
     // The alias resolves the AL2023 NVIDIA or Neuron image for accelerated types.
@@ -196,11 +244,14 @@ export function nodePoolSpec(
   nodeClassName: string,
 ): Record<string, unknown> {
   const scheduling = poolScheduling(args.instanceTypes[0], args.workloadType ?? "gpu-inference");
+  const auto = args.autoMode !== undefined;
   return {
     template: {
       metadata: { labels: scheduling.labels },
       spec: {
-        nodeClassRef: { group: "karpenter.k8s.aws", kind: "EC2NodeClass", name: nodeClassName },
+        nodeClassRef: auto
+          ? { group: "eks.amazonaws.com", kind: "NodeClass", name: nodeClassName }
+          : { group: "karpenter.k8s.aws", kind: "EC2NodeClass", name: nodeClassName },
         requirements: [
           { key: "node.kubernetes.io/instance-type", operator: "In", values: args.instanceTypes },
           {
@@ -209,13 +260,15 @@ export function nodePoolSpec(
             values: args.capacity ?? ["on-demand"],
           },
           { key: "kubernetes.io/arch", operator: "In", values: ["amd64"] },
-          { key: "kubernetes.io/os", operator: "In", values: ["linux"] },
+          // Auto Mode runs Linux only and does not support the label (create-node-pool.adoc).
+          ...(auto ? [] : [{ key: "kubernetes.io/os", operator: "In", values: ["linux"] }]),
         ],
         taints: scheduling.taints,
-        // Nodes are replaced after 30 days (`expireAfter: 720h`, nodepools.md's default), and a
-        // drain that pods block ends after 48 hours: disruption.md advises against `expireAfter`
-        // without `terminationGracePeriod` where pods carry `karpenter.sh/do-not-disrupt`.
-        expireAfter: "720h",
+        // Nodes are replaced after 30 days (`expireAfter: 720h`, nodepools.md's default), 14 under
+        // Auto Mode (its 21-day cap, AUTO_MODE_EXPIRE_AFTER), and a drain that pods block ends
+        // after 48 hours: disruption.md advises against `expireAfter` without
+        // `terminationGracePeriod` where pods carry `karpenter.sh/do-not-disrupt`.
+        expireAfter: auto ? AUTO_MODE_EXPIRE_AFTER : "720h",
         terminationGracePeriod: "48h",
       },
     },
@@ -232,37 +285,50 @@ export function nodePoolSpec(
 }
 
 /**
- * GPU or Inferentia capacity that Karpenter launches: one EC2NodeClass (the pinned AL2023 image,
- * IMDSv2 with one hop, an encrypted gp3 root volume, subnets and security groups by the discovery
- * tag, the node role, the capacity reservations of a `reserved` rung) and one NodePool on it,
- * allowing the ladder's capacity types, labelled and tainted for its accelerator, limited in
- * accelerators, consolidating one node at a time. Pass the cluster's Kubernetes provider, and
- * depend on the Karpenter release (its CRDs).
+ * GPU or Inferentia capacity that Karpenter (or EKS Auto Mode) launches: one node class and one
+ * NodePool on it, allowing the ladder's capacity types, labelled and tainted for its accelerator,
+ * limited in accelerators, consolidating one node at a time. Under Karpenter the node class is an
+ * EC2NodeClass (the pinned AL2023 image, IMDSv2 with one hop, an encrypted gp3 root volume,
+ * subnets and security groups by the discovery tag); under Auto Mode an Auto Mode NodeClass
+ * (subnets and security groups by id, the ephemeral storage). Both name the node role and the
+ * capacity reservations of a `reserved` rung. Pass the cluster's Kubernetes provider, and depend
+ * on the Karpenter release (its CRDs) or the Auto Mode cluster.
  */
 export class GpuNodePool extends pulumi.ComponentResource {
   /** The NodePool's name (the pool's). */
   public readonly nodePoolName: string;
-  /** The EC2NodeClass's name. */
+  /** The node class's name. */
   public readonly nodeClassName: string;
 
   constructor(name: string, args: GpuNodePoolArgs, opts?: pulumi.ComponentResourceOptions) {
-    throwIfInvalid("GpuNodePool", name, validateGpuNodePoolArgs(args));
+    const nameProblems: ArgError[] =
+      args.autoMode && AUTO_MODE_RESERVED_NAMES.includes(name)
+        ? [
+            {
+              propertyPath: "name",
+              reason: `must not be ${AUTO_MODE_RESERVED_NAMES.join(", ")} under Auto Mode (its built-in pools and node class), got ${JSON.stringify(name)}`,
+            },
+          ]
+        : [];
+    throwIfInvalid("GpuNodePool", name, [...nameProblems, ...validateGpuNodePoolArgs(args)]);
     super("llm-infra:index:GpuNodePool", name, {}, opts);
     this.nodeClassName = name;
     this.nodePoolName = name;
 
-    const nodeClass = new k8s.apiextensions.CustomResource(
-      `${name}-class`,
-      {
-        apiVersion: "karpenter.k8s.aws/v1",
-        kind: "EC2NodeClass",
-        metadata: { name: this.nodeClassName },
-        spec: pulumi
-          .all([args.nodeRoleName, args.volumeKmsKeyArn, pulumi.output(args.tags)])
-          .apply(([role, key, tags]) => nodeClassSpec({ ...args, tags }, role, key)),
-      },
-      { parent: this },
-    );
+    const nodeClass = args.autoMode
+      ? this.createAutoModeNodeClass(name, args, args.autoMode)
+      : new k8s.apiextensions.CustomResource(
+          `${name}-class`,
+          {
+            apiVersion: "karpenter.k8s.aws/v1",
+            kind: "EC2NodeClass",
+            metadata: { name: this.nodeClassName },
+            spec: pulumi
+              .all([args.nodeRoleName, args.volumeKmsKeyArn, pulumi.output(args.tags)])
+              .apply(([role, key, tags]) => nodeClassSpec({ ...args, tags }, role, key)),
+          },
+          { parent: this },
+        );
     new k8s.apiextensions.CustomResource(
       `${name}-pool`,
       {
@@ -275,5 +341,41 @@ export class GpuNodePool extends pulumi.ComponentResource {
       { parent: this, dependsOn: [nodeClass] },
     );
     this.registerOutputs({ nodePoolName: this.nodePoolName });
+  }
+
+  /** The pool's Auto Mode NodeClass: the node role, its subnets and security groups by id. */
+  private createAutoModeNodeClass(
+    name: string,
+    args: GpuNodePoolArgs,
+    network: AutoModeNetwork,
+  ): k8s.apiextensions.CustomResource {
+    return new k8s.apiextensions.CustomResource(
+      `${name}-class`,
+      {
+        apiVersion: "eks.amazonaws.com/v1",
+        kind: "NodeClass",
+        metadata: { name: this.nodeClassName },
+        spec: pulumi
+          .all([
+            args.nodeRoleName,
+            network.subnetIds,
+            network.securityGroupIds,
+            args.volumeKmsKeyArn,
+            pulumi.output(args.tags),
+          ])
+          .apply(([roleName, subnetIds, securityGroupIds, key, tags]) =>
+            autoModeNodeClassSpec({
+              roleName,
+              subnetIds,
+              securityGroupIds,
+              rootVolumeGib: args.rootVolumeGib ?? 200,
+              volumeKmsKeyArn: key,
+              reservations: args.reservations,
+              tags,
+            }),
+          ),
+      },
+      { parent: this },
+    );
   }
 }
