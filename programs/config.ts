@@ -438,14 +438,10 @@ export function parseStackConfig(
     problems,
   );
 
-  // Auto Mode's load balancing replaces the controller our Ingress and TargetGroupBinding are
-  // written for (its IngressClass is eks.amazonaws.com/alb and its TargetGroupBinding is
-  // eks.amazonaws.com/v1, auto-configure-alb.adoc): not offered on Auto Mode yet.
+  // Auto Mode's load balancing replaces the controller the API's TargetGroupBinding is written
+  // for (Auto Mode's is eks.amazonaws.com/v1, with a required targetType and a cluster tag on the
+  // target group, auto-configure-alb.adoc): not offered on Auto Mode yet.
   const autoMode = eks?.provisioner === "autoMode";
-  if (autoMode && triton?.ingress)
-    problems.push(
-      `${KEY("triton")}.ingress is not offered with ${KEY("eks")}.provisioner autoMode yet: Auto Mode runs its own load balancer controller, with its own ingress class, instead of ours; remove ingress, or use provisioner karpenter`,
-    );
   if (autoMode && api?.backend === "triton")
     problems.push(
       `${KEY("api")}.backend triton is not offered with ${KEY("eks")}.provisioner autoMode yet: the API reaches Triton through a TargetGroupBinding of the load balancer controller, which Auto Mode replaces with its own; use provisioner karpenter, or a SageMaker endpoint or the fleet as backend`,

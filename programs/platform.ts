@@ -687,6 +687,9 @@ function createEksPlatform(
             : ecrRepositoryOf(images, upstreamTriton(args)),
         syncImage: efs ? undefined : syncImage,
         ...(karpenter || autoMode ? { doNotDisruptFor: DO_NOT_DISRUPT_WINDOW } : {}),
+        ...(cluster.ingressClassName !== undefined
+          ? { ingressClassName: cluster.ingressClassName }
+          : {}),
         tags,
       },
       // Nodes, device plugins, the load balancer controller and the synced cache come first.

@@ -15,6 +15,7 @@ import { CapturedResource } from "../offline/engine";
 import { PlanReport, planConfig, planStack, projectRoot, readStackFile } from "../offline/plan";
 import { configProblems, ofType, one } from "./helpers";
 import { nodeClassSpecProblems } from "./published/autoModeNodeClass";
+import { renderValidated } from "./chartRender";
 
 const EXAMPLE_DIR = path.join(projectRoot(), "examples", "automode");
 const example = () => readStackFile("automode", EXAMPLE_DIR);
@@ -293,6 +294,45 @@ describe("EKS Auto Mode: the example stack (examples/automode)", () => {
     }
   });
 
+  it("gives Triton's ingress Auto Mode's ALB ingress class, and installs no load balancer controller", async () => {
+    const raw = edited((r) => ((r["llm-infra:triton"] as Obj).ingress = true));
+    const report = await planConfig("automode", raw, EXAMPLE_DIR);
+    const ingressClass = one(report.resources, "kubernetes:networking.k8s.io/v1:IngressClass");
+    const params = one(report.resources, "kubernetes:eks.amazonaws.com/v1:IngressClassParams");
+    assert.deepStrictEqual(ingressClass.inputs.spec, {
+      controller: "eks.amazonaws.com/alb",
+      parameters: {
+        apiGroup: "eks.amazonaws.com",
+        kind: "IngressClassParams",
+        name: obj(params.inputs.metadata).name,
+      },
+    });
+    const release = ofType(report.resources, "kubernetes:helm.sh/v3:Release").find(
+      (r) => r.name === "triton-release",
+    )!;
+    const values = obj(release.inputs.values);
+    assert.strictEqual(obj(values.ingress).className, obj(ingressClass.inputs.metadata).name);
+    // The chart, rendered by helm and validated, names that class on its Ingress.
+    const manifests = renderValidated(String(release.inputs.chart), values, {
+      namespace: String(release.inputs.namespace),
+    });
+    const ingress = manifests.find((m) => m.kind === "Ingress")!;
+    assert.strictEqual(obj(ingress.spec).ingressClassName, "llm-infra-alb");
+    assert.ok(
+      !ofType(report.resources, "kubernetes:helm.sh/v3:Release").some(
+        (r) => r.inputs.chart === "aws-load-balancer-controller",
+      ),
+    );
+    // The example itself keeps Triton's ingress off.
+    assert.strictEqual(
+      obj(
+        obj(one(resources, "kubernetes:helm.sh/v3:Release", "triton-release").inputs.values)
+          .ingress,
+      ).enabled,
+      false,
+    );
+  });
+
   it("keeps AWS's built-in pools when the stack says so, with the node role in the compute config and EKS's own access entry", async () => {
     const raw = edited((r) => (eksOf(r).builtinNodePools = ["system", "general-purpose"]));
     const report = await planConfig("automode", raw, EXAMPLE_DIR);
@@ -348,11 +388,6 @@ describe("EKS Auto Mode: stack-file mistakes, one line each", () => {
         (raw["llm-infra:triton"] as Obj).nodePool = "system";
       },
       "llm-infra:eks.nodePools[0].name must not be",
-    ],
-    [
-      "Triton's ingress",
-      (raw) => ((raw["llm-infra:triton"] as Obj).ingress = true),
-      "llm-infra:triton.ingress is not offered with llm-infra:eks.provisioner autoMode yet",
     ],
     [
       "Triton behind the API",

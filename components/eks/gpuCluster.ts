@@ -110,6 +110,8 @@ const AUTO_MODE_NODE_POLICIES = [
 /** What an Auto Mode node role's `EC2` access entry is granted (create-node-class.adoc). */
 export const AUTO_NODE_ACCESS_POLICY =
   "arn:aws:eks::aws:cluster-access-policy/AmazonEKSAutoNodePolicy";
+/** The ALB IngressClass (and its params) of an Auto Mode cluster. */
+export const AUTO_MODE_INGRESS_CLASS = "llm-infra-alb";
 /** The system NodePool and node class of an Auto Mode cluster. */
 export const AUTO_MODE_SYSTEM_POOL = "llm-infra-system";
 const WORKER_POLICIES = [
@@ -333,6 +335,11 @@ export class GpuCluster extends pulumi.ComponentResource {
   public readonly provider: k8s.Provider;
   /** The Pod Identity agent: workload roles depend on it (built in under Auto Mode). */
   public readonly podIdentityAgent?: aws.eks.Addon;
+  /**
+   * Under Auto Mode, the IngressClass of its load balancing (controller eks.amazonaws.com/alb)
+   * that an ALB ingress names; absent otherwise (the load balancer controller's is `alb`).
+   */
+  public readonly ingressClassName?: string;
   /** The Auto Scaling group of the node group the cluster's own add-ons run on (none under Auto Mode). */
   public readonly systemAutoScalingGroupName?: pulumi.Output<string>;
   /** The fewest nodes of the system node group. */
@@ -369,6 +376,7 @@ export class GpuCluster extends pulumi.ComponentResource {
       const access = this.createAutoModeAccessEntry(ctx, autoNodeRole, cluster);
       this.provider = this.createProvider(ctx, cluster, apiRules);
       this.createAutoModeSystemPool(ctx, autoNodeRole, cluster, access);
+      this.ingressClassName = this.createAutoModeIngressClass(ctx, cluster);
     } else {
       const nodeRole = this.createNodeRole(ctx);
       this.nodeRoleArn = nodeRole.arn;
@@ -605,6 +613,44 @@ export class GpuCluster extends pulumi.ComponentResource {
       },
       { ...opts, dependsOn: [...opts.dependsOn, nodeClass] },
     );
+  }
+
+  /**
+   * Auto Mode's ALB ingress class: an IngressClass whose controller is `eks.amazonaws.com/alb`,
+   * with parameters `apiGroup: eks.amazonaws.com, kind: IngressClassParams` (auto-configure-alb.adoc,
+   * the class and params it has you create; Auto Mode creates none). The params set nothing: the
+   * ingress's own annotations choose the scheme, listeners and health check (the page's table of
+   * unsupported annotations names none the Triton chart sets), and the ALB finds its subnets by
+   * their `kubernetes.io/role/internal-elb` and `kubernetes.io/role/elb` tags.
+   */
+  private createAutoModeIngressClass(ctx: ClusterContext, cluster: eks.Cluster): string {
+    const opts = { parent: this, provider: this.provider, dependsOn: [cluster] };
+    const params = new k8s.apiextensions.CustomResource(
+      `${ctx.name}-alb-params`,
+      {
+        apiVersion: "eks.amazonaws.com/v1",
+        kind: "IngressClassParams",
+        metadata: { name: AUTO_MODE_INGRESS_CLASS },
+        spec: {},
+      },
+      opts,
+    );
+    new k8s.networking.v1.IngressClass(
+      `${ctx.name}-alb-class`,
+      {
+        metadata: { name: AUTO_MODE_INGRESS_CLASS },
+        spec: {
+          controller: "eks.amazonaws.com/alb",
+          parameters: {
+            apiGroup: "eks.amazonaws.com",
+            kind: "IngressClassParams",
+            name: AUTO_MODE_INGRESS_CLASS,
+          },
+        },
+      },
+      { ...opts, dependsOn: [cluster, params] },
+    );
+    return AUTO_MODE_INGRESS_CLASS;
   }
 
   /**

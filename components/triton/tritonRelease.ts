@@ -160,6 +160,11 @@ export interface TritonReleaseArgs {
   ingressGrpc?: boolean;
   /** The ALB's idle timeout, seconds (1-4000): long generations stream for minutes. @default 600 */
   ingressIdleTimeoutSeconds?: number;
+  /**
+   * The ingress's IngressClass: `alb`, the AWS Load Balancer Controller's, or under EKS Auto Mode
+   * the cluster's (GpuCluster.ingressClassName). @default "alb"
+   */
+  ingressClassName?: string;
   /** Tags for every AWS resource. */
   tags?: Tags;
 }
@@ -371,6 +376,7 @@ export function tritonValues(
       certificateArn: args.certificateArn ?? "",
       grpc: args.ingressGrpc ?? false,
       idleTimeoutSeconds: args.ingressIdleTimeoutSeconds ?? 600,
+      ...(args.ingressClassName !== undefined ? { className: args.ingressClassName } : {}),
     },
     autoscaling: {
       enabled: min >= 1 && max > min,
