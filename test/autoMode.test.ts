@@ -16,6 +16,12 @@ import { PlanReport, planConfig, planStack, projectRoot, readStackFile } from ".
 import { configProblems, ofType, one } from "./helpers";
 import { nodeClassSpecProblems } from "./published/autoModeNodeClass";
 import { renderValidated } from "./chartRender";
+import { evaluatePolicies } from "../offline/policyEvaluator";
+import {
+  instanceTypeAllowlist,
+  onDemandForProdServing,
+  spotForDevGpu,
+} from "../policy/instancePolicies";
 
 const EXAMPLE_DIR = path.join(projectRoot(), "examples", "automode");
 const example = () => readStackFile("automode", EXAMPLE_DIR);
@@ -331,6 +337,32 @@ describe("EKS Auto Mode: the example stack (examples/automode)", () => {
       ).enabled,
       false,
     );
+  });
+
+  it("holds Auto Mode pools to the instance allowlist, prod's on-demand rule and dev's spot rule: violated, passed, not applicable", async () => {
+    const evaluate = (policy: typeof instanceTypeAllowlist, r: CapturedResource) =>
+      evaluatePolicies([policy], [r], { project: "llm-infra", stack: "test" });
+    const verdicts = async (policy: typeof instanceTypeAllowlist, r: CapturedResource) =>
+      (await evaluate(policy, r)).verdicts;
+    const gpu = poolNamed(resources, "gpu");
+    const system = poolNamed(resources, "llm-infra-system");
+    // The system pool's type is not accelerated: the GPU rules do not apply to it.
+    for (const policy of [onDemandForProdServing, spotForDevGpu])
+      assert.deepStrictEqual(
+        (await evaluate(policy, system)).notApplicable.map((n) => n.reason),
+        ["not an accelerated node pool"],
+        policy.name,
+      );
+    const p5 = structuredClone(gpu);
+    ((templateOf(p5).requirements as Obj[])[0].values as string[]).push("p5.48xlarge");
+    assert.match((await verdicts(instanceTypeAllowlist, p5))[0].message, /P-family/);
+    assert.deepStrictEqual(await verdicts(instanceTypeAllowlist, gpu), []);
+    assert.deepStrictEqual(await verdicts(instanceTypeAllowlist, system), []);
+    assert.match(
+      (await verdicts(onDemandForProdServing, gpu))[0].message,
+      /serves on spot capacity/,
+    );
+    assert.deepStrictEqual(await verdicts(spotForDevGpu, gpu), []);
   });
 
   it("keeps AWS's built-in pools when the stack says so, with the node role in the compute config and EKS's own access entry", async () => {
