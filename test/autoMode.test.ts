@@ -13,7 +13,7 @@ import { AUTO_NODE_ACCESS_POLICY } from "../components/eks/gpuCluster";
 import { checkScheduling } from "../checks/scheduling";
 import { CapturedResource } from "../offline/engine";
 import { PlanReport, planConfig, planStack, projectRoot, readStackFile } from "../offline/plan";
-import { configProblems, ofType, one } from "./helpers";
+import { configProblems, importEsm, ofType, one } from "./helpers";
 import { nodeClassSpecProblems } from "./published/autoModeNodeClass";
 import { renderValidated } from "./chartRender";
 import { evaluatePolicies } from "../offline/policyEvaluator";
@@ -36,10 +36,6 @@ function edited(edit: (raw: Obj) => void): Obj {
   edit(raw);
   return raw;
 }
-
-const importEsm = new Function("specifier", "return import(specifier)") as (
-  specifier: string,
-) => Promise<Record<string, new (data: unknown) => { validate(): void }>>;
 
 const poolNamed = (resources: CapturedResource[], name: string) =>
   ofType(resources, NODE_POOL_TYPE).find((p) => obj(p.inputs.metadata).name === name)!;

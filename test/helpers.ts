@@ -214,3 +214,11 @@ export function withoutKeys(
 
 /** Staging without its cluster: the SageMaker endpoint, the fleet and the API front door. */
 export const STAGING_WITHOUT_CLUSTER = ["llm-infra:eks", "llm-infra:triton"];
+
+/**
+ * An ES module from CommonJS: @kubernetes-models/karpenter ships ESM only, and the compiled tests
+ * are CommonJS, whose `import()` TypeScript turns into `require`.
+ */
+export const importEsm = new Function("specifier", "return import(specifier)") as (
+  specifier: string,
+) => Promise<Record<string, new (data: unknown) => { validate(): void }>>;

@@ -28,21 +28,21 @@ import {
 } from "../policy/instancePolicies";
 import { parseStackConfig } from "../programs/config";
 import { checkIamScenarios, decide, iamScenarios } from "../checks/iamScenarios";
-import { LLAMA3_8B, capturedResource, configProblems, ofType, one, policyOf } from "./helpers";
+import {
+  LLAMA3_8B,
+  capturedResource,
+  configProblems,
+  importEsm,
+  ofType,
+  one,
+  policyOf,
+} from "./helpers";
 import { PUBLISHED_KARPENTER_POLICIES_V1_14 } from "./published/karpenterControllerPolicy";
 
 const EXAMPLE_DIR = path.join(projectRoot(), "examples", "karpenter");
 const example = () => readStackFile("karpenter", EXAMPLE_DIR);
 type Obj = Record<string, unknown>;
 const obj = (v: unknown) => (v ?? {}) as Obj;
-
-/**
- * An ES module from CommonJS: @kubernetes-models/karpenter ships ESM only, and the compiled tests
- * are CommonJS, whose `import()` TypeScript turns into `require`.
- */
-const importEsm = new Function("specifier", "return import(specifier)") as (
-  specifier: string,
-) => Promise<Record<string, new (data: unknown) => { validate(): void }>>;
 
 /** The example with its stack config changed by `edit`. */
 function edited(edit: (raw: Obj) => void): Obj {

@@ -359,7 +359,9 @@ export class GpuCluster extends pulumi.ComponentResource {
 
     const secretsKey = this.createSecretsKey(ctx);
     // Auto Mode names its node role in the cluster's compute config: the role comes first.
-    const autoNodeRole = args.autoMode ? this.createAutoModeNodeRole(ctx) : undefined;
+    const autoNodeRole = args.autoMode
+      ? this.createNodeRole(ctx, "auto-nodes", AUTO_MODE_NODE_POLICIES)
+      : undefined;
     const cluster = this.createCluster(ctx, secretsKey, autoNodeRole);
     this.clusterSecurityGroupId = cluster.eksCluster.vpcConfig.clusterSecurityGroupId;
     this.clusterArn = cluster.eksCluster.arn;
@@ -378,7 +380,7 @@ export class GpuCluster extends pulumi.ComponentResource {
       this.createAutoModeSystemPool(ctx, autoNodeRole, cluster, access);
       this.ingressClassName = this.createAutoModeIngressClass(ctx, cluster);
     } else {
-      const nodeRole = this.createNodeRole(ctx);
+      const nodeRole = this.createNodeRole(ctx, "nodes", WORKER_POLICIES);
       this.nodeRoleArn = nodeRole.arn;
       this.nodeRoleName = nodeRole.name;
       const system = this.createSystemNodeGroup(ctx, nodeRole, cluster);
@@ -474,29 +476,6 @@ export class GpuCluster extends pulumi.ComponentResource {
       },
       child,
     );
-  }
-
-  /**
-   * The Auto Mode node role: trusted by EC2, with AmazonEKSWorkerNodeMinimalPolicy and
-   * AmazonEC2ContainerRegistryPullOnly (auto-create-node-role.adoc: "Before you create nodes, you
-   * must create an IAM role with the following policies").
-   */
-  private createAutoModeNodeRole(ctx: ClusterContext): aws.iam.Role {
-    const { name, tags, child } = ctx;
-    const role = serviceRole(
-      `${name}-auto-nodes`,
-      "ec2.amazonaws.com",
-      `EKS Auto Mode nodes of ${ctx.settings.clusterName}`,
-      tags,
-      this,
-    );
-    for (const arn of AUTO_MODE_NODE_POLICIES)
-      new aws.iam.RolePolicyAttachment(
-        `${name}-auto-nodes-${arn.split("/").pop()}`,
-        { role: role.name, policyArn: arn },
-        child,
-      );
-    return role;
   }
 
   /**
@@ -680,21 +659,28 @@ export class GpuCluster extends pulumi.ComponentResource {
   }
 
   /**
-   * The role every managed node group's instances use: the EKS worker, CNI, ECR read-only and
-   * Session Manager managed policies.
+   * A role EKS nodes run as, trusted by EC2, with these managed policies: for managed node groups
+   * the EKS worker, CNI, ECR read-only and Session Manager policies (`<name>-nodes`); under Auto
+   * Mode AmazonEKSWorkerNodeMinimalPolicy and AmazonEC2ContainerRegistryPullOnly
+   * (`<name>-auto-nodes`; auto-create-node-role.adoc: "Before you create nodes, you must create an
+   * IAM role with the following policies").
    */
-  private createNodeRole(ctx: ClusterContext): aws.iam.Role {
+  private createNodeRole(
+    ctx: ClusterContext,
+    role: "nodes" | "auto-nodes",
+    policies: readonly string[],
+  ): aws.iam.Role {
     const { name, tags, child } = ctx;
     const nodeRole = serviceRole(
-      `${name}-nodes`,
+      `${name}-${role}`,
       "ec2.amazonaws.com",
-      `EKS nodes of ${ctx.settings.clusterName}`,
+      `${role === "auto-nodes" ? "EKS Auto Mode nodes" : "EKS nodes"} of ${ctx.settings.clusterName}`,
       tags,
       this,
     );
-    for (const arn of WORKER_POLICIES) {
+    for (const arn of policies) {
       new aws.iam.RolePolicyAttachment(
-        `${name}-nodes-${arn.split("/").pop()}`,
+        `${name}-${role}-${arn.split("/").pop()}`,
         { role: nodeRole.name, policyArn: arn },
         child,
       );
