@@ -399,3 +399,38 @@ export function nodePoolDeclaredNodes(
   const m = typeof v === "string" ? /^(\d+)\/(\d+)\/(\d+)$/.exec(v) : null;
   return m ? { idle: Number(m[1]), expected: Number(m[2]), peak: Number(m[3]) } : undefined;
 }
+
+/**
+ * The instance families EKS Auto Mode launches: automode-learn-instances.adoc, "Supported instance
+ * reference" (awsdocs/amazon-eks-user-guide 4d52b4d), with the accelerated families of its newer
+ * revision (06faff14: p6-b200, p6-b300, p5, p5e, p5en, p4d, p4de, p3dn, g7e, g6, gr6, g6e, g5g, g5,
+ * g4dn, inf2, inf1, trn1, trn1n, trn2). Sizes nano, micro and small are not launched ("More than 1
+ * CPU").
+ */
+export const AUTO_MODE_FAMILIES: readonly string[] = [
+  // Compute optimized
+  ...["c8g", "c7a", "c7g", "c7gn", "c7gd", "c7i", "c7i-flex", "c6a", "c6g", "c6i", "c6gn"],
+  ...["c6id", "c6in", "c6gd", "c5", "c5a", "c5d", "c5ad", "c5n", "c4"],
+  // General purpose
+  ...["m8g", "m7i", "m7a", "m7g", "m7gd", "m7i-flex", "m6a", "m6i", "m6in", "m6g", "m6idn"],
+  ...["m6id", "m6gd", "m5", "m5a", "m5ad", "m5n", "m5dn", "m5d", "m5zn", "m4"],
+  // Memory optimized
+  ...["r8g", "r7a", "r7iz", "r7gd", "r7i", "r7g", "r6a", "r6i", "r6id", "r6in", "r6idn"],
+  ...["r6g", "r6gd", "r5", "r5n", "r5a", "r5dn", "r5b", "r5ad", "r5d", "r4"],
+  // Burstable, high memory, storage optimized
+  ...["t4g", "t3", "t3a", "t2", "z1d", "x8g", "x2gd"],
+  ...["i4g", "i4i", "i3", "i3en", "is4gen", "d3", "d3en", "im4gn"],
+  // Accelerated
+  ...["p6-b200", "p6-b300", "p5", "p5e", "p5en", "p4d", "p4de", "p3dn", "g7e", "g6", "gr6"],
+  ...["g6e", "g5g", "g5", "g4dn", "inf2", "inf1", "trn1", "trn1n", "trn2"],
+];
+
+/** Why Auto Mode would not launch `instanceType`; undefined when it would. */
+export function autoModeTypeProblem(instanceType: string): string | undefined {
+  const [family, size] = instanceType.split(".");
+  if (!AUTO_MODE_FAMILIES.includes(family))
+    return `${instanceType} is of a family EKS Auto Mode does not launch (automode-learn-instances.adoc)`;
+  if (["nano", "micro", "small"].includes(size))
+    return `${instanceType} is a size EKS Auto Mode does not launch (more than 1 CPU)`;
+  return undefined;
+}

@@ -173,6 +173,14 @@ export const REPLACEMENTS: Record<string, readonly string[]> = {
   ],
   // terraform-provider-aws internal/service/eks/access_entry.go
   "aws:eks/accessEntry:AccessEntry": ["clusterName", "principalArn", "type", "region"],
+  // terraform-provider-aws internal/service/eks/access_policy_association.go (no update at all)
+  "aws:eks/accessPolicyAssociation:AccessPolicyAssociation": [
+    "accessScope",
+    "clusterName",
+    "policyArn",
+    "principalArn",
+    "region",
+  ],
   // terraform-provider-aws internal/service/eks/addon.go
   "aws:eks/addon:Addon": ["addonName", "clusterName", "namespaceConfig", "region"],
   // terraform-provider-aws internal/service/eks/node_group.go
@@ -347,6 +355,9 @@ export const REPLACEMENTS: Record<string, readonly string[]> = {
   "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass": ["metadata.name"],
   // pulumi/pulumi-kubernetes provider/pkg/provider/diff.go (as above)
   "kubernetes:karpenter.sh/v1:NodePool": ["metadata.name"],
+  // pulumi/pulumi-kubernetes provider/pkg/provider/diff.go (as above): EKS Auto Mode's kinds
+  "kubernetes:eks.amazonaws.com/v1:NodeClass": ["metadata.name"],
+  "kubernetes:eks.amazonaws.com/v1:IngressClassParams": ["metadata.name"],
   // pulumi/pulumi-kubernetes provider/pkg/provider/diff.go
   "kubernetes:core/v1:PersistentVolume": [
     "metadata.name",

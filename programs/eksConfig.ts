@@ -30,6 +30,7 @@ import {
   BUILTIN_NODE_POOLS,
   BuiltinNodePool,
   CapacityRung,
+  autoModeTypeProblem,
   acceleratedFamilies,
   familyAccelerator,
   fewestAcceleratorsFor,
@@ -222,6 +223,9 @@ export function parseEksConfig(
     systemNodeCount: r.number("systemNodeCount"),
     ...(autoMode ? { autoMode: { builtinNodePools: builtinNodePoolsOf(r) } } : {}),
   };
+  const systemType = cluster.systemInstanceType;
+  if (autoMode && systemType !== undefined && autoModeTypeProblem(systemType))
+    problems.push(`${PREFIX}.systemInstanceType ${autoModeTypeProblem(systemType)}; pick another`);
   problems.push(
     ...fromComponent(
       PREFIX,
@@ -486,6 +490,14 @@ export function checkNodePools(
           : `${prefix}.families has no accelerated instance type of ${where} in the catalog with ${args.acceleratorsPerPod} accelerator(s)`,
       );
       return;
+    }
+    // Auto Mode launches only the families its instance reference lists.
+    if (eks.provisioner === "autoMode") {
+      const refused = args.instanceTypes.filter((t) => autoModeTypeProblem(t) !== undefined);
+      if (refused.length > 0)
+        problems.push(
+          `${prefix}.families holds ${refused.join(", ")}, which EKS Auto Mode does not launch (automode-learn-instances.adoc); allow other families or sizes`,
+        );
     }
     problems.push(
       ...fromComponent(

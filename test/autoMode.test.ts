@@ -8,7 +8,13 @@
  */
 import * as assert from "assert";
 import * as path from "path";
-import { AUTO_NODE_CLASS_TYPE, NODE_POOL_TYPE } from "../catalog/karpenter";
+import {
+  AUTO_MODE_FAMILIES,
+  AUTO_NODE_CLASS_TYPE,
+  NODE_POOL_TYPE,
+  autoModeTypeProblem,
+} from "../catalog/karpenter";
+import { INSTANCE_SPECS } from "../catalog/instances";
 import { AUTO_NODE_ACCESS_POLICY } from "../components/eks/gpuCluster";
 import { checkScheduling } from "../checks/scheduling";
 import { CapturedResource } from "../offline/engine";
@@ -371,6 +377,23 @@ describe("EKS Auto Mode: the example stack (examples/automode)", () => {
       nodeRoleArn: `arn:aws:iam::123456789012:role/${role.id}`,
     });
     assert.deepStrictEqual(ofType(report.resources, "aws:eks/accessEntry:AccessEntry"), []);
+  });
+});
+
+describe("EKS Auto Mode: the instance types it launches", () => {
+  it("launches every EC2 family of the catalog, and refuses other families and the smallest sizes", () => {
+    const families = new Set(
+      Object.values(INSTANCE_SPECS)
+        .filter((s) => !s.instanceType.startsWith("ml."))
+        .map((s) => s.family),
+    );
+    for (const f of families) assert.ok(AUTO_MODE_FAMILIES.includes(f), f);
+    assert.strictEqual(autoModeTypeProblem("g6.xlarge"), undefined);
+    assert.match(
+      String(autoModeTypeProblem("dl1.24xlarge")),
+      /a family EKS Auto Mode does not launch/,
+    );
+    assert.match(String(autoModeTypeProblem("t3.micro")), /a size EKS Auto Mode does not launch/);
   });
 });
 
