@@ -354,11 +354,18 @@ export const BuiltinNodePool = { System: "system", GeneralPurpose: "general-purp
 export type BuiltinNodePool = (typeof BuiltinNodePool)[keyof typeof BuiltinNodePool];
 export const BUILTIN_NODE_POOLS: readonly BuiltinNodePool[] = Object.values(BuiltinNodePool);
 
+/** The system NodePool and node class of an Auto Mode cluster (GpuCluster). */
+export const AUTO_MODE_SYSTEM_POOL = "llm-infra-system";
+
 /**
- * Names a NodePool or node class of ours may not take under Auto Mode: the built-in pools' and
- * the built-in node class's (`default`, which create-node-class.adoc reserves).
+ * Names a NodePool or node class of ours may not take under Auto Mode: the built-in pools', the
+ * built-in node class's (`default`, which create-node-class.adoc reserves) and the system pool's.
  */
-export const AUTO_MODE_RESERVED_NAMES: readonly string[] = [...BUILTIN_NODE_POOLS, "default"];
+export const AUTO_MODE_RESERVED_NAMES: readonly string[] = [
+  ...BUILTIN_NODE_POOLS,
+  "default",
+  AUTO_MODE_SYSTEM_POOL,
+];
 
 /**
  * How long an Auto Mode node lives: 14 days, the built-in pools' `expireAfter` (336h). Auto Mode
@@ -379,10 +386,30 @@ export const AUTO_MODE_EXPIRE_AFTER = "336h";
  */
 export const DEFAULT_AUTO_MODE_FEE_SHARE = 0.12;
 
+/**
+ * The most hours an Auto Mode node may live, `expireAfter` and `terminationGracePeriod` together:
+ * 21 days (AUTO_MODE_EXPIRE_AFTER's sources).
+ */
+export const AUTO_MODE_MAX_NODE_HOURS = 21 * 24;
+
+/** Hours in a Go duration of hours, minutes and seconds (`336h`, `1h30m`); undefined otherwise. */
+export function durationHours(value: unknown): number | undefined {
+  if (typeof value !== "string" || !/^([0-9]+(\.[0-9]+)?(s|m|h))+$/.test(value)) return undefined;
+  const per = { h: 1, m: 1 / 60, s: 1 / 3600 } as const;
+  return [...value.matchAll(/([0-9.]+)(s|m|h)/g)].reduce(
+    (sum, [, n, unit]) => sum + Number(n) * per[unit as keyof typeof per],
+    0,
+  );
+}
+
+/** The node class a NodePool names: `{group, kind, name}`. */
+export function nodePoolClassRef(inputs: Inputs): Record<string, unknown> {
+  return asObj(asObj(asObj(asObj(inputs.spec).template).spec).nodeClassRef);
+}
+
 /** The NodePool runs on an Auto Mode node class (`nodeClassRef.group: eks.amazonaws.com`). */
 export function isAutoModePool(inputs: Inputs): boolean {
-  const ref = asObj(asObj(asObj(asObj(inputs.spec).template).spec).nodeClassRef);
-  return ref.group === "eks.amazonaws.com";
+  return nodePoolClassRef(inputs).group === "eks.amazonaws.com";
 }
 
 /**

@@ -26,8 +26,14 @@ import {
 import { findInstance, kubernetesResourceFor } from "../catalog/instances";
 import {
   KARPENTER_VM_MEMORY_OVERHEAD,
+  AUTO_MODE_MAX_NODE_HOURS,
+  AUTO_NODE_CLASS_TYPE,
+  NODE_CLASS_TYPE,
   NODE_POOL_TYPE,
+  durationHours,
   isAutoModePool,
+  nodePoolClassRef,
+  nodePoolRequirement,
   nodePoolInstanceTypes,
   nodePoolLabels,
   nodePoolLimit,
@@ -687,7 +693,41 @@ export function checkScheduling(
 export function poolFindings(resources: CapturedResource[]): Finding[] {
   const findings: Finding[] = [];
   const pools = resources.filter((r) => r.type === NODE_POOL_TYPE);
+  const classes = resources.filter(
+    (r) => r.type === NODE_CLASS_TYPE || r.type === AUTO_NODE_CLASS_TYPE,
+  );
   for (const pool of pools) {
+    const finding = (message: string) =>
+      findings.push({
+        check: CHECK,
+        resource: pool.name,
+        message: `NodePool ${pool.name} ${message}`,
+      });
+    // Its node class: one the stack creates, of the kind it names (a pool without one is refused
+    // by Karpenter's schema).
+    const ref = nodePoolClassRef(pool.inputs);
+    if (
+      ref.name !== undefined &&
+      !classes.some((c) => c.inputs.kind === ref.kind && obj(c.inputs.metadata).name === ref.name)
+    )
+      finding(
+        `names ${String(ref.kind)} ${String(ref.name)}, which the stack does not create: no node is launched for it`,
+      );
+    if (isAutoModePool(pool.inputs)) {
+      // Auto Mode's own rules for a pool (catalog/karpenter.ts, "EKS Auto Mode").
+      const template = obj(obj(obj(pool.inputs.spec).template).spec);
+      const life =
+        (durationHours(template.expireAfter) ?? 0) +
+        (durationHours(template.terminationGracePeriod) ?? 24);
+      if (life > AUTO_MODE_MAX_NODE_HOURS)
+        finding(
+          `lets a node live ${life} h (expireAfter and terminationGracePeriod together), beyond Auto Mode's ${AUTO_MODE_MAX_NODE_HOURS} h: Auto Mode refuses the pool`,
+        );
+      if (nodePoolRequirement(pool.inputs, "kubernetes.io/os") !== undefined)
+        finding(
+          "requires kubernetes.io/os, a label Auto Mode does not support (create-node-pool.adoc): it runs Linux only",
+        );
+    }
     const types = nodePoolInstanceTypes(pool.inputs);
     if (!types.some((t) => findInstance(t) !== undefined))
       findings.push({

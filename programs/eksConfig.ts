@@ -16,7 +16,6 @@ import {
 import { ClusterAddonsArgs, validateClusterAddonsArgs } from "../components/eks/clusterAddons";
 import { validateMetricsPipelineArgs } from "../components/eks/metricsPipeline";
 import {
-  AUTO_MODE_SYSTEM_POOL,
   GpuClusterArgs,
   apiAccessPaths,
   validateGpuClusterArgs,
@@ -415,7 +414,7 @@ function readNodePools(
     if (!p) return;
     const reserved =
       provisioner === "autoMode"
-        ? [...RESERVED_NAMES, ...AUTO_MODE_RESERVED_NAMES, AUTO_MODE_SYSTEM_POOL]
+        ? [...RESERVED_NAMES, ...AUTO_MODE_RESERVED_NAMES]
         : RESERVED_NAMES;
     const name = readEntryName(p, names, "node pool", reserved, problems);
     if (!name) return;

@@ -16,7 +16,7 @@ import { GpuCluster } from "../components/eks/gpuCluster";
 import { GpuNodePool } from "../components/eks/gpuNodePool";
 import { Karpenter } from "../components/eks/karpenter";
 import { DO_NOT_DISRUPT_WINDOW } from "../catalog/karpenter";
-import { nodePoolArgs, poolWorkloadsOf } from "./eksConfig";
+import { nodePoolArgs, poolWorkloadsOf, usesNodePools } from "./eksConfig";
 import { MetricsPipeline } from "../components/eks/metricsPipeline";
 import { SharedModelCache } from "../components/eks/sharedModelCache";
 import { TritonRelease } from "../components/triton/tritonRelease";
@@ -481,39 +481,10 @@ function createOffHoursSchedule(
 }
 
 /**
- * The node pools of an Auto Mode cluster: each pool's types from the fit filter on the model of
- * the Triton release that selects it, its accelerator limit from that release's most replicas, in
- * the cluster's private subnets with its security group.
- */
-function createAutoModeNodePools(
-  config: StackConfig,
-  network: InferenceVpc,
-  cluster: GpuCluster,
-  k8sOpts: { providers: { kubernetes: k8s.Provider }; dependsOn: pulumi.Resource[] },
-): GpuNodePool[] {
-  const workloads = poolWorkloadsOf(config.triton);
-  return config.eks!.nodePools.map(
-    (pool) =>
-      new GpuNodePool(
-        pool.name,
-        {
-          ...nodePoolArgs(pool, workloads[pool.name]),
-          clusterName: cluster.clusterName,
-          nodeRoleName: cluster.nodeRoleName,
-          autoMode: {
-            subnetIds: network.privateSubnetIds,
-            securityGroupIds: [cluster.clusterSecurityGroupId],
-          },
-          tags: config.tags,
-        },
-        k8sOpts,
-      ),
-  );
-}
-
-/**
- * Karpenter and its node pools: each pool's types from the fit filter on the model of the Triton
- * release that selects it, and its accelerator limit from that release's most replicas.
+ * The node pools: each pool's types from the fit filter on the model of the Triton release that
+ * selects it, and its accelerator limit from that release's most replicas. Under Karpenter, the
+ * Karpenter release first, whose node role the pools' nodes run as; under Auto Mode, the cluster's
+ * node role, in its private subnets with its security group.
  */
 function createNodePools(
   config: StackConfig,
@@ -523,20 +494,23 @@ function createNodePools(
 ): GpuNodePool[] {
   const eks = config.eks!;
   const workloads = poolWorkloadsOf(config.triton);
-  const karpenter = new Karpenter(
-    "karpenter",
-    {
-      clusterName: cluster.clusterName,
-      region: config.region,
-      subnetIds: network.privateSubnetIds,
-      subnetCount: config.network.azCount,
-      clusterSecurityGroupId: cluster.clusterSecurityGroupId,
-      // The chart keeps its replicas on separate nodes: no more than the system nodes.
-      replicas: Math.min(2, eks.cluster.systemNodeCount ?? 2),
-      tags: config.tags,
-    },
-    k8sOpts,
-  );
+  const karpenter =
+    eks.provisioner === "karpenter"
+      ? new Karpenter(
+          "karpenter",
+          {
+            clusterName: cluster.clusterName,
+            region: config.region,
+            subnetIds: network.privateSubnetIds,
+            subnetCount: config.network.azCount,
+            clusterSecurityGroupId: cluster.clusterSecurityGroupId,
+            // The chart keeps its replicas on separate nodes: no more than the system nodes.
+            replicas: Math.min(2, eks.cluster.systemNodeCount ?? 2),
+            tags: config.tags,
+          },
+          k8sOpts,
+        )
+      : undefined;
   return eks.nodePools.map(
     (pool) =>
       new GpuNodePool(
@@ -544,10 +518,18 @@ function createNodePools(
         {
           ...nodePoolArgs(pool, workloads[pool.name]),
           clusterName: cluster.clusterName,
-          nodeRoleName: karpenter.nodeRoleName,
+          nodeRoleName: karpenter?.nodeRoleName ?? cluster.nodeRoleName,
+          ...(karpenter
+            ? {}
+            : {
+                autoMode: {
+                  subnetIds: network.privateSubnetIds,
+                  securityGroupIds: [cluster.clusterSecurityGroupId],
+                },
+              }),
           tags: config.tags,
         },
-        { ...k8sOpts, dependsOn: [...k8sOpts.dependsOn, karpenter.release] },
+        karpenter ? { ...k8sOpts, dependsOn: [...k8sOpts.dependsOn, karpenter.release] } : k8sOpts,
       ),
   );
 }
@@ -568,7 +550,6 @@ function createEksPlatform(
   const eks = config.eks!;
   const tags = config.tags;
   const karpenter = eks.provisioner === "karpenter";
-  const autoMode = eks.provisioner === "autoMode";
   const cluster = new GpuCluster("eks", {
     ...eks.cluster,
     vpcId: network.vpcId,
@@ -601,11 +582,7 @@ function createEksPlatform(
       role: cluster.nodeRoleArn.apply((arn) => arn.split("/").pop()!),
       policy: images.mirror.pullThroughPolicyJson,
     });
-  const pools = karpenter
-    ? createNodePools(config, network, cluster, k8sOpts)
-    : autoMode
-      ? createAutoModeNodePools(config, network, cluster, k8sOpts)
-      : [];
+  const pools = usesNodePools(eks) ? createNodePools(config, network, cluster, k8sOpts) : [];
   const syncImage = images.imageUris?.apply((m) => m[SYNC_IMAGE]);
   const addons = new ClusterAddons(
     "addons",
@@ -686,7 +663,7 @@ function createEksPlatform(
             ? registry.repositoryUrls[ownImageRepository]
             : ecrRepositoryOf(images, upstreamTriton(args)),
         syncImage: efs ? undefined : syncImage,
-        ...(karpenter || autoMode ? { doNotDisruptFor: DO_NOT_DISRUPT_WINDOW } : {}),
+        ...(usesNodePools(eks) ? { doNotDisruptFor: DO_NOT_DISRUPT_WINDOW } : {}),
         ...(cluster.ingressClassName !== undefined
           ? { ingressClassName: cluster.ingressClassName }
           : {}),

@@ -257,6 +257,46 @@ describe("EKS Auto Mode: the example stack (examples/automode)", () => {
     );
   });
 
+  it("holds every pool to a node class of the stack and Auto Mode's own pool rules, as a whole-stack check", () => {
+    const messages = (edit: (pool: CapturedResource) => void) => {
+      const copy = structuredClone(resources);
+      edit(poolNamed(copy, "gpu"));
+      return checkScheduling(copy)
+        .map((f) => f.message)
+        .filter((m) => m.startsWith("NodePool gpu-pool"));
+    };
+    assert.deepStrictEqual(
+      messages(() => undefined),
+      [],
+    );
+    assert.deepStrictEqual(
+      messages(
+        (p) => (templateOf(p).nodeClassRef = { ...obj(templateOf(p).nodeClassRef), name: "other" }),
+      ),
+      [
+        "NodePool gpu-pool names NodeClass other, which the stack does not create: no node is launched for it",
+      ],
+    );
+    assert.deepStrictEqual(
+      messages((p) => (templateOf(p).expireAfter = "720h")),
+      [
+        "NodePool gpu-pool lets a node live 768 h (expireAfter and terminationGracePeriod together), beyond Auto Mode's 504 h: Auto Mode refuses the pool",
+      ],
+    );
+    assert.deepStrictEqual(
+      messages((p) =>
+        (templateOf(p).requirements as Obj[]).push({
+          key: "kubernetes.io/os",
+          operator: "In",
+          values: ["linux"],
+        }),
+      ),
+      [
+        "NodePool gpu-pool requires kubernetes.io/os, a label Auto Mode does not support (create-node-pool.adoc): it runs Linux only",
+      ],
+    );
+  });
+
   it("finds a device plugin of ours landing on Auto Mode nodes, which run their own", async () => {
     const dev = await planStack("dev");
     const plugin = dev.resources.find(

@@ -9,9 +9,9 @@ import { ipv4CidrProblem } from "../../catalog/awsLimits";
 import { findInstance } from "../../catalog/instances";
 import { ArgError, checkIntegerRange, checkOneOf, throwIfInvalid } from "../validation";
 import { AcceleratorNodeGroup } from "./acceleratorNodeGroup";
-import { autoModeNodeClassSpec } from "./gpuNodePool";
+import { autoModeNodeClassSpec, poolSpec } from "./gpuNodePool";
 import {
-  AUTO_MODE_EXPIRE_AFTER,
+  AUTO_MODE_SYSTEM_POOL,
   BUILTIN_NODE_POOLS,
   BuiltinNodePool,
   NODE_COUNT_ANNOTATION,
@@ -112,8 +112,6 @@ export const AUTO_NODE_ACCESS_POLICY =
   "arn:aws:eks::aws:cluster-access-policy/AmazonEKSAutoNodePolicy";
 /** The ALB IngressClass (and its params) of an Auto Mode cluster. */
 export const AUTO_MODE_INGRESS_CLASS = "llm-infra-alb";
-/** The system NodePool and node class of an Auto Mode cluster. */
-export const AUTO_MODE_SYSTEM_POOL = "llm-infra-system";
 const WORKER_POLICIES = [
   "arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy",
   "arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy",
@@ -560,35 +558,17 @@ export class GpuCluster extends pulumi.ComponentResource {
             [NODE_COUNT_ANNOTATION]: `${systemSizes.minSize}/${systemSizes.desiredSize}/${systemSizes.maxSize}`,
           },
         },
-        spec: {
-          template: {
-            metadata: { labels: { "workload-type": "system" } },
-            spec: {
-              nodeClassRef: {
-                group: "eks.amazonaws.com",
-                kind: "NodeClass",
-                name: AUTO_MODE_SYSTEM_POOL,
-              },
-              requirements: [
-                {
-                  key: "node.kubernetes.io/instance-type",
-                  operator: "In",
-                  values: [systemInstanceType],
-                },
-                { key: "karpenter.sh/capacity-type", operator: "In", values: ["on-demand"] },
-                { key: "kubernetes.io/arch", operator: "In", values: ["amd64"] },
-              ],
-              expireAfter: AUTO_MODE_EXPIRE_AFTER,
-              terminationGracePeriod: "24h",
-            },
-          },
+        spec: poolSpec({
+          autoMode: true,
+          nodeClassName: AUTO_MODE_SYSTEM_POOL,
+          instanceTypes: [systemInstanceType],
+          capacity: ["on-demand"],
+          labels: { "workload-type": "system" },
+          taints: [],
           limits: { cpu: String(vcpus * systemSizes.maxSize) },
-          disruption: {
-            consolidationPolicy: "WhenEmptyOrUnderutilized",
-            consolidateAfter: "10m",
-            budgets: [{ nodes: "1" }],
-          },
-        },
+          consolidateAfter: "10m",
+          terminationGracePeriod: "24h",
+        }),
       },
       { ...opts, dependsOn: [...opts.dependsOn, nodeClass] },
     );

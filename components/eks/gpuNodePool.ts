@@ -238,50 +238,76 @@ export function nodeClassSpec(
   };
 }
 
-/** The NodePool's spec: its types, its capacity ladder, its taint, limit and disruption. */
+/** What differs between our NodePools (GPU pools, the Auto Mode system pool). */
+export interface PoolShape {
+  /** The node class kind: Karpenter's EC2NodeClass, or Auto Mode's NodeClass. */
+  autoMode: boolean;
+  nodeClassName: string;
+  instanceTypes: string[];
+  capacity: string[];
+  labels: Record<string, string>;
+  taints: { key: string; value?: string; effect: string }[];
+  limits?: Record<string, string>;
+  consolidateAfter: string;
+  terminationGracePeriod: string;
+}
+
+/**
+ * A NodePool's spec as every pool of ours has it: one node class, the instance types by name, the
+ * capacity types, amd64, consolidation one node at a time (serving capacity shrinks by one node at
+ * most). Nodes are replaced after 30 days (`expireAfter: 720h`, nodepools.md's default), 14 under
+ * Auto Mode (its 21-day cap, AUTO_MODE_EXPIRE_AFTER), and a drain that pods block ends after the
+ * grace period: disruption.md advises against `expireAfter` without `terminationGracePeriod` where
+ * pods carry `karpenter.sh/do-not-disrupt`.
+ */
+export function poolSpec(p: PoolShape): Record<string, unknown> {
+  return {
+    template: {
+      metadata: { labels: p.labels },
+      spec: {
+        nodeClassRef: p.autoMode
+          ? { group: "eks.amazonaws.com", kind: "NodeClass", name: p.nodeClassName }
+          : { group: "karpenter.k8s.aws", kind: "EC2NodeClass", name: p.nodeClassName },
+        requirements: [
+          { key: "node.kubernetes.io/instance-type", operator: "In", values: p.instanceTypes },
+          { key: "karpenter.sh/capacity-type", operator: "In", values: p.capacity },
+          { key: "kubernetes.io/arch", operator: "In", values: ["amd64"] },
+          // Auto Mode runs Linux only and does not support the label (create-node-pool.adoc).
+          ...(p.autoMode ? [] : [{ key: "kubernetes.io/os", operator: "In", values: ["linux"] }]),
+        ],
+        ...(p.taints.length > 0 ? { taints: p.taints } : {}),
+        expireAfter: p.autoMode ? AUTO_MODE_EXPIRE_AFTER : "720h",
+        terminationGracePeriod: p.terminationGracePeriod,
+      },
+    },
+    ...(p.limits ? { limits: p.limits } : {}),
+    disruption: {
+      consolidationPolicy: "WhenEmptyOrUnderutilized",
+      consolidateAfter: p.consolidateAfter,
+      budgets: [{ nodes: "1" }],
+    },
+  };
+}
+
+/** A GPU pool's NodePool spec: its types, its capacity ladder, its taint, limit and disruption. */
 export function nodePoolSpec(
   args: GpuNodePoolArgs,
   nodeClassName: string,
 ): Record<string, unknown> {
   const scheduling = poolScheduling(args.instanceTypes[0], args.workloadType ?? "gpu-inference");
-  const auto = args.autoMode !== undefined;
-  return {
-    template: {
-      metadata: { labels: scheduling.labels },
-      spec: {
-        nodeClassRef: auto
-          ? { group: "eks.amazonaws.com", kind: "NodeClass", name: nodeClassName }
-          : { group: "karpenter.k8s.aws", kind: "EC2NodeClass", name: nodeClassName },
-        requirements: [
-          { key: "node.kubernetes.io/instance-type", operator: "In", values: args.instanceTypes },
-          {
-            key: "karpenter.sh/capacity-type",
-            operator: "In",
-            values: args.capacity ?? ["on-demand"],
-          },
-          { key: "kubernetes.io/arch", operator: "In", values: ["amd64"] },
-          // Auto Mode runs Linux only and does not support the label (create-node-pool.adoc).
-          ...(auto ? [] : [{ key: "kubernetes.io/os", operator: "In", values: ["linux"] }]),
-        ],
-        taints: scheduling.taints,
-        // Nodes are replaced after 30 days (`expireAfter: 720h`, nodepools.md's default), 14 under
-        // Auto Mode (its 21-day cap, AUTO_MODE_EXPIRE_AFTER), and a drain that pods block ends
-        // after 48 hours: disruption.md advises against `expireAfter` without
-        // `terminationGracePeriod` where pods carry `karpenter.sh/do-not-disrupt`.
-        expireAfter: auto ? AUTO_MODE_EXPIRE_AFTER : "720h",
-        terminationGracePeriod: "48h",
-      },
-    },
-    ...(scheduling.resource
-      ? { limits: { [scheduling.resource]: String(args.maxAccelerators) } }
-      : {}),
-    disruption: {
-      consolidationPolicy: "WhenEmptyOrUnderutilized",
-      consolidateAfter: args.consolidateAfter ?? "10m",
-      // One node of the pool at a time: serving capacity shrinks by one node at most.
-      budgets: [{ nodes: "1" }],
-    },
-  };
+  return poolSpec({
+    autoMode: args.autoMode !== undefined,
+    nodeClassName,
+    instanceTypes: args.instanceTypes,
+    capacity: args.capacity ?? ["on-demand"],
+    labels: scheduling.labels,
+    taints: scheduling.taints,
+    limits: scheduling.resource
+      ? { [scheduling.resource]: String(args.maxAccelerators) }
+      : undefined,
+    consolidateAfter: args.consolidateAfter ?? "10m",
+    terminationGracePeriod: "48h",
+  });
 }
 
 /**
